@@ -1,0 +1,38 @@
+namespace Rewind.Core.Input;
+
+/// <summary>
+/// The one door through which the outside world reaches the guest (rule 3 of DEVELOPERS.md). A live
+/// run passes host input straight through; a recording run also logs it with the instruction count at
+/// which it took effect; a replaying run ignores the host and feeds the log back at the same counts.
+/// Devices never read the host themselves.
+/// </summary>
+public interface IInputBoundary
+{
+    /// <summary>
+    /// The instruction count of the next input that must be delivered at an exact count (replay), or
+    /// <see cref="ulong.MaxValue"/>. The run loop ends slices there.
+    /// </summary>
+    ulong NextDueIcount { get; }
+
+    /// <summary>Delivers every asynchronous input due at or before <paramref name="icount"/> to its sink.</summary>
+    void DeliverDue(ulong icount);
+
+    /// <summary>A synchronous read of the host wall clock in nanoseconds since the Unix epoch (RTC).</summary>
+    ulong ReadHostClock(ulong icount);
+
+    /// <summary>Where asynchronous inputs go; the board registers its devices here.</summary>
+    void Attach(InputChannel channel, IInputSink sink);
+}
+
+public enum InputChannel : byte
+{
+    /// <summary>Bytes typed to the first serial port.</summary>
+    Serial0 = 1,
+    /// <summary>A power-off or reset request from outside (monitor quit, system_reset, signals).</summary>
+    Power = 2,
+}
+
+public interface IInputSink
+{
+    void Receive(ReadOnlySpan<byte> data);
+}

@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+
+namespace Rewind.Core.Input;
+
+/// <summary>
+/// Host input with no recording. Host threads enqueue; the run loop delivers at slice boundaries, so
+/// bytes land between instructions and never while a hart is mid-instruction.
+/// </summary>
+public class LiveInput : IInputBoundary
+{
+    private readonly ConcurrentQueue<(InputChannel Channel, byte[] Data)> _pending = new();
+    private readonly Dictionary<InputChannel, IInputSink> _sinks = [];
+    private readonly Func<ulong> _hostClock;
+
+    public LiveInput(Func<ulong>? hostClock = null) =>
+        _hostClock = hostClock ?? (() => (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
+
+    public ulong NextDueIcount => ulong.MaxValue;
+
+    public bool HasPending => !_pending.IsEmpty;
+
+    /// <summary>Thread-safe: called by host reader threads.</summary>
+    public void Enqueue(InputChannel channel, byte[] data) => _pending.Enqueue((channel, data));
+
+    public void Attach(InputChannel channel, IInputSink sink) => _sinks[channel] = sink;
+
+    public void DeliverDue(ulong icount)
+    {
+        while (_pending.TryDequeue(out var item))
+        {
+            OnDeliver(icount, item.Channel, item.Data);
+            if (_sinks.TryGetValue(item.Channel, out var sink))
+                sink.Receive(item.Data);
+        }
+    }
+
+    public ulong ReadHostClock(ulong icount)
+    {
+        ulong value = _hostClock();
+        OnClockRead(icount, value);
+        return value;
+    }
+
+    /// <summary>Hook for a recorder: an input is about to reach the guest at <paramref name="icount"/>.</summary>
+    protected virtual void OnDeliver(ulong icount, InputChannel channel, byte[] data) { }
+
+    protected virtual void OnClockRead(ulong icount, ulong value) { }
+}

@@ -1,0 +1,93 @@
+using System.Runtime.CompilerServices;
+
+namespace Rewind.Core.Memory;
+
+/// <summary>
+/// Guest RAM: one pinned block so harts can address it through a stable pointer, with a flag byte per
+/// 4 KiB page. The flags let snapshots copy only pages written since the previous snapshot and let the
+/// decode cache learn, at the cost of one compare on the store path, that code it cached was overwritten.
+/// </summary>
+public sealed unsafe class PhysicalMemory
+{
+    public const int PageShift = 12;
+    public const int PageSize = 1 << PageShift;
+
+    /// <summary>Written since the dirty set was last cleared.</summary>
+    public const byte DirtyFlag = 1;
+    /// <summary>Someone (the decode cache) holds derived data for this page and must hear of writes.</summary>
+    public const byte WatchedFlag = 2;
+
+    private readonly byte[] _bytes;
+    private readonly byte* _base;
+    private readonly byte[] _pageFlags;
+
+    public PhysicalMemory(ulong baseAddress, ulong size)
+    {
+        if (size == 0 || size % PageSize != 0 || size > int.MaxValue)
+            throw new ArgumentException($"RAM size must be a positive multiple of 4 KiB below 2 GiB, not {size}");
+        BaseAddress = baseAddress;
+        Size = size;
+        _bytes = GC.AllocateArray<byte>((int)size, pinned: true);
+        _base = (byte*)Unsafe.AsPointer(ref _bytes[0]);
+        _pageFlags = new byte[size >> PageShift];
+        // Every page counts as changed before the first snapshot, which therefore copies it all.
+        Array.Fill(_pageFlags, DirtyFlag);
+    }
+
+    public ulong BaseAddress { get; }
+    public ulong Size { get; }
+    public int PageCount => _pageFlags.Length;
+    public byte* Pointer => _base;
+    public Span<byte> Bytes => _bytes;
+
+    /// <summary>Called with the page index when a watched page is written; the watch is then dropped.</summary>
+    public Action<int>? WatchedPageWritten { get; set; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Contains(ulong address, int length) =>
+        address - BaseAddress < Size && address - BaseAddress + (ulong)length <= Size;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void NoteWrite(ulong offset)
+    {
+        int page = (int)(offset >> PageShift);
+        if (_pageFlags[page] != DirtyFlag)
+            NoteWriteSlow(page);
+    }
+
+    private void NoteWriteSlow(int page)
+    {
+        if ((_pageFlags[page] & WatchedFlag) != 0)
+            WatchedPageWritten?.Invoke(page);
+        _pageFlags[page] = DirtyFlag;
+    }
+
+    public void NoteWriteRange(ulong offset, int length)
+    {
+        if (length <= 0) return;
+        for (ulong p = offset >> PageShift; p <= (offset + (ulong)length - 1) >> PageShift; p++)
+            NoteWrite(p << PageShift);
+    }
+
+    public void WatchPage(int page) => _pageFlags[page] |= WatchedFlag;
+
+    public bool IsDirty(int page) => (_pageFlags[page] & DirtyFlag) != 0;
+
+    public void ClearDirty()
+    {
+        for (int i = 0; i < _pageFlags.Length; i++)
+            _pageFlags[i] &= unchecked((byte)~DirtyFlag);
+    }
+
+    public Span<byte> Page(int page) => _bytes.AsSpan(page << PageShift, PageSize);
+
+    /// <summary>Copies into RAM from outside the guest (loader, debugger, snapshot restore).</summary>
+    public void Write(ulong offset, ReadOnlySpan<byte> data)
+    {
+        data.CopyTo(_bytes.AsSpan((int)offset, data.Length));
+        NoteWriteRange(offset, data.Length);
+    }
+
+    public void Read(ulong offset, Span<byte> destination) =>
+        _bytes.AsSpan((int)offset, destination.Length).CopyTo(destination);
+}
