@@ -1,0 +1,247 @@
+namespace Rewind.Riscv;
+
+/// <summary>Control and status registers: storage, WARL rules and access checks.</summary>
+public sealed partial class Hart
+{
+    private const ulong MisaMxl64 = 2UL << 62;
+
+    private ulong _mstatus, _misa, _medeleg, _mideleg, _mie, _mipSoftware, _mipHardware;
+    private ulong _mtvec, _stvec, _mscratch, _sscratch, _mepc, _sepc, _mcause, _scause, _mtval, _stval;
+    private ulong _mcounteren, _scounteren, _menvcfg, _senvcfg, _satp, _mcountinhibit;
+    private ulong _cycleOffset, _instretOffset, _tselect;
+    private readonly ulong[] _pmpcfg = new ulong[16];
+    private readonly ulong[] _pmpaddr = new ulong[64];
+
+    /// <summary>Extensions reported in misa; the FPU adds F and D when present.</summary>
+    private static ulong MisaExtensions(bool fpu)
+    {
+        ulong bits = 0;
+        foreach (char c in fpu ? "IMAFDCSU" : "IMACSU") bits |= 1UL << (c - 'A');
+        return bits;
+    }
+
+    private void ResetCsrs()
+    {
+        _misa = MisaMxl64 | MisaExtensions(HasFpu);
+        _mstatus = (2UL << 32) | (2UL << 34);
+        _medeleg = _mideleg = _mie = _mipSoftware = 0;
+        _mtvec = _stvec = _mscratch = _sscratch = _mepc = _sepc = _mcause = _scause = _mtval = _stval = 0;
+        _mcounteren = _scounteren = _menvcfg = _senvcfg = _satp = _mcountinhibit = 0;
+        _cycleOffset = _instretOffset = _tselect = 0;
+        Array.Clear(_pmpcfg);
+        Array.Clear(_pmpaddr);
+        ResetFpu();
+    }
+
+    /// <summary>Pending interrupts as software sees them in mip.</summary>
+    public ulong EffectiveMip => _mipSoftware | _mipHardware;
+
+    private ulong Mstatus_ReadView()
+    {
+        ulong s = _mstatus;
+        if ((s & Riscv.Mstatus.Fs) == Riscv.Mstatus.Fs) s |= Riscv.Mstatus.Sd;
+        return s;
+    }
+
+    /// <summary>Reads a CSR as an instruction at the current privilege would; false means illegal instruction.</summary>
+    private bool CsrRead(ushort csr, out ulong value)
+    {
+        value = 0;
+        if (((csr >> 8) & 3) > (int)Privilege) return false;
+        return CsrReadUnchecked(csr, out value, checkCounters: true);
+    }
+
+    /// <summary>Debugger access: no privilege check.</summary>
+    public bool TryReadCsr(ushort csr, out ulong value) => CsrReadUnchecked(csr, out value, checkCounters: false);
+
+    public bool TryWriteCsr(ushort csr, ulong value) => CsrWriteUnchecked(csr, value);
+
+    private bool CounterAllowed(int index)
+    {
+        if (Privilege == PrivilegeLevel.Machine) return true;
+        if (((_mcounteren >> index) & 1) == 0) return false;
+        return Privilege == PrivilegeLevel.Supervisor || ((_scounteren >> index) & 1) != 0;
+    }
+
+    private ulong CycleNow => Icount + _cycleOffset;
+    private ulong InstretNow => Icount + _instretOffset;
+
+    private bool CsrReadUnchecked(ushort csr, out ulong value, bool checkCounters)
+    {
+        value = 0;
+        switch (csr)
+        {
+            case Csr.Fflags: case Csr.Frm: case Csr.Fcsr:
+                return FpuCsrRead(csr, out value);
+            case Csr.Cycle: case Csr.Time: case Csr.Instret:
+                if (checkCounters && !CounterAllowed(csr - Csr.Cycle)) return false;
+                value = csr switch
+                {
+                    Csr.Cycle => CycleNow,
+                    Csr.Instret => InstretNow,
+                    _ => Timebase?.ReadTime() ?? 0,
+                };
+                return true;
+            case >= Csr.HpmCounter3 and <= Csr.HpmCounter31:
+                if (checkCounters && !CounterAllowed(csr - Csr.Cycle)) return false;
+                return true;
+            case Csr.Sstatus: value = Mstatus_ReadView() & Riscv.Mstatus.SstatusMask; return true;
+            case Csr.Sie: value = _mie & _mideleg; return true;
+            case Csr.Sip: value = EffectiveMip & _mideleg; return true;
+            case Csr.Stvec: value = _stvec; return true;
+            case Csr.Scounteren: value = _scounteren; return true;
+            case Csr.Senvcfg: value = _senvcfg; return true;
+            case Csr.Sscratch: value = _sscratch; return true;
+            case Csr.Sepc: value = _sepc; return true;
+            case Csr.Scause: value = _scause; return true;
+            case Csr.Stval: value = _stval; return true;
+            case Csr.Satp:
+                if (checkCounters && Privilege == PrivilegeLevel.Supervisor && (_mstatus & Riscv.Mstatus.Tvm) != 0) return false;
+                value = _satp;
+                return true;
+            case Csr.Mvendorid: case Csr.Marchid: case Csr.Mimpid: case Csr.Mconfigptr: return true;
+            case Csr.Mhartid: value = (ulong)HartId; return true;
+            case Csr.Mstatus: value = Mstatus_ReadView(); return true;
+            case Csr.Misa: value = _misa; return true;
+            case Csr.Medeleg: value = _medeleg; return true;
+            case Csr.Mideleg: value = _mideleg; return true;
+            case Csr.Mie: value = _mie; return true;
+            case Csr.Mip: value = EffectiveMip; return true;
+            case Csr.Mtvec: value = _mtvec; return true;
+            case Csr.Mcounteren: value = _mcounteren; return true;
+            case Csr.Menvcfg: value = _menvcfg; return true;
+            case Csr.Mcountinhibit: value = _mcountinhibit; return true;
+            case >= Csr.Mhpmevent3 and <= Csr.Mhpmevent31: return true;
+            case Csr.Mscratch: value = _mscratch; return true;
+            case Csr.Mepc: value = _mepc; return true;
+            case Csr.Mcause: value = _mcause; return true;
+            case Csr.Mtval: value = _mtval; return true;
+            case >= Csr.Pmpcfg0 and <= Csr.Pmpcfg15:
+                if ((csr & 1) != 0) return false;
+                value = _pmpcfg[csr - Csr.Pmpcfg0];
+                return true;
+            case >= Csr.Pmpaddr0 and <= Csr.Pmpaddr63: value = _pmpaddr[csr - Csr.Pmpaddr0]; return true;
+            case Csr.Mseccfg: return true;
+            case Csr.Mcycle: value = CycleNow; return true;
+            case Csr.Minstret: value = InstretNow; return true;
+            case >= Csr.Mhpmcounter3 and <= Csr.Mhpmcounter31: return true;
+            case Csr.Tselect: value = _tselect; return true;
+            case Csr.Tdata1: case Csr.Tdata2: case Csr.Tdata3: return true;
+            case Csr.Tinfo: value = 1; return true;
+            default: return false;
+        }
+    }
+
+    private bool CsrWrite(ushort csr, ulong value)
+    {
+        if ((csr >> 10) == 3) return false;
+        if (((csr >> 8) & 3) > (int)Privilege) return false;
+        if (csr == Csr.Satp && Privilege == PrivilegeLevel.Supervisor && (_mstatus & Riscv.Mstatus.Tvm) != 0) return false;
+        return CsrWriteUnchecked(csr, value);
+    }
+
+    private bool CsrWriteUnchecked(ushort csr, ulong value)
+    {
+        switch (csr)
+        {
+            case Csr.Fflags: case Csr.Frm: case Csr.Fcsr:
+                return FpuCsrWrite(csr, value);
+            case Csr.Sstatus:
+                WriteMstatus((_mstatus & ~Riscv.Mstatus.SstatusWritable) | (value & Riscv.Mstatus.SstatusWritable));
+                return true;
+            case Csr.Sie:
+                _mie = (_mie & ~_mideleg) | (value & _mideleg);
+                RecheckInterrupts();
+                return true;
+            case Csr.Sip:
+                {
+                    ulong writable = _mideleg & (1UL << Irq.Ssi);
+                    _mipSoftware = (_mipSoftware & ~writable) | (value & writable);
+                    RecheckInterrupts();
+                    return true;
+                }
+            case Csr.Stvec: _stvec = value & ~2UL; return true;
+            case Csr.Scounteren: _scounteren = value & 0xffffffff; return true;
+            case Csr.Senvcfg: _senvcfg = value & 1; return true;
+            case Csr.Sscratch: _sscratch = value; return true;
+            case Csr.Sepc: _sepc = value & ~1UL; return true;
+            case Csr.Scause: _scause = value; return true;
+            case Csr.Stval: _stval = value; return true;
+            case Csr.Satp:
+                {
+                    ulong mode = value >> 60;
+                    // WARL: modes we do not implement leave satp unchanged, as the spec allows.
+                    if (mode != 0 && mode != 8 && mode != 9) return true;
+                    _satp = value & ~(0xffffUL << 44);
+                    InvalidateTranslation();
+                    return true;
+                }
+            case Csr.Mstatus: WriteMstatus(value); return true;
+            case Csr.Misa: return true;
+            case Csr.Medeleg: _medeleg = value & 0xb3ff; return true;
+            case Csr.Mideleg:
+                _mideleg = value & Irq.SupervisorMask;
+                RecheckInterrupts();
+                return true;
+            case Csr.Mie:
+                _mie = value & Irq.AllMask;
+                RecheckInterrupts();
+                return true;
+            case Csr.Mip:
+                {
+                    ulong writable = Irq.SupervisorMask;
+                    _mipSoftware = (_mipSoftware & ~writable) | (value & writable);
+                    RecheckInterrupts();
+                    return true;
+                }
+            case Csr.Mtvec: _mtvec = (value & 3) >= 2 ? (value & ~3UL) : value; return true;
+            case Csr.Mcounteren: _mcounteren = value & 0xffffffff; return true;
+            case Csr.Menvcfg: _menvcfg = value & 1; return true;
+            case Csr.Mcountinhibit: _mcountinhibit = value & 0xfffffffd; return true;
+            case >= Csr.Mhpmevent3 and <= Csr.Mhpmevent31: return true;
+            case Csr.Mscratch: _mscratch = value; return true;
+            case Csr.Mepc: _mepc = value & ~1UL; return true;
+            case Csr.Mcause: _mcause = value; return true;
+            case Csr.Mtval: _mtval = value; return true;
+            case >= Csr.Pmpcfg0 and <= Csr.Pmpcfg15:
+                if ((csr & 1) != 0) return false;
+                _pmpcfg[csr - Csr.Pmpcfg0] = PmpcfgWarl(_pmpcfg[csr - Csr.Pmpcfg0], value);
+                return true;
+            case >= Csr.Pmpaddr0 and <= Csr.Pmpaddr63:
+                _pmpaddr[csr - Csr.Pmpaddr0] = value & ((1UL << 54) - 1);
+                return true;
+            case Csr.Mseccfg: return true;
+            case Csr.Mcycle: _cycleOffset = value - Icount; return true;
+            case Csr.Minstret: _instretOffset = value - Icount; return true;
+            case >= Csr.Mhpmcounter3 and <= Csr.Mhpmcounter31: return true;
+            case Csr.Tselect: _tselect = value; return true;
+            case Csr.Tdata1: case Csr.Tdata2: case Csr.Tdata3: return true;
+            default: return false;
+        }
+    }
+
+    /// <summary>Locked PMP entries keep their configuration; W without R is reserved and reads back as 0.</summary>
+    private static ulong PmpcfgWarl(ulong old, ulong value)
+    {
+        ulong result = 0;
+        for (int i = 0; i < 8; i++)
+        {
+            ulong o = (old >> (8 * i)) & 0xff, n = (value >> (8 * i)) & 0xff;
+            if ((o & 0x80) != 0) n = o;
+            else if ((n & 3) == 2) n &= ~3UL;
+            result |= (n & 0x9f) << (8 * i);
+        }
+        return result;
+    }
+
+    private void WriteMstatus(ulong value)
+    {
+        ulong mpp = (value & Riscv.Mstatus.Mpp) >> Riscv.Mstatus.MppShift;
+        if (mpp == 2) value = (value & ~Riscv.Mstatus.Mpp) | (_mstatus & Riscv.Mstatus.Mpp);
+        ulong fsMask = HasFpu ? Riscv.Mstatus.Fs : 0;
+        ulong writable = Riscv.Mstatus.WritableMask & ~Riscv.Mstatus.Fs | fsMask;
+        _mstatus = (_mstatus & ~writable) | (value & writable);
+        InvalidateTranslation();
+        RecheckInterrupts();
+    }
+}

@@ -1,0 +1,85 @@
+using Rewind.Riscv.Decode;
+
+namespace Rewind.Riscv;
+
+public enum WatchKind : byte { Write = 2, Read = 3, Access = 4 }
+
+public readonly record struct Watchpoint(ulong Address, ulong Length, WatchKind Kind);
+
+public readonly record struct WatchHit(WatchKind Kind, ulong Address);
+
+/// <summary>
+/// Debugger breakpoints and watchpoints. Breakpoints live in the decode cache as a special operation,
+/// so guest memory is never patched and a run with none set pays nothing; watchpoints route data
+/// accesses through the slow path only while any exist.
+/// </summary>
+public sealed partial class Hart
+{
+    private const ulong NoPc = ulong.MaxValue;
+    private readonly HashSet<ulong> _breakpoints = [];
+    private List<Watchpoint>? _watchpoints;
+    private ulong _resumePc = NoPc;
+    private bool _watchStopPending;
+    private DecodedInsn _scratch;
+
+    public WatchHit? LastWatchHit { get; private set; }
+
+    public IReadOnlyCollection<ulong> Breakpoints => _breakpoints;
+    public IReadOnlyList<Watchpoint> Watchpoints => (IReadOnlyList<Watchpoint>?)_watchpoints ?? [];
+
+    public bool AddBreakpoint(ulong address)
+    {
+        if (!_breakpoints.Add(address)) return false;
+        FlushDecoded();
+        return true;
+    }
+
+    public bool RemoveBreakpoint(ulong address)
+    {
+        if (!_breakpoints.Remove(address)) return false;
+        FlushDecoded();
+        return true;
+    }
+
+    public void AddWatchpoint(Watchpoint w)
+    {
+        (_watchpoints ??= []).Add(w);
+        InvalidateTranslation();
+    }
+
+    public bool RemoveWatchpoint(Watchpoint w)
+    {
+        bool removed = _watchpoints?.Remove(w) ?? false;
+        InvalidateTranslation();
+        return removed;
+    }
+
+    /// <summary>Drops every decoded instruction, e.g. after breakpoints change or memory is restored.</summary>
+    public void FlushDecoded()
+    {
+        _decodeCache.Clear();
+        _romPages.Clear();
+        _fetchVpn = ulong.MaxValue;
+    }
+
+    private void CheckWatch(ulong va, int size, AccessKind access)
+    {
+        var list = _watchpoints;
+        if (list == null || list.Count == 0 || LastWatchHit != null) return;
+        foreach (var w in list)
+        {
+            if (va >= w.Address + w.Length || w.Address >= va + (ulong)size) continue;
+            bool match = w.Kind switch
+            {
+                WatchKind.Write => access == AccessKind.Write,
+                WatchKind.Read => access == AccessKind.Read,
+                _ => true,
+            };
+            if (!match) continue;
+            LastWatchHit = new WatchHit(w.Kind, Math.Max(va, w.Address));
+            _watchStopPending = true;
+            _sliceEnd = 0;
+            return;
+        }
+    }
+}

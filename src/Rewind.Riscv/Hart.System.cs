@@ -1,0 +1,167 @@
+using Rewind.Riscv.Decode;
+
+namespace Rewind.Riscv;
+
+/// <summary>Atomics, CSR instructions, privileged instructions and everything else off the hot path.</summary>
+public sealed partial class Hart
+{
+    /// <summary>Executes a rare instruction at <see cref="Pc"/>; returns the next pc (a trap vector if it trapped).</summary>
+    private ulong ExecuteSystem(ref DecodedInsn d, ulong next)
+    {
+        switch (d.Op)
+        {
+            case >= Op.LrW and <= Op.AmoMaxuD:
+                return ExecuteAtomic(ref d, next);
+            case >= Op.Csrrw and <= Op.Csrrci:
+                return ExecuteCsr(ref d, next);
+            case Op.Ecall:
+                RaiseException(Privilege switch
+                {
+                    PrivilegeLevel.User => ExceptionCause.EcallFromU,
+                    PrivilegeLevel.Supervisor => ExceptionCause.EcallFromS,
+                    _ => ExceptionCause.EcallFromM,
+                }, 0);
+                return Pc;
+            case Op.Ebreak:
+                RaiseException(ExceptionCause.Breakpoint, Pc);
+                return Pc;
+            case Op.Mret:
+                if (Privilege != PrivilegeLevel.Machine) return Illegal(ref d);
+                DoMret();
+                return Pc;
+            case Op.Sret:
+                if (Privilege == PrivilegeLevel.User
+                    || (Privilege == PrivilegeLevel.Supervisor && (_mstatus & Riscv.Mstatus.Tsr) != 0))
+                    return Illegal(ref d);
+                DoSret();
+                return Pc;
+            case Op.Wfi:
+                if (Privilege == PrivilegeLevel.User
+                    || (Privilege == PrivilegeLevel.Supervisor && (_mstatus & Riscv.Mstatus.Tw) != 0))
+                    return Illegal(ref d);
+                if (!WaitingCanWake())
+                {
+                    _waiting = true;
+                    _sliceEnd = 0;
+                }
+                return next;
+            case Op.SfenceVma:
+                if (Privilege == PrivilegeLevel.User
+                    || (Privilege == PrivilegeLevel.Supervisor && (_mstatus & Riscv.Mstatus.Tvm) != 0))
+                    return Illegal(ref d);
+                InvalidateTranslation();
+                return next;
+            case >= Op.FirstFloat:
+                return ExecuteFloat(ref d, next);
+            default:
+                return Illegal(ref d);
+        }
+    }
+
+    private ulong Illegal(ref DecodedInsn d)
+    {
+        RaiseException(ExceptionCause.IllegalInstruction, d.Raw);
+        return Pc;
+    }
+
+    private ulong ExecuteCsr(ref DecodedInsn d, ulong next)
+    {
+        ushort csr = d.Aux;
+        ulong operand = d.Op >= Op.Csrrwi ? (ulong)d.Imm : GetX(d.Rs1);
+        bool isWrite = d.Op is Op.Csrrw or Op.Csrrwi || d.Rs1 != 0;
+        bool isRead = !(d.Op is Op.Csrrw or Op.Csrrwi) || d.Rd != DecodedInsn.ZeroSink;
+        ulong old = 0;
+        if (isRead || isWrite)
+        {
+            if (!CsrRead(csr, out old)) return Illegal(ref d);
+        }
+        if (isWrite)
+        {
+            ulong value = d.Op switch
+            {
+                Op.Csrrw or Op.Csrrwi => operand,
+                Op.Csrrs or Op.Csrrsi => old | operand,
+                _ => old & ~operand,
+            };
+            if (!CsrWrite(csr, value)) return Illegal(ref d);
+        }
+        _regs[d.Rd] = old;
+        return next;
+    }
+
+    private bool _reservationValid;
+    private ulong _reservationAddress;
+    private ulong _reservationValue;
+
+    private ulong ExecuteAtomic(ref DecodedInsn d, ulong next)
+    {
+        bool word = d.Op <= Op.AmoMaxuW;
+        int size = word ? 4 : 8;
+        Op op = word ? d.Op : d.Op - (Op.LrD - Op.LrW);
+        ulong addr = GetX(d.Rs1);
+        if ((addr & (ulong)(size - 1)) != 0)
+        {
+            RaiseException(op == Op.LrW ? ExceptionCause.LoadMisaligned : ExceptionCause.StoreMisaligned, addr);
+            return Pc;
+        }
+        if (op == Op.LrW)
+        {
+            if (!LoadSlow(addr, size, out ulong v)) return Pc;
+            if (word) v = (ulong)(long)(int)v;
+            _reservationValid = true;
+            _reservationAddress = addr;
+            _reservationValue = v;
+            _regs[d.Rd] = v;
+            return next;
+        }
+        if (op == Op.ScW)
+        {
+            // As QEMU does: the store succeeds if the reserved address still holds the value LR saw.
+            bool ok = false;
+            if (_reservationValid && _reservationAddress == addr)
+            {
+                if (!LoadSlow(addr, size, out ulong cur)) return Pc;
+                if (word) cur = (ulong)(long)(int)cur;
+                ok = cur == _reservationValue;
+            }
+            _reservationValid = false;
+            if (ok && !StoreSlow(addr, size, GetX(d.Rs2))) return Pc;
+            if (!ok)
+            {
+                // A failing SC still needs write permission, so it faults where a store would.
+                var fault = Translate(addr, AccessKind.Write, out _);
+                if (fault != null)
+                {
+                    RaiseException(fault.Value, addr);
+                    return Pc;
+                }
+            }
+            _regs[d.Rd] = ok ? 0UL : 1UL;
+            return next;
+        }
+        var check = Translate(addr, AccessKind.Write, out _, updateAccessed: false);
+        if (check != null)
+        {
+            RaiseException(check.Value, addr);
+            return Pc;
+        }
+        if (!LoadSlow(addr, size, out ulong oldRaw)) return Pc;
+        ulong old = word ? (ulong)(long)(int)oldRaw : oldRaw;
+        ulong src = word ? (ulong)(long)(int)GetX(d.Rs2) : GetX(d.Rs2);
+        ulong result = op switch
+        {
+            Op.AmoSwapW => src,
+            Op.AmoAddW => old + src,
+            Op.AmoXorW => old ^ src,
+            Op.AmoAndW => old & src,
+            Op.AmoOrW => old | src,
+            Op.AmoMinW => (long)old < (long)src ? old : src,
+            Op.AmoMaxW => (long)old > (long)src ? old : src,
+            Op.AmoMinuW => word ? ((uint)old < (uint)src ? old : src) : (old < src ? old : src),
+            _ => word ? ((uint)old > (uint)src ? old : src) : (old > src ? old : src),
+        };
+        if (!StoreSlow(addr, size, result)) return Pc;
+        _regs[d.Rd] = old;
+        return next;
+    }
+}

@@ -1,0 +1,152 @@
+using System.Runtime.CompilerServices;
+using Rewind.Core.Bus;
+using Rewind.Core.Interrupts;
+using Rewind.Core.Memory;
+using Rewind.Core.Time;
+
+namespace Rewind.Riscv;
+
+/// <summary>Why <see cref="Hart.Run"/> returned.</summary>
+public enum HartStop
+{
+    /// <summary>The instruction count reached the requested limit.</summary>
+    Limit,
+    /// <summary>A device or the host asked the run loop to look at the machine (EndSlice).</summary>
+    Yield,
+    /// <summary>The next instruction is on a debugger breakpoint and was not executed.</summary>
+    Breakpoint,
+    /// <summary>The last instruction touched a watched address (see <see cref="Hart.LastWatchHit"/>).</summary>
+    Watchpoint,
+    /// <summary>The hart executes WFI with nothing pending: it may be fast-forwarded to the next event.</summary>
+    Idle,
+}
+
+/// <summary>
+/// One RISC-V hart (RV64IMAC, Zicsr, Zifencei, M/S/U modes). All of its guest-visible state is in
+/// fields saved by <see cref="SaveState"/>; it touches the world only through the bus and its timebase.
+/// </summary>
+public sealed unsafe partial class Hart : IInterruptTarget
+{
+    private readonly ulong[] _regs = GC.AllocateArray<ulong>(33, pinned: true);
+    private readonly ulong* _x;
+    private readonly SystemBus _bus;
+    private readonly PhysicalMemory _ram;
+    private readonly byte* _ramPtr;
+    private readonly ulong _ramBase;
+
+    public Hart(int hartId, SystemBus bus)
+    {
+        HartId = hartId;
+        _bus = bus;
+        _ram = bus.Ram;
+        _ramPtr = _ram.Pointer;
+        _ramBase = _ram.BaseAddress;
+        _x = (ulong*)Unsafe.AsPointer(ref _regs[0]);
+        _decodeCache = new DecodeCache(_ram) { Dropped = () => _fetchVpn = ulong.MaxValue };
+        Reset(0x1000);
+    }
+
+    public int HartId { get; }
+    public ulong Pc;
+    public PrivilegeLevel Privilege;
+    /// <summary>Steps this hart has taken: retired instructions plus trap entries.</summary>
+    public ulong Icount;
+
+    /// <summary>The timebase read by the time CSR (the CLINT's mtime).</summary>
+    public ITimebase? Timebase { get; set; }
+
+    public ulong GetX(int index) => index == 0 ? 0 : _regs[index];
+    public void SetX(int index, ulong value)
+    {
+        if (index != 0) _regs[index] = value;
+    }
+
+    public void Reset(ulong pc)
+    {
+        Array.Clear(_regs);
+        Pc = pc;
+        Privilege = PrivilegeLevel.Machine;
+        ResetCsrs();
+        _reservationValid = false;
+        _waiting = false;
+        InvalidateTranslation();
+    }
+
+    /// <summary>True while the hart sits in WFI with no interrupt pending.</summary>
+    public bool IsWaiting => _waiting;
+    private bool _waiting;
+
+    private ulong _sliceEnd;
+    private bool _yieldRequested;
+    private bool _interruptCheck = true;
+
+    /// <summary>Stops the current <see cref="Run"/> after the instruction in progress.</summary>
+    public void RequestYield()
+    {
+        _yieldRequested = true;
+        _sliceEnd = 0;
+    }
+
+    /// <summary>Something changed that may make an interrupt deliverable; look before the next instruction.</summary>
+    private void RecheckInterrupts()
+    {
+        _interruptCheck = true;
+        _sliceEnd = 0;
+    }
+
+    /// <summary>
+    /// Runs until <see cref="Icount"/> reaches <paramref name="limit"/> or something needs the caller.
+    /// With <paramref name="stepOverBreakpoint"/>, a breakpoint at the current pc does not stop the first
+    /// instruction (resuming from a breakpoint).
+    /// </summary>
+    public HartStop Run(ulong limit, bool stepOverBreakpoint = false)
+    {
+        _resumePc = stepOverBreakpoint ? Pc : NoPc;
+        _yieldRequested = false;
+        LastWatchHit = null;
+        while (true)
+        {
+            if (Icount >= limit) return HartStop.Limit;
+            if (_yieldRequested)
+            {
+                _yieldRequested = false;
+                return HartStop.Yield;
+            }
+            if (_interruptCheck)
+            {
+                _interruptCheck = false;
+                if (TryTakeInterrupt())
+                {
+                    _waiting = false;
+                    Icount++;
+                    _resumePc = NoPc;
+                    continue;
+                }
+            }
+            if (_waiting)
+            {
+                if (WaitingCanWake()) _waiting = false;
+                else return HartStop.Idle;
+            }
+            _sliceEnd = limit;
+            var stop = ExecuteSlice();
+            if (stop != HartStop.Limit) return stop;
+        }
+    }
+
+    /// <summary>Moves a waiting hart's clock forward without executing: WFI repeats with nothing to do.</summary>
+    public void SkipIdle(ulong toIcount)
+    {
+        if (_waiting && toIcount > Icount) Icount = toIcount;
+    }
+
+    private bool WaitingCanWake() => (EffectiveMip & _mie) != 0;
+
+    public void SetInterruptPending(int mipBit, bool level)
+    {
+        ulong bit = 1UL << mipBit;
+        ulong old = _mipHardware;
+        _mipHardware = level ? old | bit : old & ~bit;
+        if (old != _mipHardware) RecheckInterrupts();
+    }
+}
