@@ -75,21 +75,25 @@ public sealed unsafe partial class Hart
                         }
                         else
                         {
+                            // A page-table walk may write (A/D bits) into this very code page and drop d.
+                            Op op = d.Op;
+                            byte rd = d.Rd;
                             Pc = pc;
                             Icount = ic;
-                            int size = d.Op switch { Op.Lb or Op.Lbu => 1, Op.Lh or Op.Lhu => 2, Op.Lw or Op.Lwu => 4, _ => 8 };
+                            int size = op switch { Op.Lb or Op.Lbu => 1, Op.Lh or Op.Lhu => 2, Op.Lw or Op.Lwu => 4, _ => 8 };
                             if (!LoadSlow(a, size, out v))
                             {
                                 next = Pc;
                                 break;
                             }
-                            v = d.Op switch
+                            x[rd] = op switch
                             {
                                 Op.Lb => (ulong)(sbyte)v,
                                 Op.Lh => (ulong)(short)v,
                                 Op.Lw => (ulong)(int)v,
                                 _ => v,
                             };
+                            break;
                         }
                         x[d.Rd] = v;
                         break;
@@ -204,7 +208,9 @@ public sealed unsafe partial class Hart
                     // Everything rarer goes through one call so the switch above stays compact.
                     Pc = pc;
                     Icount = ic;
-                    next = ExecuteSystem(ref d, next);
+                    // A copy: the instruction may write its own code page, which drops the decoded slot.
+                    _scratch = d;
+                    next = ExecuteSystem(ref _scratch, next);
                     if (_sliceEnd == 0 && _waiting)
                     {
                         Pc = next;

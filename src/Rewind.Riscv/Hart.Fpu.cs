@@ -12,6 +12,10 @@ public sealed partial class Hart
 
     private void ResetFpu() { }
 
+    private void SaveFpu(BinaryWriter w) { }
+
+    private void LoadFpu(BinaryReader r) { }
+
     private bool FpuCsrRead(ushort csr, out ulong value)
     {
         value = 0;

@@ -23,7 +23,8 @@ public sealed partial class Hart
                 }, 0);
                 return Pc;
             case Op.Ebreak:
-                RaiseException(ExceptionCause.Breakpoint, Pc);
+                // QEMU 7.2 leaves mtval at 0 for ebreak; guests are tested against it.
+                RaiseException(ExceptionCause.Breakpoint, 0);
                 return Pc;
             case Op.Mret:
                 if (Privilege != PrivilegeLevel.Machine) return Illegal(ref d);
@@ -99,9 +100,11 @@ public sealed partial class Hart
         int size = word ? 4 : 8;
         Op op = word ? d.Op : d.Op - (Op.LrD - Op.LrW);
         ulong addr = GetX(d.Rs1);
+        if (op == Op.ScW) return StoreConditional(ref d, addr, size, word, next);
         if ((addr & (ulong)(size - 1)) != 0)
         {
-            RaiseException(op == Op.LrW ? ExceptionCause.LoadMisaligned : ExceptionCause.StoreMisaligned, addr);
+            // QEMU 7.2 reports misaligned LR and AMOs alike as load-address-misaligned.
+            RaiseException(ExceptionCause.LoadMisaligned, addr);
             return Pc;
         }
         if (op == Op.LrW)
@@ -112,31 +115,6 @@ public sealed partial class Hart
             _reservationAddress = addr;
             _reservationValue = v;
             _regs[d.Rd] = v;
-            return next;
-        }
-        if (op == Op.ScW)
-        {
-            // As QEMU does: the store succeeds if the reserved address still holds the value LR saw.
-            bool ok = false;
-            if (_reservationValid && _reservationAddress == addr)
-            {
-                if (!LoadSlow(addr, size, out ulong cur)) return Pc;
-                if (word) cur = (ulong)(long)(int)cur;
-                ok = cur == _reservationValue;
-            }
-            _reservationValid = false;
-            if (ok && !StoreSlow(addr, size, GetX(d.Rs2))) return Pc;
-            if (!ok)
-            {
-                // A failing SC still needs write permission, so it faults where a store would.
-                var fault = Translate(addr, AccessKind.Write, out _);
-                if (fault != null)
-                {
-                    RaiseException(fault.Value, addr);
-                    return Pc;
-                }
-            }
-            _regs[d.Rd] = ok ? 0UL : 1UL;
             return next;
         }
         var check = Translate(addr, AccessKind.Write, out _, updateAccessed: false);
@@ -162,6 +140,28 @@ public sealed partial class Hart
         };
         if (!StoreSlow(addr, size, result)) return Pc;
         _regs[d.Rd] = old;
+        return next;
+    }
+
+    /// <summary>
+    /// As QEMU does: SC fails without touching memory unless it targets the reserved address, and
+    /// then succeeds only if memory still holds the value LR saw. A misaligned SC therefore just fails,
+    /// since no LR can have reserved a misaligned address.
+    /// </summary>
+    private ulong StoreConditional(ref DecodedInsn d, ulong addr, int size, bool word, ulong next)
+    {
+        byte rd = d.Rd;
+        ulong src = GetX(d.Rs2);
+        bool ok = false;
+        if (_reservationValid && _reservationAddress == addr)
+        {
+            if (!LoadSlow(addr, size, out ulong cur)) return Pc;
+            if (word) cur = (ulong)(long)(int)cur;
+            ok = cur == _reservationValue;
+        }
+        _reservationValid = false;
+        if (ok && !StoreSlow(addr, size, src)) return Pc;
+        _regs[rd] = ok ? 0UL : 1UL;
         return next;
     }
 }

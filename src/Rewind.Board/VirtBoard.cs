@@ -1,0 +1,181 @@
+using Rewind.Board.DeviceTree;
+using Rewind.Board.Devices;
+using Rewind.Board.Execution;
+using Rewind.Board.Loading;
+using Rewind.Core.Bus;
+using Rewind.Core.Input;
+using Rewind.Core.Interrupts;
+using Rewind.Core.Memory;
+using Rewind.Core.Time;
+using Rewind.Riscv;
+
+namespace Rewind.Board;
+
+/// <summary>
+/// QEMU's riscv64 `virt` machine: builds RAM, devices and harts, loads firmware and kernel the way
+/// QEMU does, and wires everything into one <see cref="Execution.Machine"/>.
+/// </summary>
+public sealed class VirtBoard
+{
+    /// <summary>Where Debian keeps the OpenSBI build that QEMU's -bios default uses.</summary>
+    public static readonly string[] DefaultBiosPaths =
+    [
+        "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin",
+        "/usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin",
+        "/usr/lib/riscv64-linux-gnu/opensbi/generic/opensbi-riscv64-generic-fw_dynamic.bin",
+    ];
+
+    private VirtBoard(BoardOptions options)
+    {
+        Options = options;
+        Ram = new PhysicalMemory(VirtMemoryMap.DramBase, options.RamSize);
+        Bus = new SystemBus(Ram);
+        Clock = new VirtualClock(options.IcountShift);
+        Input = options.Input ?? new LiveInput();
+        Machine = new Machine(Bus, Clock, Input);
+        Hart = new Hart(0, Bus);
+        Machine.SetHarts([Hart]);
+        IInterruptTarget[] targets = [Hart];
+
+        Clint = new Clint(targets, Machine);
+        Plic = new Plic(targets, Machine);
+        Uart = new Uart16550(options.Serial, new IrqLine(Plic, VirtMemoryMap.Uart0Irq), Machine);
+        Rtc = new GoldfishRtc(Input, new IrqLine(Plic, VirtMemoryMap.RtcIrq), Machine);
+        Finisher = new SifiveTest(Machine);
+        Hart.Timebase = Clint;
+        Input.Attach(InputChannel.Serial0, Uart);
+
+        Bus.Map(VirtMemoryMap.TestBase, VirtMemoryMap.TestSize, Finisher);
+        Bus.Map(VirtMemoryMap.RtcBase, VirtMemoryMap.RtcSize, Rtc);
+        Bus.Map(VirtMemoryMap.ClintBase, VirtMemoryMap.ClintSize, Clint);
+        Bus.Map(VirtMemoryMap.PlicBase, VirtMemoryMap.PlicSize, Plic);
+        Bus.Map(VirtMemoryMap.Uart0Base, VirtMemoryMap.Uart0Size, Uart);
+        for (int i = 0; i < VirtMemoryMap.VirtioCount; i++)
+            Bus.Map(VirtMemoryMap.VirtioBase + (ulong)i * VirtMemoryMap.VirtioSize, VirtMemoryMap.VirtioSize, new VirtioMmioPlaceholder(i));
+
+        Machine.Finisher = Finisher;
+        Machine.AddTimed(Clint);
+        Machine.AddTimed(Uart);
+        Machine.AddTimed(Rtc);
+        Machine.AddState("hart0", Hart);
+        Machine.AddState("clint", Clint);
+        Machine.AddState("plic", Plic);
+        Machine.AddState("uart0", Uart);
+        Machine.AddState("rtc", Rtc);
+        Machine.AddState("test", Finisher);
+        Machine.OnReset = () =>
+        {
+            // As QEMU's system_reset: harts restart at the reset vector; RAM keeps its contents.
+            Hart.Reset(VirtMemoryMap.BootRomBase);
+            Uart.Reset();
+        };
+    }
+
+    public BoardOptions Options { get; }
+    public PhysicalMemory Ram { get; }
+    public SystemBus Bus { get; }
+    public VirtualClock Clock { get; }
+    public IInputBoundary Input { get; }
+    public Machine Machine { get; }
+    public Hart Hart { get; }
+    public Clint Clint { get; }
+    public Plic Plic { get; }
+    public Uart16550 Uart { get; }
+    public GoldfishRtc Rtc { get; }
+    public SifiveTest Finisher { get; }
+    public BootRom? Rom { get; private set; }
+    public List<LoadedFile> Files { get; } = [];
+    public ulong FdtAddress { get; private set; }
+    /// <summary>Symbols of the kernel ELF (or firmware if no kernel), for debugging tools.</summary>
+    public ElfImage? SymbolSource { get; private set; }
+
+    /// <summary>Builds the board, loads images and places the reset vector. Errors are one-line messages.</summary>
+    public static VirtBoard Create(BoardOptions options)
+    {
+        if (options.Smp != 1) throw new BoardConfigException($"-smp {options.Smp}: more than one hart is not yet supported");
+        var board = new VirtBoard(options);
+        board.Load();
+        return board;
+    }
+
+    public static string? FindDefaultBios() => DefaultBiosPaths.FirstOrDefault(File.Exists);
+
+    private byte[] ReadImage(string role, string path)
+    {
+        if (!File.Exists(path)) throw new BoardConfigException($"could not load {role} '{path}': no such file");
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BoardConfigException($"could not load {role} '{path}': {e.Message}");
+        }
+        Files.Add(new LoadedFile(role, path, bytes));
+        return bytes;
+    }
+
+    private LoadedImage LoadImage(string role, byte[] bytes, ulong rawAddress)
+    {
+        try
+        {
+            if (ElfImage.HasElfMagic(bytes))
+            {
+                var elf = ElfImage.Load(bytes);
+                if (role == "kernel" || SymbolSource == null) SymbolSource = elf;
+                return ImageLoader.LoadInto(Bus, elf);
+            }
+            return ImageLoader.LoadInto(Bus, new RawImage(bytes, rawAddress));
+        }
+        catch (Exception e) when (e is ImageFormatException or ImageLoadException)
+        {
+            throw new BoardConfigException($"could not load {role}: {e.Message}");
+        }
+    }
+
+    private void Load()
+    {
+        string? biosPath = Options.Bios switch
+        {
+            "none" => null,
+            "default" => FindDefaultBios()
+                ?? throw new BoardConfigException("-bios default: OpenSBI not found (install Debian's opensbi package or pass -bios FILE or -bios none)"),
+            _ => Options.Bios,
+        };
+        ulong dram = VirtMemoryMap.DramBase;
+        ulong firmwareEnd = dram;
+        ulong start = dram;
+        ulong kernelEntry = 0;
+        if (biosPath != null)
+        {
+            var fw = LoadImage("bios", ReadImage("bios", biosPath), dram);
+            firmwareEnd = fw.HighAddress;
+            start = fw.Entry;
+        }
+        if (Options.Kernel != null)
+        {
+            ulong kernelAt = biosPath == null ? dram : ImageLoader.KernelStartAfter(firmwareEnd);
+            var k = LoadImage("kernel", ReadImage("kernel", Options.Kernel), kernelAt);
+            kernelEntry = k.Entry;
+            if (biosPath == null) start = k.Entry;
+        }
+        else if (biosPath == null)
+        {
+            throw new BoardConfigException("no firmware and no kernel: give -kernel FILE or -bios FILE");
+        }
+
+        var config = new VirtConfig(Options.RamSize, Options.Smp, Options.Append);
+        byte[] fdt = VirtDeviceTree.Build(config);
+        FdtAddress = FdtPlacement.Compute(dram, Options.RamSize);
+        Bus.WriteBytes(FdtAddress, fdt);
+
+        Rom = BootRom.Create(start, FdtAddress, kernelEntry);
+        Bus.Map(VirtMemoryMap.BootRomBase, VirtMemoryMap.BootRomSize, Rom);
+        Machine.AddState("rom", Rom);
+        Hart.Reset(VirtMemoryMap.BootRomBase);
+    }
+}
+
+/// <summary>A configuration or image problem, reported as one line.</summary>
+public sealed class BoardConfigException(string message) : Exception(message);

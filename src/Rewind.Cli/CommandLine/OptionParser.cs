@@ -1,0 +1,179 @@
+using System.Globalization;
+
+namespace Rewind.Cli.CommandLine;
+
+/// <summary>
+/// Parses QEMU's option syntax (single or double dash, `-opt value`, `key=value,...` suboptions) for
+/// the options Rewind supports. Anything else is an error naming the option or value.
+/// </summary>
+public static class OptionParser
+{
+    private static readonly HashSet<string> Flags =
+        ["nographic", "no-reboot", "s", "S", "h", "help", "version", "no-shutdown"];
+
+    private static readonly HashSet<string> WithValue =
+        ["M", "machine", "m", "smp", "bios", "kernel", "append", "display", "serial", "monitor", "icount",
+         "gdb", "qmp", "cpu"];
+
+    public static Options Parse(IReadOnlyList<string> args)
+    {
+        var o = new Options();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string raw = args[i];
+            if (!raw.StartsWith('-') || raw == "-" || raw == "--")
+                throw new UsageException($"{raw}: unexpected argument (options start with '-')");
+            string name = raw.TrimStart('-');
+            if (Flags.Contains(name))
+            {
+                ApplyFlag(o, name);
+                continue;
+            }
+            if (!WithValue.Contains(name)) throw new UsageException($"-{name}: invalid option");
+            if (i + 1 >= args.Count) throw new UsageException($"-{name}: requires an argument");
+            ApplyValue(o, name, args[++i]);
+        }
+        return o;
+    }
+
+    private static void ApplyFlag(Options o, string name)
+    {
+        switch (name)
+        {
+            case "nographic": o.NoGraphic = true; break;
+            case "no-reboot": o.NoReboot = true; break;
+            case "no-shutdown": break;
+            case "s": o.Gdb = "tcp::1234"; break;
+            case "S": o.StartPaused = true; break;
+            case "h": case "help": o.Help = true; break;
+            case "version": o.Version = true; break;
+        }
+    }
+
+    private static void ApplyValue(Options o, string name, string value)
+    {
+        switch (name)
+        {
+            case "M": case "machine": ParseMachine(o, value); break;
+            case "m": o.RamSize = ParseMemory(value); break;
+            case "smp": o.Smp = ParseSmp(value); break;
+            case "bios": o.Bios = value; break;
+            case "kernel": o.Kernel = value; break;
+            case "append": o.Append = value; break;
+            case "display":
+                if (value.Split(',')[0] != "none") throw new UsageException($"-display {value}: only 'none' is supported (Rewind has no graphical display)");
+                o.Display = "none";
+                break;
+            case "serial": o.Serial = ValidateSerial(value); break;
+            case "monitor":
+                if (value is not ("none" or "stdio")) throw new UsageException($"-monitor {value}: supported values are none and stdio");
+                o.Monitor = value;
+                break;
+            case "icount": ParseIcount(o, value); break;
+            case "gdb": o.Gdb = value; break;
+            case "qmp": o.Qmp = value; break;
+            case "cpu":
+                if (value is not ("rv64" or "max" or "any")) throw new UsageException($"-cpu {value}: unsupported CPU model (rv64 is the only one)");
+                break;
+        }
+    }
+
+    private static void ParseMachine(Options o, string value)
+    {
+        var parts = value.Split(',');
+        foreach (var p in parts)
+        {
+            if (p.StartsWith("type=", StringComparison.Ordinal)) o.Machine = p[5..];
+            else if (p.StartsWith("dumpdtb=", StringComparison.Ordinal)) o.DumpDtb = p[8..];
+            else if (p.Contains('=')) throw new UsageException($"-machine {value}: unknown property '{p.Split('=')[0]}'");
+            else o.Machine = p;
+        }
+        if (o.Machine == "help") throw new UsageException("Supported machines are: virt  RISC-V VirtIO board");
+        if (o.Machine != "virt") throw new UsageException($"-machine {o.Machine}: unsupported machine type (use virt)");
+    }
+
+    public static ulong ParseMemory(string value)
+    {
+        string v = value.StartsWith("size=", StringComparison.Ordinal) ? value[5..] : value;
+        v = v.Split(',')[0];
+        ulong mult = 1024 * 1024;
+        if (v.Length > 0 && char.IsLetter(v[^1]))
+        {
+            mult = char.ToUpperInvariant(v[^1]) switch
+            {
+                'K' => 1024UL,
+                'M' => 1024UL * 1024,
+                'G' => 1024UL * 1024 * 1024,
+                _ => throw new UsageException($"-m {value}: invalid size suffix"),
+            };
+            v = v[..^1];
+        }
+        if (!ulong.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out ulong n) || n == 0)
+            throw new UsageException($"-m {value}: invalid RAM size");
+        ulong bytes = n * mult;
+        if (bytes % 4096 != 0 || bytes > 2047UL * 1024 * 1024)
+            throw new UsageException($"-m {value}: RAM size must be a multiple of 4 KiB and below 2 GiB");
+        return bytes;
+    }
+
+    private static int ParseSmp(string value)
+    {
+        string first = value.Split(',')[0];
+        if (first.StartsWith("cpus=", StringComparison.Ordinal)) first = first[5..];
+        if (!int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
+            throw new UsageException($"-smp {value}: invalid number of CPUs");
+        if (n != 1) throw new UsageException($"-smp {n}: more than one hart is not yet supported");
+        return n;
+    }
+
+    private static string ValidateSerial(string value)
+    {
+        if (value is "stdio" or "null" or "mon:stdio" or "none") return value;
+        if (value.StartsWith("file:", StringComparison.Ordinal) && value.Length > 5) return value;
+        throw new UsageException($"-serial {value}: supported backends are stdio, mon:stdio, null and file:PATH");
+    }
+
+    private static void ParseIcount(Options o, string value)
+    {
+        o.IcountGiven = true;
+        foreach (var part in value.Split(','))
+        {
+            string key = part, val = "";
+            int eq = part.IndexOf('=');
+            if (eq >= 0)
+            {
+                key = part[..eq];
+                val = part[(eq + 1)..];
+            }
+            else if (int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                key = "shift";
+                val = part;
+            }
+            switch (key)
+            {
+                case "shift":
+                    if (val == "auto") throw new UsageException("-icount shift=auto: not supported, Rewind's time is always a function of the instruction count; give a number 0..10");
+                    if (!int.TryParse(val, NumberStyles.None, CultureInfo.InvariantCulture, out int s) || s > 10)
+                        throw new UsageException($"-icount shift={val}: shift must be a number from 0 to 10");
+                    o.IcountShift = s;
+                    break;
+                case "rr":
+                    o.RecordReplay = val switch
+                    {
+                        "record" => RecordReplayMode.Record,
+                        "replay" => RecordReplayMode.Replay,
+                        "off" => RecordReplayMode.None,
+                        _ => throw new UsageException($"-icount rr={val}: must be record, replay or off"),
+                    };
+                    break;
+                case "rrfile": o.RecordFile = val; break;
+                case "rrsnapshot": o.RecordSnapshot = val; break;
+                case "align": case "sleep": break;
+                default: throw new UsageException($"-icount: unknown parameter '{key}'");
+            }
+        }
+        if (o.RecordReplay != RecordReplayMode.None && string.IsNullOrEmpty(o.RecordFile))
+            throw new UsageException("-icount rr=record|replay needs rrfile=FILE");
+    }
+}

@@ -1,0 +1,593 @@
+using System.Globalization;
+using System.Text;
+using System.Threading.Channels;
+
+namespace Rewind.Gdb;
+
+/// <summary>
+/// One GDB connection: decodes packets from <see cref="Stream"/>, drives an <see cref="IGdbTarget"/>
+/// and answers. All-stop mode; harts are threads (id = hart index + 1). While the target runs the
+/// session keeps reading so that Ctrl-C (0x03) or a vanished client cancel the run.
+/// </summary>
+public sealed class RspSession
+{
+    /// <summary>The largest packet we accept (and advertise as PacketSize).</summary>
+    public const int PacketSize = 0x4000;
+
+    private const string ErrorGeneric = "E01";
+    private const string ErrorFault = "E0e";
+    private const string ErrorNotReplaying = "E22";
+
+    private readonly Stream _stream;
+    private readonly IGdbTarget _target;
+    private readonly TextWriter? _log;
+    private readonly Channel<RspEvent> _events = Channel.CreateUnbounded<RspEvent>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
+    private bool _ackMode = true;
+    private byte[]? _lastSent;
+    private int _generalHart;     // Hg: register and memory accesses
+    private int _continueHart = -1; // Hc: -1 = all / any
+    private int _threadListCursor;
+    private bool _ended;
+
+    public RspSession(Stream stream, IGdbTarget target, TextWriter? log = null)
+    {
+        _stream = stream;
+        _target = target;
+        _log = log;
+    }
+
+    /// <summary>Why the session ended (for logs and tests).</summary>
+    public string EndReason { get; private set; } = "";
+
+    /// <summary>Serves the connection until the client disconnects, detaches or kills, or <paramref name="cancel"/> fires.</summary>
+    public async Task RunAsync(CancellationToken cancel = default)
+    {
+        using var readerCancel = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        Task reader = ReadLoopAsync(readerCancel.Token);
+        try
+        {
+            while (!_ended)
+            {
+                RspEvent ev;
+                try
+                {
+                    if (!await _events.Reader.WaitToReadAsync(cancel).ConfigureAwait(false)) { End("client disconnected"); break; }
+                    if (!_events.Reader.TryRead(out ev)) continue;
+                }
+                catch (OperationCanceledException) { End("server stopping"); break; }
+                await HandleEventAsync(ev, cancel).ConfigureAwait(false);
+            }
+        }
+        catch (IOException) { End("connection lost"); }
+        catch (ObjectDisposedException) { End("connection closed"); }
+        catch (OperationCanceledException) { End("server stopping"); }
+        finally
+        {
+            readerCancel.Cancel();
+            try { await reader.ConfigureAwait(false); } catch { /* reader errors only end the session */ }
+        }
+    }
+
+    private void End(string reason)
+    {
+        if (_ended) return;
+        _ended = true;
+        EndReason = reason;
+        _log?.WriteLine($"gdb: session ended: {reason}");
+    }
+
+    private async Task ReadLoopAsync(CancellationToken cancel)
+    {
+        var framer = new PacketReader(PacketSize);
+        var buffer = new byte[4096];
+        var writer = _events.Writer;
+        try
+        {
+            while (true)
+            {
+                int n = await _stream.ReadAsync(buffer, cancel).ConfigureAwait(false);
+                if (n <= 0) break;
+                framer.Feed(buffer.AsSpan(0, n), ev => writer.TryWrite(ev));
+            }
+        }
+        catch (Exception) { /* EOF, reset or cancellation: all mean the client is gone */ }
+        finally { writer.TryComplete(); }
+    }
+
+    private async Task HandleEventAsync(RspEvent ev, CancellationToken cancel)
+    {
+        switch (ev.Kind)
+        {
+            case RspEventKind.Packet:
+                if (_ackMode) await WriteRawAsync("+"u8.ToArray(), cancel).ConfigureAwait(false);
+                await DispatchAsync(ev.Text, cancel).ConfigureAwait(false);
+                break;
+            case RspEventKind.BadChecksum:
+                if (_ackMode) await WriteRawAsync("-"u8.ToArray(), cancel).ConfigureAwait(false);
+                break;
+            case RspEventKind.Oversized:
+            case RspEventKind.Malformed:
+                if (_ackMode) await WriteRawAsync("+"u8.ToArray(), cancel).ConfigureAwait(false);
+                await SendAsync(ErrorGeneric, cancel).ConfigureAwait(false);
+                break;
+            case RspEventKind.Nak:
+                if (_ackMode && _lastSent != null) await WriteRawAsync(_lastSent, cancel).ConfigureAwait(false);
+                break;
+            case RspEventKind.Ack:
+            case RspEventKind.Interrupt: // Ctrl-C while stopped: nothing to interrupt
+                break;
+        }
+    }
+
+    private async Task WriteRawAsync(byte[] bytes, CancellationToken cancel)
+    {
+        await _stream.WriteAsync(bytes, cancel).ConfigureAwait(false);
+        await _stream.FlushAsync(cancel).ConfigureAwait(false);
+    }
+
+    private Task SendAsync(string payload, CancellationToken cancel) => SendFramedAsync(RspFraming.Frame(payload), cancel);
+
+    private Task SendFramedAsync(byte[] framed, CancellationToken cancel)
+    {
+        _lastSent = framed;
+        return WriteRawAsync(framed, cancel);
+    }
+
+    private async Task DispatchAsync(string packet, CancellationToken cancel)
+    {
+        _log?.WriteLine($"gdb <- {Printable(packet)}");
+        string? reply;
+        try
+        {
+            reply = await HandlePacketAsync(packet, cancel).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not (IOException or ObjectDisposedException or OperationCanceledException))
+        {
+            _log?.WriteLine($"gdb: error handling '{Printable(packet)}': {ex.Message}");
+            reply = ErrorGeneric;
+        }
+        if (reply != null)
+        {
+            _log?.WriteLine($"gdb -> {Printable(reply)}");
+            await SendAsync(reply, cancel).ConfigureAwait(false);
+        }
+    }
+
+    private static string Printable(string s) => s.Length > 200 ? s[..200] + "..." : s;
+
+    /// <summary>Returns the reply to send, or null when the handler sent it already or none is due.</summary>
+    private async Task<string?> HandlePacketAsync(string p, CancellationToken cancel)
+    {
+        if (p.Length == 0) return "";
+        switch (p[0])
+        {
+            case '?': return StopReply(_target.LastStop);
+            case 'g': return ReadAllRegisters();
+            case 'G': return WriteAllRegisters(p.AsSpan(1));
+            case 'p': return ReadRegister(p.AsSpan(1));
+            case 'P': return WriteRegister(p.AsSpan(1));
+            case 'm': return ReadMemory(p.AsSpan(1));
+            case 'M': return WriteMemoryHex(p.AsSpan(1));
+            case 'X': return WriteMemoryBinary(p.AsSpan(1));
+            case 'Z': case 'z': return Breakpoint(p);
+            case 'H': return SetThread(p.AsSpan(1));
+            case 'T': return ParseThread(p.AsSpan(1), out int t) && t > 0 && t <= _target.HartCount ? "OK" : ErrorGeneric;
+            case 'c': case 's':
+                {
+                    if (p.Length > 1)
+                    {
+                        if (!TryHex(p.AsSpan(1), out ulong addr)) return ErrorGeneric;
+                        _target.WriteRegisterHex(ResumeHart(), 32, HexLe(addr));
+                    }
+                    return await ResumeAsync(p[0] == 'c' ? ResumeAction.Continue : ResumeAction.Step, ResumeHart(), cancel).ConfigureAwait(false);
+                }
+            case 'b':
+                if (p is not ("bs" or "bc")) return "";
+                if (!_target.CanReverse) return ErrorNotReplaying;
+                return await ResumeAsync(p == "bs" ? ResumeAction.ReverseStep : ResumeAction.ReverseContinue, ResumeHart(), cancel).ConfigureAwait(false);
+            case 'k':
+                _target.Kill();
+                End("killed");
+                return null;
+            case 'D':
+                _target.Detach();
+                await SendAsync("OK", cancel).ConfigureAwait(false);
+                End("detached");
+                return null;
+            case 'q': return await QueryAsync(p, cancel).ConfigureAwait(false);
+            case 'Q':
+                if (p == "QStartNoAckMode")
+                {
+                    await SendAsync("OK", cancel).ConfigureAwait(false);
+                    _ackMode = false;
+                    return null;
+                }
+                return "";
+            case 'v': return await VerboseAsync(p, cancel).ConfigureAwait(false);
+            default: return "";
+        }
+    }
+
+    private int ResumeHart() => _continueHart >= 0 ? _continueHart : Math.Clamp(_target.LastStop.Hart, 0, Math.Max(0, _target.HartCount - 1));
+
+    // ---- queries ----
+
+    private async Task<string?> QueryAsync(string p, CancellationToken cancel)
+    {
+        if (p.StartsWith("qSupported", StringComparison.Ordinal))
+        {
+            var sb = new StringBuilder();
+            sb.Append("PacketSize=").Append(PacketSize.ToString("x", CultureInfo.InvariantCulture));
+            sb.Append(";qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+");
+            if (_target.CanReverse) sb.Append(";ReverseStep+;ReverseContinue+");
+            return sb.ToString();
+        }
+        if (p.StartsWith("qXfer:features:read:", StringComparison.Ordinal)) return ReadFeature(p["qXfer:features:read:".Length..]);
+        if (p == "qAttached" || p.StartsWith("qAttached:", StringComparison.Ordinal)) return "1";
+        if (p == "qC") return "QC" + ThreadId(_generalHart);
+        if (p == "qfThreadInfo")
+        {
+            _threadListCursor = 0;
+            return NextThreadChunk();
+        }
+        if (p == "qsThreadInfo") return NextThreadChunk();
+        if (p.StartsWith("qRcmd,", StringComparison.Ordinal))
+        {
+            if (!TryDecodeHex(p.AsSpan("qRcmd,".Length), out byte[] cmdBytes)) return ErrorGeneric;
+            string output = _target.MonitorCommand(Encoding.UTF8.GetString(cmdBytes));
+            byte[] outBytes = Encoding.UTF8.GetBytes(output);
+            const int chunk = (PacketSize - 16) / 2;
+            for (int i = 0; i < outBytes.Length; i += chunk)
+            {
+                var part = outBytes.AsSpan(i, Math.Min(chunk, outBytes.Length - i));
+                await SendAsync("O" + Convert.ToHexStringLower(part), cancel).ConfigureAwait(false);
+            }
+            return "OK";
+        }
+        return "";
+    }
+
+    private string NextThreadChunk()
+    {
+        if (_threadListCursor >= _target.HartCount) return "l";
+        var sb = new StringBuilder("m");
+        for (int i = _threadListCursor; i < _target.HartCount; i++)
+        {
+            if (i > _threadListCursor) sb.Append(',');
+            sb.Append(ThreadId(i));
+        }
+        _threadListCursor = _target.HartCount;
+        return sb.ToString();
+    }
+
+    private string? ReadFeature(string args)
+    {
+        // ANNEX:OFFSET,LENGTH
+        int colon = args.LastIndexOf(':');
+        if (colon <= 0) return ErrorGeneric;
+        string annex = args[..colon];
+        if (!TryParseAddrLen(args.AsSpan(colon + 1), out ulong offset, out ulong length)) return ErrorGeneric;
+        string? doc = _target.ReadFeature(annex);
+        if (doc == null) return "E00";
+        byte[] bytes = Encoding.UTF8.GetBytes(doc);
+        if (offset >= (ulong)bytes.Length) return "l";
+        int len = (int)Math.Min(Math.Min(length, (ulong)(PacketSize / 2)), (ulong)bytes.Length - offset);
+        bool last = offset + (ulong)len >= (ulong)bytes.Length;
+        byte[] escaped = RspFraming.EscapeBinary(bytes.AsSpan((int)offset, len));
+        return (last ? "l" : "m") + Encoding.Latin1.GetString(escaped);
+    }
+
+    // ---- v packets ----
+
+    private async Task<string?> VerboseAsync(string p, CancellationToken cancel)
+    {
+        if (p == "vCont?") return "vCont;c;C;s;S";
+        if (p.StartsWith("vCont;", StringComparison.Ordinal))
+        {
+            // Actions in order; the first one that applies to a thread wins. We resume in all-stop,
+            // so a step anywhere means "step that hart", otherwise continue.
+            ResumeAction? action = null;
+            int hart = -1;
+            foreach (string part in p[6..].Split(';'))
+            {
+                if (part.Length == 0) return ErrorGeneric;
+                string verb = part, thread = "";
+                int colon = part.IndexOf(':');
+                if (colon >= 0) { verb = part[..colon]; thread = part[(colon + 1)..]; }
+                ResumeAction a;
+                switch (verb[0])
+                {
+                    case 'c': case 'C': a = ResumeAction.Continue; break;
+                    case 's': case 'S': a = ResumeAction.Step; break;
+                    default: return ErrorGeneric;
+                }
+                if ((verb[0] is 'C' or 'S') && !TryHex(verb.AsSpan(1), out _)) return ErrorGeneric;
+                int h = -1;
+                if (thread.Length > 0)
+                {
+                    if (!ParseThread(thread, out int tid)) return ErrorGeneric;
+                    if (tid > 0)
+                    {
+                        if (tid > _target.HartCount) return ErrorGeneric;
+                        h = tid - 1;
+                    }
+                }
+                if (a == ResumeAction.Step && action != ResumeAction.Step) { action = a; hart = h; }
+                else if (action == null) { action = a; hart = h; }
+            }
+            if (action == null) return ErrorGeneric;
+            if (hart < 0) hart = ResumeHart();
+            return await ResumeAsync(action.Value, hart, cancel).ConfigureAwait(false);
+        }
+        if (p.StartsWith("vKill", StringComparison.Ordinal))
+        {
+            _target.Kill();
+            await SendAsync("OK", cancel).ConfigureAwait(false);
+            End("killed");
+            return null;
+        }
+        return ""; // vMustReplyEmpty and everything we do not know
+    }
+
+    // ---- running ----
+
+    private async Task<string?> ResumeAsync(ResumeAction action, int hart, CancellationToken cancel)
+    {
+        using var interrupt = new CancellationTokenSource();
+        Task<StopInfo> run = Task.Run(() => _target.Resume(action, hart, interrupt.Token));
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = cancel.Register(() => stopping.TrySetResult());
+        bool clientGone = false;
+        while (!run.IsCompleted && !clientGone)
+        {
+            Task<bool> input = _events.Reader.WaitToReadAsync(CancellationToken.None).AsTask();
+            Task done = await Task.WhenAny(run, input, stopping.Task).ConfigureAwait(false);
+            if (done == run) break;
+            if (done == stopping.Task || !await input.ConfigureAwait(false))
+            {
+                interrupt.Cancel();
+                clientGone = true;
+                break;
+            }
+            try { await DrainWhileRunningAsync(interrupt).ConfigureAwait(false); }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                interrupt.Cancel();
+                clientGone = true;
+            }
+        }
+        StopInfo stop;
+        try { stop = await run.ConfigureAwait(false); }
+        catch (Exception ex)
+        {
+            _log?.WriteLine($"gdb: resume failed: {ex.Message}");
+            if (clientGone) { End("client disconnected while running"); return null; }
+            return ErrorGeneric;
+        }
+        if (clientGone)
+        {
+            End(cancel.IsCancellationRequested ? "server stopping" : "client disconnected while running");
+            return null;
+        }
+        if (stop.Kind is not (StopKind.Exited or StopKind.Terminated) && stop.Hart >= 0 && stop.Hart < _target.HartCount)
+            _generalHart = stop.Hart;
+        return StopReply(stop);
+    }
+
+    private async Task DrainWhileRunningAsync(CancellationTokenSource interrupt)
+    {
+        while (_events.Reader.TryRead(out var ev))
+        {
+            switch (ev.Kind)
+            {
+                case RspEventKind.Interrupt:
+                    interrupt.Cancel();
+                    break;
+                case RspEventKind.Packet: // ignored until the stop reply, but acknowledged
+                case RspEventKind.Oversized:
+                case RspEventKind.Malformed:
+                    if (_ackMode) await WriteRawAsync("+"u8.ToArray(), CancellationToken.None).ConfigureAwait(false);
+                    break;
+                case RspEventKind.BadChecksum:
+                    if (_ackMode) await WriteRawAsync("-"u8.ToArray(), CancellationToken.None).ConfigureAwait(false);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The stop reply packet for a stop.</summary>
+    public static string StopReply(StopInfo stop)
+    {
+        string code = ((byte)stop.Code).ToString("x2", CultureInfo.InvariantCulture);
+        if (stop.Kind == StopKind.Exited) return "W" + code;
+        if (stop.Kind == StopKind.Terminated) return "X" + code;
+        var sb = new StringBuilder("T").Append(code);
+        sb.Append("thread:").Append(ThreadId(stop.Hart)).Append(';');
+        string addr = stop.Address.ToString("x", CultureInfo.InvariantCulture);
+        switch (stop.Kind)
+        {
+            case StopKind.SoftwareBreakpoint: sb.Append("swbreak:;"); break;
+            case StopKind.HardwareBreakpoint: sb.Append("hwbreak:;"); break;
+            case StopKind.WriteWatch: sb.Append("watch:").Append(addr).Append(';'); break;
+            case StopKind.ReadWatch: sb.Append("rwatch:").Append(addr).Append(';'); break;
+            case StopKind.AccessWatch: sb.Append("awatch:").Append(addr).Append(';'); break;
+            case StopKind.HistoryBegin: sb.Append("replaylog:begin;"); break;
+            case StopKind.HistoryEnd: sb.Append("replaylog:end;"); break;
+        }
+        return sb.ToString();
+    }
+
+    private static string ThreadId(int hart) => (Math.Max(hart, 0) + 1).ToString("x", CultureInfo.InvariantCulture);
+
+    // ---- threads ----
+
+    private string SetThread(ReadOnlySpan<char> args)
+    {
+        if (args.Length < 2 || !ParseThread(args[1..], out int tid)) return ErrorGeneric;
+        if (tid > _target.HartCount) return ErrorGeneric;
+        switch (args[0])
+        {
+            case 'g':
+                _generalHart = tid > 0 ? tid - 1 : _generalHart;
+                return "OK";
+            case 'c':
+                _continueHart = tid > 0 ? tid - 1 : -1;
+                return "OK";
+            default:
+                return ErrorGeneric;
+        }
+    }
+
+    /// <summary>Parses a thread id: hex, "-1" (all) or "0" (any); -1 comes back as -1.</summary>
+    private static bool ParseThread(ReadOnlySpan<char> s, out int tid)
+    {
+        tid = 0;
+        if (s.SequenceEqual("-1")) { tid = -1; return true; }
+        if (s.Length > 0 && s[0] == 'p') // multiprocess form pPID.TID: use TID
+        {
+            int dot = s.IndexOf('.');
+            if (dot < 0) return false;
+            return ParseThread(s[(dot + 1)..], out tid);
+        }
+        if (!TryHex(s, out ulong v) || v > int.MaxValue) return false;
+        tid = (int)v;
+        return true;
+    }
+
+    // ---- registers ----
+
+    private string ReadAllRegisters()
+    {
+        var sb = new StringBuilder();
+        for (int r = 0; r <= 32; r++)
+        {
+            string hex = _target.ReadRegisterHex(_generalHart, r);
+            if (hex.Length == 0) return ErrorFault;
+            sb.Append(hex);
+        }
+        for (int r = 33; r <= 64; r++)
+        {
+            string hex = _target.ReadRegisterHex(_generalHart, r);
+            if (hex.Length == 0) break;
+            sb.Append(hex);
+        }
+        return sb.ToString();
+    }
+
+    private string WriteAllRegisters(ReadOnlySpan<char> hex)
+    {
+        int pos = 0;
+        for (int r = 0; r <= 64 && pos < hex.Length; r++)
+        {
+            int size = _target.ReadRegisterHex(_generalHart, r).Length;
+            if (size == 0) break;
+            if (pos + size > hex.Length) return ErrorGeneric;
+            var value = hex.Slice(pos, size);
+            pos += size;
+            if (r == 0) continue;
+            if (!IsHex(value)) return ErrorGeneric;
+            if (!_target.WriteRegisterHex(_generalHart, r, value.ToString())) return ErrorFault;
+        }
+        return "OK";
+    }
+
+    private string ReadRegister(ReadOnlySpan<char> args)
+    {
+        if (!TryHex(args, out ulong regno) || regno > int.MaxValue) return ErrorGeneric;
+        string hex = _target.ReadRegisterHex(_generalHart, (int)regno);
+        return hex.Length == 0 ? ErrorFault : hex;
+    }
+
+    private string WriteRegister(ReadOnlySpan<char> args)
+    {
+        int eq = args.IndexOf('=');
+        if (eq <= 0 || !TryHex(args[..eq], out ulong regno) || regno > int.MaxValue) return ErrorGeneric;
+        var value = args[(eq + 1)..];
+        if (value.Length == 0 || value.Length % 2 != 0 || !IsHex(value)) return ErrorGeneric;
+        return _target.WriteRegisterHex(_generalHart, (int)regno, value.ToString()) ? "OK" : ErrorFault;
+    }
+
+    // ---- memory ----
+
+    private string ReadMemory(ReadOnlySpan<char> args)
+    {
+        if (!TryParseAddrLen(args, out ulong addr, out ulong len)) return ErrorGeneric;
+        if (len == 0) return "";
+        int count = (int)Math.Min(len, (ulong)(PacketSize / 2));
+        var buffer = new byte[count];
+        int n = _target.ReadMemory(_generalHart, addr, buffer);
+        if (n <= 0) return ErrorFault;
+        return Convert.ToHexStringLower(buffer, 0, Math.Min(n, count));
+    }
+
+    private string WriteMemoryHex(ReadOnlySpan<char> args)
+    {
+        int colon = args.IndexOf(':');
+        if (colon < 0 || !TryParseAddrLen(args[..colon], out ulong addr, out ulong len)) return ErrorGeneric;
+        if (!TryDecodeHex(args[(colon + 1)..], out byte[] data) || (ulong)data.Length != len) return ErrorGeneric;
+        if (data.Length == 0) return "OK";
+        return _target.WriteMemory(_generalHart, addr, data) == data.Length ? "OK" : ErrorFault;
+    }
+
+    private string WriteMemoryBinary(ReadOnlySpan<char> args)
+    {
+        int colon = args.IndexOf(':');
+        if (colon < 0 || !TryParseAddrLen(args[..colon], out ulong addr, out ulong len)) return ErrorGeneric;
+        var payload = args[(colon + 1)..];
+        if ((ulong)payload.Length != len) return ErrorGeneric;
+        if (payload.Length == 0) return "OK"; // GDB probes X support with an empty write
+        var data = new byte[payload.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = (byte)payload[i];
+        return _target.WriteMemory(_generalHart, addr, data) == data.Length ? "OK" : ErrorFault;
+    }
+
+    // ---- breakpoints ----
+
+    private string Breakpoint(string p)
+    {
+        // Ztype,addr,kind[;cond...]
+        var body = p.AsSpan(1);
+        int semi = body.IndexOf(';');
+        if (semi >= 0) body = body[..semi];
+        int c1 = body.IndexOf(',');
+        if (c1 != 1 || body[0] < '0' || body[0] > '4') return body.Length > 0 && body[0] is >= '0' and <= '9' ? "" : ErrorGeneric;
+        if (!TryParseAddrLen(body[2..], out ulong addr, out ulong kind)) return ErrorGeneric;
+        var type = (BreakpointType)(body[0] - '0');
+        bool ok = p[0] == 'Z' ? _target.InsertBreakpoint(type, addr, kind) : _target.RemoveBreakpoint(type, addr, kind);
+        return ok ? "OK" : ErrorGeneric;
+    }
+
+    // ---- parsing helpers ----
+
+    private static bool TryParseAddrLen(ReadOnlySpan<char> s, out ulong addr, out ulong len)
+    {
+        addr = len = 0;
+        int comma = s.IndexOf(',');
+        return comma > 0 && TryHex(s[..comma], out addr) && TryHex(s[(comma + 1)..], out len);
+    }
+
+    private static bool TryHex(ReadOnlySpan<char> s, out ulong value) =>
+        ulong.TryParse(s, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value) && s.Length > 0 && s.Length <= 16;
+
+    private static bool IsHex(ReadOnlySpan<char> s)
+    {
+        foreach (char ch in s)
+            if (!char.IsAsciiHexDigit(ch)) return false;
+        return true;
+    }
+
+    private static bool TryDecodeHex(ReadOnlySpan<char> s, out byte[] bytes)
+    {
+        bytes = [];
+        if (s.Length % 2 != 0 || !IsHex(s)) return false;
+        bytes = Convert.FromHexString(s);
+        return true;
+    }
+
+    private static string HexLe(ulong v)
+    {
+        Span<byte> b = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(b, v);
+        return Convert.ToHexStringLower(b);
+    }
+}

@@ -1,0 +1,67 @@
+using Rewind.Core.State;
+
+namespace Rewind.Riscv;
+
+/// <summary>Snapshot support: every guest-visible field of the hart, in a fixed order.</summary>
+public sealed partial class Hart : IStateful
+{
+    public void SaveState(BinaryWriter w)
+    {
+        for (int i = 0; i < 32; i++) w.Write(_regs[i]);
+        w.Write(Pc);
+        w.Write((byte)Privilege);
+        w.Write(Icount);
+        foreach (ulong v in CsrFields()) w.Write(v);
+        foreach (ulong v in _pmpcfg) w.Write(v);
+        foreach (ulong v in _pmpaddr) w.Write(v);
+        w.Write(_reservationValid);
+        w.Write(_reservationAddress);
+        w.Write(_reservationValue);
+        w.Write(_waiting);
+        SaveFpu(w);
+    }
+
+    public void LoadState(BinaryReader r)
+    {
+        for (int i = 0; i < 32; i++) _regs[i] = r.ReadUInt64();
+        _regs[0] = 0;
+        Pc = r.ReadUInt64();
+        Privilege = (PrivilegeLevel)r.ReadByte();
+        Icount = r.ReadUInt64();
+        ulong[] csrs = new ulong[CsrFields().Length];
+        for (int i = 0; i < csrs.Length; i++) csrs[i] = r.ReadUInt64();
+        SetCsrFields(csrs);
+        for (int i = 0; i < _pmpcfg.Length; i++) _pmpcfg[i] = r.ReadUInt64();
+        for (int i = 0; i < _pmpaddr.Length; i++) _pmpaddr[i] = r.ReadUInt64();
+        _reservationValid = r.ReadBoolean();
+        _reservationAddress = r.ReadUInt64();
+        _reservationValue = r.ReadUInt64();
+        _waiting = r.ReadBoolean();
+        LoadFpu(r);
+        // Derived state: decoded code may describe memory that the restore replaced.
+        FlushDecoded();
+        InvalidateTranslation();
+        _interruptCheck = true;
+        _resumePc = NoPc;
+        LastWatchHit = null;
+    }
+
+    private ulong[] CsrFields() =>
+    [
+        _mstatus, _misa, _medeleg, _mideleg, _mie, _mipSoftware, _mipHardware,
+        _mtvec, _stvec, _mscratch, _sscratch, _mepc, _sepc, _mcause, _scause, _mtval, _stval,
+        _mcounteren, _scounteren, _menvcfg, _senvcfg, _satp, _mcountinhibit,
+        _cycleOffset, _instretOffset, _tselect,
+    ];
+
+    private void SetCsrFields(ulong[] v)
+    {
+        int i = 0;
+        _mstatus = v[i++]; _misa = v[i++]; _medeleg = v[i++]; _mideleg = v[i++]; _mie = v[i++];
+        _mipSoftware = v[i++]; _mipHardware = v[i++];
+        _mtvec = v[i++]; _stvec = v[i++]; _mscratch = v[i++]; _sscratch = v[i++]; _mepc = v[i++];
+        _sepc = v[i++]; _mcause = v[i++]; _scause = v[i++]; _mtval = v[i++]; _stval = v[i++];
+        _mcounteren = v[i++]; _scounteren = v[i++]; _menvcfg = v[i++]; _senvcfg = v[i++]; _satp = v[i++];
+        _mcountinhibit = v[i++]; _cycleOffset = v[i++]; _instretOffset = v[i++]; _tselect = v[i++];
+    }
+}

@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using Rewind.Core.Bus;
+using Rewind.Core.Memory;
+using Rewind.Gdb;
+using Rewind.Riscv;
+using Rewind.Riscv.Debug;
+
+namespace Rewind.Gdb.Tests;
+
+/// <summary>
+/// A test target backed by real harts (registers through GdbRegisters, memory through DebugRead/Write)
+/// that never executes anything: a step adds 4 to pc, a continue blocks until interrupted unless a
+/// scripted stop is queued. Records every call.
+/// </summary>
+internal sealed class FakeTarget : IGdbTarget
+{
+    public const ulong RamBase = 0x8000_0000;
+    private readonly Hart[] _harts;
+
+    public FakeTarget(int harts = 1, bool canReverse = false)
+    {
+        var bus = new SystemBus(new PhysicalMemory(RamBase, 1 << 20));
+        _harts = new Hart[harts];
+        for (int i = 0; i < harts; i++)
+        {
+            _harts[i] = new Hart(i, bus);
+            _harts[i].Pc = RamBase;
+        }
+        CanReverse = canReverse;
+    }
+
+    public ConcurrentQueue<string> Calls { get; } = new();
+    public ConcurrentQueue<StopInfo> ScriptedStops { get; } = new();
+    public Hart GetHart(int i) => _harts[i];
+    public SemaphoreSlim ResumeStarted { get; } = new(0);
+    public TaskCompletionSource<bool> ResumeFinished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public bool WasInterrupted { get; private set; }
+    public Action<Hart>? BeforeScriptedStop { get; set; }
+    public Dictionary<string, string> Monitor { get; } = new() { ["help"] = "info replay -- show replay state\nreplay_seek N -- go to icount N\n" };
+
+    public int HartCount => _harts.Length;
+    public bool CanReverse { get; set; }
+    public StopInfo LastStop { get; set; } = new(StopKind.Signal, 0, 0, 5);
+
+    public string? ReadFeature(string annex)
+    {
+        Calls.Enqueue($"feature {annex}");
+        return GdbRegisters.Annex(_harts[0], annex);
+    }
+
+    public string ReadRegisterHex(int hart, int regno) => GdbRegisters.Read(_harts[hart], regno);
+
+    public bool WriteRegisterHex(int hart, int regno, string hex)
+    {
+        Calls.Enqueue($"P {hart} {regno} {hex}");
+        return GdbRegisters.WriteHex(_harts[hart], regno, hex);
+    }
+
+    public int ReadMemory(int hart, ulong address, Span<byte> destination) => _harts[hart].DebugRead(address, destination);
+
+    public int WriteMemory(int hart, ulong address, ReadOnlySpan<byte> source)
+    {
+        Calls.Enqueue($"M {hart} {address:x} {Convert.ToHexStringLower(source)}");
+        return _harts[hart].DebugWrite(address, source);
+    }
+
+    public bool InsertBreakpoint(BreakpointType type, ulong address, ulong length)
+    {
+        Calls.Enqueue($"Z {type} {address:x} {length}");
+        return true;
+    }
+
+    public bool RemoveBreakpoint(BreakpointType type, ulong address, ulong length)
+    {
+        Calls.Enqueue($"z {type} {address:x} {length}");
+        return true;
+    }
+
+    public StopInfo Resume(ResumeAction action, int hart, CancellationToken interrupt)
+    {
+        Calls.Enqueue($"resume {action} {hart}");
+        ResumeStarted.Release();
+        StopInfo stop;
+        if (ScriptedStops.TryDequeue(out var scripted))
+        {
+            stop = scripted;
+            BeforeScriptedStop?.Invoke(_harts[hart]);
+        }
+        else switch (action)
+        {
+            case ResumeAction.Step:
+                _harts[hart].Pc += 4;
+                stop = new StopInfo(StopKind.Signal, hart);
+                break;
+            case ResumeAction.ReverseStep:
+                _harts[hart].Pc -= 4;
+                stop = new StopInfo(StopKind.Signal, hart);
+                break;
+            case ResumeAction.ReverseContinue:
+                stop = new StopInfo(StopKind.HistoryBegin, hart);
+                break;
+            default:
+                // Runs "forever": only an interrupt stops it.
+                interrupt.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
+                WasInterrupted = interrupt.IsCancellationRequested;
+                stop = new StopInfo(StopKind.Signal, hart, 0, 2);
+                break;
+        }
+        LastStop = stop;
+        ResumeFinished.TrySetResult(true);
+        return stop;
+    }
+
+    public string MonitorCommand(string command)
+    {
+        Calls.Enqueue($"monitor {command}");
+        return Monitor.TryGetValue(command, out var text) ? text : $"unknown command: {command}\n";
+    }
+
+    public void Kill() => Calls.Enqueue("kill");
+
+    public void Detach() => Calls.Enqueue("detach");
+}

@@ -1,0 +1,405 @@
+using System.Buffers.Binary;
+using System.Text;
+using Rewind.Gdb;
+using Rewind.Riscv;
+
+namespace Rewind.Gdb.Tests;
+
+public sealed class SessionTests : IDisposable
+{
+    private readonly FakeTarget _target;
+    private readonly RspServer _server;
+    private readonly RspClient _client;
+
+    public SessionTests() : this(new FakeTarget()) { }
+
+    private SessionTests(FakeTarget target)
+    {
+        _target = target;
+        _server = new RspServer(_target, "tcp::0");
+        _server.Start();
+        _client = new RspClient(_server);
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _server.Dispose();
+    }
+
+    private static string Hex(string s) => Convert.ToHexStringLower(Encoding.UTF8.GetBytes(s));
+
+    private static string Le(ulong v)
+    {
+        var b = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(b, v);
+        return Convert.ToHexStringLower(b);
+    }
+
+    [Fact]
+    public void QSupported_advertises_features_without_reverse_when_not_replaying()
+    {
+        string reply = _client.Command("qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;vContSupported+");
+        var features = reply.Split(';');
+        Assert.Contains("PacketSize=4000", features);
+        Assert.Contains("qXfer:features:read+", features);
+        Assert.Contains("swbreak+", features);
+        Assert.Contains("hwbreak+", features);
+        Assert.Contains("vContSupported+", features);
+        Assert.Contains("QStartNoAckMode+", features);
+        Assert.DoesNotContain("ReverseStep+", features);
+        Assert.DoesNotContain("ReverseContinue+", features);
+    }
+
+    [Fact]
+    public void QSupported_advertises_reverse_execution_when_replaying()
+    {
+        _target.CanReverse = true;
+        var features = _client.Command("qSupported").Split(';');
+        Assert.Contains("ReverseStep+", features);
+        Assert.Contains("ReverseContinue+", features);
+    }
+
+    [Fact]
+    public void Target_description_is_served_in_chunks_and_names_the_architecture()
+    {
+        var doc = new StringBuilder();
+        int offset = 0;
+        while (true)
+        {
+            string reply = _client.Command($"qXfer:features:read:target.xml:{offset:x},40");
+            Assert.True(reply[0] is 'm' or 'l', reply);
+            doc.Append(reply, 1, reply.Length - 1);
+            offset += reply.Length - 1;
+            if (reply[0] == 'l') break;
+        }
+        Assert.Contains("<architecture>riscv:rv64</architecture>", doc.ToString());
+        Assert.Equal("E00", _client.Command("qXfer:features:read:nonexistent.xml:0,ffb"));
+        Assert.Equal("l", _client.Command("qXfer:features:read:target.xml:10000,ffb"));
+    }
+
+    [Fact]
+    public void G_returns_x_registers_and_pc_and_p_reads_single_registers()
+    {
+        _target.GetHart(0).SetX(1, 0x1122334455667788);
+        string g = _client.Command("g");
+        Assert.Equal(33 * 16, g.Length);
+        Assert.Equal(Le(0), g[..16]);
+        Assert.Equal("8877665544332211", g.Substring(16, 16));
+        Assert.Equal(Le(FakeTarget.RamBase), g.Substring(32 * 16, 16));
+        Assert.Equal(Le(FakeTarget.RamBase), _client.Command("p20"));
+        Assert.Equal(Le(3), _client.Command($"p{65 + 4096:x}")); // priv = machine
+        Assert.Equal(Le(0), _client.Command($"p{65 + 0xf14:x}")); // mhartid
+        Assert.StartsWith("E", _client.Command("p21")); // no FPU
+        Assert.StartsWith("E", _client.Command("pzz"));
+    }
+
+    [Fact]
+    public void P_and_G_write_registers()
+    {
+        Assert.Equal("OK", _client.Command($"P5={Le(0xdeadbeef)}"));
+        Assert.Equal(0xdeadbeefUL, _target.GetHart(0).GetX(5));
+        Assert.Equal("OK", _client.Command($"P{65 + 0x340:x}={Le(0x1234)}")); // mscratch
+        Assert.True(_target.GetHart(0).TryReadCsr(Csr.Mscratch, out ulong scratch));
+        Assert.Equal(0x1234UL, scratch);
+        Assert.StartsWith("E", _client.Command("P5=xyz"));
+
+        var regs = new StringBuilder();
+        for (int i = 0; i < 32; i++) regs.Append(Le((ulong)i * 0x100));
+        regs.Append(Le(0x80000100));
+        Assert.Equal("OK", _client.Command("G" + regs));
+        Assert.Equal(0x1f00UL, _target.GetHart(0).GetX(31));
+        Assert.Equal(0x80000100UL, _target.GetHart(0).Pc);
+        Assert.Equal(0UL, _target.GetHart(0).GetX(0));
+    }
+
+    [Fact]
+    public void Memory_reads_and_writes_with_m_M_and_binary_X()
+    {
+        Assert.Equal("OK", _client.Command("M80000000,4:13050000"));
+        Assert.Equal("13050000", _client.Command("m80000000,4"));
+        // X with bytes that need escaping: '#', '$', '}', '*' and 0x03.
+        byte[] data = [(byte)'#', (byte)'$', (byte)'}', (byte)'*', 0x03];
+        var packet = new List<byte>(Encoding.Latin1.GetBytes("X80000010,5:"));
+        packet.AddRange(RspFraming.EscapeBinary(data));
+        _client.SendRaw(RspFraming.Frame(packet.ToArray()));
+        Assert.Equal('+', (char)_client.ReadByte());
+        Assert.Equal("OK", _client.ReadPacket());
+        Assert.Equal(Convert.ToHexStringLower(data), _client.Command("m80000010,5"));
+        Assert.Equal("OK", _client.Command("X80000000,0:"));
+        Assert.StartsWith("E", _client.Command("m10,4")); // unmapped
+        Assert.StartsWith("E", _client.Command("M80000000,4:1305")); // length mismatch
+        Assert.StartsWith("E", _client.Command("mxyz"));
+    }
+
+    [Fact]
+    public void Z_and_z_packets_are_routed_to_the_target_with_type_address_and_kind()
+    {
+        Assert.Equal("OK", _client.Command("Z0,80000004,4"));
+        Assert.Equal("OK", _client.Command("Z1,80000008,2"));
+        Assert.Equal("OK", _client.Command("Z2,80001000,8"));
+        Assert.Equal("OK", _client.Command("Z3,80001000,4"));
+        Assert.Equal("OK", _client.Command("Z4,80001000,1;X2,ab"));
+        Assert.Equal("OK", _client.Command("z0,80000004,4"));
+        Assert.Equal("OK", _client.Command("z4,80001000,1"));
+        Assert.Equal("", _client.Command("Z5,0,0"));
+        Assert.StartsWith("E", _client.Command("Z0,zz"));
+        var calls = _target.Calls.ToArray();
+        Assert.Equal([
+            "Z Software 80000004 4", "Z Hardware 80000008 2", "Z Write 80001000 8", "Z Read 80001000 4",
+            "Z Access 80001000 1", "z Software 80000004 4", "z Access 80001000 1"], calls);
+    }
+
+    [Fact]
+    public void Reverse_step_and_continue_answer_E22_when_not_replaying()
+    {
+        Assert.Equal("E22", _client.Command("bs"));
+        Assert.Equal("E22", _client.Command("bc"));
+        Assert.DoesNotContain(_target.Calls, c => c.StartsWith("resume"));
+    }
+
+    [Fact]
+    public void Reverse_step_and_continue_resume_backwards_when_replaying()
+    {
+        _target.CanReverse = true;
+        Assert.Equal("T05thread:1;", _client.Command("bs"));
+        Assert.Equal(FakeTarget.RamBase - 4, _target.GetHart(0).Pc);
+        Assert.Equal("T05thread:1;replaylog:begin;", _client.Command("bc"));
+        Assert.Contains("resume ReverseStep 0", _target.Calls);
+        Assert.Contains("resume ReverseContinue 0", _target.Calls);
+    }
+
+    [Theory]
+    [InlineData(StopKind.Signal, 0, 0UL, 5, "T05thread:1;")]
+    [InlineData(StopKind.Signal, 1, 0UL, 2, "T02thread:2;")]
+    [InlineData(StopKind.SoftwareBreakpoint, 0, 0UL, 5, "T05thread:1;swbreak:;")]
+    [InlineData(StopKind.HardwareBreakpoint, 0, 0UL, 5, "T05thread:1;hwbreak:;")]
+    [InlineData(StopKind.WriteWatch, 0, 0x80001000UL, 5, "T05thread:1;watch:80001000;")]
+    [InlineData(StopKind.ReadWatch, 0, 0x80001004UL, 5, "T05thread:1;rwatch:80001004;")]
+    [InlineData(StopKind.AccessWatch, 0, 0x10UL, 5, "T05thread:1;awatch:10;")]
+    [InlineData(StopKind.HistoryBegin, 0, 0UL, 5, "T05thread:1;replaylog:begin;")]
+    [InlineData(StopKind.HistoryEnd, 0, 0UL, 5, "T05thread:1;replaylog:end;")]
+    [InlineData(StopKind.Exited, 0, 0UL, 0, "W00")]
+    [InlineData(StopKind.Exited, 0, 0UL, 3, "W03")]
+    [InlineData(StopKind.Terminated, 0, 0UL, 9, "X09")]
+    public void Stop_replies_are_formatted_for_every_stop_kind(StopKind kind, int hart, ulong address, int code, string expected)
+    {
+        Assert.Equal(expected, RspSession.StopReply(new StopInfo(kind, hart, address, code)));
+        if (hart == 0)
+        {
+            _target.ScriptedStops.Enqueue(new StopInfo(kind, hart, address, code));
+            Assert.Equal(expected, _client.Command("c"));
+            Assert.Equal(expected, _client.Command("?"));
+        }
+    }
+
+    [Fact]
+    public void Ctrl_c_interrupts_a_running_target_and_gets_a_SIGINT_stop_reply()
+    {
+        _client.Send("vCont;c");
+        Assert.Equal('+', (char)_client.ReadByte());
+        Assert.True(_target.ResumeStarted.Wait(TimeSpan.FromSeconds(10)));
+        _client.Send("g"); // ignored while running (acked)
+        Assert.Equal('+', (char)_client.ReadByte());
+        _client.SendRaw([0x03]);
+        Assert.Equal("T02thread:1;", _client.ReadPacket());
+        Assert.True(_target.WasInterrupted);
+        Assert.Equal(FakeTarget.RamBase, BinaryPrimitives.ReadUInt64LittleEndian(Convert.FromHexString(_client.Command("p20"))));
+    }
+
+    [Fact]
+    public void Bad_checksum_is_nakked_and_the_resend_is_answered()
+    {
+        _client.SendRaw("$qC#00");
+        Assert.Equal('-', (char)_client.ReadByte());
+        Assert.Equal("QC1", _client.Command("qC"));
+    }
+
+    [Fact]
+    public void A_nak_from_the_client_makes_the_server_retransmit()
+    {
+        _client.Send("qC");
+        Assert.Equal('+', (char)_client.ReadByte());
+        _client.AckMode = false;
+        Assert.Equal("QC1", _client.ReadPacket());
+        _client.SendRaw("-");
+        _client.AckMode = true;
+        Assert.Equal("QC1", _client.ReadPacket());
+    }
+
+    [Fact]
+    public void Oversized_and_garbage_input_get_errors_and_the_session_survives()
+    {
+        string huge = "M80000000,4000:" + new string('0', 0x8000);
+        Assert.Equal("E01", _client.Command(huge));
+        _client.SendRaw("hello world\r\n\u0001\u0002");
+        Assert.Equal("E01", _client.Command("ab}"));
+        Assert.Equal("", _client.Command("!totally-unknown"));
+        Assert.Equal("", _client.Command("vMustReplyEmpty"));
+        Assert.Equal("", _client.Command(""));
+        Assert.StartsWith("E", _client.Command("vCont;x"));
+        Assert.StartsWith("E", _client.Command("Hgzz"));
+        Assert.StartsWith("E", _client.Command("qRcmd,zz"));
+        Assert.Equal("QC1", _client.Command("qC"));
+    }
+
+    [Fact]
+    public void Random_input_never_crashes_or_hangs_the_server()
+    {
+        var rng = new Random(1234);
+        var noise = new byte[64 * 1024];
+        rng.NextBytes(noise);
+        for (int i = 0; i < noise.Length; i++)
+            if (noise[i] is 0x03 or (byte)'$') noise[i] = (byte)'a'; // no Ctrl-C or real packets
+        _client.SendRaw(noise);
+        _client.SendRaw("#00"); // close any packet the noise opened
+        _client.AckMode = true;
+        // The session must still answer; drain whatever acks the noise produced first.
+        _client.Send("qC");
+        string reply;
+        do { reply = _client.ReadPacket(); } while (reply != "QC1");
+    }
+
+    [Fact]
+    public void No_ack_mode_stops_acknowledgements()
+    {
+        Assert.Equal("OK", _client.Command("QStartNoAckMode"));
+        _client.AckMode = false;
+        Assert.Equal("QC1", _client.Command("qC"));
+        Assert.Equal("1", _client.Command("qAttached"));
+    }
+
+    [Fact]
+    public void Monitor_output_is_sent_as_O_packets_then_OK()
+    {
+        _client.Send("qRcmd," + Hex("help"));
+        Assert.Equal('+', (char)_client.ReadByte());
+        var output = new StringBuilder();
+        string reply;
+        while ((reply = _client.ReadPacket()) != "OK")
+        {
+            Assert.StartsWith("O", reply);
+            output.Append(Encoding.UTF8.GetString(Convert.FromHexString(reply[1..])));
+        }
+        Assert.Equal(_target.Monitor["help"], output.ToString());
+        Assert.Contains("monitor help", _target.Calls);
+    }
+
+    [Fact]
+    public void Step_and_vCont_step_resume_the_selected_hart()
+    {
+        Assert.Equal("vCont;c;C;s;S", _client.Command("vCont?"));
+        Assert.Equal("T05thread:1;", _client.Command("s"));
+        Assert.Equal(FakeTarget.RamBase + 4, _target.GetHart(0).Pc);
+        Assert.Equal("T05thread:1;", _client.Command("vCont;s:1;c"));
+        Assert.Equal(FakeTarget.RamBase + 8, _target.GetHart(0).Pc);
+        Assert.Equal("T05thread:1;", _client.Command("vCont;S05:1"));
+        Assert.Contains("resume Step 0", _target.Calls);
+        Assert.StartsWith("E", _client.Command("vCont;s:9"));
+    }
+
+    [Fact]
+    public void Kill_and_detach_reach_the_target_and_end_the_session()
+    {
+        Assert.Equal("OK", _client.Command("D"));
+        Assert.True(_client.WaitForClose());
+        Assert.Contains("detach", _target.Calls);
+
+        using var second = new RspClient(_server);
+        Assert.Equal("QC1", second.Command("qC"));
+        second.Send("k");
+        Assert.Equal('+', (char)second.ReadByte());
+        Assert.True(second.WaitForClose());
+        Assert.Contains("kill", _target.Calls);
+
+        using var third = new RspClient(_server);
+        Assert.Equal("OK", third.Command("vKill;1"));
+    }
+
+    [Fact]
+    public async Task Client_vanishing_mid_run_cancels_resume_and_a_new_client_can_attach()
+    {
+        var ended = new TaskCompletionSource<string>();
+        _server.SessionEnded += r => ended.TrySetResult(r);
+        _client.Send("c");
+        Assert.Equal('+', (char)_client.ReadByte());
+        Assert.True(_target.ResumeStarted.Wait(TimeSpan.FromSeconds(10)));
+        _client.Dispose();
+        await _target.ResumeFinished.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(_target.WasInterrupted);
+        string reason = await ended.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("disconnected", reason);
+
+        using var next = new RspClient(_server);
+        Assert.Equal("T02thread:1;", next.Command("?"));
+    }
+
+    [Fact]
+    public void A_second_client_is_turned_away_while_one_is_attached()
+    {
+        Assert.Equal("QC1", _client.Command("qC"));
+        using var intruder = new RspClient(_server);
+        Assert.True(intruder.WaitForClose());
+        Assert.Equal("QC1", _client.Command("qC"));
+    }
+}
+
+public sealed class MultiHartSessionTests : IDisposable
+{
+    private readonly FakeTarget _target = new(harts: 3);
+    private readonly RspServer _server;
+    private readonly RspClient _client;
+
+    public MultiHartSessionTests()
+    {
+        _server = new RspServer(_target, "tcp:127.0.0.1:0");
+        _server.Start();
+        _client = new RspClient(_server);
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _server.Dispose();
+    }
+
+    [Fact]
+    public void Harts_are_listed_as_threads_and_selected_with_H()
+    {
+        Assert.Equal("m1,2,3", _client.Command("qfThreadInfo"));
+        Assert.Equal("l", _client.Command("qsThreadInfo"));
+        Assert.Equal("OK", _client.Command("T3"));
+        Assert.StartsWith("E", _client.Command("T4"));
+        Assert.Equal("OK", _client.Command("Hg2"));
+        Assert.Equal("QC2", _client.Command("qC"));
+        Assert.Equal("0100000000000000", _client.Command($"p{65 + 0xf14:x}")); // mhartid of hart 1
+        Assert.Equal("OK", _client.Command("Hg0"));
+        Assert.Equal("OK", _client.Command("Hc-1"));
+        Assert.Equal("OK", _client.Command("Hc3"));
+        Assert.Equal("T05thread:3;", _client.Command("s"));
+        Assert.Contains("resume Step 2", _target.Calls);
+        Assert.Equal("T05thread:2;", _client.Command("vCont;s:2"));
+        Assert.StartsWith("E", _client.Command("Hg9"));
+    }
+}
+
+public sealed class UnixSocketTests
+{
+    [Fact]
+    public void Server_listens_on_a_unix_socket_path_and_replaces_a_stale_one()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"rewind-gdb-{Environment.ProcessId}-{Guid.NewGuid():N}.sock");
+        var target = new FakeTarget();
+        using (var first = new RspServer(target, path))
+        {
+            first.Start();
+            using var client = new RspClient(first);
+            Assert.Equal("QC1", client.Command("qC"));
+        }
+        File.WriteAllText(path, ""); // leftover file nobody listens on
+        using var server = new RspServer(target, path);
+        server.Start();
+        using var again = new RspClient(server);
+        Assert.Equal("1", again.Command("qAttached"));
+    }
+}
