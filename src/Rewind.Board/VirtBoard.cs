@@ -100,6 +100,26 @@ public sealed class VirtBoard
 
     public static string? FindDefaultBios() => DefaultBiosPaths.FirstOrDefault(File.Exists);
 
+    /// <summary>The firmware file a -bios value names, or null for none.</summary>
+    public static string? ResolveBios(string bios) => bios switch
+    {
+        "none" => null,
+        "default" => FindDefaultBios()
+            ?? throw new BoardConfigException("-bios default: OpenSBI not found (install Debian's opensbi package or pass -bios FILE or -bios none)"),
+        _ => bios,
+    };
+
+    /// <summary>The files a board built from <paramref name="options"/> will load, by role, checked to exist.</summary>
+    public static IReadOnlyList<(string Role, string Path)> ImagesFor(BoardOptions options)
+    {
+        var list = new List<(string, string)>();
+        if (ResolveBios(options.Bios) is string bios) list.Add(("bios", bios));
+        if (options.Kernel != null) list.Add(("kernel", options.Kernel));
+        foreach (var (role, path) in list)
+            if (!File.Exists(path)) throw new BoardConfigException($"could not load {role} '{path}': no such file");
+        return list;
+    }
+
     private byte[] ReadImage(string role, string path)
     {
         if (!File.Exists(path)) throw new BoardConfigException($"could not load {role} '{path}': no such file");
@@ -136,13 +156,7 @@ public sealed class VirtBoard
 
     private void Load()
     {
-        string? biosPath = Options.Bios switch
-        {
-            "none" => null,
-            "default" => FindDefaultBios()
-                ?? throw new BoardConfigException("-bios default: OpenSBI not found (install Debian's opensbi package or pass -bios FILE or -bios none)"),
-            _ => Options.Bios,
-        };
+        string? biosPath = ResolveBios(Options.Bios);
         ulong dram = VirtMemoryMap.DramBase;
         ulong firmwareEnd = dram;
         ulong start = dram;

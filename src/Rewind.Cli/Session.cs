@@ -1,19 +1,24 @@
+using System.Runtime.InteropServices;
 using Rewind.Board;
 using Rewind.Board.Devices;
 using Rewind.Board.Execution;
 using Rewind.Cli.CommandLine;
 using Rewind.Cli.Host;
 using Rewind.Core.Input;
+using Rewind.Replay.Recording;
 
 namespace Rewind.Cli;
 
-/// <summary>One run of the program: a machine, its console, and whatever servers the options ask for.</summary>
+/// <summary>One run of the program: a machine, its console, its recording or replay, and its servers.</summary>
 internal sealed class Session : IDisposable
 {
     private readonly Options _options;
     private readonly StreamSerial? _serial;
     private readonly VirtBoard _board;
-    private readonly LiveInput _live;
+    private readonly LiveInput? _live;
+    private readonly RecordingInput? _recorder;
+    private readonly ReplayInput? _replay;
+    private readonly List<PosixSignalRegistration> _signals = [];
     private volatile bool _quit;
 
     public Session(Options options)
@@ -36,8 +41,7 @@ internal sealed class Session : IDisposable
         }
         else backend = new NullSerialBackend();
 
-        _live = new LiveInput();
-        _board = VirtBoard.Create(new BoardOptions
+        var boardOptions = new BoardOptions
         {
             RamSize = options.RamSize,
             Smp = options.Smp,
@@ -46,23 +50,70 @@ internal sealed class Session : IDisposable
             Append = options.Append,
             IcountShift = options.IcountShift,
             Serial = backend,
-            Input = _live,
-        });
-        _board.Machine.NoReboot = options.NoReboot;
-        _board.Machine.Pacer = new WallClockPacer(_live);
+        };
+        IInputBoundary input;
+        switch (options.RecordReplay)
+        {
+            case RecordReplayMode.Record:
+                {
+                    var header = RecordReplay.HeaderFor(options, boardOptions);
+                    _live = _recorder = new RecordingInput(RecordReplay.CreateWriter(options.RecordFile!, header));
+                    input = _recorder;
+                    break;
+                }
+            case RecordReplayMode.Replay:
+                input = _replay = RecordReplay.OpenForReplay(options.RecordFile!, RecordReplay.HeaderFor(options, boardOptions));
+                break;
+            default:
+                input = _live = new LiveInput();
+                break;
+        }
+        _board = VirtBoard.Create(boardOptions with { Input = input });
+        var machine = _board.Machine;
+        machine.NoReboot = options.NoReboot;
+        if (_recorder != null) _recorder.Machine = machine;
+        if (_replay != null) _replay.Machine = machine;
+        machine.Pacer = _live != null ? new WallClockPacer(_live) : InstantPacer.Instance;
     }
+
+    public VirtBoard Board => _board;
 
     public int Run()
     {
         if (_options.DumpDtb != null)
         {
-            File.WriteAllBytes(_options.DumpDtb, Board.DeviceTree.VirtDeviceTree.Build(
-                new Board.DeviceTree.VirtConfig(_options.RamSize, _options.Smp, _options.Append)));
+            File.WriteAllBytes(_options.DumpDtb, Rewind.Board.DeviceTree.VirtDeviceTree.Build(
+                new Rewind.Board.DeviceTree.VirtConfig(_options.RamSize, _options.Smp, _options.Append)));
             return 0;
         }
-        if (_options.Serial is null or "stdio" or "mon:stdio")
-            new StdinPump(_live, () => { _quit = true; _board.Machine.RequestInterrupt(); }).Start();
         var machine = _board.Machine;
+        if (_live != null && _options.Serial is null or "stdio" or "mon:stdio")
+            new StdinPump(_live, RequestQuit).Start();
+        foreach (var sig in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
+            _signals.Add(PosixSignalRegistration.Create(sig, ctx =>
+            {
+                ctx.Cancel = true;
+                RequestQuit();
+            }));
+        try
+        {
+            return RunMachine(machine);
+        }
+        catch (ReplayDivergenceException e)
+        {
+            _serial?.Flush();
+            throw new SessionException(e.Message);
+        }
+    }
+
+    private void RequestQuit()
+    {
+        _quit = true;
+        _board.Machine.RequestInterrupt();
+    }
+
+    private int RunMachine(Machine machine)
+    {
         while (true)
         {
             var stop = machine.Run(ulong.MaxValue);
@@ -70,16 +121,38 @@ internal sealed class Session : IDisposable
             switch (stop.Kind)
             {
                 case MachineStopKind.Exited:
+                    _recorder?.Finish(machine.Icount, stop.ExitCode == 0 ? "poweroff" : $"exit {stop.ExitCode}");
                     return stop.ExitCode;
                 case MachineStopKind.ResetRequested:
+                    _recorder?.Finish(machine.Icount, "reset");
                     return 0;
                 case MachineStopKind.Interrupted when _quit:
+                    _recorder?.Finish(machine.Icount, "quit");
                     return 0;
+                case MachineStopKind.HistoryEnd:
+                    return EndOfReplay(machine.Icount);
                 case MachineStopKind.Starved:
-                    throw new SessionException("the guest waits for an interrupt that can never come");
+                    throw new SessionException($"the guest waits at instruction {machine.Icount} for an interrupt that can never come");
             }
         }
     }
 
-    public void Dispose() => _serial?.Dispose();
+    private int EndOfReplay(ulong icount)
+    {
+        var r = _replay!;
+        if (r.Problem != null)
+        {
+            Console.Error.WriteLine($"rewind: replay stopped at instruction {icount}: {r.Problem}");
+            return 1;
+        }
+        Console.Error.WriteLine($"rewind: replay reached the end of the recording at instruction {icount} ({r.EndReason})");
+        return 0;
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _signals) s.Dispose();
+        _recorder?.Dispose();
+        _serial?.Dispose();
+    }
 }

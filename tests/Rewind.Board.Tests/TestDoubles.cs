@@ -41,6 +41,7 @@ internal sealed class CaptureSerial : ISerialBackend
 
 internal sealed class FakeInput(ulong hostClockNs) : IInputBoundary
 {
+    public ulong? HistoryEnd => null;
     public ulong HostClockNs { get; set; } = hostClockNs;
     public List<ulong> ClockReadsAt { get; } = [];
     public ulong NextDueIcount => ulong.MaxValue;

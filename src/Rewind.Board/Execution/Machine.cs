@@ -83,6 +83,7 @@ public sealed class Machine : IRunControl
             foreach (var t in _timed) t.Advance(now);
             var power = TakePowerRequest();
             if (power != null) return power.Value;
+            if (Input.HistoryEnd is ulong end && now >= end) return new MachineStop(MachineStopKind.HistoryEnd);
             if (now >= limit) return new MachineStop(MachineStopKind.Limit);
             if (_interruptRequested)
             {
@@ -116,7 +117,7 @@ public sealed class Machine : IRunControl
 
     private ulong NextEvent(ulong now)
     {
-        ulong next = Input.NextDueIcount;
+        ulong next = Math.Min(Input.NextDueIcount, Input.HistoryEnd ?? ulong.MaxValue);
         foreach (var t in _timed) next = Math.Min(next, t.NextDeadline(now));
         return Math.Max(next, now + 1);
     }

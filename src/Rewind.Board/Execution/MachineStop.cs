@@ -14,6 +14,8 @@ public enum MachineStopKind
     Exited,
     /// <summary>The guest asked for a reset and -no-reboot is in force.</summary>
     ResetRequested,
+    /// <summary>Replay reached the end of the recorded history.</summary>
+    HistoryEnd,
     /// <summary>Every hart waits for an interrupt that nothing can deliver any more (replay ran out of input).</summary>
     Starved,
 }

@@ -20,6 +20,12 @@ public interface IInputBoundary
     /// <summary>A synchronous read of the host wall clock in nanoseconds since the Unix epoch (RTC).</summary>
     ulong ReadHostClock(ulong icount);
 
+    /// <summary>
+    /// The instruction count at which recorded history ends (replay), or null when there is no end.
+    /// The run loop stops there: past it the machine would need input that nobody recorded.
+    /// </summary>
+    ulong? HistoryEnd { get; }
+
     /// <summary>Where asynchronous inputs go; the board registers its devices here.</summary>
     void Attach(InputChannel channel, IInputSink sink);
 }

@@ -15,16 +15,18 @@ public class LiveInput : IInputBoundary
     public LiveInput(Func<ulong>? hostClock = null) =>
         _hostClock = hostClock ?? (() => (ulong)(DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
 
-    public ulong NextDueIcount => ulong.MaxValue;
+    public virtual ulong NextDueIcount => ulong.MaxValue;
 
     public bool HasPending => !_pending.IsEmpty;
+
+    public ulong? HistoryEnd => null;
 
     /// <summary>Thread-safe: called by host reader threads.</summary>
     public void Enqueue(InputChannel channel, byte[] data) => _pending.Enqueue((channel, data));
 
     public void Attach(InputChannel channel, IInputSink sink) => _sinks[channel] = sink;
 
-    public void DeliverDue(ulong icount)
+    public virtual void DeliverDue(ulong icount)
     {
         while (_pending.TryDequeue(out var item))
         {

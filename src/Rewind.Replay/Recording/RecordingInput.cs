@@ -1,0 +1,77 @@
+using Rewind.Board.Execution;
+using Rewind.Core.Input;
+using Rewind.Replay.Log;
+
+namespace Rewind.Replay.Recording;
+
+/// <summary>
+/// Host input that is also written to the recording, stamped with the instruction count at which it
+/// reached the guest. Also logs a state digest every <see cref="DigestInterval"/> instructions, which
+/// doubles as a progress mark: a recording cut short by a crash still replays up to its last mark.
+/// </summary>
+public sealed class RecordingInput : LiveInput, IDisposable
+{
+    public const ulong DigestInterval = 1UL << 24;
+
+    private readonly ReplayLogWriter _writer;
+    private readonly Timer _flushTimer;
+    private readonly object _lock = new();
+    private ulong _nextDigest = DigestInterval;
+
+    public RecordingInput(ReplayLogWriter writer, Func<ulong>? hostClock = null) : base(hostClock)
+    {
+        _writer = writer;
+        // A killed recorder loses at most about a second of events.
+        _flushTimer = new Timer(_ => Flush(), null, 1000, 1000);
+    }
+
+    public Machine? Machine { get; set; }
+
+    public override ulong NextDueIcount => _nextDigest;
+
+    public override void DeliverDue(ulong icount)
+    {
+        base.DeliverDue(icount);
+        if (icount >= _nextDigest && Machine != null)
+        {
+            lock (_lock) _writer.WriteDigest(icount, MachineDigest.Compute(Machine));
+            _nextDigest = (icount / DigestInterval + 1) * DigestInterval;
+        }
+    }
+
+    protected override void OnDeliver(ulong icount, InputChannel channel, byte[] data)
+    {
+        lock (_lock) _writer.WriteInput(icount, channel, data);
+    }
+
+    protected override void OnClockRead(ulong icount, ulong value)
+    {
+        lock (_lock) _writer.WriteClockRead(icount, value);
+    }
+
+    public void WriteSnapshot(ulong icount, string name, ReadOnlySpan<byte> payload)
+    {
+        lock (_lock) _writer.WriteSnapshot(icount, name, payload);
+    }
+
+    public void Finish(ulong icount, string reason)
+    {
+        _flushTimer.Dispose();
+        lock (_lock)
+        {
+            _writer.WriteEnd(icount, reason);
+            _writer.Flush();
+        }
+    }
+
+    private void Flush()
+    {
+        lock (_lock) _writer.Flush();
+    }
+
+    public void Dispose()
+    {
+        _flushTimer.Dispose();
+        lock (_lock) _writer.Dispose();
+    }
+}

@@ -1,0 +1,122 @@
+using Rewind.Board.Execution;
+using Rewind.Core.Input;
+using Rewind.Replay.Log;
+
+namespace Rewind.Replay.Recording;
+
+/// <summary>
+/// Feeds a recording back into the machine: asynchronous inputs at exactly their logged counts,
+/// clock reads in order, digests checked as they come. The host is never consulted.
+/// </summary>
+public sealed class ReplayInput : IInputBoundary
+{
+    private readonly List<LogRecord> _events = [];
+    private readonly Dictionary<InputChannel, IInputSink> _sinks = [];
+    private int _cursor;
+
+    public ReplayInput(ReplayLogReader reader)
+    {
+        Header = reader.Header;
+        while (reader.TryReadNext(out var r))
+        {
+            switch (r.Kind)
+            {
+                case RecordKind.InputEvent:
+                case RecordKind.ClockRead:
+                case RecordKind.Digest:
+                case RecordKind.Monitor:
+                    _events.Add(r);
+                    break;
+                case RecordKind.Snapshot:
+                    Snapshots.Add(r);
+                    break;
+            }
+        }
+        EndedCleanly = reader.EndedCleanly;
+        EndReason = reader.EndReason;
+        Problem = reader.Corruption ?? reader.Truncation;
+        EndIcount = reader.LastIcount;
+    }
+
+    public static ReplayInput Open(string path)
+    {
+        using var reader = ReplayLogReader.Open(path);
+        return new ReplayInput(reader);
+    }
+
+    public RecordingHeader Header { get; }
+    public bool EndedCleanly { get; }
+    public string? EndReason { get; }
+    /// <summary>Why the recording stops early (truncated or corrupt), or null.</summary>
+    public string? Problem { get; }
+    public ulong EndIcount { get; }
+    public List<LogRecord> Snapshots { get; } = [];
+    public Machine? Machine { get; set; }
+    public int DigestsChecked { get; private set; }
+
+    public ulong? HistoryEnd => EndIcount;
+
+    public ulong NextDueIcount
+    {
+        get
+        {
+            for (int i = _cursor; i < _events.Count; i++)
+                if (_events[i].Kind != RecordKind.ClockRead) return _events[i].Icount;
+            return ulong.MaxValue;
+        }
+    }
+
+    public void Attach(InputChannel channel, IInputSink sink) => _sinks[channel] = sink;
+
+    /// <summary>Positions the feed for a machine restored to <paramref name="icount"/> (events at that count not yet delivered).</summary>
+    public void Seek(ulong icount)
+    {
+        int lo = 0, hi = _events.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (_events[mid].Icount < icount) lo = mid + 1;
+            else hi = mid;
+        }
+        _cursor = lo;
+    }
+
+    public void DeliverDue(ulong icount)
+    {
+        while (_cursor < _events.Count && _events[_cursor].Icount <= icount)
+        {
+            var r = _events[_cursor];
+            if (r.Kind == RecordKind.ClockRead)
+            {
+                if (r.Icount < icount)
+                    throw new ReplayDivergenceException(r.Icount, "the recording shows a clock read that the replay did not make");
+                return;
+            }
+            if (r.Icount < icount)
+                throw new ReplayDivergenceException(r.Icount, $"a recorded {r.Kind} event was not reached at its instruction count");
+            _cursor++;
+            switch (r.Kind)
+            {
+                case RecordKind.InputEvent:
+                    if (_sinks.TryGetValue(r.Channel, out var sink)) sink.Receive(r.Data.Span);
+                    break;
+                case RecordKind.Digest:
+                    if (Machine != null)
+                    {
+                        var now = MachineDigest.Compute(Machine);
+                        if (!now.AsSpan().SequenceEqual(r.Data.Span))
+                            throw new ReplayDivergenceException(icount, MachineDigest.Describe(r.Data.Span, now));
+                        DigestsChecked++;
+                    }
+                    break;
+            }
+        }
+    }
+
+    public ulong ReadHostClock(ulong icount)
+    {
+        if (_cursor < _events.Count && _events[_cursor].Kind == RecordKind.ClockRead && _events[_cursor].Icount == icount)
+            return _events[_cursor++].Value;
+        throw new ReplayDivergenceException(icount, "the guest read the RTC where the recording shows no clock read");
+    }
+}
