@@ -79,17 +79,19 @@ public sealed class Machine : IRunControl
         while (true)
         {
             ulong now = hart.Icount;
-            Input.DeliverDue(now);
-            foreach (var t in _timed) t.Advance(now);
-            var power = TakePowerRequest();
-            if (power != null) return power.Value;
-            if (Input.HistoryEnd is ulong end && now >= end) return new MachineStop(MachineStopKind.HistoryEnd);
+            // The state "at count N" is before N's inputs are delivered: a snapshot taken when a run
+            // stops at its limit must not include them, or a restore would deliver them twice.
             if (now >= limit) return new MachineStop(MachineStopKind.Limit);
             if (_interruptRequested)
             {
                 _interruptRequested = false;
                 return new MachineStop(MachineStopKind.Interrupted);
             }
+            Input.DeliverDue(now);
+            foreach (var t in _timed) t.Advance(now);
+            var power = TakePowerRequest();
+            if (power != null) return power.Value;
+            if (Input.HistoryEnd is ulong end && now >= end) return new MachineStop(MachineStopKind.HistoryEnd);
             ulong eventAt = NextEvent(now);
             ulong sliceEnd = Math.Min(Math.Min(limit, eventAt), now + MaxSlice);
             var stop = hart.Run(sliceEnd, stepOverBreakpoint);

@@ -1,0 +1,179 @@
+using Rewind.Board.Execution;
+using Rewind.Core.Memory;
+
+namespace Rewind.Replay.TimeTravel;
+
+/// <summary>
+/// Snapshots along one timeline, with RAM stored incrementally through the pages' dirty flags. The
+/// invariant: RAM differs from snapshot <c>_sync</c> only in pages marked dirty.
+/// </summary>
+public sealed class SnapshotStore
+{
+    private readonly Machine _machine;
+    private readonly PhysicalMemory _ram;
+    private readonly List<Snapshot> _list = [];
+    private Snapshot? _sync;
+
+    public SnapshotStore(Machine machine)
+    {
+        _machine = machine;
+        _ram = machine.Bus.Ram;
+    }
+
+    public IReadOnlyList<Snapshot> All => _list;
+    public long Bytes { get; private set; }
+
+    /// <summary>The latest snapshot at or before <paramref name="icount"/>.</summary>
+    public Snapshot? AtOrBefore(ulong icount)
+    {
+        int i = IndexAtOrBefore(icount);
+        return i < 0 ? null : _list[i];
+    }
+
+    private int IndexAtOrBefore(ulong icount)
+    {
+        int lo = 0, hi = _list.Count - 1, found = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (_list[mid].Icount <= icount)
+            {
+                found = mid;
+                lo = mid + 1;
+            }
+            else hi = mid - 1;
+        }
+        return found;
+    }
+
+    public bool Has(ulong icount)
+    {
+        int i = IndexAtOrBefore(icount);
+        return i >= 0 && _list[i].Icount == icount;
+    }
+
+    /// <summary>Captures the machine as it is now (it must be stopped between instructions).</summary>
+    public Snapshot Take()
+    {
+        ulong icount = _machine.Icount;
+        int at = IndexAtOrBefore(icount);
+        if (at >= 0 && _list[at].Icount == icount)
+        {
+            // Same state as the one we hold; only the dirty bookkeeping moves.
+            MarkSynced(_list[at]);
+            return _list[at];
+        }
+        var pages = new Dictionary<int, byte[]?>();
+        for (int p = 0; p < _ram.PageCount; p++)
+        {
+            if (!_ram.IsDirty(p)) continue;
+            var span = _ram.Page(p);
+            pages[p] = span.IndexOfAnyExcept((byte)0) < 0 ? null : span.ToArray();
+        }
+        var snap = new Snapshot(icount, SaveMachineState(), pages);
+        _list.Insert(at + 1, snap);
+        Bytes += snap.Bytes;
+        MarkSynced(snap);
+        return snap;
+    }
+
+    private void MarkSynced(Snapshot snap)
+    {
+        if (_sync != null && _sync != snap)
+        {
+            // RAM now equals snap except for pages written since _sync that snap did not capture:
+            // those differ only if they also changed between _sync and snap, which snap recorded.
+            // Anything dirty that snap holds is now clean relative to it.
+        }
+        _ram.ClearDirty();
+        _sync = snap;
+    }
+
+    private byte[] SaveMachineState()
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms))
+            foreach (var (_, state) in _machine.StatefulParts) state.SaveState(w);
+        return ms.ToArray();
+    }
+
+    /// <summary>Puts the machine back to <paramref name="target"/>'s state.</summary>
+    public void Restore(Snapshot target)
+    {
+        int ti = _list.IndexOf(target);
+        int si = _sync == null ? -1 : _list.IndexOf(_sync);
+        var changed = new HashSet<int>();
+        for (int p = 0; p < _ram.PageCount; p++)
+            if (_ram.IsDirty(p)) changed.Add(p);
+        int lo = Math.Min(ti, si), hi = Math.Max(ti, si);
+        for (int i = lo + 1; i <= hi; i++)
+            foreach (int p in _list[i].Pages.Keys) changed.Add(p);
+        foreach (int p in changed) RestorePage(p, ti);
+        using (var r = new BinaryReader(new MemoryStream(target.State)))
+            foreach (var (_, state) in _machine.StatefulParts) state.LoadState(r);
+        _ram.ClearDirty();
+        _sync = target;
+    }
+
+    private void RestorePage(int page, int upTo)
+    {
+        for (int i = upTo; i >= 0; i--)
+        {
+            if (_list[i].Pages.TryGetValue(page, out var data))
+            {
+                if (data == null) _ram.Page(page).Clear();
+                else data.CopyTo(_ram.Page(page));
+                _ram.NoteWrite((ulong)page << PhysicalMemory.PageShift);
+                return;
+            }
+        }
+        // Never captured: the page was never written before the first snapshot's time, so it is zero.
+        _ram.Page(page).Clear();
+        _ram.NoteWrite((ulong)page << PhysicalMemory.PageShift);
+    }
+
+    /// <summary>
+    /// Drops snapshots so that, looking back from <paramref name="present"/>, spacing grows with
+    /// distance: dense where the user is, logarithmic far back. Snapshot 0 and named ones stay.
+    /// </summary>
+    public void Thin(ulong present, ulong minSpacing, int divisor = 8)
+    {
+        ulong lastKept = ulong.MaxValue;
+        for (int i = _list.Count - 1; i > 0; i--)
+        {
+            var s = _list[i];
+            if (s.Icount >= present || s.Name != null || s == _sync)
+            {
+                lastKept = s.Icount < present ? s.Icount : lastKept;
+                continue;
+            }
+            if (lastKept == ulong.MaxValue)
+            {
+                lastKept = s.Icount;
+                continue;
+            }
+            ulong wanted = Math.Max(minSpacing, (present - s.Icount) / (ulong)divisor);
+            if (lastKept - s.Icount >= wanted)
+            {
+                lastKept = s.Icount;
+                continue;
+            }
+            Remove(i);
+        }
+    }
+
+    private void Remove(int index)
+    {
+        var gone = _list[index];
+        Bytes -= gone.Bytes;
+        if (index + 1 < _list.Count)
+        {
+            // Pages the next snapshot relies on finding here move into it.
+            var next = _list[index + 1];
+            Bytes -= next.Bytes;
+            foreach (var (p, data) in gone.Pages) next.Pages.TryAdd(p, data);
+            Bytes += next.Bytes;
+        }
+        _list.RemoveAt(index);
+    }
+}

@@ -1,0 +1,188 @@
+using Rewind.Board.Execution;
+using Rewind.Replay.Recording;
+
+namespace Rewind.Replay.TimeTravel;
+
+/// <summary>
+/// Moves a replaying machine to any instruction count, forwards or backwards. Going back restores the
+/// nearest earlier snapshot and replays forward; snapshots are taken every <see cref="Interval"/>
+/// instructions on the way, so wherever the user is, the next step back is at most one interval of
+/// replay away. Old snapshots are thinned to a logarithmic spacing to stay within the memory budget.
+/// </summary>
+public sealed class TimeTravelEngine
+{
+    public const ulong DefaultInterval = 1 << 20;
+    public const long DefaultBudgetBytes = 512L << 20;
+    private const int MaxSnapshots = 2048;
+
+    private readonly Machine _machine;
+    private readonly ReplayInput _input;
+    private readonly SortedSet<ulong> _replayBreaks = [];
+    private volatile bool _interrupt;
+
+    public TimeTravelEngine(Machine machine, ReplayInput input, ulong interval = DefaultInterval, long budgetBytes = DefaultBudgetBytes)
+    {
+        _machine = machine;
+        _input = input;
+        Interval = interval;
+        BudgetBytes = budgetBytes;
+        Store = new SnapshotStore(machine);
+        Store.Take().Name = "start";
+        HighWater = machine.Icount;
+    }
+
+    public ulong Interval { get; }
+    public long BudgetBytes { get; }
+    public SnapshotStore Store { get; }
+    public ulong Icount => _machine.Icount;
+    /// <summary>The furthest count ever executed: output below it was already shown once.</summary>
+    public ulong HighWater { get; private set; }
+    public ulong? End => _input.HistoryEnd;
+    public IReadOnlyCollection<ulong> ReplayBreaks => _replayBreaks;
+
+    public void AddReplayBreak(ulong icount) => _replayBreaks.Add(icount);
+    public void ClearReplayBreaks() => _replayBreaks.Clear();
+
+    /// <summary>Thread-safe: stop a running forward or backward travel soon.</summary>
+    public void Interrupt()
+    {
+        _interrupt = true;
+        _machine.RequestInterrupt();
+    }
+
+    /// <summary>Runs forward until <paramref name="limit"/>, a breakpoint, a replay break, or the end.</summary>
+    public TravelStop Forward(ulong limit, bool stepOverBreakpoint = false)
+    {
+        _interrupt = false;
+        var br = _replayBreaks.GetViewBetween(Icount + 1, ulong.MaxValue);
+        if (br.Count > 0) limit = Math.Min(limit, br.Min);
+        return RunTaking(limit, stepOverBreakpoint, honourStops: true);
+    }
+
+    public TravelStop StepForward() => Forward(Icount + 1, stepOverBreakpoint: true);
+
+    /// <summary>Goes to exactly <paramref name="target"/> (clamped to the recording), ignoring breakpoints.</summary>
+    public TravelStop Seek(ulong target)
+    {
+        _interrupt = false;
+        if (End is ulong end && target > end) target = end;
+        if (target < Icount)
+            RestoreAtOrBefore(target);
+        else if (target > Icount)
+        {
+            // Jumping far ahead: start from the best snapshot already beyond where we are.
+            var s = Store.AtOrBefore(target);
+            if (s != null && s.Icount > Icount) Restore(s);
+        }
+        var stop = RunTaking(target, stepOverBreakpoint: true, honourStops: false);
+        return stop.Kind == TravelStopKind.Interrupted ? stop : new TravelStop(TravelStopKind.Reached, Icount);
+    }
+
+    public TravelStop ReverseStep()
+    {
+        if (Icount == 0) return new TravelStop(TravelStopKind.HistoryBegin, 0);
+        var stop = Seek(Icount - 1);
+        return stop.Kind == TravelStopKind.Interrupted ? stop : new TravelStop(TravelStopKind.Reached, Icount);
+    }
+
+    /// <summary>
+    /// Runs backwards to the last breakpoint or watchpoint hit before the current position: replays
+    /// each interval between snapshots, newest first, noting hits; then goes to the last one.
+    /// A watchpoint stop lands before the accessing instruction, where the value changes as seen backwards.
+    /// </summary>
+    public TravelStop ReverseContinue()
+    {
+        _interrupt = false;
+        ulong present = Icount;
+        var replayBreak = _replayBreaks.GetViewBetween(0, present == 0 ? 0 : present - 1);
+        ulong floor = replayBreak.Count > 0 && present > 0 ? replayBreak.Max : 0;
+        ulong windowEnd = present;
+        while (windowEnd > floor)
+        {
+            var snap = Store.AtOrBefore(windowEnd - 1)!;
+            ulong windowStart = Math.Max(snap.Icount, floor);
+            RestoreAtOrBefore(windowStart);
+            RunTaking(windowStart, stepOverBreakpoint: true, honourStops: false);
+            TravelStop? last = null;
+            bool stepOver = true;
+            while (Icount < windowEnd)
+            {
+                if (_interrupt) return new TravelStop(TravelStopKind.Interrupted, Icount);
+                var s = RunTaking(windowEnd, stepOver, honourStops: true);
+                stepOver = true;
+                if (s.Kind is TravelStopKind.Breakpoint or TravelStopKind.Watchpoint && Icount < windowEnd)
+                    last = s;
+                else if (s.Kind is TravelStopKind.Interrupted) return s;
+                else if (s.Kind is not TravelStopKind.Reached) break;
+            }
+            if (last is TravelStop hit)
+            {
+                ulong landing = hit.Kind == TravelStopKind.Watchpoint ? hit.Icount - 1 : hit.Icount;
+                Seek(landing);
+                return hit with { Icount = Icount };
+            }
+            windowEnd = windowStart;
+        }
+        Seek(floor);
+        return floor > 0
+            ? new TravelStop(TravelStopKind.Reached, Icount)
+            : new TravelStop(TravelStopKind.HistoryBegin, Icount);
+    }
+
+    private void RestoreAtOrBefore(ulong target)
+    {
+        var s = Store.AtOrBefore(target) ?? Store.All[0];
+        Restore(s);
+    }
+
+    private void Restore(Snapshot s)
+    {
+        Store.Restore(s);
+        _input.Seek(s.Icount);
+    }
+
+    /// <summary>
+    /// Runs the machine to <paramref name="limit"/>, snapshotting at interval boundaries. Without
+    /// <paramref name="honourStops"/> breakpoints and watchpoints are stepped over silently.
+    /// </summary>
+    private TravelStop RunTaking(ulong limit, bool stepOverBreakpoint, bool honourStops)
+    {
+        while (true)
+        {
+            ulong now = Icount;
+            if (now >= limit) return Reached();
+            if (now % Interval == 0 && !Store.Has(now)) TakeSnapshot();
+            ulong nextSnap = (now / Interval + 1) * Interval;
+            var stop = _machine.Run(Math.Min(limit, nextSnap), stepOverBreakpoint);
+            stepOverBreakpoint = false;
+            HighWater = Math.Max(HighWater, Icount);
+            switch (stop.Kind)
+            {
+                case MachineStopKind.Limit:
+                    if (Icount % Interval == 0 && !Store.Has(Icount)) TakeSnapshot();
+                    continue;
+                case MachineStopKind.Breakpoint:
+                    if (honourStops) return TravelStop.FromMachine(stop, Icount);
+                    stepOverBreakpoint = true;
+                    continue;
+                case MachineStopKind.Watchpoint:
+                    if (honourStops) return TravelStop.FromMachine(stop, Icount);
+                    continue;
+                case MachineStopKind.Interrupted:
+                    if (_interrupt) return TravelStop.FromMachine(stop, Icount);
+                    continue;
+                default:
+                    return TravelStop.FromMachine(stop, Icount);
+            }
+        }
+
+        TravelStop Reached() => new(TravelStopKind.Reached, Icount);
+    }
+
+    private void TakeSnapshot()
+    {
+        Store.Take();
+        if (Store.Bytes > BudgetBytes || Store.All.Count > MaxSnapshots)
+            Store.Thin(Icount, Interval);
+    }
+}

@@ -1,0 +1,31 @@
+using Rewind.Board.Execution;
+using Rewind.Riscv;
+
+namespace Rewind.Replay.TimeTravel;
+
+public enum TravelStopKind
+{
+    /// <summary>Reached the count asked for (a step, a seek, a replay breakpoint).</summary>
+    Reached,
+    Breakpoint,
+    Watchpoint,
+    Interrupted,
+    /// <summary>Ran backwards into the start of the recording.</summary>
+    HistoryBegin,
+    /// <summary>Ran forwards into the end of the recording.</summary>
+    HistoryEnd,
+    Exited,
+}
+
+public readonly record struct TravelStop(TravelStopKind Kind, ulong Icount, WatchHit? Watch = null, int ExitCode = 0)
+{
+    public static TravelStop FromMachine(MachineStop stop, ulong icount) => stop.Kind switch
+    {
+        MachineStopKind.Breakpoint => new TravelStop(TravelStopKind.Breakpoint, icount),
+        MachineStopKind.Watchpoint => new TravelStop(TravelStopKind.Watchpoint, icount, stop.Watch),
+        MachineStopKind.Interrupted => new TravelStop(TravelStopKind.Interrupted, icount),
+        MachineStopKind.HistoryEnd or MachineStopKind.Starved => new TravelStop(TravelStopKind.HistoryEnd, icount),
+        MachineStopKind.Exited or MachineStopKind.ResetRequested => new TravelStop(TravelStopKind.Exited, icount, ExitCode: stop.ExitCode),
+        _ => new TravelStop(TravelStopKind.Reached, icount),
+    };
+}
