@@ -3,9 +3,13 @@ using Rewind.Board;
 using Rewind.Board.Devices;
 using Rewind.Board.Execution;
 using Rewind.Cli.CommandLine;
+using Rewind.Cli.Debugging;
 using Rewind.Cli.Host;
 using Rewind.Core.Input;
+using Rewind.Gdb;
+using Rewind.Monitor.Hmp;
 using Rewind.Replay.Recording;
+using Rewind.Replay.TimeTravel;
 
 namespace Rewind.Cli;
 
@@ -20,6 +24,7 @@ internal sealed class Session : IDisposable
     private readonly ReplayInput? _replay;
     private readonly List<PosixSignalRegistration> _signals = [];
     private volatile bool _quit;
+    private TimeTravelEngine? _engine;
 
     public Session(Options options)
     {
@@ -40,6 +45,11 @@ internal sealed class Session : IDisposable
             }
         }
         else backend = new NullSerialBackend();
+        if (options.RecordReplay == RecordReplayMode.Replay)
+        {
+            // Going back and replaying again must not print the guest's output a second time.
+            backend = new GatedSerial(backend, () => _engine == null || _board!.Machine.Icount >= _engine.HighWater);
+        }
 
         var boardOptions = new BoardOptions
         {
@@ -97,6 +107,8 @@ internal sealed class Session : IDisposable
             }));
         try
         {
+            if (_options.Gdb != null) return RunWithDebugger(machine);
+            if (_options.StartPaused) throw new SessionException("-S: nothing could start the machine; use it with -s or -gdb");
             return RunMachine(machine);
         }
         catch (ReplayDivergenceException e)
@@ -106,8 +118,73 @@ internal sealed class Session : IDisposable
         }
     }
 
+    private int RunWithDebugger(Machine machine)
+    {
+        if (_replay != null) _engine = new TimeTravelEngine(machine, _replay);
+        string mode = _recorder != null ? "record" : _replay != null ? "play" : "none";
+        var hmp = new HmpCommands(new MonitorContext(_board, _engine, mode, _options.RecordFile));
+        var controller = new MachineController(() =>
+        {
+            _engine?.Interrupt();
+            machine.RequestInterrupt();
+        });
+        _controller = controller;
+        var target = new MachineGdbTarget(_board, _engine, hmp, controller);
+        string endpoint = _options.Gdb!;
+        RspServer server;
+        try
+        {
+            server = new RspServer(target, endpoint);
+            server.Start();
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ArgumentException or IOException)
+        {
+            throw new SessionException($"-gdb {endpoint}: cannot listen: {e.Message}");
+        }
+        using var _ = server;
+        server.SessionEnded += _ =>
+        {
+            if (target.PendingExit is int code) controller.Quit(code);
+            else if (!controller.Quitting) controller.Unpause();
+        };
+        if (_options.StartPaused) controller.Pause();
+        while (true)
+        {
+            if (_engine != null)
+            {
+                var stop = controller.RunFree(() => _engine.Forward(ulong.MaxValue));
+                _serial?.Flush();
+                if (stop == null) return controller.ExitCode ?? 0;
+                if (stop.Value.Kind is TravelStopKind.HistoryEnd or TravelStopKind.Exited)
+                    controller.Pause(); // history's end: wait for the debugger, which can still go back
+            }
+            else
+            {
+                var stop = controller.RunFree(() => machine.Run(ulong.MaxValue));
+                _serial?.Flush();
+                if (stop == null)
+                {
+                    _recorder?.Finish(machine.Icount, "quit");
+                    return controller.ExitCode ?? 0;
+                }
+                switch (stop.Value.Kind)
+                {
+                    case MachineStopKind.Exited:
+                        _recorder?.Finish(machine.Icount, stop.Value.ExitCode == 0 ? "poweroff" : $"exit {stop.Value.ExitCode}");
+                        return stop.Value.ExitCode;
+                    case MachineStopKind.ResetRequested:
+                        _recorder?.Finish(machine.Icount, "reset");
+                        return 0;
+                }
+            }
+        }
+    }
+
+    private MachineController? _controller;
+
     private void RequestQuit()
     {
+        _controller?.Quit(0);
         _quit = true;
         _board.Machine.RequestInterrupt();
     }

@@ -16,6 +16,7 @@ internal sealed class FakeTarget : IGdbTarget
 {
     public const ulong RamBase = 0x8000_0000;
     private readonly Hart[] _harts;
+    private readonly HashSet<ulong> _softwareBreakpoints = [];
 
     public FakeTarget(int harts = 1, bool canReverse = false)
     {
@@ -67,12 +68,14 @@ internal sealed class FakeTarget : IGdbTarget
     public bool InsertBreakpoint(BreakpointType type, ulong address, ulong length)
     {
         Calls.Enqueue($"Z {type} {address:x} {length}");
+        if (type == BreakpointType.Software) lock (_softwareBreakpoints) _softwareBreakpoints.Add(address);
         return true;
     }
 
     public bool RemoveBreakpoint(BreakpointType type, ulong address, ulong length)
     {
         Calls.Enqueue($"z {type} {address:x} {length}");
+        if (type == BreakpointType.Software) lock (_softwareBreakpoints) _softwareBreakpoints.Remove(address);
         return true;
     }
 
@@ -81,7 +84,8 @@ internal sealed class FakeTarget : IGdbTarget
         Calls.Enqueue($"resume {action} {hart}");
         ResumeStarted.Release();
         StopInfo stop;
-        if (ScriptedStops.TryDequeue(out var scripted))
+        if ((action == ResumeAction.ReverseContinue || (action == ResumeAction.Continue && _softwareBreakpoints.Count == 0))
+            && ScriptedStops.TryDequeue(out var scripted))
         {
             stop = scripted;
             BeforeScriptedStop?.Invoke(_harts[hart]);
@@ -98,6 +102,13 @@ internal sealed class FakeTarget : IGdbTarget
                 break;
             case ResumeAction.ReverseContinue:
                 stop = new StopInfo(StopKind.HistoryBegin, hart);
+                break;
+            case ResumeAction.Continue when _softwareBreakpoints.Count > 0:
+                // "Runs" to the next software breakpoint after pc (GDB single-steps RISC-V in software this way).
+                ulong pc = _harts[hart].Pc;
+                ulong next = _softwareBreakpoints.Where(b => b > pc).DefaultIfEmpty(_softwareBreakpoints.Min()).Min();
+                _harts[hart].Pc = next;
+                stop = new StopInfo(StopKind.SoftwareBreakpoint, hart);
                 break;
             default:
                 // Runs "forever": only an interrupt stops it.

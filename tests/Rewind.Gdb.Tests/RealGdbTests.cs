@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Rewind.Gdb;
 
 namespace Rewind.Gdb.Tests;
@@ -16,7 +17,10 @@ public class RealGdbTests
         return null;
     }
 
-    private static string RunGdb(int port, params string[] commands)
+    private readonly StringWriter Log = new();
+    private TextWriter SyncLog => TextWriter.Synchronized(Log);
+
+    private string RunGdb(int port, params string[] commands)
     {
         string gdb = FindGdb() ?? throw new InvalidOperationException("gdb-multiarch is not installed");
         var psi = new ProcessStartInfo(gdb)
@@ -40,9 +44,9 @@ public class RealGdbTests
         if (!process.WaitForExit(60_000))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("gdb did not finish: " + stdout.Result + stderr.Result);
+            throw new TimeoutException("gdb did not finish: " + stdout.Result + stderr.Result + "\n--- server log ---\n" + Log);
         }
-        return stdout.Result + "\n--- stderr ---\n" + stderr.Result;
+        return stdout.Result + "\n--- stderr ---\n" + stderr.Result + "\n--- server log ---\n" + Log;
     }
 
     private static FakeTarget NewTarget(bool canReverse = false)
@@ -58,7 +62,7 @@ public class RealGdbTests
     public void Gdb_accepts_the_target_description_and_shows_registers_memory_monitor_and_steps()
     {
         var target = NewTarget();
-        using var server = new RspServer(target, "tcp::0");
+        using var server = new RspServer(target, "tcp::0", SyncLog);
         server.Start();
         string output = RunGdb(server.Port,
             "info registers pc",
@@ -76,20 +80,20 @@ public class RealGdbTests
             "x/1wx 0x80000100",
             "reverse-stepi",
             "detach");
-        Assert.DoesNotContain("Could not load XML", output);
-        Assert.DoesNotContain("Remote 'g' packet reply is too long", output);
+        Assert.False(output.Contains("Could not load XML"), output);
+        Assert.False(output.Contains("Remote 'g' packet reply is too long"), output);
         Assert.Contains("target.xml", string.Join(" ", target.Calls));
-        Assert.Matches(@"pc\s+0x80000000", output);
-        Assert.Matches(@"a0\s+0x1234\s+4660", output);
-        Assert.Matches(@"0x80000000:\s+0x00000513\s+0x00100073", output);
-        Assert.Contains("replay_seek N -- go to icount N", output);
-        Assert.Matches(@"pc\s+0x80000004", output);
-        Assert.Contains("$1 = 0x0", output);
-        Assert.Matches(@"\$2 = 0x8000000000141105", output); // rv64 IMACSU
-        Assert.Matches(@"\$3 = (prv:)?3|\$3 = 3|machine", output);
-        Assert.Contains("$4 = 0x77", output);
-        Assert.Matches(@"0x80000100:\s+0x00005a5a", output);
-        Assert.Contains("Target remote does not support this operation in reverse", output);
+        Assert.True(Regex.IsMatch(output, @"pc\s+0x80000000"), output);
+        Assert.True(Regex.IsMatch(output, @"a0\s+0x1234\s+4660"), output);
+        Assert.True(Regex.IsMatch(output, @"0x80000000:\s+0x00000513\s+0x00100073"), output);
+        Assert.True(output.Contains("replay_seek N -- go to icount N"), output);
+        Assert.True(Regex.IsMatch(output, @"pc\s+0x80000004"), output);
+        Assert.True(output.Contains("$1 = 0x0"), output);
+        Assert.True(Regex.IsMatch(output, @"\$2 = 0x8000000000141105"), output); // rv64 IMACSU
+        Assert.True(Regex.IsMatch(output, @"\$3 = (prv:)?3|\$3 = 3|machine"), output);
+        Assert.True(output.Contains("$4 = 0x77"), output);
+        Assert.True(Regex.IsMatch(output, @"0x80000100:\s+0x00005a5a"), output);
+        Assert.True(output.Contains("Target remote does not support this command."), output);
         Assert.Equal(0x77UL, target.GetHart(0).GetX(11));
         Assert.Contains("detach", target.Calls);
     }
@@ -99,28 +103,33 @@ public class RealGdbTests
     {
         var target = NewTarget(canReverse: true);
         target.GetHart(0).Pc = FakeTarget.RamBase + 0x10;
-        using var server = new RspServer(target, "tcp::0");
+        using var server = new RspServer(target, "tcp::0", SyncLog);
         server.Start();
-        target.BeforeScriptedStop = h => h.Pc = FakeTarget.RamBase + 0x20;
-        target.ScriptedStops.Enqueue(new StopInfo(StopKind.SoftwareBreakpoint));
+        target.BeforeScriptedStop = h =>
+        {
+            h.Pc = FakeTarget.RamBase + 0x40;
+            h.DebugWrite(0x80000100, [0x2a, 0, 0, 0]); // GDB ignores a write watchpoint whose value did not change
+        };
         target.ScriptedStops.Enqueue(new StopInfo(StopKind.WriteWatch, 0, 0x80000100));
-        target.ScriptedStops.Enqueue(new StopInfo(StopKind.HistoryBegin));
         string output = RunGdb(server.Port,
             "reverse-stepi",
             "info registers pc",
             "break *0x80000020",
             "continue",
+            "delete 1",
             "watch *(int *)0x80000100",
             "continue",
             "reverse-continue",
             "kill");
-        Assert.Matches(@"pc\s+0x8000000c", output);
-        Assert.Contains("Breakpoint 1, 0x0000000080000020", output);
-        Assert.Contains("Hardware watchpoint 2", output);
-        Assert.Contains("No more reverse-execution history", output);
+        Assert.True(Regex.IsMatch(output, @"pc\s+0x8000000c"), output);
+        Assert.True(output.Contains("Breakpoint 1, 0x0000000080000020"), output);
+        Assert.True(output.Contains("Hardware watchpoint 2: *(int *)0x80000100"), output);
+        Assert.True(output.Contains("New value = 42"), output);
+        Assert.False(output.Contains("SIGINT"), output);
+        Assert.True(output.Contains("No more reverse-execution history"), output);
         var calls = target.Calls.ToArray();
+        Assert.True(calls.Contains("Z Software 80000020 2") || calls.Contains("Z Software 80000020 4"), output + string.Join("\n", calls));
         Assert.Contains("resume ReverseStep 0", calls);
-        Assert.Contains("Z Software 80000020 4", calls);
         Assert.Contains("Z Write 80000100 4", calls);
         Assert.Contains("resume ReverseContinue 0", calls);
     }

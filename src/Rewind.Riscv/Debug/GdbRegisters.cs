@@ -39,6 +39,9 @@ public static class GdbRegisters
 
     private static readonly ConditionalWeakTable<Hart, ushort[]> CsrCache = new();
 
+    /// <summary>The ABI name of integer register <paramref name="index"/> (x8 is "fp", as GDB names it).</summary>
+    public static string AbiName(int index) => XNames[index];
+
     /// <summary>Number of registers in the <c>g</c> packet: x0..x31 and pc, plus f0..f31 with an FPU.</summary>
     public static int GPacketRegisterCount(Hart hart) => FpuAvailable(hart) ? 65 : 33;
 

@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text;
+using Rewind.Riscv;
+using Rewind.Riscv.Debug;
+
+namespace Rewind.Monitor.Hmp;
+
+/// <summary>
+/// QEMU's human monitor commands that matter for record/replay and debugging, with QEMU's wording
+/// where QEMU has one. The machine must be stopped while a command runs.
+/// </summary>
+public sealed class HmpCommands(MonitorContext context)
+{
+    private static readonly (string Name, string Args, string Help)[] Table =
+    [
+        ("help", "[cmd]", "show the help"),
+        ("info registers", "", "show the cpu registers"),
+        ("info replay", "", "show record/replay information"),
+        ("info snapshots", "", "show the time-travel snapshots"),
+        ("replay_break", "icount", "set breakpoint at the specified instruction count (several may be set)"),
+        ("replay_delete_break", "", "remove all replay breakpoints"),
+        ("replay_seek", "icount", "replay execution to the specified instruction count"),
+    ];
+
+    public string Execute(string line)
+    {
+        string cmd = line.Trim();
+        if (cmd.Length == 0) return "";
+        string[] words = cmd.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        try
+        {
+            return words[0] switch
+            {
+                "help" or "?" => Help(),
+                "info" when words.Length > 1 => Info(words[1]),
+                "info" => "info: missing argument (registers, replay, snapshots)\n",
+                "replay_break" => ReplayBreak(words),
+                "replay_delete_break" => ReplayDeleteBreak(),
+                "replay_seek" => ReplaySeek(words),
+                _ => $"unknown command: '{words[0]}'\n",
+            };
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            return $"{words[0]}: invalid number\n";
+        }
+    }
+
+    private static string Help()
+    {
+        var sb = new StringBuilder();
+        foreach (var (name, args, help) in Table)
+            sb.Append(CultureInfo.InvariantCulture, $"{(name + " " + args).TrimEnd()} -- {help}\n");
+        return sb.ToString();
+    }
+
+    private string Info(string what) => what switch
+    {
+        "registers" => Registers(),
+        "replay" => Replay(),
+        "snapshots" => Snapshots(),
+        _ => $"info: unknown subcommand '{what}'\n",
+    };
+
+    private string Registers()
+    {
+        var h = context.Board.Hart;
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"pc       {h.Pc:x16}  priv {h.Privilege}  icount {h.Icount}\n");
+        for (int i = 0; i < 32; i++)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"{GdbRegisters.AbiName(i),-4} {h.GetX(i):x16}");
+            sb.Append(i % 4 == 3 ? "\n" : "  ");
+        }
+        foreach (var (name, csr) in new[] { ("mstatus", Csr.Mstatus), ("mepc", Csr.Mepc), ("mcause", Csr.Mcause), ("mtval", Csr.Mtval), ("mtvec", Csr.Mtvec), ("mie", Csr.Mie), ("mip", Csr.Mip), ("satp", Csr.Satp) })
+        {
+            h.TryReadCsr(csr, out ulong v);
+            sb.Append(CultureInfo.InvariantCulture, $"{name,-8} {v:x16}\n");
+        }
+        return sb.ToString();
+    }
+
+    private string Replay()
+    {
+        ulong icount = context.Board.Machine.Icount;
+        return context.Mode switch
+        {
+            "none" => "Record/Replay is not active\n",
+            "record" => $"Recording execution\nfile: {context.RecordFile}\ncurrent instruction count: {icount}\n",
+            _ => $"Replaying execution\nfile: {context.RecordFile}\ncurrent instruction count: {icount}\n"
+                 + $"recording ends at: {context.Engine?.End}\n"
+                 + (context.Engine is { ReplayBreaks.Count: > 0 } e ? $"replay breakpoints: {string.Join(", ", e.ReplayBreaks)}\n" : ""),
+        };
+    }
+
+    private string Snapshots()
+    {
+        var e = context.Engine;
+        if (e == null) return "No snapshots: time travel works while replaying (-icount rr=replay)\n";
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"{e.Store.All.Count} snapshots, {e.Store.Bytes / 1024} KiB (budget {e.BudgetBytes >> 20} MiB, interval {e.Interval} instructions)\n");
+        foreach (var s in e.Store.All)
+            sb.Append(CultureInfo.InvariantCulture, $"  icount {s.Icount,14}  {s.Bytes / 1024,8} KiB{(s.Name != null ? "  " + s.Name : "")}\n");
+        return sb.ToString();
+    }
+
+    private string ReplayBreak(string[] words)
+    {
+        if (context.Engine == null) return "replay_break: Record/replay is not in replay mode\n";
+        if (words.Length < 2) return "replay_break: missing instruction count\n";
+        ulong n = ulong.Parse(words[1], CultureInfo.InvariantCulture);
+        if (n <= context.Board.Machine.Icount) return "replay_break: cannot set breakpoint at the past instruction count\n";
+        context.Engine.AddReplayBreak(n);
+        return "";
+    }
+
+    private string ReplayDeleteBreak()
+    {
+        context.Engine?.ClearReplayBreaks();
+        return "";
+    }
+
+    private string ReplaySeek(string[] words)
+    {
+        if (context.Engine == null) return "replay_seek: Record/replay is not in replay mode\n";
+        if (words.Length < 2) return "replay_seek: missing instruction count\n";
+        ulong n = ulong.Parse(words[1], CultureInfo.InvariantCulture);
+        var stop = context.Engine.Seek(n);
+        return stop.Icount == n ? "" : $"replay_seek: the recording ends at instruction {stop.Icount}\n";
+    }
+}
