@@ -106,15 +106,17 @@ public sealed unsafe partial class Hart
                         if (off < _fastLimit)
                         {
                             byte* p = ram + off;
+                            int last;
                             switch (d.Op)
                             {
-                                case Op.Sb: *p = (byte)v; break;
-                                case Op.Sh: *(ushort*)p = (ushort)v; break;
-                                case Op.Sw: *(uint*)p = (uint)v; break;
-                                default: *(ulong*)p = v; break;
+                                case Op.Sb: *p = (byte)v; last = 0; break;
+                                case Op.Sh: *(ushort*)p = (ushort)v; last = 1; break;
+                                case Op.Sw: *(uint*)p = (uint)v; last = 3; break;
+                                default: *(ulong*)p = v; last = 7; break;
                             }
                             _ram.NoteWrite(off);
-                            _ram.NoteWrite(off + 7);
+                            // Only a store straddling a page boundary touches a second page.
+                            if ((int)(off & 0xfff) + last > 0xfff) _ram.NoteWrite(off + (ulong)last);
                         }
                         else
                         {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Full check: dependencies, reproducible guest binaries, then every test project of the solution.
+# Exits non-zero if anything fails; the last lines printed are dotnet test's summary.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+if [ "$(id -u)" -eq 0 ]; then
+  bash scripts/install-deps.sh || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
+elif ! command -v riscv64-unknown-elf-gcc >/dev/null 2>&1; then
+  echo "test.sh: riscv64-unknown-elf-gcc missing; run scripts/install-deps.sh as root" >&2
+  exit 1
+fi
+
+echo "== guests: make -C guests check"
+make -C guests check || { echo "test.sh: guest ELFs in guests/bin differ from a fresh build (make -C guests all)" >&2; exit 1; }
+
+echo "== dotnet test Rewind.slnx -c Release"
+log="$(mktemp)"
+dotnet test Rewind.slnx -c Release 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+# One closing line in the plain form CI reads: totals over every test project.
+awk '/^(Passed|Failed)!/ {
+       for (i = 1; i <= NF; i++) { f = $i; gsub(/,/, "", f);
+         if ($(i-1) == "Failed:") failed += f; if ($(i-1) == "Passed:") passed += f; if ($(i-1) == "Skipped:") skipped += f }
+     }
+     END { printf "tests: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+rm -f "$log"
+exit "$status"

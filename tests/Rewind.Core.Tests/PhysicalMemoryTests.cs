@@ -1,0 +1,149 @@
+using Rewind.Core.Memory;
+
+namespace Rewind.Core.Tests;
+
+public class PhysicalMemoryTests
+{
+    private const ulong Base = 0x8000_0000;
+
+    private static PhysicalMemory CleanRam(int pages = 4)
+    {
+        var ram = new PhysicalMemory(Base, (ulong)pages * PhysicalMemory.PageSize);
+        ram.ClearDirty();
+        return ram;
+    }
+
+    [Fact]
+    public void Every_page_starts_dirty_so_the_first_snapshot_copies_everything()
+    {
+        var ram = new PhysicalMemory(Base, 4 * PhysicalMemory.PageSize);
+        for (int p = 0; p < ram.PageCount; p++) Assert.True(ram.IsDirty(p));
+    }
+
+    [Fact]
+    public void ClearDirty_leaves_every_page_clean()
+    {
+        var ram = CleanRam();
+        for (int p = 0; p < ram.PageCount; p++) Assert.False(ram.IsDirty(p));
+    }
+
+    [Fact]
+    public void NoteWrite_marks_only_the_written_page_dirty()
+    {
+        var ram = CleanRam();
+        ram.NoteWrite(2 * PhysicalMemory.PageSize + 17);
+        Assert.False(ram.IsDirty(0));
+        Assert.False(ram.IsDirty(1));
+        Assert.True(ram.IsDirty(2));
+        Assert.False(ram.IsDirty(3));
+    }
+
+    [Fact]
+    public void Write_copies_bytes_and_dirties_every_page_it_spans()
+    {
+        var ram = CleanRam();
+        byte[] data = Enumerable.Range(0, 10).Select(i => (byte)(i + 1)).ToArray();
+        ulong offset = PhysicalMemory.PageSize - 4;
+        ram.Write(offset, data);
+        Assert.True(ram.IsDirty(0));
+        Assert.True(ram.IsDirty(1));
+        Assert.False(ram.IsDirty(2));
+        var back = new byte[10];
+        ram.Read(offset, back);
+        Assert.Equal(data, back);
+    }
+
+    [Fact]
+    public void NoteWriteRange_with_zero_length_dirties_nothing()
+    {
+        var ram = CleanRam();
+        ram.NoteWriteRange(0, 0);
+        Assert.False(ram.IsDirty(0));
+    }
+
+    [Fact]
+    public void ClearDirty_after_writes_makes_pages_clean_again()
+    {
+        var ram = CleanRam();
+        ram.Write(0, [1, 2, 3]);
+        ram.ClearDirty();
+        Assert.False(ram.IsDirty(0));
+        ram.NoteWrite(5);
+        Assert.True(ram.IsDirty(0));
+    }
+
+    [Fact]
+    public void Writing_a_watched_page_calls_back_once_then_not_again_until_watched_again()
+    {
+        var ram = CleanRam();
+        var calls = new List<int>();
+        ram.WatchedPageWritten = calls.Add;
+        ram.WatchPage(1);
+
+        ram.NoteWrite(PhysicalMemory.PageSize + 8);
+        Assert.Equal([1], calls);
+        Assert.True(ram.IsDirty(1));
+
+        ram.NoteWrite(PhysicalMemory.PageSize + 16);
+        ram.Write(PhysicalMemory.PageSize, [9]);
+        Assert.Equal([1], calls);
+
+        ram.WatchPage(1);
+        ram.NoteWrite(PhysicalMemory.PageSize + 24);
+        Assert.Equal([1, 1], calls);
+    }
+
+    [Fact]
+    public void Watched_page_callback_fires_even_when_the_page_is_already_dirty()
+    {
+        var ram = new PhysicalMemory(Base, 2 * PhysicalMemory.PageSize); // all pages dirty
+        int calls = 0;
+        ram.WatchedPageWritten = _ => calls++;
+        ram.WatchPage(0);
+        ram.NoteWrite(0);
+        Assert.Equal(1, calls);
+    }
+
+    [Fact]
+    public void Writes_to_unwatched_pages_do_not_call_back()
+    {
+        var ram = CleanRam();
+        int calls = 0;
+        ram.WatchedPageWritten = _ => calls++;
+        ram.WatchPage(3);
+        ram.Write(0, new byte[2 * PhysicalMemory.PageSize]);
+        Assert.Equal(0, calls);
+    }
+
+    [Fact]
+    public void ClearDirty_keeps_watches()
+    {
+        var ram = CleanRam();
+        int calls = 0;
+        ram.WatchedPageWritten = _ => calls++;
+        ram.WatchPage(0);
+        ram.ClearDirty();
+        ram.NoteWrite(1);
+        Assert.Equal(1, calls);
+    }
+
+    [Fact]
+    public void Contains_checks_both_ends_and_rejects_addresses_below_base()
+    {
+        var ram = CleanRam(1);
+        Assert.True(ram.Contains(Base, 8));
+        Assert.True(ram.Contains(Base + PhysicalMemory.PageSize - 8, 8));
+        Assert.False(ram.Contains(Base + PhysicalMemory.PageSize - 4, 8));
+        Assert.False(ram.Contains(Base - 1, 1));
+        Assert.False(ram.Contains(Base + PhysicalMemory.PageSize, 1));
+    }
+
+    [Theory]
+    [InlineData(0UL)]
+    [InlineData(100UL)]
+    [InlineData(4097UL)]
+    public void Sizes_that_are_not_positive_page_multiples_are_rejected(ulong size)
+    {
+        Assert.Throws<ArgumentException>(() => new PhysicalMemory(Base, size));
+    }
+}

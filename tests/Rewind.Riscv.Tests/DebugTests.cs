@@ -1,0 +1,148 @@
+using static Rewind.Riscv.Tests.Asm;
+
+namespace Rewind.Riscv.Tests;
+
+public class DebugTests
+{
+    private const ulong Base = HartRig.RamBase;
+
+    private static HartRig Counting()
+    {
+        var rig = new HartRig();
+        rig.Program(
+            Addi(A0, A0, 1),    // 0
+            Addi(A1, A1, 1),    // 4
+            Addi(A2, A2, 1),    // 8
+            Addi(A3, A3, 1),    // 12
+            Jal(Zero, -16));    // 16
+        return rig;
+    }
+
+    [Fact]
+    public void A_breakpoint_stops_before_its_instruction_executes()
+    {
+        var rig = Counting();
+        Assert.True(rig.Hart.AddBreakpoint(Base + 8));
+        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(Base + 8, rig.Hart.Pc);
+        Assert.Equal(2UL, rig.Hart.Icount);
+        Assert.Equal(0UL, rig.X(A2));
+
+        // Without stepping over, it stops again at once.
+        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(2UL, rig.Hart.Icount);
+    }
+
+    [Fact]
+    public void Stepping_over_a_breakpoint_executes_it_and_stops_there_on_the_next_pass()
+    {
+        var rig = Counting();
+        rig.Hart.AddBreakpoint(Base + 8);
+        rig.Hart.Run(100);
+        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100, stepOverBreakpoint: true));
+        Assert.Equal(1UL, rig.X(A2));
+        Assert.Equal(Base + 8, rig.Hart.Pc);
+        Assert.Equal(7UL, rig.Hart.Icount);
+    }
+
+    [Fact]
+    public void Stepping_over_a_breakpoint_with_a_limit_of_one_executes_just_it()
+    {
+        var rig = Counting();
+        rig.Hart.AddBreakpoint(Base + 8);
+        rig.Hart.Run(100);
+        Assert.Equal(HartStop.Limit, rig.Hart.Run(3, stepOverBreakpoint: true));
+        Assert.Equal(1UL, rig.X(A2));
+        Assert.Equal(Base + 12, rig.Hart.Pc);
+    }
+
+    [Fact]
+    public void A_breakpoint_on_code_already_cached_still_stops()
+    {
+        var rig = Counting();
+        rig.Step(10);
+        rig.Hart.AddBreakpoint(Base + 4);
+        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(Base + 4, rig.Hart.Pc);
+        Assert.Equal(11UL, rig.Hart.Icount);
+    }
+
+    [Fact]
+    public void Removing_a_breakpoint_lets_execution_run_to_the_limit()
+    {
+        var rig = Counting();
+        rig.Hart.AddBreakpoint(Base + 8);
+        Assert.False(rig.Hart.AddBreakpoint(Base + 8));
+        rig.Hart.Run(100);
+        Assert.True(rig.Hart.RemoveBreakpoint(Base + 8));
+        Assert.Empty(rig.Hart.Breakpoints);
+        Assert.Equal(HartStop.Limit, rig.Hart.Run(100));
+        Assert.Equal(100UL, rig.Hart.Icount);
+    }
+
+    [Fact]
+    public void A_breakpoint_on_a_compressed_instruction_stops_and_steps_over()
+    {
+        var rig = new HartRig();
+        // c.addi a0, 1 ; c.addi a0, 1 ; c.j -4
+        rig.LoadHalves(Base, 0x0505, 0x0505, 0xbff5);
+        rig.Hart.AddBreakpoint(Base + 2);
+        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(1UL, rig.X(A0));
+        Assert.Equal(HartStop.Limit, rig.Hart.Run(rig.Hart.Icount + 1, stepOverBreakpoint: true));
+        Assert.Equal(2UL, rig.X(A0));
+        Assert.Equal(Base + 4, rig.Hart.Pc);
+    }
+
+    private static HartRig Storing()
+    {
+        var rig = new HartRig();
+        rig.Program(
+            Auipc(T0, 0),          // 0
+            Addi(A1, Zero, 77),    // 4
+            Ld(A2, T0, 512),       // 8: read the watched word
+            Sd(A1, T0, 512),       // 12: write it
+            Addi(A3, Zero, 1),     // 16
+            JumpSelf);             // 20
+        return rig;
+    }
+
+    [Fact]
+    public void A_write_watchpoint_stops_after_the_store_completes()
+    {
+        var rig = Storing();
+        rig.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Write));
+        Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(100));
+        Assert.Equal(Base + 16, rig.Hart.Pc);
+        Assert.Equal(4UL, rig.Hart.Icount);
+        Assert.Equal(77UL, rig.Read64(Base + 512));
+        Assert.Equal(0UL, rig.X(A3));
+        Assert.Equal(new WatchHit(WatchKind.Write, Base + 512), rig.Hart.LastWatchHit);
+
+        // Resuming continues after it.
+        Assert.Equal(HartStop.Limit, rig.Hart.Run(10));
+        Assert.Equal(1UL, rig.X(A3));
+        Assert.Null(rig.Hart.LastWatchHit);
+    }
+
+    [Fact]
+    public void A_read_watchpoint_stops_after_the_load()
+    {
+        var rig = Storing();
+        rig.Hart.AddWatchpoint(new Watchpoint(Base + 516, 1, WatchKind.Read));
+        Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(100));
+        Assert.Equal(Base + 12, rig.Hart.Pc);
+        Assert.Equal(new WatchHit(WatchKind.Read, Base + 516), rig.Hart.LastWatchHit);
+    }
+
+    [Fact]
+    public void An_access_watchpoint_outside_the_accessed_bytes_does_not_stop()
+    {
+        var rig = Storing();
+        var w = new Watchpoint(Base + 520, 8, WatchKind.Access);
+        rig.Hart.AddWatchpoint(w);
+        Assert.Equal(HartStop.Limit, rig.Hart.Run(50));
+        Assert.True(rig.Hart.RemoveWatchpoint(w));
+        Assert.Empty(rig.Hart.Watchpoints);
+    }
+}
