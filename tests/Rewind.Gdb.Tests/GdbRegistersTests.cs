@@ -32,7 +32,8 @@ public class GdbRegistersTests
         Assert.Equal(2UL, Value(GdbRegisters.Read(hart, 65 + Csr.Misa)) >> 62);
         Assert.Equal(3UL, Value(GdbRegisters.Read(hart, GdbRegisters.Priv)));
         Assert.Equal("", GdbRegisters.Read(hart, 65 + 0x7ff)); // unimplemented CSR
-        Assert.Equal("", GdbRegisters.Read(hart, 33)); // no FPU yet
+        hart.SetF(0, 0x400921fb54442d18);
+        Assert.Equal(0x400921fb54442d18UL, Value(GdbRegisters.Read(hart, 33))); // f0 (ft0)
         Assert.Equal("", GdbRegisters.Read(hart, 70000));
         Assert.Equal("", GdbRegisters.Read(hart, -1));
     }
@@ -65,8 +66,10 @@ public class GdbRegistersTests
         var target = Parse(GdbRegisters.Annex(hart, "target.xml")!);
         Assert.Equal("riscv:rv64", target.SelectSingleNode("/target/architecture")!.InnerText);
         var includes = target.GetElementsByTagName("xi:include").Cast<XmlElement>().Select(e => e.GetAttribute("href")).ToList();
-        Assert.Equal(["riscv-64bit-cpu.xml", "riscv-64bit-csr.xml", "riscv-64bit-virtual.xml"], includes);
-        Assert.Null(GdbRegisters.Annex(hart, "riscv-64bit-fpu.xml"));
+        Assert.Equal(["riscv-64bit-cpu.xml", "riscv-64bit-fpu.xml", "riscv-64bit-csr.xml", "riscv-64bit-virtual.xml"], includes);
+        var fpu = Regs(GdbRegisters.Annex(hart, "riscv-64bit-fpu.xml")!, "org.gnu.gdb.riscv.fpu");
+        Assert.Contains(("ft0", 33), fpu);
+        Assert.Contains(("ft11", 64), fpu);
         Assert.Null(GdbRegisters.Annex(hart, "nope.xml"));
 
         var cpu = Regs(GdbRegisters.Annex(hart, "riscv-64bit-cpu.xml")!, "org.gnu.gdb.riscv.cpu");
@@ -85,7 +88,7 @@ public class GdbRegistersTests
         Assert.Contains(("satp", 65 + 0x180), csr);
         Assert.Contains(("mhartid", 65 + 0xf14), csr);
         Assert.Contains(("cycle", 65 + 0xc00), csr);
-        Assert.DoesNotContain(csr, r => r.Name == "fcsr"); // no FPU: the hart does not implement it
+        Assert.DoesNotContain(csr, r => r.Name == "fcsr"); // fcsr belongs to the fpu feature, not the csr one
         Assert.Equal(csr.Count, csr.Select(r => r.Name).Distinct().Count());
         foreach (var (_, regnum) in csr) Assert.NotEqual("", GdbRegisters.Read(hart, regnum));
 

@@ -17,14 +17,6 @@ public static class GdbRegisters
     public const int FirstCsr = 65;
     public const int Priv = FirstCsr + 4096;
 
-    /// <summary>
-    /// FP register access (raw 64-bit, NaN-boxed singles as stored). The hart has no public FP register
-    /// accessors yet; whoever adds the FPU wires these up (or replaces them with direct calls).
-    /// While null, f0..f31 read as unavailable even if <see cref="Hart.HasFpu"/> is true.
-    /// </summary>
-    public static Func<Hart, int, ulong>? ReadFpr { get; set; }
-    public static Action<Hart, int, ulong>? WriteFpr { get; set; }
-
     private static readonly string[] XNames =
     [
         "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
@@ -45,7 +37,7 @@ public static class GdbRegisters
     /// <summary>Number of registers in the <c>g</c> packet: x0..x31 and pc, plus f0..f31 with an FPU.</summary>
     public static int GPacketRegisterCount(Hart hart) => FpuAvailable(hart) ? 65 : 33;
 
-    private static bool FpuAvailable(Hart hart) => hart.HasFpu && ReadFpr != null;
+    private static bool FpuAvailable(Hart hart) => hart.HasFpu;
 
     /// <summary>CSR numbers the hart implements (readable by the debugger), probed once per hart.</summary>
     public static IReadOnlyList<ushort> ImplementedCsrs(Hart hart) => CsrCache.GetValue(hart, h =>
@@ -220,8 +212,8 @@ public static class GdbRegisters
             case >= 0 and < 32: value = hart.GetX(regno); break;
             case Pc: value = hart.Pc; break;
             case >= FirstFpr and < FirstCsr:
-                if (!hart.HasFpu || ReadFpr is not { } readF) return "";
-                value = readF(hart, regno - FirstFpr);
+                if (!hart.HasFpu) return "";
+                value = hart.GetF(regno - FirstFpr);
                 break;
             case >= FirstCsr and < Priv:
                 if (!hart.TryReadCsr((ushort)(regno - FirstCsr), out value)) return "";
@@ -246,8 +238,8 @@ public static class GdbRegisters
             case > 0 and < 32: hart.SetX(regno, v); return true;
             case Pc: hart.Pc = v; return true;
             case >= FirstFpr and < FirstCsr:
-                if (!hart.HasFpu || WriteFpr is not { } writeF) return false;
-                writeF(hart, regno - FirstFpr, v);
+                if (!hart.HasFpu) return false;
+                hart.SetF(regno - FirstFpr, v);
                 return true;
             case >= FirstCsr and < Priv:
                 return hart.TryWriteCsr((ushort)(regno - FirstCsr), v);

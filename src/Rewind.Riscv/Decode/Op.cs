@@ -38,4 +38,20 @@ public enum Op : ushort
 
     // F and D live above this value; the FPU executes them.
     FirstFloat = 0x100,
+    Flw, Fsw, Fld, Fsd,
+    // Single precision; the double block below mirrors this order (FmaddD - FmaddS apart).
+    FmaddS, FmsubS, FnmsubS, FnmaddS,
+    FaddS, FsubS, FmulS, FdivS, FsqrtS,
+    FsgnjS, FsgnjnS, FsgnjxS, FminS, FmaxS,
+    FcvtWS, FcvtWuS, FcvtLS, FcvtLuS,
+    FcvtSW, FcvtSWu, FcvtSL, FcvtSLu,
+    FmvXW, FmvWX, FclassS, FeqS, FltS, FleS,
+    // Double precision.
+    FmaddD, FmsubD, FnmsubD, FnmaddD,
+    FaddD, FsubD, FmulD, FdivD, FsqrtD,
+    FsgnjD, FsgnjnD, FsgnjxD, FminD, FmaxD,
+    FcvtWD, FcvtWuD, FcvtLD, FcvtLuD,
+    FcvtDW, FcvtDWu, FcvtDL, FcvtDLu,
+    FmvXD, FmvDX, FclassD, FeqD, FltD, FleD,
+    FcvtSD, FcvtDS,
 }
