@@ -8,6 +8,7 @@ using Rewind.Cli.Host;
 using Rewind.Core.Input;
 using Rewind.Gdb;
 using Rewind.Monitor.Hmp;
+using Rewind.Monitor.Qmp;
 using Rewind.Replay.Recording;
 using Rewind.Replay.TimeTravel;
 
@@ -17,6 +18,7 @@ namespace Rewind.Cli;
 internal sealed class Session : IDisposable
 {
     private readonly Options _options;
+    private readonly string _serialName;
     private readonly StreamSerial? _serial;
     private readonly VirtBoard _board;
     private readonly LiveInput? _live;
@@ -29,7 +31,8 @@ internal sealed class Session : IDisposable
     public Session(Options options)
     {
         _options = options;
-        string serial = options.Serial ?? "stdio";
+        // Like QEMU, -monitor stdio takes stdio from the serial console unless -serial says otherwise.
+        string serial = _serialName = options.Serial ?? (options.Monitor == "stdio" ? "null" : "stdio");
         ISerialBackend backend;
         if (serial is "stdio" or "mon:stdio")
             backend = _serial = new StreamSerial(Console.OpenStandardOutput());
@@ -97,7 +100,7 @@ internal sealed class Session : IDisposable
             return 0;
         }
         var machine = _board.Machine;
-        if (_live != null && _options.Serial is null or "stdio" or "mon:stdio")
+        if (_live != null && _serialName is "stdio" or "mon:stdio")
             new StdinPump(_live, RequestQuit).Start();
         foreach (var sig in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
             _signals.Add(PosixSignalRegistration.Create(sig, ctx =>
@@ -107,8 +110,9 @@ internal sealed class Session : IDisposable
             }));
         try
         {
-            if (_options.Gdb != null) return RunWithDebugger(machine);
-            if (_options.StartPaused) throw new SessionException("-S: nothing could start the machine; use it with -s or -gdb");
+            if (_options.Gdb != null || _options.QmpSocket != null || _options.Monitor == "stdio")
+                return RunControlled(machine);
+            if (_options.StartPaused) throw new SessionException("-S: nothing could start the machine; use it with -s, -gdb, -qmp or -monitor stdio");
             return RunMachine(machine);
         }
         catch (ReplayDivergenceException e)
@@ -118,17 +122,46 @@ internal sealed class Session : IDisposable
         }
     }
 
-    private int RunWithDebugger(Machine machine)
+    /// <summary>
+    /// The machine under control of a debugger and/or monitors (GDB, QMP, HMP on stdio): a main loop
+    /// that runs it while no one holds it paused, stops at replay breakpoints and at history's end.
+    /// </summary>
+    private int RunControlled(Machine machine)
     {
         if (_replay != null) _engine = new TimeTravelEngine(machine, _replay);
         string mode = _recorder != null ? "record" : _replay != null ? "play" : "none";
-        var hmp = new HmpCommands(new MonitorContext(_board, _engine, mode, _options.RecordFile));
         var controller = new MachineController(() =>
         {
             _engine?.Interrupt();
             machine.RequestInterrupt();
         });
         _controller = controller;
+        var vm = _vm = new VmControl(controller, () => ResetMachine(machine, mode));
+        var hmp = new HmpCommands(new MonitorContext(_board, _engine, mode, _options.RecordFile, vm));
+        if (_options.StartPaused) vm.StartPaused();
+        var servers = new List<IDisposable>();
+        try
+        {
+            MachineGdbTarget? target = null;
+            if (_options.Gdb != null) target = StartGdb(hmp, controller, servers);
+            QmpServer? qmp = null;
+            if (_options.QmpSocket is SocketSpec spec) qmp = StartQmp(spec, hmp, vm, servers);
+            if (_options.Monitor == "stdio") new MonitorStdio(hmp).Start();
+            if (qmp != null && _options.QmpSocket!.Wait)
+            {
+                Console.Error.WriteLine($"rewind: QMP: waiting for a connection on {_options.QmpSocket}");
+                qmp.WaitForClient();
+            }
+            return MainLoop(machine, controller, vm, debugger: target != null);
+        }
+        finally
+        {
+            foreach (var server in servers) server.Dispose();
+        }
+    }
+
+    private MachineGdbTarget StartGdb(HmpCommands hmp, MachineController controller, List<IDisposable> servers)
+    {
         var target = new MachineGdbTarget(_board, _engine, hmp, controller);
         string endpoint = _options.Gdb!;
         RspServer server;
@@ -141,13 +174,58 @@ internal sealed class Session : IDisposable
         {
             throw new SessionException($"-gdb {endpoint}: cannot listen: {e.Message}");
         }
-        using var _ = server;
+        servers.Add(server);
         server.SessionEnded += _ =>
         {
             if (target.PendingExit is int code) controller.Quit(code);
             else if (!controller.Quitting) controller.Unpause();
         };
-        if (_options.StartPaused) controller.Pause();
+        return target;
+    }
+
+    private QmpServer StartQmp(SocketSpec spec, HmpCommands hmp, VmControl vm, List<IDisposable> servers)
+    {
+        var context = new MonitorContext(_board, _engine, _recorder != null ? "record" : _replay != null ? "play" : "none", _options.RecordFile, vm);
+        var commands = new QmpCommands(context, hmp);
+        System.Net.EndPoint endPoint;
+        try
+        {
+            endPoint = spec.IsUnix
+                ? new System.Net.Sockets.UnixDomainSocketEndPoint(spec.UnixPath!)
+                : new System.Net.IPEndPoint(ResolveHost(spec.Host!), spec.Port);
+            var server = new QmpServer(endPoint, commands, vm);
+            server.Start();
+            servers.Add(server);
+            return server;
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            throw new SessionException($"-qmp {_options.Qmp}: cannot listen: {e.Message}");
+        }
+    }
+
+    private static System.Net.IPAddress ResolveHost(string host)
+    {
+        if (host == "localhost") return System.Net.IPAddress.Loopback;
+        if (System.Net.IPAddress.TryParse(host, out var ip)) return ip;
+        return System.Net.Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            ?? throw new ArgumentException($"cannot resolve host '{host}'");
+    }
+
+    private string? ResetMachine(Machine machine, string mode)
+    {
+        if (mode != "none")
+            return "system_reset is not supported while recording or replaying (the reset would not be part of the recording)";
+        if (machine.OnReset == null) return "this machine cannot be reset";
+        machine.OnReset();
+        return null;
+    }
+
+    private int MainLoop(Machine machine, MachineController controller, VmControl vm, bool debugger)
+    {
+        // With a debugger attached, or -no-shutdown, the end of the run leaves the machine stopped
+        // (a debugger can still go back); otherwise the program ends as it would without monitors.
+        bool keep = debugger || _options.NoShutdown;
         while (true)
         {
             if (_engine != null)
@@ -155,8 +233,29 @@ internal sealed class Session : IDisposable
                 var stop = controller.RunFree(() => _engine.Forward(ulong.MaxValue));
                 _serial?.Flush();
                 if (stop == null) return controller.ExitCode ?? 0;
-                if (stop.Value.Kind is TravelStopKind.HistoryEnd or TravelStopKind.Exited)
-                    controller.Pause(); // history's end: wait for the debugger, which can still go back
+                switch (stop.Value.Kind)
+                {
+                    case TravelStopKind.Reached:
+                        // Only a replay breakpoint ends an unlimited forward run this way.
+                        vm.MachineStopped("paused");
+                        break;
+                    case TravelStopKind.Breakpoint or TravelStopKind.Watchpoint:
+                        vm.MachineStopped("debug");
+                        break;
+                    case TravelStopKind.Exited:
+                        vm.GuestShutdown("guest-shutdown");
+                        if (!keep) return stop.Value.ExitCode;
+                        vm.MachineStopped("shutdown");
+                        break;
+                    case TravelStopKind.HistoryEnd:
+                        if (!keep)
+                        {
+                            vm.GuestShutdown("none");
+                            return EndOfReplay(machine.Icount);
+                        }
+                        vm.MachineStopped("paused");
+                        break;
+                }
             }
             else
             {
@@ -170,21 +269,38 @@ internal sealed class Session : IDisposable
                 switch (stop.Value.Kind)
                 {
                     case MachineStopKind.Exited:
+                        vm.GuestShutdown("guest-shutdown");
+                        if (_recorder == null && _options.NoShutdown)
+                        {
+                            vm.MachineStopped("shutdown");
+                            break;
+                        }
                         _recorder?.Finish(machine.Icount, stop.Value.ExitCode == 0 ? "poweroff" : $"exit {stop.Value.ExitCode}");
                         return stop.Value.ExitCode;
                     case MachineStopKind.ResetRequested:
+                        vm.GuestShutdown("guest-reset");
                         _recorder?.Finish(machine.Icount, "reset");
                         return 0;
+                    case MachineStopKind.Breakpoint or MachineStopKind.Watchpoint:
+                        vm.MachineStopped("debug");
+                        break;
+                    case MachineStopKind.Starved when !debugger:
+                        throw new SessionException($"the guest waits at instruction {machine.Icount} for an interrupt that can never come");
+                    case MachineStopKind.Starved:
+                        vm.MachineStopped("paused");
+                        break;
                 }
             }
         }
     }
 
     private MachineController? _controller;
+    private VmControl? _vm;
 
     private void RequestQuit()
     {
-        _controller?.Quit(0);
+        if (_vm != null) _vm.Quit("host-signal");
+        else _controller?.Quit(0);
         _quit = true;
         _board.Machine.RequestInterrupt();
     }

@@ -33,6 +33,8 @@ public static class OptionParser
             if (i + 1 >= args.Count) throw new UsageException($"-{name}: requires an argument");
             ApplyValue(o, name, args[++i]);
         }
+        if (o.Monitor == "stdio" && o.Serial is "stdio" or "mon:stdio")
+            throw new UsageException("cannot use stdio by multiple character devices (-monitor stdio and -serial " + o.Serial + ")");
         return o;
     }
 
@@ -42,7 +44,7 @@ public static class OptionParser
         {
             case "nographic": o.NoGraphic = true; break;
             case "no-reboot": o.NoReboot = true; break;
-            case "no-shutdown": break;
+            case "no-shutdown": o.NoShutdown = true; break;
             case "s": o.Gdb = "tcp::1234"; break;
             case "S": o.StartPaused = true; break;
             case "h": case "help": o.Help = true; break;
@@ -71,7 +73,10 @@ public static class OptionParser
                 break;
             case "icount": ParseIcount(o, value); break;
             case "gdb": o.Gdb = value; break;
-            case "qmp": o.Qmp = value; break;
+            case "qmp":
+                o.QmpSocket = SocketSpec.Parse("qmp", value);
+                o.Qmp = value;
+                break;
             case "cpu":
                 if (value is not ("rv64" or "max" or "any")) throw new UsageException($"-cpu {value}: unsupported CPU model (rv64 is the only one)");
                 break;

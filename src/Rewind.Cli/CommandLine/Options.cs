@@ -25,6 +25,8 @@ public sealed record Options
     public bool StartPaused { get; set; }
     public string? Gdb { get; set; }
     public string? Qmp { get; set; }
+    public SocketSpec? QmpSocket { get; set; }
+    public bool NoShutdown { get; set; }
     public bool Help { get; set; }
     public bool Version { get; set; }
 }

@@ -131,7 +131,8 @@ internal sealed class MachineGdbTarget : IGdbTarget
             if (_engine != null) _engine.Interrupt();
             else _board.Machine.RequestInterrupt();
         });
-        LastStop = _engine != null ? ResumeReplay(action) : ResumeLive(action);
+        // Monitors (QMP) wait for this run or interrupt it before they touch the machine.
+        LastStop = _controller.Drive(() => _engine != null ? ResumeReplay(action) : ResumeLive(action));
         return LastStop;
     }
 

@@ -14,12 +14,17 @@ public sealed class HmpCommands(MonitorContext context)
     private static readonly (string Name, string Args, string Help)[] Table =
     [
         ("help", "[cmd]", "show the help"),
+        ("cont|c", "", "resume emulation"),
         ("info registers", "", "show the cpu registers"),
         ("info replay", "", "show record/replay information"),
         ("info snapshots", "", "show the time-travel snapshots"),
+        ("info status", "", "show the current VM status (running|paused)"),
+        ("quit|q", "", "quit the emulator"),
         ("replay_break", "icount", "set breakpoint at the specified instruction count (several may be set)"),
         ("replay_delete_break", "", "remove all replay breakpoints"),
         ("replay_seek", "icount", "replay execution to the specified instruction count"),
+        ("stop", "", "stop emulation"),
+        ("system_reset", "", "reset the system"),
     ];
 
     public string Execute(string line)
@@ -33,10 +38,14 @@ public sealed class HmpCommands(MonitorContext context)
             {
                 "help" or "?" => Help(),
                 "info" when words.Length > 1 => Info(words[1]),
-                "info" => "info: missing argument (registers, replay, snapshots)\n",
+                "info" => "info: missing argument (registers, replay, snapshots, status)\n",
                 "replay_break" => ReplayBreak(words),
                 "replay_delete_break" => ReplayDeleteBreak(),
-                "replay_seek" => ReplaySeek(words),
+                "replay_seek" => context.Stopped(() => ReplaySeek(words), stayStopped: true),
+                "stop" => Stop(),
+                "cont" or "c" => Cont(),
+                "quit" or "q" => Quit(),
+                "system_reset" => SystemReset(),
                 _ => $"unknown command: '{words[0]}'\n",
             };
         }
@@ -56,9 +65,10 @@ public sealed class HmpCommands(MonitorContext context)
 
     private string Info(string what) => what switch
     {
-        "registers" => Registers(),
+        "registers" => context.Stopped(Registers),
         "replay" => Replay(),
-        "snapshots" => Snapshots(),
+        "snapshots" => context.Stopped(Snapshots),
+        "status" => Status(),
         _ => $"info: unknown subcommand '{what}'\n",
     };
 
@@ -102,6 +112,41 @@ public sealed class HmpCommands(MonitorContext context)
         foreach (var s in e.Store.All)
             sb.Append(CultureInfo.InvariantCulture, $"  icount {s.Icount,14}  {s.Bytes / 1024,8} KiB{(s.Name != null ? "  " + s.Name : "")}\n");
         return sb.ToString();
+    }
+
+    private string Status()
+    {
+        var vm = context.Vm;
+        if (vm == null) return "VM status: debug\n";
+        string status = vm.Status;
+        if (vm.Running) return "VM status: running\n";
+        return status == "paused" ? "VM status: paused\n" : $"VM status: paused ({status})\n";
+    }
+
+    private string Stop()
+    {
+        if (context.Vm == null) return "stop: the machine is stopped by the debugger\n";
+        context.Vm.Stop();
+        return "";
+    }
+
+    private string Cont()
+    {
+        if (context.Vm == null) return "cont: use the debugger's continue\n";
+        return context.Vm.Continue() is string error ? $"Error: {error}\n" : "";
+    }
+
+    private string Quit()
+    {
+        if (context.Vm == null) return "quit: use the debugger's kill\n";
+        context.Vm.Quit();
+        return "";
+    }
+
+    private string SystemReset()
+    {
+        if (context.Vm == null) return "system_reset: not available here\n";
+        return context.Vm.Reset() is string error ? $"Error: {error}\n" : "";
     }
 
     private string ReplayBreak(string[] words)

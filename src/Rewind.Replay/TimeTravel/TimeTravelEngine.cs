@@ -17,7 +17,9 @@ public sealed class TimeTravelEngine
 
     private readonly Machine _machine;
     private readonly ReplayInput _input;
+    // Replay breakpoints may be set from a monitor thread while the machine runs: guarded by the lock.
     private readonly SortedSet<ulong> _replayBreaks = [];
+    private readonly object _breaksLock = new();
     private volatile bool _interrupt;
 
     public TimeTravelEngine(Machine machine, ReplayInput input, ulong interval = DefaultInterval, long budgetBytes = DefaultBudgetBytes)
@@ -38,10 +40,43 @@ public sealed class TimeTravelEngine
     /// <summary>The furthest count ever executed: output below it was already shown once.</summary>
     public ulong HighWater { get; private set; }
     public ulong? End => _input.HistoryEnd;
-    public IReadOnlyCollection<ulong> ReplayBreaks => _replayBreaks;
+    /// <summary>A copy of the replay breakpoints, in order.</summary>
+    public IReadOnlyCollection<ulong> ReplayBreaks
+    {
+        get
+        {
+            lock (_breaksLock) return _replayBreaks.ToArray();
+        }
+    }
 
-    public void AddReplayBreak(ulong icount) => _replayBreaks.Add(icount);
-    public void ClearReplayBreaks() => _replayBreaks.Clear();
+    /// <summary>Thread-safe: a forward run in progress (another thread's) stops there too.</summary>
+    public void AddReplayBreak(ulong icount)
+    {
+        lock (_breaksLock) _replayBreaks.Add(icount);
+        // Make a running Forward look at the breakpoints again; RunTaking resumes after a stray interrupt.
+        _machine.RequestInterrupt();
+    }
+
+    /// <summary>Thread-safe.</summary>
+    public void ClearReplayBreaks()
+    {
+        lock (_breaksLock) _replayBreaks.Clear();
+    }
+
+    /// <summary>Thread-safe.</summary>
+    public bool RemoveReplayBreak(ulong icount)
+    {
+        lock (_breaksLock) return _replayBreaks.Remove(icount);
+    }
+
+    private ulong NextReplayBreak(ulong from)
+    {
+        lock (_breaksLock)
+        {
+            var view = _replayBreaks.GetViewBetween(from, ulong.MaxValue);
+            return view.Count > 0 ? view.Min : ulong.MaxValue;
+        }
+    }
 
     /// <summary>Thread-safe: stop a running forward or backward travel soon.</summary>
     public void Interrupt()
@@ -54,9 +89,8 @@ public sealed class TimeTravelEngine
     public TravelStop Forward(ulong limit, bool stepOverBreakpoint = false)
     {
         _interrupt = false;
-        var br = _replayBreaks.GetViewBetween(Icount + 1, ulong.MaxValue);
-        if (br.Count > 0) limit = Math.Min(limit, br.Min);
-        return RunTaking(limit, stepOverBreakpoint, honourStops: true);
+        ulong start = Icount;
+        return RunTaking(limit, stepOverBreakpoint, honourStops: true, breaksAfter: start);
     }
 
     public TravelStop StepForward() => Forward(Icount + 1, stepOverBreakpoint: true);
@@ -94,8 +128,12 @@ public sealed class TimeTravelEngine
     {
         _interrupt = false;
         ulong present = Icount;
-        var replayBreak = _replayBreaks.GetViewBetween(0, present == 0 ? 0 : present - 1);
-        ulong floor = replayBreak.Count > 0 && present > 0 ? replayBreak.Max : 0;
+        ulong floor = 0;
+        lock (_breaksLock)
+        {
+            var replayBreak = _replayBreaks.GetViewBetween(0, present == 0 ? 0 : present - 1);
+            if (replayBreak.Count > 0 && present > 0) floor = replayBreak.Max;
+        }
         ulong windowEnd = present;
         while (windowEnd > floor)
         {
@@ -143,17 +181,22 @@ public sealed class TimeTravelEngine
 
     /// <summary>
     /// Runs the machine to <paramref name="limit"/>, snapshotting at interval boundaries. Without
-    /// <paramref name="honourStops"/> breakpoints and watchpoints are stepped over silently.
+    /// <paramref name="honourStops"/> breakpoints and watchpoints are stepped over silently. With
+    /// <paramref name="breaksAfter"/> it also stops at replay breakpoints beyond that count, looking at
+    /// them afresh on every slice, so a breakpoint set from another thread during the run counts.
     /// </summary>
-    private TravelStop RunTaking(ulong limit, bool stepOverBreakpoint, bool honourStops)
+    private TravelStop RunTaking(ulong limit, bool stepOverBreakpoint, bool honourStops, ulong? breaksAfter = null)
     {
         while (true)
         {
             ulong now = Icount;
-            if (now >= limit) return Reached();
+            ulong lim = limit;
+            if (breaksAfter is ulong after && after < ulong.MaxValue)
+                lim = Math.Min(limit, NextReplayBreak(Math.Max(after + 1, now)));
+            if (now >= lim) return Reached();
             if (now % Interval == 0 && !Store.Has(now)) TakeSnapshot();
             ulong nextSnap = (now / Interval + 1) * Interval;
-            var stop = _machine.Run(Math.Min(limit, nextSnap), stepOverBreakpoint);
+            var stop = _machine.Run(Math.Min(lim, nextSnap), stepOverBreakpoint);
             stepOverBreakpoint = false;
             HighWater = Math.Max(HighWater, Icount);
             switch (stop.Kind)
