@@ -55,6 +55,7 @@ public sealed class VirtBoard
 
         Machine.Finisher = Finisher;
         Machine.AddTimed(Clint);
+        Machine.AddTimed(new SstcTimer(Hart, Clint, Machine));
         Machine.AddTimed(Uart);
         Machine.AddTimed(Rtc);
         Machine.AddState("hart0", Hart);

@@ -8,9 +8,18 @@ public sealed partial class Hart
     private ulong _mstatus, _misa, _medeleg, _mideleg, _mie, _mipSoftware, _mipHardware;
     private ulong _mtvec, _stvec, _mscratch, _sscratch, _mepc, _sepc, _mcause, _scause, _mtval, _stval;
     private ulong _mcounteren, _scounteren, _menvcfg, _senvcfg, _satp, _mcountinhibit;
+    // While mcountinhibit stops a counter, its offset field holds the frozen value instead.
     private ulong _cycleOffset, _instretOffset, _tselect;
-    private readonly ulong[] _pmpcfg = new ulong[16];
-    private readonly ulong[] _pmpaddr = new ulong[64];
+    private ulong _stimecmp;
+    private const ulong MenvcfgFiom = 1, MenvcfgStce = 1UL << 63;
+    private const int InhibitCy = 0, InhibitIr = 2;
+    // As QEMU 7.2's rv64: 16 PMP entries (pmpcfg0/2, pmpaddr0-15) and 16 programmable counters
+    // (mhpmcounter3-18) that hold what is written but count nothing, since no event is implemented.
+    public const int PmpEntries = 16, HpmCounters = 16;
+    private readonly ulong[] _pmpcfg = new ulong[PmpEntries / 4];
+    private readonly ulong[] _pmpaddr = new ulong[PmpEntries];
+    private readonly ulong[] _mhpmcounter = new ulong[HpmCounters];
+    private readonly ulong[] _mhpmevent = new ulong[HpmCounters];
 
     /// <summary>Extensions reported in misa; the FPU adds F and D when present.</summary>
     private static ulong MisaExtensions(bool fpu)
@@ -28,8 +37,11 @@ public sealed partial class Hart
         _mtvec = _stvec = _mscratch = _sscratch = _mepc = _sepc = _mcause = _scause = _mtval = _stval = 0;
         _mcounteren = _scounteren = _menvcfg = _senvcfg = _satp = _mcountinhibit = 0;
         _cycleOffset = _instretOffset = _tselect = 0;
+        _stimecmp = 0;
         Array.Clear(_pmpcfg);
         Array.Clear(_pmpaddr);
+        Array.Clear(_mhpmcounter);
+        Array.Clear(_mhpmevent);
         ResetFpu();
     }
 
@@ -63,8 +75,29 @@ public sealed partial class Hart
         return Privilege == PrivilegeLevel.Supervisor || ((_scounteren >> index) & 1) != 0;
     }
 
-    private ulong CycleNow => Icount + _cycleOffset;
-    private ulong InstretNow => Icount + _instretOffset;
+    private bool Inhibited(int bit) => ((_mcountinhibit >> bit) & 1) != 0;
+    private ulong CycleNow => Inhibited(InhibitCy) ? _cycleOffset : Icount + _cycleOffset;
+    private ulong InstretNow => Inhibited(InhibitIr) ? _instretOffset : Icount + _instretOffset;
+
+    /// <summary>Sstc: the supervisor timer compare value; the board's timer compares it with mtime.</summary>
+    public ulong Stimecmp => _stimecmp;
+    /// <summary>menvcfg.STCE: stimecmp drives mip.STIP (and software can no longer write STIP).</summary>
+    public bool SstcEnabled => (_menvcfg & MenvcfgStce) != 0;
+    /// <summary>Called after stimecmp or menvcfg.STCE changed, so the timer re-evaluates STIP and its deadline.</summary>
+    public Action? SupervisorTimerChanged { get; set; }
+
+    /// <summary>stimecmp from S-mode needs mcounteren.TM and menvcfg.STCE, as QEMU's Sstc predicate says.</summary>
+    private bool StimecmpAllowed() =>
+        Privilege == PrivilegeLevel.Machine || (((_mcounteren >> 1) & 1) != 0 && SstcEnabled);
+
+    private void SetMcountinhibit(ulong value)
+    {
+        value &= 0xfffffffd;
+        // Freezing stores the counter's value in its offset; thawing turns it back into an offset.
+        if (Inhibited(InhibitCy) != (((value >> InhibitCy) & 1) != 0)) _cycleOffset = Inhibited(InhibitCy) ? _cycleOffset - Icount : Icount + _cycleOffset;
+        if (Inhibited(InhibitIr) != (((value >> InhibitIr) & 1) != 0)) _instretOffset = Inhibited(InhibitIr) ? _instretOffset - Icount : Icount + _instretOffset;
+        _mcountinhibit = value;
+    }
 
     private bool CsrReadUnchecked(ushort csr, out ulong value, bool checkCounters)
     {
@@ -84,6 +117,7 @@ public sealed partial class Hart
                 return true;
             case >= Csr.HpmCounter3 and <= Csr.HpmCounter31:
                 if (checkCounters && !CounterAllowed(csr - Csr.Cycle)) return false;
+                value = HpmRead(_mhpmcounter, csr - Csr.HpmCounter3);
                 return true;
             case Csr.Sstatus: value = Mstatus_ReadView() & Riscv.Mstatus.SstatusMask; return true;
             case Csr.Sie: value = _mie & _mideleg; return true;
@@ -95,6 +129,10 @@ public sealed partial class Hart
             case Csr.Sepc: value = _sepc; return true;
             case Csr.Scause: value = _scause; return true;
             case Csr.Stval: value = _stval; return true;
+            case Csr.Stimecmp:
+                if (checkCounters && !StimecmpAllowed()) return false;
+                value = _stimecmp;
+                return true;
             case Csr.Satp:
                 if (checkCounters && Privilege == PrivilegeLevel.Supervisor && (_mstatus & Riscv.Mstatus.Tvm) != 0) return false;
                 value = _satp;
@@ -111,20 +149,23 @@ public sealed partial class Hart
             case Csr.Mcounteren: value = _mcounteren; return true;
             case Csr.Menvcfg: value = _menvcfg; return true;
             case Csr.Mcountinhibit: value = _mcountinhibit; return true;
-            case >= Csr.Mhpmevent3 and <= Csr.Mhpmevent31: return true;
+            case >= Csr.Mhpmevent3 and <= Csr.Mhpmevent31: value = HpmRead(_mhpmevent, csr - Csr.Mhpmevent3); return true;
             case Csr.Mscratch: value = _mscratch; return true;
             case Csr.Mepc: value = _mepc; return true;
             case Csr.Mcause: value = _mcause; return true;
             case Csr.Mtval: value = _mtval; return true;
             case >= Csr.Pmpcfg0 and <= Csr.Pmpcfg15:
-                if ((csr & 1) != 0) return false;
-                value = _pmpcfg[csr - Csr.Pmpcfg0];
+                if (!PmpcfgExists(csr)) return false;
+                value = _pmpcfg[(csr - Csr.Pmpcfg0) >> 1];
                 return true;
-            case >= Csr.Pmpaddr0 and <= Csr.Pmpaddr63: value = _pmpaddr[csr - Csr.Pmpaddr0]; return true;
+            case >= Csr.Pmpaddr0 and <= Csr.Pmpaddr63:
+                if (csr - Csr.Pmpaddr0 >= PmpEntries) return false;
+                value = _pmpaddr[csr - Csr.Pmpaddr0];
+                return true;
             case Csr.Mseccfg: return true;
             case Csr.Mcycle: value = CycleNow; return true;
             case Csr.Minstret: value = InstretNow; return true;
-            case >= Csr.Mhpmcounter3 and <= Csr.Mhpmcounter31: return true;
+            case >= Csr.Mhpmcounter3 and <= Csr.Mhpmcounter31: value = HpmRead(_mhpmcounter, csr - Csr.Mhpmcounter3); return true;
             case Csr.Tselect: value = _tselect; return true;
             case Csr.Tdata1: case Csr.Tdata2: case Csr.Tdata3: return true;
             case Csr.Tinfo: value = 1; return true;
@@ -137,6 +178,7 @@ public sealed partial class Hart
         if ((csr >> 10) == 3) return false;
         if (((csr >> 8) & 3) > (int)Privilege) return false;
         if (csr == Csr.Satp && Privilege == PrivilegeLevel.Supervisor && (_mstatus & Riscv.Mstatus.Tvm) != 0) return false;
+        if (csr == Csr.Stimecmp && !StimecmpAllowed()) return false;
         return CsrWriteUnchecked(csr, value);
     }
 
@@ -167,6 +209,10 @@ public sealed partial class Hart
             case Csr.Sepc: _sepc = value & ~1UL; return true;
             case Csr.Scause: _scause = value; return true;
             case Csr.Stval: _stval = value; return true;
+            case Csr.Stimecmp:
+                _stimecmp = value;
+                SupervisorTimerChanged?.Invoke();
+                return true;
             case Csr.Satp:
                 {
                     ulong mode = value >> 60;
@@ -190,34 +236,53 @@ public sealed partial class Hart
             case Csr.Mip:
                 {
                     ulong writable = Irq.SupervisorMask;
+                    if (SstcEnabled) writable &= ~(1UL << Irq.Sti);
                     _mipSoftware = (_mipSoftware & ~writable) | (value & writable);
                     RecheckInterrupts();
                     return true;
                 }
             case Csr.Mtvec: _mtvec = (value & 3) >= 2 ? (value & ~3UL) : value; return true;
             case Csr.Mcounteren: _mcounteren = value & 0xffffffff; return true;
-            case Csr.Menvcfg: _menvcfg = value & 1; return true;
-            case Csr.Mcountinhibit: _mcountinhibit = value & 0xfffffffd; return true;
-            case >= Csr.Mhpmevent3 and <= Csr.Mhpmevent31: return true;
+            case Csr.Menvcfg:
+                _menvcfg = value & (MenvcfgFiom | MenvcfgStce);
+                SupervisorTimerChanged?.Invoke();
+                return true;
+            case Csr.Mcountinhibit: SetMcountinhibit(value); return true;
+            case >= Csr.Mhpmevent3 and <= Csr.Mhpmevent31: HpmWrite(_mhpmevent, csr - Csr.Mhpmevent3, value); return true;
             case Csr.Mscratch: _mscratch = value; return true;
             case Csr.Mepc: _mepc = value & ~1UL; return true;
             case Csr.Mcause: _mcause = value; return true;
             case Csr.Mtval: _mtval = value; return true;
             case >= Csr.Pmpcfg0 and <= Csr.Pmpcfg15:
-                if ((csr & 1) != 0) return false;
-                _pmpcfg[csr - Csr.Pmpcfg0] = PmpcfgWarl(_pmpcfg[csr - Csr.Pmpcfg0], value);
-                return true;
+                {
+                    if (!PmpcfgExists(csr)) return false;
+                    int i = (csr - Csr.Pmpcfg0) >> 1;
+                    _pmpcfg[i] = PmpcfgWarl(_pmpcfg[i], value);
+                    return true;
+                }
             case >= Csr.Pmpaddr0 and <= Csr.Pmpaddr63:
+                if (csr - Csr.Pmpaddr0 >= PmpEntries) return false;
                 _pmpaddr[csr - Csr.Pmpaddr0] = value & ((1UL << 54) - 1);
                 return true;
             case Csr.Mseccfg: return true;
-            case Csr.Mcycle: _cycleOffset = value - Icount; return true;
-            case Csr.Minstret: _instretOffset = value - Icount; return true;
-            case >= Csr.Mhpmcounter3 and <= Csr.Mhpmcounter31: return true;
+            case Csr.Mcycle: _cycleOffset = Inhibited(InhibitCy) ? value : value - Icount; return true;
+            case Csr.Minstret: _instretOffset = Inhibited(InhibitIr) ? value : value - Icount; return true;
+            case >= Csr.Mhpmcounter3 and <= Csr.Mhpmcounter31: HpmWrite(_mhpmcounter, csr - Csr.Mhpmcounter3, value); return true;
             case Csr.Tselect: _tselect = value; return true;
             case Csr.Tdata1: case Csr.Tdata2: case Csr.Tdata3: return true;
             default: return false;
         }
+    }
+
+    /// <summary>On RV64 only even pmpcfg registers exist, each holding eight entries' configuration.</summary>
+    private static bool PmpcfgExists(ushort csr) => (csr & 1) == 0 && (csr - Csr.Pmpcfg0) / 2 < PmpEntries / 8;
+
+    /// <summary>Counters (and their event selectors) past the implemented ones read as zero and ignore writes.</summary>
+    private static ulong HpmRead(ulong[] bank, int index) => index < bank.Length ? bank[index] : 0;
+
+    private static void HpmWrite(ulong[] bank, int index, ulong value)
+    {
+        if (index < bank.Length) bank[index] = value;
     }
 
     /// <summary>Locked PMP entries keep their configuration; W without R is reserved and reads back as 0.</summary>

@@ -14,6 +14,8 @@ public sealed partial class Hart : IStateful
         foreach (ulong v in CsrFields()) w.Write(v);
         foreach (ulong v in _pmpcfg) w.Write(v);
         foreach (ulong v in _pmpaddr) w.Write(v);
+        foreach (ulong v in _mhpmcounter) w.Write(v);
+        foreach (ulong v in _mhpmevent) w.Write(v);
         w.Write(_reservationValid);
         w.Write(_reservationAddress);
         w.Write(_reservationValue);
@@ -33,6 +35,8 @@ public sealed partial class Hart : IStateful
         SetCsrFields(csrs);
         for (int i = 0; i < _pmpcfg.Length; i++) _pmpcfg[i] = r.ReadUInt64();
         for (int i = 0; i < _pmpaddr.Length; i++) _pmpaddr[i] = r.ReadUInt64();
+        for (int i = 0; i < _mhpmcounter.Length; i++) _mhpmcounter[i] = r.ReadUInt64();
+        for (int i = 0; i < _mhpmevent.Length; i++) _mhpmevent[i] = r.ReadUInt64();
         _reservationValid = r.ReadBoolean();
         _reservationAddress = r.ReadUInt64();
         _reservationValue = r.ReadUInt64();
@@ -51,7 +55,7 @@ public sealed partial class Hart : IStateful
         _mstatus, _misa, _medeleg, _mideleg, _mie, _mipSoftware, _mipHardware,
         _mtvec, _stvec, _mscratch, _sscratch, _mepc, _sepc, _mcause, _scause, _mtval, _stval,
         _mcounteren, _scounteren, _menvcfg, _senvcfg, _satp, _mcountinhibit,
-        _cycleOffset, _instretOffset, _tselect,
+        _cycleOffset, _instretOffset, _tselect, _stimecmp,
     ];
 
     private void SetCsrFields(ulong[] v)
@@ -63,5 +67,6 @@ public sealed partial class Hart : IStateful
         _sepc = v[i++]; _mcause = v[i++]; _scause = v[i++]; _mtval = v[i++]; _stval = v[i++];
         _mcounteren = v[i++]; _scounteren = v[i++]; _menvcfg = v[i++]; _senvcfg = v[i++]; _satp = v[i++];
         _mcountinhibit = v[i++]; _cycleOffset = v[i++]; _instretOffset = v[i++]; _tselect = v[i++];
+        _stimecmp = v[i++];
     }
 }

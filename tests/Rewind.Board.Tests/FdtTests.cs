@@ -79,7 +79,7 @@ public class FdtTests
         Assert.Equal([0u, 0x80000000u, 0u, 0x8000000u], root.Find("/memory@80000000")!.GetCells("reg"));
         Assert.Equal([10_000_000u], root.Find("/cpus")!.GetCells("timebase-frequency"));
         var cpu = root.Find("/cpus/cpu@0")!;
-        Assert.Equal("rv64imafdc_zicsr_zifencei", cpu.GetString("riscv,isa"));
+        Assert.Equal("rv64imafdc_zicsr_zifencei_sstc", cpu.GetString("riscv,isa"));
         Assert.Equal("riscv,sv48", cpu.GetString("mmu-type"));
         Assert.Equal([1u], cpu.GetCells("phandle"));
         Assert.Equal([2u], root.Find("/cpus/cpu@0/interrupt-controller")!.GetCells("phandle"));

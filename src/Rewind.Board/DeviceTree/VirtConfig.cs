@@ -8,7 +8,7 @@ public sealed record VirtConfig(
     string IsaString = VirtConfig.DefaultIsa)
 {
     public const ulong DefaultRamSize = 128UL * 1024 * 1024;
-    public const string DefaultIsa = "rv64imafdc_zicsr_zifencei";
+    public const string DefaultIsa = "rv64imafdc_zicsr_zifencei_sstc";
 
     public string MmuType { get; init; } = "riscv,sv48";
 

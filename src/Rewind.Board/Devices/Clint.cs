@@ -112,20 +112,25 @@ public sealed class Clint : IMmioDevice, ITimedDevice, ITimebase, IStateful
 
     public ulong NextDeadline(ulong icount)
     {
-        ulong mtime = MtimeAt(icount);
-        ulong ticks = _run.Clock.TicksAt(icount);
         ulong best = ulong.MaxValue;
         for (int h = 0; h < _harts.Length; h++)
         {
-            if (_mtip[h] || _mtimecmp[h] == ulong.MaxValue) continue;
-            if (mtime >= _mtimecmp[h]) return icount;
-            ulong remaining = _mtimecmp[h] - mtime;
-            ulong target = ticks + remaining;
-            if (target < ticks) continue; // beyond the end of time
-            ulong at = _run.Clock.IcountForTicks(target);
-            if (at < best) best = at;
+            if (_mtip[h]) continue;
+            best = Math.Min(best, IcountWhenMtimeReaches(_mtimecmp[h], icount));
         }
         return best;
+    }
+
+    /// <summary>The first count, from <paramref name="icount"/> on, at which mtime &gt;= <paramref name="compare"/>; ulong.MaxValue for never.</summary>
+    public ulong IcountWhenMtimeReaches(ulong compare, ulong icount)
+    {
+        if (compare == ulong.MaxValue) return ulong.MaxValue;
+        ulong mtime = MtimeAt(icount);
+        if (mtime >= compare) return icount;
+        ulong ticks = _run.Clock.TicksAt(icount);
+        ulong target = ticks + (compare - mtime);
+        if (target < ticks) return ulong.MaxValue; // beyond the end of time
+        return _run.Clock.IcountForTicks(target);
     }
 
     public void Advance(ulong icount)
