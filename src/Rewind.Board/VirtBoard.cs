@@ -1,3 +1,4 @@
+using Rewind.Riscv.Debug;
 using Rewind.Board.DeviceTree;
 using Rewind.Board.Devices;
 using Rewind.Board.Execution;
@@ -44,6 +45,8 @@ public sealed class VirtBoard
         Finisher = new SifiveTest(Machine);
         Hart.Timebase = Clint;
         Input.Attach(InputChannel.Serial0, Uart);
+        DebuggerWrites = new DebuggerWrites(Hart);
+        Input.Attach(InputChannel.DebuggerWrite, DebuggerWrites);
 
         Bus.Map(VirtMemoryMap.TestBase, VirtMemoryMap.TestSize, Finisher);
         Bus.Map(VirtMemoryMap.RtcBase, VirtMemoryMap.RtcSize, Rtc);
@@ -79,6 +82,8 @@ public sealed class VirtBoard
     public IInputBoundary Input { get; }
     public Machine Machine { get; }
     public Hart Hart { get; }
+    /// <summary>Where a debugger's memory and register writes enter the machine (through the input boundary).</summary>
+    public DebuggerWrites DebuggerWrites { get; }
     public Clint Clint { get; }
     public Plic Plic { get; }
     public Uart16550 Uart { get; }

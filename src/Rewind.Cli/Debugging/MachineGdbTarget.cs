@@ -1,6 +1,7 @@
 using System.Globalization;
 using Rewind.Board;
 using Rewind.Board.Execution;
+using Rewind.Core.Input;
 using Rewind.Gdb;
 using Rewind.Monitor.Hmp;
 using Rewind.Replay.TimeTravel;
@@ -56,7 +57,7 @@ internal sealed class MachineGdbTarget : IGdbTarget
     public bool WriteRegisterHex(int hart, int regno, string hex)
     {
         Attach();
-        if (hex.Length % 2 != 0) return false;
+        if (hex.Length % 2 != 0 || hex.Length > 16 || !MayWrite()) return false;
         byte[] bytes;
         try
         {
@@ -66,7 +67,7 @@ internal sealed class MachineGdbTarget : IGdbTarget
         {
             return false;
         }
-        return GdbRegisters.Write(Hart, regno, bytes);
+        return ApplyWrite(DebuggerWrites.Register(regno, bytes)) != 0;
     }
 
     public int ReadMemory(int hart, ulong address, Span<byte> destination)
@@ -78,7 +79,35 @@ internal sealed class MachineGdbTarget : IGdbTarget
     public int WriteMemory(int hart, ulong address, ReadOnlySpan<byte> source)
     {
         Attach();
-        return Hart.DebugWrite(address, source);
+        if (!MayWrite()) return 0;
+        // Only what is mapped goes into the log; GDB learns how much was written.
+        int mapped = Hart.DebugRead(address, new byte[source.Length]);
+        return mapped == 0 ? 0 : ApplyWrite(DebuggerWrites.Memory(address, source[..mapped]));
+    }
+
+    /// <summary>
+    /// Writes go through the input boundary: a recording logs them at this instruction count, so
+    /// its replay makes the same change. A replay refuses them: it would no longer match its log.
+    /// </summary>
+    private bool MayWrite()
+    {
+        if (_engine == null) return true;
+        if (!_warnedReplayWrite)
+        {
+            _warnedReplayWrite = true;
+            Console.Error.WriteLine("rewind: memory and registers cannot be changed while replaying (the replay would no longer match the recording)");
+        }
+        return false;
+    }
+
+    private bool _warnedReplayWrite;
+
+    private int ApplyWrite(byte[] payload)
+    {
+        var writes = _board.DebuggerWrites;
+        if (_board.Input is LiveInput live) live.DeliverNow(_board.Machine.Icount, InputChannel.DebuggerWrite, payload);
+        else writes.Receive(payload);
+        return writes.LastResult;
     }
 
     public bool InsertBreakpoint(BreakpointType type, ulong address, ulong length)

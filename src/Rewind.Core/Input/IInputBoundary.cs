@@ -36,6 +36,8 @@ public enum InputChannel : byte
     Serial0 = 1,
     /// <summary>A power-off or reset request from outside (monitor quit, system_reset, signals).</summary>
     Power = 2,
+    /// <summary>A debugger's write to guest memory or a register (GDB `set var`, `set $pc`).</summary>
+    DebuggerWrite = 3,
 }
 
 public interface IInputSink

@@ -36,6 +36,16 @@ public class LiveInput : IInputBoundary
         }
     }
 
+    /// <summary>
+    /// Delivers (and, when recording, logs) an input at once, at <paramref name="icount"/>. Only for
+    /// callers that hold the machine stopped there, such as a debugger that must read its write back.
+    /// </summary>
+    public void DeliverNow(ulong icount, InputChannel channel, byte[] data)
+    {
+        OnDeliver(icount, channel, data);
+        if (_sinks.TryGetValue(channel, out var sink)) sink.Receive(data);
+    }
+
     public ulong ReadHostClock(ulong icount)
     {
         ulong value = _hostClock();

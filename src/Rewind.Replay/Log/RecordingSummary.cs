@@ -145,6 +145,7 @@ public sealed class RecordingSummary
     {
         InputChannel.Serial0 => "serial0",
         InputChannel.Power => "power",
+        InputChannel.DebuggerWrite => "debugger-write",
         _ => $"channel {(byte)channel}",
     };
 
