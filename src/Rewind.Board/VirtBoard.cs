@@ -1,4 +1,3 @@
-using Rewind.Riscv.Debug;
 using Rewind.Board.DeviceTree;
 using Rewind.Board.Devices;
 using Rewind.Board.Execution;
@@ -9,6 +8,7 @@ using Rewind.Core.Interrupts;
 using Rewind.Core.Memory;
 using Rewind.Core.Time;
 using Rewind.Riscv;
+using Rewind.Riscv.Debug;
 
 namespace Rewind.Board;
 
@@ -47,6 +47,7 @@ public sealed class VirtBoard
         Input.Attach(InputChannel.Serial0, Uart);
         DebuggerWrites = new DebuggerWrites(Hart);
         Input.Attach(InputChannel.DebuggerWrite, DebuggerWrites);
+        Input.Attach(InputChannel.Power, new ExternalPower(Machine));
 
         Bus.Map(VirtMemoryMap.TestBase, VirtMemoryMap.TestSize, Finisher);
         Bus.Map(VirtMemoryMap.RtcBase, VirtMemoryMap.RtcSize, Rtc);

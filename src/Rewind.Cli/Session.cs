@@ -214,10 +214,11 @@ internal sealed class Session : IDisposable
 
     private string? ResetMachine(Machine machine, string mode)
     {
-        if (mode != "none")
-            return "system_reset is not supported while recording or replaying (the reset would not be part of the recording)";
-        if (machine.OnReset == null) return "this machine cannot be reset";
-        machine.OnReset();
+        if (mode == "play")
+            return "system_reset is not possible while replaying (the replay would no longer match the recording)";
+        if (_board.Input is not LiveInput live || machine.OnReset == null) return "this machine cannot be reset";
+        // Through the input boundary: a recording logs the reset at this count and its replay repeats it.
+        live.DeliverNow(machine.Icount, InputChannel.Power, [ExternalPower.ResetRequest]);
         return null;
     }
 

@@ -24,6 +24,14 @@ public sealed class SifiveTest(IRunControl run) : IMmioDevice, IStateful
     /// <summary>The run loop calls this once it has acted on the request.</summary>
     public void ClearRequest() => PowerRequest = PowerRequest.None;
 
+    /// <summary>A request from outside the guest, handled like one the guest wrote.</summary>
+    public void Request(PowerRequest request)
+    {
+        PowerRequest = request;
+        PowerRequested?.Invoke(request);
+        run.EndSlice();
+    }
+
     public ulong Read(ulong offset, int size) => 0;
 
     public void Write(ulong offset, int size, ulong value)
@@ -38,9 +46,7 @@ public sealed class SifiveTest(IRunControl run) : IMmioDevice, IStateful
             _ => PowerRequest.None,
         };
         if (request.Action == PowerAction.None) return;
-        PowerRequest = request;
-        PowerRequested?.Invoke(request);
-        run.EndSlice();
+        Request(request);
     }
 
     public void SaveState(BinaryWriter writer)
