@@ -1,7 +1,9 @@
 using Rewind.Board;
+using Rewind.Board.Execution;
 using Rewind.Cli.CommandLine;
 using Rewind.Replay.Log;
 using Rewind.Replay.Recording;
+using Rewind.Replay.TimeTravel;
 
 namespace Rewind.Cli;
 
@@ -54,5 +56,32 @@ internal static class RecordReplay
         if (differences.Count > 0)
             throw new SessionException($"replay refused, the machine differs from the recording: {string.Join("; ", differences)}");
         return input;
+    }
+
+    /// <summary>rrsnapshot=NAME while recording: the starting machine goes into the recording itself.</summary>
+    public static void SaveStartSnapshot(RecordingInput recorder, Machine machine, string name) =>
+        recorder.WriteSnapshot(machine.Icount, name, MachineImage.Save(machine));
+
+    /// <summary>rrsnapshot=NAME while replaying: start from that snapshot of the recording.</summary>
+    public static void LoadStartSnapshot(ReplayInput replay, Machine machine, string name, string path)
+    {
+        var named = replay.Snapshots.Where(s => s.Name == name).ToList();
+        if (named.Count == 0)
+        {
+            var names = replay.Snapshots.Select(s => s.Name).Where(n => !string.IsNullOrEmpty(n)).Distinct().ToList();
+            throw new SessionException($"rrsnapshot={name}: {path} has no snapshot of that name " +
+                (names.Count == 0 ? "(it has none; record with rrsnapshot=NAME to keep one)" : $"(it has: {string.Join(", ", names)})"));
+        }
+        var snap = named[0];
+        if (snap.Icount != 0)
+            throw new SessionException($"rrsnapshot={name}: the snapshot is at instruction {snap.Icount}; only a snapshot at the start can begin a replay");
+        try
+        {
+            MachineImage.Load(machine, snap.Data);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or OverflowException)
+        {
+            throw new SessionException($"rrsnapshot={name}: the snapshot in {path} cannot be loaded: {e.Message}");
+        }
     }
 }

@@ -86,6 +86,11 @@ internal sealed class Session : IDisposable
         machine.NoReboot = options.NoReboot;
         if (_recorder != null) _recorder.Machine = machine;
         if (_replay != null) _replay.Machine = machine;
+        if (options.RecordSnapshot is string snapshot)
+        {
+            if (_recorder != null) RecordReplay.SaveStartSnapshot(_recorder, machine, snapshot);
+            if (_replay != null) RecordReplay.LoadStartSnapshot(_replay, machine, snapshot, options.RecordFile!);
+        }
         machine.Pacer = _live != null ? new WallClockPacer(_live) : InstantPacer.Instance;
     }
 
@@ -128,7 +133,11 @@ internal sealed class Session : IDisposable
     /// </summary>
     private int RunControlled(Machine machine)
     {
-        if (_replay != null) _engine = new TimeTravelEngine(machine, _replay);
+        if (_replay != null)
+        {
+            _engine = new TimeTravelEngine(machine, _replay);
+            if (_options.RecordSnapshot != null) _engine.Store.All[0].Name = _options.RecordSnapshot;
+        }
         string mode = _recorder != null ? "record" : _replay != null ? "play" : "none";
         var controller = new MachineController(() =>
         {

@@ -180,5 +180,7 @@ public static class OptionParser
         }
         if (o.RecordReplay != RecordReplayMode.None && string.IsNullOrEmpty(o.RecordFile))
             throw new UsageException("-icount rr=record|replay needs rrfile=FILE");
+        if (o.RecordSnapshot != null && (o.RecordReplay == RecordReplayMode.None || o.RecordSnapshot.Length == 0))
+            throw new UsageException("-icount rrsnapshot=NAME needs a name and rr=record or rr=replay");
     }
 }

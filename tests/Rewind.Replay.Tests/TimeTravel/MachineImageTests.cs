@@ -1,0 +1,52 @@
+using Rewind.Board;
+using Rewind.Board.Execution;
+using Rewind.Replay.Recording;
+using Rewind.Replay.Tests.Recording;
+using Rewind.Replay.TimeTravel;
+
+namespace Rewind.Replay.Tests.TimeTravel;
+
+public class MachineImageTests
+{
+    private static VirtBoard Board(string guest) =>
+        VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RecordReplayApiTests.Guest(guest), IcountShift = 3 });
+
+    [Fact]
+    public void An_image_taken_mid_run_restores_a_fresh_machine_that_then_runs_identically()
+    {
+        var a = Board("revdebug").Machine;
+        a.Run(2000);
+        byte[] image = MachineImage.Save(a);
+        byte[] digestAt2000 = MachineDigest.Compute(a);
+        a.Run(4000);
+        byte[] digestAt4000 = MachineDigest.Compute(a);
+
+        var b = Board("count_loop").Machine; // another program in RAM: the image must replace all of it
+        MachineImage.Load(b, image);
+        Assert.Equal(2000UL, b.Icount);
+        Assert.Equal(digestAt2000, MachineDigest.Compute(b));
+        b.Run(4000);
+        Assert.Equal(digestAt4000, MachineDigest.Compute(b));
+    }
+
+    [Fact]
+    public void An_image_is_small_when_RAM_is_mostly_zero()
+    {
+        var m = Board("revdebug").Machine;
+        Assert.True(MachineImage.Save(m).Length < 16 * 1024);
+    }
+
+    [Fact]
+    public void A_damaged_image_or_one_for_another_RAM_size_is_refused_as_invalid_data()
+    {
+        var m = Board("revdebug").Machine;
+        byte[] image = MachineImage.Save(m);
+        Assert.Throws<InvalidDataException>(() => MachineImage.Load(m, image.AsMemory(0, image.Length / 2)));
+        var bytes = (byte[])image.Clone();
+        bytes[bytes.Length / 2] ^= 0xff;
+        Assert.Throws<InvalidDataException>(() => MachineImage.Load(m, bytes));
+        var small = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RecordReplayApiTests.Guest("revdebug"), RamSize = 64UL << 20 }).Machine;
+        var e = Assert.Throws<InvalidDataException>(() => MachineImage.Load(small, image));
+        Assert.Contains("RAM", e.Message);
+    }
+}
