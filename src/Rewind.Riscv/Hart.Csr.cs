@@ -219,6 +219,7 @@ public sealed partial class Hart
                     // WARL: modes we do not implement leave satp unchanged, as the spec allows.
                     if (mode != 0 && mode != 8 && mode != 9) return true;
                     _satp = value & ~(0xffffUL << 44);
+                    FlushTlb();
                     InvalidateTranslation();
                     return true;
                 }

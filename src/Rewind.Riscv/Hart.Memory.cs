@@ -30,13 +30,14 @@ public sealed unsafe partial class Hart
     public void InvalidateTranslation()
     {
         _fetchVpn = ulong.MaxValue;
+        UpdateTlbContext();
         bool dataDirect = !TranslationOn(DataPrivilege) && (_watchpoints == null || _watchpoints.Count == 0);
         _fastLimit = dataDirect && _ram.Size >= 8 ? _ram.Size - 8 : 0;
     }
 
     /// <summary>
-    /// Translates a virtual address; returns the exception to raise, or null. Walks are not cached: the
-    /// fast path serves untranslated RAM, and paging guests pay a walk per access until a TLB exists.
+    /// Translates a virtual address; returns the exception to raise, or null. Not cached: loads and
+    /// stores go through <see cref="TranslateData"/>, fetches through the fetch window.
     /// </summary>
     public ExceptionCause? Translate(ulong va, AccessKind kind, out ulong pa, bool updateAccessed = true)
     {
@@ -72,6 +73,7 @@ public sealed unsafe partial class Hart
         {
             ulong pteAddr = table + ((va >> (12 + 9 * level)) & 511) * 8;
             if (!_bus.TryRead(pteAddr, 8, out ulong pte)) return accessFault;
+            _walkPtes[_walkPteCount++ & 3] = pteAddr;
             if ((pte & 1) == 0 || ((pte & 2) == 0 && (pte & 4) != 0)) return pageFault;
             ulong ppn = (pte >> 10) & ((1UL << 44) - 1);
             if ((pte & 0xa) == 0)
@@ -120,7 +122,7 @@ public sealed unsafe partial class Hart
             }
             return true;
         }
-        var fault = Translate(va, AccessKind.Read, out ulong pa);
+        var fault = TranslateData(va, AccessKind.Read, out ulong pa);
         if (fault != null)
         {
             RaiseException(fault.Value, va);
@@ -142,7 +144,7 @@ public sealed unsafe partial class Hart
             // Translate every byte before writing any, so a fault leaves memory untouched.
             for (int i = 0; i < size; i++)
             {
-                var f = Translate(va + (ulong)i, AccessKind.Write, out _);
+                var f = TranslateData(va + (ulong)i, AccessKind.Write, out _);
                 if (f != null)
                 {
                     RaiseException(f.Value, va);
@@ -153,7 +155,7 @@ public sealed unsafe partial class Hart
                 if (!StoreSlow(va + (ulong)i, 1, value >> (8 * i))) return false;
             return true;
         }
-        var fault = Translate(va, AccessKind.Write, out ulong pa);
+        var fault = TranslateData(va, AccessKind.Write, out ulong pa);
         if (fault != null)
         {
             RaiseException(fault.Value, va);

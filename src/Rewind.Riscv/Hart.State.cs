@@ -44,6 +44,7 @@ public sealed partial class Hart : IStateful
         LoadFpu(r);
         // Derived state: decoded code may describe memory that the restore replaced.
         FlushDecoded();
+        FlushTlb();
         InvalidateTranslation();
         _interruptCheck = true;
         _resumePc = NoPc;

@@ -50,6 +50,7 @@ public sealed partial class Hart
                 if (Privilege == PrivilegeLevel.User
                     || (Privilege == PrivilegeLevel.Supervisor && (_mstatus & Riscv.Mstatus.Tvm) != 0))
                     return Illegal(ref d);
+                FlushTlb();
                 InvalidateTranslation();
                 return next;
             case >= Op.FirstFloat:

@@ -43,6 +43,7 @@ public sealed unsafe partial class Hart : IInterruptTarget
         _ramBase = _ram.BaseAddress;
         _x = (ulong*)Unsafe.AsPointer(ref _regs[0]);
         _decodeCache = new DecodeCache(_ram) { Dropped = () => _fetchVpn = ulong.MaxValue };
+        HookTlbToRam();
         Reset(0x1000);
     }
 
@@ -69,6 +70,7 @@ public sealed unsafe partial class Hart : IInterruptTarget
         ResetCsrs();
         _reservationValid = false;
         _waiting = false;
+        FlushTlb();
         InvalidateTranslation();
     }
 
