@@ -13,9 +13,9 @@ public class FirmwareTests
     private const string FirmwareDir = "/usr/lib/riscv64-linux-gnu/opensbi/generic";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    private static string FwJump => Require(Path.Combine(FirmwareDir, "fw_jump.elf"), "opensbi");
+    internal static string FwJump => Require(Path.Combine(FirmwareDir, "fw_jump.elf"), "opensbi");
     private static string FwDynamic => Require(Path.Combine(FirmwareDir, "fw_dynamic.elf"), "opensbi");
-    private static string UbootSmode => Require("/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin", "u-boot-qemu");
+    internal static string UbootSmode => Require("/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin", "u-boot-qemu");
     private static string UbootMmode => Require("/usr/lib/u-boot/qemu-riscv64/u-boot.bin", "u-boot-qemu");
 
     private static string Require(string path, string package)
@@ -24,7 +24,7 @@ public class FirmwareTests
         return path;
     }
 
-    private static string[] Machine(string bios, string? kernel, params string[] extra) =>
+    internal static string[] Machine(string bios, string? kernel, params string[] extra) =>
         ["-M", "virt", "-bios", bios, .. kernel == null ? Array.Empty<string>() : ["-kernel", kernel], "-nographic", .. extra];
 
     private static string Text(string console) => console.Replace("\r\n", "\n", StringComparison.Ordinal);
@@ -66,18 +66,28 @@ public class FirmwareTests
         }
     }
 
-    /// <summary>Boots to the prompt, types `version` then `poweroff`, returns the finished run's result.</summary>
-    private static ProcessResult VersionThenPoweroff(string[] args, int keyDelayMs = 0)
+    /// <summary>
+    /// Boots to the prompt, types each command once the previous one's output holds its <c>Until</c> text,
+    /// then `poweroff`; returns the finished run's result.
+    /// </summary>
+    internal static ProcessResult TypedSession(string[] args, int keyDelayMs, params (string Command, string Until)[] commands)
     {
         using var run = new RewindRun(args);
         WaitFor(run, LineBeforeFirstPrompt);
-        Thread.Sleep(200);
-        Type(run, "version", keyDelayMs);
-        WaitFor(run, LastLineOfVersion);
+        foreach (var (command, until) in commands)
+        {
+            Thread.Sleep(200);
+            Type(run, command, keyDelayMs);
+            WaitFor(run, until);
+        }
         Thread.Sleep(200);
         Type(run, "poweroff", keyDelayMs);
         return run.WaitForExit(Timeout);
     }
+
+    /// <summary>Boots to the prompt, types `version` then `poweroff`, returns the finished run's result.</summary>
+    private static ProcessResult VersionThenPoweroff(string[] args, int keyDelayMs = 0) =>
+        TypedSession(args, keyDelayMs, ("version", LastLineOfVersion));
 
     private static void AssertUbootVersionSession(ProcessResult r)
     {

@@ -172,7 +172,8 @@ internal static class Gdb
     }
 
     /// <summary>
-    /// Runs gdb -batch on <paramref name="elf"/> (a guest name or null), connected to <paramref name="port"/>,
+    /// Runs gdb -batch on <paramref name="guest"/> (a guest name, or null for no symbol file at all, as for
+    /// firmware: then gdb is told the architecture, riscv:rv64), connected to <paramref name="port"/>,
     /// executing <paramref name="commands"/> in order. Returns stdout + stderr interleaved as gdb wrote them.
     /// </summary>
     public static string Run(string? guest, int port, IEnumerable<string> commands, TimeSpan? timeout = null,
@@ -189,8 +190,10 @@ internal static class Gdb
         psi.ArgumentList.Add("-nx");
         psi.ArgumentList.Add("-batch");
         if (guest != null) psi.ArgumentList.Add(RepoPaths.Guest(guest));
-        foreach (var c in new[] { "set pagination off", "set confirm off", "set width 0", "directory guests",
-                     $"target remote 127.0.0.1:{port}" }.Concat(commands))
+        string[] setup = guest == null
+            ? ["set pagination off", "set confirm off", "set width 0", "set architecture riscv:rv64", $"target remote 127.0.0.1:{port}"]
+            : ["set pagination off", "set confirm off", "set width 0", "directory guests", $"target remote 127.0.0.1:{port}"];
+        foreach (var c in setup.Concat(commands))
         {
             psi.ArgumentList.Add("-ex");
             psi.ArgumentList.Add(c);
@@ -212,6 +215,33 @@ internal static class Gdb
         }
         p.WaitForExit();
         lock (sb) return sb.ToString();
+    }
+
+    /// <summary>
+    /// Starts `./rewind <paramref name="rewindArgs"/> -gdb tcp::PORT -S` (a replay), runs gdb (<see cref="Run"/>)
+    /// against it, then stops the replay: at the end of the history it waits for a debugger, nothing more to
+    /// see. Fails if rewind printed an exception. Returns gdb's output followed by rewind's.
+    /// </summary>
+    public static string RunAgainstReplay(IEnumerable<string> rewindArgs, string? guest, IEnumerable<string> commands,
+        out ProcessResult rewindResult, TimeSpan? timeout = null)
+    {
+        int port = FreePort.Get();
+        using var run = new RewindRun([.. rewindArgs, "-gdb", $"tcp::{port}", "-S"]);
+        run.WaitListening(port);
+        string o;
+        try
+        {
+            o = Run(guest, port, commands, timeout);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException(e.Message + "\n" + run, e);
+        }
+        if (!run.HasExited) run.Kill();
+        rewindResult = run.WaitForExit(TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("   at ", rewindResult.Stderr);
+        Assert.DoesNotContain("internal error", rewindResult.Stderr);
+        return o + "\n" + rewindResult;
     }
 
     /// <summary>Values of `p/x $reg` style prints, in order: every "$N = 0x..." in the output.</summary>

@@ -34,19 +34,9 @@ public sealed class ReverseRecordings : IDisposable
 /// <summary>gdb-multiarch running backwards through a replay: `./rewind ... rr=replay ... -gdb tcp::PORT -S`.</summary>
 public class ReverseDebuggingTests(ReverseRecordings recordings) : IClassFixture<ReverseRecordings>
 {
-    private static string Replay(string guest, string rr, IEnumerable<string> commands, out ProcessResult rewindResult)
-    {
-        int port = FreePort.Get();
-        using var run = RewindRun.Kernel(guest, "-icount", $"shift=3,rr=replay,rrfile={rr}", "-gdb", $"tcp::{port}", "-S");
-        run.WaitListening(port);
-        string o = Gdb.Run(guest, port, commands);
-        // At the end of the history the replay waits for a debugger; nothing more to see: stop it.
-        if (!run.HasExited) run.Kill();
-        rewindResult = run.WaitForExit(TimeSpan.FromSeconds(10));
-        Assert.DoesNotContain("   at ", rewindResult.Stderr);
-        Assert.DoesNotContain("internal error", rewindResult.Stderr);
-        return o + "\n" + rewindResult;
-    }
+    private static string Replay(string guest, string rr, IEnumerable<string> commands, out ProcessResult rewindResult) =>
+        Gdb.RunAgainstReplay(["-M", "virt", "-bios", "none", "-kernel", RepoPaths.Guest(guest), "-nographic",
+                              "-icount", $"shift=3,rr=replay,rrfile={rr}"], guest, commands, out rewindResult);
 
     private static int Line(string marker) => Gdb.MarkerLine("revdebug.c", marker);
 
