@@ -26,6 +26,7 @@ public sealed class ReplayLogReader : IDisposable
     private readonly bool _leaveOpen;
     private readonly bool _loadSnapshots;
     private readonly long _length = -1;
+    private readonly long _origin;
     private readonly byte[] _small = new byte[16];
     private byte[]? _scratch;
     private long _pos;
@@ -42,7 +43,10 @@ public sealed class ReplayLogReader : IDisposable
         _leaveOpen = leaveOpen;
         _loadSnapshots = loadSnapshotPayloads;
         if (stream.CanSeek)
-            _length = stream.Length - stream.Position;
+        {
+            _origin = stream.Position;
+            _length = stream.Length - _origin;
+        }
         try
         {
             Header = ReadHeader();
@@ -137,7 +141,10 @@ public sealed class ReplayLogReader : IDisposable
         int len = (int)length;
         if (_length >= 0 && _pos + len + 4 > _length)
         {
-            // Not enough bytes left for this record: the recorder stopped while writing it.
+            // Not enough bytes left for this record: the recorder stopped while writing it, unless
+            // the file still ends with an intact end record, which a killed recorder never writes.
+            if (EndsWithIntactEndRecord(offset))
+                return Corrupt(RecordMessage(index, offset, $"its length {length} runs past the end record"));
             long left = _length - offset;
             _pos = _length;
             return Truncated(left);
@@ -260,6 +267,42 @@ public sealed class ReplayLogReader : IDisposable
             return false; // clean end of file after the end record
         string tail = partialBytes > 0 ? $"; the last {partialBytes} bytes hold an incomplete record" : "";
         Truncation = $"recording ends after {RecordCount} complete records at icount {LastIcount} without an end record (the recorder was probably killed){tail}";
+        return false;
+    }
+
+    /// <summary>True if the last bytes of a seekable file, after <paramref name="after"/>, form a whole end record with a good checksum.</summary>
+    private bool EndsWithIntactEndRecord(long after)
+    {
+        if (!_stream.CanSeek || _length < 0) return false;
+        int n = (int)Math.Min(64, _length - after - 1);
+        if (n < 6) return false;
+        long saved = _stream.Position;
+        var tail = new byte[n];
+        try
+        {
+            _stream.Position = _origin + _length - n;
+            _stream.ReadExactly(tail);
+        }
+        finally
+        {
+            _stream.Position = saved;
+        }
+        for (int start = 0; start + 6 <= n; start++)
+        {
+            if (tail[start] != (byte)RecordKind.End) continue;
+            int lengthBytes = 0, len = 0;
+            while (lengthBytes < 2 && start + 1 + lengthBytes < n)
+            {
+                byte b = tail[start + 1 + lengthBytes];
+                len |= (b & 0x7F) << (7 * lengthBytes);
+                lengthBytes++;
+                if ((b & 0x80) == 0) break;
+            }
+            int total = 1 + lengthBytes + len + 4;
+            if (start + total != n) continue;
+            uint crc = ~Crc32C.Update(~0u, tail.AsSpan(start, 1 + lengthBytes + len));
+            if (BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(n - 4)) == crc) return true;
+        }
         return false;
     }
 

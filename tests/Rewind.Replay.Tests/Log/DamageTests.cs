@@ -117,6 +117,32 @@ public class DamageTests
     }
 
     [Fact]
+    public void A_length_grown_past_an_intact_end_record_is_corruption_not_a_killed_recorder()
+    {
+        byte[] file = LogTestData.SmallRecording();
+        var (records, _) = LogTestData.ReadAll(file);
+        var first = records[0];
+        Assert.True(file[first.Offset + 1] < 0x80 && file.Length - first.Offset < 0x4000, "layout this test relies on");
+        // A two-byte varint length of 0x3fff: longer than the rest of the file.
+        var damaged = new List<byte>(file);
+        damaged[(int)first.Offset + 1] = 0xff;
+        damaged.Insert((int)first.Offset + 2, 0x7f);
+        file = [.. damaged];
+
+        var (got, reader) = LogTestData.ReadAll(file);
+        Assert.Empty(got);
+        Assert.Null(reader.Truncation);
+        Assert.StartsWith($"record 1 at byte offset {first.Offset} is corrupt (its length ", reader.Corruption);
+
+        // Without the end record the same bytes look like (and may be) a recorder killed mid-write.
+        var end = records[^1];
+        Assert.Equal(RecordKind.End, end.Kind);
+        var (_, cut) = LogTestData.ReadAll(file[..(int)(end.Offset + 1)]);
+        Assert.Null(cut.Corruption);
+        Assert.NotNull(cut.Truncation);
+    }
+
+    [Fact]
     public void A_corrupt_huge_length_does_not_allocate_it()
     {
         // Kind byte + a 5-byte varint claiming 1 GiB - 1 ... on a stream that hides its length.
