@@ -17,22 +17,36 @@ Machine:
   -kernel FILE                   kernel or bare-metal program (ELF or raw binary)
   -append STRING                 kernel command line (device tree /chosen/bootargs)
   -no-reboot                     exit instead of resetting when the guest asks for a reset
+  -no-shutdown                   with a monitor or debugger (-nographic has one), and not while
+                                 recording: when the guest powers off, keep the machine, stopped,
+                                 for inspection; the monitor's quit or C-a x ends the program
 
-Console:
-  -nographic                     no display; serial and monitor on stdio (Ctrl-A x quits)
-  -display none                  no display
-  -serial stdio|mon:stdio|null|file:PATH
-  -monitor none|stdio            HMP monitor
+Console and monitors:
+  -nographic                     no display; without -serial and -monitor, the serial console and
+                                 the HMP monitor share stdio (as -serial mon:stdio); with -serial
+                                 elsewhere, the monitor is on stdio
+  -display none                  no display (serial console on stdio unless -serial says otherwise)
+  -serial stdio|mon:stdio|null|none|file:PATH
+                                 serial console backend; mon:stdio multiplexes it with the monitor
+  -monitor none|stdio            HMP monitor on stdio, prompt "(qemu) " (takes stdio from the console)
+  -qmp tcp:[HOST]:PORT,server=on[,wait=off] | unix:PATH,server=on[,wait=off]
+                                 QMP (JSON) monitor on a listening socket; without wait=off the
+                                 machine waits for a client before starting
+
+  On a multiplexed console (-nographic, -serial mon:stdio), from a terminal or a pipe alike:
+    C-a c    switch between console and monitor       C-a h    print this help
+    C-a x    exit emulator (status 0)                  C-a C-a  sends C-a to the guest
+  On a plain stdio console from a terminal, C-a x exits too.
 
 Time, record and replay:
   -icount shift=N[,rr=record|replay,rrfile=FILE[,rrsnapshot=NAME]]
                                  each instruction lasts 2^N ns (default N=3); rr records or replays
+                                 (replaying, keys typed for the guest are ignored: its input is recorded)
 
 Debugging:
   -s                             GDB server on 127.0.0.1:1234 (same as -gdb tcp::1234)
   -gdb tcp:[HOST]:PORT|unix:PATH GDB server; an empty HOST means 127.0.0.1 only (QEMU: all interfaces)
-  -S                             start paused, waiting for GDB or the monitor
-  -qmp tcp:HOST:PORT,server=on,wait=off | unix:PATH,server=on,wait=off
+  -S                             start paused, waiting for GDB or a monitor's cont
 
   -h, --help                     this text
   --version                      version

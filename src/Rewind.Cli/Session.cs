@@ -26,13 +26,18 @@ internal sealed class Session : IDisposable
     private readonly ReplayInput? _replay;
     private readonly List<PosixSignalRegistration> _signals = [];
     private volatile bool _quit;
-    private TimeTravelEngine? _engine;
+    // Replaying under control, the time-travel engine drives the machine (snapshots on the way): from
+    // the start with GDB, QMP or -monitor stdio; with only the console's monitor (-nographic), from the
+    // first switch to the monitor, so that a replay nobody inspects costs nothing (the first snapshot
+    // reads all of RAM). Time travel then reaches back to that point.
+    private volatile TimeTravelEngine? _engine;
 
     public Session(Options options)
     {
         _options = options;
-        // Like QEMU, -monitor stdio takes stdio from the serial console unless -serial says otherwise.
-        string serial = _serialName = options.Serial ?? (options.Monitor == "stdio" ? "null" : "stdio");
+        // Like QEMU: -nographic multiplexes the serial console and the monitor on stdio, -monitor stdio
+        // takes stdio from the serial console unless -serial says otherwise.
+        string serial = _serialName = options.EffectiveSerial;
         ISerialBackend backend;
         if (serial is "stdio" or "mon:stdio")
             backend = _serial = new StreamSerial(Console.OpenStandardOutput());
@@ -51,7 +56,7 @@ internal sealed class Session : IDisposable
         if (options.RecordReplay == RecordReplayMode.Replay)
         {
             // Going back and replaying again must not print the guest's output a second time.
-            backend = new GatedSerial(backend, () => _engine == null || _board!.Machine.Icount >= _engine.HighWater);
+            backend = new GatedSerial(backend, () => _engine is not TimeTravelEngine e || _board!.Machine.Icount >= e.HighWater);
         }
 
         var boardOptions = new BoardOptions
@@ -105,8 +110,11 @@ internal sealed class Session : IDisposable
             return 0;
         }
         var machine = _board.Machine;
-        if (_live != null && _serialName is "stdio" or "mon:stdio")
-            new StdinPump(_live, RequestQuit).Start();
+        // A plain stdio console: the guest reads stdin (C-a x quits on a terminal). The multiplexed
+        // console starts with the monitor it shares stdio with, in RunControlled.
+        if (_live != null && _serialName == "stdio")
+            new StdioMux(_live, escapes: StdinPump.IsTerminal, Console.OpenStandardOutput(), QuitFromConsole, FlushSerial)
+                .StartReadingStdin();
         foreach (var sig in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
             _signals.Add(PosixSignalRegistration.Create(sig, ctx =>
             {
@@ -115,9 +123,9 @@ internal sealed class Session : IDisposable
             }));
         try
         {
-            if (_options.Gdb != null || _options.QmpSocket != null || _options.Monitor == "stdio")
+            if (_options.Gdb != null || _options.QmpSocket != null || _options.EffectiveMonitor == "stdio" || _options.Multiplexed)
                 return RunControlled(machine);
-            if (_options.StartPaused) throw new SessionException("-S: nothing could start the machine; use it with -s, -gdb, -qmp or -monitor stdio");
+            if (_options.StartPaused) throw new SessionException("-S: nothing could start the machine; use it with -s, -gdb, -qmp, -monitor stdio or -nographic");
             return RunMachine(machine);
         }
         catch (ReplayDivergenceException e)
@@ -133,11 +141,8 @@ internal sealed class Session : IDisposable
     /// </summary>
     private int RunControlled(Machine machine)
     {
-        if (_replay != null)
-        {
-            _engine = new TimeTravelEngine(machine, _replay);
-            if (_options.RecordSnapshot != null) _engine.Store.All[0].Name = _options.RecordSnapshot;
-        }
+        if (_replay != null && (_options.Gdb != null || _options.QmpSocket != null || _options.EffectiveMonitor == "stdio"))
+            _engine = CreateEngine(machine);
         string mode = _recorder != null ? "record" : _replay != null ? "play" : "none";
         var controller = new MachineController(() =>
         {
@@ -146,6 +151,9 @@ internal sealed class Session : IDisposable
         });
         _controller = controller;
         var vm = _vm = new VmControl(controller, () => ResetMachine(machine, mode));
+        // A quit (signal, C-a x) that came before there was anything to tell.
+        Thread.MemoryBarrier();
+        if (_quit) controller.Quit(0);
         var hmp = new HmpCommands(new MonitorContext(_board, _engine, mode, _options.RecordFile, vm));
         if (_options.StartPaused) vm.StartPaused();
         var servers = new List<IDisposable>();
@@ -155,7 +163,8 @@ internal sealed class Session : IDisposable
             if (_options.Gdb != null) target = StartGdb(hmp, controller, servers);
             QmpServer? qmp = null;
             if (_options.QmpSocket is SocketSpec spec) qmp = StartQmp(spec, hmp, vm, servers);
-            if (_options.Monitor == "stdio") new MonitorStdio(hmp).Start();
+            if (_options.EffectiveMonitor == "stdio") new MonitorStdio(hmp).Start();
+            if (_options.Multiplexed) StartMultiplexedConsole(hmp, vm, controller, mode);
             if (qmp != null && _options.QmpSocket!.Wait)
             {
                 Console.Error.WriteLine($"rewind: QMP: waiting for a connection on {_options.QmpSocket}");
@@ -167,6 +176,40 @@ internal sealed class Session : IDisposable
         {
             foreach (var server in servers) server.Dispose();
         }
+    }
+
+    /// <summary>-serial mon:stdio / -nographic: the guest console and the monitor share stdio (C-a c).</summary>
+    private void StartMultiplexedConsole(HmpCommands hmp, VmControl vm, MachineController controller, string mode)
+    {
+        var mux = new StdioMux(_live, escapes: true, Console.OpenStandardOutput(), QuitFromConsole, FlushSerial,
+            openMonitor: () =>
+            {
+                if (_replay == null || _engine != null) return hmp;
+                // Replay breakpoints and seeks may come now: the engine takes over, from here.
+                vm.WithMachineStopped(() => _engine = CreateEngine(_board.Machine));
+                return new HmpCommands(new MonitorContext(_board, _engine, mode, _options.RecordFile, vm));
+            },
+            quitting: () => controller.Quitting);
+        mux.StartReadingStdin();
+    }
+
+    private void FlushSerial()
+    {
+        try
+        {
+            _serial?.Flush();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private TimeTravelEngine CreateEngine(Machine machine)
+    {
+        var engine = new TimeTravelEngine(machine, _replay!);
+        // rrsnapshot=NAME names the starting snapshot, as QEMU's info snapshots would show it.
+        if (_options.RecordSnapshot != null && machine.Icount == 0) engine.Store.All[0].Name = _options.RecordSnapshot;
+        return engine;
     }
 
     private MachineGdbTarget StartGdb(HmpCommands hmp, MachineController controller, List<IDisposable> servers)
@@ -238,9 +281,9 @@ internal sealed class Session : IDisposable
         bool keep = debugger || _options.NoShutdown;
         while (true)
         {
-            if (_engine != null)
+            if (_engine is TimeTravelEngine engine)
             {
-                var stop = controller.RunFree(() => _engine.Forward(ulong.MaxValue));
+                var stop = controller.RunFree(() => engine.Forward(ulong.MaxValue));
                 _serial?.Flush();
                 if (stop == null) return controller.ExitCode ?? 0;
                 switch (stop.Value.Kind)
@@ -269,7 +312,8 @@ internal sealed class Session : IDisposable
             }
             else
             {
-                var stop = controller.RunFree(() => machine.Run(ulong.MaxValue));
+                // An engine created while the machine was held (the console's monitor opened): its turn.
+                var stop = controller.RunFree(() => _engine != null ? new MachineStop(MachineStopKind.Interrupted) : machine.Run(ulong.MaxValue));
                 _serial?.Flush();
                 if (stop == null)
                 {
@@ -294,6 +338,15 @@ internal sealed class Session : IDisposable
                     case MachineStopKind.Breakpoint or MachineStopKind.Watchpoint:
                         vm.MachineStopped("debug");
                         break;
+                    case MachineStopKind.HistoryEnd:
+                        // Replaying without the engine (the console's monitor not opened yet).
+                        if (!keep)
+                        {
+                            vm.GuestShutdown("none");
+                            return EndOfReplay(machine.Icount);
+                        }
+                        vm.MachineStopped("paused");
+                        break;
                     case MachineStopKind.Starved when !debugger:
                         throw new SessionException($"the guest waits at instruction {machine.Icount} for an interrupt that can never come");
                     case MachineStopKind.Starved:
@@ -304,14 +357,21 @@ internal sealed class Session : IDisposable
         }
     }
 
-    private MachineController? _controller;
-    private VmControl? _vm;
+    private volatile MachineController? _controller;
+    private volatile VmControl? _vm;
 
-    private void RequestQuit()
+    private void RequestQuit() => RequestQuit("host-signal");
+
+    /// <summary>C-a x on the console (QEMU's SHUTDOWN reason host-ui).</summary>
+    private void QuitFromConsole() => RequestQuit("host-ui");
+
+    private void RequestQuit(string reason)
     {
-        if (_vm != null) _vm.Quit("host-signal");
-        else _controller?.Quit(0);
+        // First the flag, then the controller: RunControlled sets the controller, then reads the flag.
         _quit = true;
+        Thread.MemoryBarrier();
+        if (_vm is VmControl vm) vm.Quit(reason);
+        else _controller?.Quit(0);
         _board.Machine.RequestInterrupt();
     }
 

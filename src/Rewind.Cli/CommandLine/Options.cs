@@ -28,5 +28,27 @@ public sealed record Options
     public SocketSpec? QmpSocket { get; set; }
     public bool NoShutdown { get; set; }
     public bool Help { get; set; }
+
+    /// <summary>
+    /// The serial backend in effect, with QEMU's defaults: -nographic alone multiplexes the serial
+    /// console and the monitor on stdio ("mon:stdio"); -monitor stdio takes stdio from the serial
+    /// console ("null"); otherwise the console is on stdio.
+    /// </summary>
+    public string EffectiveSerial => Serial ?? Monitor switch
+    {
+        "stdio" => "null",
+        null when NoGraphic => "mon:stdio",
+        _ => "stdio",
+    };
+
+    /// <summary>
+    /// The monitor in effect: -monitor, or, as in QEMU, stdio when -nographic is given and -serial
+    /// sends the console elsewhere than stdio. ("mon:stdio" brings its own monitor.)
+    /// </summary>
+    public string? EffectiveMonitor => Monitor
+        ?? (NoGraphic && Serial is not null and not ("stdio" or "mon:stdio") ? "stdio" : null);
+
+    /// <summary>True when stdio is shared by the serial console and the monitor (C-a c switches).</summary>
+    public bool Multiplexed => EffectiveSerial == "mon:stdio";
     public bool Version { get; set; }
 }

@@ -10,6 +10,9 @@ internal sealed class MonitorStdio(HmpCommands hmp)
 {
     public const string Prompt = "(qemu) ";
 
+    /// <summary>The greeting, in QEMU's words ("QEMU 7.2.0 monitor - type 'help' for more information").</summary>
+    public const string Banner = "QEMU 7.2.0 monitor (Rewind) - type 'help' for more information\n";
+
     public void Start()
     {
         var t = new Thread(Loop) { IsBackground = true, Name = "monitor-stdio" };
@@ -21,7 +24,7 @@ internal sealed class MonitorStdio(HmpCommands hmp)
         var output = Console.Out;
         try
         {
-            output.Write("QEMU 7.2.0 monitor (Rewind) - type 'help' for more information\n");
+            output.Write(Banner);
             while (true)
             {
                 output.Write(Prompt);

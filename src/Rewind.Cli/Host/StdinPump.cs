@@ -1,14 +1,16 @@
-using Rewind.Core.Input;
+using System.Text;
 
 namespace Rewind.Cli.Host;
 
 /// <summary>
-/// Reads the host's standard input on a background thread and hands bytes to the input boundary.
-/// On a terminal it reads key by key without echo, as QEMU's -nographic does; Ctrl-A x quits.
+/// Reads the host's standard input on a background thread and hands the bytes on. On a terminal it
+/// reads key by key without echo, as QEMU's -nographic does (keys become the bytes a terminal in raw
+/// mode would send); from a pipe or file it reads whatever has arrived.
 /// </summary>
-public sealed class StdinPump(LiveInput input, Action quit)
+public sealed class StdinPump(Action<ReadOnlySpan<byte>> received)
 {
-    private const byte CtrlA = 1;
+    /// <summary>True when standard input is a terminal (read key by key).</summary>
+    public static bool IsTerminal => !Console.IsInputRedirected;
 
     public void Start()
     {
@@ -20,12 +22,12 @@ public sealed class StdinPump(LiveInput input, Action quit)
     {
         try
         {
-            if (Console.IsInputRedirected) PumpStream();
-            else PumpTerminal();
+            if (IsTerminal) PumpTerminal();
+            else PumpStream();
         }
         catch (IOException)
         {
-            // The terminal went away; the guest simply receives no more input.
+            // The terminal went away; no more input.
         }
         catch (InvalidOperationException)
         {
@@ -38,33 +40,41 @@ public sealed class StdinPump(LiveInput input, Action quit)
         var buffer = new byte[256];
         int n;
         while ((n = stdin.Read(buffer, 0, buffer.Length)) > 0)
-            input.Enqueue(InputChannel.Serial0, buffer.AsSpan(0, n).ToArray());
+            received(buffer.AsSpan(0, n));
     }
 
     private void PumpTerminal()
     {
         Console.TreatControlCAsInput = true;
-        bool escape = false;
         while (true)
         {
-            var key = Console.ReadKey(intercept: true);
-            byte b = key.Key == ConsoleKey.Enter ? (byte)'\r' : (byte)key.KeyChar;
-            if (escape)
-            {
-                escape = false;
-                if (b == (byte)'x')
-                {
-                    quit();
-                    return;
-                }
-                if (b != CtrlA) continue;
-            }
-            else if (b == CtrlA)
-            {
-                escape = true;
-                continue;
-            }
-            input.Enqueue(InputChannel.Serial0, [b]);
+            var bytes = KeyBytes(Console.ReadKey(intercept: true));
+            if (bytes.Length > 0) received(bytes);
         }
+    }
+
+    /// <summary>The bytes a terminal sends for a key (VT100/xterm sequences for the cursor keys).</summary>
+    public static byte[] KeyBytes(ConsoleKeyInfo key)
+    {
+        switch (key.Key)
+        {
+            case ConsoleKey.Enter: return [(byte)'\r'];
+            case ConsoleKey.Backspace: return [0x7f];
+            case ConsoleKey.UpArrow: return "\e[A"u8.ToArray();
+            case ConsoleKey.DownArrow: return "\e[B"u8.ToArray();
+            case ConsoleKey.RightArrow: return "\e[C"u8.ToArray();
+            case ConsoleKey.LeftArrow: return "\e[D"u8.ToArray();
+            case ConsoleKey.Home: return "\e[H"u8.ToArray();
+            case ConsoleKey.End: return "\e[F"u8.ToArray();
+            case ConsoleKey.Insert: return "\e[2~"u8.ToArray();
+            case ConsoleKey.Delete: return "\e[3~"u8.ToArray();
+            case ConsoleKey.PageUp: return "\e[5~"u8.ToArray();
+            case ConsoleKey.PageDown: return "\e[6~"u8.ToArray();
+        }
+        char c = key.KeyChar;
+        if (c == '\0')
+            return key.Key == ConsoleKey.Spacebar || key.Key == ConsoleKey.D2 && key.Modifiers.HasFlag(ConsoleModifiers.Control) ? [0] : [];
+        if (c < 0x80) return [(byte)c];
+        return char.IsSurrogate(c) ? [] : Encoding.UTF8.GetBytes(c.ToString());
     }
 }

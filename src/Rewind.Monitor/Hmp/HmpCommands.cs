@@ -171,6 +171,10 @@ public sealed class HmpCommands(MonitorContext context)
         if (words.Length < 2) return "replay_seek: missing instruction count\n";
         ulong n = ulong.Parse(words[1], CultureInfo.InvariantCulture);
         var stop = context.Engine.Seek(n);
-        return stop.Icount == n ? "" : $"replay_seek: the recording ends at instruction {stop.Icount}\n";
+        if (stop.Icount == n) return "";
+        // Time travel reaches back to the engine's first snapshot (the start, or where it was switched on).
+        return stop.Icount > n
+            ? $"replay_seek: history before instruction {stop.Icount} is not kept; went there\n"
+            : $"replay_seek: the recording ends at instruction {stop.Icount}\n";
     }
 }
