@@ -68,6 +68,7 @@ expect hello      ""      "Hello from Rewind guest"
 expect revdebug   ""      "revdebug total=90 fib=55 counter=75"
 expect count_loop ""      "count_loop counter=1000000"
 expect bench      ""      "bench checksum $BENCH_CHECKSUM"
+expect bench_sv39 ""      "bench checksum $BENCH_CHECKSUM"
 expect uart_echo  "hi Rq" "echo ready
 hi Rq"
 
