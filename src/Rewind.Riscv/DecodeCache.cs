@@ -4,9 +4,10 @@ using Rewind.Riscv.Decode;
 namespace Rewind.Riscv;
 
 /// <summary>
-/// Decoded instructions per physical RAM page, filled lazily as code runs. A page's entry is dropped
-/// when the guest (or a debugger, loader or snapshot restore) writes that page, so self-modifying code
-/// and fence.i behave as on hardware with a coherent instruction cache.
+/// Decoded instructions per physical RAM page, filled lazily as code runs. A write to the page (by the
+/// guest, a debugger, loader or snapshot restore) forgets the decoded slots it may overlap, so
+/// self-modifying code and fence.i behave as on hardware with a coherent instruction cache, while data
+/// that shares a page with code (common in small bare-metal programs) costs only the slots it touches.
 /// </summary>
 public sealed class DecodeCache
 {
@@ -21,10 +22,10 @@ public sealed class DecodeCache
         _ram = ram;
         _pages = new DecodedInsn[]?[ram.PageCount];
         var previous = ram.WatchedPageWritten;
-        ram.WatchedPageWritten = page =>
+        ram.WatchedPageWritten = (page, start, length) =>
         {
-            previous?.Invoke(page);
-            Drop(page);
+            previous?.Invoke(page, start, length);
+            Forget(page, start, length);
         };
     }
 
@@ -42,6 +43,22 @@ public sealed class DecodeCache
         _pages[page] = p;
         _ram.WatchPage(page);
         return p;
+    }
+
+    /// <summary>Forgets the slots whose instruction (2 or 4 bytes) may overlap the written bytes; keeps watching the page.</summary>
+    private void Forget(int page, int start, int length)
+    {
+        var p = _pages[page];
+        if (p == null) return;
+        if (length >= PhysicalMemory.PageSize)
+        {
+            Drop(page);
+            return;
+        }
+        int first = Math.Max(0, (start - 3) >> 1);
+        int last = Math.Min(SlotsPerPage - 1, (start + length - 1) >> 1);
+        Array.Clear(p, first, last - first + 1);
+        _ram.WatchPage(page);
     }
 
     public void Drop(int page)

@@ -32,9 +32,9 @@ public sealed unsafe partial class Hart
     private void HookTlbToRam()
     {
         var previous = _ram.WatchedPageWritten;
-        _ram.WatchedPageWritten = page =>
+        _ram.WatchedPageWritten = (page, start, length) =>
         {
-            previous?.Invoke(page);
+            previous?.Invoke(page, start, length);
             if (_tlbTablePages.Contains(page)) FlushTlb();
         };
     }

@@ -77,7 +77,7 @@ public class PhysicalMemoryTests
     {
         var ram = CleanRam();
         var calls = new List<int>();
-        ram.WatchedPageWritten = calls.Add;
+        ram.WatchedPageWritten = (page, _, _) => calls.Add(page);
         ram.WatchPage(1);
 
         ram.NoteWrite(PhysicalMemory.PageSize + 8);
@@ -94,11 +94,50 @@ public class PhysicalMemoryTests
     }
 
     [Fact]
+    public void A_store_reports_the_bytes_any_store_of_up_to_8_bytes_there_may_have_changed()
+    {
+        var ram = CleanRam();
+        var calls = new List<(int, int, int)>();
+        ram.WatchedPageWritten = (page, start, length) => calls.Add((page, start, length));
+        ram.WatchPage(1);
+        ram.NoteWrite(PhysicalMemory.PageSize + 100);
+        ram.WatchPage(1);
+        ram.NoteWrite(PhysicalMemory.PageSize + 2);
+        ram.WatchPage(1);
+        ram.NoteWrite(2 * PhysicalMemory.PageSize - 1);
+        Assert.Equal([(1, 93, 15), (1, 0, 10), (1, PhysicalMemory.PageSize - 8, 8)], calls);
+    }
+
+    [Fact]
+    public void A_range_write_reports_the_exact_bytes_of_each_watched_page()
+    {
+        var ram = CleanRam();
+        var calls = new List<(int, int, int)>();
+        ram.WatchedPageWritten = (page, start, length) => calls.Add((page, start, length));
+        ram.WatchPage(0);
+        ram.WatchPage(1);
+        ram.Write(PhysicalMemory.PageSize - 3, new byte[10]);
+        Assert.Equal([(0, PhysicalMemory.PageSize - 3, 3), (1, 0, 7)], calls);
+    }
+
+    [Fact]
+    public void A_listener_can_keep_watching_by_watching_again_during_the_call()
+    {
+        var ram = CleanRam();
+        int calls = 0;
+        ram.WatchedPageWritten = (page, _, _) => { calls++; ram.WatchPage(page); };
+        ram.WatchPage(0);
+        ram.NoteWrite(8);
+        ram.NoteWrite(16);
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
     public void Watched_page_callback_fires_even_when_the_page_is_already_dirty()
     {
         var ram = new PhysicalMemory(Base, 2 * PhysicalMemory.PageSize); // all pages dirty
         int calls = 0;
-        ram.WatchedPageWritten = _ => calls++;
+        ram.WatchedPageWritten = (_, _, _) => calls++;
         ram.WatchPage(0);
         ram.NoteWrite(0);
         Assert.Equal(1, calls);
@@ -109,7 +148,7 @@ public class PhysicalMemoryTests
     {
         var ram = CleanRam();
         int calls = 0;
-        ram.WatchedPageWritten = _ => calls++;
+        ram.WatchedPageWritten = (_, _, _) => calls++;
         ram.WatchPage(3);
         ram.Write(0, new byte[2 * PhysicalMemory.PageSize]);
         Assert.Equal(0, calls);
@@ -120,7 +159,7 @@ public class PhysicalMemoryTests
     {
         var ram = CleanRam();
         int calls = 0;
-        ram.WatchedPageWritten = _ => calls++;
+        ram.WatchedPageWritten = (_, _, _) => calls++;
         ram.WatchPage(0);
         ram.ClearDirty();
         ram.NoteWrite(1);

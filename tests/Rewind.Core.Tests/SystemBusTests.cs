@@ -70,7 +70,7 @@ public class SystemBusTests
     {
         var bus = NewBus(out var ram);
         int? page = null;
-        ram.WatchedPageWritten = p => page = p;
+        ram.WatchedPageWritten = (p, _, _) => page = p;
         ram.WatchPage(1);
         bus.TryWrite(RamBase + PhysicalMemory.PageSize + 4, 8, 7);
         Assert.Equal(1, page);

@@ -66,6 +66,7 @@ internal static class Asm
     public static uint Ld(int rd, int rs1, int imm) => I(imm, rs1, 3, rd, 0x03);
     public static uint Sw(int rs2, int rs1, int imm) => S(imm, rs2, rs1, 2, 0x23);
     public static uint Sd(int rs2, int rs1, int imm) => S(imm, rs2, rs1, 3, 0x23);
+    public static uint Sh(int rs2, int rs1, int imm) => S(imm, rs2, rs1, 1, 0x23);
 
     public static uint Csrrw(int rd, ushort csr, int rs1) => I(csr, rs1, 1, rd, 0x73);
     public static uint Csrrs(int rd, ushort csr, int rs1) => I(csr, rs1, 2, rd, 0x73);

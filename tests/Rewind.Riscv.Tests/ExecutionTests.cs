@@ -345,6 +345,38 @@ public class ExecutionTests
     }
 
     [Fact]
+    public void A_halfword_store_into_the_upper_half_of_a_cached_instruction_changes_it()
+    {
+        var rig = new HartRig();
+        uint old = Addi(A0, A0, 1), updated = Addi(A0, A0, 100);
+        Assert.Equal(old & 0xffff, updated & 0xffff); // only the immediate, in the upper half, differs
+        rig.Program(
+            Auipc(T0, 0),              // 0
+            old,                       // 4: executed twice
+            Sh(T1, T0, 6),             // 8: rewrite its upper half
+            Jal(Zero, -8));            // 12: back to 4
+        rig.Hart.SetX(T1, updated >> 16);
+        rig.Step(5);                   // auipc, addi, sh, jal, addi (rewritten)
+        Assert.Equal(101UL, rig.X(A0));
+    }
+
+    [Fact]
+    public void Stores_to_data_beside_code_in_one_page_keep_the_code_running_correctly()
+    {
+        var rig = new HartRig();
+        rig.Program(
+            Auipc(T0, 0),              // 0
+            Addi(A0, A0, 1),           // 4: loop
+            Sd(A0, T0, 64),            // 8: data in the same page
+            Ld(A1, T0, 64),            // 12
+            Add(A2, A2, A1),           // 16
+            Jal(Zero, -16));           // 20
+        rig.Step(1 + 5 * 100);
+        Assert.Equal(100UL, rig.X(A0));
+        Assert.Equal(5050UL, rig.X(A2));
+    }
+
+    [Fact]
     public void A_debugger_write_over_cached_code_is_seen_by_the_next_fetch()
     {
         var rig = new HartRig();

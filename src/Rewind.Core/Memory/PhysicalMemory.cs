@@ -7,6 +7,9 @@ namespace Rewind.Core.Memory;
 /// 4 KiB page. The flags let snapshots copy only pages written since the previous snapshot and let the
 /// decode cache learn, at the cost of one compare on the store path, that code it cached was overwritten.
 /// </summary>
+/// <summary>A watched page was written: <paramref name="start"/> and <paramref name="length"/> bound the bytes that may have changed.</summary>
+public delegate void PageWriteHandler(int page, int start, int length);
+
 public sealed unsafe class PhysicalMemory
 {
     public const int PageShift = 12;
@@ -40,33 +43,48 @@ public sealed unsafe class PhysicalMemory
     public byte* Pointer => _base;
     public Span<byte> Bytes => _bytes;
 
-    /// <summary>Called with the page index when a watched page is written; the watch is then dropped.</summary>
-    public Action<int>? WatchedPageWritten { get; set; }
+    /// <summary>
+    /// Called when a watched page is written, with the page and the byte range within it that may have
+    /// changed. The watch is dropped before the call: a listener that still cares watches the page again.
+    /// </summary>
+    public PageWriteHandler? WatchedPageWritten { get; set; }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Contains(ulong address, int length) =>
         address - BaseAddress < Size && address - BaseAddress + (ulong)length <= Size;
 
+    /// <summary>A store of at most 8 bytes touched the byte at <paramref name="offset"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void NoteWrite(ulong offset)
     {
         int page = (int)(offset >> PageShift);
         if (_pageFlags[page] != DirtyFlag)
-            NoteWriteSlow(page);
+        {
+            // The store may start up to 7 bytes before this byte and end up to 7 after it.
+            int at = (int)(offset & (PageSize - 1));
+            int start = Math.Max(0, at - 7);
+            NoteWriteSlow(page, start, Math.Min(PageSize, at + 8) - start);
+        }
     }
 
-    private void NoteWriteSlow(int page)
+    private void NoteWriteSlow(int page, int start, int length)
     {
-        if ((_pageFlags[page] & WatchedFlag) != 0)
-            WatchedPageWritten?.Invoke(page);
+        byte flags = _pageFlags[page];
         _pageFlags[page] = DirtyFlag;
+        if ((flags & WatchedFlag) != 0)
+            WatchedPageWritten?.Invoke(page, start, length);
     }
 
     public void NoteWriteRange(ulong offset, int length)
     {
         if (length <= 0) return;
-        for (ulong p = offset >> PageShift; p <= (offset + (ulong)length - 1) >> PageShift; p++)
-            NoteWrite(p << PageShift);
+        ulong end = offset + (ulong)length;
+        for (ulong p = offset >> PageShift; p <= (end - 1) >> PageShift; p++)
+        {
+            if (_pageFlags[p] == DirtyFlag) continue;
+            ulong from = Math.Max(offset, p << PageShift), to = Math.Min(end, (p + 1) << PageShift);
+            NoteWriteSlow((int)p, (int)(from & (PageSize - 1)), (int)(to - from));
+        }
     }
 
     public void WatchPage(int page) => _pageFlags[page] |= WatchedFlag;

@@ -58,7 +58,7 @@ public static class MachineImage
             for (int p = 0; p < ram.PageCount; p++)
             {
                 ram.Page(p).Clear();
-                ram.NoteWrite((ulong)p << PhysicalMemory.PageShift);
+                ram.NoteWriteRange((ulong)p << PhysicalMemory.PageShift, PhysicalMemory.PageSize);
             }
             for (int i = 0; i < count; i++)
             {

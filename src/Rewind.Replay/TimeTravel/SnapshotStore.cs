@@ -123,13 +123,13 @@ public sealed class SnapshotStore
             {
                 if (data == null) _ram.Page(page).Clear();
                 else data.CopyTo(_ram.Page(page));
-                _ram.NoteWrite((ulong)page << PhysicalMemory.PageShift);
+                _ram.NoteWriteRange((ulong)page << PhysicalMemory.PageShift, PhysicalMemory.PageSize);
                 return;
             }
         }
         // Never captured: the page was never written before the first snapshot's time, so it is zero.
         _ram.Page(page).Clear();
-        _ram.NoteWrite((ulong)page << PhysicalMemory.PageShift);
+        _ram.NoteWriteRange((ulong)page << PhysicalMemory.PageShift, PhysicalMemory.PageSize);
     }
 
     /// <summary>
