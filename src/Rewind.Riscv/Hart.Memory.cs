@@ -207,16 +207,19 @@ public sealed unsafe partial class Hart
         _bus.TryRead(pa, 2, out ulong low);
         if ((low & 3) == 3 && (pc & 0xfff) == 0xffe)
         {
+            // Runs through FetchUncached, as a breakpoint does when stepped over; it may hold one too.
             slot = new DecodedInsn { Op = Op.CrossPage, Length = 4 };
-            return;
         }
-        uint raw = (uint)low;
-        if ((low & 3) == 3)
+        else
         {
-            _bus.TryRead(pa, 4, out ulong whole);
-            raw = (uint)whole;
+            uint raw = (uint)low;
+            if ((low & 3) == 3)
+            {
+                _bus.TryRead(pa, 4, out ulong whole);
+                raw = (uint)whole;
+            }
+            slot = Decoder.Decode(raw);
         }
-        slot = Decoder.Decode(raw);
         if (_breakpoints.Count > 0 && _breakpoints.Contains(pc)) slot.Op = Op.Breakpoint;
     }
 

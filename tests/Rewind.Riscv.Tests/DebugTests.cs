@@ -94,6 +94,63 @@ public class DebugTests
         Assert.Equal(Base + 4, rig.Hart.Pc);
     }
 
+    [Fact]
+    public void A_breakpoint_on_an_instruction_straddling_a_page_boundary_stops_and_steps_over()
+    {
+        var rig = new HartRig();
+        ulong at = Base + 0xffe;
+        rig.Program(Jal(Zero, 0xffe));
+        rig.Load(at, Addi(A0, Zero, 9));
+        rig.Load(at + 4, JumpSelf);
+        rig.Hart.AddBreakpoint(at);
+        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(at, rig.Hart.Pc);
+        Assert.Equal(0UL, rig.X(A0));
+        Assert.Equal(HartStop.Limit, rig.Hart.Run(rig.Hart.Icount + 1, stepOverBreakpoint: true));
+        Assert.Equal(9UL, rig.X(A0));
+        Assert.Equal(at + 4, rig.Hart.Pc);
+    }
+
+    [Fact]
+    public void Removing_one_of_two_breakpoints_on_a_page_keeps_the_other()
+    {
+        var rig = Counting();
+        rig.Hart.AddBreakpoint(Base + 8);
+        rig.Hart.AddBreakpoint(Base + 12);
+        rig.Hart.AddBreakpoint(Base + 13);  // odd: never reached
+        rig.Hart.RemoveBreakpoint(Base + 8);
+        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(Base + 12, rig.Hart.Pc);
+        rig.Hart.RemoveBreakpoint(Base + 13);
+        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(Base + 12, rig.Hart.Pc);
+        rig.Hart.RemoveBreakpoint(Base + 12);
+        Assert.Equal(HartStop.Limit, rig.Hart.Run(100));
+    }
+
+    [Fact]
+    public void A_breakpoint_holds_on_a_code_page_the_guest_keeps_writing()
+    {
+        // The loop stores into its own page (data next to code), which drops the page's decoded
+        // instructions every iteration; each re-decode must mark the breakpoint again.
+        var rig = new HartRig();
+        rig.Program(
+            Auipc(T0, 0),          // 0
+            Addi(A0, A0, 1),       // 4
+            Sd(A0, T0, 512),       // 8: same page
+            Addi(A1, A1, 1),       // 12
+            Jal(Zero, -12));       // 16 -> 4
+        rig.Hart.AddBreakpoint(Base + 12);
+        for (ulong n = 1; n <= 5; n++)
+        {
+            Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(1000, stepOverBreakpoint: n > 1));
+            Assert.Equal(Base + 12, rig.Hart.Pc);
+            Assert.Equal(n, rig.X(A0));
+            Assert.Equal(n - 1, rig.X(A1));
+            Assert.Equal(n, rig.Read64(Base + 512));
+        }
+    }
+
     private static HartRig Storing()
     {
         var rig = new HartRig();
