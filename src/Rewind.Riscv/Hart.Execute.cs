@@ -59,7 +59,7 @@ public sealed unsafe partial class Hart
                         ulong a = x[d.Rs1] + (ulong)d.Imm;
                         ulong off = a - ramBase;
                         ulong v;
-                        if (off < _fastLimit)
+                        if (off < _fastLoadLimit)
                         {
                             byte* p = ram + off;
                             v = d.Op switch
@@ -103,7 +103,7 @@ public sealed unsafe partial class Hart
                         ulong a = x[d.Rs1] + (ulong)d.Imm;
                         ulong off = a - ramBase;
                         ulong v = x[d.Rs2];
-                        if (off < _fastLimit)
+                        if (off < _fastStoreLimit)
                         {
                             byte* p = ram + off;
                             int last;

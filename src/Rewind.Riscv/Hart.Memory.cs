@@ -11,8 +11,8 @@ public enum AccessKind : byte { Read, Write, Execute }
 /// </summary>
 public sealed unsafe partial class Hart
 {
-    /// <summary>RAM offsets below this take the pointer fast path; 0 sends every access here.</summary>
-    private ulong _fastLimit;
+    /// <summary>RAM offsets below these take the pointer fast path for loads and stores; 0 sends every one here.</summary>
+    private ulong _fastLoadLimit, _fastStoreLimit;
     private ulong _fetchVpn = ulong.MaxValue;
     private DecodedInsn[] _fetchPage = [];
     private ulong _fetchPhysPage;
@@ -31,8 +31,17 @@ public sealed unsafe partial class Hart
     {
         _fetchVpn = ulong.MaxValue;
         UpdateTlbContext();
-        bool dataDirect = !TranslationOn(DataPrivilege) && (_watchpoints == null || _watchpoints.Count == 0);
-        _fastLimit = dataDirect && _ram.Size >= 8 ? _ram.Size - 8 : 0;
+        // A write watchpoint (GDB's `watch`) needs only stores checked, a read watchpoint only loads.
+        bool direct = !TranslationOn(DataPrivilege) && _ram.Size >= 8;
+        bool watchLoads = false, watchStores = false;
+        if (_watchpoints != null)
+            foreach (var w in _watchpoints)
+            {
+                watchLoads |= w.Kind != WatchKind.Write;
+                watchStores |= w.Kind != WatchKind.Read;
+            }
+        _fastLoadLimit = direct && !watchLoads ? _ram.Size - 8 : 0;
+        _fastStoreLimit = direct && !watchStores ? _ram.Size - 8 : 0;
     }
 
     /// <summary>

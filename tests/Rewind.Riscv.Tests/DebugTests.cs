@@ -193,6 +193,22 @@ public class DebugTests
     }
 
     [Fact]
+    public void A_read_watchpoint_lets_stores_run_and_a_write_watchpoint_lets_loads_run()
+    {
+        var rig = Storing();
+        rig.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Read));
+        Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(100));   // the load at 8
+        Assert.Equal(HartStop.Limit, rig.Hart.Run(50));         // the store at 12 is not a read
+        Assert.Equal(77UL, rig.Read64(Base + 512));
+        Assert.Equal(1UL, rig.X(A3));
+
+        var other = Storing();
+        other.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Write));
+        Assert.Equal(HartStop.Watchpoint, other.Hart.Run(100));
+        Assert.Equal(Base + 16, other.Hart.Pc);                  // past the load, stopped by the store
+    }
+
+    [Fact]
     public void An_access_watchpoint_outside_the_accessed_bytes_does_not_stop()
     {
         var rig = Storing();
