@@ -42,6 +42,7 @@ public sealed partial class Hart
         Array.Clear(_pmpaddr);
         Array.Clear(_mhpmcounter);
         Array.Clear(_mhpmevent);
+        RecomputePmp();
         ResetFpu();
     }
 
@@ -259,11 +260,14 @@ public sealed partial class Hart
                     if (!PmpcfgExists(csr)) return false;
                     int i = (csr - Csr.Pmpcfg0) >> 1;
                     _pmpcfg[i] = PmpcfgWarl(_pmpcfg[i], value);
+                    PmpChanged();
                     return true;
                 }
             case >= Csr.Pmpaddr0 and <= Csr.Pmpaddr63:
                 if (csr - Csr.Pmpaddr0 >= PmpEntries) return false;
+                if (PmpaddrLocked(csr - Csr.Pmpaddr0)) return true;
                 _pmpaddr[csr - Csr.Pmpaddr0] = value & ((1UL << 54) - 1);
+                PmpChanged();
                 return true;
             case Csr.Mseccfg: return true;
             case Csr.Mcycle: _cycleOffset = Inhibited(InhibitCy) ? value : value - Icount; return true;

@@ -32,7 +32,7 @@ public sealed unsafe partial class Hart
         _fetchVpn = ulong.MaxValue;
         UpdateTlbContext();
         // A write watchpoint (GDB's `watch`) needs only stores checked, a read watchpoint only loads.
-        bool direct = !TranslationOn(DataPrivilege) && _ram.Size >= 8;
+        bool direct = !TranslationOn(DataPrivilege) && !PmpApplies(DataPrivilege) && _ram.Size >= 8;
         bool watchLoads = false, watchStores = false;
         if (_watchpoints != null)
             foreach (var w in _watchpoints)
@@ -81,7 +81,8 @@ public sealed unsafe partial class Hart
         for (int level = levels - 1; level >= 0; level--)
         {
             ulong pteAddr = table + ((va >> (12 + 9 * level)) & 511) * 8;
-            if (!_bus.TryRead(pteAddr, 8, out ulong pte)) return accessFault;
+            if (!PmpAllows(pteAddr, 8, AccessKind.Read, PrivilegeLevel.Supervisor) || !_bus.TryRead(pteAddr, 8, out ulong pte))
+                return accessFault;
             _walkPtes[_walkPteCount++ & 3] = pteAddr;
             if ((pte & 1) == 0 || ((pte & 2) == 0 && (pte & 4) != 0)) return pageFault;
             ulong ppn = (pte >> 10) & ((1UL << 44) - 1);
@@ -104,7 +105,9 @@ public sealed unsafe partial class Hart
             ulong lowMask = (1UL << (9 * level)) - 1;
             if ((ppn & lowMask) != 0) return pageFault;
             ulong want = pte | 0x40 | (kind == AccessKind.Write ? 0x80UL : 0);
-            if (updateAccessed && want != pte && !_bus.TryWrite(pteAddr, 8, want)) return accessFault;
+            if (updateAccessed && want != pte
+                && (!PmpAllows(pteAddr, 8, AccessKind.Write, PrivilegeLevel.Supervisor) || !_bus.TryWrite(pteAddr, 8, want)))
+                return accessFault;
             pa = ((ppn & ~lowMask) << 12) | (va & ((1UL << (12 + 9 * level)) - 1));
             return null;
         }
@@ -131,7 +134,7 @@ public sealed unsafe partial class Hart
             }
             return true;
         }
-        var fault = TranslateData(va, AccessKind.Read, out ulong pa);
+        var fault = TranslateData(va, size, AccessKind.Read, out ulong pa);
         if (fault != null)
         {
             RaiseException(fault.Value, va);
@@ -153,7 +156,7 @@ public sealed unsafe partial class Hart
             // Translate every byte before writing any, so a fault leaves memory untouched.
             for (int i = 0; i < size; i++)
             {
-                var f = TranslateData(va + (ulong)i, AccessKind.Write, out _);
+                var f = TranslateData(va + (ulong)i, 1, AccessKind.Write, out _);
                 if (f != null)
                 {
                     RaiseException(f.Value, va);
@@ -164,7 +167,7 @@ public sealed unsafe partial class Hart
                 if (!StoreSlow(va + (ulong)i, 1, value >> (8 * i))) return false;
             return true;
         }
-        var fault = TranslateData(va, AccessKind.Write, out ulong pa);
+        var fault = TranslateData(va, size, AccessKind.Write, out ulong pa);
         if (fault != null)
         {
             RaiseException(fault.Value, va);
@@ -186,6 +189,11 @@ public sealed unsafe partial class Hart
         if (fault != null)
         {
             RaiseException(fault.Value, pc);
+            return false;
+        }
+        if (!PmpAllows(pa, 2, AccessKind.Execute, Privilege))
+        {
+            RaiseException(ExceptionCause.InstructionAccessFault, pc);
             return false;
         }
         ulong ppage = pa >> PhysicalMemory.PageShift;
@@ -246,7 +254,7 @@ public sealed unsafe partial class Hart
                 RaiseException(fault.Value, va);
                 return false;
             }
-            if (!_bus.TryRead(pa, 2, out ulong h))
+            if (!PmpAllows(pa, 2, AccessKind.Execute, Privilege) || !_bus.TryRead(pa, 2, out ulong h))
             {
                 RaiseException(ExceptionCause.InstructionAccessFault, va);
                 return false;

@@ -44,6 +44,7 @@ public sealed partial class Hart : IStateful
         LoadFpu(r);
         // Derived state: decoded code may describe memory that the restore replaced.
         FlushDecoded();
+        RecomputePmp();
         FlushTlb();
         InvalidateTranslation();
         _interruptCheck = true;

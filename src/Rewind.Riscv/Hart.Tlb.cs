@@ -8,6 +8,7 @@ namespace Rewind.Riscv;
 /// replay exact without snapshotting it: an entry is only kept while the page-table pages its walk
 /// read are unchanged (they are watched in RAM, and any write to one flushes the TLB), and the key
 /// carries everything else a walk depends on (privilege, SUM, MXR); satp writes and sfence.vma flush.
+/// It also caches PMP's verdict for pages PMP treats uniformly; PMP writes flush it.
 /// </summary>
 public sealed unsafe partial class Hart
 {
@@ -55,11 +56,15 @@ public sealed unsafe partial class Hart
         _tlbTablePages.Clear();
     }
 
-    /// <summary>Translation for loads and stores, through the TLB when paging is on.</summary>
-    private ExceptionCause? TranslateData(ulong va, AccessKind kind, out ulong pa)
+    /// <summary>
+    /// Translation and PMP check for loads and stores, through the TLB when either applies. An entry
+    /// is made only for a page that PMP treats alike throughout, so a hit needs no further check.
+    /// </summary>
+    private ExceptionCause? TranslateData(ulong va, int size, AccessKind kind, out ulong pa)
     {
         var priv = DataPrivilege;
-        if (!TranslationOn(priv))
+        bool paging = TranslationOn(priv), pmp = PmpApplies(priv);
+        if (!paging && !pmp)
         {
             pa = va;
             return null;
@@ -67,19 +72,32 @@ public sealed unsafe partial class Hart
         var tlb = kind == AccessKind.Write ? _tlbWrite : _tlbRead;
         ulong key = (va & ~0xfffUL) | _tlbContext;
         ref TlbEntry e = ref tlb[(int)(va >> 12) & TlbMask];
-        if (e.Key == key)
+        if (e.Key == key && ((va & 0xfff) + (ulong)size) <= 0x1000)
         {
             pa = e.PhysPage | (va & 0xfff);
             return null;
         }
-        _walkPteCount = 0;
-        var fault = Walk(va, kind, priv, out pa, updateAccessed: true);
-        if (fault == null && WatchWalkedTables())
+        if (paging)
+        {
+            _walkPteCount = 0;
+            var fault = Walk(va, kind, priv, out pa, updateAccessed: true);
+            if (fault != null) return fault;
+        }
+        else
+        {
+            pa = va;
+        }
+        if (pmp)
+        {
+            if (!PmpAllows(pa, size, kind, priv)) return AccessFaultFor(kind);
+            if (!PmpUniformOverPage(pa & ~0xfffUL)) return null;
+        }
+        if (!paging || WatchWalkedTables())
         {
             e.Key = key;
             e.PhysPage = pa & ~0xfffUL;
         }
-        return fault;
+        return null;
     }
 
     /// <summary>Watches the pages holding the PTEs the last walk read; false if one is outside RAM (not cacheable).</summary>

@@ -119,6 +119,23 @@ public class FirmwareTests
     }
 
     [Fact]
+    public void Uboot_reading_opensbi_memory_gets_the_access_fault_qemu_gives_through_pmp()
+    {
+        // OpenSBI closes its own memory to S-mode with PMP. QEMU 7.2 prints exactly these lines
+        // (checked by hand with the same command line); with -no-reboot the reset ends the run.
+        using var run = new RewindRun(Machine(FwJump, UbootSmode, "-no-reboot"));
+        WaitFor(run, LineBeforeFirstPrompt);
+        Thread.Sleep(200);
+        Type(run, "md 0x80000000 4", 0);
+        var r = run.WaitForExit(Timeout);
+        string text = Text(r.Stdout);
+        Assert.True(text.Contains("=> md 0x80000000 4\nUnhandled exception: Load access fault\n"), r.ToString());
+        Assert.Contains("TVAL: 0000000080000000\n", text);
+        Assert.Contains("resetting ...", text);
+        Assert.True(r.ExitCode == 0, r.ToString());
+    }
+
+    [Fact]
     public void Prompt_is_shown_while_uboot_waits_for_a_key()
     {
         // QEMU writes every UART byte to the console at once; a user at a terminal (or a script

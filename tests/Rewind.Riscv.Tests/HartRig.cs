@@ -14,6 +14,16 @@ internal sealed class HartRig
         Ram = new PhysicalMemory(RamBase, RamSize);
         Bus = new SystemBus(Ram);
         Hart = new Hart(0, Bus) { Pc = RamBase };
+        // As firmware does (and QEMU needs): PMP entry 0 lets S and U mode reach all memory.
+        SetCsr(Riscv.Csr.Pmpaddr0, ulong.MaxValue);
+        SetCsr(Riscv.Csr.Pmpcfg0, 0x1f);
+    }
+
+    /// <summary>Turns every PMP entry off again: S and U mode then reach no memory at all.</summary>
+    public void ClosePmp()
+    {
+        SetCsr(Riscv.Csr.Pmpcfg0, 0);
+        SetCsr(Riscv.Csr.Pmpaddr0, 0);
     }
 
     public PhysicalMemory Ram { get; }
