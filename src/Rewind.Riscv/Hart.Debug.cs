@@ -20,6 +20,9 @@ public sealed partial class Hart
     private List<Watchpoint>? _watchpoints;
     private ulong _resumePc = NoPc;
     private bool _watchStopPending;
+    // The count at which the last watchpoint stop was reported: resuming there performs that access
+    // instead of stopping again, so a run resumed from a watch stop always makes progress.
+    private ulong _watchStopAt = NoPc;
     private DecodedInsn _scratch;
 
     public WatchHit? LastWatchHit { get; private set; }
@@ -62,10 +65,14 @@ public sealed partial class Hart
         _fetchVpn = ulong.MaxValue;
     }
 
-    private void CheckWatch(ulong va, int size, AccessKind access)
+    /// <summary>
+    /// True when the access must not happen because it touches a watchpoint: the instruction is then
+    /// abandoned before any effect, like a trap, and the slice ends with the hart still on it.
+    /// </summary>
+    private bool WatchStops(ulong va, int size, AccessKind access)
     {
         var list = _watchpoints;
-        if (list == null || list.Count == 0 || LastWatchHit != null) return;
+        if (list == null || list.Count == 0 || LastWatchHit != null || Icount == _watchStopAt) return false;
         foreach (var w in list)
         {
             if (va >= w.Address + w.Length || w.Address >= va + (ulong)size) continue;
@@ -79,7 +86,8 @@ public sealed partial class Hart
             LastWatchHit = new WatchHit(w.Kind, Math.Max(va, w.Address));
             _watchStopPending = true;
             _sliceEnd = 0;
-            return;
+            return true;
         }
+        return false;
     }
 }

@@ -228,7 +228,10 @@ public sealed unsafe partial class Hart
         Icount = ic;
         if (_watchStopPending)
         {
+            // The watched access was refused before it happened: its instruction did not retire.
             _watchStopPending = false;
+            Icount = ic - 1;
+            _watchStopAt = Icount;
             return HartStop.Watchpoint;
         }
         return _yieldRequested ? HartStop.Yield : HartStop.Limit;

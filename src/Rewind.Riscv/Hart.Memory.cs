@@ -125,6 +125,7 @@ public sealed unsafe partial class Hart
     private bool LoadSlow(ulong va, int size, out ulong value)
     {
         value = 0;
+        if (WatchStops(va, size, AccessKind.Read)) return false;
         if (((va & 0xfff) + (ulong)size) > 0x1000 && TranslationOn(DataPrivilege))
         {
             for (int i = 0; i < size; i++)
@@ -145,12 +146,12 @@ public sealed unsafe partial class Hart
             RaiseException(ExceptionCause.LoadAccessFault, va);
             return false;
         }
-        CheckWatch(va, size, AccessKind.Read);
         return true;
     }
 
     private bool StoreSlow(ulong va, int size, ulong value)
     {
+        if (WatchStops(va, size, AccessKind.Write)) return false;
         if (((va & 0xfff) + (ulong)size) > 0x1000 && TranslationOn(DataPrivilege))
         {
             // Translate every byte before writing any, so a fault leaves memory untouched.
@@ -178,7 +179,6 @@ public sealed unsafe partial class Hart
             RaiseException(ExceptionCause.StoreAccessFault, va);
             return false;
         }
-        CheckWatch(va, size, AccessKind.Write);
         return true;
     }
 

@@ -49,6 +49,7 @@ public sealed partial class Hart : IStateful
         InvalidateTranslation();
         _interruptCheck = true;
         _resumePc = NoPc;
+        _watchStopAt = NoPc;
         LastWatchHit = null;
     }
 

@@ -161,7 +161,12 @@ public sealed partial class Hart
             ok = cur == _reservationValue;
         }
         _reservationValid = false;
-        if (ok && !StoreSlow(addr, size, src)) return Pc;
+        if (ok && !StoreSlow(addr, size, src))
+        {
+            // A watchpoint stop abandons the SC before it happened: it must find its reservation again.
+            if (_watchStopPending) _reservationValid = true;
+            return Pc;
+        }
         _regs[rd] = ok ? 0UL : 1UL;
         return next;
     }

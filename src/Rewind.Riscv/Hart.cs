@@ -15,7 +15,10 @@ public enum HartStop
     Yield,
     /// <summary>The next instruction is on a debugger breakpoint and was not executed.</summary>
     Breakpoint,
-    /// <summary>The last instruction touched a watched address (see <see cref="Hart.LastWatchHit"/>).</summary>
+    /// <summary>
+    /// The next instruction would touch a watched address (see <see cref="Hart.LastWatchHit"/>) and was
+    /// not executed, as a RISC-V address trigger fires before the access: GDB steps over it itself.
+    /// </summary>
     Watchpoint,
     /// <summary>The hart executes WFI with nothing pending: it may be fast-forwarded to the next event.</summary>
     Idle,

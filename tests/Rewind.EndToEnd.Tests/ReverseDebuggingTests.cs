@@ -193,17 +193,26 @@ public class ReverseDebuggingTests(ReverseRecordings recordings) : IClassFixture
             "watch counter",
             "reverse-continue",
             "reverse-continue",
+            "x/i $pc",
+            "p/x $pc",
             "p counter",
             "continue",
             "p counter",
+            "reverse-stepi",
+            "p/x $pc",
         ], out _);
         // counter: ... 19 -> 20 at @write2 (i = 5), 20 -> 75 at @write4 (+ fib(10) = 55).
         Assert.True(Regex.IsMatch(o, $@"Hardware watchpoint 2: counter\s+Old value = 75\s+New value = 20\s+0x[0-9a-f]+ in main \(\) at \./revdebug\.c:{Line("@write4")}"), o);
         Assert.True(Regex.IsMatch(o, $@"Hardware watchpoint 2: counter\s+Old value = 20\s+New value = 19\s+0x[0-9a-f]+ in accumulate \(n=5\) at \./revdebug\.c:{Line("@write2")}"), o);
-        Assert.Matches(@"\$1 = 19\n", o);
-        // Forward again: the same write, seen forwards.
+        // Backwards, GDB steps back over the write itself: it lands on the store, which has not run yet.
+        Assert.Matches(@"=> 0x[0-9a-f]+ <accumulate\+\d+>:\s+sw\s", o);
+        Assert.Matches(@"\$2 = 19\n", o);
+        // Forward again: the same write, seen forwards, stopping just after the store.
         Assert.True(Regex.IsMatch(o, @"Hardware watchpoint 2: counter\s+Old value = 19\s+New value = 20\s"), o);
-        Assert.Matches(@"\$2 = 20\n", o);
+        Assert.Matches(@"\$3 = 20\n", o);
+        var pcs = Gdb.HexValues(o);
+        Assert.Equal(2, pcs.Count);
+        Assert.Equal(pcs[0], pcs[1]);
     }
 
     [Fact]

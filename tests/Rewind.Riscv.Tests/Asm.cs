@@ -67,6 +67,8 @@ internal static class Asm
     public static uint Sw(int rs2, int rs1, int imm) => S(imm, rs2, rs1, 2, 0x23);
     public static uint Sd(int rs2, int rs1, int imm) => S(imm, rs2, rs1, 3, 0x23);
     public static uint Sh(int rs2, int rs1, int imm) => S(imm, rs2, rs1, 1, 0x23);
+    public static uint LrD(int rd, int rs1) => R(0b0001000, 0, rs1, 3, rd, 0x2f);
+    public static uint ScD(int rd, int rs2, int rs1) => R(0b0001100, rs2, rs1, 3, rd, 0x2f);
 
     public static uint Csrrw(int rd, ushort csr, int rs1) => I(csr, rs1, 1, rd, 0x73);
     public static uint Csrrs(int rd, ushort csr, int rs1) => I(csr, rs1, 2, rd, 0x73);

@@ -165,30 +165,35 @@ public class DebugTests
     }
 
     [Fact]
-    public void A_write_watchpoint_stops_after_the_store_completes()
+    public void A_write_watchpoint_stops_before_the_store_as_a_riscv_trigger_does()
     {
+        // GDB treats RISC-V watchpoints as non-steppable: it expects the access not to have happened
+        // yet and steps over it itself, as QEMU reports them.
         var rig = Storing();
         rig.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Write));
         Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(100));
-        Assert.Equal(Base + 16, rig.Hart.Pc);
-        Assert.Equal(4UL, rig.Hart.Icount);
-        Assert.Equal(77UL, rig.Read64(Base + 512));
-        Assert.Equal(0UL, rig.X(A3));
+        Assert.Equal(Base + 12, rig.Hart.Pc);
+        Assert.Equal(3UL, rig.Hart.Icount);
+        Assert.Equal(0UL, rig.Read64(Base + 512));
         Assert.Equal(new WatchHit(WatchKind.Write, Base + 512), rig.Hart.LastWatchHit);
 
-        // Resuming continues after it.
+        // Resuming performs the store once, without stopping on it again.
         Assert.Equal(HartStop.Limit, rig.Hart.Run(10));
+        Assert.Equal(77UL, rig.Read64(Base + 512));
         Assert.Equal(1UL, rig.X(A3));
         Assert.Null(rig.Hart.LastWatchHit);
     }
 
     [Fact]
-    public void A_read_watchpoint_stops_after_the_load()
+    public void A_read_watchpoint_stops_before_the_load_with_its_register_untouched()
     {
         var rig = Storing();
+        rig.Hart.SetX(A2, 5);
         rig.Hart.AddWatchpoint(new Watchpoint(Base + 516, 1, WatchKind.Read));
         Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(100));
-        Assert.Equal(Base + 12, rig.Hart.Pc);
+        Assert.Equal(Base + 8, rig.Hart.Pc);
+        Assert.Equal(2UL, rig.Hart.Icount);
+        Assert.Equal(5UL, rig.X(A2));
         Assert.Equal(new WatchHit(WatchKind.Read, Base + 516), rig.Hart.LastWatchHit);
     }
 
@@ -205,7 +210,47 @@ public class DebugTests
         var other = Storing();
         other.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Write));
         Assert.Equal(HartStop.Watchpoint, other.Hart.Run(100));
-        Assert.Equal(Base + 16, other.Hart.Pc);                  // past the load, stopped by the store
+        Assert.Equal(Base + 12, other.Hart.Pc);                  // past the load, stopped on the store
+    }
+
+    [Fact]
+    public void Each_pass_over_a_watched_store_stops_once()
+    {
+        var rig = new HartRig();
+        rig.Program(
+            Auipc(T0, 0),          // 0
+            Addi(A1, A1, 1),       // 4
+            Sd(A1, T0, 512),       // 8
+            Jal(Zero, -8));        // 12
+        rig.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Write));
+        for (ulong pass = 1; pass <= 3; pass++)
+        {
+            Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(1000));
+            Assert.Equal(Base + 8, rig.Hart.Pc);
+            Assert.Equal(3 * pass - 1, rig.Hart.Icount);
+            Assert.Equal(pass - 1, rig.Read64(Base + 512));
+        }
+    }
+
+    [Fact]
+    public void A_watchpoint_stop_on_sc_keeps_the_reservation_so_the_sc_still_succeeds()
+    {
+        var rig = new HartRig();
+        rig.Program(
+            Auipc(T0, 0),          // 0
+            Addi(T0, T0, 512),     // 4
+            Addi(A1, Zero, 9),     // 8
+            LrD(A2, T0),           // 12
+            ScD(A3, A1, T0),       // 16
+            JumpSelf);             // 20
+        rig.Hart.SetX(A3, 55);
+        rig.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Write));
+        Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(100));
+        Assert.Equal(Base + 16, rig.Hart.Pc);
+        Assert.Equal(55UL, rig.X(A3));
+        Assert.Equal(HartStop.Limit, rig.Hart.Run(10));
+        Assert.Equal(0UL, rig.X(A3));
+        Assert.Equal(9UL, rig.Read64(Base + 512));
     }
 
     [Fact]

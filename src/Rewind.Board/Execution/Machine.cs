@@ -101,7 +101,7 @@ public sealed class Machine : IRunControl
                 case HartStop.Breakpoint:
                     return new MachineStop(MachineStopKind.Breakpoint, hart.HartId);
                 case HartStop.Watchpoint:
-                    // The access completed; devices still see their events at the right count next time.
+                    // The accessing instruction has not run; resuming performs the access without stopping.
                     return new MachineStop(MachineStopKind.Watchpoint, hart.HartId, Watch: hart.LastWatchHit);
                 case HartStop.Idle:
                     {

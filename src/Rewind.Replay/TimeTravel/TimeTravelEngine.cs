@@ -122,7 +122,9 @@ public sealed class TimeTravelEngine
     /// <summary>
     /// Runs backwards to the last breakpoint or watchpoint hit before the current position: replays
     /// each interval between snapshots, newest first, noting hits; then goes to the last one.
-    /// A watchpoint stop lands before the accessing instruction, where the value changes as seen backwards.
+    /// A watchpoint stop lands just after the accessing instruction: GDB (RISC-V watchpoints do not let
+    /// the access complete) steps over it itself, backwards here, and so arrives on the access with the
+    /// old value in memory, as forward it arrives just after the access with the new one.
     /// </summary>
     public TravelStop ReverseContinue()
     {
@@ -155,7 +157,7 @@ public sealed class TimeTravelEngine
             }
             if (last is TravelStop hit)
             {
-                ulong landing = hit.Kind == TravelStopKind.Watchpoint ? hit.Icount - 1 : hit.Icount;
+                ulong landing = hit.Kind == TravelStopKind.Watchpoint ? hit.Icount + 1 : hit.Icount;
                 Seek(landing);
                 return hit with { Icount = Icount };
             }
