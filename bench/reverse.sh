@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Reverse-debugging benchmark: record guests/bin/bench.elf (about 210 million instructions) with
 # -icount shift=0, replay it under -gdb and drive gdb-multiarch (its embedded Python times each command):
-#   - `continue` from the start to the end of the recording,
-#   - median `reverse-stepi` at the end (20 steps),
-#   - `reverse-continue` from the end to a breakpoint at main's first instruction,
-#   - `reverse-continue` from the end to the last write of table[4095] (a recent watchpoint hit),
-#   - the memory held by time-travel snapshots (`monitor info snapshots`).
-# QEMU's figures come from /work/shared/BRIEF.md (QEMU 7.2, same kind of guest), labelled as such.
+#   - `continue` from the start to rt_exit, the guest's last function (the end of the recording),
+#   - median `reverse-stepi` there (20 steps for Rewind, QEMU_STEPS for QEMU),
+#   - `reverse-continue` from there to a breakpoint at main's first instruction,
+#   - `reverse-continue` from there to the last write of table[4095] (a recent watchpoint hit),
+#   - the memory held by snapshots (Rewind: `monitor info snapshots`; QEMU: its qcow2 drive).
+# When qemu-system-riscv64 and qemu-img are installed, QEMU runs the same guest and the same GDB script
+# in the same run: recorded with rrsnapshot=init on a qcow2 drive, as QEMU requires for reverse steps.
 #
-#   bench/reverse.sh
+#   bench/reverse.sh [QEMU_STEPS]     # default 3: each of QEMU's reverse steps takes seconds
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -20,6 +21,7 @@ cleanup() {
   [ -n "${KEEP_WORK:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
+qemu_steps=${1:-3}
 
 command -v gdb-multiarch >/dev/null || { echo "reverse.sh: gdb-multiarch is not installed" >&2; exit 1; }
 gdb-multiarch -nx -batch -ex 'python print(1)' >/dev/null 2>&1 || { echo "reverse.sh: gdb-multiarch has no Python" >&2; exit 1; }
@@ -57,41 +59,53 @@ gdb.execute("target remote 127.0.0.1:" + os.environ["PORT"])
 end = int(os.environ["END"])
 r = {}
 
+def icount():
+    # Rewind: "current instruction count: N"; QEMU 7.2: "Replaying execution 'F': instruction count = N"
+    info = gdb.execute("monitor info replay", to_string=True)
+    m = re.search(r"(?:current instruction count: |instruction count = )(\d+)", info)
+    return int(m.group(1)) if m else -1
+
+# Both emulators stop here, a few instructions before the recording ends (QEMU would exit at the end).
+gdb.execute("break rt_exit", to_string=True)
 r["continue"], out = timed("continue")
-info = gdb.execute("monitor info replay", to_string=True)
-m = re.search(r"current instruction count: (\d+)", info)
-r["at"] = int(m.group(1)) if m else -1
+r["at"] = icount()
+gdb.execute("delete", to_string=True)
 
 steps = []
-for _ in range(20):
+for _ in range(int(os.environ["STEPS"])):
     t, _ = timed("reverse-stepi")
     steps.append(t)
 r["rsi_median"] = statistics.median(steps)
 r["rsi_max"] = max(steps)
 r["rsi_first"] = steps[0]
 
+gdb.execute("break rt_exit", to_string=True)
 gdb.execute("continue", to_string=True)          # back to the end
+gdb.execute("delete", to_string=True)
 gdb.execute("break *main", to_string=True)
 main = int(gdb.parse_and_eval("(long)&main")) & 0xffffffffffffffff
 r["rc_main"], out = timed("reverse-continue")
 r["rc_main_ok"] = pc() == main
 
 gdb.execute("delete", to_string=True)
-gdb.execute("continue", to_string=True)          # forward to the end again (snapshots now exist all along)
+gdb.execute("break rt_exit", to_string=True)
+gdb.execute("continue", to_string=True)          # forward to the end again (Rewind: snapshots now exist all along)
+gdb.execute("delete", to_string=True)
 gdb.execute("watch *(unsigned long *)" + os.environ["WATCH"], to_string=True)
 r["rc_watch"], out = timed("reverse-continue")
-info = gdb.execute("monitor info replay", to_string=True)
-m = re.search(r"current instruction count: (\d+)", info)
-r["watch_at"] = int(m.group(1)) if m else -1
+r["watch_at"] = icount()
 # The stop is printed by gdb's observers, not returned: a hit shows as a stop short of the end.
 r["rc_watch_ok"] = 0 < r["watch_at"] < end
 gdb.execute("delete", to_string=True)
 
-snaps = gdb.execute("monitor info snapshots", to_string=True).strip().splitlines()
-r["snapshots"] = snaps[0] if snaps else "?"
+if os.environ.get("SNAPSHOTS") == "monitor":
+    snaps = gdb.execute("monitor info snapshots", to_string=True).strip().splitlines()
+    r["snapshots"] = snaps[0] if snaps else "?"
+else:
+    r["snapshots"] = "-"
 
 print("RESULT continue_s=%.3f at=%d end=%d" % (r["continue"], r["at"], end))
-print("RESULT rsi_median_s=%.4f rsi_first_s=%.4f rsi_max_s=%.4f" % (r["rsi_median"], r["rsi_first"], r["rsi_max"]))
+print("RESULT rsi_median_s=%.4f rsi_first_s=%.4f rsi_max_s=%.4f steps=%d" % (r["rsi_median"], r["rsi_first"], r["rsi_max"], len(steps)))
 print("RESULT rc_main_s=%.3f ok=%s" % (r["rc_main"], r["rc_main_ok"]))
 print("RESULT rc_watch_s=%.3f ok=%s at=%d" % (r["rc_watch"], r["rc_watch_ok"], r["watch_at"]))
 print("RESULT snapshots=%s" % r["snapshots"])
@@ -101,30 +115,62 @@ except gdb.error:
     pass  # the emulator quits on kill and closes the connection
 EOF
 
-port=$(free_port)
-./rewind -M virt -bios none -kernel "$bench" -nographic -icount "shift=0,rr=replay,rrfile=$rr" \
-  -gdb "tcp::$port" -S </dev/null >"$work/replay.out" 2>&1 &
-rewind_pid=$!
-for _ in $(seq 200); do
-  grep -q ":$(printf '%04X' "$port") .* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && break
-  sleep 0.05
-done
-PORT=$port END=$end WATCH=$watch_addr timeout 600 gdb-multiarch -nx -batch "$bench" -x "$work/drive.py" >"$work/gdb.out" 2>&1 \
-  || { echo "reverse.sh: gdb session failed:" >&2; cat "$work/gdb.out" "$work/replay.out" >&2; exit 1; }
-grep -q '^RESULT' "$work/gdb.out" || { echo "reverse.sh: no results:" >&2; cat "$work/gdb.out" >&2; exit 1; }
-val() { grep '^RESULT' "$work/gdb.out" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
+wait_listen() {
+  for _ in $(seq 200); do
+    grep -q ":$(printf '%04X' "$1") .* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
+    sleep 0.05
+  done
+  return 1
+}
 
-cont=$(val continue_s)
-echo
-echo "Rewind (this machine)"
-printf '  %-58s %s\n' "replay under GDB, continue to the end ($end instr.)" "${cont} s ($(awk -v n="$end" -v t="$cont" 'BEGIN{printf "%.0f", n/t/1e6}') MIPS)"
-printf '  %-58s %s\n' "reverse-stepi at the end, median of 20" "$(val rsi_median_s) s (first $(val rsi_first_s) s, max $(val rsi_max_s) s)"
-printf '  %-58s %s\n' "reverse-continue from the end to break *main" "$(val rc_main_s) s (stopped at main: $(grep '^RESULT rc_main' "$work/gdb.out" | sed 's/.*ok=//'))"
-printf '  %-58s %s\n' "reverse-continue from the end to a write watchpoint" "$(val rc_watch_s) s (hit: $(grep '^RESULT rc_watch' "$work/gdb.out" | sed 's/.*ok=\([A-Za-z]*\).*/\1/'), $((end - $(grep '^RESULT rc_watch' "$work/gdb.out" | sed 's/.*at=//'))) instr. back)"
-printf '  %-58s %s\n' "time-travel snapshots held" "$(grep '^RESULT snapshots=' "$work/gdb.out" | sed 's/^RESULT snapshots=//')"
-echo
-echo "QEMU 7.2 (BRIEF.md; 196,642,981-instruction guest, only the init snapshot)"
-printf '  %-58s %s\n' "replay under GDB, continue to the last instruction" "3.4 s (about 57 MIPS)"
-printf '  %-58s %s\n' "reverse-stepi at icount 196.6 M" "3.3 s each"
-printf '  %-58s %s\n' "reverse-continue from the end to a breakpoint at the start" "3.4 s"
-printf '  %-58s %s\n' "reverse-continue to a write watchpoint" "1.1 s"
+# drive NAME STEPS SNAPSHOTS CMD...: starts the emulator's replay CMD (with -gdb tcp::PORT -S added),
+# runs the GDB script against it and leaves its RESULT lines in $work/NAME.gdb.
+drive() {
+  local name=$1 steps=$2 snapshots=$3; shift 3
+  local port; port=$(free_port)
+  "$@" -gdb "tcp::$port" -S </dev/null >"$work/$name.out" 2>&1 &
+  rewind_pid=$!
+  wait_listen "$port" || { echo "reverse.sh: $name does not listen on $port:" >&2; cat "$work/$name.out" >&2; exit 1; }
+  PORT=$port END=$end WATCH=$watch_addr STEPS=$steps SNAPSHOTS=$snapshots \
+    timeout 900 gdb-multiarch -nx -batch "$bench" -x "$work/drive.py" >"$work/$name.gdb" 2>&1 \
+    || { echo "reverse.sh: $name: gdb session failed:" >&2; cat "$work/$name.gdb" "$work/$name.out" >&2; exit 1; }
+  grep -q '^RESULT' "$work/$name.gdb" || { echo "reverse.sh: $name: no results:" >&2; cat "$work/$name.gdb" >&2; exit 1; }
+  kill "$rewind_pid" 2>/dev/null || true
+  wait "$rewind_pid" 2>/dev/null || true
+  rewind_pid=""
+}
+
+val() { grep '^RESULT' "$work/$1.gdb" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
+
+report() {
+  local name=$1 title=$2 cont at
+  cont=$(val "$name" continue_s)
+  at=$(grep '^RESULT continue' "$work/$name.gdb" | sed 's/.* at=\([0-9-]*\).*/\1/')
+  echo
+  echo "$title"
+  printf '  %-58s %s\n' "replay under GDB, continue to rt_exit (icount $at)" "${cont} s ($(awk -v n="$at" -v t="$cont" 'BEGIN{printf "%.0f", n/t/1e6}') MIPS)"
+  printf '  %-58s %s\n' "reverse-stepi there, median of $(val "$name" steps)" "$(val "$name" rsi_median_s) s (first $(val "$name" rsi_first_s) s, max $(val "$name" rsi_max_s) s)"
+  printf '  %-58s %s\n' "reverse-continue from there to break *main" "$(val "$name" rc_main_s) s (stopped at main: $(grep '^RESULT rc_main' "$work/$name.gdb" | sed 's/.*ok=//'))"
+  printf '  %-58s %s\n' "reverse-continue from there to a write watchpoint" "$(val "$name" rc_watch_s) s (hit: $(grep '^RESULT rc_watch' "$work/$name.gdb" | sed 's/.*ok=\([A-Za-z]*\).*/\1/'), $((at - $(grep '^RESULT rc_watch' "$work/$name.gdb" | sed 's/.*at=//'))) instr. back)"
+}
+
+drive rewind 20 monitor ./rewind -M virt -bios none -kernel "$bench" -nographic -icount "shift=0,rr=replay,rrfile=$rr"
+report rewind "Rewind (this machine)"
+printf '  %-58s %s\n' "time-travel snapshots held" "$(grep '^RESULT snapshots=' "$work/rewind.gdb" | sed 's/^RESULT snapshots=//')"
+
+if command -v qemu-system-riscv64 >/dev/null && command -v qemu-img >/dev/null; then
+  echo "QEMU: recording with rrsnapshot=init on a qcow2 drive..." >&2
+  qrr="$work/qemu.rr" qimg="$work/qemu-snap.qcow2"
+  qemu-img create -q -f qcow2 "$qimg" 1G
+  qemu_base=(qemu-system-riscv64 -M virt -bios none -kernel "$bench" -nographic -net none
+             -drive "file=$qimg,if=none,id=rrsnap")
+  timeout 300 "${qemu_base[@]}" -icount "shift=0,rr=record,rrfile=$qrr,rrsnapshot=init" </dev/null >/dev/null
+  drive qemu "$qemu_steps" none "${qemu_base[@]}" -icount "shift=0,rr=replay,rrfile=$qrr,rrsnapshot=init"
+  report qemu "$(qemu-system-riscv64 --version | head -1) (this machine, same guest, only the init snapshot)"
+  printf '  %-58s %s\n' "snapshot drive (qcow2)" "$(( $(stat -c %s "$qimg") / 1024 )) KiB, log $(stat -c %s "$qrr") bytes"
+else
+  echo
+  echo "QEMU not measured (needs qemu-system-riscv64 and qemu-img: Debian qemu-system-misc, qemu-utils)."
+  echo "BRIEF.md's figures for QEMU 7.2 on a 196,642,981-instruction guest: reverse-stepi 3.3 s each,"
+  echo "reverse-continue to a breakpoint at the start 3.4 s, to a write watchpoint 1.1 s."
+fi

@@ -8,6 +8,7 @@ packages=(
   picolibc-riscv64-unknown-elf
   gdb-multiarch
   qemu-system-misc
+  qemu-utils
   opensbi
   u-boot-qemu
   device-tree-compiler
