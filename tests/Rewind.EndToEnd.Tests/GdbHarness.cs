@@ -174,12 +174,15 @@ internal static class Gdb
     /// <summary>
     /// Runs gdb -batch on <paramref name="guest"/> (a guest name, or null for no symbol file at all, as for
     /// firmware: then gdb is told the architecture, riscv:rv64), connected to <paramref name="port"/>,
-    /// executing <paramref name="commands"/> in order. Returns stdout + stderr interleaved as gdb wrote them.
+    /// executing <paramref name="commands"/> in order. Returns stdout and stderr in the order gdb wrote them.
     /// </summary>
     public static string Run(string? guest, int port, IEnumerable<string> commands, TimeSpan? timeout = null,
         Action<Process>? whileRunning = null)
     {
-        var psi = new ProcessStartInfo(Path)
+        // gdb writes `monitor` replies (and errors) to stderr, the rest to stdout, and flushes stdout before
+        // each stderr write; one pipe for both keeps that order, which two redirected streams read by two
+        // threads do not.
+        var psi = new ProcessStartInfo("/bin/sh")
         {
             WorkingDirectory = RepoPaths.Root,
             RedirectStandardOutput = true,
@@ -187,6 +190,9 @@ internal static class Gdb
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("exec \"$0\" \"$@\" 2>&1");
+        psi.ArgumentList.Add(Path);
         psi.ArgumentList.Add("-nx");
         psi.ArgumentList.Add("-batch");
         if (guest != null) psi.ArgumentList.Add(RepoPaths.Guest(guest));
