@@ -240,7 +240,13 @@ public class RecordReplayTests
                 Thread.Sleep(100);
             }
             run.WaitForOutput("echo ready\nabc\n");
-            Thread.Sleep(2000);
+            // The recorder flushes once a second; kill it once the file on disk holds all four bytes.
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            while (!Regex.IsMatch(RewindProcess.Run("info", rr).Stdout, @"input events\s+4\s"))
+            {
+                Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), "the recording never held the 4 typed bytes on disk");
+                Thread.Sleep(200);
+            }
             run.Kill(); // SIGKILL: no end record, no final flush
         }
         var info = RewindProcess.Run("info", rr);
