@@ -6,9 +6,14 @@
 
 #define BYTES 3
 
+// What the bytes were, weighted by position: carried in a register through the whole run, so a replay
+// fed a different byte differs in its registers (what state digests cover) until the end.
+volatile uint64_t input_sum;
+
 int main(void)
 {
     uint64_t rtc_start = rt_rtc_ns();
+    uint64_t sum = 0;
 
     rt_puts("input_timing ready: send 3 bytes\n");
     for (int k = 0; k < BYTES; k++) {
@@ -17,6 +22,7 @@ int main(void)
             iterations++;
         int c = rt_getc();
         uint64_t now = rt_mtime();
+        sum += (uint64_t)c << (8 * k);
 
         rt_puts("byte ");
         rt_putc((c >= 0x20 && c < 0x7f) ? (char)c : '.');
@@ -31,5 +37,6 @@ int main(void)
     rt_puts("rtc start ns ");
     rt_print_dec(rtc_start);
     rt_putc('\n');
+    input_sum = sum;
     return 0;
 }
