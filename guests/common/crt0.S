@@ -8,9 +8,9 @@
     .section .text.init, "ax", @progbits
     .globl _start
 _start:
-    // Only hart 0 runs the program; any other hart parks forever.
+    // Hart 0 runs the program; the others go to secondary (below).
     csrr    t0, mhartid
-    bnez    t0, park
+    bnez    t0, secondary
 
     la      sp, __stack_top
     // Default trap vector: report any unexpected trap and exit(255).
@@ -25,6 +25,11 @@ _start:
     addi    t0, t0, 8
     j       1b
 2:
+    // Tell the other harts that .bss is zero (the flag lives in .data, which nobody clears).
+    fence   rw, rw
+    la      t0, rt_bss_ready
+    li      t1, 1
+    sw      t1, 0(t0)
     // main(hartid, dtb) ; a0/a1 still hold the values from the loader.
     call    main
     // fall through: exit with main's return value
@@ -50,6 +55,36 @@ park:
     wfi
     j       park
     .size rt_exit, . - rt_exit
+
+// A hart other than 0: a program that defines secondary_main(hartid) gets it, on an 8 KiB stack of
+// its own below hart 0's, once hart 0 has cleared .bss; in any other program the hart parks forever.
+secondary:
+    la      t1, rt_secondary_entry
+    ld      t1, 0(t1)
+    beqz    t1, park
+    la      sp, __stack_top
+    slli    t2, t0, 13
+    sub     sp, sp, t2
+    la      t2, rt_default_trap_entry
+    csrw    mtvec, t2
+    la      t2, rt_bss_ready
+1:  lw      t3, 0(t2)
+    beqz    t3, 1b
+    fence   rw, rw
+    mv      a0, t0
+    jalr    t1
+    j       park
+
+    .weak secondary_main
+    .section .rodata
+    .balign 8
+rt_secondary_entry:
+    .dword  secondary_main
+
+    .section .data
+    .balign 4
+rt_bss_ready:
+    .word   0
 
 // Default trap entry: mtvec must be 4-byte aligned.
     .text

@@ -26,6 +26,9 @@ public sealed class VirtBoard
         "/usr/lib/riscv64-linux-gnu/opensbi/generic/opensbi-riscv64-generic-fw_dynamic.bin",
     ];
 
+    /// <summary>As QEMU 7.2's virt machine (VIRT_CPUS_MAX); the PLIC's window holds their 1024 contexts.</summary>
+    public const int MaxHarts = 512;
+
     private VirtBoard(BoardOptions options)
     {
         Options = options;
@@ -34,18 +37,19 @@ public sealed class VirtBoard
         Clock = new VirtualClock(options.IcountShift);
         Input = options.Input ?? new LiveInput();
         Machine = new Machine(Bus, Clock, Input);
-        Hart = new Hart(0, Bus);
-        Machine.SetHarts([Hart]);
-        IInterruptTarget[] targets = [Hart];
+        Harts = new Hart[options.Smp];
+        for (int h = 0; h < Harts.Length; h++) Harts[h] = new Hart(h, Bus);
+        Machine.SetHarts(Harts);
+        IInterruptTarget[] targets = [.. Harts];
 
         Clint = new Clint(targets, Machine);
         Plic = new Plic(targets, Machine);
         Uart = new Uart16550(options.Serial, new IrqLine(Plic, VirtMemoryMap.Uart0Irq), Machine);
         Rtc = new GoldfishRtc(Input, new IrqLine(Plic, VirtMemoryMap.RtcIrq), Machine);
         Finisher = new SifiveTest(Machine);
-        Hart.Timebase = Clint;
+        foreach (var h in Harts) h.Timebase = Clint;
         Input.Attach(InputChannel.Serial0, Uart);
-        DebuggerWrites = new DebuggerWrites(Hart);
+        DebuggerWrites = new DebuggerWrites(Harts);
         Input.Attach(InputChannel.DebuggerWrite, DebuggerWrites);
         Input.Attach(InputChannel.Power, new ExternalPower(Machine));
 
@@ -59,10 +63,10 @@ public sealed class VirtBoard
 
         Machine.Finisher = Finisher;
         Machine.AddTimed(Clint);
-        Machine.AddTimed(new SstcTimer(Hart, Clint, Machine));
+        foreach (var h in Harts) Machine.AddTimed(new SstcTimer(h, Clint, Machine));
         Machine.AddTimed(Uart);
         Machine.AddTimed(Rtc);
-        Machine.AddState("hart0", Hart);
+        foreach (var h in Harts) Machine.AddState($"hart{h.HartId}", h);
         Machine.AddState("clint", Clint);
         Machine.AddState("plic", Plic);
         Machine.AddState("uart0", Uart);
@@ -71,7 +75,7 @@ public sealed class VirtBoard
         Machine.OnReset = () =>
         {
             // As QEMU's system_reset: harts restart at the reset vector; RAM keeps its contents.
-            Hart.Reset(VirtMemoryMap.BootRomBase);
+            foreach (var h in Harts) h.Reset(VirtMemoryMap.BootRomBase);
             Uart.Reset();
         };
     }
@@ -82,7 +86,9 @@ public sealed class VirtBoard
     public VirtualClock Clock { get; }
     public IInputBoundary Input { get; }
     public Machine Machine { get; }
-    public Hart Hart { get; }
+    /// <summary>Hart 0, the one a single-hart machine has.</summary>
+    public Hart Hart => Harts[0];
+    public Hart[] Harts { get; }
     /// <summary>Where a debugger's memory and register writes enter the machine (through the input boundary).</summary>
     public DebuggerWrites DebuggerWrites { get; }
     public Clint Clint { get; }
@@ -99,7 +105,8 @@ public sealed class VirtBoard
     /// <summary>Builds the board, loads images and places the reset vector. Errors are one-line messages.</summary>
     public static VirtBoard Create(BoardOptions options)
     {
-        if (options.Smp != 1) throw new BoardConfigException($"-smp {options.Smp}: more than one hart is not yet supported");
+        if (options.Smp < 1 || options.Smp > MaxHarts)
+            throw new BoardConfigException($"-smp {options.Smp}: the virt board has 1 to {MaxHarts} harts");
         var board = new VirtBoard(options);
         board.Load();
         return board;
@@ -194,7 +201,7 @@ public sealed class VirtBoard
         Rom = BootRom.Create(start, FdtAddress, kernelEntry);
         Bus.Map(VirtMemoryMap.BootRomBase, VirtMemoryMap.BootRomSize, Rom);
         Machine.AddState("rom", Rom);
-        Hart.Reset(VirtMemoryMap.BootRomBase);
+        foreach (var h in Harts) h.Reset(VirtMemoryMap.BootRomBase);
     }
 }
 

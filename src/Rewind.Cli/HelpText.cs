@@ -11,7 +11,7 @@ usage: rewind [options]            run a machine, like qemu-system-riscv64
 Machine:
   -M, -machine virt[,dumpdtb=F]  the board (only virt); dumpdtb writes the device tree and exits
   -m SIZE                        RAM size (default 128M; suffixes K, M, G)
-  -smp 1                         number of harts (only 1 for now)
+  -smp [cpus=]N                  number of harts, 1 to 512 (default 1)
   -cpu rv64                      CPU model (rv64 only)
   -bios none|default|FILE        firmware (default: Debian's OpenSBI fw_dynamic)
   -kernel FILE                   kernel or bare-metal program (ELF or raw binary)

@@ -48,6 +48,9 @@ public interface IGdbTarget
     /// </summary>
     StopInfo Resume(ResumeAction action, int hart, CancellationToken interrupt);
 
+    /// <summary>What `info threads` shows beside a thread (qThreadExtraInfo), or null for "hart N".</summary>
+    string? DescribeThread(int hart) => null;
+
     /// <summary>Runs a 'monitor' command; returns its text output (may be multi-line).</summary>
     string MonitorCommand(string command);
 

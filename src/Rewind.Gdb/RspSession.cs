@@ -231,6 +231,12 @@ public sealed class RspSession
             return NextThreadChunk();
         }
         if (p == "qsThreadInfo") return NextThreadChunk();
+        if (p.StartsWith("qThreadExtraInfo,", StringComparison.Ordinal))
+        {
+            if (!ParseThread(p.AsSpan("qThreadExtraInfo,".Length), out int tid) || tid < 1 || tid > _target.HartCount) return ErrorGeneric;
+            string text = _target.DescribeThread(tid - 1) ?? $"hart {tid - 1}";
+            return Convert.ToHexStringLower(Encoding.UTF8.GetBytes(text));
+        }
         if (p.StartsWith("qRcmd,", StringComparison.Ordinal))
         {
             if (!TryDecodeHex(p.AsSpan("qRcmd,".Length), out byte[] cmdBytes)) return ErrorGeneric;

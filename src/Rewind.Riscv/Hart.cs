@@ -147,6 +147,12 @@ public sealed unsafe partial class Hart : IInterruptTarget
 
     private bool WaitingCanWake() => (EffectiveMip & _mie) != 0;
 
+    /// <summary>In WFI with nothing pending that would wake it: its turns may be skipped.</summary>
+    public bool IsIdle => _waiting && !WaitingCanWake();
+
+    /// <summary>Forgets an LR reservation (another hart is about to run: its stores are not watched).</summary>
+    public void DropReservation() => _reservationValid = false;
+
     public void SetInterruptPending(int mipBit, bool level)
     {
         ulong bit = 1UL << mipBit;

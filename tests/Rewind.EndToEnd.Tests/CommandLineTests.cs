@@ -30,10 +30,23 @@ public class CommandLineTests
     }
 
     [Fact]
-    public void Smp_2_says_not_yet_supported()
+    public void Smp_beyond_the_virt_machines_512_cpus_is_one_line()
     {
-        var r = RewindProcess.Run("-M", "virt", "-smp", "2", "-bios", "none", "-kernel", RepoPaths.Guest("hello"), "-nographic");
-        AssertOneLineError(r, "not yet supported");
+        var r = RewindProcess.Run("-M", "virt", "-smp", "513", "-bios", "none", "-kernel", RepoPaths.Guest("hello"), "-nographic");
+        AssertOneLineError(r, "-smp 513: the virt machine supports at most 512 CPUs");
+        AssertOneLineError(RewindProcess.Run("-M", "virt", "-smp", "0", "-nographic"), "-smp 0: invalid number of CPUs");
+    }
+
+    [Theory]
+    [InlineData("2", 2)]
+    [InlineData("cpus=4", 4)]
+    [InlineData("1", 1)]
+    public void Smp_runs_every_hart_and_none_loses_an_atomic_or_locked_update(string smp, int harts)
+    {
+        var r = RewindProcess.Run("-M", "virt", "-smp", smp, "-bios", "none", "-kernel", RepoPaths.Guest("smp"), "-nographic");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        long total = harts * 20000L;
+        Assert.Equal($"smp: {harts} harts\nsmp: woke {harts - 1}\nsmp: atomic {total} locked {total} expected {total}\n", r.Stdout);
     }
 
     [Fact]

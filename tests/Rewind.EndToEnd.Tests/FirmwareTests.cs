@@ -119,6 +119,19 @@ public class FirmwareTests
     }
 
     [Fact]
+    public void Fw_dynamic_on_two_harts_boots_smode_uboot_with_both_harts_in_opensbis_domain()
+    {
+        // The same lines as QEMU 7.2 with -smp 2, but for the differences of the single-hart boot.
+        var r = VersionThenPoweroff(Machine(FwDynamic, UbootSmode, "-smp", "2"));
+        AssertUbootVersionSession(r);
+        string text = Text(r.Stdout);
+        Assert.Contains("Platform HART Count       : 2\n", text);
+        Assert.Contains("Domain0 HARTs             : 0*,1*\n", text);
+        Assert.Contains("Boot HART ID              : 0\n", text);
+        Assert.Equal("", r.Stderr);
+    }
+
+    [Fact]
     public void Uboot_reading_opensbi_memory_gets_the_access_fault_qemu_gives_through_pmp()
     {
         // OpenSBI closes its own memory to S-mode with PMP. QEMU 7.2 prints exactly these lines

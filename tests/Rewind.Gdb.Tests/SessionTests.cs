@@ -364,6 +364,15 @@ public sealed class MultiHartSessionTests : IDisposable
     }
 
     [Fact]
+    public void Thread_extra_info_names_the_hart_and_an_unknown_thread_is_an_error()
+    {
+        Assert.Equal(Convert.ToHexStringLower("hart 2"u8), _client.Command("qThreadExtraInfo,3"));
+        Assert.StartsWith("E", _client.Command("qThreadExtraInfo,4"));
+        Assert.StartsWith("E", _client.Command("qThreadExtraInfo,0"));
+        Assert.StartsWith("E", _client.Command("qThreadExtraInfo,zz"));
+    }
+
+    [Fact]
     public void Harts_are_listed_as_threads_and_selected_with_H()
     {
         Assert.Equal("m1,2,3", _client.Command("qfThreadInfo"));

@@ -8,7 +8,7 @@ namespace Rewind.Monitor.Tests;
 /// <summary>QMP and the stdio monitor driving ./rewind replaying a real recording of count_loop.elf.</summary>
 public sealed class ReplayMonitorTests(CountLoopRecording recording) : IClassFixture<CountLoopRecording>
 {
-    private const ulong RecordingEnd = 14_000_397;
+    private const ulong RecordingEnd = 14_000_402;
 
     private static ulong Icount(QmpClient c) => c.Execute("query-replay")["return"]!["icount"]!.GetValue<ulong>();
     private static string Status(QmpClient c) => c.Execute("query-status")["return"]!["status"]!.GetValue<string>();

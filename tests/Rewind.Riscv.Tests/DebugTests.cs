@@ -254,6 +254,24 @@ public class DebugTests
     }
 
     [Fact]
+    public void An_sc_after_the_reservation_was_dropped_for_another_harts_turn_fails_and_stores_nothing()
+    {
+        var rig = new HartRig();
+        rig.Program(
+            Auipc(T0, 0),          // 0
+            Addi(T0, T0, 512),     // 4
+            Addi(A1, Zero, 9),     // 8
+            LrD(A2, T0),           // 12
+            ScD(A3, A1, T0),       // 16
+            JumpSelf);             // 20
+        Assert.Equal(HartStop.Limit, rig.Hart.Run(4));
+        rig.Hart.DropReservation();
+        Assert.Equal(HartStop.Limit, rig.Hart.Run(5));
+        Assert.Equal(1UL, rig.X(A3));
+        Assert.Equal(0UL, rig.Read64(Base + 512));
+    }
+
+    [Fact]
     public void An_access_watchpoint_outside_the_accessed_bytes_does_not_stop()
     {
         var rig = Storing();

@@ -11,6 +11,10 @@ namespace Rewind.Board.Execution;
 /// A whole machine and its run loop. Time is the instruction count; the loop runs the hart in slices
 /// that end exactly at the next timer deadline, the next input due from a replay log, or the caller's
 /// limit, so every device event happens at an instruction count that depends on nothing but the inputs.
+/// Several harts share one count: they take turns of <see cref="Quantum"/> steps in hart order, so which
+/// hart runs at count N is a function of N alone (<see cref="HartAt"/>), and a hart in WFI spends its
+/// turn idle. Each hart's own count is the machine's while it runs (as under QEMU's icount, cycle and
+/// instret read the machine's count).
 /// </summary>
 public sealed class Machine : IRunControl
 {
@@ -19,8 +23,11 @@ public sealed class Machine : IRunControl
 
     private readonly List<ITimedDevice> _timed = [];
     private readonly List<(string Name, IStateful State)> _stateful = [];
-    // The hart whose slice is running; harts beyond the first will rotate through it.
-    private readonly int _current = 0;
+    /// <summary>Steps each hart takes in a turn when there are several.</summary>
+    public const ulong Quantum = 4096;
+
+    // The hart whose turn it is (or was, when stopped); all harts hold the machine's count when stopped.
+    private int _current;
     private volatile bool _interruptRequested;
 
     public Machine(SystemBus bus, VirtualClock clock, IInputBoundary input)
@@ -42,6 +49,9 @@ public sealed class Machine : IRunControl
 
     public ulong Icount => Harts.Length == 0 ? 0 : Harts[_current].Icount;
 
+    /// <summary>The hart whose turn it is.</summary>
+    public int CurrentHart => _current;
+
     public bool InterruptRequested => _interruptRequested;
 
     public void EndSlice()
@@ -58,8 +68,63 @@ public sealed class Machine : IRunControl
 
     public void SetHarts(Hart[] harts)
     {
-        if (harts.Length != 1) throw new NotSupportedException("only one hart is supported for now");
+        if (harts.Length == 0) throw new ArgumentException("a machine needs a hart", nameof(harts));
         Harts = harts;
+        _current = 0;
+    }
+
+    /// <summary>The hart whose turn includes count <paramref name="icount"/>.</summary>
+    public int HartAt(ulong icount) => Harts.Length == 1 ? 0 : (int)(icount / Quantum % (ulong)Harts.Length);
+
+    private ulong TurnEnd(ulong icount) => Harts.Length == 1 ? ulong.MaxValue : (icount / Quantum + 1) * Quantum;
+
+    /// <summary>The first count at or after <paramref name="icount"/> at which hart <paramref name="hart"/> takes a step.</summary>
+    public ulong NextStepOf(int hart, ulong icount)
+    {
+        if (Harts.Length == 1) return icount;
+        ulong n = (ulong)Harts.Length, turn = icount / Quantum;
+        ulong turnOf = turn - turn % n + (ulong)hart;
+        if (turnOf == turn) return icount;
+        if (turnOf < turn) turnOf += n;
+        return turnOf * Quantum;
+    }
+
+    /// <summary>The last count before <paramref name="icount"/> at which hart <paramref name="hart"/> took a step, or null.</summary>
+    public ulong? PreviousStepOf(int hart, ulong icount)
+    {
+        if (icount == 0) return null;
+        ulong c = icount - 1;
+        if (Harts.Length == 1 || HartAt(c) == hart) return c;
+        ulong n = (ulong)Harts.Length, turn = c / Quantum;
+        ulong back = (turn % n + n - (ulong)hart) % n;
+        if (back > turn) return null;
+        return (turn - back + 1) * Quantum - 1;
+    }
+
+    /// <summary>Gives the turn to <paramref name="hart"/> at count <paramref name="icount"/>.</summary>
+    private void SwitchTo(int hart, ulong icount)
+    {
+        // Another hart is about to run and may store anywhere: a reservation must not outlive the turn
+        // (an SC may always fail; one that succeeded across another hart's store would break atomicity).
+        Harts[_current].DropReservation();
+        _current = hart;
+        Harts[hart].Icount = icount;
+    }
+
+    /// <summary>When stopped, every hart holds the machine's count, so a debugger or snapshot sees one time.</summary>
+    private void SyncHarts()
+    {
+        if (Harts.Length == 1) return;
+        ulong now = Harts[_current].Icount;
+        foreach (var h in Harts) h.Icount = now;
+    }
+
+    /// <summary>All harts are in WFI with nothing that would wake them.</summary>
+    private bool AllIdle()
+    {
+        foreach (var h in Harts)
+            if (!h.IsIdle) return false;
+        return true;
     }
 
     public void AddTimed(ITimedDevice device) => _timed.Add(device);
@@ -74,26 +139,35 @@ public sealed class Machine : IRunControl
     /// </summary>
     public MachineStop Run(ulong limit, bool stepOverBreakpoint = false)
     {
-        var hart = Harts[0];
+        var stop = RunHarts(limit, stepOverBreakpoint);
+        SyncHarts();
+        return stop;
+    }
+
+    private MachineStop RunHarts(ulong limit, bool stepOverBreakpoint)
+    {
         _interruptRequested = false;
         while (true)
         {
-            ulong now = hart.Icount;
+            ulong now = Harts[_current].Icount;
             // The state "at count N" is before N's inputs are delivered: a snapshot taken when a run
             // stops at its limit must not include them, or a restore would deliver them twice.
-            if (now >= limit) return new MachineStop(MachineStopKind.Limit);
+            if (now >= limit) return new MachineStop(MachineStopKind.Limit, _current);
             if (_interruptRequested)
             {
                 _interruptRequested = false;
-                return new MachineStop(MachineStopKind.Interrupted);
+                return new MachineStop(MachineStopKind.Interrupted, _current);
             }
+            int turn = HartAt(now);
+            if (turn != _current) SwitchTo(turn, now);
+            var hart = Harts[turn];
             Input.DeliverDue(now);
             foreach (var t in _timed) t.Advance(now);
             var power = TakePowerRequest();
             if (power != null) return power.Value;
-            if (Input.HistoryEnd is ulong end && now >= end) return new MachineStop(MachineStopKind.HistoryEnd);
+            if (Input.HistoryEnd is ulong end && now >= end) return new MachineStop(MachineStopKind.HistoryEnd, turn);
             ulong eventAt = NextEvent(now);
-            ulong sliceEnd = Math.Min(Math.Min(limit, eventAt), now + MaxSlice);
+            ulong sliceEnd = Math.Min(Math.Min(Math.Min(limit, eventAt), now + MaxSlice), TurnEnd(now));
             var stop = hart.Run(sliceEnd, stepOverBreakpoint);
             stepOverBreakpoint = false;
             switch (stop)
@@ -107,6 +181,12 @@ public sealed class Machine : IRunControl
                     {
                         ulong from = hart.Icount;
                         ulong target = Math.Min(limit, NextEvent(from));
+                        if (Harts.Length > 1 && !AllIdle())
+                        {
+                            // Others have work: this hart idles through the rest of its turn.
+                            hart.SkipIdle(Math.Min(target, TurnEnd(from)));
+                            break;
+                        }
                         if (target == ulong.MaxValue && Pacer is InstantPacer)
                             return new MachineStop(MachineStopKind.Starved, hart.HartId);
                         ulong reached = Pacer.IdleUntil(from, target, this);

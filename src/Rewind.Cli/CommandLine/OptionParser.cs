@@ -127,7 +127,8 @@ public static class OptionParser
         if (first.StartsWith("cpus=", StringComparison.Ordinal)) first = first[5..];
         if (!int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
             throw new UsageException($"-smp {value}: invalid number of CPUs");
-        if (n != 1) throw new UsageException($"-smp {n}: more than one hart is not yet supported");
+        if (n > Rewind.Board.VirtBoard.MaxHarts)
+            throw new UsageException($"-smp {n}: the virt machine supports at most {Rewind.Board.VirtBoard.MaxHarts} CPUs");
         return n;
     }
 

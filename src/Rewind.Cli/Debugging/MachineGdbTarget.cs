@@ -33,10 +33,12 @@ internal sealed class MachineGdbTarget : IGdbTarget
 
     private Hart Hart => _board.Hart;
 
+    private Hart HartOf(int hart) => _board.Harts[Math.Clamp(hart, 0, _board.Harts.Length - 1)];
+
     /// <summary>The guest exited while GDB drove it; the process ends once GDB has been told.</summary>
     public int? PendingExit { get; private set; }
 
-    public int HartCount => 1;
+    public int HartCount => _board.Harts.Length;
     public bool CanReverse => _engine != null;
     public StopInfo LastStop { get; private set; } = new(StopKind.Signal, 0, 0, 5);
 
@@ -51,7 +53,7 @@ internal sealed class MachineGdbTarget : IGdbTarget
     public string ReadRegisterHex(int hart, int regno)
     {
         Attach();
-        return GdbRegisters.Read(Hart, regno);
+        return GdbRegisters.Read(HartOf(hart), regno);
     }
 
     public bool WriteRegisterHex(int hart, int regno, string hex)
@@ -67,13 +69,13 @@ internal sealed class MachineGdbTarget : IGdbTarget
         {
             return false;
         }
-        return ApplyWrite(DebuggerWrites.Register(regno, bytes)) != 0;
+        return ApplyWrite(DebuggerWrites.Register(regno, bytes, HartOf(hart).HartId)) != 0;
     }
 
     public int ReadMemory(int hart, ulong address, Span<byte> destination)
     {
         Attach();
-        return Hart.DebugRead(address, destination);
+        return HartOf(hart).DebugRead(address, destination);
     }
 
     public int WriteMemory(int hart, ulong address, ReadOnlySpan<byte> source)
@@ -81,8 +83,9 @@ internal sealed class MachineGdbTarget : IGdbTarget
         Attach();
         if (!MayWrite()) return 0;
         // Only what is mapped goes into the log; GDB learns how much was written.
-        int mapped = Hart.DebugRead(address, new byte[source.Length]);
-        return mapped == 0 ? 0 : ApplyWrite(DebuggerWrites.Memory(address, source[..mapped]));
+        var h = HartOf(hart);
+        int mapped = h.DebugRead(address, new byte[source.Length]);
+        return mapped == 0 ? 0 : ApplyWrite(DebuggerWrites.Memory(address, source[..mapped], h.HartId));
     }
 
     /// <summary>
@@ -120,12 +123,12 @@ internal sealed class MachineGdbTarget : IGdbTarget
                 {
                     var table = type == BreakpointType.Software ? _softwareBreaks : _hardwareBreaks;
                     table[address] = table.GetValueOrDefault(address) + 1;
-                    Hart.AddBreakpoint(address);
+                    foreach (var h in _board.Harts) h.AddBreakpoint(address);
                     return true;
                 }
             default:
                 if (length == 0) return false;
-                Hart.AddWatchpoint(new Watchpoint(address, length, (WatchKind)(int)type));
+                foreach (var h in _board.Harts) h.AddWatchpoint(new Watchpoint(address, length, (WatchKind)(int)type));
                 return true;
         }
     }
@@ -143,11 +146,15 @@ internal sealed class MachineGdbTarget : IGdbTarget
                     if (n > 1) table[address] = n - 1;
                     else table.Remove(address);
                     if (!_softwareBreaks.ContainsKey(address) && !_hardwareBreaks.ContainsKey(address))
-                        Hart.RemoveBreakpoint(address);
+                        foreach (var h in _board.Harts) h.RemoveBreakpoint(address);
                     return true;
                 }
             default:
-                return Hart.RemoveWatchpoint(new Watchpoint(address, length, (WatchKind)(int)type));
+                {
+                    bool removed = false;
+                    foreach (var h in _board.Harts) removed |= h.RemoveWatchpoint(new Watchpoint(address, length, (WatchKind)(int)type));
+                    return removed;
+                }
         }
     }
 
@@ -161,17 +168,24 @@ internal sealed class MachineGdbTarget : IGdbTarget
             else _board.Machine.RequestInterrupt();
         });
         // Monitors (QMP) wait for this run or interrupt it before they touch the machine.
-        LastStop = _controller.Drive(() => _engine != null ? ResumeReplay(action) : ResumeLive(action));
+        LastStop = _controller.Drive(() => _engine != null ? ResumeReplay(action, hart) : ResumeLive(action, hart));
         return LastStop;
     }
 
-    private StopInfo ResumeLive(ResumeAction action)
+    private StopInfo ResumeLive(ResumeAction action, int hart)
     {
         var machine = _board.Machine;
         switch (action)
         {
             case ResumeAction.Step:
-                return FromMachine(machine.Run(machine.Icount + 1, stepOverBreakpoint: true), stepped: true);
+                {
+                    // One step of that hart: the others run their turns in between, as they would.
+                    int h = HartOf(hart).HartId;
+                    ulong stepAt = machine.NextStepOf(h, machine.Icount);
+                    var stop = machine.Run(stepAt, stepOverBreakpoint: true);
+                    if (stop.Kind != MachineStopKind.Limit) return FromMachine(stop, stepped: true);
+                    return FromMachine(machine.Run(stepAt + 1, stepOverBreakpoint: true), stepped: true, h);
+                }
             case ResumeAction.Continue:
                 return FromMachine(machine.Run(ulong.MaxValue, stepOverBreakpoint: true), stepped: false);
             default:
@@ -180,13 +194,13 @@ internal sealed class MachineGdbTarget : IGdbTarget
         }
     }
 
-    private StopInfo FromMachine(MachineStop stop, bool stepped)
+    private StopInfo FromMachine(MachineStop stop, bool stepped, int steppedHart = 0)
     {
         switch (stop.Kind)
         {
-            case MachineStopKind.Breakpoint: return BreakStop();
-            case MachineStopKind.Watchpoint: return WatchStop(stop.Watch);
-            case MachineStopKind.Interrupted: return new StopInfo(StopKind.Signal, 0, 0, 2);
+            case MachineStopKind.Breakpoint: return BreakStop(stop.Hart);
+            case MachineStopKind.Watchpoint: return WatchStop(stop.Watch, stop.Hart);
+            case MachineStopKind.Interrupted: return new StopInfo(StopKind.Signal, _board.Machine.CurrentHart, 0, 2);
             case MachineStopKind.Exited:
                 PendingExit = stop.ExitCode;
                 return new StopInfo(StopKind.Exited, 0, 0, stop.ExitCode);
@@ -194,48 +208,57 @@ internal sealed class MachineGdbTarget : IGdbTarget
                 PendingExit = 0;
                 return new StopInfo(StopKind.Exited, 0, 0, 0);
             default:
-                return new StopInfo(StopKind.Signal, 0, 0, stepped ? 5 : 5);
+                return new StopInfo(StopKind.Signal, stepped ? steppedHart : _board.Machine.CurrentHart, 0, 5);
         }
     }
 
-    private StopInfo ResumeReplay(ResumeAction action)
+    private StopInfo ResumeReplay(ResumeAction action, int hart)
     {
         var e = _engine!;
+        int h = HartOf(hart).HartId;
         var stop = action switch
         {
-            ResumeAction.Step => e.StepForward(),
+            ResumeAction.Step => e.StepForward(h),
             ResumeAction.Continue => e.Forward(ulong.MaxValue, stepOverBreakpoint: true),
-            ResumeAction.ReverseStep => e.ReverseStep(),
+            ResumeAction.ReverseStep => e.ReverseStep(h),
             _ => e.ReverseContinue(),
         };
+        int current = _board.Machine.CurrentHart;
         return stop.Kind switch
         {
-            TravelStopKind.Breakpoint => BreakStop(),
-            TravelStopKind.Watchpoint => WatchStop(stop.Watch),
-            TravelStopKind.Interrupted => new StopInfo(StopKind.Signal, 0, 0, 2),
-            TravelStopKind.HistoryBegin => new StopInfo(StopKind.HistoryBegin),
+            TravelStopKind.Breakpoint => BreakStop(stop.Hart),
+            TravelStopKind.Watchpoint => WatchStop(stop.Watch, stop.Hart),
+            TravelStopKind.Interrupted => new StopInfo(StopKind.Signal, current, 0, 2),
+            TravelStopKind.HistoryBegin => new StopInfo(StopKind.HistoryBegin, h),
             // A guest that powered off at the end of the recording stays debuggable: it is history's end.
-            TravelStopKind.HistoryEnd or TravelStopKind.Exited => new StopInfo(StopKind.HistoryEnd),
-            _ => new StopInfo(StopKind.Signal, 0, 0, 5),
+            TravelStopKind.HistoryEnd or TravelStopKind.Exited => new StopInfo(StopKind.HistoryEnd, current),
+            _ => new StopInfo(StopKind.Signal, action is ResumeAction.Step or ResumeAction.ReverseStep ? h : current, 0, 5),
         };
     }
 
-    private StopInfo BreakStop() =>
-        _softwareBreaks.ContainsKey(Hart.Pc) || !_hardwareBreaks.ContainsKey(Hart.Pc)
-            ? new StopInfo(StopKind.SoftwareBreakpoint, 0, Hart.Pc)
-            : new StopInfo(StopKind.HardwareBreakpoint, 0, Hart.Pc);
-
-    private static StopInfo WatchStop(WatchHit? hit)
+    private StopInfo BreakStop(int hart)
     {
-        if (hit is not WatchHit h) return new StopInfo(StopKind.Signal, 0, 0, 5);
+        ulong pc = HartOf(hart).Pc;
+        return _softwareBreaks.ContainsKey(pc) || !_hardwareBreaks.ContainsKey(pc)
+            ? new StopInfo(StopKind.SoftwareBreakpoint, hart, pc)
+            : new StopInfo(StopKind.HardwareBreakpoint, hart, pc);
+    }
+
+    private static StopInfo WatchStop(WatchHit? hit, int hart)
+    {
+        if (hit is not WatchHit h) return new StopInfo(StopKind.Signal, hart, 0, 5);
         var kind = h.Kind switch
         {
             WatchKind.Write => StopKind.WriteWatch,
             WatchKind.Read => StopKind.ReadWatch,
             _ => StopKind.AccessWatch,
         };
-        return new StopInfo(kind, 0, h.Address);
+        return new StopInfo(kind, hart, h.Address);
     }
+
+    // QEMU's wording: GDB shows it in `info threads` beside the thread.
+    public string? DescribeThread(int hart) =>
+        $"CPU#{HartOf(hart).HartId} [{(HartOf(hart).IsWaiting ? "halted" : "running")}]";
 
     public string MonitorCommand(string command)
     {

@@ -15,7 +15,9 @@ public sealed class HmpCommands(MonitorContext context)
     [
         ("help", "[cmd]", "show the help"),
         ("cont|c", "", "resume emulation"),
-        ("info registers", "", "show the cpu registers"),
+        ("cpu", "index", "set the default CPU"),
+        ("info cpus", "", "show infos for each CPU"),
+        ("info registers", "[-a]", "show the cpu registers (-a: of every cpu)"),
         ("info replay", "", "show record/replay information"),
         ("info snapshots", "", "show the time-travel snapshots"),
         ("info status", "", "show the current VM status (running|paused)"),
@@ -37,8 +39,9 @@ public sealed class HmpCommands(MonitorContext context)
             return words[0] switch
             {
                 "help" or "?" => Help(),
-                "info" when words.Length > 1 => Info(words[1]),
-                "info" => "info: missing argument (registers, replay, snapshots, status)\n",
+                "info" when words.Length > 1 => Info(words[1], words.Length > 2 && words[2] == "-a"),
+                "info" => "info: missing argument (cpus, registers, replay, snapshots, status)\n",
+                "cpu" => SelectCpu(words),
                 "replay_break" => ReplayBreak(words),
                 "replay_delete_break" => ReplayDeleteBreak(),
                 "replay_seek" => context.Stopped(() => ReplaySeek(words), stayStopped: true),
@@ -63,18 +66,47 @@ public sealed class HmpCommands(MonitorContext context)
         return sb.ToString();
     }
 
-    private string Info(string what) => what switch
+    private string Info(string what, bool all) => what switch
     {
-        "registers" => context.Stopped(Registers),
+        "cpus" => context.Stopped(Cpus),
+        "registers" => context.Stopped(() => all ? AllRegisters() : Registers(Cpu)),
         "replay" => Replay(),
         "snapshots" => context.Stopped(Snapshots),
         "status" => Status(),
         _ => $"info: unknown subcommand '{what}'\n",
     };
 
-    private string Registers()
+    // The monitor's default CPU (QEMU's `cpu N`): which hart `info registers` shows. Not guest state.
+    private int _cpu;
+
+    private Hart Cpu => context.Board.Harts[Math.Min(_cpu, context.Board.Harts.Length - 1)];
+
+    private string SelectCpu(string[] words)
     {
-        var h = context.Board.Hart;
+        if (words.Length < 2) return "cpu: missing CPU index\n";
+        int n = int.Parse(words[1], CultureInfo.InvariantCulture);
+        if (n < 0 || n >= context.Board.Harts.Length) return "invalid CPU index\n";
+        _cpu = n;
+        return "";
+    }
+
+    private string Cpus()
+    {
+        var sb = new StringBuilder();
+        foreach (var h in context.Board.Harts)
+            sb.Append(CultureInfo.InvariantCulture, $"{(h == Cpu ? '*' : ' ')} CPU #{h.HartId}: pc=0x{h.Pc:x16}{(h.IsWaiting ? " (halted)" : "")}\n");
+        return sb.ToString();
+    }
+
+    private string AllRegisters()
+    {
+        var sb = new StringBuilder();
+        foreach (var h in context.Board.Harts) sb.Append(CultureInfo.InvariantCulture, $"CPU#{h.HartId}\n").Append(Registers(h));
+        return sb.ToString();
+    }
+
+    private static string Registers(Hart h)
+    {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"pc       {h.Pc:x16}  priv {h.Privilege}  icount {h.Icount}\n");
         for (int i = 0; i < 32; i++)

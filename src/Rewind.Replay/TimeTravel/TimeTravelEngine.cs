@@ -97,7 +97,20 @@ public sealed class TimeTravelEngine
         return RunTaking(limit, stepOverBreakpoint, honourStops: true, breaksAfter: start);
     }
 
-    public TravelStop StepForward() => Forward(Icount + 1, stepOverBreakpoint: true);
+    /// <summary>
+    /// One step of <paramref name="hart"/>: if another hart has the turn, it runs up to this hart's next
+    /// step first (stopping at its breakpoints, as a continue would), then this hart takes one step.
+    /// </summary>
+    public TravelStop StepForward(int hart = 0)
+    {
+        ulong at = _machine.NextStepOf(hart, Icount);
+        if (at > Icount)
+        {
+            var s = Forward(at, stepOverBreakpoint: true);
+            if (s.Kind != TravelStopKind.Reached) return s;
+        }
+        return Forward(Icount + 1, stepOverBreakpoint: true);
+    }
 
     /// <summary>Goes to exactly <paramref name="target"/> (clamped to the recording), ignoring breakpoints.</summary>
     public TravelStop Seek(ulong target)
@@ -116,11 +129,16 @@ public sealed class TimeTravelEngine
         return stop.Kind == TravelStopKind.Interrupted ? stop : new TravelStop(TravelStopKind.Reached, Icount);
     }
 
-    public TravelStop ReverseStep()
+    /// <summary>Back to just before <paramref name="hart"/>'s last step (other harts' steps since then undone too).</summary>
+    public TravelStop ReverseStep(int hart = 0)
     {
-        if (Icount == 0) return new TravelStop(TravelStopKind.HistoryBegin, 0);
-        var stop = Seek(Icount - 1);
-        return stop.Kind == TravelStopKind.Interrupted ? stop : new TravelStop(TravelStopKind.Reached, Icount);
+        if (_machine.PreviousStepOf(hart, Icount) is not ulong previous)
+        {
+            if (Icount > 0) Seek(0);
+            return new TravelStop(TravelStopKind.HistoryBegin, Icount, Hart: hart);
+        }
+        var stop = Seek(previous);
+        return stop.Kind == TravelStopKind.Interrupted ? stop : new TravelStop(TravelStopKind.Reached, Icount, Hart: hart);
     }
 
     /// <summary>

@@ -7,19 +7,29 @@ namespace Rewind.Riscv.Debug;
 /// A debugger's writes to memory and registers as machine inputs: while recording they cross the
 /// record/replay boundary like typed bytes (channel <see cref="InputChannel.DebuggerWrite"/>), so a
 /// replay applies them at the same instruction count and does not diverge.
-/// Payload: kind u8 (0 memory, 1 register), target u64 little-endian, then the bytes.
+/// Payload: kind u8 (0 memory, 1 register), target u64 little-endian, then the bytes. A register's
+/// target is its number, plus the hart index times 2^32 (so hart 0's writes read as they always did).
 /// </summary>
-public sealed class DebuggerWrites(Hart hart) : IInputSink
+public sealed class DebuggerWrites(IReadOnlyList<Hart> harts) : IInputSink
 {
-    private const byte MemoryKind = 0, RegisterKind = 1;
+    private const byte MemoryKind = 0, RegisterKind = 1, HartMemoryKind = 2;
     private const int HeaderSize = 9;
 
     /// <summary>Bytes the last memory write stored, or 1/0 for a register write that succeeded or not.</summary>
     public int LastResult { get; private set; }
 
-    public static byte[] Memory(ulong address, ReadOnlySpan<byte> data) => Encode(MemoryKind, address, data);
+    /// <summary>A write at a virtual address as <paramref name="hart"/> translates it (kind 2: hart u32 before the bytes).</summary>
+    public static byte[] Memory(ulong address, ReadOnlySpan<byte> data, int hart = 0)
+    {
+        if (hart == 0) return Encode(MemoryKind, address, data);
+        var withHart = new byte[4 + data.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(withHart, hart);
+        data.CopyTo(withHart.AsSpan(4));
+        return Encode(HartMemoryKind, address, withHart);
+    }
 
-    public static byte[] Register(int regno, ReadOnlySpan<byte> data) => Encode(RegisterKind, (ulong)regno, data);
+    public static byte[] Register(int regno, ReadOnlySpan<byte> data, int hart = 0) =>
+        Encode(RegisterKind, (ulong)(uint)regno | (ulong)(uint)hart << 32, data);
 
     private static byte[] Encode(byte kind, ulong target, ReadOnlySpan<byte> data)
     {
@@ -40,10 +50,13 @@ public sealed class DebuggerWrites(Hart hart) : IInputSink
         switch (payload[0])
         {
             case MemoryKind:
-                LastResult = hart.DebugWrite(target, data);
+                LastResult = harts[0].DebugWrite(target, data);
                 break;
-            case RegisterKind when target <= int.MaxValue:
-                LastResult = GdbRegisters.Write(hart, (int)target, data) ? 1 : 0;
+            case HartMemoryKind when data.Length >= 4 && BinaryPrimitives.ReadInt32LittleEndian(data) is int h && h >= 0 && h < harts.Count:
+                LastResult = harts[h].DebugWrite(target, data[4..]);
+                break;
+            case RegisterKind when (target & 0xffff_ffff) <= int.MaxValue && (target >> 32) < (ulong)harts.Count:
+                LastResult = GdbRegisters.Write(harts[(int)(target >> 32)], (int)(target & 0xffff_ffff), data) ? 1 : 0;
                 break;
         }
     }
