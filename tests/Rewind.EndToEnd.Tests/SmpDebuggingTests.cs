@@ -92,4 +92,34 @@ public class SmpDebuggingTests
         Assert.Equal(1, one.ExitCode);
         Assert.Contains("smp differs: recorded 2, given 1", one.Stderr);
     }
+
+    [Fact]
+    public void Reverse_continue_to_a_watchpoint_finds_the_last_store_to_the_shared_counter_whichever_hart_made_it()
+    {
+        using var dir = new TempDir();
+        string rr = dir.File("smp.rr");
+        var rec = RewindProcess.Run(Machine("-icount", $"shift=3,rr=record,rrfile={rr}"));
+        Assert.True(rec.ExitCode == 0 && rec.Stdout == Expected, rec.ToString());
+        string o = Gdb.RunAgainstReplay(Machine("-icount", $"shift=3,rr=replay,rrfile={rr}"), "smp",
+        [
+            "break work", "continue", "continue", "delete",
+            "watch locked_total",
+            "continue", "continue",
+            "p locked_total",
+            "reverse-continue",
+            "p locked_total",
+            "x/i $pc",
+        ], out _);
+        string Context() => "\n--- gdb, then rewind ---\n" + o;
+        var hits = Regex.Matches(o, @"Thread (\d) hit Hardware watchpoint 2: locked_total\s+Old value = (\d+)\s+New value = (\d+)");
+        Assert.True(hits.Count == 3, "expected 2 forward and 1 reverse watchpoint stops" + Context());
+        long newest = long.Parse(hits[1].Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(newest - 1, long.Parse(hits[1].Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        // Backwards, GDB shows the value going from after the store to before it, on the hart that stored.
+        Assert.True(hits[2].Groups[1].Value == hits[1].Groups[1].Value, "reverse-continue stopped on another hart than the last store's" + Context());
+        Assert.True(hits[2].Groups[2].Value == newest.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    && hits[2].Groups[3].Value == (newest - 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "reverse-continue did not undo the last store" + Context());
+        Assert.True(Regex.IsMatch(o, @"=> 0x[0-9a-f]+ <work\+\d+>:\tsd\t"), "reverse-continue did not land on the store" + Context());
+    }
 }
