@@ -32,7 +32,7 @@ public class RecordReplayTests
         Assert.True(r.ExitCode == 1, r.ToString());
         Assert.True(r.StderrLines.Length == 1, r.ToString());
         Assert.StartsWith("rewind: ", r.Stderr);
-        Assert.Contains(mustContain, r.Stderr);
+        Assert.True(r.Stderr.Contains(mustContain, StringComparison.Ordinal), $"no '{mustContain}' in:\n{r}");
         Assert.DoesNotContain("   at ", r.Stderr);
         Assert.DoesNotContain("internal error", r.Stderr);
     }
@@ -111,7 +111,8 @@ public class RecordReplayTests
         int first = records.FindIndex(x => x.Kind == RecordKind.InputEvent);
         long firstInputEnd = records[first + 1].Offset;
         var cuts = new[] { headerLength + 3, full.Length / 2, full.Length * 3 / 4, firstInputEnd, full.Length - 5, full.Length - 1 };
-        foreach (long cut in cuts.Distinct())
+        // A recording made on a slow host has few digests, and half of it may still be header (cut below).
+        foreach (long cut in cuts.Where(c => c > headerLength).Distinct())
         {
             string part = dir.File($"cut{cut}.rr");
             File.WriteAllBytes(part, full[..(int)cut]);
