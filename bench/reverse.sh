@@ -10,6 +10,8 @@
 # in the same run: recorded with rrsnapshot=init on a qcow2 drive, as QEMU requires for reverse steps.
 #
 #   bench/reverse.sh [QEMU_STEPS]     # default 3: each of QEMU's reverse steps takes seconds
+#   SMP=2 bench/reverse.sh            # the same with 2 harts (bench.elf parks hart 1 in WFI); QEMU
+#                                     # refuses record/replay above -smp 1, and the run shows it
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -22,6 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 qemu_steps=${1:-3}
+smp=${SMP:-1}
 
 command -v gdb-multiarch >/dev/null || { echo "reverse.sh: gdb-multiarch is not installed" >&2; exit 1; }
 gdb-multiarch -nx -batch -ex 'python print(1)' >/dev/null 2>&1 || { echo "reverse.sh: gdb-multiarch has no Python" >&2; exit 1; }
@@ -33,10 +36,10 @@ now() { date +%s.%N; }
 
 rr="$work/bench.rr"
 t0=$(now)
-timeout 300 ./rewind -M virt -bios none -kernel "$bench" -nographic -icount "shift=0,rr=record,rrfile=$rr" </dev/null >/dev/null
+timeout 300 ./rewind -M virt -smp "$smp" -bios none -kernel "$bench" -nographic -icount "shift=0,rr=record,rrfile=$rr" </dev/null >/dev/null
 t1=$(now)
 end=$(./rewind info "$rr" | sed -n 's/.*at icount \([0-9,]*\).*/\1/p' | head -1 | tr -d ,)
-echo "recorded bench.elf: $end instructions, $(stat -c %s "$rr") bytes, $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s"
+echo "recorded bench.elf on $smp hart(s): $end instructions, $(stat -c %s "$rr") bytes, $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s"
 
 # table[4095]: the last store of the last round, shortly before the final checksum loop and the exit.
 table=$(nm "$bench" | awk '$3 == "table" { print $1 }')
@@ -154,11 +157,16 @@ report() {
   printf '  %-58s %s\n' "reverse-continue from there to a write watchpoint" "$(val "$name" rc_watch_s) s (hit: $(grep '^RESULT rc_watch' "$work/$name.gdb" | sed 's/.*ok=\([A-Za-z]*\).*/\1/'), $((at - $(grep '^RESULT rc_watch' "$work/$name.gdb" | sed 's/.*at=//'))) instr. back)"
 }
 
-drive rewind 20 monitor ./rewind -M virt -bios none -kernel "$bench" -nographic -icount "shift=0,rr=replay,rrfile=$rr"
+drive rewind 20 monitor ./rewind -M virt -smp "$smp" -bios none -kernel "$bench" -nographic -icount "shift=0,rr=replay,rrfile=$rr"
 report rewind "Rewind (this machine)"
 printf '  %-58s %s\n' "time-travel snapshots held" "$(grep '^RESULT snapshots=' "$work/rewind.gdb" | sed 's/^RESULT snapshots=//')"
 
-if command -v qemu-system-riscv64 >/dev/null && command -v qemu-img >/dev/null; then
+if [ "$smp" -gt 1 ] && command -v qemu-system-riscv64 >/dev/null; then
+  echo
+  echo "$(qemu-system-riscv64 --version | head -1) with -smp $smp, same command line:"
+  timeout 60 qemu-system-riscv64 -M virt -smp "$smp" -bios none -kernel "$bench" -nographic \
+    -icount "shift=0,rr=record,rrfile=$work/qemu.rr" </dev/null 2>&1 | sed 's/^/  /' || true
+elif command -v qemu-system-riscv64 >/dev/null && command -v qemu-img >/dev/null; then
   echo "QEMU: recording with rrsnapshot=init on a qcow2 drive..." >&2
   qrr="$work/qemu.rr" qimg="$work/qemu-snap.qcow2"
   qemu-img create -q -f qcow2 "$qimg" 1G
