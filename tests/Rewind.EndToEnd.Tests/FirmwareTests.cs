@@ -189,12 +189,14 @@ public class FirmwareTests
         Assert.DoesNotContain("OpenSBI", r.Stdout);
     }
 
-    [Fact]
-    public void Typed_uboot_session_recorded_with_icount_replays_byte_identical()
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2")]
+    public void Typed_uboot_session_recorded_with_icount_replays_byte_identical(string smp)
     {
         using var dir = new TempDir();
         string rr = dir.File("uboot.rr");
-        string[] Rr(string mode) => Machine(FwJump, UbootSmode, "-icount", $"shift=5,rr={mode},rrfile={rr}");
+        string[] Rr(string mode) => Machine(FwJump, UbootSmode, "-smp", smp, "-icount", $"shift=5,rr={mode},rrfile={rr}");
 
         var rec = VersionThenPoweroff(Rr("record"), keyDelayMs: 40);
         AssertUbootVersionSession(rec);
