@@ -150,6 +150,9 @@ public sealed unsafe partial class Hart : IInterruptTarget
     /// <summary>In WFI with nothing pending that would wake it: its turns may be skipped.</summary>
     public bool IsIdle => _waiting && !WaitingCanWake();
 
+    /// <summary>An LR reservation is held (a later SC to its address may succeed).</summary>
+    public bool HoldsReservation => _reservationValid;
+
     /// <summary>Forgets an LR reservation (another hart is about to run: its stores are not watched).</summary>
     public void DropReservation() => _reservationValid = false;
 

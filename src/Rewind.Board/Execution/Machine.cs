@@ -104,11 +104,19 @@ public sealed class Machine : IRunControl
     /// <summary>Gives the turn to <paramref name="hart"/> at count <paramref name="icount"/>.</summary>
     private void SwitchTo(int hart, ulong icount)
     {
-        // Another hart is about to run and may store anywhere: a reservation must not outlive the turn
-        // (an SC may always fail; one that succeeded across another hart's store would break atomicity).
-        Harts[_current].DropReservation();
         _current = hart;
         Harts[hart].Icount = icount;
+    }
+
+    /// <summary>
+    /// Other harts are about to run and may store anywhere: a reservation must not outlive its turn (an
+    /// SC may always fail; one that succeeded across another hart's store would break atomicity). It is
+    /// dropped as the turn ends, not when the next begins, so the state at a turn boundary, where
+    /// snapshots and digests are taken, does not depend on which hart ran last.
+    /// </summary>
+    private void EndOfTurn(Hart hart, ulong turnEnd)
+    {
+        if (Harts.Length > 1 && hart.Icount >= turnEnd) hart.DropReservation();
     }
 
     /// <summary>When stopped, every hart holds the machine's count, so a debugger or snapshot sees one time.</summary>
@@ -167,9 +175,11 @@ public sealed class Machine : IRunControl
             if (power != null) return power.Value;
             if (Input.HistoryEnd is ulong end && now >= end) return new MachineStop(MachineStopKind.HistoryEnd, turn);
             ulong eventAt = NextEvent(now);
-            ulong sliceEnd = Math.Min(Math.Min(Math.Min(limit, eventAt), now + MaxSlice), TurnEnd(now));
+            ulong turnEnd = TurnEnd(now);
+            ulong sliceEnd = Math.Min(Math.Min(Math.Min(limit, eventAt), now + MaxSlice), turnEnd);
             var stop = hart.Run(sliceEnd, stepOverBreakpoint);
             stepOverBreakpoint = false;
+            EndOfTurn(hart, turnEnd);
             switch (stop)
             {
                 case HartStop.Breakpoint:
@@ -184,13 +194,15 @@ public sealed class Machine : IRunControl
                         if (Harts.Length > 1 && !AllIdle())
                         {
                             // Others have work: this hart idles through the rest of its turn.
-                            hart.SkipIdle(Math.Min(target, TurnEnd(from)));
+                            hart.SkipIdle(Math.Min(target, turnEnd));
+                            EndOfTurn(hart, turnEnd);
                             break;
                         }
                         if (target == ulong.MaxValue && Pacer is InstantPacer)
                             return new MachineStop(MachineStopKind.Starved, hart.HartId);
                         ulong reached = Pacer.IdleUntil(from, target, this);
                         hart.SkipIdle(reached);
+                        EndOfTurn(hart, turnEnd);
                         break;
                     }
             }

@@ -76,6 +76,33 @@ public class SmpTests
     }
 
     [Fact]
+    public void A_reservation_ends_with_its_harts_turn_so_the_state_at_a_turn_boundary_is_the_same_whoever_ran_last()
+    {
+        // Both harts loop on `lr.d a0, (t0)`: each holds a reservation all through its own turn.
+        string raw = Path.Combine(Path.GetTempPath(), $"rewind-lr-loop-{Guid.NewGuid():N}.bin");
+        uint[] program = [0x00000297, 0x10028293, 0x1002b52f, 0xffdff06f]; // auipc t0,0; addi t0,t0,256; 1: lr.d a0,(t0); j 1b
+        File.WriteAllBytes(raw, program.SelectMany(BitConverter.GetBytes).ToArray());
+        try
+        {
+            var m = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = raw, IcountShift = 3, Smp = 2 }).Machine;
+            ulong q = Machine.Quantum;
+            m.Run(q - 10);
+            Assert.True(m.Harts[0].HoldsReservation);
+            m.Run(q);                                // hart 0's turn ends here
+            Assert.False(m.Harts[0].HoldsReservation);
+            Assert.False(m.Harts[1].HoldsReservation);
+            m.Run(q + 50);
+            Assert.True(m.Harts[1].HoldsReservation);
+            m.Run(2 * q);
+            Assert.False(m.Harts[1].HoldsReservation);
+        }
+        finally
+        {
+            File.Delete(raw);
+        }
+    }
+
+    [Fact]
     public void An_image_of_one_hart_count_is_refused_by_a_machine_with_another()
     {
         byte[] image = MachineImage.Save(Board(2).Machine);
