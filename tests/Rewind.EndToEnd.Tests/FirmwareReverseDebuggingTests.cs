@@ -15,7 +15,7 @@ public class FirmwareReverseDebuggingTests
     private const ulong OpenSbiBase = 0x80000000, UbootBase = 0x80200000, RamEnd = 0x88000000;
 
     /// <summary>The registers printed by `info registers ...` between `echo &lt;&lt;NAME` and `echo &gt;&gt;`.</summary>
-    private static Dictionary<string, ulong> Block(string output, string name)
+    internal static Dictionary<string, ulong> Block(string output, string name)
     {
         var m = Regex.Match(output, $@"<<{Regex.Escape(name)}\n(.*?)>>", RegexOptions.Singleline);
         Assert.True(m.Success, $"no register block '{name}' in the gdb output:\n{output}");

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Rewind.EndToEnd.Tests;
@@ -56,23 +55,15 @@ public class FirmwareSmpTests
         ], out _);
         string Context() => "\n--- gdb, then rewind ---\n" + o;
         Assert.True(Regex.IsMatch(o, @"Thread 2 hit Breakpoint 1, secondary \(\)"), "hart 1 never reached the payload" + Context());
-        var entry = Block(o, "entry");
+        var entry = FirmwareReverseDebuggingTests.Block(o, "entry");
         ulong secondary = entry["pc"];
         Assert.True(entry["priv"] == 1 && entry["a0"] == 1 && entry["a1"] == 0x5eed1234,
             "hart 1 entered the payload with the wrong privilege, id or opaque" + Context());
-        var back = Block(o, "back");
+        var back = FirmwareReverseDebuggingTests.Block(o, "back");
         Assert.True(back["priv"] == 3 && back["mepc"] == secondary && back["pc"] is >= 0x80000000 and < 0x80200000,
             $"reverse-stepi went to 0x{back["pc"]:x} at privilege {back["priv"]}, expected OpenSBI in M-mode" + Context());
         Assert.True(Regex.IsMatch(o, $@"=> 0x0*{back["pc"]:x}:\tmret\n"), "the instruction before the payload is not mret" + Context());
-        Assert.True(Block(o, "again").OrderBy(kv => kv.Key).SequenceEqual(entry.OrderBy(kv => kv.Key)),
+        Assert.True(FirmwareReverseDebuggingTests.Block(o, "again").OrderBy(kv => kv.Key).SequenceEqual(entry.OrderBy(kv => kv.Key)),
             "stepi from the mret did not come back to the same entry state" + Context());
-    }
-
-    private static Dictionary<string, ulong> Block(string output, string name)
-    {
-        var m = Regex.Match(output, $@"<<{Regex.Escape(name)}\n(.*?)>>", RegexOptions.Singleline);
-        Assert.True(m.Success, $"no register block '{name}' in the gdb output:\n{output}");
-        return Regex.Matches(m.Groups[1].Value, @"^(\w+)\s+0x([0-9a-f]+)", RegexOptions.Multiline)
-            .ToDictionary(r => r.Groups[1].Value, r => ulong.Parse(r.Groups[2].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture));
     }
 }

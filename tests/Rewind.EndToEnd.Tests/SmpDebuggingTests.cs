@@ -10,6 +10,15 @@ public class SmpDebuggingTests
     private static string[] Machine(params string[] extra) =>
         ["-M", "virt", "-smp", "2", "-bios", "none", "-kernel", RepoPaths.Guest("smp"), "-nographic", .. extra];
 
+    /// <summary>Records smp.elf on two harts into DIR/smp.rr and checks what it printed.</summary>
+    private static string Record(TempDir dir)
+    {
+        string rr = dir.File("smp.rr");
+        var rec = RewindProcess.Run(Machine("-icount", $"shift=3,rr=record,rrfile={rr}"));
+        Assert.True(rec.ExitCode == 0 && rec.Stdout == Expected, rec.ToString());
+        return rr;
+    }
+
     [Fact]
     public void Both_harts_are_threads_that_hit_a_breakpoint_and_the_guest_still_finishes_right()
     {
@@ -40,9 +49,7 @@ public class SmpDebuggingTests
     public void Reverse_stepi_on_hart_2_retraces_its_own_steps_and_reverse_continue_finds_hart_1s_breakpoint()
     {
         using var dir = new TempDir();
-        string rr = dir.File("smp.rr");
-        var rec = RewindProcess.Run(Machine("-icount", $"shift=3,rr=record,rrfile={rr}"));
-        Assert.True(rec.ExitCode == 0 && rec.Stdout == Expected, rec.ToString());
+        string rr = Record(dir);
 
         string o = Gdb.RunAgainstReplay(Machine("-icount", $"shift=3,rr=replay,rrfile={rr}"), "smp",
         [
@@ -77,9 +84,7 @@ public class SmpDebuggingTests
     public void A_two_hart_recording_replays_identically_and_is_refused_with_one_hart()
     {
         using var dir = new TempDir();
-        string rr = dir.File("smp.rr");
-        var rec = RewindProcess.Run(Machine("-icount", $"shift=3,rr=record,rrfile={rr}"));
-        Assert.True(rec.ExitCode == 0 && rec.Stdout == Expected, rec.ToString());
+        string rr = Record(dir);
         var info = RewindProcess.Run("info", rr);
         Assert.Matches(@"smp +2\n", info.Stdout);
         for (int i = 0; i < 2; i++)
@@ -97,9 +102,7 @@ public class SmpDebuggingTests
     public void Reverse_continue_to_a_watchpoint_finds_the_last_store_to_the_shared_counter_whichever_hart_made_it()
     {
         using var dir = new TempDir();
-        string rr = dir.File("smp.rr");
-        var rec = RewindProcess.Run(Machine("-icount", $"shift=3,rr=record,rrfile={rr}"));
-        Assert.True(rec.ExitCode == 0 && rec.Stdout == Expected, rec.ToString());
+        string rr = Record(dir);
         string o = Gdb.RunAgainstReplay(Machine("-icount", $"shift=3,rr=replay,rrfile={rr}"), "smp",
         [
             "break work", "continue", "continue", "delete",

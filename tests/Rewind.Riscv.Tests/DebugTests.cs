@@ -232,8 +232,8 @@ public class DebugTests
         }
     }
 
-    [Fact]
-    public void A_watchpoint_stop_on_sc_keeps_the_reservation_so_the_sc_still_succeeds()
+    /// <summary>lr.d then sc.d of 9 at Base + 512 (sc's result in a3), then a jump to itself.</summary>
+    private static HartRig LrSc()
     {
         var rig = new HartRig();
         rig.Program(
@@ -243,6 +243,13 @@ public class DebugTests
             LrD(A2, T0),           // 12
             ScD(A3, A1, T0),       // 16
             JumpSelf);             // 20
+        return rig;
+    }
+
+    [Fact]
+    public void A_watchpoint_stop_on_sc_keeps_the_reservation_so_the_sc_still_succeeds()
+    {
+        var rig = LrSc();
         rig.Hart.SetX(A3, 55);
         rig.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Write));
         Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(100));
@@ -256,14 +263,7 @@ public class DebugTests
     [Fact]
     public void An_sc_after_the_reservation_was_dropped_for_another_harts_turn_fails_and_stores_nothing()
     {
-        var rig = new HartRig();
-        rig.Program(
-            Auipc(T0, 0),          // 0
-            Addi(T0, T0, 512),     // 4
-            Addi(A1, Zero, 9),     // 8
-            LrD(A2, T0),           // 12
-            ScD(A3, A1, T0),       // 16
-            JumpSelf);             // 20
+        var rig = LrSc();
         Assert.Equal(HartStop.Limit, rig.Hart.Run(4));
         rig.Hart.DropReservation();
         Assert.Equal(HartStop.Limit, rig.Hart.Run(5));
