@@ -121,15 +121,44 @@ public static class OptionParser
         return bytes;
     }
 
+    private static readonly string[] SmpTopology = ["sockets", "dies", "clusters", "cores", "threads"];
+
+    /// <summary>
+    /// QEMU's -smp: [cpus=]N[,maxcpus=M][,sockets=S][,dies=D][,clusters=C][,cores=K][,threads=T]. Without
+    /// a count, the topology's product is it, as in QEMU; the topology itself does not change the board.
+    /// </summary>
     private static int ParseSmp(string value)
     {
-        string first = value.Split(',')[0];
-        if (first.StartsWith("cpus=", StringComparison.Ordinal)) first = first[5..];
-        if (!int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
-            throw new UsageException($"-smp {value}: invalid number of CPUs");
-        if (n > Rewind.Board.VirtBoard.MaxHarts)
-            throw new UsageException($"-smp {n}: the virt machine supports at most {Rewind.Board.VirtBoard.MaxHarts} CPUs");
-        return n;
+        int? cpus = null, maxcpus = null;
+        long product = 1;
+        bool topology = false;
+        string[] parts = value.Split(',');
+        for (int k = 0; k < parts.Length; k++)
+        {
+            string part = parts[k];
+            int eq = part.IndexOf('=', StringComparison.Ordinal);
+            string key = eq < 0 ? (k == 0 ? "cpus" : part) : part[..eq];
+            string number = eq < 0 ? part : part[(eq + 1)..];
+            if (key != "cpus" && key != "maxcpus" && !SmpTopology.Contains(key))
+                throw new UsageException($"-smp {value}: invalid parameter '{key}'");
+            if (!int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
+                throw new UsageException($"-smp {value}: invalid number of CPUs");
+            if (key == "cpus") cpus = n;
+            else if (key == "maxcpus") maxcpus = n;
+            else
+            {
+                topology = true;
+                product *= n;
+            }
+        }
+        int count = cpus ?? (int)Math.Min(product, int.MaxValue);
+        if (topology && cpus != null && product < count)
+            throw new UsageException($"-smp {value}: the topology holds {product} CPUs, fewer than {count}");
+        if (maxcpus != null && maxcpus < count)
+            throw new UsageException($"-smp {value}: maxcpus must be equal to or greater than the number of CPUs");
+        if (count > Rewind.Board.VirtBoard.MaxHarts)
+            throw new UsageException($"-smp {count}: the virt machine supports at most {Rewind.Board.VirtBoard.MaxHarts} CPUs");
+        return count;
     }
 
     private static string ValidateSerial(string value)
