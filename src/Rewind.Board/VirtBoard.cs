@@ -1,6 +1,7 @@
+using Rewind.Core.Cpu;
 using Rewind.Board.DeviceTree;
 using Rewind.Board.Devices;
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 using Rewind.Board.Loading;
 using Rewind.Core.Bus;
 using Rewind.Core.Input;
@@ -39,7 +40,7 @@ public sealed class VirtBoard
         Machine = new Machine(Bus, Clock, Input);
         Harts = new Hart[options.Smp];
         for (int h = 0; h < Harts.Length; h++) Harts[h] = new Hart(h, Bus);
-        Machine.SetHarts(Harts);
+        Machine.SetCpus([.. Harts]);
         IInterruptTarget[] targets = [.. Harts];
 
         Clint = new Clint(targets, Machine);
@@ -61,7 +62,7 @@ public sealed class VirtBoard
         for (int i = 0; i < VirtMemoryMap.VirtioCount; i++)
             Bus.Map(VirtMemoryMap.VirtioBase + (ulong)i * VirtMemoryMap.VirtioSize, VirtMemoryMap.VirtioSize, new VirtioMmioPlaceholder(i));
 
-        Machine.Finisher = Finisher;
+        Machine.Power = Finisher;
         Machine.AddTimed(Clint);
         foreach (var h in Harts) Machine.AddTimed(new SstcTimer(h, Clint, Machine));
         Machine.AddTimed(Uart);

@@ -1,3 +1,4 @@
+using Rewind.Session;
 using Rewind.Board;
 using Rewind.Cli.CommandLine;
 
@@ -39,7 +40,4 @@ namespace Rewind.Cli
             }
         }
     }
-
-    /// <summary>A failure while running a session (I/O on the recording, a port in use), shown as one line.</summary>
-    internal sealed class SessionException(string message) : Exception(message);
 }

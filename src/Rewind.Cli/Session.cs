@@ -1,9 +1,10 @@
 using System.Runtime.InteropServices;
 using Rewind.Board;
 using Rewind.Board.Devices;
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 using Rewind.Cli.CommandLine;
 using Rewind.Cli.Debugging;
+using Rewind.Session;
 using Rewind.Cli.Host;
 using Rewind.Core.Input;
 using Rewind.Gdb;
@@ -30,7 +31,7 @@ internal sealed class Session : IDisposable
     // the start with GDB, QMP or -monitor stdio; with only the console's monitor (-nographic), from the
     // first switch to the monitor, so that a replay nobody inspects costs nothing (the first snapshot
     // reads all of RAM). Time travel then reaches back to that point.
-    private volatile TimeTravelEngine? _engine;
+    private readonly MachineRunner _runner;
 
     public Session(Options options)
     {
@@ -56,7 +57,7 @@ internal sealed class Session : IDisposable
         if (options.RecordReplay == RecordReplayMode.Replay)
         {
             // Going back and replaying again must not print the guest's output a second time.
-            backend = new GatedSerial(backend, () => _engine is not TimeTravelEngine e || _board!.Machine.Icount >= e.HighWater);
+            backend = new GatedSerial(backend, () => _runner?.Engine is not TimeTravelEngine e || _board!.Machine.Icount >= e.HighWater);
         }
 
         var boardOptions = new BoardOptions
@@ -74,13 +75,13 @@ internal sealed class Session : IDisposable
         {
             case RecordReplayMode.Record:
                 {
-                    var header = RecordReplay.HeaderFor(options, boardOptions);
+                    var header = RecordReplay.HeaderFor(options.Machine, boardOptions);
                     _live = _recorder = new RecordingInput(RecordReplay.CreateWriter(options.RecordFile!, header));
                     input = _recorder;
                     break;
                 }
             case RecordReplayMode.Replay:
-                input = _replay = RecordReplay.OpenForReplay(options.RecordFile!, RecordReplay.HeaderFor(options, boardOptions));
+                input = _replay = RecordReplay.OpenForReplay(options.RecordFile!, RecordReplay.HeaderFor(options.Machine, boardOptions));
                 break;
             default:
                 input = _live = new LiveInput();
@@ -97,6 +98,7 @@ internal sealed class Session : IDisposable
             if (_replay != null) RecordReplay.LoadStartSnapshot(_replay, machine, snapshot, options.RecordFile!);
         }
         machine.Pacer = _live != null ? new WallClockPacer(_live) : InstantPacer.Instance;
+        _runner = new MachineRunner(machine, _recorder, _replay, FlushSerial, Console.Error);
     }
 
     public VirtBoard Board => _board;
@@ -126,7 +128,7 @@ internal sealed class Session : IDisposable
             if (_options.Gdb != null || _options.QmpSocket != null || _options.EffectiveMonitor == "stdio" || _options.Multiplexed)
                 return RunControlled(machine);
             if (_options.StartPaused) throw new SessionException("-S: nothing could start the machine; use it with -s, -gdb, -qmp, -monitor stdio or -nographic");
-            return RunMachine(machine);
+            return _runner.RunAlone(() => _quit);
         }
         catch (ReplayDivergenceException e)
         {
@@ -142,35 +144,34 @@ internal sealed class Session : IDisposable
     private int RunControlled(Machine machine)
     {
         if (_replay != null && (_options.Gdb != null || _options.QmpSocket != null || _options.EffectiveMonitor == "stdio"))
-            _engine = CreateEngine(machine);
-        string mode = _recorder != null ? "record" : _replay != null ? "play" : "none";
+            _runner.StartTimeTravel(_options.RecordSnapshot);
         var controller = new MachineController(() =>
         {
-            _engine?.Interrupt();
+            _runner.Engine?.Interrupt();
             machine.RequestInterrupt();
         });
         _controller = controller;
-        var vm = _vm = new VmControl(controller, () => ResetMachine(machine, mode));
+        var vm = _vm = new VmControl(controller, _runner.Reset);
         // A quit (signal, C-a x) that came before there was anything to tell.
         Thread.MemoryBarrier();
         if (_quit) controller.Quit(0);
-        var hmp = new HmpCommands(new MonitorContext(_board, _engine, mode, _options.RecordFile, vm));
+        var hmp = new HmpCommands(new MonitorContext(machine, _runner.Engine, _runner.Mode, _options.RecordFile, vm));
         if (_options.StartPaused) vm.StartPaused();
         var servers = new List<IDisposable>();
         try
         {
-            MachineGdbTarget? target = null;
+            SessionGdbTarget? target = null;
             if (_options.Gdb != null) target = StartGdb(hmp, controller, servers);
             QmpServer? qmp = null;
             if (_options.QmpSocket is SocketSpec spec) qmp = StartQmp(spec, hmp, vm, servers);
             if (_options.EffectiveMonitor == "stdio") new MonitorStdio(hmp).Start();
-            if (_options.Multiplexed) StartMultiplexedConsole(hmp, vm, controller, mode);
+            if (_options.Multiplexed) StartMultiplexedConsole(hmp, vm, controller);
             if (qmp != null && _options.QmpSocket!.Wait)
             {
                 Console.Error.WriteLine($"rewind: QMP: waiting for a connection on {_options.QmpSocket}");
                 qmp.WaitForClient();
             }
-            return MainLoop(machine, controller, vm, debugger: target != null);
+            return _runner.RunControlled(controller, vm, debugger: target != null, _options.NoShutdown);
         }
         finally
         {
@@ -179,15 +180,15 @@ internal sealed class Session : IDisposable
     }
 
     /// <summary>-serial mon:stdio / -nographic: the guest console and the monitor share stdio (C-a c).</summary>
-    private void StartMultiplexedConsole(HmpCommands hmp, VmControl vm, MachineController controller, string mode)
+    private void StartMultiplexedConsole(HmpCommands hmp, VmControl vm, MachineController controller)
     {
         var mux = new StdioMux(_live, escapes: true, Console.OpenStandardOutput(), QuitFromConsole, FlushSerial,
             openMonitor: () =>
             {
-                if (_replay == null || _engine != null) return hmp;
+                if (_replay == null || _runner.Engine != null) return hmp;
                 // Replay breakpoints and seeks may come now: the engine takes over, from here.
-                vm.WithMachineStopped(() => _engine = CreateEngine(_board.Machine));
-                return new HmpCommands(new MonitorContext(_board, _engine, mode, _options.RecordFile, vm));
+                var engine = vm.WithMachineStopped(() => _runner.StartTimeTravel(_options.RecordSnapshot));
+                return new HmpCommands(new MonitorContext(_board.Machine, engine, _runner.Mode, _options.RecordFile, vm));
             },
             quitting: () => controller.Quitting);
         mux.StartReadingStdin();
@@ -204,17 +205,13 @@ internal sealed class Session : IDisposable
         }
     }
 
-    private TimeTravelEngine CreateEngine(Machine machine)
+    private SessionGdbTarget StartGdb(HmpCommands hmp, MachineController controller, List<IDisposable> servers)
     {
-        var engine = new TimeTravelEngine(machine, _replay!);
-        // rrsnapshot=NAME names the starting snapshot, as QEMU's info snapshots would show it.
-        if (_options.RecordSnapshot != null && machine.Icount == 0) engine.Store.All[0].Name = _options.RecordSnapshot;
-        return engine;
-    }
-
-    private MachineGdbTarget StartGdb(HmpCommands hmp, MachineController controller, List<IDisposable> servers)
-    {
-        var target = new MachineGdbTarget(_board, _engine, hmp, controller);
+        var debugger = new Debugger(_board.Machine, _runner.Engine, _board.DebuggerWrites, controller)
+        {
+            Warn = message => Console.Error.WriteLine($"rewind: {message}"),
+        };
+        var target = new SessionGdbTarget(debugger, hmp.Execute);
         string endpoint = _options.Gdb!;
         RspServer server;
         try
@@ -237,7 +234,7 @@ internal sealed class Session : IDisposable
 
     private QmpServer StartQmp(SocketSpec spec, HmpCommands hmp, VmControl vm, List<IDisposable> servers)
     {
-        var context = new MonitorContext(_board, _engine, _recorder != null ? "record" : _replay != null ? "play" : "none", _options.RecordFile, vm);
+        var context = new MonitorContext(_board.Machine, _runner.Engine, _runner.Mode, _options.RecordFile, vm);
         var commands = new QmpCommands(context, hmp);
         System.Net.EndPoint endPoint;
         try
@@ -264,99 +261,6 @@ internal sealed class Session : IDisposable
             ?? throw new ArgumentException($"cannot resolve host '{host}'");
     }
 
-    private string? ResetMachine(Machine machine, string mode)
-    {
-        if (mode == "play")
-            return "system_reset is not possible while replaying (the replay would no longer match the recording)";
-        if (_board.Input is not LiveInput live || machine.OnReset == null) return "this machine cannot be reset";
-        // Through the input boundary: a recording logs the reset at this count and its replay repeats it.
-        live.DeliverNow(machine.Icount, InputChannel.Power, [ExternalPower.ResetRequest]);
-        return null;
-    }
-
-    private int MainLoop(Machine machine, MachineController controller, VmControl vm, bool debugger)
-    {
-        // With a debugger attached, or -no-shutdown, the end of the run leaves the machine stopped
-        // (a debugger can still go back); otherwise the program ends as it would without monitors.
-        bool keep = debugger || _options.NoShutdown;
-        while (true)
-        {
-            if (_engine is TimeTravelEngine engine)
-            {
-                var stop = controller.RunFree(() => engine.Forward(ulong.MaxValue));
-                _serial?.Flush();
-                if (stop == null) return controller.ExitCode ?? 0;
-                switch (stop.Value.Kind)
-                {
-                    case TravelStopKind.Reached:
-                        // Only a replay breakpoint ends an unlimited forward run this way.
-                        vm.MachineStopped("paused");
-                        break;
-                    case TravelStopKind.Breakpoint or TravelStopKind.Watchpoint:
-                        vm.MachineStopped("debug");
-                        break;
-                    case TravelStopKind.Exited:
-                        vm.GuestShutdown("guest-shutdown");
-                        if (!keep) return stop.Value.ExitCode;
-                        vm.MachineStopped("shutdown");
-                        break;
-                    case TravelStopKind.HistoryEnd:
-                        if (!keep)
-                        {
-                            vm.GuestShutdown("none");
-                            return EndOfReplay(machine.Icount);
-                        }
-                        vm.MachineStopped("paused");
-                        break;
-                }
-            }
-            else
-            {
-                // An engine created while the machine was held (the console's monitor opened): its turn.
-                var stop = controller.RunFree(() => _engine != null ? new MachineStop(MachineStopKind.Interrupted) : machine.Run(ulong.MaxValue));
-                _serial?.Flush();
-                if (stop == null)
-                {
-                    _recorder?.Finish(machine.Icount, "quit");
-                    return controller.ExitCode ?? 0;
-                }
-                switch (stop.Value.Kind)
-                {
-                    case MachineStopKind.Exited:
-                        vm.GuestShutdown("guest-shutdown");
-                        if (_recorder == null && _options.NoShutdown)
-                        {
-                            vm.MachineStopped("shutdown");
-                            break;
-                        }
-                        _recorder?.Finish(machine.Icount, stop.Value.ExitCode == 0 ? "poweroff" : $"exit {stop.Value.ExitCode}");
-                        return stop.Value.ExitCode;
-                    case MachineStopKind.ResetRequested:
-                        vm.GuestShutdown("guest-reset");
-                        _recorder?.Finish(machine.Icount, "reset");
-                        return 0;
-                    case MachineStopKind.Breakpoint or MachineStopKind.Watchpoint:
-                        vm.MachineStopped("debug");
-                        break;
-                    case MachineStopKind.HistoryEnd:
-                        // Replaying without the engine (the console's monitor not opened yet).
-                        if (!keep)
-                        {
-                            vm.GuestShutdown("none");
-                            return EndOfReplay(machine.Icount);
-                        }
-                        vm.MachineStopped("paused");
-                        break;
-                    case MachineStopKind.Starved when !debugger:
-                        throw new SessionException($"the guest waits at instruction {machine.Icount} for an interrupt that can never come");
-                    case MachineStopKind.Starved:
-                        vm.MachineStopped("paused");
-                        break;
-                }
-            }
-        }
-    }
-
     private volatile MachineController? _controller;
     private volatile VmControl? _vm;
 
@@ -373,43 +277,6 @@ internal sealed class Session : IDisposable
         if (_vm is VmControl vm) vm.Quit(reason);
         else _controller?.Quit(0);
         _board.Machine.RequestInterrupt();
-    }
-
-    private int RunMachine(Machine machine)
-    {
-        while (true)
-        {
-            var stop = machine.Run(ulong.MaxValue);
-            _serial?.Flush();
-            switch (stop.Kind)
-            {
-                case MachineStopKind.Exited:
-                    _recorder?.Finish(machine.Icount, stop.ExitCode == 0 ? "poweroff" : $"exit {stop.ExitCode}");
-                    return stop.ExitCode;
-                case MachineStopKind.ResetRequested:
-                    _recorder?.Finish(machine.Icount, "reset");
-                    return 0;
-                case MachineStopKind.Interrupted when _quit:
-                    _recorder?.Finish(machine.Icount, "quit");
-                    return 0;
-                case MachineStopKind.HistoryEnd:
-                    return EndOfReplay(machine.Icount);
-                case MachineStopKind.Starved:
-                    throw new SessionException($"the guest waits at instruction {machine.Icount} for an interrupt that can never come");
-            }
-        }
-    }
-
-    private int EndOfReplay(ulong icount)
-    {
-        var r = _replay!;
-        if (r.Problem != null)
-        {
-            Console.Error.WriteLine($"rewind: replay stopped at instruction {icount}: {r.Problem}");
-            return 1;
-        }
-        Console.Error.WriteLine($"rewind: replay reached the end of the recording at instruction {icount} ({r.EndReason})");
-        return 0;
     }
 
     public void Dispose()

@@ -1,19 +1,12 @@
+using Rewind.Core.Execution;
+using Rewind.Session;
+
 namespace Rewind.Gdb;
-
-/// <summary>Why the target stopped, as reported in a GDB stop reply.</summary>
-public enum StopKind { Signal, SoftwareBreakpoint, HardwareBreakpoint, WriteWatch, ReadWatch, AccessWatch, HistoryBegin, HistoryEnd, Exited, Terminated }
-
-/// <summary>A stop: <paramref name="Code"/> is the signal number (5 = SIGTRAP, 2 = SIGINT) or the exit status.</summary>
-public readonly record struct StopInfo(StopKind Kind, int Hart = 0, ulong Address = 0, int Code = 5);
-
-/// <summary>The Z/z packet types.</summary>
-public enum BreakpointType { Software = 0, Hardware = 1, Write = 2, Read = 3, Access = 4 }
-
-public enum ResumeAction { Continue, Step, ReverseStep, ReverseContinue }
 
 /// <summary>
 /// The machine as the GDB server sees it. Harts are GDB threads (thread id = hart index + 1).
 /// Every call is made from one session at a time; only <see cref="Resume"/> runs on a worker task.
+/// Stops are the machine's own <see cref="MachineStop"/>: the server turns them into stop replies.
 /// </summary>
 public interface IGdbTarget
 {
@@ -23,7 +16,13 @@ public interface IGdbTarget
     bool CanReverse { get; }
 
     /// <summary>The most recent stop, answered to '?'.</summary>
-    StopInfo LastStop { get; }
+    MachineStop LastStop { get; }
+
+    /// <summary>GDB's number of the program counter, which 'c ADDR' and 's ADDR' set.</summary>
+    int PcRegister { get; }
+
+    /// <summary>How many registers, from number 0, the 'g' packet carries for this hart.</summary>
+    int GPacketCount(int hart);
 
     /// <summary>The target description document NAME (target.xml and what it includes), or null.</summary>
     string? ReadFeature(string annex);
@@ -38,15 +37,15 @@ public interface IGdbTarget
 
     int WriteMemory(int hart, ulong address, ReadOnlySpan<byte> source);
 
-    bool InsertBreakpoint(BreakpointType type, ulong address, ulong length);
+    bool InsertBreakpoint(BreakKind type, ulong address, ulong length);
 
-    bool RemoveBreakpoint(BreakpointType type, ulong address, ulong length);
+    bool RemoveBreakpoint(BreakKind type, ulong address, ulong length);
 
     /// <summary>
     /// Runs until a stop. When <paramref name="interrupt"/> is cancelled (Ctrl-C, or the client went away)
-    /// the target stops at the next instruction boundary and returns StopInfo(Signal, Code: 2).
+    /// the target stops at the next instruction boundary and returns an Interrupted stop.
     /// </summary>
-    StopInfo Resume(ResumeAction action, int hart, CancellationToken interrupt);
+    MachineStop Resume(DebugAction action, int hart, CancellationToken interrupt);
 
     /// <summary>What `info threads` shows beside a thread (qThreadExtraInfo), or null for "hart N".</summary>
     string? DescribeThread(int hart) => null;

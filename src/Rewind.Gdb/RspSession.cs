@@ -1,3 +1,6 @@
+using Rewind.Core.Cpu;
+using Rewind.Session;
+using Rewind.Core.Execution;
 using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
@@ -177,14 +180,14 @@ public sealed class RspSession
                     if (p.Length > 1)
                     {
                         if (!TryHex(p.AsSpan(1), out ulong addr)) return ErrorGeneric;
-                        _target.WriteRegisterHex(ResumeHart(), 32, HexLe(addr));
+                        _target.WriteRegisterHex(ResumeHart(), _target.PcRegister, HexLe(addr));
                     }
-                    return await ResumeAsync(p[0] == 'c' ? ResumeAction.Continue : ResumeAction.Step, ResumeHart(), cancel).ConfigureAwait(false);
+                    return await ResumeAsync(p[0] == 'c' ? DebugAction.Continue : DebugAction.Step, ResumeHart(), cancel).ConfigureAwait(false);
                 }
             case 'b':
                 if (p is not ("bs" or "bc")) return "";
                 if (!_target.CanReverse) return ErrorNotReplaying;
-                return await ResumeAsync(p == "bs" ? ResumeAction.ReverseStep : ResumeAction.ReverseContinue, ResumeHart(), cancel).ConfigureAwait(false);
+                return await ResumeAsync(p == "bs" ? DebugAction.ReverseStep : DebugAction.ReverseContinue, ResumeHart(), cancel).ConfigureAwait(false);
             case 'k':
                 _target.Kill();
                 End("killed");
@@ -208,7 +211,7 @@ public sealed class RspSession
         }
     }
 
-    private int ResumeHart() => _continueHart >= 0 ? _continueHart : Math.Clamp(_target.LastStop.Hart, 0, Math.Max(0, _target.HartCount - 1));
+    private int ResumeHart() => _continueHart >= 0 ? _continueHart : Math.Clamp(_target.LastStop.Cpu, 0, Math.Max(0, _target.HartCount - 1));
 
     // ---- queries ----
 
@@ -292,7 +295,7 @@ public sealed class RspSession
         {
             // Actions in order; the first one that applies to a thread wins. We resume in all-stop,
             // so a step anywhere means "step that hart", otherwise continue.
-            ResumeAction? action = null;
+            DebugAction? action = null;
             int hart = -1;
             foreach (string part in p[6..].Split(';'))
             {
@@ -300,11 +303,11 @@ public sealed class RspSession
                 string verb = part, thread = "";
                 int colon = part.IndexOf(':');
                 if (colon >= 0) { verb = part[..colon]; thread = part[(colon + 1)..]; }
-                ResumeAction a;
+                DebugAction a;
                 switch (verb[0])
                 {
-                    case 'c': case 'C': a = ResumeAction.Continue; break;
-                    case 's': case 'S': a = ResumeAction.Step; break;
+                    case 'c': case 'C': a = DebugAction.Continue; break;
+                    case 's': case 'S': a = DebugAction.Step; break;
                     default: return ErrorGeneric;
                 }
                 if ((verb[0] is 'C' or 'S') && !TryHex(verb.AsSpan(1), out _)) return ErrorGeneric;
@@ -318,7 +321,7 @@ public sealed class RspSession
                         h = tid - 1;
                     }
                 }
-                if (a == ResumeAction.Step && action != ResumeAction.Step) { action = a; hart = h; }
+                if (a == DebugAction.Step && action != DebugAction.Step) { action = a; hart = h; }
                 else if (action == null) { action = a; hart = h; }
             }
             if (action == null) return ErrorGeneric;
@@ -337,10 +340,10 @@ public sealed class RspSession
 
     // ---- running ----
 
-    private async Task<string?> ResumeAsync(ResumeAction action, int hart, CancellationToken cancel)
+    private async Task<string?> ResumeAsync(DebugAction action, int hart, CancellationToken cancel)
     {
         using var interrupt = new CancellationTokenSource();
-        Task<StopInfo> run = Task.Run(() => _target.Resume(action, hart, interrupt.Token));
+        Task<MachineStop> run = Task.Run(() => _target.Resume(action, hart, interrupt.Token));
         var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var registration = cancel.Register(() => stopping.TrySetResult());
         bool clientGone = false;
@@ -362,7 +365,7 @@ public sealed class RspSession
                 clientGone = true;
             }
         }
-        StopInfo stop;
+        MachineStop stop;
         try { stop = await run.ConfigureAwait(false); }
         catch (Exception ex)
         {
@@ -375,8 +378,8 @@ public sealed class RspSession
             End(cancel.IsCancellationRequested ? "server stopping" : "client disconnected while running");
             return null;
         }
-        if (stop.Kind is not (StopKind.Exited or StopKind.Terminated) && stop.Hart >= 0 && stop.Hart < _target.HartCount)
-            _generalHart = stop.Hart;
+        if (stop.Kind != StopKind.Exited && stop.Cpu >= 0 && stop.Cpu < _target.HartCount)
+            _generalHart = stop.Cpu;
         return StopReply(stop);
     }
 
@@ -401,22 +404,23 @@ public sealed class RspSession
         }
     }
 
-    /// <summary>The stop reply packet for a stop.</summary>
-    public static string StopReply(StopInfo stop)
+    /// <summary>
+    /// The stop reply packet for a stop: W with the exit status, otherwise T with SIGINT for an
+    /// interrupt and SIGTRAP for the rest, the thread, and what GDB needs to know of the reason.
+    /// </summary>
+    public static string StopReply(MachineStop stop)
     {
-        string code = ((byte)stop.Code).ToString("x2", CultureInfo.InvariantCulture);
-        if (stop.Kind == StopKind.Exited) return "W" + code;
-        if (stop.Kind == StopKind.Terminated) return "X" + code;
-        var sb = new StringBuilder("T").Append(code);
-        sb.Append("thread:").Append(ThreadId(stop.Hart)).Append(';');
-        string addr = stop.Address.ToString("x", CultureInfo.InvariantCulture);
+        if (stop.Kind == StopKind.Exited) return "W" + ((byte)stop.ExitCode).ToString("x2", CultureInfo.InvariantCulture);
+        var sb = new StringBuilder("T").Append(stop.Kind == StopKind.Interrupted ? "02" : "05");
+        sb.Append("thread:").Append(ThreadId(stop.Cpu)).Append(';');
+        string addr = (stop.Watch?.Address ?? 0).ToString("x", CultureInfo.InvariantCulture);
         switch (stop.Kind)
         {
-            case StopKind.SoftwareBreakpoint: sb.Append("swbreak:;"); break;
+            case StopKind.Breakpoint: sb.Append("swbreak:;"); break;
             case StopKind.HardwareBreakpoint: sb.Append("hwbreak:;"); break;
-            case StopKind.WriteWatch: sb.Append("watch:").Append(addr).Append(';'); break;
-            case StopKind.ReadWatch: sb.Append("rwatch:").Append(addr).Append(';'); break;
-            case StopKind.AccessWatch: sb.Append("awatch:").Append(addr).Append(';'); break;
+            case StopKind.Watchpoint when stop.Watch?.Kind == WatchKind.Write: sb.Append("watch:").Append(addr).Append(';'); break;
+            case StopKind.Watchpoint when stop.Watch?.Kind == WatchKind.Read: sb.Append("rwatch:").Append(addr).Append(';'); break;
+            case StopKind.Watchpoint when stop.Watch != null: sb.Append("awatch:").Append(addr).Append(';'); break;
             case StopKind.HistoryBegin: sb.Append("replaylog:begin;"); break;
             case StopKind.HistoryEnd: sb.Append("replaylog:end;"); break;
         }
@@ -465,16 +469,12 @@ public sealed class RspSession
     private string ReadAllRegisters()
     {
         var sb = new StringBuilder();
-        for (int r = 0; r <= 32; r++)
+        // The registers a 'g' packet carries are the CPU's to say (RISC-V: x0-x31, pc, then f0-f31 with an FPU).
+        int count = _target.GPacketCount(_generalHart);
+        for (int r = 0; r < count; r++)
         {
             string hex = _target.ReadRegisterHex(_generalHart, r);
             if (hex.Length == 0) return ErrorFault;
-            sb.Append(hex);
-        }
-        for (int r = 33; r <= 64; r++)
-        {
-            string hex = _target.ReadRegisterHex(_generalHart, r);
-            if (hex.Length == 0) break;
             sb.Append(hex);
         }
         return sb.ToString();
@@ -483,7 +483,7 @@ public sealed class RspSession
     private string WriteAllRegisters(ReadOnlySpan<char> hex)
     {
         int pos = 0;
-        for (int r = 0; r <= 64 && pos < hex.Length; r++)
+        for (int r = 0, count = _target.GPacketCount(_generalHart); r < count && pos < hex.Length; r++)
         {
             int size = _target.ReadRegisterHex(_generalHart, r).Length;
             if (size == 0) break;
@@ -558,7 +558,7 @@ public sealed class RspSession
         int c1 = body.IndexOf(',');
         if (c1 != 1 || body[0] < '0' || body[0] > '4') return body.Length > 0 && body[0] is >= '0' and <= '9' ? "" : ErrorGeneric;
         if (!TryParseAddrLen(body[2..], out ulong addr, out ulong kind)) return ErrorGeneric;
-        var type = (BreakpointType)(body[0] - '0');
+        var type = (BreakKind)(body[0] - '0');
         bool ok = p[0] == 'Z' ? _target.InsertBreakpoint(type, addr, kind) : _target.RemoveBreakpoint(type, addr, kind);
         return ok ? "OK" : ErrorGeneric;
     }

@@ -1,12 +1,7 @@
+using Rewind.Core.Cpu;
 using Rewind.Riscv.Decode;
 
 namespace Rewind.Riscv;
-
-public enum WatchKind : byte { Write = 2, Read = 3, Access = 4 }
-
-public readonly record struct Watchpoint(ulong Address, ulong Length, WatchKind Kind);
-
-public readonly record struct WatchHit(WatchKind Kind, ulong Address);
 
 /// <summary>
 /// Debugger breakpoints and watchpoints. Breakpoints live in the decode cache as a special operation,

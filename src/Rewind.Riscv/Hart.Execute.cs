@@ -1,3 +1,4 @@
+using Rewind.Core.Cpu;
 using System.Runtime.CompilerServices;
 using Rewind.Riscv.Decode;
 
@@ -11,7 +12,7 @@ namespace Rewind.Riscv;
 public sealed unsafe partial class Hart
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private HartStop ExecuteSlice()
+    private CpuStop ExecuteSlice()
     {
         ulong* x = _x;
         byte* ram = _ramPtr;
@@ -185,7 +186,7 @@ public sealed unsafe partial class Hart
                     {
                         Pc = pc;
                         Icount = ic;
-                        return HartStop.Breakpoint;
+                        return CpuStop.Breakpoint;
                     }
                     _resumePc = NoPc;
                     Pc = pc;
@@ -217,7 +218,7 @@ public sealed unsafe partial class Hart
                     {
                         Pc = next;
                         Icount = ic + 1;
-                        return HartStop.Idle;
+                        return CpuStop.Idle;
                     }
                     break;
             }
@@ -232,9 +233,9 @@ public sealed unsafe partial class Hart
             _watchStopPending = false;
             Icount = ic - 1;
             _watchStopAt = Icount;
-            return HartStop.Watchpoint;
+            return CpuStop.Watchpoint;
         }
-        return _yieldRequested ? HartStop.Yield : HartStop.Limit;
+        return _yieldRequested ? CpuStop.Yield : CpuStop.Limit;
     }
 
     private static ulong MulHsu(long a, ulong b)

@@ -1,3 +1,4 @@
+using Rewind.Core.Cpu;
 using Rewind.Core.Memory;
 using Rewind.Riscv.Decode;
 

@@ -1,3 +1,4 @@
+using Rewind.Core.Cpu;
 using System.Runtime.CompilerServices;
 using Rewind.Core.Bus;
 using Rewind.Core.Interrupts;
@@ -5,24 +6,6 @@ using Rewind.Core.Memory;
 using Rewind.Core.Time;
 
 namespace Rewind.Riscv;
-
-/// <summary>Why <see cref="Hart.Run"/> returned.</summary>
-public enum HartStop
-{
-    /// <summary>The instruction count reached the requested limit.</summary>
-    Limit,
-    /// <summary>A device or the host asked the run loop to look at the machine (EndSlice).</summary>
-    Yield,
-    /// <summary>The next instruction is on a debugger breakpoint and was not executed.</summary>
-    Breakpoint,
-    /// <summary>
-    /// The next instruction would touch a watched address (see <see cref="Hart.LastWatchHit"/>) and was
-    /// not executed, as a RISC-V address trigger fires before the access: GDB steps over it itself.
-    /// </summary>
-    Watchpoint,
-    /// <summary>The hart executes WFI with nothing pending: it may be fast-forwarded to the next event.</summary>
-    Idle,
-}
 
 /// <summary>
 /// One RISC-V hart (RV64IMAC, Zicsr, Zifencei, M/S/U modes). All of its guest-visible state is in
@@ -104,18 +87,18 @@ public sealed unsafe partial class Hart : IInterruptTarget
     /// With <paramref name="stepOverBreakpoint"/>, a breakpoint at the current pc does not stop the first
     /// instruction (resuming from a breakpoint).
     /// </summary>
-    public HartStop Run(ulong limit, bool stepOverBreakpoint = false)
+    public CpuStop Run(ulong limit, bool stepOverBreakpoint = false)
     {
         _resumePc = stepOverBreakpoint ? Pc : NoPc;
         _yieldRequested = false;
         LastWatchHit = null;
         while (true)
         {
-            if (Icount >= limit) return HartStop.Limit;
+            if (Icount >= limit) return CpuStop.Limit;
             if (_yieldRequested)
             {
                 _yieldRequested = false;
-                return HartStop.Yield;
+                return CpuStop.Yield;
             }
             if (_interruptCheck)
             {
@@ -131,11 +114,11 @@ public sealed unsafe partial class Hart : IInterruptTarget
             if (_waiting)
             {
                 if (WaitingCanWake()) _waiting = false;
-                else return HartStop.Idle;
+                else return CpuStop.Idle;
             }
             _sliceEnd = limit;
             var stop = ExecuteSlice();
-            if (stop != HartStop.Limit) return stop;
+            if (stop != CpuStop.Limit) return stop;
         }
     }
 

@@ -1,3 +1,4 @@
+using Rewind.Core.Execution;
 using Rewind.Board.Devices;
 
 namespace Rewind.Board.Tests;

@@ -1,3 +1,4 @@
+using Rewind.Session;
 using System.Text;
 using Rewind.Board;
 using Rewind.Cli.Host;
@@ -35,7 +36,7 @@ public sealed class StdioMuxTests
                 {
                     MonitorOpened++;
                     var board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = HelloElf, RamSize = 16 << 20 });
-                    return new HmpCommands(new MonitorContext(board, null, "none", null));
+                    return new HmpCommands(new MonitorContext(board.Machine, null, RunMode.None, null));
                 };
             }
             Mux = new StdioMux(replay ? null : Input, escapes, Out, () => Quits++, () => Flushes++, open);

@@ -1,3 +1,6 @@
+using Rewind.Core.Cpu;
+using Rewind.Session;
+using Rewind.Core.Execution;
 using System.Collections.Concurrent;
 using Rewind.Core.Bus;
 using Rewind.Core.Memory;
@@ -31,7 +34,7 @@ internal sealed class FakeTarget : IGdbTarget
     }
 
     public ConcurrentQueue<string> Calls { get; } = new();
-    public ConcurrentQueue<StopInfo> ScriptedStops { get; } = new();
+    public ConcurrentQueue<MachineStop> ScriptedStops { get; } = new();
     public Hart GetHart(int i) => _harts[i];
     public SemaphoreSlim ResumeStarted { get; } = new(0);
     public TaskCompletionSource<bool> ResumeFinished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -41,7 +44,11 @@ internal sealed class FakeTarget : IGdbTarget
 
     public int HartCount => _harts.Length;
     public bool CanReverse { get; set; }
-    public StopInfo LastStop { get; set; } = new(StopKind.Signal, 0, 0, 5);
+    public MachineStop LastStop { get; set; } = new(StopKind.Reached);
+
+    public int PcRegister => GdbRegisters.Pc;
+
+    public int GPacketCount(int hart) => GdbRegisters.GPacketRegisterCount(_harts[hart]);
 
     public string? ReadFeature(string annex)
     {
@@ -65,26 +72,26 @@ internal sealed class FakeTarget : IGdbTarget
         return _harts[hart].DebugWrite(address, source);
     }
 
-    public bool InsertBreakpoint(BreakpointType type, ulong address, ulong length)
+    public bool InsertBreakpoint(BreakKind type, ulong address, ulong length)
     {
         Calls.Enqueue($"Z {type} {address:x} {length}");
-        if (type == BreakpointType.Software) lock (_softwareBreakpoints) _softwareBreakpoints.Add(address);
+        if (type == BreakKind.Software) lock (_softwareBreakpoints) _softwareBreakpoints.Add(address);
         return true;
     }
 
-    public bool RemoveBreakpoint(BreakpointType type, ulong address, ulong length)
+    public bool RemoveBreakpoint(BreakKind type, ulong address, ulong length)
     {
         Calls.Enqueue($"z {type} {address:x} {length}");
-        if (type == BreakpointType.Software) lock (_softwareBreakpoints) _softwareBreakpoints.Remove(address);
+        if (type == BreakKind.Software) lock (_softwareBreakpoints) _softwareBreakpoints.Remove(address);
         return true;
     }
 
-    public StopInfo Resume(ResumeAction action, int hart, CancellationToken interrupt)
+    public MachineStop Resume(DebugAction action, int hart, CancellationToken interrupt)
     {
         Calls.Enqueue($"resume {action} {hart}");
         ResumeStarted.Release();
-        StopInfo stop;
-        if ((action == ResumeAction.ReverseContinue || (action == ResumeAction.Continue && _softwareBreakpoints.Count == 0))
+        MachineStop stop;
+        if ((action == DebugAction.ReverseContinue || (action == DebugAction.Continue && _softwareBreakpoints.Count == 0))
             && ScriptedStops.TryDequeue(out var scripted))
         {
             stop = scripted;
@@ -92,29 +99,29 @@ internal sealed class FakeTarget : IGdbTarget
         }
         else switch (action)
         {
-            case ResumeAction.Step:
+            case DebugAction.Step:
                 _harts[hart].Pc += 4;
-                stop = new StopInfo(StopKind.Signal, hart);
+                stop = new MachineStop(StopKind.Reached, hart);
                 break;
-            case ResumeAction.ReverseStep:
+            case DebugAction.ReverseStep:
                 _harts[hart].Pc -= 4;
-                stop = new StopInfo(StopKind.Signal, hart);
+                stop = new MachineStop(StopKind.Reached, hart);
                 break;
-            case ResumeAction.ReverseContinue:
-                stop = new StopInfo(StopKind.HistoryBegin, hart);
+            case DebugAction.ReverseContinue:
+                stop = new MachineStop(StopKind.HistoryBegin, hart);
                 break;
-            case ResumeAction.Continue when _softwareBreakpoints.Count > 0:
+            case DebugAction.Continue when _softwareBreakpoints.Count > 0:
                 // "Runs" to the next software breakpoint after pc (GDB single-steps RISC-V in software this way).
                 ulong pc = _harts[hart].Pc;
                 ulong next = _softwareBreakpoints.Where(b => b > pc).DefaultIfEmpty(_softwareBreakpoints.Min()).Min();
                 _harts[hart].Pc = next;
-                stop = new StopInfo(StopKind.SoftwareBreakpoint, hart);
+                stop = new MachineStop(StopKind.Breakpoint, hart);
                 break;
             default:
                 // Runs "forever": only an interrupt stops it.
                 interrupt.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
                 WasInterrupted = interrupt.IsCancellationRequested;
-                stop = new StopInfo(StopKind.Signal, hart, 0, 2);
+                stop = new MachineStop(StopKind.Interrupted, hart);
                 break;
         }
         LastStop = stop;

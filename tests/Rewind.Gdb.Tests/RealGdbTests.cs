@@ -1,3 +1,6 @@
+using Rewind.Core.Cpu;
+using Rewind.Session;
+using Rewind.Core.Execution;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Rewind.Gdb;
@@ -110,7 +113,7 @@ public class RealGdbTests
             h.Pc = FakeTarget.RamBase + 0x40;
             h.DebugWrite(0x80000100, [0x2a, 0, 0, 0]); // GDB ignores a write watchpoint whose value did not change
         };
-        target.ScriptedStops.Enqueue(new StopInfo(StopKind.WriteWatch, 0, 0x80000100));
+        target.ScriptedStops.Enqueue(new MachineStop(StopKind.Watchpoint, 0, Watch: new WatchHit(WatchKind.Write, 0x80000100)));
         string output = RunGdb(server.Port,
             "reverse-stepi",
             "info registers pc",

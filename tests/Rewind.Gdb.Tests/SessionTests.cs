@@ -1,3 +1,6 @@
+using Rewind.Core.Cpu;
+using Rewind.Session;
+using Rewind.Core.Execution;
 using System.Buffers.Binary;
 using System.Text;
 using Rewind.Gdb;
@@ -170,24 +173,25 @@ public sealed class SessionTests : IDisposable
     }
 
     [Theory]
-    [InlineData(StopKind.Signal, 0, 0UL, 5, "T05thread:1;")]
-    [InlineData(StopKind.Signal, 1, 0UL, 2, "T02thread:2;")]
-    [InlineData(StopKind.SoftwareBreakpoint, 0, 0UL, 5, "T05thread:1;swbreak:;")]
-    [InlineData(StopKind.HardwareBreakpoint, 0, 0UL, 5, "T05thread:1;hwbreak:;")]
-    [InlineData(StopKind.WriteWatch, 0, 0x80001000UL, 5, "T05thread:1;watch:80001000;")]
-    [InlineData(StopKind.ReadWatch, 0, 0x80001004UL, 5, "T05thread:1;rwatch:80001004;")]
-    [InlineData(StopKind.AccessWatch, 0, 0x10UL, 5, "T05thread:1;awatch:10;")]
-    [InlineData(StopKind.HistoryBegin, 0, 0UL, 5, "T05thread:1;replaylog:begin;")]
-    [InlineData(StopKind.HistoryEnd, 0, 0UL, 5, "T05thread:1;replaylog:end;")]
-    [InlineData(StopKind.Exited, 0, 0UL, 0, "W00")]
-    [InlineData(StopKind.Exited, 0, 0UL, 3, "W03")]
-    [InlineData(StopKind.Terminated, 0, 0UL, 9, "X09")]
-    public void Stop_replies_are_formatted_for_every_stop_kind(StopKind kind, int hart, ulong address, int code, string expected)
+    [InlineData(StopKind.Reached, 0, null, 0UL, 0, "T05thread:1;")]
+    [InlineData(StopKind.Interrupted, 1, null, 0UL, 0, "T02thread:2;")]
+    [InlineData(StopKind.Breakpoint, 0, null, 0UL, 0, "T05thread:1;swbreak:;")]
+    [InlineData(StopKind.HardwareBreakpoint, 0, null, 0UL, 0, "T05thread:1;hwbreak:;")]
+    [InlineData(StopKind.Watchpoint, 0, WatchKind.Write, 0x80001000UL, 0, "T05thread:1;watch:80001000;")]
+    [InlineData(StopKind.Watchpoint, 0, WatchKind.Read, 0x80001004UL, 0, "T05thread:1;rwatch:80001004;")]
+    [InlineData(StopKind.Watchpoint, 0, WatchKind.Access, 0x10UL, 0, "T05thread:1;awatch:10;")]
+    [InlineData(StopKind.Watchpoint, 0, null, 0UL, 0, "T05thread:1;")]
+    [InlineData(StopKind.HistoryBegin, 0, null, 0UL, 0, "T05thread:1;replaylog:begin;")]
+    [InlineData(StopKind.HistoryEnd, 0, null, 0UL, 0, "T05thread:1;replaylog:end;")]
+    [InlineData(StopKind.Exited, 0, null, 0UL, 0, "W00")]
+    [InlineData(StopKind.Exited, 0, null, 0UL, 3, "W03")]
+    public void Stop_replies_are_formatted_for_every_stop_kind(StopKind kind, int hart, WatchKind? watch, ulong address, int code, string expected)
     {
-        Assert.Equal(expected, RspSession.StopReply(new StopInfo(kind, hart, address, code)));
+        var stop = new MachineStop(kind, hart, code, watch is WatchKind w ? new WatchHit(w, address) : null);
+        Assert.Equal(expected, RspSession.StopReply(stop));
         if (hart == 0)
         {
-            _target.ScriptedStops.Enqueue(new StopInfo(kind, hart, address, code));
+            _target.ScriptedStops.Enqueue(stop);
             Assert.Equal(expected, _client.Command("c"));
             Assert.Equal(expected, _client.Command("?"));
         }

@@ -1,3 +1,4 @@
+using Rewind.Session;
 using Rewind.Cli.CommandLine;
 
 namespace Rewind.Monitor.Tests;

@@ -1,3 +1,4 @@
+using Rewind.Session;
 using System.Text;
 using Rewind.Monitor.Qmp;
 

@@ -1,3 +1,4 @@
+using Rewind.Session;
 using System.Net;
 using System.Text.Json.Nodes;
 using Rewind.Board;
@@ -61,7 +62,7 @@ public sealed class QmpProtocolTests : IDisposable
     public QmpProtocolTests()
     {
         _board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = Repo.Guest("count_loop"), Input = new LiveInput() });
-        var context = new MonitorContext(_board, null, "none", null, _vm);
+        var context = new MonitorContext(_board.Machine, null, RunMode.None, null, _vm);
         _server = new QmpServer(new IPEndPoint(IPAddress.Loopback, 0), new QmpCommands(context, new HmpCommands(context)), _vm);
         _server.Start();
     }

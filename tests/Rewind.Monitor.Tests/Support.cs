@@ -1,3 +1,4 @@
+using Rewind.Session;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;

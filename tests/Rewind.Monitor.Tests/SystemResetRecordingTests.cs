@@ -1,3 +1,4 @@
+using Rewind.Session;
 using System.Net;
 using System.Text.Json.Nodes;
 

@@ -1,3 +1,4 @@
+using Rewind.Core.Cpu;
 using static Rewind.Riscv.Tests.Asm;
 
 namespace Rewind.Riscv.Tests;
@@ -23,13 +24,13 @@ public class DebugTests
     {
         var rig = Counting();
         Assert.True(rig.Hart.AddBreakpoint(Base + 8));
-        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(CpuStop.Breakpoint, rig.Hart.Run(100));
         Assert.Equal(Base + 8, rig.Hart.Pc);
         Assert.Equal(2UL, rig.Hart.Icount);
         Assert.Equal(0UL, rig.X(A2));
 
         // Without stepping over, it stops again at once.
-        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(CpuStop.Breakpoint, rig.Hart.Run(100));
         Assert.Equal(2UL, rig.Hart.Icount);
     }
 
@@ -39,7 +40,7 @@ public class DebugTests
         var rig = Counting();
         rig.Hart.AddBreakpoint(Base + 8);
         rig.Hart.Run(100);
-        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100, stepOverBreakpoint: true));
+        Assert.Equal(CpuStop.Breakpoint, rig.Hart.Run(100, stepOverBreakpoint: true));
         Assert.Equal(1UL, rig.X(A2));
         Assert.Equal(Base + 8, rig.Hart.Pc);
         Assert.Equal(7UL, rig.Hart.Icount);
@@ -51,7 +52,7 @@ public class DebugTests
         var rig = Counting();
         rig.Hart.AddBreakpoint(Base + 8);
         rig.Hart.Run(100);
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(3, stepOverBreakpoint: true));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(3, stepOverBreakpoint: true));
         Assert.Equal(1UL, rig.X(A2));
         Assert.Equal(Base + 12, rig.Hart.Pc);
     }
@@ -62,7 +63,7 @@ public class DebugTests
         var rig = Counting();
         rig.Step(10);
         rig.Hart.AddBreakpoint(Base + 4);
-        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(CpuStop.Breakpoint, rig.Hart.Run(100));
         Assert.Equal(Base + 4, rig.Hart.Pc);
         Assert.Equal(11UL, rig.Hart.Icount);
     }
@@ -76,7 +77,7 @@ public class DebugTests
         rig.Hart.Run(100);
         Assert.True(rig.Hart.RemoveBreakpoint(Base + 8));
         Assert.Empty(rig.Hart.Breakpoints);
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(100));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(100));
         Assert.Equal(100UL, rig.Hart.Icount);
     }
 
@@ -87,9 +88,9 @@ public class DebugTests
         // c.addi a0, 1 ; c.addi a0, 1 ; c.j -4
         rig.LoadHalves(Base, 0x0505, 0x0505, 0xbff5);
         rig.Hart.AddBreakpoint(Base + 2);
-        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(CpuStop.Breakpoint, rig.Hart.Run(100));
         Assert.Equal(1UL, rig.X(A0));
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(rig.Hart.Icount + 1, stepOverBreakpoint: true));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(rig.Hart.Icount + 1, stepOverBreakpoint: true));
         Assert.Equal(2UL, rig.X(A0));
         Assert.Equal(Base + 4, rig.Hart.Pc);
     }
@@ -103,10 +104,10 @@ public class DebugTests
         rig.Load(at, Addi(A0, Zero, 9));
         rig.Load(at + 4, JumpSelf);
         rig.Hart.AddBreakpoint(at);
-        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(CpuStop.Breakpoint, rig.Hart.Run(100));
         Assert.Equal(at, rig.Hart.Pc);
         Assert.Equal(0UL, rig.X(A0));
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(rig.Hart.Icount + 1, stepOverBreakpoint: true));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(rig.Hart.Icount + 1, stepOverBreakpoint: true));
         Assert.Equal(9UL, rig.X(A0));
         Assert.Equal(at + 4, rig.Hart.Pc);
     }
@@ -119,13 +120,13 @@ public class DebugTests
         rig.Hart.AddBreakpoint(Base + 12);
         rig.Hart.AddBreakpoint(Base + 13);  // odd: never reached
         rig.Hart.RemoveBreakpoint(Base + 8);
-        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(CpuStop.Breakpoint, rig.Hart.Run(100));
         Assert.Equal(Base + 12, rig.Hart.Pc);
         rig.Hart.RemoveBreakpoint(Base + 13);
-        Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(100));
+        Assert.Equal(CpuStop.Breakpoint, rig.Hart.Run(100));
         Assert.Equal(Base + 12, rig.Hart.Pc);
         rig.Hart.RemoveBreakpoint(Base + 12);
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(100));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(100));
     }
 
     [Fact]
@@ -143,7 +144,7 @@ public class DebugTests
         rig.Hart.AddBreakpoint(Base + 12);
         for (ulong n = 1; n <= 5; n++)
         {
-            Assert.Equal(HartStop.Breakpoint, rig.Hart.Run(1000, stepOverBreakpoint: n > 1));
+            Assert.Equal(CpuStop.Breakpoint, rig.Hart.Run(1000, stepOverBreakpoint: n > 1));
             Assert.Equal(Base + 12, rig.Hart.Pc);
             Assert.Equal(n, rig.X(A0));
             Assert.Equal(n - 1, rig.X(A1));
@@ -171,14 +172,14 @@ public class DebugTests
         // yet and steps over it itself, as QEMU reports them.
         var rig = Storing();
         rig.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Write));
-        Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(100));
+        Assert.Equal(CpuStop.Watchpoint, rig.Hart.Run(100));
         Assert.Equal(Base + 12, rig.Hart.Pc);
         Assert.Equal(3UL, rig.Hart.Icount);
         Assert.Equal(0UL, rig.Read64(Base + 512));
         Assert.Equal(new WatchHit(WatchKind.Write, Base + 512), rig.Hart.LastWatchHit);
 
         // Resuming performs the store once, without stopping on it again.
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(10));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(10));
         Assert.Equal(77UL, rig.Read64(Base + 512));
         Assert.Equal(1UL, rig.X(A3));
         Assert.Null(rig.Hart.LastWatchHit);
@@ -190,7 +191,7 @@ public class DebugTests
         var rig = Storing();
         rig.Hart.SetX(A2, 5);
         rig.Hart.AddWatchpoint(new Watchpoint(Base + 516, 1, WatchKind.Read));
-        Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(100));
+        Assert.Equal(CpuStop.Watchpoint, rig.Hart.Run(100));
         Assert.Equal(Base + 8, rig.Hart.Pc);
         Assert.Equal(2UL, rig.Hart.Icount);
         Assert.Equal(5UL, rig.X(A2));
@@ -202,14 +203,14 @@ public class DebugTests
     {
         var rig = Storing();
         rig.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Read));
-        Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(100));   // the load at 8
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(50));         // the store at 12 is not a read
+        Assert.Equal(CpuStop.Watchpoint, rig.Hart.Run(100));   // the load at 8
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(50));         // the store at 12 is not a read
         Assert.Equal(77UL, rig.Read64(Base + 512));
         Assert.Equal(1UL, rig.X(A3));
 
         var other = Storing();
         other.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Write));
-        Assert.Equal(HartStop.Watchpoint, other.Hart.Run(100));
+        Assert.Equal(CpuStop.Watchpoint, other.Hart.Run(100));
         Assert.Equal(Base + 12, other.Hart.Pc);                  // past the load, stopped on the store
     }
 
@@ -225,7 +226,7 @@ public class DebugTests
         rig.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Write));
         for (ulong pass = 1; pass <= 3; pass++)
         {
-            Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(1000));
+            Assert.Equal(CpuStop.Watchpoint, rig.Hart.Run(1000));
             Assert.Equal(Base + 8, rig.Hart.Pc);
             Assert.Equal(3 * pass - 1, rig.Hart.Icount);
             Assert.Equal(pass - 1, rig.Read64(Base + 512));
@@ -252,10 +253,10 @@ public class DebugTests
         var rig = LrSc();
         rig.Hart.SetX(A3, 55);
         rig.Hart.AddWatchpoint(new Watchpoint(Base + 512, 8, WatchKind.Write));
-        Assert.Equal(HartStop.Watchpoint, rig.Hart.Run(100));
+        Assert.Equal(CpuStop.Watchpoint, rig.Hart.Run(100));
         Assert.Equal(Base + 16, rig.Hart.Pc);
         Assert.Equal(55UL, rig.X(A3));
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(10));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(10));
         Assert.Equal(0UL, rig.X(A3));
         Assert.Equal(9UL, rig.Read64(Base + 512));
     }
@@ -264,9 +265,9 @@ public class DebugTests
     public void An_sc_after_the_reservation_was_dropped_for_another_harts_turn_fails_and_stores_nothing()
     {
         var rig = LrSc();
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(4));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(4));
         rig.Hart.DropReservation();
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(5));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(5));
         Assert.Equal(1UL, rig.X(A3));
         Assert.Equal(0UL, rig.Read64(Base + 512));
     }
@@ -277,7 +278,7 @@ public class DebugTests
         var rig = Storing();
         var w = new Watchpoint(Base + 520, 8, WatchKind.Access);
         rig.Hart.AddWatchpoint(w);
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(50));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(50));
         Assert.True(rig.Hart.RemoveWatchpoint(w));
         Assert.Empty(rig.Hart.Watchpoints);
     }

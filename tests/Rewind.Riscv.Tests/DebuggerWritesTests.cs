@@ -1,3 +1,4 @@
+using Rewind.Core.Cpu;
 using Rewind.Riscv.Debug;
 
 namespace Rewind.Riscv.Tests;

@@ -1,3 +1,4 @@
+using Rewind.Core.Cpu;
 using static Rewind.Riscv.Tests.Asm;
 
 namespace Rewind.Riscv.Tests;
@@ -250,13 +251,13 @@ public class ExecutionTests
     {
         var rig = new HartRig();
         rig.Program(Addi(A0, Zero, 1), Wfi, Addi(A0, Zero, 2));
-        Assert.Equal(HartStop.Idle, rig.Hart.Run(1000));
+        Assert.Equal(CpuStop.Idle, rig.Hart.Run(1000));
         Assert.Equal(2UL, rig.Hart.Icount);
         Assert.True(rig.Hart.IsWaiting);
         Assert.Equal(Base + 8, rig.Hart.Pc);
 
         // Still nothing pending: stays idle without executing.
-        Assert.Equal(HartStop.Idle, rig.Hart.Run(1000));
+        Assert.Equal(CpuStop.Idle, rig.Hart.Run(1000));
         Assert.Equal(2UL, rig.Hart.Icount);
 
         // SkipIdle moves the clock of a waiting hart only.
@@ -270,9 +271,9 @@ public class ExecutionTests
         var rig = new HartRig();
         rig.Program(Wfi, Addi(A0, Zero, 7), JumpSelf);
         rig.SetCsr(Csr.Mie, 1UL << Irq.Mti);
-        Assert.Equal(HartStop.Idle, rig.Hart.Run(1000));
+        Assert.Equal(CpuStop.Idle, rig.Hart.Run(1000));
         rig.Hart.SetInterruptPending(Irq.Mti, true);
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(3));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(3));
         Assert.False(rig.Hart.IsWaiting);
         Assert.Equal(7UL, rig.X(A0));
         Assert.Equal(0UL, rig.Csr(Csr.Mcause));
@@ -288,7 +289,7 @@ public class ExecutionTests
         var rig = new HartRig();
         // A loop with a compressed instruction in it: a0 += 1; a1 += a0; jump back.
         rig.Program(Addi(A0, A0, 1), Add(A1, A1, A0), Jal(Zero, -8));
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(limit));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(limit));
         Assert.Equal(limit, rig.Hart.Icount);
         // Splitting the run anywhere gives the same state as running straight through.
         var split = new HartRig();
@@ -308,7 +309,7 @@ public class ExecutionTests
         var rig = new HartRig();
         rig.Program(Addi(A0, A0, 1), JumpSelf);
         rig.Step(1);
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(1));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(1));
         Assert.Equal(1UL, rig.Hart.Icount);
         Assert.Equal(1UL, rig.X(A0));
     }
@@ -320,7 +321,7 @@ public class ExecutionTests
         rig.Program(JumpSelf);
         rig.Hart.RequestYield();
         // Run clears a yield requested before it started.
-        Assert.Equal(HartStop.Limit, rig.Hart.Run(10));
+        Assert.Equal(CpuStop.Limit, rig.Hart.Run(10));
         Assert.Equal(10UL, rig.Hart.Icount);
     }
 

@@ -1,7 +1,7 @@
 using System.Text;
 using Rewind.Board;
 using Rewind.Board.Devices;
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 
 namespace Rewind.Riscv.Tests;
 
@@ -39,7 +39,7 @@ public class GuestTests
     public void Guest_PassesOnMachineApi(string name)
     {
         var (stop, output, icount) = RunGuest(name);
-        Assert.True(stop.Kind == MachineStopKind.Exited, $"{name} stopped with {stop.Kind} at {icount}; output:\n{output}");
+        Assert.True(stop.Kind == StopKind.Exited, $"{name} stopped with {stop.Kind} at {icount}; output:\n{output}");
         Assert.True(stop.ExitCode == 0, $"{name} exited {stop.ExitCode}; output:\n{output}");
         Assert.Contains($"PASS {name}", output);
         Assert.DoesNotContain("FAIL", output);
@@ -53,7 +53,7 @@ public class GuestTests
     public void Hello_prints_its_greeting_and_powers_off()
     {
         var (stop, output, _) = RunGuest("hello");
-        Assert.Equal(new MachineStop(MachineStopKind.Exited, ExitCode: 0), stop with { Hart = 0 });
+        Assert.Equal(new MachineStop(StopKind.Exited, ExitCode: 0), stop with { Cpu = 0, Icount = 0 });
         Assert.Equal("Hello from Rewind guest\n", output);
     }
 
@@ -66,7 +66,7 @@ public class GuestTests
     public void Bench_sv39_prints_the_bench_checksum_under_Sv39_paging()
     {
         var (stop, output, icount) = RunGuest("bench_sv39", budget: 1_000_000_000);   // about 210 million
-        Assert.True(stop.Kind == MachineStopKind.Exited && stop.ExitCode == 0, $"stopped with {stop} at {icount}; output:\n{output}");
+        Assert.True(stop.Kind == StopKind.Exited && stop.ExitCode == 0, $"stopped with {stop} at {icount}; output:\n{output}");
         Assert.Equal("bench checksum 0xe88d4c91c86f6469\n", output);
     }
 
@@ -87,7 +87,7 @@ public class GuestTests
             File.WriteAllBytes(path, words.SelectMany(BitConverter.GetBytes).ToArray());
             var board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = path });
             var stop = board.Machine.Run(1_000_000);
-            Assert.Equal(MachineStopKind.Exited, stop.Kind);
+            Assert.Equal(StopKind.Exited, stop.Kind);
             Assert.Equal(3, stop.ExitCode);
         }
         finally
@@ -101,9 +101,9 @@ public class GuestTests
     {
         var straight = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RepoPaths.Guest("bench") });
         var stepped = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RepoPaths.Guest("bench") });
-        Assert.Equal(MachineStopKind.Limit, stepped.Machine.Run(100_000).Kind);
+        Assert.Equal(StopKind.Reached, stepped.Machine.Run(100_000).Kind);
         Assert.Equal(100_000UL, stepped.Machine.Icount);
-        Assert.Equal(MachineStopKind.Limit, stepped.Machine.Run(150_000).Kind);
+        Assert.Equal(StopKind.Reached, stepped.Machine.Run(150_000).Kind);
         Assert.Equal(150_000UL, stepped.Machine.Icount);
         straight.Machine.Run(150_000);
         Assert.Equal(straight.Hart.Pc, stepped.Hart.Pc);

@@ -1,3 +1,4 @@
+using Rewind.Core.Cpu;
 using Rewind.Core.Bus;
 using Rewind.Core.Memory;
 
@@ -67,7 +68,7 @@ internal sealed class HartRig
     public void Step(int steps = 1)
     {
         ulong target = Hart.Icount + (ulong)steps;
-        Assert.Equal(HartStop.Limit, Hart.Run(target));
+        Assert.Equal(CpuStop.Limit, Hart.Run(target));
         Assert.Equal(target, Hart.Icount);
     }
 }

@@ -1,5 +1,6 @@
 using Rewind.Core.Bus;
 using Rewind.Core.State;
+using Rewind.Core.Execution;
 using Rewind.Core.Time;
 
 namespace Rewind.Board.Devices;
@@ -8,7 +9,7 @@ namespace Rewind.Board.Devices;
 /// SiFive's test finisher. The device only records the guest's request and ends the slice: exiting
 /// or resetting is the run loop's business, so the same request can be honoured identically in replay.
 /// </summary>
-public sealed class SifiveTest(IRunControl run) : IMmioDevice, IStateful
+public sealed class SifiveTest(IRunControl run) : IMmioDevice, IStateful, IPowerControl
 {
     public const ushort FinisherFail = 0x3333;
     public const ushort FinisherPass = 0x5555;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Rewind.Riscv;
-using Rewind.Riscv.Debug;
+using Rewind.Core.Cpu;
+using Rewind.Session;
 
 namespace Rewind.Monitor.Hmp;
 
@@ -79,13 +79,13 @@ public sealed class HmpCommands(MonitorContext context)
     // The monitor's default CPU (QEMU's `cpu N`): which hart `info registers` shows. Not guest state.
     private int _cpu;
 
-    private Hart Cpu => context.Board.Harts[Math.Min(_cpu, context.Board.Harts.Length - 1)];
+    private ICpu Cpu => context.Machine.Cpus[Math.Min(_cpu, context.Machine.Cpus.Length - 1)];
 
     private string SelectCpu(string[] words)
     {
         if (words.Length < 2) return "cpu: missing CPU index\n";
         int n = int.Parse(words[1], CultureInfo.InvariantCulture);
-        if (n < 0 || n >= context.Board.Harts.Length) return "invalid CPU index\n";
+        if (n < 0 || n >= context.Machine.Cpus.Length) return "invalid CPU index\n";
         _cpu = n;
         return "";
     }
@@ -93,42 +93,27 @@ public sealed class HmpCommands(MonitorContext context)
     private string Cpus()
     {
         var sb = new StringBuilder();
-        foreach (var h in context.Board.Harts)
-            sb.Append(CultureInfo.InvariantCulture, $"{(h == Cpu ? '*' : ' ')} CPU #{h.HartId}: pc=0x{h.Pc:x16}{(h.IsWaiting ? " (halted)" : "")}\n");
+        foreach (var h in context.Machine.Cpus)
+            sb.Append(CultureInfo.InvariantCulture, $"{(h == Cpu ? '*' : ' ')} CPU #{h.Index}: pc=0x{h.Pc:x16}{(h.IsWaiting ? " (halted)" : "")}\n");
         return sb.ToString();
     }
 
     private string AllRegisters()
     {
         var sb = new StringBuilder();
-        foreach (var h in context.Board.Harts) sb.Append(CultureInfo.InvariantCulture, $"CPU#{h.HartId}\n").Append(Registers(h));
+        foreach (var h in context.Machine.Cpus) sb.Append(CultureInfo.InvariantCulture, $"CPU#{h.Index}\n").Append(Registers(h));
         return sb.ToString();
     }
 
-    private static string Registers(Hart h)
-    {
-        var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"pc       {h.Pc:x16}  priv {h.Privilege}  icount {h.Icount}\n");
-        for (int i = 0; i < 32; i++)
-        {
-            sb.Append(CultureInfo.InvariantCulture, $"{GdbRegisters.AbiName(i),-4} {h.GetX(i):x16}");
-            sb.Append(i % 4 == 3 ? "\n" : "  ");
-        }
-        foreach (var (name, csr) in new[] { ("mstatus", Csr.Mstatus), ("mepc", Csr.Mepc), ("mcause", Csr.Mcause), ("mtval", Csr.Mtval), ("mtvec", Csr.Mtvec), ("mie", Csr.Mie), ("mip", Csr.Mip), ("satp", Csr.Satp) })
-        {
-            h.TryReadCsr(csr, out ulong v);
-            sb.Append(CultureInfo.InvariantCulture, $"{name,-8} {v:x16}\n");
-        }
-        return sb.ToString();
-    }
+    private static string Registers(ICpu cpu) => cpu.Registers.Describe();
 
     private string Replay()
     {
-        ulong icount = context.Board.Machine.Icount;
+        ulong icount = context.Machine.Icount;
         return context.Mode switch
         {
-            "none" => "Record/Replay is not active\n",
-            "record" => $"Recording execution\nfile: {context.RecordFile}\ncurrent instruction count: {icount}\n",
+            RunMode.None => "Record/Replay is not active\n",
+            RunMode.Record => $"Recording execution\nfile: {context.RecordFile}\ncurrent instruction count: {icount}\n",
             _ => $"Replaying execution\nfile: {context.RecordFile}\ncurrent instruction count: {icount}\n"
                  + $"recording ends at: {context.Engine?.End}\n"
                  + (context.Engine is { ReplayBreaks.Count: > 0 } e ? $"replay breakpoints: {string.Join(", ", e.ReplayBreaks)}\n" : ""),
@@ -186,7 +171,7 @@ public sealed class HmpCommands(MonitorContext context)
         if (context.Engine == null) return "replay_break: Record/replay is not in replay mode\n";
         if (words.Length < 2) return "replay_break: missing instruction count\n";
         ulong n = ulong.Parse(words[1], CultureInfo.InvariantCulture);
-        if (n <= context.Board.Machine.Icount) return "replay_break: cannot set breakpoint at the past instruction count\n";
+        if (n <= context.Machine.Icount) return "replay_break: cannot set breakpoint at the past instruction count\n";
         context.Engine.AddReplayBreak(n);
         return "";
     }

@@ -1,15 +1,15 @@
-using Rewind.Board;
+using Rewind.Core.Execution;
 using Rewind.Replay.TimeTravel;
+using Rewind.Session;
 
 namespace Rewind.Monitor.Hmp;
 
-/// <summary>What monitor commands act on: the board, and the time-travel engine when replaying.</summary>
-public sealed class MonitorContext(VirtBoard board, TimeTravelEngine? engine, string mode, string? recordFile, IVmControl? vm = null)
+/// <summary>What monitor commands act on: the machine, and the time-travel engine when replaying.</summary>
+public sealed class MonitorContext(Machine machine, TimeTravelEngine? engine, RunMode mode, string? recordFile, IVmControl? vm = null)
 {
-    public VirtBoard Board { get; } = board;
+    public Machine Machine { get; } = machine;
     public TimeTravelEngine? Engine { get; } = engine;
-    /// <summary>"none", "record" or "play", as QEMU's query-replay names them.</summary>
-    public string Mode { get; } = mode;
+    public RunMode Mode { get; } = mode;
     public string? RecordFile { get; } = recordFile;
     /// <summary>Run control for stop/cont/quit; null where nothing can start or stop the machine.</summary>
     public IVmControl? Vm { get; } = vm;

@@ -1,3 +1,4 @@
+using Rewind.Session;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Rewind.Monitor.Hmp;
@@ -145,9 +146,9 @@ public sealed class QmpCommands
     private CommandResult QueryReplay(JsonObject a)
     {
         CheckArguments(a);
-        var info = new JsonObject { ["mode"] = _context.Mode };
-        if (_context.Mode != "none" && _context.RecordFile != null) info["filename"] = _context.RecordFile;
-        info["icount"] = _context.Board.Machine.Icount;
+        var info = new JsonObject { ["mode"] = _context.Mode.QmpName() };
+        if (_context.Mode != RunMode.None && _context.RecordFile != null) info["filename"] = _context.RecordFile;
+        info["icount"] = _context.Machine.Icount;
         return new(info);
     }
 
@@ -157,7 +158,7 @@ public sealed class QmpCommands
         long icount = RequiredInt(a, "icount");
         var engine = _context.Engine ?? throw QmpException.Generic("setting the breakpoint is allowed only in play mode");
         // Setting a breakpoint needs no stop: the engine takes it into account while it runs.
-        if (icount < 0 || (ulong)icount <= _context.Board.Machine.Icount)
+        if (icount < 0 || (ulong)icount <= _context.Machine.Icount)
             throw QmpException.Generic("cannot set breakpoint at the past instruction count");
         engine.AddReplayBreak((ulong)icount);
         return Empty();
@@ -180,7 +181,7 @@ public sealed class QmpCommands
         // Like QEMU, the machine is left stopped at the instruction count it was sent to.
         var stop = _context.Stopped(() => engine.Seek((ulong)icount), stayStopped: true);
         if (stop.Icount != (ulong)icount)
-            throw QmpException.Generic(stop.Kind == Replay.TimeTravel.TravelStopKind.Interrupted
+            throw QmpException.Generic(stop.Kind == Core.Execution.StopKind.Interrupted
                 ? $"the seek was interrupted at instruction count {stop.Icount}"
                 : $"cannot seek to the specified instruction count: the recording ends at instruction count {stop.Icount}");
         return Empty();

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 
 namespace Rewind.Replay.Recording;
 
@@ -19,7 +19,7 @@ public static class MachineDigest
             foreach (var (_, state) in machine.StatefulParts) state.SaveState(w);
         }
         var result = new byte[40];
-        BitConverter.TryWriteBytes(result.AsSpan(0, 8), machine.Harts[0].Pc);
+        BitConverter.TryWriteBytes(result.AsSpan(0, 8), machine.Cpus[0].Pc);
         SHA256.HashData(ms.GetBuffer().AsSpan(0, (int)ms.Length), result.AsSpan(8));
         return result;
     }

@@ -1,4 +1,4 @@
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 using Rewind.Core.Input;
 using Rewind.Replay.Log;
 

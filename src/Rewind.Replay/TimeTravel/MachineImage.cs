@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 using Rewind.Core.Memory;
 
 namespace Rewind.Replay.TimeTravel;

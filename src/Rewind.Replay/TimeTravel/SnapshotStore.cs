@@ -1,4 +1,4 @@
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 using Rewind.Core.Memory;
 
 namespace Rewind.Replay.TimeTravel;

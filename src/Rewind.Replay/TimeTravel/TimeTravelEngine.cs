@@ -1,4 +1,4 @@
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 using Rewind.Replay.Recording;
 
 namespace Rewind.Replay.TimeTravel;
@@ -90,7 +90,7 @@ public sealed class TimeTravelEngine
     }
 
     /// <summary>Runs forward until <paramref name="limit"/>, a breakpoint, a replay break, or the end.</summary>
-    public TravelStop Forward(ulong limit, bool stepOverBreakpoint = false)
+    public MachineStop Forward(ulong limit, bool stepOverBreakpoint = false)
     {
         _interrupt = false;
         ulong start = Icount;
@@ -101,19 +101,19 @@ public sealed class TimeTravelEngine
     /// One step of <paramref name="hart"/>: if another hart has the turn, it runs up to this hart's next
     /// step first (stopping at its breakpoints, as a continue would), then this hart takes one step.
     /// </summary>
-    public TravelStop StepForward(int hart = 0)
+    public MachineStop StepForward(int hart = 0)
     {
         ulong at = _machine.NextStepOf(hart, Icount);
         if (at > Icount)
         {
             var s = Forward(at, stepOverBreakpoint: true);
-            if (s.Kind != TravelStopKind.Reached) return s;
+            if (s.Kind != StopKind.Reached) return s;
         }
         return Forward(Icount + 1, stepOverBreakpoint: true);
     }
 
     /// <summary>Goes to exactly <paramref name="target"/> (clamped to the recording), ignoring breakpoints.</summary>
-    public TravelStop Seek(ulong target)
+    public MachineStop Seek(ulong target)
     {
         _interrupt = false;
         if (End is ulong end && target > end) target = end;
@@ -126,19 +126,19 @@ public sealed class TimeTravelEngine
             if (s != null && s.Icount > Icount) Restore(s);
         }
         var stop = RunTaking(target, stepOverBreakpoint: true, honourStops: false);
-        return stop.Kind == TravelStopKind.Interrupted ? stop : new TravelStop(TravelStopKind.Reached, Icount);
+        return stop.Kind == StopKind.Interrupted ? stop : new MachineStop(StopKind.Reached, Icount: Icount);
     }
 
     /// <summary>Back to just before <paramref name="hart"/>'s last step (other harts' steps since then undone too).</summary>
-    public TravelStop ReverseStep(int hart = 0)
+    public MachineStop ReverseStep(int hart = 0)
     {
         if (_machine.PreviousStepOf(hart, Icount) is not ulong previous)
         {
             if (Icount > 0) Seek(0);
-            return new TravelStop(TravelStopKind.HistoryBegin, Icount, Hart: hart);
+            return new MachineStop(StopKind.HistoryBegin, hart, Icount: Icount);
         }
         var stop = Seek(previous);
-        return stop.Kind == TravelStopKind.Interrupted ? stop : new TravelStop(TravelStopKind.Reached, Icount, Hart: hart);
+        return stop.Kind == StopKind.Interrupted ? stop : new MachineStop(StopKind.Reached, hart, Icount: Icount);
     }
 
     /// <summary>
@@ -148,7 +148,7 @@ public sealed class TimeTravelEngine
     /// the access complete) steps over it itself, backwards here, and so arrives on the access with the
     /// old value in memory, as forward it arrives just after the access with the new one.
     /// </summary>
-    public TravelStop ReverseContinue()
+    public MachineStop ReverseContinue()
     {
         _interrupt = false;
         ulong present = Icount;
@@ -165,21 +165,21 @@ public sealed class TimeTravelEngine
             ulong windowStart = Math.Max(snap.Icount, floor);
             RestoreAtOrBefore(windowStart);
             RunTaking(windowStart, stepOverBreakpoint: true, honourStops: false);
-            TravelStop? last = null;
+            MachineStop? last = null;
             bool stepOver = true;
             while (Icount < windowEnd)
             {
-                if (_interrupt) return new TravelStop(TravelStopKind.Interrupted, Icount);
+                if (_interrupt) return new MachineStop(StopKind.Interrupted, Icount: Icount);
                 var s = RunTaking(windowEnd, stepOver, honourStops: true);
                 stepOver = true;
-                if (s.Kind is TravelStopKind.Breakpoint or TravelStopKind.Watchpoint && Icount < windowEnd)
+                if (s.Kind is StopKind.Breakpoint or StopKind.Watchpoint && Icount < windowEnd)
                     last = s;
-                else if (s.Kind is TravelStopKind.Interrupted) return s;
-                else if (s.Kind is not TravelStopKind.Reached) break;
+                else if (s.Kind is StopKind.Interrupted) return s;
+                else if (s.Kind is not StopKind.Reached) break;
             }
-            if (last is TravelStop hit)
+            if (last is MachineStop hit)
             {
-                ulong landing = hit.Kind == TravelStopKind.Watchpoint ? hit.Icount + 1 : hit.Icount;
+                ulong landing = hit.Kind == StopKind.Watchpoint ? hit.Icount + 1 : hit.Icount;
                 Seek(landing);
                 return hit with { Icount = Icount };
             }
@@ -187,8 +187,8 @@ public sealed class TimeTravelEngine
         }
         Seek(floor);
         return floor > 0
-            ? new TravelStop(TravelStopKind.Reached, Icount)
-            : new TravelStop(TravelStopKind.HistoryBegin, Icount);
+            ? new MachineStop(StopKind.Reached, Icount: Icount)
+            : new MachineStop(StopKind.HistoryBegin, Icount: Icount);
     }
 
     private void RestoreAtOrBefore(ulong target)
@@ -209,7 +209,7 @@ public sealed class TimeTravelEngine
     /// <paramref name="breaksAfter"/> it also stops at replay breakpoints beyond that count, looking at
     /// them afresh on every slice, so a breakpoint set from another thread during the run counts.
     /// </summary>
-    private TravelStop RunTaking(ulong limit, bool stepOverBreakpoint, bool honourStops, ulong? breaksAfter = null)
+    private MachineStop RunTaking(ulong limit, bool stepOverBreakpoint, bool honourStops, ulong? breaksAfter = null)
     {
         while (true)
         {
@@ -225,26 +225,37 @@ public sealed class TimeTravelEngine
             HighWater = Math.Max(HighWater, Icount);
             switch (stop.Kind)
             {
-                case MachineStopKind.Limit:
+                case StopKind.Reached:
                     if (Icount % Interval == 0 && !Store.Has(Icount)) TakeSnapshot();
                     continue;
-                case MachineStopKind.Breakpoint:
-                    if (honourStops) return TravelStop.FromMachine(stop, Icount);
+                case StopKind.Breakpoint:
+                    if (honourStops) return AsTravel(stop);
                     stepOverBreakpoint = true;
                     continue;
-                case MachineStopKind.Watchpoint:
-                    if (honourStops) return TravelStop.FromMachine(stop, Icount);
+                case StopKind.Watchpoint:
+                    if (honourStops) return AsTravel(stop);
                     continue;
-                case MachineStopKind.Interrupted:
-                    if (_interrupt) return TravelStop.FromMachine(stop, Icount);
+                case StopKind.Interrupted:
+                    if (_interrupt) return AsTravel(stop);
                     continue;
                 default:
-                    return TravelStop.FromMachine(stop, Icount);
+                    return AsTravel(stop);
             }
         }
 
-        TravelStop Reached() => new(TravelStopKind.Reached, Icount);
+        MachineStop Reached() => new(StopKind.Reached, Icount: Icount);
     }
+
+    /// <summary>
+    /// Travel speaks of history: a replay that ran out of input ends history as its end does, and a
+    /// reset with -no-reboot ends the run as an exit does.
+    /// </summary>
+    private static MachineStop AsTravel(MachineStop stop) => stop.Kind switch
+    {
+        StopKind.Starved => stop with { Kind = StopKind.HistoryEnd },
+        StopKind.ResetRequested => stop with { Kind = StopKind.Exited },
+        _ => stop,
+    };
 
     private void TakeSnapshot()
     {

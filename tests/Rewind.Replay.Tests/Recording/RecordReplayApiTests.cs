@@ -1,7 +1,7 @@
 using System.Text;
 using Rewind.Board;
 using Rewind.Board.Devices;
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 using Rewind.Core.Input;
 using Rewind.Replay.Log;
 using Rewind.Replay.Recording;
@@ -22,7 +22,7 @@ public class RecordReplayApiTests
         public string Text => Encoding.Latin1.GetString(Bytes);
     }
 
-    internal sealed record Run(string Output, byte[] Digest, ulong Icount, MachineStopKind Stop, int ExitCode, int DigestsChecked);
+    internal sealed record Run(string Output, byte[] Digest, ulong Icount, StopKind Stop, int ExitCode, int DigestsChecked);
 
     private const ulong Fuel = 1_000_000_000; // no guest here needs more than ~300 M instructions
 
@@ -55,16 +55,16 @@ public class RecordReplayApiTests
         {
             ulong limit = next < at.Length ? at[next] : Fuel;
             stop = machine.Run(limit);
-            if (stop.Kind == MachineStopKind.Limit && next < at.Length && machine.Icount >= at[next])
+            if (stop.Kind == StopKind.Reached && next < at.Length && machine.Icount >= at[next])
             {
                 rec.Enqueue(InputChannel.Serial0, [input[next]]);
                 next++;
                 continue;
             }
-            if (stop.Kind == MachineStopKind.Limit && machine.Icount < Fuel) continue;
+            if (stop.Kind == StopKind.Reached && machine.Icount < Fuel) continue;
             break;
         }
-        Assert.True(stop.Kind == MachineStopKind.Exited, $"recording stopped with {stop.Kind} at {machine.Icount}: {serial.Text}");
+        Assert.True(stop.Kind == StopKind.Exited, $"recording stopped with {stop.Kind} at {machine.Icount}: {serial.Text}");
         Assert.Equal(at.Length, next);
         rec.Finish(machine.Icount, stop.ExitCode == 0 ? "poweroff" : $"exit {stop.ExitCode}");
         var digest = MachineDigest.Compute(machine);
@@ -80,7 +80,7 @@ public class RecordReplayApiTests
         replay.Machine = board.Machine;
         MachineStop stop;
         do stop = board.Machine.Run(Fuel);
-        while (stop.Kind == MachineStopKind.Limit && board.Machine.Icount < Fuel);
+        while (stop.Kind == StopKind.Reached && board.Machine.Icount < Fuel);
         return new Run(serial.Text, MachineDigest.Compute(board.Machine), board.Machine.Icount, stop.Kind, stop.ExitCode, replay.DigestsChecked);
     }
 
@@ -234,7 +234,7 @@ public class RecordReplayApiTests
         Assert.Equal(r2.Corruption, replay.Problem);
         Assert.False(replay.EndedCleanly);
         var run = ReplayWith(kernel, replay);
-        Assert.Equal(MachineStopKind.HistoryEnd, run.Stop);
+        Assert.Equal(StopKind.HistoryEnd, run.Stop);
         Assert.Equal(read[^1].Icount, run.Icount);
     }
 
@@ -245,7 +245,7 @@ public class RecordReplayApiTests
         replay.Machine = board.Machine;
         MachineStop stop;
         do stop = board.Machine.Run(Fuel);
-        while (stop.Kind == MachineStopKind.Limit && board.Machine.Icount < Fuel);
+        while (stop.Kind == StopKind.Reached && board.Machine.Icount < Fuel);
         return new Run(serial.Text, MachineDigest.Compute(board.Machine), board.Machine.Icount, stop.Kind, stop.ExitCode, replay.DigestsChecked);
     }
 
@@ -260,7 +260,7 @@ public class RecordReplayApiTests
             Assert.NotNull(replay.Problem);
             Assert.False(replay.EndedCleanly);
             var run = ReplayWith(kernel, replay);
-            Assert.Equal(MachineStopKind.HistoryEnd, run.Stop);
+            Assert.Equal(StopKind.HistoryEnd, run.Stop);
             Assert.Equal(replay.EndIcount, run.Icount);
             Assert.True(recorded.Output.StartsWith(run.Output, StringComparison.Ordinal), $"cut {cut}: {run.Output}");
         }

@@ -1,5 +1,5 @@
 using Rewind.Board;
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 using Rewind.Replay.Recording;
 using Rewind.Replay.Tests.Recording;
 using Rewind.Replay.TimeTravel;

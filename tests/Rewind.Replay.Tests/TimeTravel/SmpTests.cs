@@ -1,5 +1,6 @@
+using Rewind.Riscv;
 using Rewind.Board;
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 using Rewind.Replay.Recording;
 using Rewind.Replay.Tests.Recording;
 using Rewind.Replay.TimeTravel;
@@ -48,11 +49,11 @@ public class SmpTests
             Assert.Equal(at, a.Icount);
             Assert.Equal(MachineDigest.Compute(a), MachineDigest.Compute(b));
             // Stopped, every hart holds the machine's count.
-            Assert.All(a.Harts, h => Assert.Equal(at, h.Icount));
+            Assert.All(a.Cpus, h => Assert.Equal(at, h.Icount));
         }
-        Assert.NotEqual(a.Harts[0].Pc, a.Harts[1].Pc);
+        Assert.NotEqual(a.Cpus[0].Pc, a.Cpus[1].Pc);
         var stop = a.Run(ulong.MaxValue);
-        Assert.Equal(MachineStopKind.Exited, stop.Kind);
+        Assert.Equal(StopKind.Exited, stop.Kind);
         Assert.Equal(0, stop.ExitCode);
     }
 
@@ -87,14 +88,14 @@ public class SmpTests
             var m = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = raw, IcountShift = 3, Smp = 2 }).Machine;
             ulong q = Machine.Quantum;
             m.Run(q - 10);
-            Assert.True(m.Harts[0].HoldsReservation);
+            Assert.True(((Hart)m.Cpus[0]).HoldsReservation);
             m.Run(q);                                // hart 0's turn ends here
-            Assert.False(m.Harts[0].HoldsReservation);
-            Assert.False(m.Harts[1].HoldsReservation);
+            Assert.False(((Hart)m.Cpus[0]).HoldsReservation);
+            Assert.False(((Hart)m.Cpus[1]).HoldsReservation);
             m.Run(q + 50);
-            Assert.True(m.Harts[1].HoldsReservation);
+            Assert.True(((Hart)m.Cpus[1]).HoldsReservation);
             m.Run(2 * q);
-            Assert.False(m.Harts[1].HoldsReservation);
+            Assert.False(((Hart)m.Cpus[1]).HoldsReservation);
         }
         finally
         {

@@ -1,7 +1,7 @@
 using System.Text;
 using Rewind.Board;
 using Rewind.Board.Devices;
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 using Rewind.Riscv.Decode;
 using Decoder = Rewind.Riscv.Decode.Decoder;
 
@@ -97,7 +97,7 @@ public class FpuHartTests
         var serial = new CaptureSerial();
         var board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = path, Serial = serial });
         var stop = board.Machine.Run(10_000_000);
-        Assert.True(stop.Kind == MachineStopKind.Exited && stop.ExitCode == 0, $"stopped with {stop}; output:\n{serial.Text}");
+        Assert.True(stop.Kind == StopKind.Exited && stop.ExitCode == 0, $"stopped with {stop}; output:\n{serial.Text}");
         Assert.Contains("PASS fpu_fd", serial.Text);
     }
 }

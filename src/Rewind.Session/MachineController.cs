@@ -1,11 +1,11 @@
-namespace Rewind.Cli.Debugging;
+namespace Rewind.Session;
 
 /// <summary>
 /// Shares one machine between the free-running main loop, a debugger and the monitors. Whoever wants
 /// to touch the machine pauses it first; the debugger then drives it itself (<see cref="Drive"/>),
 /// and monitors take it over with <see cref="Exclusive"/>. When all let go, the main loop runs on.
 /// </summary>
-internal sealed class MachineController(Action interruptRun)
+public sealed class MachineController(Action interruptRun)
 {
     private readonly object _gate = new();
     private readonly object _drive = new();

@@ -1,14 +1,14 @@
-using Rewind.Board.Devices;
 using Rewind.Core.Bus;
+using Rewind.Core.Cpu;
 using Rewind.Core.Input;
 using Rewind.Core.State;
 using Rewind.Core.Time;
-using Rewind.Riscv;
 
-namespace Rewind.Board.Execution;
+namespace Rewind.Core.Execution;
 
 /// <summary>
-/// A whole machine and its run loop. Time is the instruction count; the loop runs the hart in slices
+/// A whole machine and its run loop, for CPUs of any architecture (<see cref="ICpu"/>) and devices it
+/// knows only through their interfaces. Time is the instruction count; the loop runs a CPU in slices
 /// that end exactly at the next timer deadline, the next input due from a replay log, or the caller's
 /// limit, so every device event happens at an instruction count that depends on nothing but the inputs.
 /// Several harts share one count: they take turns of <see cref="Quantum"/> steps in hart order, so which
@@ -41,13 +41,14 @@ public sealed class Machine : IRunControl
     public VirtualClock Clock { get; }
     public IInputBoundary Input { get; set; }
     public IPacer Pacer { get; set; } = InstantPacer.Instance;
-    public Hart[] Harts { get; private set; } = [];
-    public SifiveTest? Finisher { get; set; }
+    public ICpu[] Cpus { get; private set; } = [];
+    /// <summary>The device through which the guest powers off, resets or exits.</summary>
+    public IPowerControl? Power { get; set; }
     /// <summary>With -no-reboot a guest reset ends the run instead of restarting the machine.</summary>
     public bool NoReboot { get; set; }
     public Action? OnReset { get; set; }
 
-    public ulong Icount => Harts.Length == 0 ? 0 : Harts[_current].Icount;
+    public ulong Icount => Cpus.Length == 0 ? 0 : Cpus[_current].Icount;
 
     /// <summary>The hart whose turn it is.</summary>
     public int CurrentHart => _current;
@@ -56,33 +57,33 @@ public sealed class Machine : IRunControl
 
     public void EndSlice()
     {
-        if (Harts.Length > 0) Harts[_current].RequestYield();
+        if (Cpus.Length > 0) Cpus[_current].RequestYield();
     }
 
     /// <summary>Thread-safe: stop the run at the next instruction boundary (Ctrl-C).</summary>
     public void RequestInterrupt()
     {
         _interruptRequested = true;
-        foreach (var h in Harts) h.RequestYield();
+        foreach (var h in Cpus) h.RequestYield();
     }
 
-    public void SetHarts(Hart[] harts)
+    public void SetCpus(ICpu[] harts)
     {
         if (harts.Length == 0) throw new ArgumentException("a machine needs a hart", nameof(harts));
-        Harts = harts;
+        Cpus = harts;
         _current = 0;
     }
 
     /// <summary>The hart whose turn includes count <paramref name="icount"/>.</summary>
-    public int HartAt(ulong icount) => Harts.Length == 1 ? 0 : (int)(icount / Quantum % (ulong)Harts.Length);
+    public int HartAt(ulong icount) => Cpus.Length == 1 ? 0 : (int)(icount / Quantum % (ulong)Cpus.Length);
 
-    private ulong TurnEnd(ulong icount) => Harts.Length == 1 ? ulong.MaxValue : (icount / Quantum + 1) * Quantum;
+    private ulong TurnEnd(ulong icount) => Cpus.Length == 1 ? ulong.MaxValue : (icount / Quantum + 1) * Quantum;
 
     /// <summary>The first count at or after <paramref name="icount"/> at which hart <paramref name="hart"/> takes a step.</summary>
     public ulong NextStepOf(int hart, ulong icount)
     {
-        if (Harts.Length == 1) return icount;
-        ulong n = (ulong)Harts.Length, turn = icount / Quantum;
+        if (Cpus.Length == 1) return icount;
+        ulong n = (ulong)Cpus.Length, turn = icount / Quantum;
         ulong turnOf = turn - turn % n + (ulong)hart;
         if (turnOf == turn) return icount;
         if (turnOf < turn) turnOf += n;
@@ -94,8 +95,8 @@ public sealed class Machine : IRunControl
     {
         if (icount == 0) return null;
         ulong c = icount - 1;
-        if (Harts.Length == 1 || HartAt(c) == hart) return c;
-        ulong n = (ulong)Harts.Length, turn = c / Quantum;
+        if (Cpus.Length == 1 || HartAt(c) == hart) return c;
+        ulong n = (ulong)Cpus.Length, turn = c / Quantum;
         ulong back = (turn % n + n - (ulong)hart) % n;
         if (back > turn) return null;
         return (turn - back + 1) * Quantum - 1;
@@ -105,7 +106,7 @@ public sealed class Machine : IRunControl
     private void SwitchTo(int hart, ulong icount)
     {
         _current = hart;
-        Harts[hart].Icount = icount;
+        Cpus[hart].Icount = icount;
     }
 
     /// <summary>
@@ -114,23 +115,23 @@ public sealed class Machine : IRunControl
     /// dropped as the turn ends, not when the next begins, so the state at a turn boundary, where
     /// snapshots and digests are taken, does not depend on which hart ran last.
     /// </summary>
-    private void EndOfTurn(Hart hart, ulong turnEnd)
+    private void EndOfTurn(ICpu hart, ulong turnEnd)
     {
-        if (Harts.Length > 1 && hart.Icount >= turnEnd) hart.DropReservation();
+        if (Cpus.Length > 1 && hart.Icount >= turnEnd) hart.EndTurn();
     }
 
     /// <summary>When stopped, every hart holds the machine's count, so a debugger or snapshot sees one time.</summary>
     private void SyncHarts()
     {
-        if (Harts.Length == 1) return;
-        ulong now = Harts[_current].Icount;
-        foreach (var h in Harts) h.Icount = now;
+        if (Cpus.Length == 1) return;
+        ulong now = Cpus[_current].Icount;
+        foreach (var h in Cpus) h.Icount = now;
     }
 
     /// <summary>All harts are in WFI with nothing that would wake them.</summary>
     private bool AllIdle()
     {
-        foreach (var h in Harts)
+        foreach (var h in Cpus)
             if (!h.IsIdle) return false;
         return true;
     }
@@ -149,7 +150,7 @@ public sealed class Machine : IRunControl
     {
         var stop = RunHarts(limit, stepOverBreakpoint);
         SyncHarts();
-        return stop;
+        return stop with { Icount = Icount };
     }
 
     private MachineStop RunHarts(ulong limit, bool stepOverBreakpoint)
@@ -157,23 +158,23 @@ public sealed class Machine : IRunControl
         _interruptRequested = false;
         while (true)
         {
-            ulong now = Harts[_current].Icount;
+            ulong now = Cpus[_current].Icount;
             // The state "at count N" is before N's inputs are delivered: a snapshot taken when a run
             // stops at its limit must not include them, or a restore would deliver them twice.
-            if (now >= limit) return new MachineStop(MachineStopKind.Limit, _current);
+            if (now >= limit) return new MachineStop(StopKind.Reached, _current);
             if (_interruptRequested)
             {
                 _interruptRequested = false;
-                return new MachineStop(MachineStopKind.Interrupted, _current);
+                return new MachineStop(StopKind.Interrupted, _current);
             }
             int turn = HartAt(now);
             if (turn != _current) SwitchTo(turn, now);
-            var hart = Harts[turn];
+            var hart = Cpus[turn];
             Input.DeliverDue(now);
             foreach (var t in _timed) t.Advance(now);
             var power = TakePowerRequest();
             if (power != null) return power.Value;
-            if (Input.HistoryEnd is ulong end && now >= end) return new MachineStop(MachineStopKind.HistoryEnd, turn);
+            if (Input.HistoryEnd is ulong end && now >= end) return new MachineStop(StopKind.HistoryEnd, turn);
             ulong eventAt = NextEvent(now);
             ulong turnEnd = TurnEnd(now);
             ulong sliceEnd = Math.Min(Math.Min(Math.Min(limit, eventAt), now + MaxSlice), turnEnd);
@@ -182,16 +183,16 @@ public sealed class Machine : IRunControl
             EndOfTurn(hart, turnEnd);
             switch (stop)
             {
-                case HartStop.Breakpoint:
-                    return new MachineStop(MachineStopKind.Breakpoint, hart.HartId);
-                case HartStop.Watchpoint:
+                case CpuStop.Breakpoint:
+                    return new MachineStop(StopKind.Breakpoint, hart.Index);
+                case CpuStop.Watchpoint:
                     // The accessing instruction has not run; resuming performs the access without stopping.
-                    return new MachineStop(MachineStopKind.Watchpoint, hart.HartId, Watch: hart.LastWatchHit);
-                case HartStop.Idle:
+                    return new MachineStop(StopKind.Watchpoint, hart.Index, Watch: hart.LastWatchHit);
+                case CpuStop.Idle:
                     {
                         ulong from = hart.Icount;
                         ulong target = Math.Min(limit, NextEvent(from));
-                        if (Harts.Length > 1 && !AllIdle())
+                        if (Cpus.Length > 1 && !AllIdle())
                         {
                             // Others have work: this hart idles through the rest of its turn.
                             hart.SkipIdle(Math.Min(target, turnEnd));
@@ -199,7 +200,7 @@ public sealed class Machine : IRunControl
                             break;
                         }
                         if (target == ulong.MaxValue && Pacer is InstantPacer)
-                            return new MachineStop(MachineStopKind.Starved, hart.HartId);
+                            return new MachineStop(StopKind.Starved, hart.Index);
                         ulong reached = Pacer.IdleUntil(from, target, this);
                         hart.SkipIdle(reached);
                         EndOfTurn(hart, turnEnd);
@@ -218,18 +219,18 @@ public sealed class Machine : IRunControl
 
     private MachineStop? TakePowerRequest()
     {
-        var fin = Finisher;
+        var fin = Power;
         if (fin == null || fin.PowerRequest.Action == PowerAction.None) return null;
         var req = fin.PowerRequest;
         fin.ClearRequest();
         switch (req.Action)
         {
             case PowerAction.PowerOff:
-                return new MachineStop(MachineStopKind.Exited, ExitCode: 0);
+                return new MachineStop(StopKind.Exited, ExitCode: 0);
             case PowerAction.ExitWithCode:
-                return new MachineStop(MachineStopKind.Exited, ExitCode: req.Code);
+                return new MachineStop(StopKind.Exited, ExitCode: req.Code);
             default:
-                if (NoReboot) return new MachineStop(MachineStopKind.ResetRequested);
+                if (NoReboot) return new MachineStop(StopKind.ResetRequested);
                 OnReset?.Invoke();
                 return null;
         }

@@ -1,4 +1,4 @@
-namespace Rewind.Board.Execution;
+namespace Rewind.Core.Execution;
 
 /// <summary>
 /// Decides how far an idle machine's clock may jump. Live runs keep virtual time from running ahead of

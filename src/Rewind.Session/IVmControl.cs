@@ -1,4 +1,4 @@
-namespace Rewind.Monitor.Hmp;
+namespace Rewind.Session;
 
 /// <summary>
 /// Run control as the monitors see it (QEMU's runstate): stop, continue, quit, reset, and a way to do

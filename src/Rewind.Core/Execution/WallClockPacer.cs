@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Rewind.Core.Input;
 
-namespace Rewind.Board.Execution;
+namespace Rewind.Core.Execution;
 
 /// <summary>
 /// Paces idle periods to the host clock and wakes early when host input is waiting. Virtual time may

@@ -1,16 +1,16 @@
 using System.Buffers.Binary;
 using Rewind.Core.Input;
 
-namespace Rewind.Riscv.Debug;
+namespace Rewind.Core.Cpu;
 
 /// <summary>
 /// A debugger's writes to memory and registers as machine inputs: while recording they cross the
 /// record/replay boundary like typed bytes (channel <see cref="InputChannel.DebuggerWrite"/>), so a
 /// replay applies them at the same instruction count and does not diverge.
 /// Payload: kind u8 (0 memory, 1 register), target u64 little-endian, then the bytes. A register's
-/// target is its number, plus the hart index times 2^32 (so hart 0's writes read as they always did).
+/// target is its GDB number, plus the CPU index times 2^32 (so hart 0's writes read as they always did).
 /// </summary>
-public sealed class DebuggerWrites(IReadOnlyList<Hart> harts) : IInputSink
+public sealed class DebuggerWrites(IReadOnlyList<ICpu> harts) : IInputSink
 {
     private const byte MemoryKind = 0, RegisterKind = 1, HartMemoryKind = 2;
     private const int HeaderSize = 9;
@@ -56,7 +56,7 @@ public sealed class DebuggerWrites(IReadOnlyList<Hart> harts) : IInputSink
                 LastResult = harts[h].DebugWrite(target, data[4..]);
                 break;
             case RegisterKind when (target & 0xffff_ffff) <= int.MaxValue && (target >> 32) < (ulong)harts.Count:
-                LastResult = GdbRegisters.Write(harts[(int)(target >> 32)], (int)(target & 0xffff_ffff), data) ? 1 : 0;
+                LastResult = harts[(int)(target >> 32)].Registers.Write((int)(target & 0xffff_ffff), data) ? 1 : 0;
                 break;
         }
     }

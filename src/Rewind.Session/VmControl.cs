@@ -1,6 +1,5 @@
-using Rewind.Monitor.Hmp;
 
-namespace Rewind.Cli.Debugging;
+namespace Rewind.Session;
 
 /// <summary>
 /// QEMU's run states on top of <see cref="MachineController"/>: who stopped the machine and why
@@ -8,7 +7,7 @@ namespace Rewind.Cli.Debugging;
 /// after the guest powered off), and the STOP/RESUME/SHUTDOWN events the QMP server sends.
 /// Monitor commands are serialized here.
 /// </summary>
-internal sealed class VmControl : IVmControl
+public sealed class VmControl : IVmControl
 {
     private readonly MachineController _controller;
     private readonly Func<string?> _reset;

@@ -1,7 +1,6 @@
-using Rewind.Board.Devices;
 using Rewind.Core.Input;
 
-namespace Rewind.Board.Execution;
+namespace Rewind.Core.Execution;
 
 /// <summary>
 /// Reset requests from outside the guest (monitor `system_reset`, QMP) as machine inputs: they cross
@@ -16,7 +15,7 @@ public sealed class ExternalPower(Machine machine) : IInputSink
         if (payload.Length != 1 || payload[0] != ResetRequest) return;
         // As a guest-requested reset: with -no-reboot the run ends, otherwise the machine restarts now,
         // so a debugger or monitor looking at the stopped machine sees the reset state at once.
-        if (machine.NoReboot) machine.Finisher?.Request(new PowerRequest(PowerAction.Reset, 0));
+        if (machine.NoReboot) machine.Power?.Request(new PowerRequest(PowerAction.Reset, 0));
         else machine.OnReset?.Invoke();
     }
 }

@@ -1,26 +1,25 @@
 using Rewind.Board;
-using Rewind.Board.Execution;
-using Rewind.Cli.CommandLine;
+using Rewind.Core.Execution;
 using Rewind.Replay.Log;
 using Rewind.Replay.Recording;
 using Rewind.Replay.TimeTravel;
 
-namespace Rewind.Cli;
+namespace Rewind.Session;
 
-/// <summary>Builds the recording header for a command line and opens recordings for replay.</summary>
-internal static class RecordReplay
+/// <summary>Builds the recording header for a machine's configuration and opens recordings for replay.</summary>
+public static class RecordReplay
 {
-    public static RecordingHeader HeaderFor(Options o, BoardOptions board)
+    public static RecordingHeader HeaderFor(string machine, BoardOptions board)
     {
         var config = new OrderedDictionary<string, string>(StringComparer.Ordinal)
         {
-            ["machine"] = o.Machine,
-            ["ram"] = o.RamSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["smp"] = o.Smp.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["icount_shift"] = o.IcountShift.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["bios"] = o.Bios,
-            ["kernel"] = o.Kernel ?? "",
-            ["append"] = o.Append ?? "",
+            ["machine"] = machine,
+            ["ram"] = board.RamSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["smp"] = board.Smp.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["icount_shift"] = board.IcountShift.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["bios"] = board.Bios,
+            ["kernel"] = board.Kernel ?? "",
+            ["append"] = board.Append ?? "",
         };
         var images = VirtBoard.ImagesFor(board)
             .Select(i => ImageHash.Of(i.Role, i.Path))

@@ -1,0 +1,72 @@
+namespace Rewind.Session.Tests;
+
+public class MachineRunnerTests
+{
+    [Fact]
+    public void A_guest_run_alone_ends_with_its_exit_status()
+    {
+        var rig = Rig.Live("hello");
+        var runner = new MachineRunner(rig.Machine, null, null, () => { }, TextWriter.Null);
+        Assert.Equal(RunMode.None, runner.Mode);
+        Assert.Equal(0, runner.RunAlone(() => false));
+        Assert.Contains("Hello", rig.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void A_replay_run_alone_reports_the_end_of_the_recording_with_its_reason()
+    {
+        var rig = Rig.Replayed("hello");
+        var log = new StringWriter();
+        var runner = new MachineRunner(rig.Machine, null, rig.Replay, () => { }, log);
+        Assert.Equal(RunMode.Replay, runner.Mode);
+        Assert.Equal(0, runner.RunAlone(() => false));
+        Assert.Contains("replay reached the end of the recording", log.ToString());
+        Assert.Contains("(poweroff)", log.ToString());
+    }
+
+    [Fact]
+    public void A_replay_cannot_be_reset_and_time_travel_starts_once()
+    {
+        var rig = Rig.Replayed("hello");
+        var runner = new MachineRunner(rig.Machine, null, rig.Replay, () => { }, TextWriter.Null);
+        Assert.Contains("not possible while replaying", runner.Reset());
+        var engine = runner.StartTimeTravel("init");
+        Assert.Same(engine, runner.StartTimeTravel());
+        Assert.Equal("init", engine.Store.All[0].Name);
+    }
+
+    [Fact]
+    public void Time_travel_needs_a_replay()
+    {
+        var runner = new MachineRunner(Rig.Live("hello").Machine, null, null, () => { }, TextWriter.Null);
+        Assert.Throws<InvalidOperationException>(() => runner.StartTimeTravel());
+    }
+
+    [Fact]
+    public void A_live_reset_goes_through_the_input_boundary_and_restarts_the_machine()
+    {
+        var rig = Rig.Live("count_loop");
+        rig.Machine.Run(10_000);
+        var runner = new MachineRunner(rig.Machine, null, null, () => { }, TextWriter.Null);
+        Assert.Null(runner.Reset());
+        rig.Machine.Run(rig.Machine.Icount + 1);
+        Assert.Equal(0x1000UL, rig.Machine.Cpus[0].Pc & ~0xfffUL);
+    }
+
+    [Fact]
+    public void Under_control_a_replay_stops_paused_at_its_end_when_a_debugger_may_still_use_it()
+    {
+        var rig = Rig.Replayed("hello");
+        var runner = new MachineRunner(rig.Machine, null, rig.Replay, () => { }, TextWriter.Null);
+        runner.StartTimeTravel();
+        var controller = new MachineController(rig.Machine.RequestInterrupt);
+        var vm = new VmControl(controller, runner.Reset);
+        var main = Task.Run(() => runner.RunControlled(controller, vm, debugger: true, noShutdown: false));
+        SpinWait.SpinUntil(() => vm.Status == "paused", 30_000);
+        Assert.Equal("paused", vm.Status);
+        Assert.Equal(rig.Replay!.EndIcount, rig.Machine.Icount);
+        controller.Quit(0);
+        Assert.True(main.Wait(10_000));
+        Assert.Equal(0, main.Result);
+    }
+}
