@@ -109,5 +109,5 @@ if [ -n "$qemu" ]; then
   overhead "$qemu" qemu || echo "  (QEMU run failed)"
   sizes "$qemu" qemu || echo "  (QEMU size runs failed)"
 else
-  echo "QEMU 7.2 (BRIEF.md): plain 0.48 s, record 0.54 s (+12.5%), log 477 bytes"
+  echo "QEMU 7.2 (figures from the project brief, not measured here): plain 0.48 s, record 0.54 s (+12.5%), log 477 bytes"
 fi

@@ -179,6 +179,6 @@ elif command -v qemu-system-riscv64 >/dev/null && command -v qemu-img >/dev/null
 else
   echo
   echo "QEMU not measured (needs qemu-system-riscv64 and qemu-img: Debian qemu-system-misc, qemu-utils)."
-  echo "BRIEF.md's figures for QEMU 7.2 on a 196,642,981-instruction guest: reverse-stepi 3.3 s each,"
+  echo "The project brief's figures for QEMU 7.2 on a 196,642,981-instruction guest: reverse-stepi 3.3 s each,"
   echo "reverse-continue to a breakpoint at the start 3.4 s, to a write watchpoint 1.1 s."
 fi

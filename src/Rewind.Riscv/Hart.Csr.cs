@@ -21,17 +21,17 @@ public sealed partial class Hart
     private readonly ulong[] _mhpmcounter = new ulong[HpmCounters];
     private readonly ulong[] _mhpmevent = new ulong[HpmCounters];
 
-    /// <summary>Extensions reported in misa; the FPU adds F and D when present.</summary>
-    private static ulong MisaExtensions(bool fpu)
+    /// <summary>Extensions reported in misa.</summary>
+    private static ulong MisaExtensions()
     {
         ulong bits = 0;
-        foreach (char c in fpu ? "IMAFDCSU" : "IMACSU") bits |= 1UL << (c - 'A');
+        foreach (char c in "IMAFDCSU") bits |= 1UL << (c - 'A');
         return bits;
     }
 
     private void ResetCsrs()
     {
-        _misa = MisaMxl64 | MisaExtensions(HasFpu);
+        _misa = MisaMxl64 | MisaExtensions();
         _mstatus = (2UL << 32) | (2UL << 34);
         _medeleg = _mideleg = _mie = _mipSoftware = 0;
         _mtvec = _stvec = _mscratch = _sscratch = _mepc = _sepc = _mcause = _scause = _mtval = _stval = 0;
@@ -308,8 +308,7 @@ public sealed partial class Hart
     {
         ulong mpp = (value & Riscv.Mstatus.Mpp) >> Riscv.Mstatus.MppShift;
         if (mpp == 2) value = (value & ~Riscv.Mstatus.Mpp) | (_mstatus & Riscv.Mstatus.Mpp);
-        ulong fsMask = HasFpu ? Riscv.Mstatus.Fs : 0;
-        ulong writable = Riscv.Mstatus.WritableMask & ~Riscv.Mstatus.Fs | fsMask;
+        const ulong writable = Riscv.Mstatus.WritableMask;
         _mstatus = (_mstatus & ~writable) | (value & writable);
         InvalidateTranslation();
         RecheckInterrupts();

@@ -17,8 +17,6 @@ public sealed partial class Hart
     private uint _fflags;
     private uint _frm;
 
-    public bool HasFpu => true;
-
     /// <summary>Raw FP register (a single is NaN-boxed, as stored).</summary>
     public ulong GetF(int index) => _f[index];
 

@@ -6,6 +6,15 @@ namespace Rewind.Riscv;
 
 public enum AccessKind : byte { Read, Write, Execute }
 
+/// <summary>Sv39/Sv48 page-table entry fields (privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System").</summary>
+internal static class Pte
+{
+    public const ulong V = 1UL << 0, R = 1UL << 1, W = 1UL << 2, X = 1UL << 3;
+    public const ulong U = 1UL << 4, G = 1UL << 5, A = 1UL << 6, D = 1UL << 7;
+    public const int PpnShift = 10;
+    public const ulong PpnMask = (1UL << 44) - 1;
+}
+
 /// <summary>
 /// Data and instruction access off the fast path: address translation (Sv39/Sv48 with hardware A/D
 /// updates, MPRV, SUM, MXR), devices, watchpoints and page-crossing accesses.
@@ -85,27 +94,27 @@ public sealed unsafe partial class Hart
             if (!PmpAllows(pteAddr, 8, AccessKind.Read, PrivilegeLevel.Supervisor) || !_bus.TryRead(pteAddr, 8, out ulong pte))
                 return accessFault;
             _walkPtes[_walkPteCount++ & 3] = pteAddr;
-            if ((pte & 1) == 0 || ((pte & 2) == 0 && (pte & 4) != 0)) return pageFault;
-            ulong ppn = (pte >> 10) & ((1UL << 44) - 1);
-            if ((pte & 0xa) == 0)
+            if ((pte & Pte.V) == 0 || ((pte & Pte.R) == 0 && (pte & Pte.W) != 0)) return pageFault;
+            ulong ppn = (pte >> Pte.PpnShift) & Pte.PpnMask;
+            if ((pte & (Pte.R | Pte.X)) == 0)
             {
                 table = ppn << 12;
                 continue;
             }
-            bool user = (pte & 0x10) != 0;
+            bool user = (pte & Pte.U) != 0;
             if (priv == PrivilegeLevel.User && !user) return pageFault;
             if (priv == PrivilegeLevel.Supervisor && user && (kind == AccessKind.Execute || (_mstatus & Riscv.Mstatus.Sum) == 0))
                 return pageFault;
             bool ok = kind switch
             {
-                AccessKind.Execute => (pte & 8) != 0,
-                AccessKind.Write => (pte & 4) != 0,
-                _ => (pte & 2) != 0 || ((pte & 8) != 0 && (_mstatus & Riscv.Mstatus.Mxr) != 0),
+                AccessKind.Execute => (pte & Pte.X) != 0,
+                AccessKind.Write => (pte & Pte.W) != 0,
+                _ => (pte & Pte.R) != 0 || ((pte & Pte.X) != 0 && (_mstatus & Riscv.Mstatus.Mxr) != 0),
             };
             if (!ok) return pageFault;
             ulong lowMask = (1UL << (9 * level)) - 1;
             if ((ppn & lowMask) != 0) return pageFault;
-            ulong want = pte | 0x40 | (kind == AccessKind.Write ? 0x80UL : 0);
+            ulong want = pte | Pte.A | (kind == AccessKind.Write ? Pte.D : 0);
             if (updateAccessed && want != pte
                 && (!PmpAllows(pteAddr, 8, AccessKind.Write, PrivilegeLevel.Supervisor) || !_bus.TryWrite(pteAddr, 8, want)))
                 return accessFault;

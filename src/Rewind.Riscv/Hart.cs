@@ -8,8 +8,9 @@ using Rewind.Core.Time;
 namespace Rewind.Riscv;
 
 /// <summary>
-/// One RISC-V hart (RV64IMAC, Zicsr, Zifencei, M/S/U modes). All of its guest-visible state is in
-/// fields saved by <see cref="SaveState"/>; it touches the world only through the bus and its timebase.
+/// One RISC-V hart (RV64IMAFDC, Zicsr, Zifencei, Sstc, M/S/U modes, Sv39/Sv48 paging). All of its
+/// guest-visible state is in fields saved by <see cref="SaveState"/>; it touches the world only through
+/// the bus and its timebase.
 /// </summary>
 public sealed unsafe partial class Hart : IInterruptTarget
 {

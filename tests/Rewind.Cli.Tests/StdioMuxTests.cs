@@ -53,15 +53,7 @@ public sealed class StdioMuxTests
         public string Output => Encoding.UTF8.GetString(Out.ToArray());
     }
 
-    private static string HelloElf
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "Rewind.slnx"))) return Path.Combine(dir.FullName, "guests", "bin", "hello.elf");
-            throw new InvalidOperationException("no Rewind.slnx above the test binaries");
-        }
-    }
+    private static string HelloElf => RepoPaths.Guest("hello");
 
     private const string Banner = "QEMU 7.2.0 monitor (Rewind) - type 'help' for more information\n";
 

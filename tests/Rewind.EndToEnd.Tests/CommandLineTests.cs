@@ -123,13 +123,15 @@ public class CommandLineTests
     [Fact]
     public void A_guest_exiting_through_the_finisher_with_code_3_gives_exit_status_3()
     {
-        // Hand-assembled RV64I, loaded raw at 0x80000000:
-        //   lui  t0, 0x100          t0 = 0x100000 (sifive_test finisher)
-        //   lui  t1, 0x33           t1 = 0x33000
-        //   addi t1, t1, 0x333      t1 = 0x33333 = (3 << 16) | 0x3333 (FAIL, code 3)
-        //   sw   t1, 0(t0)
-        //   j    .
-        uint[] program = [0x001002b7, 0x00033337, 0x33330313, 0x0062a023, 0x0000006f];
+        // Loaded raw at 0x80000000:
+        uint[] program =
+        [
+            Asm.Lui(Asm.T0, 0x100),            // t0 = 0x100000 (sifive_test finisher)
+            Asm.Lui(Asm.T1, 0x33),             // t1 = 0x33000
+            Asm.Addi(Asm.T1, Asm.T1, 0x333),   // t1 = 0x33333 = (3 << 16) | 0x3333 (FAIL, code 3)
+            Asm.Sw(Asm.T1, Asm.T0, 0),
+            Asm.JumpSelf,
+        ];
         string path = TempPath(".bin");
         try
         {

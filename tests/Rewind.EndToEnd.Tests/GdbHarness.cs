@@ -7,19 +7,6 @@ using System.Text.RegularExpressions;
 
 namespace Rewind.EndToEnd.Tests;
 
-/// <summary>A free TCP port: bind port 0, note what the OS chose, let it go.</summary>
-internal static class FreePort
-{
-    public static int Get()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        int port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-}
-
 /// <summary>A temporary directory removed on dispose.</summary>
 internal sealed class TempDir : IDisposable
 {

@@ -48,7 +48,7 @@ internal sealed class FakeTarget : IGdbTarget
 
     public int PcRegister => GdbRegisters.Pc;
 
-    public int GPacketCount(int hart) => GdbRegisters.GPacketRegisterCount(_harts[hart]);
+    public int GPacketCount(int hart) => GdbRegisters.GPacketRegisters;
 
     public string? ReadFeature(string annex)
     {

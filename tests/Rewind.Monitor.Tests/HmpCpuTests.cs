@@ -13,7 +13,7 @@ public sealed class HmpCpuTests
 
     public HmpCpuTests()
     {
-        _board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = Repo.Guest("smp"), Input = new LiveInput(), Smp = 2 });
+        _board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RepoPaths.Guest("smp"), Input = new LiveInput(), Smp = 2 });
         _hmp = new HmpCommands(new MonitorContext(_board.Machine, null, RunMode.None, null, new FakeVm()));
         // Hart 1 has gone to wait for its software interrupt; hart 0 is busy counting arrivals.
         _board.Machine.Run(200_000);

@@ -61,7 +61,7 @@ public sealed class QmpProtocolTests : IDisposable
 
     public QmpProtocolTests()
     {
-        _board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = Repo.Guest("count_loop"), Input = new LiveInput() });
+        _board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RepoPaths.Guest("count_loop"), Input = new LiveInput() });
         var context = new MonitorContext(_board.Machine, null, RunMode.None, null, _vm);
         _server = new QmpServer(new IPEndPoint(IPAddress.Loopback, 0), new QmpCommands(context, new HmpCommands(context)), _vm);
         _server.Start();

@@ -16,7 +16,7 @@ public sealed class ReplayMonitorTests(CountLoopRecording recording) : IClassFix
 
     private (RewindRun Run, QmpClient Client) StartReplay(params string[] extra)
     {
-        int port = Repo.FreePort();
+        int port = FreePort.Get();
         var run = RewindRun.Start(CountLoopRecording.ReplayArgs(recording.File,
             ["-qmp", $"tcp:127.0.0.1:{port},server=on,wait=off", .. extra]));
         var client = QmpClient.ConnectNegotiated(new IPEndPoint(IPAddress.Loopback, port));
@@ -193,7 +193,7 @@ public sealed class ReplayMonitorTests(CountLoopRecording recording) : IClassFix
     [Fact]
     public void Qmp_replay_break_stops_a_gdb_continue_there()
     {
-        int gdbPort = Repo.FreePort();
+        int gdbPort = FreePort.Get();
         var (run, c) = StartReplay("-S", "-gdb", $"tcp::{gdbPort}");
         using (run)
         using (c)
@@ -236,7 +236,7 @@ public sealed class ReplayMonitorTests(CountLoopRecording recording) : IClassFix
     [Fact]
     public void Monitor_stdio_cont_runs_the_guest_to_its_end()
     {
-        using var run = RewindRun.Start(["-M", "virt", "-bios", "none", "-kernel", Repo.Guest("count_loop"), "-monitor", "stdio", "-serial", "file:" + Path.Combine(recording.Directory, $"serial-{Guid.NewGuid():N}.txt"), "-S"]);
+        using var run = RewindRun.Start(["-M", "virt", "-bios", "none", "-kernel", RepoPaths.Guest("count_loop"), "-monitor", "stdio", "-serial", "file:" + Path.Combine(recording.Directory, $"serial-{Guid.NewGuid():N}.txt"), "-S"]);
         run.Stdin.Write("info status\nc\n");
         run.Stdin.Flush();
         Assert.Equal(0, run.WaitExit(TimeSpan.FromSeconds(60)));

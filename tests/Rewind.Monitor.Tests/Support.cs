@@ -7,26 +7,6 @@ using System.Text.Json.Nodes;
 
 namespace Rewind.Monitor.Tests;
 
-internal static class Repo
-{
-    private static readonly Lazy<string> LazyRoot = new(() =>
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Rewind.slnx"))) return dir.FullName;
-        throw new InvalidOperationException("no Rewind.slnx above the test binaries");
-    });
-
-    public static string Root => LazyRoot.Value;
-    public static string Guest(string name) => Path.Combine(Root, "guests", "bin", name + ".elf");
-
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-}
-
 /// <summary>A QMP client speaking over a socket, line by line as QEMU sends.</summary>
 internal sealed class QmpClient : IDisposable
 {
@@ -153,13 +133,13 @@ internal sealed class RewindRun : IDisposable
     {
         var psi = new ProcessStartInfo("bash")
         {
-            WorkingDirectory = Repo.Root,
+            WorkingDirectory = RepoPaths.Root,
             RedirectStandardInput = redirectStdin,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(Path.Combine(Repo.Root, "rewind"));
+        psi.ArgumentList.Add(RepoPaths.Launcher);
         foreach (var a in args) psi.ArgumentList.Add(a);
         _process = new Process { StartInfo = psi };
         _process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_stdout) _stdout.Append(e.Data).Append('\n'); };
@@ -234,7 +214,7 @@ public sealed class CountLoopRecording : IDisposable
         Directory = Path.Combine(Path.GetTempPath(), "rewind-monitor-tests-" + Guid.NewGuid().ToString("N")[..8]);
         System.IO.Directory.CreateDirectory(Directory);
         File = Path.Combine(Directory, "count_loop.rr");
-        using var r = RewindRun.Start(["-M", "virt", "-bios", "none", "-kernel", Repo.Guest("count_loop"), "-nographic",
+        using var r = RewindRun.Start(["-M", "virt", "-bios", "none", "-kernel", RepoPaths.Guest("count_loop"), "-nographic",
             "-icount", $"shift=3,rr=record,rrfile={File}"], redirectStdin: false);
         int code = r.WaitExit(TimeSpan.FromMinutes(2));
         if (code != 0) throw new InvalidOperationException($"recording failed: exit {code}\n{r}");
@@ -244,7 +224,7 @@ public sealed class CountLoopRecording : IDisposable
     public string File { get; }
 
     public static string[] ReplayArgs(string file, params string[] extra) =>
-        ["-M", "virt", "-bios", "none", "-kernel", Repo.Guest("count_loop"), "-nographic",
+        ["-M", "virt", "-bios", "none", "-kernel", RepoPaths.Guest("count_loop"), "-nographic",
          "-icount", $"shift=3,rr=replay,rrfile={file}", .. extra];
 
     public void Dispose()

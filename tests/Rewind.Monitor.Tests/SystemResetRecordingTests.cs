@@ -12,7 +12,7 @@ public sealed class SystemResetRecordingTests : IDisposable
     public SystemResetRecordingTests() => Directory.CreateDirectory(_dir);
 
     private static string[] Args(string mode, string file, params string[] extra) =>
-        ["-M", "virt", "-bios", "none", "-kernel", Repo.Guest("uart_echo"), "-nographic",
+        ["-M", "virt", "-bios", "none", "-kernel", RepoPaths.Guest("uart_echo"), "-nographic",
          "-icount", $"shift=3,rr={mode},rrfile={file}", .. extra];
 
     private static void WaitFor(RewindRun run, Func<string, bool> done)
@@ -31,7 +31,7 @@ public sealed class SystemResetRecordingTests : IDisposable
     public void Qmp_system_reset_while_recording_is_replayed_at_the_same_count()
     {
         string rr = Path.Combine(_dir, "reset.rr");
-        int port = Repo.FreePort();
+        int port = FreePort.Get();
         string recorded;
         using (var run = RewindRun.Start(Args("record", rr, "-qmp", $"tcp:127.0.0.1:{port},server=on,wait=off")))
         using (var c = QmpClient.ConnectNegotiated(new IPEndPoint(IPAddress.Loopback, port)))
@@ -68,7 +68,7 @@ public sealed class SystemResetRecordingTests : IDisposable
             rec.Stdin.Flush();
             Assert.Equal(0, rec.WaitExit(TimeSpan.FromSeconds(60)));
         }
-        int port = Repo.FreePort();
+        int port = FreePort.Get();
         using var run = RewindRun.Start(Args("replay", rr, "-qmp", $"tcp:127.0.0.1:{port},server=on,wait=off", "-S"));
         using var c = QmpClient.ConnectNegotiated(new IPEndPoint(IPAddress.Loopback, port));
         var r = c.Execute("system_reset");

@@ -316,7 +316,7 @@ public class CompressedDecoderTests
     [InlineData((ushort)0xa004, "c.fsd fs1, 0(s0)")]
     public void Compressed_double_loads_and_stores_never_decode_to_integer_operations(ushort raw, string what)
     {
-        // Illegal without an FPU; with one, the FPU's own load or store operation.
+        // The D extension's own load or store operation.
         var d = Decoder.Decode(raw);
         Assert.True(d.Op == Op.Illegal || d.Op > Op.FirstFloat, $"{what}: {d.Op}");
         Assert.Equal(2, d.Length);

@@ -1,5 +1,5 @@
 using Rewind.Core.Cpu;
-using static Rewind.Riscv.Tests.Asm;
+using static Rewind.TestSupport.Asm;
 
 namespace Rewind.Riscv.Tests;
 

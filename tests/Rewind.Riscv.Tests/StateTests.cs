@@ -1,4 +1,4 @@
-using static Rewind.Riscv.Tests.Asm;
+using static Rewind.TestSupport.Asm;
 
 namespace Rewind.Riscv.Tests;
 

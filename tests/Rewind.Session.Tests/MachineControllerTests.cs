@@ -3,22 +3,23 @@ namespace Rewind.Session.Tests;
 public class MachineControllerTests
 {
     [Fact]
-    public void A_paused_controller_holds_the_main_loop_until_unpaused()
+    public async Task A_paused_controller_holds_the_main_loop_until_unpaused()
     {
         var controller = new MachineController(() => { });
         controller.Pause();
         int runs = 0;
         var main = Task.Run(() => controller.RunFree(() => ++runs));
-        Assert.False(main.Wait(100));
+        await Task.Delay(100);
+        Assert.False(main.IsCompleted);
         Assert.Equal(0, runs);
         controller.Unpause();
-        Assert.True(main.Wait(5000));
-        Assert.Equal(1, main.Result);
+        Assert.Equal(1, await main.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
     [Fact]
-    public void Pausing_interrupts_a_free_run_until_it_returns()
+    public async Task Pausing_interrupts_a_free_run_until_it_returns()
     {
+        var started = new ManualResetEventSlim();
         var stop = new ManualResetEventSlim();
         int interrupts = 0;
         var controller = new MachineController(() =>
@@ -28,35 +29,32 @@ public class MachineControllerTests
         });
         var main = Task.Run(() => controller.RunFree(() =>
         {
+            started.Set();
             stop.Wait();
             return 7;
         }));
-        while (Volatile.Read(ref interrupts) == 0)
-        {
-            controller.Pause();
-            Thread.Sleep(1);
-        }
-        Assert.True(main.Wait(5000));
-        Assert.Equal(7, main.Result);
+        Assert.True(started.Wait(TimeSpan.FromSeconds(10)));
+        controller.Pause();
+        Assert.Equal(7, await main.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(interrupts > 0);
         Assert.True(controller.IsPaused);
     }
 
     [Fact]
-    public void Quitting_ends_the_main_loop_with_no_run_and_keeps_the_first_exit_code()
+    public async Task Quitting_ends_the_main_loop_with_no_run_and_keeps_the_first_exit_code()
     {
         var controller = new MachineController(() => { });
         controller.Pause();
         var main = Task.Run(() => controller.RunFree(() => 1));
         controller.Quit(3);
         controller.Quit(4);
-        Assert.True(main.Wait(5000));
-        Assert.Null(main.Result);
+        Assert.Null(await main.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(3, controller.ExitCode);
         Assert.True(controller.Quitting);
     }
 
     [Fact]
-    public void A_debugger_drive_is_announced_and_a_monitor_takes_the_machine_after_it()
+    public async Task A_debugger_drive_is_announced_and_a_monitor_takes_the_machine_after_it()
     {
         var controller = new MachineController(() => { });
         var changes = new List<bool>();
@@ -71,10 +69,11 @@ public class MachineControllerTests
         }));
         inside.Wait();
         var monitor = Task.Run(() => controller.Exclusive(() => controller.Driving));
-        Assert.False(monitor.Wait(100));
+        await Task.Delay(100);
+        Assert.False(monitor.IsCompleted);
         release.Set();
-        Assert.True(debugger.Result);
-        Assert.False(monitor.Result);
+        Assert.True(await debugger.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(await monitor.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal([true, false], changes);
     }
 }

@@ -32,18 +32,10 @@ internal sealed class Rig
     public ReplayInput? Replay { get; }
     public string Output => _serial.ToString();
 
-    public static string Guest(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Rewind.slnx")))
-                return Path.Combine(dir.FullName, "guests", "bin", name + ".elf");
-        throw new InvalidOperationException($"no Rewind.slnx above {AppContext.BaseDirectory}");
-    }
-
     public ulong Symbol(string name) => Board.SymbolSource!.Symbols.First(s => s.Name == name).Value;
 
     private static BoardOptions Options(string guest, ISerialBackend serial, IInputBoundary input) =>
-        new() { Bios = "none", Kernel = Guest(guest), IcountShift = 3, Serial = serial, Input = input };
+        new() { Bios = "none", Kernel = RepoPaths.Guest(guest), IcountShift = 3, Serial = serial, Input = input };
 
     public static Rig Live(string guest, IInputBoundary? input = null)
     {
@@ -51,8 +43,11 @@ internal sealed class Rig
         return new Rig(VirtBoard.Create(Options(guest, collect, input ?? new LiveInput())), null, collect);
     }
 
-    /// <summary>Records the guest to its end, then builds a second machine replaying that recording.</summary>
-    public static Rig Replayed(string guest)
+    /// <summary>
+    /// Records the guest to its end (or, with <paramref name="quitAt"/>, quits the recording there as
+    /// a user would), then builds a second machine replaying that recording.
+    /// </summary>
+    public static Rig Replayed(string guest, ulong? quitAt = null)
     {
         var ms = new MemoryStream();
         var header = RecordReplay.HeaderFor("virt", Options(guest, new NullSerialBackend(), new LiveInput()));
@@ -60,8 +55,13 @@ internal sealed class Rig
         var recording = VirtBoard.Create(Options(guest, new NullSerialBackend(), recorder));
         recorder.Machine = recording.Machine;
         var runner = new MachineRunner(recording.Machine, recorder, null, () => { }, TextWriter.Null);
-        int status = runner.RunAlone(() => false);
-        if (status != 0) throw new InvalidOperationException($"{guest} exited with {status} while recording");
+        if (quitAt is ulong at)
+        {
+            recording.Machine.Run(at);
+            runner.Finish("quit");
+        }
+        else if (runner.RunAlone(() => false) is int status && status != 0)
+            throw new InvalidOperationException($"{guest} exited with {status} while recording");
         recorder.Dispose();
         var replay = new ReplayInput(new ReplayLogReader(new MemoryStream(ms.ToArray())));
         var collect = new Collect();

@@ -17,6 +17,8 @@ public sealed class Plic : IMmioDevice, IIrqSink, IStateful
     public const ulong EnableStride = 0x80;
     public const ulong ContextBase = 0x200000;
     public const ulong ContextStride = 0x1000;
+    /// <summary>Offsets inside a context's block: priority threshold, and claim (read) / complete (write).</summary>
+    private const ulong ThresholdOffset = 0, ClaimCompleteOffset = 4;
     public const uint PriorityMask = 7;
     private const int MeipBit = 11, SeipBit = 9;
 
@@ -90,8 +92,8 @@ public sealed class Plic : IMmioDevice, IIrqSink, IStateful
             int ctx = (int)(rel / ContextStride);
             return (rel % ContextStride) switch
             {
-                0 => _threshold[ctx],
-                4 => Claim(ctx),
+                ThresholdOffset => _threshold[ctx],
+                ClaimCompleteOffset => Claim(ctx),
                 _ => 0,
             };
         }
@@ -127,11 +129,11 @@ public sealed class Plic : IMmioDevice, IIrqSink, IStateful
             int ctx = (int)(rel / ContextStride);
             switch (rel % ContextStride)
             {
-                case 0:
+                case ThresholdOffset:
                     _threshold[ctx] = v & PriorityMask;
                     UpdateOutputs();
                     break;
-                case 4:
+                case ClaimCompleteOffset:
                     Complete(ctx, v);
                     break;
             }

@@ -10,7 +10,7 @@ public static class RiscvEncoder
     public static uint Auipc(int rd, int upper20) => ((uint)upper20 << 12) | ((uint)rd << 7) | 0x17;
 
     // I-type: imm[11:0] | rs1 | funct3 | rd | opcode
-    private static uint IType(int imm12, int rs1, int funct3, int rd, uint opcode) =>
+    public static uint IType(int imm12, int rs1, int funct3, int rd, uint opcode) =>
         (((uint)imm12 & 0xfff) << 20) | ((uint)rs1 << 15) | ((uint)funct3 << 12) | ((uint)rd << 7) | opcode;
 
     public static uint Addi(int rd, int rs1, int imm) => IType(imm, rs1, 0, rd, 0x13);

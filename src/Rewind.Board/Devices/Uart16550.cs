@@ -18,12 +18,28 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
     /// <summary>The baud base QEMU's virt board gives its UART (clock 3.6864 MHz / 16, as QEMU rounds it).</summary>
     public const uint VirtBaudBase = 399193;
 
+    /// <summary>Register offsets (shift 0). With LCR.DLAB set, offsets 0 and 1 are the divisor latch.</summary>
+    private static class Reg
+    {
+        public const int Rbr = 0, Thr = 0, Dll = 0;
+        public const int Ier = 1, Dlm = 1;
+        public const int Iir = 2, Fcr = 2;
+        public const int Lcr = 3, Mcr = 4, Lsr = 5, Msr = 6, Scr = 7;
+        public const int Count = 8;
+    }
+
     private const byte IerRdi = 0x01, IerThri = 0x02, IerRlsi = 0x04, IerMsi = 0x08;
+    private const byte IerWritable = IerRdi | IerThri | IerRlsi | IerMsi;
     private const byte IirNoInt = 0x01, IirMsi = 0x00, IirThri = 0x02, IirRdi = 0x04, IirRlsi = 0x06, IirCti = 0x0c;
+    private const byte IirIdMask = 0x0f;
     private const byte IirFifoEnabled = 0xc0;
-    private const byte FcrEnable = 0x01, FcrClearRx = 0x02, FcrClearTx = 0x04;
-    private const byte LcrDlab = 0x80;
-    private const byte McrLoop = 0x10, McrOut2 = 0x08;
+    private const byte FcrEnable = 0x01, FcrClearRx = 0x02, FcrClearTx = 0x04, FcrDmaMode = 0x08;
+    private const byte FcrTriggerMask = 0xc0;
+    private const int FcrTriggerShift = 6;
+    private const byte FcrKept = FcrEnable | FcrDmaMode | FcrTriggerMask;
+    private const byte LcrWordLength = 0x03, LcrTwoStopBits = 0x04, LcrParity = 0x08, LcrDlab = 0x80;
+    private const byte McrDtr = 0x01, McrRts = 0x02, McrOut1 = 0x04, McrOut2 = 0x08, McrLoop = 0x10;
+    private const byte McrWritable = McrDtr | McrRts | McrOut1 | McrOut2 | McrLoop;
     private const byte LsrDr = 0x01, LsrOe = 0x02, LsrBi = 0x10, LsrThre = 0x20, LsrTemt = 0x40;
     private const byte LsrIntAny = 0x1e;
     private const byte MsrDcd = 0x80, MsrDsr = 0x20, MsrCts = 0x10, MsrAnyDelta = 0x0f;
@@ -79,33 +95,33 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
 
     private bool FifoEnabled => (_fcr & FcrEnable) != 0;
 
-    private int TriggerLevel => (_fcr >> 6) switch { 0 => 1, 1 => 4, 2 => 8, _ => 14 };
+    private int TriggerLevel => (_fcr >> FcrTriggerShift) switch { 0 => 1, 1 => 4, 2 => 8, _ => 14 };
 
     public ulong Read(ulong offset, int size)
     {
-        if (offset >= 8) return 0;
+        if (offset >= Reg.Count) return 0;
         switch ((int)offset)
         {
-            case 0:
+            case Reg.Rbr: // or DLL
                 if ((_lcr & LcrDlab) != 0) return (byte)_divisor;
                 return ReadRbr();
-            case 1:
+            case Reg.Ier: // or DLM
                 if ((_lcr & LcrDlab) != 0) return (byte)(_divisor >> 8);
                 return _ier;
-            case 2:
+            case Reg.Iir:
             {
                 byte v = _iir;
                 // Reading IIR acknowledges a THR-empty interrupt, as on the real part.
-                if ((v & 0x0f) == IirThri)
+                if ((v & IirIdMask) == IirThri)
                 {
                     _thrPending = false;
                     UpdateIrq();
                 }
                 return v;
             }
-            case 3: return _lcr;
-            case 4: return _mcr;
-            case 5:
+            case Reg.Lcr: return _lcr;
+            case Reg.Mcr: return _mcr;
+            case Reg.Lsr:
             {
                 byte v = _lsr;
                 if ((_lsr & (LsrBi | LsrOe)) != 0)
@@ -115,12 +131,14 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
                 }
                 return v;
             }
-            case 6:
+            case Reg.Msr:
             {
                 if ((_mcr & McrLoop) != 0)
                 {
-                    // Loopback wires the modem outputs back to the inputs.
-                    return (byte)(((_mcr & 0x0c) << 4) | ((_mcr & 0x02) << 3) | ((_mcr & 0x01) << 5));
+                    // Loopback wires the modem outputs back to the inputs: OUT1, OUT2 to RI, DCD; RTS to
+                    // CTS; DTR to DSR.
+                    return (byte)(((_mcr & (McrOut1 | McrOut2)) << 4) | ((_mcr & McrRts) << 3)
+                        | ((_mcr & McrDtr) << 5));
                 }
                 byte v = _msr;
                 if ((_msr & MsrAnyDelta) != 0)
@@ -130,7 +148,7 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
                 }
                 return v;
             }
-            default: return _scr;
+            default: return _scr; // Reg.Scr
         }
     }
 
@@ -164,11 +182,11 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
 
     public void Write(ulong offset, int size, ulong value)
     {
-        if (offset >= 8) return;
+        if (offset >= Reg.Count) return;
         byte v = (byte)value;
         switch ((int)offset)
         {
-            case 0:
+            case Reg.Thr: // or DLL
                 if ((_lcr & LcrDlab) != 0)
                 {
                     _divisor = (ushort)((_divisor & 0xff00) | v);
@@ -179,7 +197,7 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
                     Transmit(v);
                 }
                 break;
-            case 1:
+            case Reg.Ier: // or DLM
                 if ((_lcr & LcrDlab) != 0)
                 {
                     _divisor = (ushort)((_divisor & 0x00ff) | (v << 8));
@@ -190,15 +208,15 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
                     WriteIer(v);
                 }
                 break;
-            case 2: WriteFcr(v); break;
-            case 3:
+            case Reg.Fcr: WriteFcr(v); break;
+            case Reg.Lcr:
                 _lcr = v;
                 UpdateParameters();
                 break;
-            case 4: _mcr = (byte)(v & 0x1f); break;
-            case 5: break; // LSR is read-only
-            case 6: break; // MSR inputs come from the (absent) modem
-            default: _scr = v; break;
+            case Reg.Mcr: _mcr = (byte)(v & McrWritable); break;
+            case Reg.Lsr: break; // LSR is read-only
+            case Reg.Msr: break; // MSR inputs come from the (absent) modem
+            default: _scr = v; break; // Reg.Scr
         }
     }
 
@@ -218,8 +236,8 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
 
     private void WriteIer(byte v)
     {
-        byte changed = (byte)((_ier ^ v) & 0x0f);
-        _ier = (byte)(v & 0x0f);
+        byte changed = (byte)((_ier ^ v) & IerWritable);
+        _ier = (byte)(v & IerWritable);
         if ((changed & IerThri) != 0)
             // Enabling THRI while THR is empty raises the interrupt again even if IIR had acknowledged it.
             _thrPending = (_ier & IerThri) != 0 && (_lsr & LsrThre) != 0;
@@ -242,7 +260,7 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
             _lsr |= LsrThre;
             _thrPending = true;
         }
-        _fcr = (byte)(v & 0xc9);
+        _fcr = (byte)(v & FcrKept);
         _iir = FifoEnabled ? (byte)(_iir | IirFifoEnabled) : (byte)(_iir & ~IirFifoEnabled);
         Refill();
         UpdateIrq();
@@ -251,7 +269,8 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
     private void UpdateParameters()
     {
         if (_divisor == 0 || _divisor > _baudBase) return;
-        int frame = 1 + (_lcr & 0x03) + 5 + ((_lcr & 0x04) != 0 ? 2 : 1) + ((_lcr & 0x08) != 0 ? 1 : 0);
+        int frame = 1 + (_lcr & LcrWordLength) + 5 + ((_lcr & LcrTwoStopBits) != 0 ? 2 : 1)
+            + ((_lcr & LcrParity) != 0 ? 1 : 0);
         ulong speed = _baudBase / _divisor;
         _charTimeNs = 1_000_000_000UL / speed * (ulong)frame;
     }
@@ -338,7 +357,7 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
             id = IirMsi;
         else
             id = IirNoInt;
-        _iir = (byte)(id | (_iir & 0xf0));
+        _iir = (byte)(id | (_iir & ~IirIdMask));
         _irq.Set(id != IirNoInt);
     }
 

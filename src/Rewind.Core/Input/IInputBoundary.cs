@@ -1,10 +1,10 @@
 namespace Rewind.Core.Input;
 
 /// <summary>
-/// The one door through which the outside world reaches the guest (rule 3 of DEVELOPERS.md). A live
-/// run passes host input straight through; a recording run also logs it with the instruction count at
-/// which it took effect; a replaying run ignores the host and feeds the log back at the same counts.
-/// Devices never read the host themselves.
+/// The one door through which the outside world reaches the guest. A live run passes host input
+/// straight through; a recording run also logs it with the instruction count at which it took effect
+/// (docs/recording-format.md); a replaying run ignores the host and feeds the log back at the same
+/// counts. Devices never read the host themselves.
 /// </summary>
 public interface IInputBoundary
 {

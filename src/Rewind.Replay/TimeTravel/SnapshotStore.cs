@@ -77,14 +77,13 @@ public sealed class SnapshotStore
         return snap;
     }
 
+    /// <summary>
+    /// Makes <paramref name="snap"/> the one RAM is measured against. RAM holds exactly snap's
+    /// state, whether snap was just captured from it or the machine replayed deterministically to
+    /// snap's instruction count, so no page differs from it and every dirty flag can be cleared.
+    /// </summary>
     private void MarkSynced(Snapshot snap)
     {
-        if (_sync != null && _sync != snap)
-        {
-            // RAM now equals snap except for pages written since _sync that snap did not capture:
-            // those differ only if they also changed between _sync and snap, which snap recorded.
-            // Anything dirty that snap holds is now clean relative to it.
-        }
         _ram.ClearDirty();
         _sync = snap;
     }

@@ -5,7 +5,7 @@ using System.Text;
 namespace Rewind.Riscv.Debug;
 
 /// <summary>
-/// GDB's view of a hart: the target description (riscv:rv64 with the cpu, optional fpu, csr and
+/// GDB's view of a hart: the target description (riscv:rv64 with the cpu, fpu, csr and
 /// virtual features) and the mapping from GDB register numbers to hart state.
 /// Numbering follows GDB's RISC-V target: 0-31 x0..x31, 32 pc, 33-64 f0..f31, 65 + csr number for
 /// CSRs, 65 + 4096 for the virtual <c>priv</c> register. Values are little-endian hex.
@@ -16,6 +16,8 @@ public static class GdbRegisters
     public const int FirstFpr = 33;
     public const int FirstCsr = 65;
     public const int Priv = FirstCsr + 4096;
+    /// <summary>What a 'g' packet carries: x0-x31, pc, then f0-f31 (QEMU sends the same).</summary>
+    public const int GPacketRegisters = FirstCsr;
 
     private static readonly string[] XNames =
     [
@@ -34,11 +36,6 @@ public static class GdbRegisters
     /// <summary>The ABI name of integer register <paramref name="index"/> (x8 is "fp", as GDB names it).</summary>
     public static string AbiName(int index) => XNames[index];
 
-    /// <summary>Number of registers in the <c>g</c> packet: x0..x31 and pc, plus f0..f31 with an FPU.</summary>
-    public static int GPacketRegisterCount(Hart hart) => FpuAvailable(hart) ? 65 : 33;
-
-    private static bool FpuAvailable(Hart hart) => hart.HasFpu;
-
     /// <summary>CSR numbers the hart implements (readable by the debugger), probed once per hart.</summary>
     public static IReadOnlyList<ushort> ImplementedCsrs(Hart hart) => CsrCache.GetValue(hart, h =>
     {
@@ -51,21 +48,21 @@ public static class GdbRegisters
     /// <summary>The XML document GDB asks for with <c>qXfer:features:read:NAME</c>, or null if there is none.</summary>
     public static string? Annex(Hart hart, string name) => name switch
     {
-        "target.xml" => TargetXml(hart),
+        "target.xml" => TargetXml(),
         "riscv-64bit-cpu.xml" => CpuXml(),
-        "riscv-64bit-fpu.xml" => FpuAvailable(hart) ? FpuXml() : null,
+        "riscv-64bit-fpu.xml" => FpuXml(),
         "riscv-64bit-csr.xml" => CsrXml(hart),
         "riscv-64bit-virtual.xml" => VirtualXml(),
         _ => null,
     };
 
-    private static string TargetXml(Hart hart)
+    private static string TargetXml()
     {
         var sb = new StringBuilder();
         sb.Append("<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n<target version=\"1.0\" xmlns:xi=\"http://www.w3.org/2001/XInclude\">\n");
         sb.Append("  <architecture>riscv:rv64</architecture>\n");
         sb.Append("  <xi:include href=\"riscv-64bit-cpu.xml\"/>\n");
-        if (FpuAvailable(hart)) sb.Append("  <xi:include href=\"riscv-64bit-fpu.xml\"/>\n");
+        sb.Append("  <xi:include href=\"riscv-64bit-fpu.xml\"/>\n");
         sb.Append("  <xi:include href=\"riscv-64bit-csr.xml\"/>\n");
         sb.Append("  <xi:include href=\"riscv-64bit-virtual.xml\"/>\n");
         sb.Append("</target>\n");
@@ -105,12 +102,11 @@ public static class GdbRegisters
 
     private static string CsrXml(Hart hart)
     {
-        bool fpu = FpuAvailable(hart);
         var sb = new StringBuilder();
         FeatureHeader(sb, "org.gnu.gdb.riscv.csr");
         foreach (ushort csr in ImplementedCsrs(hart))
         {
-            if (fpu && csr is Csr.Fflags or Csr.Frm or Csr.Fcsr) continue;
+            if (csr is Csr.Fflags or Csr.Frm or Csr.Fcsr) continue;
             sb.Append($"  <reg name=\"{CsrName(csr)}\" bitsize=\"64\" type=\"int\" regnum=\"{FirstCsr + csr}\"/>\n");
         }
         sb.Append("</feature>\n");
@@ -197,7 +193,7 @@ public static class GdbRegisters
     public static bool Exists(Hart hart, int regno) => regno switch
     {
         >= 0 and <= Pc => true,
-        >= FirstFpr and < FirstCsr => FpuAvailable(hart),
+        >= FirstFpr and < FirstCsr => true,
         >= FirstCsr and < Priv => hart.TryReadCsr((ushort)(regno - FirstCsr), out _),
         Priv => true,
         _ => false,
@@ -212,7 +208,6 @@ public static class GdbRegisters
             case >= 0 and < 32: value = hart.GetX(regno); break;
             case Pc: value = hart.Pc; break;
             case >= FirstFpr and < FirstCsr:
-                if (!hart.HasFpu) return "";
                 value = hart.GetF(regno - FirstFpr);
                 break;
             case >= FirstCsr and < Priv:
@@ -238,7 +233,6 @@ public static class GdbRegisters
             case > 0 and < 32: hart.SetX(regno, v); return true;
             case Pc: hart.Pc = v; return true;
             case >= FirstFpr and < FirstCsr:
-                if (!hart.HasFpu) return false;
                 hart.SetF(regno - FirstFpr, v);
                 return true;
             case >= FirstCsr and < Priv:

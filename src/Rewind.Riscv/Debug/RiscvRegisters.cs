@@ -9,7 +9,7 @@ public sealed class RiscvRegisters(Hart hart) : IRegisterFile
 {
     public int PcRegister => GdbRegisters.Pc;
 
-    public int GPacketCount => GdbRegisters.GPacketRegisterCount(hart);
+    public int GPacketCount => GdbRegisters.GPacketRegisters;
 
     public string? Feature(string annex) => GdbRegisters.Annex(hart, annex);
 

@@ -5,15 +5,8 @@ public static partial class Decoder
 {
     private static long Sext(int value, int bits) => (long)value << (64 - bits) >> (64 - bits);
 
-    /// <summary>Hook for c.fld/c.fsd/c.fldsp/c.fsdsp: the FPU sets the double load or store operation.</summary>
-    static partial void CompressedFloatOp(ref DecodedInsn d, bool isStore, ref bool handled);
-
-    private static void FloatForm(ref DecodedInsn d, bool isStore)
-    {
-        bool handled = false;
-        CompressedFloatOp(ref d, isStore, ref handled);
-        if (!handled) d.Op = Op.Illegal;
-    }
+    /// <summary>c.fld/c.fsd/c.fldsp/c.fsdsp: the D extension's double load or store.</summary>
+    private static void FloatForm(ref DecodedInsn d, bool isStore) => d.Op = isStore ? Op.Fsd : Op.Fld;
 
     private static void DecodeCompressed(ref DecodedInsn d, ushort c)
     {

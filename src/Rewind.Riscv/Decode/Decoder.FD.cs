@@ -72,10 +72,4 @@ public static partial class Decoder
         if (s == Op.Illegal || s == Op.FcvtSD || s == Op.FcvtDS) return s;
         return fmt == 0 ? s : s + DoubleOffset;
     }
-
-    static partial void CompressedFloatOp(ref DecodedInsn d, bool isStore, ref bool handled)
-    {
-        d.Op = isStore ? Op.Fsd : Op.Fld;
-        handled = true;
-    }
 }

@@ -26,14 +26,6 @@ public class RecordReplayApiTests
 
     private const ulong Fuel = 1_000_000_000; // no guest here needs more than ~300 M instructions
 
-    internal static string Guest(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Rewind.slnx")))
-                return Path.Combine(dir.FullName, "guests", "bin", name + ".elf");
-        throw new InvalidOperationException($"no Rewind.slnx above {AppContext.BaseDirectory}");
-    }
-
     private static RecordingHeader HeaderFor(string kernel) => new(
         [new("machine", "virt"), new("ram", "134217728"), new("smp", "1"), new("icount_shift", "3"),
          new("bios", "none"), new("kernel", kernel), new("append", "")],
@@ -95,7 +87,7 @@ public class RecordReplayApiTests
     [MemberData(nameof(Schedules))]
     public void Input_timing_replays_twice_to_identical_output_digest_and_icount(ulong[] at)
     {
-        string kernel = Guest("input_timing");
+        string kernel = RepoPaths.Guest("input_timing");
         var (recording, recorded) = Record(kernel, at, "xyz"u8.ToArray());
         Assert.Contains("byte x code 120", recorded.Output);
         Assert.Contains("byte z code 122", recorded.Output);
@@ -116,7 +108,7 @@ public class RecordReplayApiTests
     [Fact]
     public void Different_input_timing_gives_different_output_so_the_log_really_carries_the_timing()
     {
-        string kernel = Guest("input_timing");
+        string kernel = RepoPaths.Guest("input_timing");
         var a = Record(kernel, [2_000_000, 5_000_000, 9_000_000], "abc"u8.ToArray());
         var b = Record(kernel, [3_000_000, 5_000_000, 9_000_000], "abc"u8.ToArray());
         Assert.NotEqual(a.Result.Output, b.Result.Output);
@@ -127,7 +119,7 @@ public class RecordReplayApiTests
     [Fact]
     public void The_recording_holds_the_inputs_at_their_counts_a_clock_read_digests_and_an_end()
     {
-        string kernel = Guest("input_timing");
+        string kernel = RepoPaths.Guest("input_timing");
         var (recording, result) = Record(kernel, [2_000_000, 5_000_000, 9_000_000], "abc"u8.ToArray());
         using var reader = new ReplayLogReader(new MemoryStream(recording));
         var records = new List<LogRecord>();
@@ -148,7 +140,7 @@ public class RecordReplayApiTests
     [Fact]
     public void Hello_with_no_input_records_and_replays()
     {
-        string kernel = Guest("hello");
+        string kernel = RepoPaths.Guest("hello");
         var (recording, recorded) = Record(kernel, [], []);
         Assert.Equal("Hello from Rewind guest\n", recorded.Output);
         var r = Replay(kernel, recording);
@@ -187,7 +179,7 @@ public class RecordReplayApiTests
     [Fact]
     public void An_unchanged_rewrite_replays_identically()
     {
-        string kernel = Guest("input_timing");
+        string kernel = RepoPaths.Guest("input_timing");
         var (recording, recorded) = Record(kernel, [2_000_000, 5_000_000, 9_000_000], "abc"u8.ToArray());
         byte[] copy = Rewrite(recording, (_, _) => null);
         Assert.Equal(recording, copy);
@@ -197,7 +189,7 @@ public class RecordReplayApiTests
     [Fact]
     public void A_changed_input_byte_with_the_old_digests_is_caught_as_a_divergence()
     {
-        string kernel = Guest("input_timing");
+        string kernel = RepoPaths.Guest("input_timing");
         var (recording, _) = Record(kernel, [20_000_000, 40_000_000, 60_000_000], "abc"u8.ToArray());
         // 0x01 prints as '.' with a one-digit code: a different path through the guest than 'a'.
         byte[] forged = Rewrite(recording, (n, _) => n == 0 ? [0x01] : null);
@@ -210,7 +202,7 @@ public class RecordReplayApiTests
     [Fact]
     public void A_flipped_byte_inside_a_digest_payload_is_reported_as_corruption_by_the_reader()
     {
-        string kernel = Guest("input_timing");
+        string kernel = RepoPaths.Guest("input_timing");
         var (recording, _) = Record(kernel, [20_000_000, 40_000_000, 60_000_000], "abc"u8.ToArray());
         LogRecord digest;
         using (var reader = new ReplayLogReader(new MemoryStream(recording)))
@@ -252,7 +244,7 @@ public class RecordReplayApiTests
     [Fact]
     public void A_truncated_recording_replays_the_output_up_to_its_last_complete_record()
     {
-        string kernel = Guest("input_timing");
+        string kernel = RepoPaths.Guest("input_timing");
         var (recording, recorded) = Record(kernel, [2_000_000, 40_000_000, 90_000_000], "abc"u8.ToArray());
         for (int cut = recording.Length - 1; cut > recording.Length / 2; cut -= 37)
         {

@@ -9,7 +9,7 @@ namespace Rewind.Replay.Tests.TimeTravel;
 public class MachineImageTests
 {
     private static VirtBoard Board(string guest) =>
-        VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RecordReplayApiTests.Guest(guest), IcountShift = 3 });
+        VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RepoPaths.Guest(guest), IcountShift = 3 });
 
     [Fact]
     public void An_image_taken_mid_run_restores_a_fresh_machine_that_then_runs_identically()
@@ -45,7 +45,7 @@ public class MachineImageTests
         var bytes = (byte[])image.Clone();
         bytes[bytes.Length / 2] ^= 0xff;
         Assert.Throws<InvalidDataException>(() => MachineImage.Load(m, bytes));
-        var small = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RecordReplayApiTests.Guest("revdebug"), RamSize = 64UL << 20 }).Machine;
+        var small = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RepoPaths.Guest("revdebug"), RamSize = 64UL << 20 }).Machine;
         var e = Assert.Throws<InvalidDataException>(() => MachineImage.Load(small, image));
         Assert.Contains("RAM", e.Message);
     }

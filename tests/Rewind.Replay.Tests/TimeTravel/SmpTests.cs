@@ -11,7 +11,7 @@ namespace Rewind.Replay.Tests.TimeTravel;
 public class SmpTests
 {
     private static VirtBoard Board(int harts, string guest = "smp") =>
-        VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RecordReplayApiTests.Guest(guest), IcountShift = 3, Smp = harts });
+        VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RepoPaths.Guest(guest), IcountShift = 3, Smp = harts });
 
     [Fact]
     public void The_hart_whose_turn_it_is_depends_on_the_count_alone_and_step_lookups_agree_with_it()
@@ -81,7 +81,7 @@ public class SmpTests
     {
         // Both harts loop on `lr.d a0, (t0)`: each holds a reservation all through its own turn.
         string raw = Path.Combine(Path.GetTempPath(), $"rewind-lr-loop-{Guid.NewGuid():N}.bin");
-        uint[] program = [0x00000297, 0x10028293, 0x1002b52f, 0xffdff06f]; // auipc t0,0; addi t0,t0,256; 1: lr.d a0,(t0); j 1b
+        uint[] program = [Asm.Auipc(Asm.T0, 0), Asm.Addi(Asm.T0, Asm.T0, 256), Asm.LrD(Asm.A0, Asm.T0), Asm.Jal(0, -4)];
         File.WriteAllBytes(raw, program.SelectMany(BitConverter.GetBytes).ToArray());
         try
         {

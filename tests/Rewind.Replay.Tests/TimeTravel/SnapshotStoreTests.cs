@@ -8,7 +8,7 @@ namespace Rewind.Replay.Tests.TimeTravel;
 /// <summary>The snapshot store on its own: a restore gives back the exact machine, thinning keeps the start.</summary>
 public class SnapshotStoreTests
 {
-    private static VirtBoard Board() => VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RecordReplayApiTests.Guest("count_loop"), IcountShift = 3 });
+    private static VirtBoard Board() => VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RepoPaths.Guest("count_loop"), IcountShift = 3 });
 
     [Fact]
     public void Restoring_a_snapshot_gives_back_the_machine_and_its_memory()

@@ -14,7 +14,7 @@ public class TimeTravelEngineTests
 
     private static (TimeTravelEngine Engine, Machine Machine, VirtBoard Board) Replaying(string guest)
     {
-        string kernel = RecordReplayApiTests.Guest(guest);
+        string kernel = RepoPaths.Guest(guest);
         var (recording, _) = RecordReplayApiTests.Record(kernel, [], []);
         var replay = new ReplayInput(new ReplayLogReader(new MemoryStream(recording)));
         var board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = kernel, IcountShift = 3, Input = replay });

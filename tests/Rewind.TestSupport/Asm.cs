@@ -1,7 +1,12 @@
-namespace Rewind.Riscv.Tests;
+using Rewind.Board.Devices;
 
-/// <summary>Hand encoders for the 32-bit base formats (unprivileged spec, chapter 2), for test programs.</summary>
-internal static class Asm
+namespace Rewind.TestSupport;
+
+/// <summary>
+/// Hand encoders for the 32-bit base formats (unprivileged spec, chapter 2), for test programs. What the
+/// boot ROM's <see cref="RiscvEncoder"/> already encodes is taken from it.
+/// </summary>
+public static class Asm
 {
     public const int Zero = 0, Ra = 1, Sp = 2, T0 = 5, T1 = 6, T2 = 7, S0 = 8, S1 = 9;
     public const int A0 = 10, A1 = 11, A2 = 12, A3 = 13, A4 = 14, A5 = 15;
@@ -10,7 +15,7 @@ internal static class Asm
         (funct7 << 25) | ((uint)rs2 << 20) | ((uint)rs1 << 15) | (funct3 << 12) | ((uint)rd << 7) | opcode;
 
     public static uint I(int imm, int rs1, uint funct3, int rd, uint opcode) =>
-        (((uint)imm & 0xfff) << 20) | ((uint)rs1 << 15) | (funct3 << 12) | ((uint)rd << 7) | opcode;
+        RiscvEncoder.IType(imm, rs1, (int)funct3, rd, opcode);
 
     public static uint S(int imm, int rs2, int rs1, uint funct3, uint opcode) =>
         ((((uint)imm >> 5) & 0x7f) << 25) | ((uint)rs2 << 20) | ((uint)rs1 << 15) | (funct3 << 12)
@@ -31,12 +36,12 @@ internal static class Asm
     }
 
     public static uint Lui(int rd, uint upper20) => (upper20 << 12) | ((uint)rd << 7) | 0x37;
-    public static uint Auipc(int rd, uint upper20) => (upper20 << 12) | ((uint)rd << 7) | 0x17;
-    public static uint Jalr(int rd, int rs1, int imm) => I(imm, rs1, 0, rd, 0x67);
+    public static uint Auipc(int rd, uint upper20) => RiscvEncoder.Auipc(rd, (int)upper20);
+    public static uint Jalr(int rd, int rs1, int imm) => RiscvEncoder.Jalr(rd, rs1, imm);
     public static uint Beq(int rs1, int rs2, int imm) => B(imm, rs2, rs1, 0);
     public static uint Bne(int rs1, int rs2, int imm) => B(imm, rs2, rs1, 1);
 
-    public static uint Addi(int rd, int rs1, int imm) => I(imm, rs1, 0, rd, 0x13);
+    public static uint Addi(int rd, int rs1, int imm) => RiscvEncoder.Addi(rd, rs1, imm);
     public static uint Addiw(int rd, int rs1, int imm) => I(imm, rs1, 0, rd, 0x1b);
     public static uint Slliw(int rd, int rs1, int sh) => I(sh, rs1, 1, rd, 0x1b);
     public static uint Srliw(int rd, int rs1, int sh) => I(sh, rs1, 5, rd, 0x1b);
@@ -63,7 +68,7 @@ internal static class Asm
     public static uint Remuw(int rd, int rs1, int rs2) => R(1, rs2, rs1, 7, rd, 0x3b);
 
     public static uint Lw(int rd, int rs1, int imm) => I(imm, rs1, 2, rd, 0x03);
-    public static uint Ld(int rd, int rs1, int imm) => I(imm, rs1, 3, rd, 0x03);
+    public static uint Ld(int rd, int rs1, int imm) => RiscvEncoder.Ld(rd, rs1, imm);
     public static uint Sw(int rs2, int rs1, int imm) => S(imm, rs2, rs1, 2, 0x23);
     public static uint Sd(int rs2, int rs1, int imm) => S(imm, rs2, rs1, 3, 0x23);
     public static uint Sh(int rs2, int rs1, int imm) => S(imm, rs2, rs1, 1, 0x23);
@@ -72,7 +77,7 @@ internal static class Asm
 
     public static uint Csrrw(int rd, ushort csr, int rs1) => I(csr, rs1, 1, rd, 0x73);
     public static uint Csrrs(int rd, ushort csr, int rs1) => I(csr, rs1, 2, rd, 0x73);
-    public static uint Csrr(int rd, ushort csr) => Csrrs(rd, csr, 0);
+    public static uint Csrr(int rd, ushort csr) => RiscvEncoder.Csrr(rd, csr);
 
     public const uint Ecall = 0x00000073;
     public const uint Ebreak = 0x00100073;

@@ -1,12 +1,17 @@
-namespace Rewind.Riscv.Tests;
+namespace Rewind.TestSupport;
 
-internal static class RepoPaths
+/// <summary>Paths in the repository the tests run from.</summary>
+public static class RepoPaths
 {
     private static readonly Lazy<string> LazyRoot = new(FindRoot);
 
     /// <summary>The folder holding Rewind.slnx, found by walking up from the test binaries.</summary>
     public static string Root => LazyRoot.Value;
 
+    /// <summary>The `./rewind` launcher script at the root.</summary>
+    public static string Launcher => Path.Combine(Root, "rewind");
+
+    /// <summary>A committed guest program: guests/bin/NAME.elf.</summary>
     public static string Guest(string name) => Path.Combine(Root, "guests", "bin", name + ".elf");
 
     private static string FindRoot()
