@@ -12,6 +12,7 @@ namespace Rewind.Replay.Log;
 /// (empty when the reader was told not to load snapshot payloads; <see cref="DataLength"/> still holds the size).</item>
 /// <item><see cref="RecordKind.Monitor"/>: <see cref="Icount"/>, <see cref="Text"/> (the command).</item>
 /// <item><see cref="RecordKind.End"/>: <see cref="Icount"/> (final), <see cref="Text"/> (the reason).</item>
+/// <item><see cref="RecordKind.StateLayout"/>: <see cref="Icount"/>, <see cref="Text"/> (<c>name:version</c> pairs).</item>
 /// </list>
 /// <see cref="Data"/> is owned by the caller: the reader never reuses it.
 /// </summary>
@@ -66,6 +67,7 @@ public readonly struct LogRecord
         RecordKind.Snapshot => $"#{Index} @{Icount} snapshot '{Text}' [{DataLength} bytes]",
         RecordKind.Monitor => $"#{Index} @{Icount} monitor '{Text}'",
         RecordKind.End => $"#{Index} @{Icount} end '{Text}'",
+        RecordKind.StateLayout => $"#{Index} @{Icount} state layout '{Text}'",
         _ => $"#{Index} @{Icount} {Kind}",
     };
 }

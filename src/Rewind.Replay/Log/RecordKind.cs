@@ -17,4 +17,6 @@ public enum RecordKind : byte
     Monitor = 5,
     /// <summary>The last record of a recording that ended normally.</summary>
     End = 6,
+    /// <summary>The state sections (name:version) that the digests cover; format 2 and later.</summary>
+    StateLayout = 7,
 }

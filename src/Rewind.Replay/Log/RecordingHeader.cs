@@ -39,8 +39,12 @@ public sealed record ImageHash(string Role, string FileName, byte[] Sha256)
 /// </summary>
 public sealed record RecordingHeader
 {
-    /// <summary>The format version this build writes and reads.</summary>
-    public const ushort CurrentVersion = 1;
+    /// <summary>The format version this build writes (it also reads every version from <see cref="OldestReadableVersion"/>).</summary>
+    /// <remarks>2: state is saved as named, versioned sections, and a StateLayout record says which ones the digests cover.</remarks>
+    public const ushort CurrentVersion = 2;
+
+    /// <summary>The oldest format version this build reads: 1, where state was saved by position.</summary>
+    public const ushort OldestReadableVersion = 1;
 
     /// <summary>The format version of the file (the writer always writes <see cref="CurrentVersion"/>).</summary>
     public ushort Version { get; init; } = CurrentVersion;

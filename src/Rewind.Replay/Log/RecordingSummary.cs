@@ -45,6 +45,8 @@ public sealed class RecordingSummary
     public IReadOnlyDictionary<InputChannel, long> InputBytesByChannel { get; private init; } = new Dictionary<InputChannel, long>();
     public IReadOnlyList<SnapshotInfo> Snapshots { get; private init; } = [];
     public long DigestCount => CountsByKind.GetValueOrDefault(RecordKind.Digest);
+    /// <summary>The state sections the digests cover (the StateLayout record's text), or null (format 1 has none).</summary>
+    public string? StateLayout { get; private init; }
 
     /// <summary>Reads the whole file. Throws <see cref="RecordingFormatException"/> if the header is unusable.</summary>
     public static RecordingSummary Read(string path)
@@ -54,6 +56,7 @@ public sealed class RecordingSummary
         var counts = new Dictionary<RecordKind, long>();
         var inputBytes = new Dictionary<InputChannel, long>();
         var snapshots = new List<SnapshotInfo>();
+        string? layout = null;
         while (reader.TryReadNext(out var r))
         {
             counts[r.Kind] = counts.GetValueOrDefault(r.Kind) + 1;
@@ -61,6 +64,8 @@ public sealed class RecordingSummary
                 inputBytes[r.Channel] = inputBytes.GetValueOrDefault(r.Channel) + r.DataLength;
             else if (r.Kind == RecordKind.Snapshot)
                 snapshots.Add(new SnapshotInfo(r.Name ?? "", r.Icount, r.DataLength));
+            else if (r.Kind == RecordKind.StateLayout)
+                layout ??= r.Text;
         }
         return new RecordingSummary(path, reader.Header)
         {
@@ -74,6 +79,7 @@ public sealed class RecordingSummary
             CountsByKind = counts,
             InputBytesByChannel = inputBytes,
             Snapshots = snapshots,
+            StateLayout = layout,
         };
     }
 
@@ -129,6 +135,8 @@ public sealed class RecordingSummary
             foreach (var s in Snapshots)
                 sb.Append(ci, $"  {s.Name.PadRight(nameWidth)}  at icount {s.Icount,15:N0}  {s.Size,13:N0} bytes\n");
         }
+        if (StateLayout is not null)
+            sb.Append(ci, $"state sections (name:version)\n  {StateLayout}\n");
         return sb.ToString();
     }
 

@@ -210,7 +210,7 @@ public sealed class ReplayLogReader : IDisposable
         var r = new SpanReader(payload.Span);
         if (kind is RecordKind.Header)
             return "a second header record";
-        if (kind is < RecordKind.InputEvent or > RecordKind.End)
+        if (kind is < RecordKind.InputEvent or > RecordKind.StateLayout)
             return $"unknown record kind 0x{(byte)kind:x2}";
         if (!r.Var(out ulong delta))
             return $"malformed {kind} record (bad icount)";
@@ -242,7 +242,7 @@ public sealed class ReplayLogReader : IDisposable
                 var snap = skipped > 0 ? ReadOnlyMemory<byte>.Empty : payload[r.Position..];
                 record = new LogRecord(kind, icount, 0, snap, payload.Length - r.Position + skipped, 0, name, index, offset);
                 return null;
-            default: // Monitor, End
+            default: // Monitor, End, StateLayout
                 string text;
                 try
                 {
@@ -359,9 +359,9 @@ public sealed class ReplayLogReader : IDisposable
         if (got < 12)
             throw HeaderError("the file ends inside the header");
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(pre[8..]);
-        if (version != RecordingHeader.CurrentVersion)
+        if (version is < RecordingHeader.OldestReadableVersion or > RecordingHeader.CurrentVersion)
             throw new RecordingFormatException(
-                $"unsupported recording format version {version} (this build reads version {RecordingHeader.CurrentVersion})");
+                $"unsupported recording format version {version} (this build reads versions {RecordingHeader.OldestReadableVersion} to {RecordingHeader.CurrentVersion})");
         ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(pre[10..]);
         if (flags != 0)
             throw new RecordingFormatException($"unsupported recording flags 0x{flags:x4} (this build knows none)");

@@ -157,6 +157,14 @@ public sealed class ReplayLogWriter : IDisposable
         }
     }
 
+    /// <summary>The state sections the digests that follow cover, as <c>name:version</c> pairs separated by spaces.</summary>
+    public void WriteStateLayout(ulong icount, string layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        lock (_gate)
+            WriteTextRecord(RecordKind.StateLayout, icount, layout);
+    }
+
     public void WriteMonitor(ulong icount, string command)
     {
         ArgumentNullException.ThrowIfNull(command);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Rewind.Core.Execution;
+using Rewind.Core.State;
 
 namespace Rewind.Replay.Recording;
 
@@ -8,15 +9,29 @@ namespace Rewind.Replay.Recording;
 /// compared while replaying, so a divergence is caught near where it happens. RAM is left out to keep it
 /// cheap; a memory divergence shows up in registers soon after.
 /// </summary>
+/// <remarks>
+/// The pc (8 bytes, for a readable message) followed by a SHA-256 over the sections of a
+/// <see cref="StateLayout"/>, each saved at the layout's version: in format 2, each framed as in
+/// <see cref="StateSections"/> (name, version, length, bytes; no count); in format 1, the bytes back to
+/// back. A part added after the recording is not in its layout, so it does not change the digest.
+/// </remarks>
 public static class MachineDigest
 {
-    /// <summary>The pc (8 bytes, for a readable message) followed by a SHA-256 of every stateful part.</summary>
-    public static byte[] Compute(Machine machine)
+    /// <summary>The digest over every part the machine has now (what a new recording logs).</summary>
+    public static byte[] Compute(Machine machine) => Compute(machine, StateLayout.Of(machine));
+
+    /// <summary>The digest over <paramref name="layout"/>'s sections; a section the machine cannot supply throws <see cref="InvalidDataException"/>.</summary>
+    public static byte[] Compute(Machine machine, StateLayout layout)
     {
+        var parts = layout.Resolve(machine);
         using var ms = new MemoryStream();
         using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            foreach (var (_, state) in machine.StatefulParts) state.SaveState(w);
+            foreach (var (name, version, part) in parts)
+            {
+                if (layout.Legacy) part.SaveState(w, version);
+                else StateSections.WriteSection(w, name, version, part);
+            }
         }
         var result = new byte[40];
         BitConverter.TryWriteBytes(result.AsSpan(0, 8), machine.Cpus[0].Pc);

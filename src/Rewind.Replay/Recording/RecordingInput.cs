@@ -25,16 +25,33 @@ public sealed class RecordingInput : LiveInput, IDisposable
         _flushTimer = new Timer(_ => Flush(), null, 1000, 1000);
     }
 
-    public Machine? Machine { get; set; }
+    /// <summary>
+    /// The machine whose state the digests cover. Setting it the first time logs its state layout (the
+    /// sections and versions that every digest of this recording hashes), before any digest.
+    /// </summary>
+    public Machine? Machine
+    {
+        get => _machine;
+        set
+        {
+            _machine = value;
+            if (value == null || _layout != null) return;
+            _layout = StateLayout.Of(value);
+            lock (_lock) _writer.WriteStateLayout(value.Icount, _layout.Format());
+        }
+    }
+
+    private Machine? _machine;
+    private StateLayout? _layout;
 
     public override ulong NextDueIcount => _nextDigest;
 
     public override void DeliverDue(ulong icount)
     {
         base.DeliverDue(icount);
-        if (icount >= _nextDigest && Machine != null)
+        if (icount >= _nextDigest && _machine != null && _layout != null)
         {
-            lock (_lock) _writer.WriteDigest(icount, MachineDigest.Compute(Machine));
+            lock (_lock) _writer.WriteDigest(icount, MachineDigest.Compute(_machine, _layout));
             _nextDigest = (icount / DigestInterval + 1) * DigestInterval;
         }
     }

@@ -30,6 +30,9 @@ public sealed class ReplayInput : IInputBoundary
                 case RecordKind.Snapshot:
                     Snapshots.Add(r);
                     break;
+                case RecordKind.StateLayout:
+                    _layoutText ??= r.Text;
+                    break;
             }
         }
         EndedCleanly = reader.EndedCleanly;
@@ -53,6 +56,23 @@ public sealed class ReplayInput : IInputBoundary
     public List<LogRecord> Snapshots { get; } = [];
     public Machine? Machine { get; set; }
     public int DigestsChecked { get; private set; }
+
+    private string? _layoutText;
+    private StateLayout? _layout;
+
+    /// <summary>
+    /// What the recording's digests cover: the StateLayout record of a format-2 recording, the parts of
+    /// format 1 by position for an older one (see <see cref="StateLayout"/>). Parts the machine gained
+    /// since are left out either way.
+    /// </summary>
+    public StateLayout DigestLayout(Machine machine)
+    {
+        if (_layout != null) return _layout;
+        if (Header.Version < 2) return _layout = StateLayout.FormatV1(machine);
+        if (_layoutText == null) return _layout = StateLayout.Of(machine);
+        return _layout = StateLayout.Parse(_layoutText, out string? error)
+            ?? throw new InvalidDataException($"the recording's state layout is malformed ({error})");
+    }
 
     public ulong? HistoryEnd => EndIcount;
 
@@ -103,7 +123,15 @@ public sealed class ReplayInput : IInputBoundary
                 case RecordKind.Digest:
                     if (Machine != null)
                     {
-                        var now = MachineDigest.Compute(Machine);
+                        byte[] now;
+                        try
+                        {
+                            now = MachineDigest.Compute(Machine, DigestLayout(Machine));
+                        }
+                        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
+                        {
+                            throw new ReplayDivergenceException(icount, $"the state digest cannot be checked: {e.Message}");
+                        }
                         if (!now.AsSpan().SequenceEqual(r.Data.Span))
                             throw new ReplayDivergenceException(icount, MachineDigest.Describe(r.Data.Span, now));
                         DigestsChecked++;

@@ -1,5 +1,6 @@
 using Rewind.Core.Execution;
 using Rewind.Core.Memory;
+using Rewind.Core.State;
 
 namespace Rewind.Replay.TimeTravel;
 
@@ -88,11 +89,12 @@ public sealed class SnapshotStore
         _sync = snap;
     }
 
+    /// <summary>The parts' state as named sections (<see cref="StateSections"/>), the same container a machine image holds.</summary>
     private byte[] SaveMachineState()
     {
         using var ms = new MemoryStream();
         using (var w = new BinaryWriter(ms))
-            foreach (var (_, state) in _machine.StatefulParts) state.SaveState(w);
+            StateSections.Write(w, _machine.StatefulParts);
         return ms.ToArray();
     }
 
@@ -108,8 +110,7 @@ public sealed class SnapshotStore
         for (int i = lo + 1; i <= hi; i++)
             foreach (int p in _list[i].Pages.Keys) changed.Add(p);
         foreach (int p in changed) RestorePage(p, ti);
-        using (var r = new BinaryReader(new MemoryStream(target.State)))
-            foreach (var (_, state) in _machine.StatefulParts) state.LoadState(r);
+        StateSections.Load(target.State, _machine.StatefulParts);
         _ram.ClearDirty();
         _sync = target;
     }

@@ -216,9 +216,12 @@ public class DamageTests
     public void A_newer_format_version_is_refused_naming_both_versions()
     {
         byte[] file = LogTestData.SmallRecording();
-        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 2);
+        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 3);
         var e = Assert.Throws<RecordingFormatException>(() => new ReplayLogReader(new MemoryStream(file)));
-        Assert.Equal("unsupported recording format version 2 (this build reads version 1)", e.Message);
+        Assert.Equal("unsupported recording format version 3 (this build reads versions 1 to 2)", e.Message);
+        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 0);
+        e = Assert.Throws<RecordingFormatException>(() => new ReplayLogReader(new MemoryStream(file)));
+        Assert.Equal("unsupported recording format version 0 (this build reads versions 1 to 2)", e.Message);
     }
 
     [Fact]

@@ -169,6 +169,7 @@ public class RecordReplayApiTests
                     case RecordKind.Snapshot: w.WriteSnapshot(r.Icount, r.Name!, r.Data.Span); break;
                     case RecordKind.Monitor: w.WriteMonitor(r.Icount, r.Text!); break;
                     case RecordKind.End: w.WriteEnd(r.Icount, r.Text!); break;
+                    case RecordKind.StateLayout: w.WriteStateLayout(r.Icount, r.Text!); break;
                 }
             }
             Assert.True(reader.EndedCleanly);
