@@ -39,7 +39,8 @@ public sealed class VirtBoard
         Input = options.Input ?? new LiveInput();
         Machine = new Machine(Bus, Clock, Input);
         Harts = new Hart[options.Smp];
-        for (int h = 0; h < Harts.Length; h++) Harts[h] = new Hart(h, Bus);
+        CodeCache = new CodeCache(Ram);
+        for (int h = 0; h < Harts.Length; h++) Harts[h] = new Hart(h, Bus, CodeCache);
         Machine.SetCpus([.. Harts]);
         IInterruptTarget[] targets = [.. Harts];
 
@@ -83,6 +84,8 @@ public sealed class VirtBoard
 
     public BoardOptions Options { get; }
     public PhysicalMemory Ram { get; }
+    /// <summary>Decoded instructions by physical page, shared by all the harts.</summary>
+    public CodeCache CodeCache { get; }
     public SystemBus Bus { get; }
     public VirtualClock Clock { get; }
     public IInputBoundary Input { get; }

@@ -4,8 +4,9 @@ using Rewind.Riscv.Decode;
 namespace Rewind.Riscv;
 
 /// <summary>
-/// Debugger breakpoints and watchpoints. Breakpoints live in the decode cache as a special operation,
-/// so guest memory is never patched and a run with none set pays nothing; watchpoints route data
+/// Debugger breakpoints and watchpoints. Breakpoints live in the code cache as a special operation,
+/// so guest memory is never patched and a run with none set pays nothing (the cache is shared: a hart
+/// reaching a slot marked for another hart's breakpoint runs the instruction); watchpoints route data
 /// accesses through the slow path only while any exist.
 /// </summary>
 public sealed partial class Hart
@@ -28,14 +29,14 @@ public sealed partial class Hart
     public bool AddBreakpoint(ulong address)
     {
         if (!_breakpoints.Add(address)) return false;
-        FlushDecoded();
+        _codeCache.AddBreakpoint(address);
         return true;
     }
 
     public bool RemoveBreakpoint(ulong address)
     {
         if (!_breakpoints.Remove(address)) return false;
-        FlushDecoded();
+        _codeCache.RemoveBreakpoint(address);
         return true;
     }
 
@@ -52,13 +53,11 @@ public sealed partial class Hart
         return removed;
     }
 
-    /// <summary>Drops every decoded instruction, e.g. after breakpoints change or memory is restored.</summary>
-    public void FlushDecoded()
-    {
-        _decodeCache.Clear();
-        _romPages.Clear();
-        _fetchVpn = ulong.MaxValue;
-    }
+    /// <summary>
+    /// Drops every decoded instruction of the machine's code cache, which all harts share. Nothing in the
+    /// emulator needs it: writes, restores included, invalidate precisely, and breakpoints invalidate themselves.
+    /// </summary>
+    public void FlushDecoded() => _codeCache.Clear();
 
     /// <summary>
     /// True when the access must not happen because it touches a watchpoint: the instruction is then

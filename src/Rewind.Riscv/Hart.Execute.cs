@@ -182,13 +182,14 @@ public sealed unsafe partial class Hart
                 case Op.FenceI: break;
 
                 case Op.Breakpoint:
-                    if (pc != _resumePc)
+                    // The shared code cache marks every hart's breakpoints: stop only at this hart's own.
+                    if (pc == _resumePc) _resumePc = NoPc;
+                    else if (_breakpoints.Contains(pc))
                     {
                         Pc = pc;
                         Icount = ic;
                         return CpuStop.Breakpoint;
                     }
-                    _resumePc = NoPc;
                     Pc = pc;
                     if (!FetchUncached(pc, out _scratch))
                     {

@@ -26,8 +26,7 @@ public sealed unsafe partial class Hart
     private ulong _fetchVpn = ulong.MaxValue;
     private DecodedInsn[] _fetchPage = [];
     private ulong _fetchPhysPage;
-    private readonly DecodeCache _decodeCache;
-    private readonly Dictionary<ulong, DecodedInsn[]> _romPages = [];
+    private readonly CodeCache _codeCache;
 
     private PrivilegeLevel DataPrivilege =>
         (_mstatus & Riscv.Mstatus.Mprv) != 0 && Privilege == PrivilegeLevel.Machine
@@ -209,7 +208,7 @@ public sealed unsafe partial class Hart
         ulong ppage = pa >> PhysicalMemory.PageShift;
         if (_ram.Contains(pa, 2))
         {
-            _fetchPage = _decodeCache.PageFor((int)((pa - _ramBase) >> PhysicalMemory.PageShift));
+            _fetchPage = _codeCache.PageFor((int)((pa - _ramBase) >> PhysicalMemory.PageShift));
         }
         else
         {
@@ -218,9 +217,7 @@ public sealed unsafe partial class Hart
                 RaiseException(ExceptionCause.InstructionAccessFault, pc);
                 return false;
             }
-            if (!_romPages.TryGetValue(ppage, out var page))
-                _romPages[ppage] = page = new DecodedInsn[DecodeCache.SlotsPerPage];
-            _fetchPage = page;
+            _fetchPage = _codeCache.PageOutsideRam(ppage);
         }
         _fetchPhysPage = ppage << PhysicalMemory.PageShift;
         _fetchVpn = pc >> PhysicalMemory.PageShift;
@@ -247,7 +244,7 @@ public sealed unsafe partial class Hart
             }
             slot = Decoder.Decode(raw);
         }
-        if (_breakpoints.Count > 0 && _breakpoints.Contains(pc)) slot.Op = Op.Breakpoint;
+        if (_codeCache.IsBreakpoint(pc)) slot.Op = Op.Breakpoint;
     }
 
     /// <summary>Fetches and decodes an instruction at pc without the cache; false means a fetch fault was raised.</summary>
@@ -296,7 +293,8 @@ public sealed unsafe partial class Hart
             if (Translate(a, AccessKind.Write, out ulong pa, updateAccessed: false) != null) return i;
             if (_bus.WriteBytes(pa, source.Slice(i, 1)) != 1) return i;
         }
-        _romPages.Clear();
+        // RAM heard of the write; a patched ROM did not.
+        _codeCache.ForgetOutsideRam();
         _fetchVpn = ulong.MaxValue;
         return source.Length;
     }

@@ -42,8 +42,11 @@ public sealed partial class Hart : IStateful
         _reservationValue = r.ReadUInt64();
         _waiting = r.ReadBoolean();
         LoadFpu(r);
-        // Derived state: decoded code may describe memory that the restore replaced.
-        FlushDecoded();
+        // Derived state. Decoded code needs nothing: it depends only on the bytes at its physical address,
+        // and a restore reports every RAM page it rewrites, which forgets that page's decoded instructions.
+        // Only a ROM (no write notification; patches are restored device state) is forgotten as a whole.
+        // The fetch page, a translation, is per hart and reset below.
+        _codeCache.ForgetOutsideRam();
         RecomputePmp();
         FlushTlb();
         InvalidateTranslation();

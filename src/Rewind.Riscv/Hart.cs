@@ -21,7 +21,11 @@ public sealed unsafe partial class Hart : IInterruptTarget
     private readonly byte* _ramPtr;
     private readonly ulong _ramBase;
 
-    public Hart(int hartId, SystemBus bus)
+    /// <param name="codeCache">
+    /// The machine's code cache, shared by all of its harts (the board makes one); a hart given none
+    /// makes its own.
+    /// </param>
+    public Hart(int hartId, SystemBus bus, CodeCache? codeCache = null)
     {
         HartId = hartId;
         _bus = bus;
@@ -29,7 +33,10 @@ public sealed unsafe partial class Hart : IInterruptTarget
         _ramPtr = _ram.Pointer;
         _ramBase = _ram.BaseAddress;
         _x = (ulong*)Unsafe.AsPointer(ref _regs[0]);
-        _decodeCache = new DecodeCache(_ram) { Dropped = () => _fetchVpn = ulong.MaxValue };
+        if (codeCache != null && codeCache.Ram != _ram) throw new ArgumentException("the code cache is for another machine's RAM", nameof(codeCache));
+        _codeCache = codeCache ?? new CodeCache(_ram);
+        // A dropped page's array may be reused for another page: look the fetch page up again.
+        _codeCache.Dropped += () => _fetchVpn = ulong.MaxValue;
         HookTlbToRam();
         Reset(0x1000);
     }

@@ -1,0 +1,134 @@
+namespace Rewind.Core.Memory;
+
+/// <summary>
+/// The architecture-neutral part of a machine's code cache: per physical page, an array of slots derived
+/// from that page's bytes alone (decoded instructions; later, compiled blocks), filled lazily by the CPUs.
+/// One instance serves every CPU of a machine, which is safe because a slot depends on nothing but the
+/// bytes at its physical address; per-CPU fetch state (current page, translation) stays in each CPU.
+/// <para>
+/// Invalidation is precise: the cache hears every write to a RAM page it holds through
+/// <see cref="PhysicalMemory.WatchedPageWritten"/> (guest stores, debugger, devices, loaders and snapshot
+/// restores all report their writes there) and forgets only the slots whose instruction may overlap the
+/// written bytes; a write of a whole page drops the page and raises <see cref="Dropped"/>. Pages outside
+/// RAM (a boot ROM) have no such notification and are forgotten as a whole by <see cref="ForgetOutsideRam"/>.
+/// </para>
+/// </summary>
+/// <typeparam name="TSlot">What a slot holds; default(TSlot) means "not filled yet".</typeparam>
+public class PageCodeCache<TSlot> where TSlot : struct
+{
+    private readonly PhysicalMemory _ram;
+    private readonly int _slotShift;
+    private readonly int _maxInstructionBytes;
+    private readonly TSlot[]?[] _pages;
+    private readonly Stack<TSlot[]> _free = new();
+    private readonly Dictionary<ulong, TSlot[]> _outsideRam = [];
+
+    /// <param name="ram">The machine's RAM; the cache subscribes to its writes once.</param>
+    /// <param name="slotShift">log2 of the instruction alignment (1 for 2-byte, 2 for 4-byte instructions).</param>
+    /// <param name="maxInstructionBytes">The longest instruction, which bounds the slots a write may overlap.</param>
+    protected PageCodeCache(PhysicalMemory ram, int slotShift, int maxInstructionBytes)
+    {
+        _ram = ram;
+        _slotShift = slotShift;
+        _maxInstructionBytes = maxInstructionBytes;
+        SlotsPerPage = PhysicalMemory.PageSize >> slotShift;
+        _pages = new TSlot[]?[ram.PageCount];
+        var previous = ram.WatchedPageWritten;
+        ram.WatchedPageWritten = (page, start, length) =>
+        {
+            previous?.Invoke(page, start, length);
+            Forget(page, start, length);
+        };
+    }
+
+    public int SlotsPerPage { get; }
+
+    public PhysicalMemory Ram => _ram;
+
+    /// <summary>Bumped whenever a page array is dropped, so holders of one know to look again.</summary>
+    public int Generation { get; private set; }
+
+    /// <summary>
+    /// Raised when a page array is dropped (its slots may then serve another page): every CPU fetching
+    /// through the cache subscribes and looks its fetch page up again.
+    /// </summary>
+    public event Action? Dropped;
+
+    /// <summary>The slots of RAM page <paramref name="page"/> (index from the start of RAM), created empty on first use.</summary>
+    public TSlot[] PageFor(int page)
+    {
+        var p = _pages[page];
+        if (p != null) return p;
+        p = _free.Count > 0 ? _free.Pop() : new TSlot[SlotsPerPage];
+        _pages[page] = p;
+        _ram.WatchPage(page);
+        return p;
+    }
+
+    /// <summary>The slots of a page outside RAM, by physical page number (address >> 12).</summary>
+    public TSlot[] PageOutsideRam(ulong physicalPage)
+    {
+        if (!_outsideRam.TryGetValue(physicalPage, out var p))
+            _outsideRam[physicalPage] = p = new TSlot[SlotsPerPage];
+        return p;
+    }
+
+    /// <summary>True when RAM page <paramref name="page"/> has slots (filled or not).</summary>
+    public bool Holds(int page) => _pages[page] != null;
+
+    /// <summary>Forgets the slots whose instruction may overlap the written bytes; keeps watching the page.</summary>
+    private void Forget(int page, int start, int length)
+    {
+        var p = _pages[page];
+        if (p == null) return;
+        if (length >= PhysicalMemory.PageSize)
+        {
+            Drop(page);
+            return;
+        }
+        int first = Math.Max(0, (start - (_maxInstructionBytes - 1)) >> _slotShift);
+        int last = Math.Min(SlotsPerPage - 1, (start + length - 1) >> _slotShift);
+        Array.Clear(p, first, last - first + 1);
+        _ram.WatchPage(page);
+    }
+
+    /// <summary>Forgets every slot of RAM page <paramref name="page"/>.</summary>
+    public void Drop(int page)
+    {
+        var p = _pages[page];
+        if (p == null) return;
+        _pages[page] = null;
+        Array.Clear(p);
+        _free.Push(p);
+        Generation++;
+        Dropped?.Invoke();
+    }
+
+    /// <summary>
+    /// Forgets the pages outside RAM: their bytes (a patched boot ROM) change without a write notification,
+    /// through a debugger or a restored device state.
+    /// </summary>
+    public void ForgetOutsideRam()
+    {
+        if (_outsideRam.Count == 0) return;
+        _outsideRam.Clear();
+        Generation++;
+        Dropped?.Invoke();
+    }
+
+    /// <summary>Forgets everything (the derivation itself changed, e.g. breakpoints marked in slots).</summary>
+    public void Clear()
+    {
+        for (int i = 0; i < _pages.Length; i++)
+        {
+            var p = _pages[i];
+            if (p == null) continue;
+            _pages[i] = null;
+            Array.Clear(p);
+            _free.Push(p);
+        }
+        _outsideRam.Clear();
+        Generation++;
+        Dropped?.Invoke();
+    }
+}
