@@ -15,6 +15,12 @@ fi
 echo "== guests: make -C guests check"
 make -C guests check || { echo "test.sh: guest ELFs in guests/bin differ from a fresh build (make -C guests all)" >&2; exit 1; }
 
+# The style gate: .editorconfig's house style; the analyzers (AnalysisLevel in Directory.Build.props)
+# already fail the build, since warnings are errors.
+echo "== dotnet format Rewind.slnx --verify-no-changes"
+format_status=0
+dotnet format Rewind.slnx --verify-no-changes || { format_status=1; echo "test.sh: code differs from the house style (run: dotnet format Rewind.slnx)" >&2; }
+
 echo "== dotnet test Rewind.slnx -c Release"
 log="$(mktemp)"
 dotnet test Rewind.slnx -c Release 2>&1 | tee "$log"
@@ -26,4 +32,5 @@ awk '/^(Passed|Failed)!/ {
      }
      END { printf "tests: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
 rm -f "$log"
+[ "$status" -eq 0 ] && status=$format_status
 exit "$status"

@@ -1,9 +1,9 @@
-using Rewind.Core.Cpu;
-using Rewind.Board.DeviceTree;
 using Rewind.Board.Devices;
-using Rewind.Core.Execution;
+using Rewind.Board.DeviceTree;
 using Rewind.Board.Loading;
 using Rewind.Core.Bus;
+using Rewind.Core.Cpu;
+using Rewind.Core.Execution;
 using Rewind.Core.Input;
 using Rewind.Core.Interrupts;
 using Rewind.Core.Memory;

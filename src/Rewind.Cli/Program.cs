@@ -1,43 +1,42 @@
-using Rewind.Session;
 using Rewind.Board;
 using Rewind.Cli.CommandLine;
+using Rewind.Session;
 
-namespace Rewind.Cli
+namespace Rewind.Cli;
+
+public static class EntryPoint
 {
-    public static class EntryPoint
+    public static int Main(string[] args)
     {
-        public static int Main(string[] args)
+        try
         {
-            try
+            if (args.Length > 0 && args[0] == "info") return InfoCommand.Run(args.Skip(1).ToArray());
+            var options = OptionParser.Parse(args);
+            if (options.Help)
             {
-                if (args.Length > 0 && args[0] == "info") return InfoCommand.Run(args.Skip(1).ToArray());
-                var options = OptionParser.Parse(args);
-                if (options.Help)
-                {
-                    Console.Out.Write(HelpText.Usage);
-                    return 0;
-                }
-                if (options.Version)
-                {
-                    Console.Out.WriteLine(HelpText.Version);
-                    return 0;
-                }
-                using var session = new Session(options);
-                return session.Run();
+                Console.Out.Write(HelpText.Usage);
+                return 0;
             }
-            catch (Exception e) when (e is UsageException or BoardConfigException or Replay.Log.RecordingFormatException or SessionException)
+            if (options.Version)
             {
-                Console.Out.Flush();
-                Console.Error.WriteLine($"rewind: {e.Message}");
-                return 1;
+                Console.Out.WriteLine(HelpText.Version);
+                return 0;
             }
-            catch (Exception e)
-            {
-                // A bug of ours: still one line, with enough to report it.
-                Console.Out.Flush();
-                Console.Error.WriteLine($"rewind: internal error: {e.GetType().Name}: {e.Message}");
-                return 2;
-            }
+            using var session = new Session(options);
+            return session.Run();
+        }
+        catch (Exception e) when (e is UsageException or BoardConfigException or Replay.Log.RecordingFormatException or SessionException)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"rewind: {e.Message}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            // A bug of ours: still one line, with enough to report it.
+            Console.Out.Flush();
+            Console.Error.WriteLine($"rewind: internal error: {e.GetType().Name}: {e.Message}");
+            return 2;
         }
     }
 }

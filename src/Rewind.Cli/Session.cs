@@ -1,17 +1,17 @@
 using System.Runtime.InteropServices;
 using Rewind.Board;
 using Rewind.Board.Devices;
-using Rewind.Core.Execution;
 using Rewind.Cli.CommandLine;
 using Rewind.Cli.Debugging;
-using Rewind.Session;
 using Rewind.Cli.Host;
+using Rewind.Core.Execution;
 using Rewind.Core.Input;
 using Rewind.Gdb;
 using Rewind.Monitor.Hmp;
 using Rewind.Monitor.Qmp;
 using Rewind.Replay.Recording;
 using Rewind.Replay.TimeTravel;
+using Rewind.Session;
 
 namespace Rewind.Cli;
 

@@ -1,9 +1,9 @@
-using Rewind.Core.Cpu;
-using Rewind.Session;
-using Rewind.Core.Execution;
 using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
+using Rewind.Core.Cpu;
+using Rewind.Core.Execution;
+using Rewind.Session;
 
 namespace Rewind.Gdb;
 
@@ -175,7 +175,8 @@ public sealed class RspSession
             case 'Z': case 'z': return Breakpoint(p);
             case 'H': return SetThread(p.AsSpan(1));
             case 'T': return ParseThread(p.AsSpan(1), out int t) && t > 0 && t <= _target.HartCount ? "OK" : ErrorGeneric;
-            case 'c': case 's':
+            case 'c':
+            case 's':
                 {
                     if (p.Length > 1)
                     {

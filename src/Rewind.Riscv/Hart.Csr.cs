@@ -105,9 +105,13 @@ public sealed partial class Hart
         value = 0;
         switch (csr)
         {
-            case Csr.Fflags: case Csr.Frm: case Csr.Fcsr:
+            case Csr.Fflags:
+            case Csr.Frm:
+            case Csr.Fcsr:
                 return FpuCsrRead(csr, out value);
-            case Csr.Cycle: case Csr.Time: case Csr.Instret:
+            case Csr.Cycle:
+            case Csr.Time:
+            case Csr.Instret:
                 if (checkCounters && !CounterAllowed(csr - Csr.Cycle)) return false;
                 value = csr switch
                 {
@@ -187,7 +191,9 @@ public sealed partial class Hart
     {
         switch (csr)
         {
-            case Csr.Fflags: case Csr.Frm: case Csr.Fcsr:
+            case Csr.Fflags:
+            case Csr.Frm:
+            case Csr.Fcsr:
                 return FpuCsrWrite(csr, value);
             case Csr.Sstatus:
                 WriteMstatus((_mstatus & ~Riscv.Mstatus.SstatusWritable) | (value & Riscv.Mstatus.SstatusWritable));

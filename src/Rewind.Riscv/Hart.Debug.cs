@@ -40,15 +40,15 @@ public sealed partial class Hart
         return true;
     }
 
-    public void AddWatchpoint(Watchpoint w)
+    public void AddWatchpoint(Watchpoint watchpoint)
     {
-        (_watchpoints ??= []).Add(w);
+        (_watchpoints ??= []).Add(watchpoint);
         InvalidateTranslation();
     }
 
-    public bool RemoveWatchpoint(Watchpoint w)
+    public bool RemoveWatchpoint(Watchpoint watchpoint)
     {
-        bool removed = _watchpoints?.Remove(w) ?? false;
+        bool removed = _watchpoints?.Remove(watchpoint) ?? false;
         InvalidateTranslation();
         return removed;
     }

@@ -1,5 +1,5 @@
-using Rewind.Core.Cpu;
 using System.Runtime.CompilerServices;
+using Rewind.Core.Cpu;
 using Rewind.Riscv.Decode;
 
 namespace Rewind.Riscv;
@@ -55,7 +55,13 @@ public sealed unsafe partial class Hart
                 case Op.Bltu: if (x[d.Rs1] < x[d.Rs2]) next = pc + (ulong)d.Imm; break;
                 case Op.Bgeu: if (x[d.Rs1] >= x[d.Rs2]) next = pc + (ulong)d.Imm; break;
 
-                case Op.Lb: case Op.Lh: case Op.Lw: case Op.Ld: case Op.Lbu: case Op.Lhu: case Op.Lwu:
+                case Op.Lb:
+                case Op.Lh:
+                case Op.Lw:
+                case Op.Ld:
+                case Op.Lbu:
+                case Op.Lhu:
+                case Op.Lwu:
                     {
                         ulong a = x[d.Rs1] + (ulong)d.Imm;
                         ulong off = a - ramBase;
@@ -99,7 +105,10 @@ public sealed unsafe partial class Hart
                         x[d.Rd] = v;
                         break;
                     }
-                case Op.Sb: case Op.Sh: case Op.Sw: case Op.Sd:
+                case Op.Sb:
+                case Op.Sh:
+                case Op.Sw:
+                case Op.Sd:
                     {
                         ulong a = x[d.Rs1] + (ulong)d.Imm;
                         ulong off = a - ramBase;

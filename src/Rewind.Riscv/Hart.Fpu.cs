@@ -142,7 +142,10 @@ public sealed partial class Hart
         bool toInt = false;
         switch (k)
         {
-            case Op.FmaddS: case Op.FmsubS: case Op.FnmsubS: case Op.FnmaddS:
+            case Op.FmaddS:
+            case Op.FmsubS:
+            case Op.FnmsubS:
+            case Op.FnmaddS:
                 {
                     if (!TryRoundingMode(ref d, out var rm)) return Illegal(ref d);
                     int rs3 = d.Aux & 31;
@@ -152,7 +155,11 @@ public sealed partial class Hart
                     result = SoftFloat.MulAdd(a, b, c, negProduct, negAddend, f, rm, ref fl);
                     break;
                 }
-            case Op.FaddS: case Op.FsubS: case Op.FmulS: case Op.FdivS: case Op.FsqrtS:
+            case Op.FaddS:
+            case Op.FsubS:
+            case Op.FmulS:
+            case Op.FdivS:
+            case Op.FsqrtS:
                 {
                     if (!TryRoundingMode(ref d, out var rm)) return Illegal(ref d);
                     result = k switch
@@ -170,7 +177,10 @@ public sealed partial class Hart
             case Op.FsgnjxS: result = a ^ (b & f.SignBit); break;
             case Op.FminS: result = SoftFloat.MinMax(a, b, max: false, f, ref fl); break;
             case Op.FmaxS: result = SoftFloat.MinMax(a, b, max: true, f, ref fl); break;
-            case Op.FcvtWS: case Op.FcvtWuS: case Op.FcvtLS: case Op.FcvtLuS:
+            case Op.FcvtWS:
+            case Op.FcvtWuS:
+            case Op.FcvtLS:
+            case Op.FcvtLuS:
                 {
                     if (!TryRoundingMode(ref d, out var rm)) return Illegal(ref d);
                     bool signed = k is Op.FcvtWS or Op.FcvtLS;
@@ -179,7 +189,10 @@ public sealed partial class Hart
                     toInt = true;
                     break;
                 }
-            case Op.FcvtSW: case Op.FcvtSWu: case Op.FcvtSL: case Op.FcvtSLu:
+            case Op.FcvtSW:
+            case Op.FcvtSWu:
+            case Op.FcvtSL:
+            case Op.FcvtSLu:
                 {
                     if (!TryRoundingMode(ref d, out var rm)) return Illegal(ref d);
                     bool signed = k is Op.FcvtSW or Op.FcvtSL;

@@ -274,22 +274,22 @@ public sealed unsafe partial class Hart
     }
 
     /// <summary>Reads guest memory as the hart would see it at its current privilege, for debuggers.</summary>
-    public int DebugRead(ulong va, Span<byte> destination)
+    public int DebugRead(ulong address, Span<byte> destination)
     {
         for (int i = 0; i < destination.Length; i++)
         {
-            ulong a = va + (ulong)i;
+            ulong a = address + (ulong)i;
             if (Translate(a, AccessKind.Read, out ulong pa, updateAccessed: false) != null) return i;
             if (_bus.ReadBytes(pa, destination.Slice(i, 1)) != 1) return i;
         }
         return destination.Length;
     }
 
-    public int DebugWrite(ulong va, ReadOnlySpan<byte> source)
+    public int DebugWrite(ulong address, ReadOnlySpan<byte> source)
     {
         for (int i = 0; i < source.Length; i++)
         {
-            ulong a = va + (ulong)i;
+            ulong a = address + (ulong)i;
             if (Translate(a, AccessKind.Write, out ulong pa, updateAccessed: false) != null) return i;
             if (_bus.WriteBytes(pa, source.Slice(i, 1)) != 1) return i;
         }

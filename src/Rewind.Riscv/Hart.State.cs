@@ -5,43 +5,43 @@ namespace Rewind.Riscv;
 /// <summary>Snapshot support: every guest-visible field of the hart, in a fixed order.</summary>
 public sealed partial class Hart : IStateful
 {
-    public void SaveState(BinaryWriter w)
+    public void SaveState(BinaryWriter writer)
     {
-        for (int i = 0; i < 32; i++) w.Write(_regs[i]);
-        w.Write(Pc);
-        w.Write((byte)Privilege);
-        w.Write(Icount);
-        foreach (ulong v in CsrFields()) w.Write(v);
-        foreach (ulong v in _pmpcfg) w.Write(v);
-        foreach (ulong v in _pmpaddr) w.Write(v);
-        foreach (ulong v in _mhpmcounter) w.Write(v);
-        foreach (ulong v in _mhpmevent) w.Write(v);
-        w.Write(_reservationValid);
-        w.Write(_reservationAddress);
-        w.Write(_reservationValue);
-        w.Write(_waiting);
-        SaveFpu(w);
+        for (int i = 0; i < 32; i++) writer.Write(_regs[i]);
+        writer.Write(Pc);
+        writer.Write((byte)Privilege);
+        writer.Write(Icount);
+        foreach (ulong v in CsrFields()) writer.Write(v);
+        foreach (ulong v in _pmpcfg) writer.Write(v);
+        foreach (ulong v in _pmpaddr) writer.Write(v);
+        foreach (ulong v in _mhpmcounter) writer.Write(v);
+        foreach (ulong v in _mhpmevent) writer.Write(v);
+        writer.Write(_reservationValid);
+        writer.Write(_reservationAddress);
+        writer.Write(_reservationValue);
+        writer.Write(_waiting);
+        SaveFpu(writer);
     }
 
-    public void LoadState(BinaryReader r)
+    public void LoadState(BinaryReader reader)
     {
-        for (int i = 0; i < 32; i++) _regs[i] = r.ReadUInt64();
+        for (int i = 0; i < 32; i++) _regs[i] = reader.ReadUInt64();
         _regs[0] = 0;
-        Pc = r.ReadUInt64();
-        Privilege = (PrivilegeLevel)r.ReadByte();
-        Icount = r.ReadUInt64();
+        Pc = reader.ReadUInt64();
+        Privilege = (PrivilegeLevel)reader.ReadByte();
+        Icount = reader.ReadUInt64();
         ulong[] csrs = new ulong[CsrFields().Length];
-        for (int i = 0; i < csrs.Length; i++) csrs[i] = r.ReadUInt64();
+        for (int i = 0; i < csrs.Length; i++) csrs[i] = reader.ReadUInt64();
         SetCsrFields(csrs);
-        for (int i = 0; i < _pmpcfg.Length; i++) _pmpcfg[i] = r.ReadUInt64();
-        for (int i = 0; i < _pmpaddr.Length; i++) _pmpaddr[i] = r.ReadUInt64();
-        for (int i = 0; i < _mhpmcounter.Length; i++) _mhpmcounter[i] = r.ReadUInt64();
-        for (int i = 0; i < _mhpmevent.Length; i++) _mhpmevent[i] = r.ReadUInt64();
-        _reservationValid = r.ReadBoolean();
-        _reservationAddress = r.ReadUInt64();
-        _reservationValue = r.ReadUInt64();
-        _waiting = r.ReadBoolean();
-        LoadFpu(r);
+        for (int i = 0; i < _pmpcfg.Length; i++) _pmpcfg[i] = reader.ReadUInt64();
+        for (int i = 0; i < _pmpaddr.Length; i++) _pmpaddr[i] = reader.ReadUInt64();
+        for (int i = 0; i < _mhpmcounter.Length; i++) _mhpmcounter[i] = reader.ReadUInt64();
+        for (int i = 0; i < _mhpmevent.Length; i++) _mhpmevent[i] = reader.ReadUInt64();
+        _reservationValid = reader.ReadBoolean();
+        _reservationAddress = reader.ReadUInt64();
+        _reservationValue = reader.ReadUInt64();
+        _waiting = reader.ReadBoolean();
+        LoadFpu(reader);
         // Derived state. Decoded code needs nothing: it depends only on the bytes at its physical address,
         // and a restore reports every RAM page it rewrites, which forgets that page's decoded instructions.
         // Only a ROM (no write notification; patches are restored device state) is forgotten as a whole.

@@ -1,6 +1,6 @@
-using Rewind.Core.Cpu;
 using System.Runtime.CompilerServices;
 using Rewind.Core.Bus;
+using Rewind.Core.Cpu;
 using Rewind.Core.Interrupts;
 using Rewind.Core.Memory;
 using Rewind.Core.Time;

@@ -1,5 +1,5 @@
-using Rewind.Core.Execution;
 using Rewind.Board.Devices;
+using Rewind.Core.Execution;
 
 namespace Rewind.Board.Tests;
 

@@ -1,9 +1,9 @@
-using Rewind.Session;
 using System.Text;
 using Rewind.Board;
 using Rewind.Cli.Host;
 using Rewind.Core.Input;
 using Rewind.Monitor.Hmp;
+using Rewind.Session;
 
 namespace Rewind.Cli.Tests;
 

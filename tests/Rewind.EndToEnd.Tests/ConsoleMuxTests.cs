@@ -179,10 +179,10 @@ public class ConsoleMuxTests
         var deadline = DateTime.UtcNow + Long;
         while (true)
         {
-            int seen = Regex.Matches(run.Stdout, Regex.Escape(expected)).Count;
+            int seen = Regex.Count(run.Stdout, Regex.Escape(expected));
             run.Write(command);
             Thread.Sleep(200);
-            if (Regex.Matches(run.Stdout, Regex.Escape(expected)).Count > seen) return;
+            if (Regex.Count(run.Stdout, Regex.Escape(expected)) > seen) return;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"no '{expected}' from '{command}'\n{run}");
         }
     }

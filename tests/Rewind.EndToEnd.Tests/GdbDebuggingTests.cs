@@ -106,7 +106,7 @@ public class GdbDebuggingTests
         // The next read is step_one(2) reading counter (2).
         Assert.True(Regex.IsMatch(o, @"Hardware read watchpoint 3: counter\s+Value = 2\s"), o);
         Assert.True(Regex.IsMatch(o, @"Hardware access \(read/write\) watchpoint 4: counter\s+(Value = 2|Old value = 2\s+New value = 4)\s"), o);
-        Assert.Equal(2, Regex.Matches(o, @"Hardware access \(read/write\) watchpoint 4: counter\s+(Value|Old value)").Count);
+        Assert.Equal(2, Regex.Count(o, @"Hardware access \(read/write\) watchpoint 4: counter\s+(Value|Old value)"));
     }
 
     [Fact]

@@ -220,7 +220,7 @@ public class ReverseDebuggingTests(ReverseRecordings recordings) : IClassFixture
     {
         var (rr, _) = recordings.CountLoop;
         string o = Replay("count_loop", rr, ["p/x $pc", "reverse-stepi", "p/x $pc", "reverse-continue", "p/x $pc", "stepi", "p/x $pc", "monitor info replay"], out _);
-        Assert.Equal(2, Regex.Matches(o, "No more reverse-execution history.").Count);
+        Assert.Equal(2, Regex.Count(o, "No more reverse-execution history."));
         Assert.Equal([0x1000UL, 0x1000UL, 0x1000UL, 0x1004UL], Gdb.HexValues(o));
         Assert.Equal(1UL, CurrentIcount(o, 0));
     }
@@ -244,7 +244,7 @@ public class ReverseDebuggingTests(ReverseRecordings recordings) : IClassFixture
             "monitor info replay",
         ], out var rewind);
         // continue and the second continue hit the end; the stepi onto the last instruction may say so too.
-        Assert.InRange(Regex.Matches(o, "No more reverse-execution history.").Count, 2, 3);
+        Assert.InRange(Regex.Count(o, "No more reverse-execution history."), 2, 3);
         Assert.Equal(end, CurrentIcount(o, 0));
         Assert.Equal(end - 1, CurrentIcount(o, 1));
         Assert.Equal(end, CurrentIcount(o, 2));

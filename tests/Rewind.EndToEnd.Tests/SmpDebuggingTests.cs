@@ -75,7 +75,7 @@ public class SmpDebuggingTests
         // Going back on thread 1 from there: its breakpoint hit, the last one before the present.
         Assert.True(Regex.IsMatch(o, @"Thread 1 hit Breakpoint 1, (0x[0-9a-f]+ in )?work \(\)\n +Id +Target Id +Frame *\n\* 1 +Thread 1 "),
             "reverse-continue did not stop in thread 1" + Context());
-        Assert.True(Regex.Matches(o, @"Thread 1 hit Breakpoint 1").Count == 2, "reverse-continue did not stop at hart 0's breakpoint" + Context());
+        Assert.True(Regex.Count(o, @"Thread 1 hit Breakpoint 1") == 2, "reverse-continue did not stop at hart 0's breakpoint" + Context());
         Assert.Equal(pcs[0], pcs[5]);
         Assert.StartsWith("smp: 2 harts\n", rewind.Stdout);
     }

@@ -1,12 +1,12 @@
-using Rewind.Core.Cpu;
-using Rewind.Session;
-using Rewind.Core.Execution;
 using System.Collections.Concurrent;
 using Rewind.Core.Bus;
+using Rewind.Core.Cpu;
+using Rewind.Core.Execution;
 using Rewind.Core.Memory;
 using Rewind.Gdb;
 using Rewind.Riscv;
 using Rewind.Riscv.Debug;
+using Rewind.Session;
 
 namespace Rewind.Gdb.Tests;
 
@@ -98,32 +98,32 @@ internal sealed class FakeTarget : IGdbTarget
             BeforeScriptedStop?.Invoke(_harts[hart]);
         }
         else switch (action)
-        {
-            case DebugAction.Step:
-                _harts[hart].Pc += 4;
-                stop = new MachineStop(StopKind.Reached, hart);
-                break;
-            case DebugAction.ReverseStep:
-                _harts[hart].Pc -= 4;
-                stop = new MachineStop(StopKind.Reached, hart);
-                break;
-            case DebugAction.ReverseContinue:
-                stop = new MachineStop(StopKind.HistoryBegin, hart);
-                break;
-            case DebugAction.Continue when _softwareBreakpoints.Count > 0:
-                // "Runs" to the next software breakpoint after pc (GDB single-steps RISC-V in software this way).
-                ulong pc = _harts[hart].Pc;
-                ulong next = _softwareBreakpoints.Where(b => b > pc).DefaultIfEmpty(_softwareBreakpoints.Min()).Min();
-                _harts[hart].Pc = next;
-                stop = new MachineStop(StopKind.Breakpoint, hart);
-                break;
-            default:
-                // Runs "forever": only an interrupt stops it.
-                interrupt.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
-                WasInterrupted = interrupt.IsCancellationRequested;
-                stop = new MachineStop(StopKind.Interrupted, hart);
-                break;
-        }
+            {
+                case DebugAction.Step:
+                    _harts[hart].Pc += 4;
+                    stop = new MachineStop(StopKind.Reached, hart);
+                    break;
+                case DebugAction.ReverseStep:
+                    _harts[hart].Pc -= 4;
+                    stop = new MachineStop(StopKind.Reached, hart);
+                    break;
+                case DebugAction.ReverseContinue:
+                    stop = new MachineStop(StopKind.HistoryBegin, hart);
+                    break;
+                case DebugAction.Continue when _softwareBreakpoints.Count > 0:
+                    // "Runs" to the next software breakpoint after pc (GDB single-steps RISC-V in software this way).
+                    ulong pc = _harts[hart].Pc;
+                    ulong next = _softwareBreakpoints.Where(b => b > pc).DefaultIfEmpty(_softwareBreakpoints.Min()).Min();
+                    _harts[hart].Pc = next;
+                    stop = new MachineStop(StopKind.Breakpoint, hart);
+                    break;
+                default:
+                    // Runs "forever": only an interrupt stops it.
+                    interrupt.WaitHandle.WaitOne(TimeSpan.FromSeconds(30));
+                    WasInterrupted = interrupt.IsCancellationRequested;
+                    stop = new MachineStop(StopKind.Interrupted, hart);
+                    break;
+            }
         LastStop = stop;
         ResumeFinished.TrySetResult(true);
         return stop;

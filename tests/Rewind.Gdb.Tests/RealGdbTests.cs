@@ -1,9 +1,9 @@
-using Rewind.Core.Cpu;
-using Rewind.Session;
-using Rewind.Core.Execution;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Rewind.Core.Cpu;
+using Rewind.Core.Execution;
 using Rewind.Gdb;
+using Rewind.Session;
 
 namespace Rewind.Gdb.Tests;
 

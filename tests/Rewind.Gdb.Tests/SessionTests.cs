@@ -1,10 +1,10 @@
-using Rewind.Core.Cpu;
-using Rewind.Session;
-using Rewind.Core.Execution;
 using System.Buffers.Binary;
 using System.Text;
+using Rewind.Core.Cpu;
+using Rewind.Core.Execution;
 using Rewind.Gdb;
 using Rewind.Riscv;
+using Rewind.Session;
 
 namespace Rewind.Gdb.Tests;
 

@@ -1,5 +1,5 @@
-using Rewind.Session;
 using Rewind.Cli.CommandLine;
+using Rewind.Session;
 
 namespace Rewind.Monitor.Tests;
 

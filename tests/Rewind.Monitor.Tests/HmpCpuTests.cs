@@ -1,7 +1,7 @@
-using Rewind.Session;
 using Rewind.Board;
 using Rewind.Core.Input;
 using Rewind.Monitor.Hmp;
+using Rewind.Session;
 
 namespace Rewind.Monitor.Tests;
 

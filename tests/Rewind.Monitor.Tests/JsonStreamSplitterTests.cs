@@ -1,6 +1,6 @@
-using Rewind.Session;
 using System.Text;
 using Rewind.Monitor.Qmp;
+using Rewind.Session;
 
 namespace Rewind.Monitor.Tests;
 

@@ -1,10 +1,10 @@
-using Rewind.Session;
 using System.Net;
 using System.Text.Json.Nodes;
 using Rewind.Board;
 using Rewind.Core.Input;
 using Rewind.Monitor.Hmp;
 using Rewind.Monitor.Qmp;
+using Rewind.Session;
 
 namespace Rewind.Monitor.Tests;
 

@@ -1,9 +1,9 @@
-using Rewind.Session;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using Rewind.Session;
 
 namespace Rewind.Monitor.Tests;
 

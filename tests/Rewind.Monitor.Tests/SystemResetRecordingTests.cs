@@ -1,6 +1,6 @@
-using Rewind.Session;
 using System.Net;
 using System.Text.Json.Nodes;
+using Rewind.Session;
 
 namespace Rewind.Monitor.Tests;
 

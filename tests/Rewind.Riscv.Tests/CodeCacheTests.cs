@@ -1,5 +1,5 @@
-using Rewind.Core.Cpu;
 using Rewind.Core.Bus;
+using Rewind.Core.Cpu;
 using Rewind.Core.Memory;
 using Rewind.Riscv.Decode;
 using static Rewind.TestSupport.Asm;

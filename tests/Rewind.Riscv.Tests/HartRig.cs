@@ -1,5 +1,5 @@
-using Rewind.Core.Cpu;
 using Rewind.Core.Bus;
+using Rewind.Core.Cpu;
 using Rewind.Core.Memory;
 
 namespace Rewind.Riscv.Tests;

@@ -8,6 +8,7 @@ namespace Rewind.Board.DeviceTree;
 /// Specification describes: header, memory reservation block, structure block, strings block.
 /// Nodes and properties are emitted in the order they are added.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "its MemoryStreams hold only managed memory")]
 public sealed class FdtBuilder
 {
     public const uint Magic = 0xd00dfeed;

@@ -88,37 +88,37 @@ public static class FdtReader
             switch (token)
             {
                 case FdtBuilder.TokenBeginNode:
-                {
-                    string name = ReadCString(structBlock, at);
-                    at = Align(at + Encoding.UTF8.GetByteCount(name) + 1);
-                    var node = new FdtNode(name);
-                    if (stack.Count == 0)
                     {
-                        if (root != null) throw new InvalidDataException("device tree has two roots");
-                        root = node;
+                        string name = ReadCString(structBlock, at);
+                        at = Align(at + Encoding.UTF8.GetByteCount(name) + 1);
+                        var node = new FdtNode(name);
+                        if (stack.Count == 0)
+                        {
+                            if (root != null) throw new InvalidDataException("device tree has two roots");
+                            root = node;
+                        }
+                        else
+                        {
+                            stack.Peek().Children.Add(node);
+                        }
+                        stack.Push(node);
+                        break;
                     }
-                    else
-                    {
-                        stack.Peek().Children.Add(node);
-                    }
-                    stack.Push(node);
-                    break;
-                }
                 case FdtBuilder.TokenEndNode:
                     if (stack.Count == 0) throw new InvalidDataException("unbalanced FDT_END_NODE");
                     stack.Pop();
                     break;
                 case FdtBuilder.TokenProp:
-                {
-                    int len = (int)BinaryPrimitives.ReadUInt32BigEndian(structBlock[at..]);
-                    int nameOff = (int)BinaryPrimitives.ReadUInt32BigEndian(structBlock[(at + 4)..]);
-                    at += 8;
-                    if (stack.Count == 0) throw new InvalidDataException("property outside any node");
-                    if (nameOff >= strings.Length) throw new InvalidDataException("property name offset outside the strings block");
-                    stack.Peek().Properties.Add((ReadCString(strings, nameOff), structBlock.Slice(at, len).ToArray()));
-                    at = Align(at + len);
-                    break;
-                }
+                    {
+                        int len = (int)BinaryPrimitives.ReadUInt32BigEndian(structBlock[at..]);
+                        int nameOff = (int)BinaryPrimitives.ReadUInt32BigEndian(structBlock[(at + 4)..]);
+                        at += 8;
+                        if (stack.Count == 0) throw new InvalidDataException("property outside any node");
+                        if (nameOff >= strings.Length) throw new InvalidDataException("property name offset outside the strings block");
+                        stack.Peek().Properties.Add((ReadCString(strings, nameOff), structBlock.Slice(at, len).ToArray()));
+                        at = Align(at + len);
+                        break;
+                    }
                 case FdtBuilder.TokenNop:
                     break;
                 case FdtBuilder.TokenEnd:

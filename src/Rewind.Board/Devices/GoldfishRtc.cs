@@ -58,12 +58,12 @@ public sealed class GoldfishRtc : IMmioDevice, ITimedDevice, IStateful
         switch (offset)
         {
             case TimeLow:
-            {
-                ulong now = CountAt(_run.Icount);
-                // The guest reads low then high; latching keeps the pair consistent.
-                _timeHigh = (uint)(now >> 32);
-                return (uint)now;
-            }
+                {
+                    ulong now = CountAt(_run.Icount);
+                    // The guest reads low then high; latching keeps the pair consistent.
+                    _timeHigh = (uint)(now >> 32);
+                    return (uint)now;
+                }
             case TimeHigh: return _timeHigh;
             case AlarmLow: return (uint)_alarmNext;
             case AlarmHigh: return (uint)(_alarmNext >> 32);
@@ -80,14 +80,14 @@ public sealed class GoldfishRtc : IMmioDevice, ITimedDevice, IStateful
         {
             case TimeLow:
             case TimeHigh:
-            {
-                ulong now = CountAt(_run.Icount);
-                ulong updated = offset == TimeLow
+                {
+                    ulong now = CountAt(_run.Icount);
+                    ulong updated = offset == TimeLow
                     ? (now & 0xffff_ffff_0000_0000UL) | v
                     : (now & 0xffff_ffffUL) | ((ulong)v << 32);
-                _guestAdjustNs += updated - now;
-                break;
-            }
+                    _guestAdjustNs += updated - now;
+                    break;
+                }
             case AlarmLow:
                 _alarmNext = (_alarmNext & 0xffff_ffff_0000_0000UL) | v;
                 ArmAlarm();

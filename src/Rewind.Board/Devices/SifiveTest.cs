@@ -1,6 +1,6 @@
 using Rewind.Core.Bus;
-using Rewind.Core.State;
 using Rewind.Core.Execution;
+using Rewind.Core.State;
 using Rewind.Core.Time;
 
 namespace Rewind.Board.Devices;

@@ -109,45 +109,45 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
                 if ((_lcr & LcrDlab) != 0) return (byte)(_divisor >> 8);
                 return _ier;
             case Reg.Iir:
-            {
-                byte v = _iir;
-                // Reading IIR acknowledges a THR-empty interrupt, as on the real part.
-                if ((v & IirIdMask) == IirThri)
                 {
-                    _thrPending = false;
-                    UpdateIrq();
+                    byte v = _iir;
+                    // Reading IIR acknowledges a THR-empty interrupt, as on the real part.
+                    if ((v & IirIdMask) == IirThri)
+                    {
+                        _thrPending = false;
+                        UpdateIrq();
+                    }
+                    return v;
                 }
-                return v;
-            }
             case Reg.Lcr: return _lcr;
             case Reg.Mcr: return _mcr;
             case Reg.Lsr:
-            {
-                byte v = _lsr;
-                if ((_lsr & (LsrBi | LsrOe)) != 0)
                 {
-                    _lsr &= unchecked((byte)~(LsrBi | LsrOe));
-                    UpdateIrq();
+                    byte v = _lsr;
+                    if ((_lsr & (LsrBi | LsrOe)) != 0)
+                    {
+                        _lsr &= unchecked((byte)~(LsrBi | LsrOe));
+                        UpdateIrq();
+                    }
+                    return v;
                 }
-                return v;
-            }
             case Reg.Msr:
-            {
-                if ((_mcr & McrLoop) != 0)
                 {
-                    // Loopback wires the modem outputs back to the inputs: OUT1, OUT2 to RI, DCD; RTS to
-                    // CTS; DTR to DSR.
-                    return (byte)(((_mcr & (McrOut1 | McrOut2)) << 4) | ((_mcr & McrRts) << 3)
-                        | ((_mcr & McrDtr) << 5));
+                    if ((_mcr & McrLoop) != 0)
+                    {
+                        // Loopback wires the modem outputs back to the inputs: OUT1, OUT2 to RI, DCD; RTS to
+                        // CTS; DTR to DSR.
+                        return (byte)(((_mcr & (McrOut1 | McrOut2)) << 4) | ((_mcr & McrRts) << 3)
+                            | ((_mcr & McrDtr) << 5));
+                    }
+                    byte v = _msr;
+                    if ((_msr & MsrAnyDelta) != 0)
+                    {
+                        _msr &= unchecked((byte)~MsrAnyDelta);
+                        UpdateIrq();
+                    }
+                    return v;
                 }
-                byte v = _msr;
-                if ((_msr & MsrAnyDelta) != 0)
-                {
-                    _msr &= unchecked((byte)~MsrAnyDelta);
-                    UpdateIrq();
-                }
-                return v;
-            }
             default: return _scr; // Reg.Scr
         }
     }

@@ -40,23 +40,23 @@ public sealed class DebuggerWrites(IReadOnlyList<ICpu> harts) : IInputSink
         return payload;
     }
 
-    public void Receive(ReadOnlySpan<byte> payload)
+    public void Receive(ReadOnlySpan<byte> data)
     {
         LastResult = 0;
         // A malformed payload can only come from a damaged log that still passed its checksum: ignore it.
-        if (payload.Length < HeaderSize) return;
-        ulong target = BinaryPrimitives.ReadUInt64LittleEndian(payload[1..]);
-        var data = payload[HeaderSize..];
-        switch (payload[0])
+        if (data.Length < HeaderSize) return;
+        ulong target = BinaryPrimitives.ReadUInt64LittleEndian(data[1..]);
+        var bytes = data[HeaderSize..];
+        switch (data[0])
         {
             case MemoryKind:
-                LastResult = harts[0].DebugWrite(target, data);
+                LastResult = harts[0].DebugWrite(target, bytes);
                 break;
-            case HartMemoryKind when data.Length >= 4 && BinaryPrimitives.ReadInt32LittleEndian(data) is int h && h >= 0 && h < harts.Count:
-                LastResult = harts[h].DebugWrite(target, data[4..]);
+            case HartMemoryKind when bytes.Length >= 4 && BinaryPrimitives.ReadInt32LittleEndian(bytes) is int h && h >= 0 && h < harts.Count:
+                LastResult = harts[h].DebugWrite(target, bytes[4..]);
                 break;
             case RegisterKind when (target & 0xffff_ffff) <= int.MaxValue && (target >> 32) < (ulong)harts.Count:
-                LastResult = harts[(int)(target >> 32)].Registers.Write((int)(target & 0xffff_ffff), data) ? 1 : 0;
+                LastResult = harts[(int)(target >> 32)].Registers.Write((int)(target & 0xffff_ffff), bytes) ? 1 : 0;
                 break;
         }
     }

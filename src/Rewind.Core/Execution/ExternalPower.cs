@@ -10,9 +10,9 @@ public sealed class ExternalPower(Machine machine) : IInputSink
 {
     public const byte ResetRequest = 1;
 
-    public void Receive(ReadOnlySpan<byte> payload)
+    public void Receive(ReadOnlySpan<byte> data)
     {
-        if (payload.Length != 1 || payload[0] != ResetRequest) return;
+        if (data.Length != 1 || data[0] != ResetRequest) return;
         // As a guest-requested reset: with -no-reboot the run ends, otherwise the machine restarts now,
         // so a debugger or monitor looking at the stopped machine sees the reset state at once.
         if (machine.NoReboot) machine.Power?.Request(new PowerRequest(PowerAction.Reset, 0));

@@ -1,7 +1,7 @@
-using Rewind.Session;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Rewind.Monitor.Hmp;
+using Rewind.Session;
 
 namespace Rewind.Monitor.Qmp;
 

@@ -1,8 +1,8 @@
-using Rewind.Session;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Rewind.Monitor.Hmp;
+using Rewind.Session;
 
 namespace Rewind.Monitor.Qmp;
 

@@ -79,7 +79,12 @@ public class StateCompatibilityTests
         var serial = new Collect();
         var board = VirtBoard.Create(new BoardOptions
         {
-            Bios = "none", Kernel = RepoPaths.Guest(guest), IcountShift = 3, Smp = smp, Serial = serial, Input = replay,
+            Bios = "none",
+            Kernel = RepoPaths.Guest(guest),
+            IcountShift = 3,
+            Smp = smp,
+            Serial = serial,
+            Input = replay,
         });
         foreach (var (name, part) in extras) board.Machine.AddState(name, part);
         replay.Machine = board.Machine;
@@ -135,7 +140,10 @@ public class StateCompatibilityTests
     private static VirtBoard Board(string guest, IInputBoundary? input = null, ISerialBackend? serial = null) =>
         VirtBoard.Create(new BoardOptions
         {
-            Bios = "none", Kernel = RepoPaths.Guest(guest), IcountShift = 3, Input = input,
+            Bios = "none",
+            Kernel = RepoPaths.Guest(guest),
+            IcountShift = 3,
+            Input = input,
             Serial = serial ?? new Collect(),
         });
 

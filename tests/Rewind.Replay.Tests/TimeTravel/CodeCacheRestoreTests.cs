@@ -1,6 +1,6 @@
 using Rewind.Board;
-using Rewind.Riscv.Decode;
 using Rewind.Replay.TimeTravel;
+using Rewind.Riscv.Decode;
 
 namespace Rewind.Replay.Tests.TimeTravel;
 

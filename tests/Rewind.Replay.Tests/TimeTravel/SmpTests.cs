@@ -1,9 +1,9 @@
-using Rewind.Riscv;
 using Rewind.Board;
 using Rewind.Core.Execution;
 using Rewind.Replay.Recording;
 using Rewind.Replay.Tests.Recording;
 using Rewind.Replay.TimeTravel;
+using Rewind.Riscv;
 
 namespace Rewind.Replay.Tests.TimeTravel;
 

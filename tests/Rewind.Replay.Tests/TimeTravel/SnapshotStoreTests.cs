@@ -1,7 +1,7 @@
 using Rewind.Board;
 using Rewind.Replay.Recording;
-using Rewind.Replay.TimeTravel;
 using Rewind.Replay.Tests.Recording;
+using Rewind.Replay.TimeTravel;
 
 namespace Rewind.Replay.Tests.TimeTravel;
 

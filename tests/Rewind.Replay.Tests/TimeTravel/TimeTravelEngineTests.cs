@@ -2,8 +2,8 @@ using Rewind.Board;
 using Rewind.Core.Execution;
 using Rewind.Replay.Log;
 using Rewind.Replay.Recording;
-using Rewind.Replay.TimeTravel;
 using Rewind.Replay.Tests.Recording;
+using Rewind.Replay.TimeTravel;
 
 namespace Rewind.Replay.Tests.TimeTravel;
 
