@@ -2,7 +2,7 @@
 // and prints the number of instructions the hart executed, for bench/run.sh's MIPS figure.
 using System.Globalization;
 using Rewind.Board;
-using Rewind.Board.Execution;
+using Rewind.Core.Execution;
 
 if (args.Length is < 1 or > 2)
 {
@@ -12,7 +12,7 @@ if (args.Length is < 1 or > 2)
 int shift = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 0;
 var board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = args[0], IcountShift = shift });
 var stop = board.Machine.Run(ulong.MaxValue);
-if (stop.Kind != MachineStopKind.Exited || stop.ExitCode != 0)
+if (stop.Kind != StopKind.Exited || stop.ExitCode != 0)
 {
     Console.Error.WriteLine($"CountInstructions: {args[0]} stopped with {stop.Kind}, exit code {stop.ExitCode}");
     return 1;
