@@ -21,9 +21,9 @@ internal sealed class Session : IDisposable
     private readonly Options _options;
     private readonly string _serialName;
     private readonly StreamSerial? _serial;
+    private readonly MachineAssembly _assembly;
     private readonly VirtBoard _board;
     private readonly LiveInput? _live;
-    private readonly RecordingInput? _recorder;
     private readonly ReplayInput? _replay;
     private readonly List<PosixSignalRegistration> _signals = [];
     private volatile bool _quit;
@@ -54,7 +54,7 @@ internal sealed class Session : IDisposable
             }
         }
         else backend = new NullSerialBackend();
-        if (options.RecordReplay == RecordReplayMode.Replay)
+        if (options.RecordReplay == RunMode.Replay)
         {
             // Going back and replaying again must not print the guest's output a second time.
             backend = new GatedSerial(backend, () => _runner?.Engine is not TimeTravelEngine e || _board!.Machine.Icount >= e.HighWater);
@@ -70,35 +70,19 @@ internal sealed class Session : IDisposable
             IcountShift = options.IcountShift,
             Serial = backend,
         };
-        IInputBoundary input;
-        switch (options.RecordReplay)
+        _assembly = MachineAssembly.Create(new MachineSetup
         {
-            case RecordReplayMode.Record:
-                {
-                    var header = RecordReplay.HeaderFor(options.Machine, boardOptions);
-                    _live = _recorder = new RecordingInput(RecordReplay.CreateWriter(options.RecordFile!, header));
-                    input = _recorder;
-                    break;
-                }
-            case RecordReplayMode.Replay:
-                input = _replay = RecordReplay.OpenForReplay(options.RecordFile!, RecordReplay.HeaderFor(options.Machine, boardOptions));
-                break;
-            default:
-                input = _live = new LiveInput();
-                break;
-        }
-        _board = VirtBoard.Create(boardOptions with { Input = input });
-        var machine = _board.Machine;
-        machine.NoReboot = options.NoReboot;
-        if (_recorder != null) _recorder.Machine = machine;
-        if (_replay != null) _replay.Machine = machine;
-        if (options.RecordSnapshot is string snapshot)
-        {
-            if (_recorder != null) RecordReplay.SaveStartSnapshot(_recorder, machine, snapshot);
-            if (_replay != null) RecordReplay.LoadStartSnapshot(_replay, machine, snapshot, options.RecordFile!);
-        }
-        machine.Pacer = _live != null ? new WallClockPacer(_live) : InstantPacer.Instance;
-        _runner = new MachineRunner(machine, _recorder, _replay, FlushSerial, Console.Error);
+            Board = boardOptions,
+            MachineName = options.Machine,
+            Mode = options.RecordReplay,
+            RecordFile = options.RecordFile,
+            RecordSnapshot = options.RecordSnapshot,
+            NoReboot = options.NoReboot,
+        }, FlushSerial, Console.Error);
+        _board = _assembly.Board;
+        _live = _assembly.Live;
+        _replay = _assembly.Replay;
+        _runner = _assembly.Runner;
     }
 
     public VirtBoard Board => _board;
@@ -282,7 +266,7 @@ internal sealed class Session : IDisposable
     public void Dispose()
     {
         foreach (var s in _signals) s.Dispose();
-        _recorder?.Dispose();
+        _assembly.Dispose();
         _serial?.Dispose();
     }
 }

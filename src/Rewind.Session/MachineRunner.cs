@@ -121,12 +121,7 @@ public sealed class MachineRunner
                         vm.MachineStopped("shutdown");
                         break;
                     case StopKind.HistoryEnd:
-                        if (!keep)
-                        {
-                            vm.GuestShutdown("none");
-                            return EndOfReplay();
-                        }
-                        vm.MachineStopped("paused");
+                        if (EndOfHistory(vm, keep) is int status) return status;
                         break;
                 }
             }
@@ -160,12 +155,7 @@ public sealed class MachineRunner
                         break;
                     case StopKind.HistoryEnd:
                         // Replaying without the engine (the console's monitor not opened yet).
-                        if (!keep)
-                        {
-                            vm.GuestShutdown("none");
-                            return EndOfReplay();
-                        }
-                        vm.MachineStopped("paused");
+                        if (EndOfHistory(vm, keep) is int end) return end;
                         break;
                     case StopKind.Starved when !debugger:
                         throw new SessionException($"the guest waits at instruction {_machine.Icount} for an interrupt that can never come");
@@ -175,6 +165,18 @@ public sealed class MachineRunner
                 }
             }
         }
+    }
+
+    /// <summary>The replay's end: kept stopped for a debugger or monitor, or the run's end (its status).</summary>
+    private int? EndOfHistory(VmControl vm, bool keep)
+    {
+        if (keep)
+        {
+            vm.MachineStopped("paused");
+            return null;
+        }
+        vm.GuestShutdown("none");
+        return EndOfReplay();
     }
 
     private static string ExitReason(int code) => code == 0 ? "poweroff" : $"exit {code}";

@@ -5,28 +5,6 @@ namespace Rewind.Core.Tests;
 
 public class StateSectionsTests
 {
-    /// <summary>A part whose version 2 added field <see cref="B"/> (reset value 7) after <see cref="A"/>.</summary>
-    private sealed class Part(int version = 1, ulong a = 0) : IStateful
-    {
-        public ulong A = a;
-        public uint B = 7;
-        public int StateVersion => version;
-        public void SaveState(BinaryWriter w) => SaveState(w, version);
-        public void LoadState(BinaryReader r) => LoadState(r, version);
-
-        public void SaveState(BinaryWriter w, int v)
-        {
-            w.Write(A);
-            if (v >= 2) w.Write(B);
-        }
-
-        public void LoadState(BinaryReader r, int v)
-        {
-            A = r.ReadUInt64();
-            B = v >= 2 ? r.ReadUInt32() : 7;
-        }
-    }
-
     /// <summary>A part that was never told about versions: it gets IStateful's defaults.</summary>
     private sealed class Plain(byte value = 0) : IStateful
     {
@@ -45,10 +23,10 @@ public class StateSectionsTests
     [Fact]
     public void Sections_round_trip_and_list_name_version_and_length()
     {
-        byte[] data = Save(("hart0", new Part(2, 5)), ("uart0", new Plain(9)));
+        byte[] data = Save(("hart0", new VersionedPart(2, 5)), ("uart0", new Plain(9)));
         var dir = StateSections.ReadDirectory(data);
         Assert.Equal([("hart0", 2, 12), ("uart0", 1, 1)], dir.Select(d => (d.Name, d.Version, d.Length)));
-        var p = new Part(2);
+        var p = new VersionedPart(2);
         var q = new Plain();
         var report = StateSections.Load(data, [("hart0", p), ("uart0", q)]);
         Assert.Equal((5UL, 9), (p.A, q.Value));
@@ -67,7 +45,7 @@ public class StateSectionsTests
     [Fact]
     public void An_unknown_section_is_skipped_and_the_others_still_load()
     {
-        byte[] data = Save(("clint", new Plain(1)), ("newdev", new Part(2, 99)), ("plic", new Plain(2)));
+        byte[] data = Save(("clint", new Plain(1)), ("newdev", new VersionedPart(2, 99)), ("plic", new Plain(2)));
         var clint = new Plain();
         var plic = new Plain();
         var report = StateSections.Load(data, [("clint", clint), ("plic", plic)]);
@@ -79,7 +57,7 @@ public class StateSectionsTests
     public void A_part_missing_from_the_state_keeps_its_state_and_is_reported()
     {
         byte[] data = Save(("clint", new Plain(1)));
-        var added = new Part(1, 0xabc);
+        var added = new VersionedPart(1, 0xabc);
         var report = StateSections.Load(data, [("clint", new Plain()), ("added", added)]);
         Assert.Equal(0xabcUL, added.A);
         Assert.Equal(["added"], report.Missing);
@@ -88,8 +66,8 @@ public class StateSectionsTests
     [Fact]
     public void A_section_of_an_older_version_is_mapped_forward_by_the_part()
     {
-        byte[] data = Save(("hart0", new Part(1, 42)));
-        var now = new Part(2) { B = 1234 };
+        byte[] data = Save(("hart0", new VersionedPart(1, 42)));
+        var now = new VersionedPart(2) { B = 1234 };
         StateSections.Load(data, [("hart0", now)]);
         Assert.Equal(42UL, now.A);
         Assert.Equal(7U, now.B); // the field version 1 lacked takes its reset value
@@ -98,7 +76,7 @@ public class StateSectionsTests
     [Fact]
     public void A_part_can_still_write_an_older_version_for_old_digests()
     {
-        var part = new Part(2, 3) { B = 99 };
+        var part = new VersionedPart(2, 3) { B = 99 };
         using var ms = new MemoryStream();
         using (var w = new BinaryWriter(ms)) StateSections.WriteSection(w, "hart0", 1, part);
         var dir = StateSections.ReadDirectory([1, 0, 0, 0, .. ms.ToArray()]);
@@ -118,8 +96,8 @@ public class StateSectionsTests
     [Fact]
     public void A_version_newer_than_the_part_reads_is_refused()
     {
-        byte[] data = Save(("hart0", new Part(3)));
-        var e = Assert.Throws<InvalidDataException>(() => StateSections.Load(data, [("hart0", new Part(2))]));
+        byte[] data = Save(("hart0", new VersionedPart(3)));
+        var e = Assert.Throws<InvalidDataException>(() => StateSections.Load(data, [("hart0", new VersionedPart(2))]));
         Assert.Contains("'hart0' is version 3", e.Message);
         Assert.Throws<InvalidDataException>(() => StateSections.Load(data, [("hart0", new Plain())]));
     }
@@ -127,10 +105,10 @@ public class StateSectionsTests
     [Fact]
     public void A_loader_that_does_not_read_exactly_its_section_is_refused()
     {
-        byte[] data = Save(("x", new Part(2)));
-        var e = Assert.Throws<InvalidDataException>(() => StateSections.Load(data, [("x", new Part(1))]));
-        Assert.Contains("version 2", e.Message); // Part(1) cannot read version 2
-        byte[] plain = Save(("x", new Part(1)));
+        byte[] data = Save(("x", new VersionedPart(2)));
+        var e = Assert.Throws<InvalidDataException>(() => StateSections.Load(data, [("x", new VersionedPart(1))]));
+        Assert.Contains("version 2", e.Message); // VersionedPart(1) cannot read version 2
+        byte[] plain = Save(("x", new VersionedPart(1)));
         e = Assert.Throws<InvalidDataException>(() => StateSections.Load(plain, [("x", new Plain())]));
         Assert.Contains("holds 8 bytes but its loader read 1", e.Message);
     }
@@ -138,13 +116,13 @@ public class StateSectionsTests
     [Fact]
     public void Damaged_containers_throw_invalid_data_and_never_overrun()
     {
-        byte[] data = Save(("clint", new Plain(1)), ("plic", new Part(1)));
+        byte[] data = Save(("clint", new Plain(1)), ("plic", new VersionedPart(1)));
         for (int cut = 0; cut < data.Length; cut++)
-            Assert.Throws<InvalidDataException>(() => StateSections.Load(data[..cut], [("clint", new Plain()), ("plic", new Part(1))]));
+            Assert.Throws<InvalidDataException>(() => StateSections.Load(data[..cut], [("clint", new Plain()), ("plic", new VersionedPart(1))]));
         var bad = (byte[])data.Clone();
         BinaryPrimitives.WriteInt32LittleEndian(bad, 1_000_000);
         Assert.Throws<InvalidDataException>(() => StateSections.ReadDirectory(bad));
-        Assert.Throws<InvalidDataException>(() => StateSections.Load([.. data, 0], [("clint", new Plain()), ("plic", new Part(1))]));
+        Assert.Throws<InvalidDataException>(() => StateSections.Load([.. data, 0], [("clint", new Plain()), ("plic", new VersionedPart(1))]));
         byte[] twice = Save(("a", new Plain()), ("a", new Plain()));
         Assert.Throws<InvalidDataException>(() => StateSections.Load(twice, [("a", new Plain())]));
     }

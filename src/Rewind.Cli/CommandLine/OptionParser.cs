@@ -1,3 +1,4 @@
+using Rewind.Session;
 using System.Globalization;
 
 namespace Rewind.Cli.CommandLine;
@@ -196,9 +197,9 @@ public static class OptionParser
                 case "rr":
                     o.RecordReplay = val switch
                     {
-                        "record" => RecordReplayMode.Record,
-                        "replay" => RecordReplayMode.Replay,
-                        "off" => RecordReplayMode.None,
+                        "record" => RunMode.Record,
+                        "replay" => RunMode.Replay,
+                        "off" => RunMode.None,
                         _ => throw new UsageException($"-icount rr={val}: must be record, replay or off"),
                     };
                     break;
@@ -208,9 +209,9 @@ public static class OptionParser
                 default: throw new UsageException($"-icount: unknown parameter '{key}'");
             }
         }
-        if (o.RecordReplay != RecordReplayMode.None && string.IsNullOrEmpty(o.RecordFile))
+        if (o.RecordReplay != RunMode.None && string.IsNullOrEmpty(o.RecordFile))
             throw new UsageException("-icount rr=record|replay needs rrfile=FILE");
-        if (o.RecordSnapshot != null && (o.RecordReplay == RecordReplayMode.None || o.RecordSnapshot.Length == 0))
+        if (o.RecordSnapshot != null && (o.RecordReplay == RunMode.None || o.RecordSnapshot.Length == 0))
             throw new UsageException("-icount rrsnapshot=NAME needs a name and rr=record or rr=replay");
     }
 }

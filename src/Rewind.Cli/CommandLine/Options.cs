@@ -1,6 +1,6 @@
-namespace Rewind.Cli.CommandLine;
+using Rewind.Session;
 
-public enum RecordReplayMode { None, Record, Replay }
+namespace Rewind.Cli.CommandLine;
 
 /// <summary>The parsed command line, in QEMU's terms.</summary>
 public sealed record Options
@@ -18,7 +18,7 @@ public sealed record Options
     public string? Monitor { get; set; }
     public int IcountShift { get; set; } = Core.Time.VirtualClock.DefaultShift;
     public bool IcountGiven { get; set; }
-    public RecordReplayMode RecordReplay { get; set; }
+    public RunMode RecordReplay { get; set; }
     public string? RecordFile { get; set; }
     public string? RecordSnapshot { get; set; }
     public bool NoReboot { get; set; }

@@ -18,28 +18,6 @@ namespace Rewind.Replay.Tests.State;
 /// </summary>
 public class StateCompatibilityTests
 {
-    /// <summary>A device a later build might add; version 2 added <see cref="B"/> (reset value 7).</summary>
-    internal sealed class Dummy(int version = 1) : IStateful
-    {
-        public ulong A = 0x1234;
-        public uint B = 7;
-        public int StateVersion => version;
-        public void SaveState(BinaryWriter w) => SaveState(w, version);
-        public void LoadState(BinaryReader r) => LoadState(r, version);
-
-        public void SaveState(BinaryWriter w, int v)
-        {
-            w.Write(A);
-            if (v >= 2) w.Write(B);
-        }
-
-        public void LoadState(BinaryReader r, int v)
-        {
-            A = r.ReadUInt64();
-            B = v >= 2 ? r.ReadUInt32() : 7;
-        }
-    }
-
     private sealed class Collect : ISerialBackend
     {
         private readonly MemoryStream _bytes = new();
@@ -104,7 +82,7 @@ public class StateCompatibilityTests
         byte[] recording = File.ReadAllBytes(DataFile(file));
         using (var reader = new ReplayLogReader(new MemoryStream(recording)))
             Assert.Equal(1, reader.Header.Version);
-        var dummy = withAddedDevice ? new Dummy() : null;
+        var dummy = withAddedDevice ? new VersionedPart(1, 0x1234) : null;
         var r = dummy == null ? Replay(recording, guest, smp, snapshot) : Replay(recording, guest, smp, snapshot, ("dummy", dummy));
         Assert.Equal(File.ReadAllText(DataFile(file + ".stdout")), r.Output);
         Assert.Equal(StopKind.Exited, r.Stop.Kind);
@@ -125,7 +103,7 @@ public class StateCompatibilityTests
         var image = replay.Snapshots.Single(s => s.Name == "init").Data;
         var fresh = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RepoPaths.Guest("bench"), IcountShift = 3, Smp = smp });
         var loaded = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = RepoPaths.Guest("bench"), IcountShift = 3, Smp = smp });
-        var dummy = new Dummy { A = 0x55 };
+        var dummy = new VersionedPart(1, 0x1234) { A = 0x55 };
         loaded.Machine.AddState("dummy", dummy);
         var report = MachineImage.Load(loaded.Machine, image);
         Assert.Empty(report.Skipped);
@@ -151,7 +129,7 @@ public class StateCompatibilityTests
     public void An_image_with_a_section_this_machine_lacks_loads_and_skips_it()
     {
         var a = Board("revdebug").Machine;
-        a.AddState("newdev", new Dummy(2) { A = 9 });
+        a.AddState("newdev", new VersionedPart(2, 0x1234) { A = 9 });
         a.Run(2000);
         byte[] image = MachineImage.Save(a);
         byte[] digest = MachineDigest.Compute(a, StateLayout.FormatV1(a));
@@ -168,10 +146,10 @@ public class StateCompatibilityTests
     public void An_image_holding_a_part_at_an_older_version_loads_it_forward()
     {
         var a = Board("revdebug").Machine;
-        a.AddState("dev", new Dummy(1) { A = 77 });
+        a.AddState("dev", new VersionedPart(1, 0x1234) { A = 77 });
         byte[] image = MachineImage.Save(a);
         var b = Board("revdebug").Machine;
-        var now = new Dummy(2) { A = 1, B = 1 };
+        var now = new VersionedPart(2, 0x1234) { A = 1, B = 1 };
         b.AddState("dev", now);
         MachineImage.Load(b, image);
         Assert.Equal((77UL, 7U), (now.A, now.B));
@@ -195,7 +173,7 @@ public class StateCompatibilityTests
             foreach (var (_, part) in m.StatefulParts) part.SaveState(w);
         byte[] expected = [.. BitConverter.GetBytes(m.Cpus[0].Pc), .. System.Security.Cryptography.SHA256.HashData(ms.ToArray())];
         Assert.Equal(expected, MachineDigest.Compute(m, StateLayout.FormatV1(m)));
-        m.AddState("dummy", new Dummy());
+        m.AddState("dummy", new VersionedPart(1, 0x1234));
         Assert.Equal(expected, MachineDigest.Compute(m, StateLayout.FormatV1(m)));
         Assert.NotEqual(expected, MachineDigest.Compute(m));
     }
@@ -222,7 +200,7 @@ public class StateCompatibilityTests
     [Fact]
     public void A_new_recording_lists_its_sections_and_keeps_verifying_after_a_device_is_added_or_a_part_gains_a_field()
     {
-        var (recording, output) = RecordBench(("dev", new Dummy(1)));
+        var (recording, output) = RecordBench(("dev", new VersionedPart(1, 0x1234)));
         using (var reader = new ReplayLogReader(new MemoryStream(recording)))
         {
             Assert.Equal(RecordingHeader.CurrentVersion, reader.Header.Version);
@@ -232,14 +210,14 @@ public class StateCompatibilityTests
             Assert.Equal("hart0:1 clint:1 plic:1 uart0:1 rtc:1 test:1 rom:1 dev:1", first.Text);
         }
 
-        var same = Replay(recording, "bench", 1, null, ("dev", new Dummy(1)));
+        var same = Replay(recording, "bench", 1, null, ("dev", new VersionedPart(1, 0x1234)));
         Assert.Equal(output, same.Output);
         Assert.True(same.DigestRecords > 0);
         Assert.Equal(same.DigestRecords, same.DigestsChecked);
 
         // A later build: "dev" gained a field (version 2, written back as version 1 for the digest) and
         // a new device "extra" exists. Neither changes what the recorded digests cover.
-        var later = Replay(recording, "bench", 1, null, ("extra", new Dummy(1) { A = 0xfeed }), ("dev", new Dummy(2) { B = 0xdead }));
+        var later = Replay(recording, "bench", 1, null, ("extra", new VersionedPart(1, 0x1234) { A = 0xfeed }), ("dev", new VersionedPart(2, 0x1234) { B = 0xdead }));
         Assert.Equal(output, later.Output);
         Assert.Equal(later.DigestRecords, later.DigestsChecked);
     }
@@ -256,7 +234,7 @@ public class StateCompatibilityTests
     [Fact]
     public void A_new_recording_whose_listed_part_is_gone_reports_why_its_digest_cannot_be_checked()
     {
-        var (recording, _) = RecordBench(("dev", new Dummy(1)));
+        var (recording, _) = RecordBench(("dev", new VersionedPart(1, 0x1234)));
         var e = Assert.Throws<ReplayDivergenceException>(() => Replay(recording, "bench", 1, null));
         Assert.Contains("'dev'", e.Message);
     }

@@ -1,0 +1,85 @@
+using Rewind.Board;
+using Rewind.Core.Execution;
+using Rewind.Core.Input;
+using Rewind.Replay.Recording;
+
+namespace Rewind.Session;
+
+/// <summary>What a session's machine is made of, as the command line says it.</summary>
+public sealed record MachineSetup
+{
+    /// <summary>The board's options; its serial backend is the host's business, its input is set here.</summary>
+    public required BoardOptions Board { get; init; }
+    /// <summary>The board's name (-M), kept in a recording's header.</summary>
+    public string MachineName { get; init; } = "virt";
+    public RunMode Mode { get; init; }
+    /// <summary>rrfile=: the recording written or replayed.</summary>
+    public string? RecordFile { get; init; }
+    /// <summary>rrsnapshot=: the start snapshot kept in the recording and replayed from.</summary>
+    public string? RecordSnapshot { get; init; }
+    /// <summary>-no-reboot: a guest's reset ends the run.</summary>
+    public bool NoReboot { get; init; }
+}
+
+/// <summary>
+/// Builds a session's machine: the board, the input boundary for its mode (live, recording, replaying,
+/// checked against the recording's header), the start snapshot, the pacer and the runner.
+/// </summary>
+public sealed class MachineAssembly : IDisposable
+{
+    private MachineAssembly(VirtBoard board, LiveInput? live, RecordingInput? recorder, ReplayInput? replay, MachineRunner runner)
+    {
+        Board = board;
+        Live = live;
+        Recorder = recorder;
+        Replay = replay;
+        Runner = runner;
+    }
+
+    public VirtBoard Board { get; }
+    public Machine Machine => Board.Machine;
+    /// <summary>Where host input goes (live or recording); null when replaying.</summary>
+    public LiveInput? Live { get; }
+    public RecordingInput? Recorder { get; }
+    public ReplayInput? Replay { get; }
+    public MachineRunner Runner { get; }
+
+    /// <param name="flush">Pushes the guest's console output out whenever the machine stops.</param>
+    /// <param name="log">Where one-line reports go.</param>
+    /// <exception cref="SessionException">A recording that cannot be made, read or matched.</exception>
+    public static MachineAssembly Create(MachineSetup setup, Action flush, TextWriter log)
+    {
+        LiveInput? live = null;
+        RecordingInput? recorder = null;
+        ReplayInput? replay = null;
+        IInputBoundary input;
+        switch (setup.Mode)
+        {
+            case RunMode.Record:
+                live = recorder = new RecordingInput(RecordReplay.CreateWriter(setup.RecordFile!, RecordReplay.HeaderFor(setup.MachineName, setup.Board)));
+                input = recorder;
+                break;
+            case RunMode.Replay:
+                input = replay = RecordReplay.OpenForReplay(setup.RecordFile!, RecordReplay.HeaderFor(setup.MachineName, setup.Board));
+                break;
+            default:
+                input = live = new LiveInput();
+                break;
+        }
+        var board = VirtBoard.Create(setup.Board with { Input = input });
+        var machine = board.Machine;
+        machine.NoReboot = setup.NoReboot;
+        if (recorder != null) recorder.Machine = machine;
+        if (replay != null) replay.Machine = machine;
+        if (setup.RecordSnapshot is string snapshot)
+        {
+            if (recorder != null) RecordReplay.SaveStartSnapshot(recorder, machine, snapshot);
+            if (replay != null) RecordReplay.LoadStartSnapshot(replay, machine, snapshot, setup.RecordFile!);
+        }
+        // A live machine's idle time follows the wall clock; a replay's jumps (its inputs carry their counts).
+        machine.Pacer = live != null ? new WallClockPacer(live) : InstantPacer.Instance;
+        return new MachineAssembly(board, live, recorder, replay, new MachineRunner(machine, recorder, replay, flush, log));
+    }
+
+    public void Dispose() => Recorder?.Dispose();
+}
