@@ -1,5 +1,5 @@
-using Rewind.Session;
 using System.Globalization;
+using Rewind.Session;
 
 namespace Rewind.Cli.CommandLine;
 
