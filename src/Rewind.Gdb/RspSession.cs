@@ -491,8 +491,10 @@ public sealed class RspSession
             if (pos + size > hex.Length) return ErrorGeneric;
             var value = hex.Slice(pos, size);
             pos += size;
-            if (r == 0) continue;
             if (!IsHex(value)) return ErrorGeneric;
+            // GDB's G writes every register back: only those that change are written (and so logged
+            // while recording); a register that cannot change (RISC-V's x0) reads back unchanged.
+            if (value.Equals(_target.ReadRegisterHex(_generalHart, r), StringComparison.OrdinalIgnoreCase)) continue;
             if (!_target.WriteRegisterHex(_generalHart, r, value.ToString())) return ErrorFault;
         }
         return "OK";

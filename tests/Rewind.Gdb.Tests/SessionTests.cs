@@ -117,6 +117,18 @@ public sealed class SessionTests : IDisposable
     }
 
     [Fact]
+    public void G_writes_only_the_registers_whose_value_changes()
+    {
+        string all = _client.Command("g");
+        int width = 16; // RV64: 8 bytes a register, in hex
+        string changed = all[..(5 * width)] + Le(0x55aa) + all[(6 * width)..];
+        while (_target.Calls.TryDequeue(out _)) { }
+        Assert.Equal("OK", _client.Command("G" + changed));
+        Assert.Equal([$"P 0 5 {Le(0x55aa)}"], _target.Calls.Where(c => c.StartsWith('P')).ToArray());
+        Assert.Equal(0x55aaUL, _target.GetHart(0).GetX(5));
+    }
+
+    [Fact]
     public void Memory_reads_and_writes_with_m_M_and_binary_X()
     {
         Assert.Equal("OK", _client.Command("M80000000,4:13050000"));
