@@ -146,7 +146,9 @@ public sealed class RspSession
         }
         catch (Exception ex) when (ex is not (IOException or ObjectDisposedException or OperationCanceledException))
         {
-            _log?.WriteLine($"gdb: error handling '{Printable(packet)}': {ex.Message}");
+            // Nothing a client sends ends the session or the process: the packet gets an E reply
+            // (RSP errors carry only a number, so the log line says what went wrong).
+            _log?.WriteLine($"gdb: error handling '{Printable(packet)}': {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
             reply = ErrorGeneric;
         }
         if (reply != null)

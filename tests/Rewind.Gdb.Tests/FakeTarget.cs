@@ -64,7 +64,11 @@ internal sealed class FakeTarget : IGdbTarget
         return GdbRegisters.WriteHex(_harts[hart], regno, hex);
     }
 
-    public int ReadMemory(int hart, ulong address, Span<byte> destination) => _harts[hart].DebugRead(address, destination);
+    /// <summary>When set, memory reads throw it: a handler failing in a way nobody planned for.</summary>
+    public Exception? ReadMemoryFailure { get; set; }
+
+    public int ReadMemory(int hart, ulong address, Span<byte> destination) =>
+        ReadMemoryFailure is { } failure ? throw failure : _harts[hart].DebugRead(address, destination);
 
     public int WriteMemory(int hart, ulong address, ReadOnlySpan<byte> source)
     {

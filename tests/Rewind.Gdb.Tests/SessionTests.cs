@@ -260,6 +260,16 @@ public sealed class SessionTests : IDisposable
     }
 
     [Fact]
+    public void A_packet_whose_handler_throws_gets_an_E_reply_and_the_session_keeps_answering()
+    {
+        _target.ReadMemoryFailure = new InvalidOperationException("unplanned failure");
+        Assert.Equal("E01", _client.Command("m80000000,4"));
+        Assert.Equal("QC1", _client.Command("qC"));
+        _target.ReadMemoryFailure = null;
+        Assert.Equal("00000000", _client.Command("m80000000,4"));
+    }
+
+    [Fact]
     public void Random_input_never_crashes_or_hangs_the_server()
     {
         var rng = new Random(1234);

@@ -38,9 +38,13 @@ internal sealed class FakeVm : IVmControl
         Event?.Invoke("SHUTDOWN", new Dictionary<string, object> { ["guest"] = false, ["reason"] = reason });
     }
 
+    /// <summary>When set, reset throws it: a command failing in a way nobody planned for.</summary>
+    public Exception? ResetFailure { get; set; }
+
     public string? Reset()
     {
         Calls.Add("reset");
+        if (ResetFailure != null) throw ResetFailure;
         return null;
     }
 
@@ -154,6 +158,94 @@ public sealed class QmpProtocolTests : IDisposable
         c.SendRaw("}\n");
         Assert.StartsWith("JSON parse error, ", Desc(c.ReadReply()));
         Assert.Equal("running", c.Execute("query-status")["return"]!["status"]!.GetValue<string>());
+    }
+
+    private static string QueryStatus(QmpClient c) => c.Execute("query-status")["return"]!["status"]!.GetValue<string>();
+
+    [Fact]
+    public void Duplicated_key_is_a_GenericError_and_the_session_goes_on()
+    {
+        using var c = QmpClient.ConnectNegotiated(EndPoint);
+        c.SendRaw("{\"execute\":\"stop\",\"execute\":\"cont\"}\n");
+        var r = c.ReadReply();
+        Assert.Equal("GenericError", Class(r));
+        Assert.Equal("JSON parse error, duplicate key", Desc(r));
+        c.SendRaw("{\"execute\":\"query-status\",\"arguments\":{\"a\":1,\"a\":2},\"id\":1}\n");
+        Assert.Equal("JSON parse error, duplicate key", Desc(c.ReadReply()));
+        Assert.Empty(_vm.Calls);
+        Assert.Equal("running", QueryStatus(c));
+    }
+
+    [Fact]
+    public void Odd_names_ids_and_junk_after_a_request_neither_share_nodes_nor_end_the_session()
+    {
+        using var c = QmpClient.ConnectNegotiated(EndPoint);
+        c.SendRaw("{\"execute\":\"query-status\\u0000\"}}\"x\n");
+        Assert.Equal("CommandNotFound", Class(c.ReadReply()));
+        Assert.Equal("GenericError", Class(c.ReadReply()));
+        Assert.Equal("GenericError", Class(c.ReadReply()));
+        // A lone surrogate cannot become text: refused, not thrown.
+        c.SendRaw("\n{\"execute\":\"query-status\",\"id\":\"\\ud800\"}\n");
+        Assert.Equal("GenericError", Class(c.ReadReply()));
+        // The same id in a reply and then in an error reply, several times over.
+        var id = new JsonObject { ["n"] = new JsonArray(1, 2) };
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal("""{"n":[1,2]}""", c.Execute("query-status", id: id.DeepClone())["id"]!.ToJsonString());
+            Assert.Equal("""{"n":[1,2]}""", c.Execute("nope", id: id.DeepClone())["id"]!.ToJsonString());
+        }
+        Assert.Equal("running", QueryStatus(c));
+    }
+
+    [Fact]
+    public void A_number_without_whitespace_past_the_size_limit_is_refused_and_the_server_goes_on()
+    {
+        using var c = QmpClient.ConnectNegotiated(EndPoint);
+        var digits = new string('9', 64 * 1024);
+        for (int i = 0; i < 64; i++) c.SendRaw(digits); // 4 MiB, one token
+        c.SendRaw("\n");
+        var r = c.ReadReply();
+        Assert.Equal("GenericError", Class(r));
+        Assert.StartsWith("JSON message size limit exceeded", Desc(r));
+        Assert.Equal("running", QueryStatus(c));
+        using var again = QmpClient.ConnectNegotiated(EndPoint);
+        Assert.Equal("running", QueryStatus(again));
+    }
+
+    [Fact]
+    public void Nesting_deeper_than_the_limit_is_refused()
+    {
+        using var c = QmpClient.ConnectNegotiated(EndPoint);
+        int deep = QmpJson.MaxDepth + 1;
+        c.SendRaw("{\"execute\":\"query-status\",\"id\":" + new string('[', deep) + new string(']', deep) + "}\n");
+        var r = c.ReadReply();
+        Assert.Equal("GenericError", Class(r));
+        Assert.StartsWith("JSON nesting depth limit exceeded", Desc(r));
+        Assert.Equal("running", QueryStatus(c));
+    }
+
+    [Fact]
+    public void A_command_handler_that_throws_yields_a_GenericError_saying_what_went_wrong()
+    {
+        using var c = QmpClient.ConnectNegotiated(EndPoint);
+        _vm.ResetFailure = new InvalidOperationException("reset blew up\nbadly");
+        var r = c.Execute("system_reset", id: 9);
+        Assert.Equal("GenericError", Class(r));
+        Assert.Equal("internal error: InvalidOperationException: reset blew up badly", Desc(r));
+        Assert.Equal(9, r["id"]!.GetValue<int>());
+        Assert.Equal("Invalid parameter type for 'icount', expected: integer",
+            Desc(c.Execute("replay-break", new JsonObject { ["icount"] = "x" })));
+        Assert.Equal("running", QueryStatus(c));
+    }
+
+    [Fact]
+    public void An_hmp_command_that_throws_yields_one_line_of_error_text()
+    {
+        var context = new MonitorContext(_board.Machine, null, RunMode.None, null, _vm);
+        var hmp = new HmpCommands(context);
+        _vm.ResetFailure = new InvalidOperationException("reset blew up\nbadly");
+        Assert.Equal("system_reset: internal error: InvalidOperationException: reset blew up badly\n", hmp.Execute("system_reset"));
+        Assert.Equal("VM status: running\n", hmp.Execute("info status"));
     }
 
     [Fact]

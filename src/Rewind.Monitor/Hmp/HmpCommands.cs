@@ -29,6 +29,10 @@ public sealed class HmpCommands(MonitorContext context)
         ("system_reset", "", "reset the system"),
     ];
 
+    /// <summary>
+    /// Runs one command line and returns its output. Never throws: a command that fails unexpectedly
+    /// answers one line naming the command and what went wrong, and the monitor goes on.
+    /// </summary>
     public string Execute(string line)
     {
         string cmd = line.Trim();
@@ -55,6 +59,10 @@ public sealed class HmpCommands(MonitorContext context)
         catch (Exception e) when (e is FormatException or OverflowException)
         {
             return $"{words[0]}: invalid number\n";
+        }
+        catch (Exception e)
+        {
+            return $"{words[0]}: internal error: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")}\n";
         }
     }
 

@@ -7,6 +7,8 @@ namespace Rewind.Monitor.Qmp;
 /// <summary>
 /// One QMP client: greeting, capabilities negotiation, then commands and events (qmp-spec). Replies
 /// carry the request's "id"; malformed input gets an error reply and the connection stays usable.
+/// No input ends the connection or the process: oversized or too deeply nested messages are refused
+/// (see <see cref="JsonStreamSplitter"/>), and anything a command throws becomes a GenericError.
 /// </summary>
 public sealed class QmpConnection(Stream stream, QmpCommands commands, TextWriter? log = null)
 {
@@ -27,8 +29,8 @@ public sealed class QmpConnection(Stream stream, QmpCommands commands, TextWrite
             int n;
             while (!_closed && (n = stream.Read(buffer, 0, buffer.Length)) > 0)
             {
-                foreach (var text in splitter.Feed(buffer.AsSpan(0, n)))
-                    Handle(text);
+                foreach (var piece in splitter.Feed(buffer.AsSpan(0, n)))
+                    HandleSafely(piece);
             }
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
@@ -46,16 +48,36 @@ public sealed class QmpConnection(Stream stream, QmpCommands commands, TextWrite
         if (_negotiated) Send(message);
     }
 
+    /// <summary>Handles one piece of input; whatever goes wrong is answered, logged, and the session goes on.</summary>
+    private void HandleSafely(JsonPiece piece)
+    {
+        try
+        {
+            if (piece.Error != null)
+            {
+                log?.WriteLine($"qmp: input refused: {piece.Error}");
+                SendError(null, QmpException.Generic(piece.Error));
+                return;
+            }
+            Handle(piece.Text);
+        }
+        catch (Exception e) when (e is not (IOException or ObjectDisposedException))
+        {
+            log?.WriteLine($"qmp: request failed: {e}");
+            SendError(null, QmpException.Generic($"internal error: {e.GetType().Name}: {OneLine(e.Message)}"));
+        }
+    }
+
     private void Handle(byte[] text)
     {
         JsonNode? request;
         try
         {
-            request = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 64 });
+            request = QmpJson.Parse(text);
         }
-        catch (JsonException e)
+        catch (QmpException e)
         {
-            SendError(null, QmpException.Generic("JSON parse error, " + Describe(e)));
+            SendError(null, e);
             return;
         }
         if (request is not JsonObject obj)
@@ -63,7 +85,8 @@ public sealed class QmpConnection(Stream stream, QmpCommands commands, TextWrite
             SendError(null, QmpException.Generic("QMP input must be a JSON object"));
             return;
         }
-        JsonNode? id = obj["id"]?.DeepClone();
+        // The parsed tree is private to this request; replies get their own copies of the id.
+        JsonNode? id = obj["id"];
         Action? after = null;
         try
         {
@@ -83,8 +106,8 @@ public sealed class QmpConnection(Stream stream, QmpCommands commands, TextWrite
                 result = r.Return;
                 after = r.After;
             }
-            var reply = new JsonObject { ["return"] = result };
-            if (id != null) reply["id"] = id;
+            var reply = new JsonObject { ["return"] = result.Parent == null ? result : result.DeepClone() };
+            if (id != null) reply["id"] = id.DeepClone();
             Send(reply);
         }
         catch (QmpException e)
@@ -94,7 +117,7 @@ public sealed class QmpConnection(Stream stream, QmpCommands commands, TextWrite
         catch (Exception e) when (e is not (IOException or ObjectDisposedException))
         {
             log?.WriteLine($"qmp: command failed: {e}");
-            SendError(id, QmpException.Generic($"internal error: {e.GetType().Name}: {e.Message}"));
+            SendError(id, QmpException.Generic($"internal error: {e.GetType().Name}: {OneLine(e.Message)}"));
         }
         after?.Invoke();
     }
@@ -118,7 +141,7 @@ public sealed class QmpConnection(Stream stream, QmpCommands commands, TextWrite
                     break;
                 case "arguments":
                     if (value is not JsonObject args) throw QmpException.Generic("QMP input member 'arguments' must be an object");
-                    arguments = (JsonObject)args.DeepClone();
+                    arguments = args;
                     break;
                 case "id":
                     break;
@@ -131,13 +154,7 @@ public sealed class QmpConnection(Stream stream, QmpCommands commands, TextWrite
         return (name, arguments);
     }
 
-    private static string Describe(JsonException e)
-    {
-        string m = e.Message;
-        int cut = m.IndexOf(" Path:", StringComparison.Ordinal);
-        if (cut < 0) cut = m.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return (cut > 0 ? m[..cut] : m).TrimEnd('.', ' ');
-    }
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     private void SendError(JsonNode? id, QmpException e)
     {
@@ -145,13 +162,27 @@ public sealed class QmpConnection(Stream stream, QmpCommands commands, TextWrite
         {
             ["error"] = new JsonObject { ["class"] = e.ErrorClass, ["desc"] = e.Message },
         };
-        if (id != null) reply["id"] = id;
+        if (id != null) reply["id"] = id.DeepClone();
         Send(reply);
     }
 
     private void Send(JsonObject message)
     {
-        byte[] bytes = Encoding.UTF8.GetBytes(QmpJson.Write(message) + "\r\n");
+        string line;
+        try
+        {
+            line = QmpJson.Write(message);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // A reply that cannot be written (say, text that is not valid UTF-16) still gets an answer.
+            log?.WriteLine($"qmp: reply could not be written: {e.Message}");
+            line = QmpJson.Write(new JsonObject
+            {
+                ["error"] = new JsonObject { ["class"] = "GenericError", ["desc"] = "internal error: the reply could not be encoded" },
+            });
+        }
+        byte[] bytes = Encoding.UTF8.GetBytes(line + "\r\n");
         lock (_writeLock)
         {
             if (_closed) return;

@@ -5,13 +5,96 @@ using System.Text.Json.Nodes;
 
 namespace Rewind.Monitor.Qmp;
 
-/// <summary>Writes JSON the way QEMU's monitor does: one line, ", " and ": " between items.</summary>
+/// <summary>
+/// Reads JSON strictly and writes it the way QEMU's monitor does: one line, ", " and ": " between items.
+/// </summary>
 public static class QmpJson
 {
+    /// <summary>
+    /// Deepest nesting of objects and arrays a QMP message may have. QEMU allows 1024; QMP messages
+    /// need a handful, and a low limit keeps recursion and work per message small.
+    /// </summary>
+    public const int MaxDepth = 64;
+
     private static readonly JsonSerializerOptions StringOptions = new()
     {
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
+
+    /// <summary>
+    /// Parses one complete JSON text into a fresh tree that shares no node with anything else.
+    /// Duplicated keys, invalid strings, trailing data and nesting deeper than <see cref="MaxDepth"/>
+    /// are refused with a <see cref="QmpException"/> ("JSON parse error, ..." as QEMU words it).
+    /// </summary>
+    public static JsonNode? Parse(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = MaxDepth });
+            if (!reader.Read()) throw QmpException.Generic("JSON parse error, empty input");
+            var node = ReadValue(ref reader);
+            if (reader.Read()) throw QmpException.Generic("JSON parse error, trailing data");
+            return node;
+        }
+        catch (JsonException e)
+        {
+            throw QmpException.Generic("JSON parse error, " + Describe(e));
+        }
+        catch (InvalidOperationException)
+        {
+            // Utf8JsonReader.GetString on a lone surrogate escape or invalid UTF-8.
+            throw QmpException.Generic("JSON parse error, invalid string");
+        }
+    }
+
+    private static JsonNode? ReadValue(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                {
+                    var obj = new JsonObject();
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+                    {
+                        string key = reader.GetString()!;
+                        reader.Read();
+                        var value = ReadValue(ref reader);
+                        if (obj.ContainsKey(key)) throw QmpException.Generic("JSON parse error, duplicate key");
+                        obj.Add(key, value);
+                    }
+                    return obj;
+                }
+            case JsonTokenType.StartArray:
+                {
+                    var array = new JsonArray();
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                        array.Add(ReadValue(ref reader));
+                    return array;
+                }
+            case JsonTokenType.String:
+                return JsonValue.Create(reader.GetString()!);
+            case JsonTokenType.Number:
+                // Kept as written, so integers beyond long and decimals keep their exact text.
+                return JsonValue.Create(JsonElement.ParseValue(ref reader));
+            case JsonTokenType.True:
+                return JsonValue.Create(true);
+            case JsonTokenType.False:
+                return JsonValue.Create(false);
+            case JsonTokenType.Null:
+                return null;
+            default:
+                throw QmpException.Generic($"JSON parse error, unexpected {reader.TokenType}");
+        }
+    }
+
+    /// <summary>A reader error's message without the position details.</summary>
+    public static string Describe(JsonException e)
+    {
+        string m = e.Message;
+        int cut = m.IndexOf(" Path:", StringComparison.Ordinal);
+        if (cut < 0) cut = m.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (cut > 0 ? m[..cut] : m).TrimEnd('.', ' ');
+    }
 
     public static string Write(JsonNode? node)
     {
@@ -73,51 +156,66 @@ public static class QmpJson
     };
 }
 
+/// <summary>One piece cut from a QMP stream: a JSON text to parse, or why input was thrown away.</summary>
+public readonly record struct JsonPiece(byte[] Text, string? Error = null);
+
 /// <summary>
 /// Cuts a byte stream into top-level JSON texts: objects and arrays by bracket matching (strings
 /// and escapes respected), anything else as a whitespace-delimited token. Parsing is left to the caller,
 /// so a malformed text costs one error reply and the stream goes on.
+/// <para>
+/// Memory is bounded: a text (every token of it, a run of digits without whitespace included) may hold
+/// at most <see cref="MaxText"/> bytes and nest at most <see cref="QmpJson.MaxDepth"/> deep (QEMU allows
+/// 64 MiB tokens and depth 1024). Past a limit the splitter reports one error piece, then drops the rest
+/// of that text without storing it, following its brackets and strings until it ends, and goes on.
+/// </para>
 /// </summary>
 public sealed class JsonStreamSplitter
 {
+    /// <summary>The largest JSON text accepted, in bytes (1 MiB).</summary>
     public const int MaxText = 1 << 20;
 
     private readonly List<byte> _text = [];
+    private List<JsonPiece> _done = [];
     private int _depth;
     private bool _inString;
     private bool _escape;
     private bool _scalar;
+    private bool _discarding;
 
-    /// <summary>Feeds bytes; returns the texts completed by them.</summary>
-    public List<byte[]> Feed(ReadOnlySpan<byte> data)
+    /// <summary>Bytes held for the text in progress; never more than <see cref="MaxText"/>.</summary>
+    public int Buffered => _text.Count;
+
+    /// <summary>Feeds bytes; returns the texts completed by them, and an error for each text refused.</summary>
+    public List<JsonPiece> Feed(ReadOnlySpan<byte> data)
     {
-        var done = new List<byte[]>();
+        _done = [];
         foreach (byte b in data)
         {
             if (_scalar)
             {
                 if (IsSpace(b) || b is (byte)'{' or (byte)'[')
                 {
-                    done.Add(Take());
                     _scalar = false;
+                    Complete();
                     if (IsSpace(b)) continue;
                 }
                 else
                 {
-                    _text.Add(b);
+                    Append(b);
                     continue;
                 }
             }
             if (_depth == 0)
             {
                 if (IsSpace(b)) continue;
-                _text.Add(b);
+                Append(b);
                 if (b is (byte)'{' or (byte)'[') _depth = 1;
-                else if (b is (byte)'}' or (byte)']') done.Add(Take());
+                else if (b is (byte)'}' or (byte)']') Complete();
                 else _scalar = true;
                 continue;
             }
-            _text.Add(b);
+            Append(b);
             if (_inString)
             {
                 if (_escape) _escape = false;
@@ -125,26 +223,38 @@ public sealed class JsonStreamSplitter
                 else if (b == (byte)'"') _inString = false;
             }
             else if (b == (byte)'"') _inString = true;
-            else if (b is (byte)'{' or (byte)'[') _depth++;
+            else if (b is (byte)'{' or (byte)'[')
+            {
+                if (++_depth > QmpJson.MaxDepth) Refuse($"JSON nesting depth limit exceeded (at most {QmpJson.MaxDepth})");
+            }
             else if (b is (byte)'}' or (byte)']')
             {
-                if (--_depth == 0) done.Add(Take());
-            }
-            if (_text.Count > MaxText)
-            {
-                done.Add(Take());
-                _depth = 0;
-                _inString = _escape = false;
+                if (--_depth == 0) Complete();
             }
         }
-        return done;
+        return _done;
     }
 
-    private byte[] Take()
+    private void Append(byte b)
     {
-        var t = _text.ToArray();
+        if (_discarding) return;
+        _text.Add(b);
+        if (_text.Count > MaxText) Refuse($"JSON message size limit exceeded (at most {MaxText} bytes)");
+    }
+
+    private void Refuse(string error)
+    {
+        if (_discarding) return;
+        _done.Add(new JsonPiece([], error));
+        _discarding = true;
         _text.Clear();
-        return t;
+    }
+
+    private void Complete()
+    {
+        if (!_discarding) _done.Add(new JsonPiece(_text.ToArray()));
+        _discarding = false;
+        _text.Clear();
     }
 
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
