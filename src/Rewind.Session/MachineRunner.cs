@@ -74,9 +74,11 @@ public sealed class MachineRunner
             switch (stop.Kind)
             {
                 case StopKind.Exited:
+                    CheckReplayEnd(ExitReason(stop.ExitCode));
                     Finish(ExitReason(stop.ExitCode));
                     return stop.ExitCode;
                 case StopKind.ResetRequested:
+                    CheckReplayEnd("reset");
                     Finish("reset");
                     return 0;
                 case StopKind.Interrupted when quitting():
@@ -117,7 +119,12 @@ public sealed class MachineRunner
                         break;
                     case StopKind.Exited:
                         vm.GuestShutdown("guest-shutdown");
-                        if (!keep) return stop.Value.ExitCode;
+                        // The engine reports a reset request as an exit too: the recording says which.
+                        if (!keep)
+                        {
+                            CheckReplayEnd(ExitReason(stop.Value.ExitCode), alsoReset: stop.Value.ExitCode == 0);
+                            return stop.Value.ExitCode;
+                        }
                         vm.MachineStopped("shutdown");
                         break;
                     case StopKind.HistoryEnd:
@@ -144,10 +151,12 @@ public sealed class MachineRunner
                             vm.MachineStopped("shutdown");
                             break;
                         }
+                        CheckReplayEnd(ExitReason(stop.Value.ExitCode));
                         Finish(ExitReason(stop.Value.ExitCode));
                         return stop.Value.ExitCode;
                     case StopKind.ResetRequested:
                         vm.GuestShutdown("guest-reset");
+                        CheckReplayEnd("reset");
                         Finish("reset");
                         return 0;
                     case StopKind.Breakpoint or StopKind.Watchpoint:
@@ -181,6 +190,11 @@ public sealed class MachineRunner
 
     private static string ExitReason(int code) => code == 0 ? "poweroff" : $"exit {code}";
 
+    /// <summary>
+    /// The replay reached the recording's last count without the guest ending it. Right for a recording
+    /// that a user ended (quit) or that was cut short; a divergence when the recording says the guest
+    /// itself ended there (poweroff, exit N, reset), since the replayed guest did not.
+    /// </summary>
     private int EndOfReplay()
     {
         var r = _replay!;
@@ -190,7 +204,41 @@ public sealed class MachineRunner
             _log.WriteLine($"rewind: replay stopped at instruction {icount}: {r.Problem}");
             return 1;
         }
+        if (icount != r.EndIcount)
+            throw new ReplayDivergenceException(icount, $"the replay stopped here, but the recording ends at instruction {r.EndIcount} ({r.EndReason})");
+        if (IsGuestEnding(r.EndReason))
+            throw new ReplayDivergenceException(icount, $"the recording ends here with {r.EndReason}, but the replayed guest did not {Describe(r.EndReason!)}");
         _log.WriteLine($"rewind: replay reached the end of the recording at instruction {icount} ({r.EndReason})");
         return 0;
     }
+
+    /// <summary>
+    /// Replaying, the guest ended the run itself (<paramref name="reason"/> as a recording would say
+    /// it): the recording must end there, at this count, for the same reason; anything else is a
+    /// divergence. <paramref name="alsoReset"/>: the stop may also have been a reset request.
+    /// </summary>
+    private void CheckReplayEnd(string reason, bool alsoReset = false)
+    {
+        if (_replay is not ReplayInput r) return;
+        ulong icount = _machine.Icount;
+        bool sameReason = r.EndReason == reason || (alsoReset && r.EndReason == "reset");
+        if (r.EndedCleanly && sameReason && icount == r.EndIcount) return;
+        // A recording cut short at this very count: the replay got as far as it goes, as at its end.
+        if (!r.EndedCleanly && icount >= r.EndIcount)
+            throw new SessionException($"replay stopped at instruction {icount}: {r.Problem}");
+        string what = r.EndedCleanly
+            ? $"the recording ends at instruction {r.EndIcount} with {r.EndReason}"
+            : $"the recording goes on to instruction {r.EndIcount} ({r.Problem})";
+        throw new ReplayDivergenceException(icount, $"the replayed guest {DescribePast(reason)} here, but {what}");
+    }
+
+    /// <summary>An end reason the guest itself caused, which a faithful replay repeats.</summary>
+    private static bool IsGuestEnding(string? reason) =>
+        reason is "poweroff" or "reset" || (reason != null && reason.StartsWith("exit ", StringComparison.Ordinal));
+
+    private static string Describe(string reason) =>
+        reason == "poweroff" ? "power off" : reason == "reset" ? "request a reset" : $"exit with status {reason[5..]}";
+
+    private static string DescribePast(string reason) =>
+        reason == "poweroff" ? "powered off" : reason == "reset" ? "requested a reset" : $"exited with status {reason[5..]}";
 }

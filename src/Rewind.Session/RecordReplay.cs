@@ -80,7 +80,7 @@ public static class RecordReplay
         }
         catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or OverflowException)
         {
-            throw new SessionException($"rrsnapshot={name}: the snapshot in {path} cannot be loaded: {e.Message}");
+            throw new SessionException($"rrsnapshot={name}: the snapshot in {path} (record {snap.Index} at byte offset {snap.Offset}) is damaged: {e.Message}");
         }
     }
 }

@@ -40,8 +40,14 @@ public sealed record ImageHash(string Role, string FileName, byte[] Sha256)
 public sealed record RecordingHeader
 {
     /// <summary>The format version this build writes (it also reads every version from <see cref="OldestReadableVersion"/>).</summary>
-    /// <remarks>2: state is saved as named, versioned sections, and a StateLayout record says which ones the digests cover.</remarks>
-    public const ushort CurrentVersion = 2;
+    /// <remarks>
+    /// 2: state is saved as named, versioned sections, and a StateLayout record says which ones the digests cover.
+    /// 3: each record's CRC chains the previous record's, so records cannot be removed, duplicated or reordered unnoticed.
+    /// </remarks>
+    public const ushort CurrentVersion = 3;
+
+    /// <summary>The first format version whose record CRCs chain (see <see cref="CurrentVersion"/>).</summary>
+    public const ushort ChainedCrcVersion = 3;
 
     /// <summary>The oldest format version this build reads: 1, where state was saved by position.</summary>
     public const ushort OldestReadableVersion = 1;

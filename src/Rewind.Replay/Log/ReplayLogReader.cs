@@ -31,6 +31,8 @@ public sealed class ReplayLogReader : IDisposable
     private byte[]? _scratch;
     private long _pos;
     private bool _stopped;
+    private bool _chained;
+    private uint _prevCrc;
 
     /// <param name="loadSnapshotPayloads">
     /// False to skip snapshot payloads (still checksummed): their <see cref="LogRecord.Data"/> is empty
@@ -50,6 +52,7 @@ public sealed class ReplayLogReader : IDisposable
         try
         {
             Header = ReadHeader();
+            _chained = Header.Version >= RecordingHeader.ChainedCrcVersion;
         }
         catch
         {
@@ -150,7 +153,7 @@ public sealed class ReplayLogReader : IDisposable
             return Truncated(left);
         }
 
-        uint crc = Crc32C.Update(~0u, _small.AsSpan(0, 1 + lengthBytes));
+        uint crc = Crc32C.Update(_chained ? ReplayLogWriter.ChainSeed(_prevCrc) : ~0u, _small.AsSpan(0, 1 + lengthBytes));
         byte[] payload;
         int kept;
         int skipped = 0;
@@ -184,6 +187,7 @@ public sealed class ReplayLogReader : IDisposable
             return Truncated(_pos - offset);
         if (BinaryPrimitives.ReadUInt32LittleEndian(_small) != ~crc)
             return Corrupt(RecordMessage(index, offset, "checksum mismatch"));
+        _prevCrc = ~crc;
 
         string? problem = Parse(kind, payload.AsMemory(0, kept), skipped, index, offset, out record);
         if (problem is not null)
@@ -215,7 +219,7 @@ public sealed class ReplayLogReader : IDisposable
         if (!r.Var(out ulong delta))
             return $"malformed {kind} record (bad icount)";
         if (delta > ulong.MaxValue - LastIcount)
-            return $"malformed {kind} record (icount overflows)";
+            return $"malformed {kind} record (its icount goes back: the delta wraps past 2^64 from {LastIcount})";
         ulong icount = LastIcount + delta;
         switch (kind)
         {
@@ -274,7 +278,7 @@ public sealed class ReplayLogReader : IDisposable
     private bool EndsWithIntactEndRecord(long after)
     {
         if (!_stream.CanSeek || _length < 0) return false;
-        int n = (int)Math.Min(64, _length - after - 1);
+        int n = (int)Math.Min(68, _length - after - 1);
         if (n < 6) return false;
         long saved = _stream.Position;
         var tail = new byte[n];
@@ -300,7 +304,10 @@ public sealed class ReplayLogReader : IDisposable
             }
             int total = 1 + lengthBytes + len + 4;
             if (start + total != n) continue;
-            uint crc = ~Crc32C.Update(~0u, tail.AsSpan(start, 1 + lengthBytes + len));
+            // Chained: the 4 bytes before the end record are the previous record's CRC.
+            if (_chained && start < 4) continue;
+            uint seed = _chained ? ReplayLogWriter.ChainSeed(BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(start - 4))) : ~0u;
+            uint crc = ~Crc32C.Update(seed, tail.AsSpan(start, 1 + lengthBytes + len));
             if (BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(n - 4)) == crc) return true;
         }
         return false;
@@ -395,6 +402,7 @@ public sealed class ReplayLogReader : IDisposable
         crc = ~Crc32C.Update(crc, payload);
         if (BinaryPrimitives.ReadUInt32LittleEndian(_small.AsSpan(8)) != crc)
             throw HeaderError("checksum mismatch");
+        _prevCrc = crc;
         return RecordingHeader.DecodePayload(payload, version, flags, out string? error)
             ?? throw HeaderError(error ?? "malformed");
     }

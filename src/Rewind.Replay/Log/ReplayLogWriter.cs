@@ -37,6 +37,7 @@ public sealed class ReplayLogWriter : IDisposable
     private int _len;
     private int _unflushedRecords;
     private ulong _lastIcount;
+    private uint _prevCrc; // the last record's CRC, which the next record's CRC starts from (format 3)
     private bool _ended;
     private bool _disposed;
 
@@ -63,7 +64,9 @@ public sealed class ReplayLogWriter : IDisposable
         int start = BeginRecord(RecordKind.Header, payload.Length);
         payload.CopyTo(Reserve(payload.Length));
         _len += payload.Length;
-        EndRecord(start);
+        _prevCrc = Crc32C.Compute(_buf.AsSpan(start, _len - start));
+        BinaryPrimitives.WriteUInt32LittleEndian(Reserve(4), _prevCrc);
+        _len += 4;
         FlushCore(toDisk: false);
     }
 
@@ -142,8 +145,9 @@ public sealed class ReplayLogWriter : IDisposable
             else
             {
                 // Checksum prefix + payload without copying the payload into the buffer.
-                uint crc = Crc32C.Update(~0u, _buf.AsSpan(start, _len - start));
+                uint crc = Crc32C.Update(ChainSeed(_prevCrc), _buf.AsSpan(start, _len - start));
                 crc = ~Crc32C.Update(crc, payload);
+                _prevCrc = crc;
                 _stream.Write(_buf, 0, _len);
                 _len = 0;
                 _stream.Write(payload);
@@ -184,13 +188,26 @@ public sealed class ReplayLogWriter : IDisposable
         }
     }
 
-    /// <summary>Pushes everything written so far to the OS.</summary>
+    /// <summary>Pushes everything written so far to the OS (it survives the recorder being killed).</summary>
     public void Flush()
     {
         lock (_gate)
         {
             if (!_disposed)
                 FlushCore(toDisk: false);
+        }
+    }
+
+    /// <summary>
+    /// Pushes everything written so far to the OS and, for a file, on to the disk (fsync), so it also
+    /// survives a power loss. The recorder calls it once a second.
+    /// </summary>
+    public void FlushToDisk()
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+                FlushCore(toDisk: true);
         }
     }
 
@@ -202,7 +219,7 @@ public sealed class ReplayLogWriter : IDisposable
                 return;
             try
             {
-                FlushCore(toDisk: false);
+                FlushCore(toDisk: true);
             }
             finally
             {
@@ -252,9 +269,22 @@ public sealed class ReplayLogWriter : IDisposable
 
     private void EndRecord(int start)
     {
-        uint crc = Crc32C.Compute(_buf.AsSpan(start, _len - start));
+        uint crc = ~Crc32C.Update(ChainSeed(_prevCrc), _buf.AsSpan(start, _len - start));
         BinaryPrimitives.WriteUInt32LittleEndian(Reserve(4), crc);
         _len += 4;
+        _prevCrc = crc;
+    }
+
+    /// <summary>
+    /// Format 3: a record's CRC covers the previous record's CRC (4 bytes, little-endian) before its
+    /// own bytes, so a removed, duplicated or reordered record breaks the chain. Returns the running
+    /// CRC state after those 4 bytes.
+    /// </summary>
+    internal static uint ChainSeed(uint previousCrc)
+    {
+        Span<byte> prev = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(prev, previousCrc);
+        return Crc32C.Update(~0u, prev);
     }
 
     private void Commit(int start, ulong icount)

@@ -8,6 +8,13 @@ namespace Rewind.Replay.Recording;
 /// Host input that is also written to the recording, stamped with the instruction count at which it
 /// reached the guest. Also logs a state digest every <see cref="DigestInterval"/> instructions, which
 /// doubles as a progress mark: a recording cut short by a crash still replays up to its last mark.
+/// <para>
+/// Durability: an input record is handed to the operating system (written to the file) before the guest
+/// sees the input, so a recorder killed at any moment (SIGKILL) loses no input the guest acted on. Once
+/// a second, and at the end, the file is also synced to the disk (fsync), so a power loss loses at
+/// most about a second. Clock reads and digests go out with the next input, the buffer's own flushes
+/// or the timer.
+/// </para>
 /// </summary>
 public sealed class RecordingInput : LiveInput, IDisposable
 {
@@ -21,8 +28,8 @@ public sealed class RecordingInput : LiveInput, IDisposable
     public RecordingInput(ReplayLogWriter writer, Func<ulong>? hostClock = null) : base(hostClock)
     {
         _writer = writer;
-        // A killed recorder loses at most about a second of events.
-        _flushTimer = new Timer(_ => Flush(), null, 1000, 1000);
+        // A power loss loses at most about a second of events (a killed recorder loses no input).
+        _flushTimer = new Timer(_ => FlushToDisk(), null, 1000, 1000);
     }
 
     /// <summary>
@@ -58,7 +65,12 @@ public sealed class RecordingInput : LiveInput, IDisposable
 
     protected override void OnDeliver(ulong icount, InputChannel channel, byte[] data)
     {
-        lock (_lock) _writer.WriteInput(icount, channel, data);
+        lock (_lock)
+        {
+            _writer.WriteInput(icount, channel, data);
+            // Into the file before the guest acts on it: a SIGKILL from now on cannot lose it.
+            _writer.Flush();
+        }
     }
 
     protected override void OnClockRead(ulong icount, ulong value)
@@ -81,9 +93,9 @@ public sealed class RecordingInput : LiveInput, IDisposable
         }
     }
 
-    private void Flush()
+    private void FlushToDisk()
     {
-        lock (_lock) _writer.Flush();
+        lock (_lock) _writer.FlushToDisk();
     }
 
     public void Dispose()

@@ -18,6 +18,8 @@ public static class MachineImage
 {
     private const uint MagicV1 = 0x4d49_5752; // "RWIM": state by position
     private const uint Magic = 0x3249_5752; // "RWI2": state as named sections
+    private const int MaxInflation = 1032;
+    private const int Chunk = 1 << 20;
 
     public static byte[] Save(Machine machine)
     {
@@ -64,9 +66,11 @@ public static class MachineImage
             ulong size = r.ReadUInt64();
             if (size != ram.Size) throw new InvalidDataException($"it is for {size} bytes of RAM, this machine has {ram.Size}");
             int stateLength = r.ReadInt32();
-            if (stateLength < 0) throw new InvalidDataException("bad state length");
-            byte[] state = r.ReadBytes(stateLength);
-            if (state.Length != stateLength) throw new EndOfStreamException();
+            // Deflate expands at most about 1032:1, so a longer claim can only be damage.
+            long bound = (long)image.Length * MaxInflation + 64;
+            if (stateLength < 0 || stateLength > bound)
+                throw new InvalidDataException($"impossible state length {stateLength} (the image is {image.Length} bytes)");
+            byte[] state = ReadGrowing(z, stateLength);
             if (magic == Magic)
             {
                 // Unknown sections are skipped, but harts are the configuration, not an added device.
@@ -93,6 +97,22 @@ public static class MachineImage
         {
             throw new InvalidDataException("the image is truncated");
         }
+    }
+
+    /// <summary>Reads exactly <paramref name="length"/> bytes, growing the buffer only as data arrives.</summary>
+    private static byte[] ReadGrowing(Stream stream, int length)
+    {
+        var buf = new byte[Math.Min(length, Chunk)];
+        int got = 0;
+        while (got < length)
+        {
+            if (got == buf.Length)
+                Array.Resize(ref buf, (int)Math.Min((long)buf.Length * 2, length));
+            int n = stream.Read(buf, got, buf.Length - got);
+            if (n == 0) throw new EndOfStreamException();
+            got += n;
+        }
+        return buf;
     }
 
     private static bool IsHart(string name) =>

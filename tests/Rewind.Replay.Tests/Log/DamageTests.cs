@@ -216,12 +216,12 @@ public class DamageTests
     public void A_newer_format_version_is_refused_naming_both_versions()
     {
         byte[] file = LogTestData.SmallRecording();
-        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 3);
+        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 4);
         var e = Assert.Throws<RecordingFormatException>(() => new ReplayLogReader(new MemoryStream(file)));
-        Assert.Equal("unsupported recording format version 3 (this build reads versions 1 to 2)", e.Message);
+        Assert.Equal("unsupported recording format version 4 (this build reads versions 1 to 3)", e.Message);
         BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 0);
         e = Assert.Throws<RecordingFormatException>(() => new ReplayLogReader(new MemoryStream(file)));
-        Assert.Equal("unsupported recording format version 0 (this build reads versions 1 to 2)", e.Message);
+        Assert.Equal("unsupported recording format version 0 (this build reads versions 1 to 3)", e.Message);
     }
 
     [Fact]
@@ -266,7 +266,9 @@ public class DamageTests
             w.WriteInput(3, InputChannel.Serial0, [9]);
         long offset = ms.Length;
         byte[] rec = [0x7E, 1, 0];
-        uint crc = Crc32C.Compute(rec);
+        // Format 3: the CRC chains the previous record's, the file's last 4 bytes.
+        uint previous = BinaryPrimitives.ReadUInt32LittleEndian(ms.GetBuffer().AsSpan((int)offset - 4, 4));
+        uint crc = ~Crc32C.Update(ReplayLogWriter.ChainSeed(previous), rec);
         ms.Write(rec);
         Span<byte> c = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32LittleEndian(c, crc);

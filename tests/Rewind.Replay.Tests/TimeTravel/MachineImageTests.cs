@@ -49,4 +49,24 @@ public class MachineImageTests
         var e = Assert.Throws<InvalidDataException>(() => MachineImage.Load(small, image));
         Assert.Contains("RAM", e.Message);
     }
+
+    [Theory]
+    [InlineData(0x7fffffff)]
+    [InlineData(-1)]
+    [InlineData(0x10000000)]
+    public void A_crafted_state_length_is_refused_as_invalid_data_before_allocating(int length)
+    {
+        var m = Board("revdebug").Machine;
+        var raw = new MemoryStream();
+        using (var z = new System.IO.Compression.ZLibStream(raw, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        using (var w = new BinaryWriter(z))
+        {
+            w.Write(0x3249_5752u); // RWI2
+            w.Write(m.Bus.Ram.Size);
+            w.Write(length);
+            w.Write(new byte[100]);
+        }
+        var e = Assert.Throws<InvalidDataException>(() => MachineImage.Load(m, raw.ToArray()));
+        Assert.True(e.Message.Contains("impossible state length", StringComparison.Ordinal) || e.Message.Contains("truncated", StringComparison.Ordinal), e.Message);
+    }
 }
