@@ -154,21 +154,44 @@ public sealed class VirtBoard
         return bytes;
     }
 
-    private LoadedImage LoadImage(string role, byte[] bytes, ulong rawAddress)
+    /// <summary>A firmware or kernel file, parsed but not yet written to memory.</summary>
+    private sealed record PendingImage(string Role, ElfImage? Elf, RawImage? Raw, List<RomRegion> Regions)
     {
+        public ulong Entry => Elf?.Entry ?? Raw!.Entry;
+        public ulong High => Regions.Count == 0 ? (Raw?.LoadAddress ?? 0) : Regions.Max(r => r.End);
+    }
+
+    private PendingImage ParseImage(string role, string path, ulong rawAddress)
+    {
+        byte[] bytes = ReadImage(role, path);
+        string name = $"{role} '{path}'";
         try
         {
             if (ElfImage.HasElfMagic(bytes))
             {
                 var elf = ElfImage.Load(bytes);
                 if (role == "kernel" || SymbolSource == null) SymbolSource = elf;
-                return ImageLoader.LoadInto(Bus, elf);
+                return new PendingImage(role, elf, null, [.. RomRegions.Of(name, elf)]);
             }
-            return ImageLoader.LoadInto(Bus, new RawImage(bytes, rawAddress));
+            var raw = new RawImage(bytes, rawAddress);
+            return new PendingImage(role, null, raw, [.. RomRegions.Of(name, raw)]);
         }
-        catch (Exception e) when (e is ImageFormatException or ImageLoadException)
+        catch (ImageFormatException e)
         {
             throw new BoardConfigException($"could not load {role}: {e.Message}");
+        }
+    }
+
+    private void WriteImage(PendingImage image)
+    {
+        try
+        {
+            if (image.Elf != null) ImageLoader.LoadInto(Bus, image.Elf);
+            else ImageLoader.LoadInto(Bus, image.Raw!);
+        }
+        catch (ImageLoadException e)
+        {
+            throw new BoardConfigException($"could not load {image.Role}: {e.Message}");
         }
     }
 
@@ -176,19 +199,20 @@ public sealed class VirtBoard
     {
         string? biosPath = ResolveBios(Options.Bios);
         ulong dram = VirtMemoryMap.DramBase;
-        ulong firmwareEnd = dram;
         ulong start = dram;
         ulong kernelEntry = 0;
+        var images = new List<PendingImage>();
         if (biosPath != null)
         {
-            var fw = LoadImage("bios", ReadImage("bios", biosPath), dram);
-            firmwareEnd = fw.HighAddress;
+            var fw = ParseImage("bios", biosPath, dram);
+            images.Add(fw);
             start = fw.Entry;
         }
         if (Options.Kernel != null)
         {
-            ulong kernelAt = biosPath == null ? dram : ImageLoader.KernelStartAfter(firmwareEnd);
-            var k = LoadImage("kernel", ReadImage("kernel", Options.Kernel), kernelAt);
+            ulong kernelAt = biosPath == null ? dram : ImageLoader.KernelStartAfter(images[0].High);
+            var k = ParseImage("kernel", Options.Kernel, kernelAt);
+            images.Add(k);
             kernelEntry = k.Entry;
             if (biosPath == null) start = k.Entry;
         }
@@ -199,7 +223,14 @@ public sealed class VirtBoard
 
         var config = new VirtConfig(Options.RamSize, Options.Smp, Options.Append);
         byte[] fdt = VirtDeviceTree.Build(config);
+        if (Options.RamSize < FdtPlacement.QemuTreeBufferSize)
+            throw new BoardConfigException($"-m {Options.RamSize / 1024}K: too little RAM for the device tree (at least 1 MiB)");
         FdtAddress = FdtPlacement.Compute(dram, Options.RamSize);
+        // As in QEMU, the tree's region is its whole 1 MiB buffer, not just the packed blob.
+        var regions = images.SelectMany(i => i.Regions).Append(new RomRegion("device tree", FdtAddress, FdtAddress + FdtPlacement.QemuTreeBufferSize)).ToList();
+        RomRegions.CheckNoOverlap(regions);
+
+        foreach (var image in images) WriteImage(image);
         Bus.WriteBytes(FdtAddress, fdt);
 
         Rom = BootRom.Create(start, FdtAddress, kernelEntry);

@@ -27,6 +27,7 @@ internal sealed class Session : IDisposable
     private readonly ReplayInput? _replay;
     private readonly List<PosixSignalRegistration> _signals = [];
     private volatile bool _quit;
+    private volatile string? _serialFailure;
     // Replaying under control, the time-travel engine drives the machine (snapshots on the way): from
     // the start with GDB, QMP or -monitor stdio; with only the console's monitor (-nographic), from the
     // first switch to the monitor, so that a replay nobody inspects costs nothing (the first snapshot
@@ -44,14 +45,21 @@ internal sealed class Session : IDisposable
             backend = _serial = new StreamSerial(Console.OpenStandardOutput());
         else if (serial.StartsWith("file:", StringComparison.Ordinal))
         {
+            string path = serial[5..];
             try
             {
-                backend = _serial = new StreamSerial(File.Create(serial[5..]));
+                backend = _serial = new StreamSerial(File.Create(path));
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (HostFileError.IsFileError(e))
             {
-                throw new SessionException($"-serial {serial}: {e.Message}");
+                throw new SessionException($"-serial {serial}: cannot open: {HostFileError.Reason(path, e)}");
             }
+            // A file that fills up (or /dev/full) ends the run with one line, as soon as it happens.
+            _serial.WriteFailed += reason =>
+            {
+                _serialFailure ??= $"-serial {serial}: cannot write: {reason}";
+                RequestQuit();
+            };
         }
         else backend = new NullSerialBackend();
         if (options.RecordReplay == RunMode.Replay)
@@ -70,15 +78,24 @@ internal sealed class Session : IDisposable
             IcountShift = options.IcountShift,
             Serial = backend,
         };
-        _assembly = MachineAssembly.Create(new MachineSetup
+        try
         {
-            Board = boardOptions,
-            MachineName = options.Machine,
-            Mode = options.RecordReplay,
-            RecordFile = options.RecordFile,
-            RecordSnapshot = options.RecordSnapshot,
-            NoReboot = options.NoReboot,
-        }, FlushSerial, Console.Error);
+            _assembly = MachineAssembly.Create(new MachineSetup
+            {
+                Board = boardOptions,
+                MachineName = options.Machine,
+                Mode = options.RecordReplay,
+                RecordFile = options.RecordFile,
+                RecordSnapshot = options.RecordSnapshot,
+                NoReboot = options.NoReboot,
+            }, FlushSerial, Console.Error);
+        }
+        catch (Exception e) when (options.RecordFile != null && HostFileError.IsFileError(e))
+        {
+            // Bios and kernel errors are the board's own messages; what is left is the recording file.
+            _serial?.Dispose();
+            throw new SessionException($"rrfile={options.RecordFile}: cannot {(options.RecordReplay == RunMode.Record ? "create" : "read")} the recording: {HostFileError.Reason(options.RecordFile, e)}");
+        }
         _board = _assembly.Board;
         _live = _assembly.Live;
         _replay = _assembly.Replay;
@@ -89,10 +106,17 @@ internal sealed class Session : IDisposable
 
     public int Run()
     {
-        if (_options.DumpDtb != null)
+        if (_options.DumpDtb is string dtbPath)
         {
-            File.WriteAllBytes(_options.DumpDtb, Rewind.Board.DeviceTree.VirtDeviceTree.Build(
-                new Rewind.Board.DeviceTree.VirtConfig(_options.RamSize, _options.Smp, _options.Append)));
+            try
+            {
+                File.WriteAllBytes(dtbPath, Rewind.Board.DeviceTree.VirtDeviceTree.Build(
+                    new Rewind.Board.DeviceTree.VirtConfig(_options.RamSize, _options.Smp, _options.Append)));
+            }
+            catch (Exception e) when (HostFileError.IsFileError(e))
+            {
+                throw new SessionException($"-machine dumpdtb={dtbPath}: cannot write: {HostFileError.Reason(dtbPath, e)}");
+            }
             return 0;
         }
         var machine = _board.Machine;
@@ -109,10 +133,13 @@ internal sealed class Session : IDisposable
             }));
         try
         {
+            int status;
             if (_options.Gdb != null || _options.QmpSocket != null || _options.EffectiveMonitor == "stdio" || _options.Multiplexed)
-                return RunControlled(machine);
-            if (_options.StartPaused) throw new SessionException("-S: nothing could start the machine; use it with -s, -gdb, -qmp, -monitor stdio or -nographic");
-            return _runner.RunAlone(() => _quit);
+                status = RunControlled(machine);
+            else if (_options.StartPaused) throw new SessionException("-S: nothing could start the machine; use it with -s, -gdb, -qmp, -monitor stdio or -nographic");
+            else status = _runner.RunAlone(() => _quit);
+            if (_serialFailure is string failure) throw new SessionException(failure);
+            return status;
         }
         catch (ReplayDivergenceException e)
         {
@@ -203,11 +230,16 @@ internal sealed class Session : IDisposable
             server = new RspServer(target, endpoint);
             server.Start();
         }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or ArgumentException or IOException)
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new SessionException($"-gdb {endpoint}: cannot listen: {ListeningSocket.Describe(e)}");
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
         {
             throw new SessionException($"-gdb {endpoint}: cannot listen: {e.Message}");
         }
         servers.Add(server);
+        WarnIfReachable("-gdb", endpoint, server.LocalEndPoint);
         server.SessionEnded += _ =>
         {
             if (target.PendingExit is int code) controller.Quit(code);
@@ -229,12 +261,24 @@ internal sealed class Session : IDisposable
             var server = new QmpServer(endPoint, commands, vm);
             server.Start();
             servers.Add(server);
+            WarnIfReachable("-qmp", _options.Qmp!, server.LocalEndPoint);
             return server;
         }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new SessionException($"-qmp {_options.Qmp}: cannot listen: {ListeningSocket.Describe(e)}");
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
         {
             throw new SessionException($"-qmp {_options.Qmp}: cannot listen: {e.Message}");
         }
+    }
+
+    /// <summary>A server other hosts can reach can be controlled by anyone on the network: say so, as one line.</summary>
+    private static void WarnIfReachable(string option, string value, System.Net.EndPoint? bound)
+    {
+        if (bound == null || ListeningSocket.IsLocalOnly(bound)) return;
+        Console.Error.WriteLine($"rewind: warning: {option} {value}: listening on {bound}, which is not a loopback address; anyone who can reach it controls the machine");
     }
 
     private static System.Net.IPAddress ResolveHost(string host)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Rewind.Session;
 
 namespace Rewind.Gdb;
 
@@ -43,6 +44,11 @@ public sealed class RspServer : IDisposable
     public static (EndPoint EndPoint, string? UnixPath) ParseEndpoint(string endpoint)
     {
         string spec = endpoint.Trim();
+        if (spec.StartsWith("unix:", StringComparison.OrdinalIgnoreCase))
+        {
+            string unix = UnixSocketPath(spec, endpoint);
+            return (new UnixDomainSocketEndPoint(unix), unix);
+        }
         bool tcp = spec.StartsWith("tcp:", StringComparison.OrdinalIgnoreCase);
         if (tcp) spec = spec[4..];
         int colon = spec.LastIndexOf(':');
@@ -65,29 +71,29 @@ public sealed class RspServer : IDisposable
         return (new UnixDomainSocketEndPoint(spec), spec);
     }
 
+    /// <summary>
+    /// <c>unix:PATH</c> as QEMU's character devices spell it (with <c>,server=on,wait=off</c> if given,
+    /// which a GDB server always is), or a bare path.
+    /// </summary>
+    private static string UnixSocketPath(string spec, string endpoint)
+    {
+        string[] parts = spec[5..].Split(',');
+        foreach (string option in parts.Skip(1))
+        {
+            string key = option.Split('=')[0];
+            if (key is not ("server" or "wait" or "nowait"))
+                throw new ArgumentException($"unsupported parameter '{key}' for a GDB socket", nameof(endpoint));
+        }
+        if (parts[0].Length == 0) throw new ArgumentException("missing socket path after 'unix:'", nameof(endpoint));
+        return parts[0];
+    }
+
     /// <summary>Binds and starts accepting clients in the background.</summary>
+    /// <exception cref="SocketException">The port or socket file is in use (by another process too) or cannot be bound.</exception>
     public void Start()
     {
         if (_listener != null) throw new InvalidOperationException("already started");
-        Socket listener = NewListenerSocket();
-        try
-        {
-            try { listener.Bind(_endPoint); }
-            catch (SocketException ex) when (_unixPath != null && ex.SocketErrorCode == SocketError.AddressAlreadyInUse && IsStaleUnixSocket(_unixPath))
-            {
-                // A previous run left its socket file behind and nobody listens on it: replace it.
-                listener.Dispose();
-                TryDeleteStaleSocket(_unixPath);
-                listener = NewListenerSocket();
-                listener.Bind(_endPoint);
-            }
-            listener.Listen(4);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
+        Socket listener = ListeningSocket.Open(_endPoint, 4);
         _listener = listener;
         _stop = new CancellationTokenSource();
         _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, _stop.Token));
@@ -95,33 +101,6 @@ public sealed class RspServer : IDisposable
     }
 
     private string DescribeEndpoint() => _unixPath ?? (LocalEndPoint is IPEndPoint ip ? $"tcp:{ip.Address}:{ip.Port}" : "?");
-
-    private Socket NewListenerSocket()
-    {
-        if (_unixPath != null) return new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        var s = new Socket(_endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        return s;
-    }
-
-    private static bool IsStaleUnixSocket(string path)
-    {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-            return false;
-        }
-        catch (SocketException ex)
-        {
-            return ex.SocketErrorCode == SocketError.ConnectionRefused;
-        }
-    }
-
-    private static void TryDeleteStaleSocket(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 
     /// <summary>Stops listening, ends the current session (a running target is interrupted) and waits for it.</summary>
     public void Stop()
@@ -133,7 +112,7 @@ public sealed class RspServer : IDisposable
         _listener = null;
         _stop.Dispose();
         _stop = null;
-        if (_unixPath != null) TryDeleteStaleSocket(_unixPath);
+        if (_unixPath != null) ListeningSocket.RemoveFile(_unixPath);
     }
 
     public void Dispose() => Stop();

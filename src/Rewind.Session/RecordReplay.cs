@@ -35,12 +35,17 @@ public static class RecordReplay
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SessionException($"rrfile={path}: cannot create the recording: {e.Message}");
+            string reason = Directory.Exists(path) ? "Is a directory"
+                : e is DirectoryNotFoundException ? "No such file or directory"
+                : e is UnauthorizedAccessException ? "Permission denied"
+                : e.Message;
+            throw new SessionException($"rrfile={path}: cannot create the recording: {reason}");
         }
     }
 
     public static ReplayInput OpenForReplay(string path, RecordingHeader expected)
     {
+        if (Directory.Exists(path)) throw new SessionException($"rrfile={path}: is a directory, not a recording");
         if (!File.Exists(path)) throw new SessionException($"rrfile={path}: no such recording");
         ReplayInput input;
         try

@@ -90,13 +90,20 @@ public static class OptionParser
         foreach (var p in parts)
         {
             if (p.StartsWith("type=", StringComparison.Ordinal)) o.Machine = p[5..];
-            else if (p.StartsWith("dumpdtb=", StringComparison.Ordinal)) o.DumpDtb = p[8..];
+            else if (p.StartsWith("dumpdtb=", StringComparison.Ordinal))
+            {
+                o.DumpDtb = p[8..];
+                if (o.DumpDtb.Length == 0) throw new UsageException($"-machine {value}: dumpdtb needs a file name");
+            }
             else if (p.Contains('=')) throw new UsageException($"-machine {value}: unknown property '{p.Split('=')[0]}'");
             else o.Machine = p;
         }
         if (o.Machine == "help") throw new UsageException("Supported machines are: virt  RISC-V VirtIO board");
         if (o.Machine != "virt") throw new UsageException($"-machine {o.Machine}: unsupported machine type (use virt)");
     }
+
+    /// <summary>The most RAM -m accepts: what fits below 4 GiB after the DRAM base, less a page-aligned margin.</summary>
+    public const ulong MaxRamSize = 2047UL * 1024 * 1024;
 
     public static ulong ParseMemory(string value)
     {
@@ -114,11 +121,15 @@ public static class OptionParser
             };
             v = v[..^1];
         }
-        if (!ulong.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out ulong n) || n == 0)
+        if (v.Length == 0 || !v.All(char.IsAsciiDigit))
             throw new UsageException($"-m {value}: invalid RAM size");
+        // Compared before multiplying: a huge count must not wrap around to a small (or zero) size.
+        if (!ulong.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out ulong n) || n > MaxRamSize / mult)
+            throw new UsageException($"-m {value}: RAM size too large (the virt machine here takes at most 2047 MiB)");
+        if (n == 0) throw new UsageException($"-m {value}: RAM size must not be 0");
         ulong bytes = n * mult;
-        if (bytes % 4096 != 0 || bytes > 2047UL * 1024 * 1024)
-            throw new UsageException($"-m {value}: RAM size must be a multiple of 4 KiB and below 2 GiB");
+        if (bytes % 4096 != 0)
+            throw new UsageException($"-m {value}: RAM size must be a multiple of 4 KiB");
         return bytes;
     }
 

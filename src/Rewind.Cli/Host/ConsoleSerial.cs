@@ -6,7 +6,8 @@ namespace Rewind.Cli.Host;
 /// Serial output to a host stream. Buffered so a chatty guest does not pay a system call per byte;
 /// flushed at line ends, when the machine stops, and by a host timer so that output without a
 /// newline (a shell prompt, an echoed keystroke) still appears promptly. The timer only touches the
-/// host stream, never guest state, so it cannot affect determinism.
+/// host stream, never guest state, so it cannot affect determinism. A host write that fails (a full
+/// disk, a closed pipe) never reaches the guest: output stops and <see cref="WriteFailed"/> is raised once.
 /// </summary>
 public sealed class StreamSerial : ISerialBackend, IDisposable
 {
@@ -17,6 +18,11 @@ public sealed class StreamSerial : ISerialBackend, IDisposable
     private readonly Timer _timer;
     private bool _pending;
     private bool _disposed;
+    private bool _failed;
+    private string? _failure;
+
+    /// <summary>Raised once, on the thread that wrote, with the host's reason, when writing fails; later output is dropped.</summary>
+    public event Action<string>? WriteFailed;
 
     public StreamSerial(Stream stream)
     {
@@ -28,32 +34,63 @@ public sealed class StreamSerial : ISerialBackend, IDisposable
     {
         lock (_gate)
         {
-            if (_disposed) return;
-            _out.WriteByte(b);
-            if (b == (byte)'\n') { _out.Flush(); _pending = false; }
-            else _pending = true;
+            if (_disposed || _failed) return;
+            try
+            {
+                _out.WriteByte(b);
+                if (b == (byte)'\n') { _out.Flush(); _pending = false; }
+                else _pending = true;
+            }
+            catch (IOException e)
+            {
+                Fail(e);
+            }
         }
+        ReportFailure();
+    }
+
+    private void Fail(IOException e)
+    {
+        _failed = true;
+        _pending = false;
+        _failure = HostFileError.Reason(e);
+    }
+
+    /// <summary>Raises <see cref="WriteFailed"/> once, outside the lock, after a write failed.</summary>
+    private void ReportFailure()
+    {
+        string? failure = Interlocked.Exchange(ref _failure, null);
+        if (failure != null) WriteFailed?.Invoke(failure);
     }
 
     public void Flush()
     {
         lock (_gate)
         {
-            if (_disposed) return;
-            _out.Flush();
+            if (_disposed || _failed) return;
+            try
+            {
+                _out.Flush();
+            }
+            catch (IOException e)
+            {
+                Fail(e);
+            }
             _pending = false;
         }
+        ReportFailure();
     }
 
     private void FlushIfPending()
     {
         lock (_gate)
         {
-            if (!_pending || _disposed) return;
+            if (!_pending || _disposed || _failed) return;
             try { _out.Flush(); }
-            catch (IOException) { /* reader went away (closed pipe); the machine keeps running */ }
+            catch (IOException e) { Fail(e); }
             _pending = false;
         }
+        ReportFailure();
     }
 
     public void Dispose()
@@ -63,7 +100,14 @@ public sealed class StreamSerial : ISerialBackend, IDisposable
         {
             if (_disposed) return;
             _disposed = true;
-            _out.Dispose();
+            try
+            {
+                _out.Dispose();
+            }
+            catch (IOException)
+            {
+                // Already reported through WriteFailed, or nothing was left to write.
+            }
         }
     }
 }

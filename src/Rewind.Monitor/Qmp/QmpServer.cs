@@ -42,24 +42,10 @@ public sealed class QmpServer : IDisposable
         }
     }
 
+    /// <exception cref="SocketException">The port or socket file is in use (by another process too) or cannot be bound.</exception>
     public void Start()
     {
-        if (_unixPath != null && File.Exists(_unixPath) && IsStale(_unixPath)) File.Delete(_unixPath);
-        var listener = _unixPath != null
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : new Socket(_endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (_unixPath == null) listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            listener.Bind(_endPoint);
-            listener.Listen(8);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-        _listener = listener;
+        _listener = ListeningSocket.Open(_endPoint, 8);
         if (_vm != null) _vm.Event += Broadcast;
         new Thread(AcceptLoop) { IsBackground = true, Name = "qmp-accept" }.Start();
     }
@@ -114,20 +100,6 @@ public sealed class QmpServer : IDisposable
         }
     }
 
-    private static bool IsStale(string path)
-    {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-            return false;
-        }
-        catch (SocketException)
-        {
-            return true;
-        }
-    }
-
     public void Dispose()
     {
         _stopped = true;
@@ -136,16 +108,7 @@ public sealed class QmpServer : IDisposable
         QmpConnection[] all;
         lock (_connections) all = [.. _connections];
         foreach (var c in all) c.Close();
-        if (_unixPath != null)
-        {
-            try
-            {
-                File.Delete(_unixPath);
-            }
-            catch (IOException)
-            {
-            }
-        }
+        if (_unixPath != null && _listener != null) ListeningSocket.RemoveFile(_unixPath);
         _firstClient.Dispose();
     }
 }
