@@ -221,6 +221,7 @@ internal sealed class Session : IDisposable
         var debugger = new Debugger(_board.Machine, _runner.Engine, _board.DebuggerWrites, controller)
         {
             Warn = message => Console.Error.WriteLine($"rewind: {message}"),
+            GuestEnded = _runner.NoteGuestEnd,
         };
         var target = new SessionGdbTarget(debugger, hmp.Execute);
         string endpoint = _options.Gdb!;

@@ -38,6 +38,9 @@ public sealed class Debugger
     /// <summary>Told once when a replay refuses a write (the replay would no longer match its recording).</summary>
     public Action<string>? Warn { get; set; }
 
+    /// <summary>Told when the guest ends the run (power-off, exit, reset request) while the debugger drives it.</summary>
+    public Action<MachineStop>? GuestEnded { get; set; }
+
     /// <summary>The guest exited while the debugger drove it; the process ends once the debugger has been told.</summary>
     public int? PendingExit { get; private set; }
 
@@ -226,9 +229,11 @@ public sealed class Debugger
                 return stop;
             case StopKind.Exited:
                 PendingExit = stop.ExitCode;
+                GuestEnded?.Invoke(stop);
                 return stop with { Cpu = 0 };
             case StopKind.ResetRequested:
                 PendingExit = 0;
+                GuestEnded?.Invoke(stop);
                 return new MachineStop(StopKind.Exited, Icount: stop.Icount);
             case StopKind.Interrupted:
                 return stop with { Cpu = _machine.CurrentHart };

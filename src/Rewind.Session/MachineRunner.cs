@@ -1,5 +1,6 @@
 using Rewind.Core.Execution;
 using Rewind.Core.Input;
+using Rewind.Replay.Log;
 using Rewind.Replay.Recording;
 using Rewind.Replay.TimeTravel;
 
@@ -61,8 +62,18 @@ public sealed class MachineRunner
         return null;
     }
 
+    // How the guest ended a run that a debugger drove itself (the main loop then only sees a quit).
+    private string? _guestEnd;
+
+    /// <summary>
+    /// A debugger running the machine saw the guest end it (power-off, exit, reset request): the
+    /// recording ends with that reason, as it would without the debugger, not with "quit".
+    /// </summary>
+    public void NoteGuestEnd(MachineStop stop) =>
+        _guestEnd = stop.Kind == StopKind.ResetRequested ? "reset" : ExitReason(stop.ExitCode);
+
     /// <summary>Ends the recording, if any, with the reason the run ended.</summary>
-    public void Finish(string reason) => _recorder?.Finish(_machine.Icount, reason);
+    public void Finish(string reason) => _recorder?.Finish(_machine.Icount, _guestEnd ?? reason);
 
     /// <summary>Runs with nothing to control it, until the guest ends or <paramref name="quitting"/> says so after an interrupt.</summary>
     public int RunAlone(Func<bool> quitting)
@@ -223,6 +234,8 @@ public sealed class MachineRunner
         ulong icount = _machine.Icount;
         bool sameReason = r.EndReason == reason || (alsoReset && r.EndReason == "reset");
         if (r.EndedCleanly && sameReason && icount == r.EndIcount) return;
+        // Before format 3 a recorder whose guest ended under a debugger wrote "quit" at that very count.
+        if (r.EndedCleanly && r.EndReason == "quit" && icount == r.EndIcount && r.Header.Version < RecordingHeader.ChainedCrcVersion) return;
         // A recording cut short at this very count: the replay got as far as it goes, as at its end.
         if (!r.EndedCleanly && icount >= r.EndIcount)
             throw new SessionException($"replay stopped at instruction {icount}: {r.Problem}");

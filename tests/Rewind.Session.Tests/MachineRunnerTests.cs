@@ -78,4 +78,27 @@ public class MachineRunnerTests
         controller.Quit(0);
         Assert.Equal(0, await main.WaitAsync(TimeSpan.FromSeconds(10)));
     }
+
+    [Fact]
+    public void A_guest_that_powers_off_under_a_debugger_ends_its_recording_with_poweroff_not_quit()
+    {
+        var ms = new MemoryStream();
+        var options = new Rewind.Board.BoardOptions { Bios = "none", Kernel = RepoPaths.Guest("hello"), IcountShift = 3 };
+        var recorder = new Rewind.Replay.Recording.RecordingInput(
+            new Rewind.Replay.Log.ReplayLogWriter(ms, RecordReplay.HeaderFor("virt", options), leaveOpen: true), () => 0);
+        var board = Rewind.Board.VirtBoard.Create(options with { Input = recorder });
+        recorder.Machine = board.Machine;
+        var runner = new MachineRunner(board.Machine, recorder, null, () => { }, TextWriter.Null);
+        var debugger = new Debugger(board.Machine, null, board.DebuggerWrites, new MachineController(board.Machine.RequestInterrupt))
+        {
+            GuestEnded = runner.NoteGuestEnd,
+        };
+        Assert.Equal(Rewind.Core.Execution.StopKind.Exited, debugger.Resume(DebugAction.Continue, 0, CancellationToken.None).Kind);
+        ulong end = board.Machine.Icount;
+        runner.Finish("quit"); // what the main loop says when GDB kills the session
+        recorder.Dispose();
+        var replay = new Rewind.Replay.Recording.ReplayInput(new Rewind.Replay.Log.ReplayLogReader(new MemoryStream(ms.ToArray())));
+        Assert.Equal("poweroff", replay.EndReason);
+        Assert.Equal(end, replay.EndIcount);
+    }
 }
