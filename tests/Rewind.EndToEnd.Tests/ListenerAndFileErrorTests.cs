@@ -21,23 +21,6 @@ public class ListenerAndFileErrorTests
     private static string[] Paused(params string[] extra) =>
         ["-M", "virt", "-bios", "none", "-kernel", RepoPaths.Guest("hello"), "-display", "none", "-S", .. extra];
 
-    private static string AskStopReason(EndPoint endPoint)
-    {
-        using var client = new Socket(endPoint.AddressFamily, SocketType.Stream, endPoint is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp);
-        client.ReceiveTimeout = 30_000;
-        client.Connect(endPoint);
-        client.Send("$?#3f"u8);
-        var reply = new StringBuilder();
-        var buffer = new byte[256];
-        while (!reply.ToString().Contains('#'))
-        {
-            int n = client.Receive(buffer);
-            if (n == 0) break;
-            reply.Append(Encoding.ASCII.GetString(buffer, 0, n));
-        }
-        return reply.ToString();
-    }
-
     private static void WaitForFile(string path, RewindRun run)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
@@ -57,7 +40,7 @@ public class ListenerAndFileErrorTests
         AssertOneLineError(RewindProcess.Run(Paused("-gdb", $"tcp::{port}")), $"-gdb tcp::{port}: cannot listen: address already in use");
         AssertOneLineError(RewindProcess.Run(Paused("-qmp", $"tcp:127.0.0.1:{port},server=on,wait=off")),
             $"-qmp tcp:127.0.0.1:{port},server=on,wait=off: cannot listen: address already in use");
-        Assert.StartsWith("+$T05", AskStopReason(new IPEndPoint(IPAddress.Loopback, port)));
+        Assert.StartsWith("+$T05", RspProbe.AskStopReason(new IPEndPoint(IPAddress.Loopback, port)));
     }
 
     [Fact]
@@ -78,7 +61,7 @@ public class ListenerAndFileErrorTests
         {
             try
             {
-                reply = AskStopReason(new UnixDomainSocketEndPoint(path));
+                reply = RspProbe.AskStopReason(new UnixDomainSocketEndPoint(path));
                 break;
             }
             catch (SocketException)

@@ -6,7 +6,7 @@ namespace Rewind.EndToEnd.Tests;
 /// <summary>`-icount shift=3,rr=record|replay,rrfile=F` through ./rewind, with stdin fed by the test.</summary>
 public class RecordReplayTests
 {
-    private static string[] Rr(string mode, string file) => ["-icount", $"shift=3,rr={mode},rrfile={file}"];
+    private static string[] Rr(string mode, string file) => RecordingRuns.Rr(mode, file);
 
     /// <summary>Records input_timing, typing each byte after its delay (ms) on the host clock.</summary>
     private static ProcessResult RecordInputTiming(string rr, int[] delaysMs, string bytes = "abc")
@@ -23,19 +23,9 @@ public class RecordReplayTests
         return r;
     }
 
-    private static ProcessResult Replay(string guest, string rr, params string[] extra) =>
-        RewindProcess.Run(["-M", "virt", "-bios", "none", "-kernel", RepoPaths.Guest(guest), "-nographic", .. Rr("replay", rr), .. extra],
-            null, TimeSpan.FromSeconds(60));
+    private static ProcessResult Replay(string guest, string rr, params string[] extra) => RecordingRuns.Replay(guest, rr, extra);
 
-    private static void AssertOneLineError(ProcessResult r, string mustContain)
-    {
-        Assert.True(r.ExitCode == 1, r.ToString());
-        Assert.True(r.StderrLines.Length == 1, r.ToString());
-        Assert.StartsWith("rewind: ", r.Stderr);
-        Assert.True(r.Stderr.Contains(mustContain, StringComparison.Ordinal), $"no '{mustContain}' in:\n{r}");
-        Assert.DoesNotContain("   at ", r.Stderr);
-        Assert.DoesNotContain("internal error", r.Stderr);
-    }
+    private static void AssertOneLineError(ProcessResult r, string mustContain) => RecordingRuns.AssertOneLineError(r, mustContain);
 
     /// <summary>The complete records of a recording still being written: <paramref name="inputs"/> input events and one after them.</summary>
     private static bool HoldsInputsAndALaterRecord(string rr, int inputs)

@@ -5,19 +5,14 @@ namespace Rewind.EndToEnd.Tests;
 /// <summary>A recording proves its order and its end: edited recordings never replay "successfully".</summary>
 public class RecordingIntegrityTests
 {
-    private static string[] Rr(string mode, string file) => ["-icount", $"shift=3,rr={mode},rrfile={file}"];
+    private static string[] Rr(string mode, string file) => RecordingRuns.Rr(mode, file);
 
-    private static ProcessResult Replay(string guest, string rr) =>
-        RewindProcess.Run(["-M", "virt", "-bios", "none", "-kernel", RepoPaths.Guest(guest), "-nographic", .. Rr("replay", rr)],
-            null, TimeSpan.FromSeconds(60));
+    private static ProcessResult Replay(string guest, string rr) => RecordingRuns.Replay(guest, rr);
 
+    /// <summary>A one-line error, and not the message of a replay that ended well.</summary>
     private static void AssertOneLineFailure(ProcessResult r, string mustContain)
     {
-        Assert.True(r.ExitCode == 1, r.ToString());
-        Assert.True(r.StderrLines.Length == 1, r.ToString());
-        Assert.StartsWith("rewind: ", r.Stderr);
-        Assert.True(r.Stderr.Contains(mustContain, StringComparison.Ordinal), $"no '{mustContain}' in:\n{r}");
-        Assert.DoesNotContain("internal error", r.Stderr);
+        RecordingRuns.AssertOneLineError(r, mustContain);
         Assert.DoesNotContain("reached the end of the recording", r.Stderr);
     }
 

@@ -18,7 +18,7 @@ public class ListenerTests
         using var second = new RspServer(new FakeTarget(), $"tcp::{first.Port}");
         var e = Assert.Throws<SocketException>(second.Start);
         Assert.Equal(SocketError.AddressAlreadyInUse, e.SocketErrorCode);
-        Assert.StartsWith("+$T05", Ask(new IPEndPoint(IPAddress.Loopback, first.Port)));
+        Assert.StartsWith("+$T05", RspProbe.AskStopReason(new IPEndPoint(IPAddress.Loopback, first.Port), 10_000));
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public class ListenerTests
         using (var server = new RspServer(new FakeTarget(), "unix:" + path))
         {
             server.Start();
-            Assert.StartsWith("+$T05", Ask(new UnixDomainSocketEndPoint(path)));
+            Assert.StartsWith("+$T05", RspProbe.AskStopReason(new UnixDomainSocketEndPoint(path), 10_000));
         }
         Assert.False(File.Exists(path));
     }
@@ -73,7 +73,7 @@ public class ListenerTests
         Assert.True(File.Exists(path));
         using var server = new RspServer(new FakeTarget(), "unix:" + path);
         server.Start();
-        Assert.StartsWith("+$T05", Ask(new UnixDomainSocketEndPoint(path)));
+        Assert.StartsWith("+$T05", RspProbe.AskStopReason(new UnixDomainSocketEndPoint(path), 10_000));
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public class ListenerTests
             if (attempt > 0) Thread.Sleep(50);
             try
             {
-                reply = Ask(new UnixDomainSocketEndPoint(path));
+                reply = RspProbe.AskStopReason(new UnixDomainSocketEndPoint(path), 10_000);
             }
             catch (SocketException)
             {
@@ -102,21 +102,4 @@ public class ListenerTests
         Assert.StartsWith("+$T05", reply);
     }
 
-    /// <summary>Sends <c>?</c> and returns the acknowledgement and the stop reply.</summary>
-    private static string Ask(EndPoint endPoint)
-    {
-        using var client = new Socket(endPoint.AddressFamily, SocketType.Stream, endPoint is UnixDomainSocketEndPoint ? ProtocolType.Unspecified : ProtocolType.Tcp);
-        client.ReceiveTimeout = 10_000;
-        client.Connect(endPoint);
-        client.Send("$?#3f"u8);
-        var reply = new StringBuilder();
-        var buffer = new byte[256];
-        while (!reply.ToString().Contains('#') || reply.ToString().IndexOf('#') + 3 > reply.Length)
-        {
-            int n = client.Receive(buffer);
-            if (n == 0) break;
-            reply.Append(Encoding.ASCII.GetString(buffer, 0, n));
-        }
-        return reply.ToString();
-    }
 }
