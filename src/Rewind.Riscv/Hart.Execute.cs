@@ -5,8 +5,8 @@ using Rewind.Riscv.Decode;
 namespace Rewind.Riscv;
 
 /// <summary>
-/// The interpreter loop. Locals hold pc and the count; the pointer fast path serves untranslated RAM;
-/// everything else (devices, paging, watchpoints, traps) leaves through small slow-path calls that
+/// The interpreter loop. Locals hold pc and the count; the pointer fast path serves RAM, untranslated
+/// or through a TLB hit; everything else (devices, TLB misses, watchpoints, traps) leaves through small slow-path calls that
 /// return false when they took a trap. This method is the hot path: measure before changing it.
 /// </summary>
 public sealed unsafe partial class Hart
@@ -66,7 +66,7 @@ public sealed unsafe partial class Hart
                         ulong a = x[d.Rs1] + (ulong)d.Imm;
                         ulong off = a - ramBase;
                         ulong v;
-                        if (off < _fastLoadLimit)
+                        if (off < _fastLoadLimit || TlbLoadHit(a, ref off))
                         {
                             byte* p = ram + off;
                             v = d.Op switch
@@ -113,7 +113,7 @@ public sealed unsafe partial class Hart
                         ulong a = x[d.Rs1] + (ulong)d.Imm;
                         ulong off = a - ramBase;
                         ulong v = x[d.Rs2];
-                        if (off < _fastStoreLimit)
+                        if (off < _fastStoreLimit || TlbStoreHit(a, ref off))
                         {
                             byte* p = ram + off;
                             int last;

@@ -21,7 +21,10 @@ internal static class Pte
 /// </summary>
 public sealed unsafe partial class Hart
 {
-    /// <summary>RAM offsets below these take the pointer fast path for loads and stores; 0 sends every one here.</summary>
+    /// <summary>
+    /// RAM offsets below these take the untranslated pointer fast path for loads and stores (M-mode without
+    /// MPRV or locked PMP entries); 0 sends every access to the TLB (<see cref="TlbLoadHit"/>), then here.
+    /// </summary>
     private ulong _fastLoadLimit, _fastStoreLimit;
     private ulong _fetchVpn = ulong.MaxValue;
     private DecodedInsn[] _fetchPage = [];
@@ -39,7 +42,6 @@ public sealed unsafe partial class Hart
     public void InvalidateTranslation()
     {
         _fetchVpn = ulong.MaxValue;
-        UpdateTlbContext();
         // A write watchpoint (GDB's `watch`) needs only stores checked, a read watchpoint only loads.
         bool direct = !TranslationOn(DataPrivilege) && !PmpApplies(DataPrivilege) && _ram.Size >= 8;
         bool watchLoads = false, watchStores = false;
@@ -49,13 +51,14 @@ public sealed unsafe partial class Hart
                 watchLoads |= w.Kind != WatchKind.Write;
                 watchStores |= w.Kind != WatchKind.Read;
             }
+        UpdateTlbContext(watchLoads, watchStores);
         _fastLoadLimit = direct && !watchLoads ? _ram.Size - 8 : 0;
         _fastStoreLimit = direct && !watchStores ? _ram.Size - 8 : 0;
     }
 
     /// <summary>
     /// Translates a virtual address; returns the exception to raise, or null. Not cached: loads and
-    /// stores go through <see cref="TranslateData"/>, fetches through the fetch window.
+    /// stores go through <see cref="TranslateData"/>, fetches through <see cref="TranslateFetch"/>.
     /// </summary>
     public ExceptionCause? Translate(ulong va, AccessKind kind, out ulong pa, bool updateAccessed = true)
     {
@@ -194,17 +197,7 @@ public sealed unsafe partial class Hart
     /// <summary>Points the fetch window at pc's page; false means a fetch fault was raised.</summary>
     private bool RefillFetch(ulong pc)
     {
-        var fault = Translate(pc, AccessKind.Execute, out ulong pa);
-        if (fault != null)
-        {
-            RaiseException(fault.Value, pc);
-            return false;
-        }
-        if (!PmpAllows(pa, 2, AccessKind.Execute, Privilege))
-        {
-            RaiseException(ExceptionCause.InstructionAccessFault, pc);
-            return false;
-        }
+        if (!TranslateFetch(pc, out ulong pa)) return false;
         ulong ppage = pa >> PhysicalMemory.PageShift;
         if (_ram.Contains(pa, 2))
         {

@@ -118,7 +118,8 @@ public sealed partial class Hart
             _regs[d.Rd] = v;
             return next;
         }
-        var check = Translate(addr, AccessKind.Write, out _, updateAccessed: false);
+        // A write TLB entry for the page means this walk would succeed: skip it.
+        var check = WriteTranslationCached(addr) ? null : Translate(addr, AccessKind.Write, out _, updateAccessed: false);
         if (check != null)
         {
             RaiseException(check.Value, addr);

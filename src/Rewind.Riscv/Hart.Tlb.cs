@@ -1,37 +1,63 @@
+using System.Runtime.CompilerServices;
 using Rewind.Core.Memory;
 
 namespace Rewind.Riscv;
 
 /// <summary>
-/// A data TLB for paged loads and stores: direct-mapped, one array for reads and one for writes
-/// (a write entry exists only once the walk has set D). It is invisible to the guest, which keeps
-/// replay exact without snapshotting it: an entry is only kept while the page-table pages its walk
-/// read are unchanged (they are watched in RAM, and any write to one flushes the TLB), and the key
-/// carries everything else a walk depends on (privilege, SUM, MXR); satp writes and sfence.vma flush.
-/// It also caches PMP's verdict for pages PMP treats uniformly; PMP writes flush it.
+/// The TLB, used wherever paging or PMP applies (all of S and U mode): direct-mapped arrays for reads,
+/// writes and fetches whose entries map a virtual page straight to its RAM offset, so a load or store
+/// that hits costs a compare and an add, inline in the interpreter (<see cref="TlbLoadHit"/>,
+/// <see cref="TlbStoreHit"/>). Pages outside RAM (devices) have their own small arrays, used off the
+/// fast path. A write entry exists only once the walk has set D, and PMP is checked when an entry is
+/// filled: only pages that PMP treats alike throughout are cached, so a hit needs no further check.
+/// <para>
+/// It is invisible to the guest, which keeps replay exact without snapshotting it: an entry is only
+/// kept while the page-table pages its walk read are unchanged (they are watched in RAM, and any write
+/// to one flushes the TLB), and the key carries everything else a walk depends on (privilege, SUM,
+/// MXR); satp writes, sfence.vma, PMP writes and restores flush. Stores that hit still report to
+/// <see cref="PhysicalMemory.NoteWrite"/> (dirty pages for snapshots, decoded code, watched tables),
+/// and while a watchpoint needs loads or stores checked, the inline lookup for them always misses.
+/// </para>
 /// </summary>
 public sealed unsafe partial class Hart
 {
     private const int TlbBits = 8;
     private const int TlbMask = (1 << TlbBits) - 1;
+    private const int IoTlbMask = 15;
+    /// <summary>A context bit no filled entry carries: an inline lookup made with it always misses.</summary>
+    private const ulong TlbNever = 32;
 
     private struct TlbEntry
     {
         /// <summary>Page-aligned virtual address | context bits; 0 is never a valid key.</summary>
         public ulong Key;
-        public ulong PhysPage;
+        /// <summary>RAM entries: RAM offset minus virtual address. Device entries: physical minus virtual address.</summary>
+        public ulong Offset;
     }
 
-    private readonly TlbEntry[] _tlbRead = new TlbEntry[1 << TlbBits];
-    private readonly TlbEntry[] _tlbWrite = new TlbEntry[1 << TlbBits];
+    // Pinned, so the interpreter indexes them through pointers without bounds checks.
+    private readonly TlbEntry[] _tlbArrays = GC.AllocateArray<TlbEntry>(3 << TlbBits, pinned: true);
+    private TlbEntry* _tlbRead, _tlbWrite, _tlbFetch;
+    private readonly TlbEntry[] _tlbIoRead = new TlbEntry[IoTlbMask + 1];
+    private readonly TlbEntry[] _tlbIoWrite = new TlbEntry[IoTlbMask + 1];
+    private bool _tlbFilled;
     private readonly HashSet<int> _tlbTablePages = [];
     private readonly ulong[] _walkPtes = new ulong[4];
     private int _walkPteCount;
-    /// <summary>Low bits of every key: valid, data privilege, SUM, MXR (recomputed with the fast-path limit).</summary>
+    /// <summary>Low bits of every data key: valid, data privilege, SUM, MXR (recomputed with the fast-path limit).</summary>
     private ulong _tlbContext = 1;
+    /// <summary>Low bits of fetch keys: valid and privilege (SUM and MXR do not change what may be executed).</summary>
+    private ulong _tlbFetchContext = 1;
+    /// <summary>What the inline lookups use: <see cref="_tlbContext"/>, or <see cref="TlbNever"/> while watchpoints need the slow path.</summary>
+    private ulong _tlbLoadContext = 1, _tlbStoreContext = 1;
 
-    private void HookTlbToRam()
+    private void SetUpTlb()
     {
+        var all = (TlbEntry*)Unsafe.AsPointer(ref _tlbArrays[0]);
+        _tlbRead = all;
+        _tlbWrite = all + (1 << TlbBits);
+        _tlbFetch = all + (2 << TlbBits);
+
         var previous = _ram.WatchedPageWritten;
         _ram.WatchedPageWritten = (page, start, length) =>
         {
@@ -40,20 +66,65 @@ public sealed unsafe partial class Hart
         };
     }
 
-    private void UpdateTlbContext()
+    private void UpdateTlbContext(bool watchLoads, bool watchStores)
     {
         _tlbContext = 1
             | ((ulong)DataPrivilege << 1)
             | ((_mstatus & Riscv.Mstatus.Sum) != 0 ? 8UL : 0)
             | ((_mstatus & Riscv.Mstatus.Mxr) != 0 ? 16UL : 0);
+        _tlbFetchContext = 1 | ((ulong)Privilege << 1);
+        _tlbLoadContext = watchLoads ? TlbNever : _tlbContext;
+        _tlbStoreContext = watchStores ? TlbNever : _tlbContext;
     }
 
     /// <summary>Forgets every cached translation (satp write, sfence.vma, page table written, state restored).</summary>
     public void FlushTlb()
     {
-        Array.Clear(_tlbRead);
-        Array.Clear(_tlbWrite);
+        // The fetch window (_fetchVpn) is kept, as it always was: it is re-translated at the next page change.
+        if (!_tlbFilled) return;
+        _tlbFilled = false;
+        Array.Clear(_tlbArrays);
+        Array.Clear(_tlbIoRead);
+        Array.Clear(_tlbIoWrite);
         _tlbTablePages.Clear();
+    }
+
+    /// <summary>
+    /// The inline load path past the untranslated one: true, with <paramref name="off"/> set to the RAM
+    /// offset, when the read TLB maps <paramref name="va"/>'s page to RAM and an access of up to 8 bytes
+    /// there stays in the page. A miss goes to <see cref="LoadSlow"/>, which fills the entry.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TlbLoadHit(ulong va, ref ulong off)
+    {
+        TlbEntry* e = _tlbRead + ((int)(va >> 12) & TlbMask);
+        if (e->Key != ((va & ~0xfffUL) | _tlbLoadContext) || (va & 0xfff) > 0xff8) return false;
+        off = va + e->Offset;
+        return true;
+    }
+
+    /// <summary>
+    /// As <see cref="TlbLoadHit"/> for stores. The caller writes RAM at <paramref name="off"/> and then
+    /// calls <see cref="PhysicalMemory.NoteWrite"/>, as on the untranslated path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TlbStoreHit(ulong va, ref ulong off)
+    {
+        TlbEntry* e = _tlbWrite + ((int)(va >> 12) & TlbMask);
+        if (e->Key != ((va & ~0xfffUL) | _tlbStoreContext) || (va & 0xfff) > 0xff8) return false;
+        off = va + e->Offset;
+        return true;
+    }
+
+    /// <summary>
+    /// True when a write TLB entry (RAM or device) holds <paramref name="va"/>'s page in the current context:
+    /// a walk for a write there would succeed, as the page tables have not changed since it was filled.
+    /// </summary>
+    private bool WriteTranslationCached(ulong va)
+    {
+        if (!TranslationOn(DataPrivilege)) return false;
+        ulong key = (va & ~0xfffUL) | _tlbContext;
+        return _tlbWrite[(int)(va >> 12) & TlbMask].Key == key || _tlbIoWrite[(int)(va >> 12) & IoTlbMask].Key == key;
     }
 
     /// <summary>
@@ -69,12 +140,19 @@ public sealed unsafe partial class Hart
             pa = va;
             return null;
         }
-        var tlb = kind == AccessKind.Write ? _tlbWrite : _tlbRead;
+        bool write = kind == AccessKind.Write;
         ulong key = (va & ~0xfffUL) | _tlbContext;
-        ref TlbEntry e = ref tlb[(int)(va >> 12) & TlbMask];
-        if (e.Key == key && ((va & 0xfff) + (ulong)size) <= 0x1000)
+        bool inPage = ((va & 0xfff) + (ulong)size) <= 0x1000;
+        TlbEntry* e = (write ? _tlbWrite : _tlbRead) + ((int)(va >> 12) & TlbMask);
+        if (e->Key == key && inPage)
         {
-            pa = e.PhysPage | (va & 0xfff);
+            pa = va + e->Offset + _ramBase;
+            return null;
+        }
+        ref TlbEntry io = ref (write ? _tlbIoWrite : _tlbIoRead)[(int)(va >> 12) & IoTlbMask];
+        if (io.Key == key && inPage)
+        {
+            pa = va + io.Offset;
             return null;
         }
         if (paging)
@@ -94,18 +172,66 @@ public sealed unsafe partial class Hart
         }
         if (!paging || WatchWalkedTables())
         {
-            e.Key = key;
-            e.PhysPage = pa & ~0xfffUL;
+            ulong paPage = pa & ~0xfffUL, vaPage = va & ~0xfffUL;
+            _tlbFilled = true;
+            if (_ram.Contains(paPage, PhysicalMemory.PageSize))
+            {
+                e->Key = key;
+                e->Offset = paPage - _ramBase - vaPage;
+            }
+            else
+            {
+                io.Key = key;
+                io.Offset = paPage - vaPage;
+            }
         }
         return null;
+    }
+
+    /// <summary>
+    /// The physical address of an instruction fetch at <paramref name="pc"/> (a page the hart enters), through
+    /// the fetch TLB: a hit needs no walk and no PMP check. False means a fetch fault was raised.
+    /// </summary>
+    private bool TranslateFetch(ulong pc, out ulong pa)
+    {
+        ulong key = (pc & ~0xfffUL) | _tlbFetchContext;
+        TlbEntry* e = _tlbFetch + ((int)(pc >> 12) & TlbMask);
+        if (e->Key == key)
+        {
+            pa = pc + e->Offset + _ramBase;
+            return true;
+        }
+        _walkPteCount = 0;
+        var fault = Translate(pc, AccessKind.Execute, out pa);
+        if (fault != null)
+        {
+            RaiseException(fault.Value, pc);
+            return false;
+        }
+        if (!PmpAllows(pa, 2, AccessKind.Execute, Privilege))
+        {
+            RaiseException(ExceptionCause.InstructionAccessFault, pc);
+            return false;
+        }
+        ulong paPage = pa & ~0xfffUL;
+        if (_ram.Contains(paPage, PhysicalMemory.PageSize)
+            && (!PmpApplies(Privilege) || PmpUniformOverPage(paPage))
+            && (!TranslationOn(Privilege) || WatchWalkedTables()))
+        {
+            _tlbFilled = true;
+            e->Key = key;
+            e->Offset = paPage - _ramBase - (pc & ~0xfffUL);
+        }
+        return true;
     }
 
     /// <summary>Watches the pages holding the PTEs the last walk read; false if one is outside RAM (not cacheable).</summary>
     private bool WatchWalkedTables()
     {
-        for (int i = 0; i < _walkPteCount; i++)
+        int n = Math.Min(_walkPteCount, _walkPtes.Length);
+        for (int i = 0; i < n; i++)
             if (!_ram.Contains(_walkPtes[i], 8)) return false;
-        for (int i = 0; i < _walkPteCount; i++)
+        for (int i = 0; i < n; i++)
         {
             int page = (int)((_walkPtes[i] - _ramBase) >> PhysicalMemory.PageShift);
             _tlbTablePages.Add(page);

@@ -37,7 +37,7 @@ public sealed unsafe partial class Hart : IInterruptTarget
         _codeCache = codeCache ?? new CodeCache(_ram);
         // A dropped page's array may be reused for another page: look the fetch page up again.
         _codeCache.Dropped += () => _fetchVpn = ulong.MaxValue;
-        HookTlbToRam();
+        SetUpTlb();
         Reset(0x1000);
     }
 
