@@ -7,6 +7,7 @@
 #
 # The clock starts with the process; "autoboot" is U-Boot's "Hit any key to stop autoboot" line (the
 # end of its start-up); a key is typed there, so "prompt" is the first "=> " without the countdown.
+# REWIND (default "bash ./rewind") is the Rewind command, e.g. "dotnet /tmp/old/rewind.dll" to compare builds.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -18,8 +19,9 @@ UBOOT=/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin
 [ -f "$UBOOT" ] || { echo "missing $UBOOT (Debian package u-boot-qemu)" >&2; exit 1; }
 machine=(-M virt -bios "$FW" -kernel "$UBOOT" -nographic)
 
+read -r -a rewind <<<"${REWIND:-bash ./rewind}"
 echo "building..." >&2
-./rewind --version >/dev/null
+"${rewind[@]}" --version >/dev/null
 
 work=$(mktemp -d)
 pid=""
@@ -70,7 +72,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 have_qemu=0
 if command -v qemu-system-riscv64 >/dev/null 2>&1; then have_qemu=1; fi
 for ((i = 0; i < runs; i++)); do
-  boot rewind bash ./rewind -icount shift=0
+  boot rewind "${rewind[@]}" -icount shift=0
   if [ "$have_qemu" = 1 ]; then
     boot qemu-icount qemu-system-riscv64 -icount shift=0
     boot qemu qemu-system-riscv64
