@@ -5,9 +5,11 @@ set -euo pipefail
 
 packages=(
   gcc-riscv64-unknown-elf
+  gcc-aarch64-linux-gnu
   picolibc-riscv64-unknown-elf
   gdb-multiarch
   qemu-system-misc
+  qemu-system-arm
   qemu-utils
   opensbi
   u-boot-qemu

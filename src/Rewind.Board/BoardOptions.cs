@@ -1,3 +1,4 @@
+using Rewind.Arm64;
 using Rewind.Board.Devices;
 using Rewind.Core.Input;
 using Rewind.Core.Time;
@@ -16,7 +17,16 @@ public sealed record BoardOptions
     public int IcountShift { get; init; } = VirtualClock.DefaultShift;
     public ISerialBackend Serial { get; init; } = new NullSerialBackend();
     public IInputBoundary? Input { get; init; }
+    /// <summary>The guest architecture: which virt board (QEMU's riscv64 or aarch64 one) is built.</summary>
+    public GuestArch Arch { get; init; } = GuestArch.Riscv64;
+    /// <summary>-cpu on aarch64: what MIDR_EL1 and the device tree say.</summary>
+    public ArmCpuModel ArmCpu { get; init; } = ArmCpuModel.CortexA57;
+    /// <summary>-semihosting-config enable=on: HLT #0xF000 calls reach the board (aarch64).</summary>
+    public bool Semihosting { get; init; }
 }
+
+/// <summary>The instruction set of the guest, and so which board: RISC-V's virt or Arm's virt.</summary>
+public enum GuestArch { Riscv64, Aarch64 }
 
 /// <summary>An image the board loaded, as a recording header names it.</summary>
 public sealed record LoadedFile(string Role, string Path, byte[] Contents);

@@ -17,7 +17,7 @@ namespace Rewind.Board;
 /// QEMU's riscv64 `virt` machine: builds RAM, devices and harts, loads firmware and kernel the way
 /// QEMU does, and wires everything into one <see cref="Execution.Machine"/>.
 /// </summary>
-public sealed class VirtBoard
+public sealed class VirtBoard : IBoard
 {
     /// <summary>Where Debian keeps the OpenSBI build that QEMU's -bios default uses.</summary>
     public static readonly string[] DefaultBiosPaths =

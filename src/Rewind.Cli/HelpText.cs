@@ -6,13 +6,20 @@ internal static class HelpText
 
     public const string Usage = """
 usage: rewind [options]            run a machine, like qemu-system-riscv64
+       rewind -arch aarch64 [options]  like qemu-system-aarch64 (also: ./rewind-aarch64)
        rewind info FILE.rr          describe a recording
 
 Machine:
   -M, -machine virt[,dumpdtb=F]  the board (only virt); dumpdtb writes the device tree and exits
   -m SIZE                        RAM size (default 128M; suffixes K, M, G)
   -smp [cpus=]N                  number of harts, 1 to 512 (default 1)
-  -cpu rv64                      CPU model (rv64 only)
+  -arch riscv64|aarch64          guest architecture (default riscv64; aarch64 when run as
+                                 rewind-aarch64 or qemu-system-aarch64)
+  -cpu rv64                      CPU model (rv64 only; aarch64: cortex-a53, cortex-a57, cortex-a72, max)
+  -M virt[,gic-version=2,secure=off,virtualization=off]
+                                 aarch64 board properties
+  -semihosting-config enable=on[,target=native]
+                                 aarch64: HLT #0xF000 semihosting calls (console, exit, clock)
   -bios none|default|FILE        firmware (default: Debian's OpenSBI fw_dynamic)
   -kernel FILE                   kernel or bare-metal program (ELF or raw binary)
   -append STRING                 kernel command line (device tree /chosen/bootargs)

@@ -22,7 +22,7 @@ internal sealed class Session : IDisposable
     private readonly string _serialName;
     private readonly StreamSerial? _serial;
     private readonly MachineAssembly _assembly;
-    private readonly VirtBoard _board;
+    private readonly IBoard _board;
     private readonly LiveInput? _live;
     private readonly ReplayInput? _replay;
     private readonly List<PosixSignalRegistration> _signals = [];
@@ -77,6 +77,9 @@ internal sealed class Session : IDisposable
             Append = options.Append,
             IcountShift = options.IcountShift,
             Serial = backend,
+            Arch = options.Arch,
+            ArmCpu = options.ArmCpu,
+            Semihosting = options.Semihosting,
         };
         try
         {
@@ -102,7 +105,7 @@ internal sealed class Session : IDisposable
         _runner = _assembly.Runner;
     }
 
-    public VirtBoard Board => _board;
+    public IBoard Board => _board;
 
     public int Run()
     {
@@ -110,8 +113,9 @@ internal sealed class Session : IDisposable
         {
             try
             {
-                File.WriteAllBytes(dtbPath, Rewind.Board.DeviceTree.VirtDeviceTree.Build(
-                    new Rewind.Board.DeviceTree.VirtConfig(_options.RamSize, _options.Smp, _options.Append)));
+                File.WriteAllBytes(dtbPath, _options.Arch == GuestArch.Aarch64
+                    ? Rewind.Board.Arm.ArmVirtDeviceTree.Build(_options.RamSize, _options.Append, _options.ArmCpu)
+                    : Rewind.Board.DeviceTree.VirtDeviceTree.Build(new Rewind.Board.DeviceTree.VirtConfig(_options.RamSize, _options.Smp, _options.Append)));
             }
             catch (Exception e) when (HostFileError.IsFileError(e))
             {

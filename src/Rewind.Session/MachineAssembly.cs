@@ -27,7 +27,7 @@ public sealed record MachineSetup
 /// </summary>
 public sealed class MachineAssembly : IDisposable
 {
-    private MachineAssembly(VirtBoard board, LiveInput? live, RecordingInput? recorder, ReplayInput? replay, MachineRunner runner)
+    private MachineAssembly(IBoard board, LiveInput? live, RecordingInput? recorder, ReplayInput? replay, MachineRunner runner)
     {
         Board = board;
         Live = live;
@@ -36,7 +36,7 @@ public sealed class MachineAssembly : IDisposable
         Runner = runner;
     }
 
-    public VirtBoard Board { get; }
+    public IBoard Board { get; }
     public Machine Machine => Board.Machine;
     /// <summary>Where host input goes (live or recording); null when replaying.</summary>
     public LiveInput? Live { get; }
@@ -66,7 +66,7 @@ public sealed class MachineAssembly : IDisposable
                 input = live = new LiveInput();
                 break;
         }
-        var board = VirtBoard.Create(setup.Board with { Input = input });
+        var board = Boards.Create(setup.Board with { Input = input });
         var machine = board.Machine;
         machine.NoReboot = setup.NoReboot;
         if (recorder != null) recorder.Machine = machine;

@@ -21,7 +21,14 @@ public static class RecordReplay
             ["kernel"] = board.Kernel ?? "",
             ["append"] = board.Append ?? "",
         };
-        var images = VirtBoard.ImagesFor(board)
+        // Only an aarch64 machine names its architecture, so RISC-V headers stay as they always were.
+        if (board.Arch == GuestArch.Aarch64)
+        {
+            config["arch"] = "aarch64";
+            config["cpu"] = board.ArmCpu.ToString();
+            config["semihosting"] = board.Semihosting ? "on" : "off";
+        }
+        var images = Boards.ImagesFor(board)
             .Select(i => ImageHash.Of(i.Role, i.Path))
             .ToList();
         return new RecordingHeader { Config = config, Images = images };

@@ -14,6 +14,9 @@ public static class RepoPaths
     /// <summary>A committed guest program: guests/bin/NAME.elf.</summary>
     public static string Guest(string name) => Path.Combine(Root, "guests", "bin", name + ".elf");
 
+    /// <summary>A committed AArch64 guest program: guests/aarch64/bin/NAME.elf.</summary>
+    public static string Aarch64Guest(string name) => Path.Combine(Root, "guests", "aarch64", "bin", name + ".elf");
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)

@@ -17,6 +17,7 @@ public sealed record ElfSymbol(string Name, ulong Value, ulong Size, byte Info, 
 public sealed class ElfImage
 {
     public const ushort MachineRiscv = 243;
+    public const ushort MachineAarch64 = 183;
     private const uint PtLoad = 1, ShtSymtab = 2;
 
     private ElfImage(ulong entry, IReadOnlyList<ElfSegment> segments, IReadOnlyList<ElfSymbol> symbols)
@@ -36,7 +37,7 @@ public sealed class ElfImage
     public static bool HasElfMagic(ReadOnlySpan<byte> file) =>
         file.Length >= 4 && file[0] == 0x7f && file[1] == (byte)'E' && file[2] == (byte)'L' && file[3] == (byte)'F';
 
-    public static ElfImage Load(byte[] file)
+    public static ElfImage Load(byte[] file, ushort expectedMachine = MachineRiscv)
     {
         if (!HasElfMagic(file)) throw new ImageFormatException("not an ELF file (bad magic)");
         if (file.Length < 64) throw new ImageFormatException("ELF header truncated");
@@ -45,7 +46,8 @@ public sealed class ElfImage
         var s = file.AsSpan();
         ushort type = BinaryPrimitives.ReadUInt16LittleEndian(s[16..]);
         ushort machine = BinaryPrimitives.ReadUInt16LittleEndian(s[18..]);
-        if (machine != MachineRiscv) throw new ImageFormatException($"ELF machine {machine} is not RISC-V (243)");
+        if (machine != expectedMachine)
+            throw new ImageFormatException(expectedMachine == MachineAarch64 ? $"ELF machine {machine} is not AArch64 (183)" : $"ELF machine {machine} is not RISC-V (243)");
         if (type != 2 && type != 3) throw new ImageFormatException($"ELF type {type} is not an executable");
         ulong entry = BinaryPrimitives.ReadUInt64LittleEndian(s[24..]);
         ulong phoff = BinaryPrimitives.ReadUInt64LittleEndian(s[32..]);

@@ -14,7 +14,16 @@ public static class OptionParser
 
     private static readonly HashSet<string> WithValue =
         ["M", "machine", "m", "smp", "bios", "kernel", "append", "display", "serial", "monitor", "icount",
-         "gdb", "qmp", "cpu"];
+         "gdb", "qmp", "cpu", "arch", "semihosting-config"];
+
+    /// <summary>QEMU's -cpu names for the aarch64 virt board, and the core each one is.</summary>
+    public static readonly IReadOnlyDictionary<string, Arm64.ArmCpuModel> ArmCpus = new Dictionary<string, Arm64.ArmCpuModel>(StringComparer.Ordinal)
+    {
+        ["cortex-a53"] = Arm64.ArmCpuModel.CortexA53,
+        ["cortex-a57"] = Arm64.ArmCpuModel.CortexA57,
+        ["cortex-a72"] = Arm64.ArmCpuModel.CortexA72,
+        ["max"] = Arm64.ArmCpuModel.Max,
+    };
 
     public static Options Parse(IReadOnlyList<string> args)
     {
@@ -34,6 +43,7 @@ public static class OptionParser
             if (i + 1 >= args.Count) throw new UsageException($"-{name}: requires an argument");
             ApplyValue(o, name, args[++i]);
         }
+        CheckArchitecture(o);
         if (o.Monitor == "stdio" && o.Serial is "stdio" or "mon:stdio")
             throw new UsageException("cannot use stdio by multiple character devices (-monitor stdio and -serial " + o.Serial + ")");
         return o;
@@ -78,9 +88,62 @@ public static class OptionParser
                 o.QmpSocket = SocketSpec.Parse("qmp", value);
                 o.Qmp = value;
                 break;
-            case "cpu":
-                if (value is not ("rv64" or "max" or "any")) throw new UsageException($"-cpu {value}: unsupported CPU model (rv64 is the only one)");
+            case "cpu": o.Cpu = value; break;
+            case "arch":
+                o.Arch = value switch
+                {
+                    "riscv64" => Board.GuestArch.Riscv64,
+                    "aarch64" => Board.GuestArch.Aarch64,
+                    _ => throw new UsageException($"-arch {value}: supported architectures are riscv64 and aarch64"),
+                };
                 break;
+            case "semihosting-config": ParseSemihosting(o, value); break;
+        }
+    }
+
+    /// <summary>What depends on the architecture, which -arch may give after the options it affects.</summary>
+    private static void CheckArchitecture(Options o)
+    {
+        if (o.Arch == Board.GuestArch.Aarch64)
+        {
+            if (o.Cpu != null)
+            {
+                if (!ArmCpus.TryGetValue(o.Cpu, out var model))
+                    throw new UsageException($"-cpu {o.Cpu}: unsupported CPU model (valid: {string.Join(", ", ArmCpus.Keys)})");
+                o.ArmCpu = model;
+            }
+            if (o.GicVersion != 2) throw new UsageException($"-machine gic-version={o.GicVersion}: only GICv2 is modelled so far (use gic-version=2)");
+            return;
+        }
+        if (o.Cpu != null && o.Cpu is not ("rv64" or "max" or "any"))
+            throw new UsageException($"-cpu {o.Cpu}: unsupported CPU model (valid: rv64, max)");
+        if (o.Semihosting) throw new UsageException("-semihosting-config enable=on: semihosting is supported on aarch64 only (-arch aarch64)");
+        if (o.GicVersion != 2) throw new UsageException("-machine gic-version: an Arm board property (use -arch aarch64)");
+    }
+
+    private static void ParseSemihosting(Options o, string value)
+    {
+        foreach (var part in value.Split(','))
+        {
+            int eq = part.IndexOf('=');
+            string key = eq < 0 ? part : part[..eq], val = eq < 0 ? "" : part[(eq + 1)..];
+            switch (key)
+            {
+                case "enable":
+                    o.Semihosting = val switch
+                    {
+                        "on" => true,
+                        "off" => false,
+                        _ => throw new UsageException($"-semihosting-config enable={val}: must be on or off"),
+                    };
+                    break;
+                case "target":
+                    if (val is not ("native" or "auto"))
+                        throw new UsageException($"-semihosting-config target={val}: only native (or auto) is supported; calls are answered by Rewind, not GDB");
+                    break;
+                default:
+                    throw new UsageException($"-semihosting-config: unknown parameter '{key}' (supported: enable, target)");
+            }
         }
     }
 
@@ -95,10 +158,22 @@ public static class OptionParser
                 o.DumpDtb = p[8..];
                 if (o.DumpDtb.Length == 0) throw new UsageException($"-machine {value}: dumpdtb needs a file name");
             }
+            else if (p.StartsWith("gic-version=", StringComparison.Ordinal))
+            {
+                o.GicVersion = p[12..] switch
+                {
+                    "2" => 2,
+                    "3" => 3,
+                    _ => throw new UsageException($"-machine {value}: gic-version must be 2 or 3"),
+                };
+            }
+            else if (p is "secure=off" or "virtualization=off") { }
+            else if (p.StartsWith("secure=", StringComparison.Ordinal) || p.StartsWith("virtualization=", StringComparison.Ordinal))
+                throw new UsageException($"-machine {value}: only {p.Split('=')[0]}=off is supported (EL3 and EL2 are not modelled)");
             else if (p.Contains('=')) throw new UsageException($"-machine {value}: unknown property '{p.Split('=')[0]}'");
             else o.Machine = p;
         }
-        if (o.Machine == "help") throw new UsageException("Supported machines are: virt  RISC-V VirtIO board");
+        if (o.Machine == "help") throw new UsageException("Supported machines are: virt  QEMU's virt board (RISC-V, or Arm with -arch aarch64)");
         if (o.Machine != "virt") throw new UsageException($"-machine {o.Machine}: unsupported machine type (use virt)");
     }
 

@@ -28,6 +28,15 @@ public sealed record Options
     public SocketSpec? QmpSocket { get; set; }
     public bool NoShutdown { get; set; }
     public bool Help { get; set; }
+    /// <summary>-arch (or the launcher's name): which architecture's virt board to build.</summary>
+    public Board.GuestArch Arch { get; set; } = Board.GuestArch.Riscv64;
+    /// <summary>-cpu as given, checked against the architecture once the whole line is read.</summary>
+    public string? Cpu { get; set; }
+    public Arm64.ArmCpuModel ArmCpu { get; set; } = Arm64.ArmCpuModel.CortexA57;
+    /// <summary>-semihosting-config enable=on.</summary>
+    public bool Semihosting { get; set; }
+    /// <summary>-M virt,gic-version=N (aarch64).</summary>
+    public int GicVersion { get; set; } = 2;
 
     /// <summary>
     /// The serial backend in effect, with QEMU's defaults: -nographic alone multiplexes the serial

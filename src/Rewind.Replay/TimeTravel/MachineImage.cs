@@ -115,8 +115,10 @@ public static class MachineImage
         return buf;
     }
 
+    /// <summary>A CPU's section: "hartN" (RISC-V) or "cpuN" (Arm).</summary>
     private static bool IsHart(string name) =>
-        name.Length > 4 && name.StartsWith("hart", StringComparison.Ordinal) && name.AsSpan(4).IndexOfAnyExceptInRange('0', '9') < 0;
+        (name.Length > 4 && name.StartsWith("hart", StringComparison.Ordinal) && name.AsSpan(4).IndexOfAnyExceptInRange('0', '9') < 0)
+        || (name.Length > 3 && name.StartsWith("cpu", StringComparison.Ordinal) && name.AsSpan(3).IndexOfAnyExceptInRange('0', '9') < 0);
 
     /// <summary>Format 1's state: the parts of <see cref="StateLayout.FormatV1"/> back to back, each at version 1.</summary>
     private static StateLoadReport LoadFormatV1(Machine machine, byte[] state)

@@ -1,0 +1,193 @@
+using System.Buffers.Binary;
+using Rewind.Arm64;
+using Rewind.Board.Loading;
+using Rewind.Core.Bus;
+using Rewind.Core.Cpu;
+using Rewind.Core.Execution;
+using Rewind.Core.Input;
+using Rewind.Core.Interrupts;
+using Rewind.Core.Memory;
+using Rewind.Core.Time;
+
+namespace Rewind.Board.Arm;
+
+/// <summary>
+/// QEMU's arm `virt` machine as far as modelled here: one AArch64 CPU at EL1, RAM at 0x40000000, the
+/// GICv2, the generic timer, the PL011 and the PL031, PSCI over HVC, semihosting, a generated device
+/// tree, and the ELF and arm64 Image loaders, wired into one <see cref="Execution.Machine"/>.
+/// </summary>
+public sealed class ArmVirtBoard : IBoard
+{
+    /// <summary>The arm64 Image header's magic, "ARM\x64" at offset 0x38.</summary>
+    public const uint ImageMagic = 0x644d_5241;
+
+    private ArmVirtBoard(BoardOptions options)
+    {
+        Options = options;
+        Ram = new PhysicalMemory(ArmVirtMap.RamBase, options.RamSize);
+        Bus = new SystemBus(Ram);
+        Clock = new VirtualClock(options.IcountShift);
+        Input = options.Input ?? new LiveInput();
+        Machine = new Machine(Bus, Clock, Input);
+        Cpu = new Arm64Cpu(0, Bus, Clock, options.ArmCpu);
+        Machine.SetCpus([Cpu]);
+
+        Gic = new GicV2(Cpu);
+        Uart = new Pl011(options.Serial, new IrqLine(Gic, ArmVirtMap.UartSpi));
+        Rtc = new Pl031(Input, new IrqLine(Gic, ArmVirtMap.RtcSpi), Machine);
+        Firmware = new ArmFirmware(options.Serial, Machine, Input, options.Semihosting) { Cpu = Cpu };
+        Cpu.Firmware = Firmware;
+        Timer = new ArmGenericTimer(Cpu, Gic, Machine);
+        DebuggerWrites = new DebuggerWrites([Cpu]);
+
+        Input.Attach(InputChannel.Serial0, new SerialInput(Uart, Firmware));
+        Input.Attach(InputChannel.DebuggerWrite, DebuggerWrites);
+        Input.Attach(InputChannel.Power, new ExternalPower(Machine));
+
+        Bus.Map(ArmVirtMap.GicDistBase, GicV2.DistributorSize, Gic.Distributor);
+        Bus.Map(ArmVirtMap.GicCpuBase, GicV2.CpuInterfaceSize, Gic.CpuInterface);
+        Bus.Map(ArmVirtMap.UartBase, ArmVirtMap.UartSize, Uart);
+        Bus.Map(ArmVirtMap.RtcBase, ArmVirtMap.RtcSize, Rtc);
+
+        Machine.Power = Firmware;
+        Machine.AddTimed(Timer);
+        Machine.AddState("cpu0", Cpu);
+        Machine.AddState("gic", Gic);
+        Machine.AddState("pl011", Uart);
+        Machine.AddState("pl031", Rtc);
+        Machine.AddState("firmware", Firmware);
+        Machine.OnReset = () =>
+        {
+            // As QEMU's system_reset: the CPU boots the kernel again; RAM keeps its contents.
+            Gic.Reset();
+            Uart.Reset();
+            BootCpu();
+        };
+    }
+
+    public BoardOptions Options { get; }
+    public PhysicalMemory Ram { get; }
+    public SystemBus Bus { get; }
+    public VirtualClock Clock { get; }
+    public IInputBoundary Input { get; }
+    public Machine Machine { get; }
+    public Arm64Cpu Cpu { get; }
+    public GicV2 Gic { get; }
+    public Pl011 Uart { get; }
+    public Pl031 Rtc { get; }
+    public ArmFirmware Firmware { get; }
+    public ArmGenericTimer Timer { get; }
+    public DebuggerWrites DebuggerWrites { get; }
+    /// <summary>Where the kernel starts, and the device tree's address (0 when there is none).</summary>
+    public ulong Entry { get; private set; }
+    public ulong FdtAddress { get; private set; }
+    public ElfImage? SymbolSource { get; private set; }
+
+    /// <summary>Builds the board and loads the kernel. Errors are one-line messages.</summary>
+    public static ArmVirtBoard Create(BoardOptions options)
+    {
+        if (options.Smp != 1)
+            throw new BoardConfigException($"-smp {options.Smp}: the aarch64 virt board has one CPU here");
+        var board = new ArmVirtBoard(options);
+        board.Load();
+        return board;
+    }
+
+    /// <summary>The files the board loads: only -kernel (no flash firmware is modelled on aarch64).</summary>
+    public static IReadOnlyList<(string Role, string Path)> ImagesFor(BoardOptions options)
+    {
+        if (options.Bios is not ("none" or "default"))
+            throw new BoardConfigException($"-bios {options.Bios}: firmware in flash is not modelled on the aarch64 virt board; use -kernel");
+        if (options.Kernel == null) throw new BoardConfigException("no kernel: give -kernel FILE");
+        if (!File.Exists(options.Kernel)) throw new BoardConfigException($"could not load kernel '{options.Kernel}': no such file");
+        return [("kernel", options.Kernel)];
+    }
+
+    private void Load()
+    {
+        var (_, path) = ImagesFor(Options)[0];
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BoardConfigException($"could not load kernel '{path}': {e.Message}");
+        }
+        byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu);
+        ulong ramEnd = ArmVirtMap.RamBase + Options.RamSize;
+        ulong imageEnd;
+        try
+        {
+            if (ElfImage.HasElfMagic(bytes))
+            {
+                var elf = SymbolSource = ElfImage.Load(bytes, ElfImage.MachineAarch64);
+                CheckInRam(RomRegions.Of($"kernel '{path}'", elf), ramEnd);
+                var loaded = ImageLoader.LoadInto(Bus, elf);
+                Entry = loaded.Entry;
+                imageEnd = loaded.HighAddress;
+                // As QEMU for an ELF that is not Linux: the tree goes at the start of RAM if it fits
+                // below the image, and no register points at it.
+                if (loaded.LowAddress >= ArmVirtMap.RamBase + (ulong)fdt.Length) FdtAddress = ArmVirtMap.RamBase;
+            }
+            else
+            {
+                // An arm64 Linux Image (or any flat binary): at its text_offset, the tree after it, x0 = tree.
+                ulong textOffset = ArmVirtMap.KernelLoadOffset;
+                if (bytes.Length >= 64 && BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(0x38)) == ImageMagic
+                    && BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(0x10)) != 0)
+                    textOffset = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(0x08));
+                var raw = new RawImage(bytes, ArmVirtMap.RamBase + textOffset);
+                CheckInRam(RomRegions.Of($"kernel '{path}'", raw), ramEnd);
+                ImageLoader.LoadInto(Bus, raw);
+                Entry = raw.Entry;
+                imageEnd = raw.End;
+                const ulong twoMiB = 2 * 1024 * 1024;
+                ulong at = ArmVirtMap.RamBase + Math.Min(Options.RamSize / 2, 128UL * 1024 * 1024);
+                at = Math.Max(at, imageEnd);
+                FdtAddress = (at + twoMiB - 1) & ~(twoMiB - 1);
+                if (FdtAddress + (ulong)fdt.Length > ramEnd)
+                    throw new BoardConfigException($"-m {Options.RamSize / (1024 * 1024)}M: no room for the device tree after the kernel");
+            }
+        }
+        catch (ImageFormatException e)
+        {
+            throw new BoardConfigException($"could not load kernel: {e.Message}");
+        }
+        catch (ImageLoadException e)
+        {
+            throw new BoardConfigException($"could not load kernel: {e.Message}");
+        }
+        if (FdtAddress != 0) Bus.WriteBytes(FdtAddress, fdt);
+        string cmdline = string.IsNullOrEmpty(Options.Append) ? path : $"{path} {Options.Append}";
+        Firmware.CommandLine = cmdline;
+        ulong heapBase = (imageEnd + 15) & ~15UL;
+        Firmware.HeapInfo = (heapBase, ramEnd, ramEnd, 0);
+        BootCpu();
+    }
+
+    private static void CheckInRam(IEnumerable<RomRegion> regions, ulong ramEnd)
+    {
+        foreach (var r in regions)
+            if (r.Start < ArmVirtMap.RamBase || r.End > ramEnd)
+                throw new BoardConfigException($"could not load {r}: outside RAM (0x{ArmVirtMap.RamBase:x}-0x{ramEnd:x}); give more -m or link the image into RAM");
+    }
+
+    private void BootCpu()
+    {
+        Cpu.Reset(Entry);
+        // A Linux Image finds its device tree in x0; a bare ELF starts with every register zero.
+        if (SymbolSource == null) Cpu.SetX(0, FdtAddress);
+    }
+
+    /// <summary>Bytes typed on the serial console go to the PL011 and, with semihosting, to SYS_READC.</summary>
+    private sealed class SerialInput(Pl011 uart, ArmFirmware firmware) : IInputSink
+    {
+        public void Receive(ReadOnlySpan<byte> data)
+        {
+            uart.Receive(data);
+            firmware.Receive(data);
+        }
+    }
+}

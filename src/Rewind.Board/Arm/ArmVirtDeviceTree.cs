@@ -1,0 +1,102 @@
+using Rewind.Arm64;
+using Rewind.Board.DeviceTree;
+
+namespace Rewind.Board.Arm;
+
+/// <summary>
+/// The device tree of the arm virt board for the devices modelled here: memory, one CPU, PSCI over
+/// HVC, the GICv2, the generic timer's PPIs, the PL011 and the PL031 (as QEMU describes them).
+/// </summary>
+public static class ArmVirtDeviceTree
+{
+    public const uint ApbClockHz = 24_000_000;
+
+    public static byte[] Build(ulong ramSize, string? bootargs, ArmCpuModel model)
+    {
+        var fdt = new FdtBuilder();
+        uint clock = fdt.AllocatePhandle();
+        uint gic = fdt.AllocatePhandle();
+        fdt.BeginNode("")
+            .U32("interrupt-parent", gic)
+            .U32("#size-cells", 2)
+            .U32("#address-cells", 2)
+            .String("compatible", "linux,dummy-virt")
+            .String("model", "linux,dummy-virt");
+
+        fdt.BeginNode("psci")
+            .U32("migrate", 0xc400_0005)
+            .U32("cpu_on", 0xc400_0003)
+            .U32("cpu_off", 0x8400_0002)
+            .U32("cpu_suspend", 0xc400_0001)
+            .String("method", "hvc")
+            .Strings("compatible", "arm,psci-1.0", "arm,psci-0.2", "arm,psci")
+            .EndNode();
+
+        fdt.BeginNode($"memory@{ArmVirtMap.RamBase:x}")
+            .Cells("reg", (uint)(ArmVirtMap.RamBase >> 32), (uint)ArmVirtMap.RamBase, (uint)(ramSize >> 32), (uint)ramSize)
+            .String("device_type", "memory")
+            .EndNode();
+
+        fdt.BeginNode($"pl031@{ArmVirtMap.RtcBase:x}")
+            .String("clock-names", "apb_pclk")
+            .U32("clocks", clock)
+            .Cells("interrupts", 0, ArmVirtMap.RtcSpi, 4)
+            .Cells("reg", 0, (uint)ArmVirtMap.RtcBase, 0, (uint)ArmVirtMap.RtcSize)
+            .Strings("compatible", "arm,pl031", "arm,primecell")
+            .EndNode();
+
+        fdt.BeginNode($"pl011@{ArmVirtMap.UartBase:x}")
+            .Strings("clock-names", "uartclk", "apb_pclk")
+            .Cells("clocks", clock, clock)
+            .Cells("interrupts", 0, ArmVirtMap.UartSpi, 4)
+            .Cells("reg", 0, (uint)ArmVirtMap.UartBase, 0, (uint)ArmVirtMap.UartSize)
+            .Strings("compatible", "arm,pl011", "arm,primecell")
+            .EndNode();
+
+        fdt.BeginNode($"intc@{ArmVirtMap.GicDistBase:x}")
+            .Cells("reg", 0, (uint)ArmVirtMap.GicDistBase, 0, (uint)GicV2.DistributorSize, 0, (uint)ArmVirtMap.GicCpuBase, 0, (uint)GicV2.CpuInterfaceSize)
+            .String("compatible", "arm,cortex-a15-gic")
+            .Empty("interrupt-controller")
+            .U32("#interrupt-cells", 3)
+            .Phandle(gic)
+            .EndNode();
+
+        // PPIs 13, 14, 11, 10 (secure, non-secure physical, virtual, hypervisor), level high, to CPU 0.
+        fdt.BeginNode("timer")
+            .Cells("interrupts", 1, 13, 0x104, 1, 14, 0x104, 1, 11, 0x104, 1, 10, 0x104)
+            .Empty("always-on")
+            .String("compatible", "arm,armv8-timer")
+            .EndNode();
+
+        fdt.BeginNode("apb-pclk")
+            .String("clock-output-names", "clk24mhz")
+            .U32("clock-frequency", ApbClockHz)
+            .U32("#clock-cells", 0)
+            .String("compatible", "fixed-clock")
+            .Phandle(clock)
+            .EndNode();
+
+        fdt.BeginNode("cpus")
+            .U32("#size-cells", 0)
+            .U32("#address-cells", 1)
+            .BeginNode("cpu@0")
+            .U32("reg", 0)
+            .String("compatible", model switch
+            {
+                ArmCpuModel.CortexA53 => "arm,cortex-a53",
+                ArmCpuModel.CortexA57 => "arm,cortex-a57",
+                ArmCpuModel.CortexA72 => "arm,cortex-a72",
+                _ => "arm,arm-v8",
+            })
+            .String("device_type", "cpu")
+            .EndNode()
+            .EndNode();
+
+        fdt.BeginNode("chosen");
+        if (!string.IsNullOrEmpty(bootargs)) fdt.String("bootargs", bootargs);
+        fdt.String("stdout-path", $"/pl011@{ArmVirtMap.UartBase:x}").EndNode();
+
+        fdt.EndNode();
+        return fdt.Finish();
+    }
+}
