@@ -21,6 +21,8 @@ public static class RecordReplay
             ["kernel"] = board.Kernel ?? "",
             ["append"] = board.Append ?? "",
         };
+        // Only when given, so recordings made before -initrd existed still match.
+        if (board.Initrd != null) config["initrd"] = board.Initrd;
         var images = VirtBoard.ImagesFor(board)
             .Select(i => ImageHash.Of(i.Role, i.Path))
             .ToList();
