@@ -14,6 +14,8 @@ public sealed record BoardOptions
     public string Bios { get; init; } = "default";
     public string? Kernel { get; init; }
     public string? Append { get; init; }
+    /// <summary>-initrd: an initial RAM disk placed in RAM after the kernel, as QEMU places it.</summary>
+    public string? Initrd { get; init; }
     public int IcountShift { get; init; } = VirtualClock.DefaultShift;
     public ISerialBackend Serial { get; init; } = new NullSerialBackend();
     public IInputBoundary? Input { get; init; }

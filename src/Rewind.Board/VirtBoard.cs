@@ -133,6 +133,7 @@ public sealed class VirtBoard : IBoard
         var list = new List<(string, string)>();
         if (ResolveBios(options.Bios) is string bios) list.Add(("bios", bios));
         if (options.Kernel != null) list.Add(("kernel", options.Kernel));
+        if (options.Initrd != null) list.Add(("initrd", options.Initrd));
         foreach (var (role, path) in list)
             if (!File.Exists(path)) throw new BoardConfigException($"could not load {role} '{path}': no such file");
         return list;
@@ -182,6 +183,21 @@ public sealed class VirtBoard : IBoard
         }
     }
 
+    /// <summary>
+    /// The RAM disk goes where QEMU 7.2 puts it: past the kernel's entry by half the RAM, at most
+    /// 128 MiB, far enough for the kernel to unpack below it. It is loaded as it is (raw).
+    /// </summary>
+    private PendingImage LoadInitrd(string path, ulong kernelEntry)
+    {
+        ulong start = kernelEntry + Math.Min(Options.RamSize / 2, 128UL * 1024 * 1024);
+        byte[] bytes = ReadImage("initrd", path);
+        ulong ramEnd = VirtMemoryMap.DramBase + Options.RamSize;
+        if (start >= ramEnd || (ulong)bytes.Length > ramEnd - start)
+            throw new BoardConfigException($"could not load ramdisk '{path}': {bytes.Length} bytes do not fit in RAM at 0x{start:x} (-m {Options.RamSize >> 20}M)");
+        var raw = new RawImage(bytes, start);
+        return new PendingImage("initrd", null, raw, [.. RomRegions.Of($"initrd '{path}'", raw)]);
+    }
+
     private void WriteImage(PendingImage image)
     {
         try
@@ -220,8 +236,16 @@ public sealed class VirtBoard : IBoard
         {
             throw new BoardConfigException("no firmware and no kernel: give -kernel FILE or -bios FILE");
         }
+        (ulong, ulong)? initrd = null;
+        if (Options.Initrd != null)
+        {
+            if (Options.Kernel == null) throw new BoardConfigException("-initrd only allowed with -kernel option");
+            var disk = LoadInitrd(Options.Initrd, kernelEntry);
+            images.Add(disk);
+            initrd = (disk.Raw!.LoadAddress, disk.Raw.End);
+        }
 
-        var config = new VirtConfig(Options.RamSize, Options.Smp, Options.Append);
+        var config = new VirtConfig(Options.RamSize, Options.Smp, Options.Append) { Initrd = initrd };
         byte[] fdt = VirtDeviceTree.Build(config);
         if (Options.RamSize < FdtPlacement.QemuTreeBufferSize)
             throw new BoardConfigException($"-m {Options.RamSize / 1024}K: too little RAM for the device tree (at least 1 MiB)");

@@ -23,6 +23,7 @@ Machine:
   -bios none|default|FILE        firmware (default: Debian's OpenSBI fw_dynamic)
   -kernel FILE                   kernel or bare-metal program (ELF or raw binary)
   -append STRING                 kernel command line (device tree /chosen/bootargs)
+  -initrd FILE                   initial RAM disk, placed in RAM after the kernel (needs -kernel)
   -no-reboot                     exit instead of resetting when the guest asks for a reset
   -no-shutdown                   with a monitor or debugger (-nographic has one), and not while
                                  recording: when the guest powers off, keep the machine, stopped,

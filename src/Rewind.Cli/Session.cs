@@ -75,6 +75,7 @@ internal sealed class Session : IDisposable
             Bios = options.Bios,
             Kernel = options.Kernel,
             Append = options.Append,
+            Initrd = options.Initrd,
             IcountShift = options.IcountShift,
             Serial = backend,
             Arch = options.Arch,

@@ -28,6 +28,8 @@ public static class RecordReplay
             config["cpu"] = board.ArmCpu.ToString();
             config["semihosting"] = board.Semihosting ? "on" : "off";
         }
+        // Only when given, so recordings made before -initrd existed still match.
+        if (board.Initrd != null) config["initrd"] = board.Initrd;
         var images = Boards.ImagesFor(board)
             .Select(i => ImageHash.Of(i.Role, i.Path))
             .ToList();

@@ -41,6 +41,14 @@ public class FileAndSizeOptionTests
     }
 
     [Fact]
+    public void Initrd_option_takes_a_file_name()
+    {
+        Assert.Equal("disk.cpio.gz", OptionParser.Parse(["-kernel", "Image", "-initrd", "disk.cpio.gz"]).Initrd);
+        Assert.Null(OptionParser.Parse(["-kernel", "Image"]).Initrd);
+        Assert.Equal("-initrd: requires an argument", Assert.Throws<UsageException>(() => OptionParser.Parse(["-initrd"])).Message);
+    }
+
+    [Fact]
     public void Dumpdtb_with_an_empty_file_name_is_a_usage_error()
     {
         var e = Assert.Throws<UsageException>(() => OptionParser.Parse(["-M", "virt,dumpdtb="]));

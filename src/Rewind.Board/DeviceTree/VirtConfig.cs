@@ -12,6 +12,9 @@ public sealed record VirtConfig(
 
     public string MmuType { get; init; } = "riscv,sv48";
 
+    /// <summary>Where -initrd's RAM disk lies, [start, end), listed in /chosen as linux,initrd-start/end.</summary>
+    public (ulong Start, ulong End)? Initrd { get; init; }
+
     /// <summary>
     /// Emit QEMU's /pmu node (the SBI PMU event map). Off by default: it promises hpm counters, which
     /// only a hart implementing them should advertise.

@@ -55,7 +55,11 @@ public static class VirtDeviceTree
 
         fdt.BeginNode("chosen");
         if (!string.IsNullOrEmpty(config.Bootargs)) fdt.String("bootargs", config.Bootargs);
-        fdt.String("stdout-path", $"/soc/serial@{VirtMemoryMap.Uart0Base:x}").EndNode();
+        fdt.String("stdout-path", $"/soc/serial@{VirtMemoryMap.Uart0Base:x}");
+        // QEMU 7.2 adds these once the RAM disk is loaded, as single cells (RAM lies below 4 GiB).
+        if (config.Initrd is var (initrdStart, initrdEnd))
+            fdt.U32("linux,initrd-start", (uint)initrdStart).U32("linux,initrd-end", (uint)initrdEnd);
+        fdt.EndNode();
 
         SysconNode(fdt, "poweroff", SifiveTest.FinisherPass, test, "syscon-poweroff");
         SysconNode(fdt, "reboot", SifiveTest.FinisherReset, test, "syscon-reboot");

@@ -13,7 +13,7 @@ public static class OptionParser
         ["nographic", "no-reboot", "s", "S", "h", "help", "version", "no-shutdown"];
 
     private static readonly HashSet<string> WithValue =
-        ["M", "machine", "m", "smp", "bios", "kernel", "append", "display", "serial", "monitor", "icount",
+        ["M", "machine", "m", "smp", "bios", "kernel", "append", "initrd", "display", "serial", "monitor", "icount",
          "gdb", "qmp", "cpu", "arch", "semihosting-config"];
 
     /// <summary>QEMU's -cpu names for the aarch64 virt board, and the core each one is.</summary>
@@ -73,6 +73,7 @@ public static class OptionParser
             case "bios": o.Bios = value; break;
             case "kernel": o.Kernel = value; break;
             case "append": o.Append = value; break;
+            case "initrd": o.Initrd = value; break;
             case "display":
                 if (value.Split(',')[0] != "none") throw new UsageException($"-display {value}: only 'none' is supported (Rewind has no graphical display)");
                 o.Display = "none";

@@ -12,6 +12,7 @@ public sealed record Options
     public string Bios { get; set; } = "default";
     public string? Kernel { get; set; }
     public string? Append { get; set; }
+    public string? Initrd { get; set; }
     public bool NoGraphic { get; set; }
     public string? Display { get; set; }
     public string? Serial { get; set; }

@@ -1,0 +1,42 @@
+using System.Diagnostics;
+
+namespace Rewind.EndToEnd.Tests;
+
+/// <summary>
+/// The Linux 6.1 kernel and initramfs that scripts/build-linux.sh builds into its cache outside the
+/// clone, found through the script's --print-path (so the tests and the script agree on the inputs'
+/// hash). A missing build is a failure that says how to make it, never a skip.
+/// </summary>
+internal sealed record LinuxWorkload(string Directory)
+{
+    public string Image => Path.Combine(Directory, "Image");
+    public string Initramfs => Path.Combine(Directory, "initramfs.cpio.gz");
+    public string Vmlinux => Path.Combine(Directory, "vmlinux");
+
+    private static readonly Lazy<LinuxWorkload> Built = new(() => Locate(cache: null), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The built workload; throws, failing the test, when scripts/build-linux.sh has not built it.</summary>
+    public static LinuxWorkload Require() => Built.Value;
+
+    /// <summary>Asks the script where its current inputs' build lives (in <paramref name="cache"/> if given).</summary>
+    internal static LinuxWorkload Locate(string? cache)
+    {
+        var psi = new ProcessStartInfo("bash", ["scripts/build-linux.sh", "--print-path"])
+        {
+            WorkingDirectory = RepoPaths.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (cache != null) psi.Environment["REWIND_CACHE"] = cache;
+        using var p = Process.Start(psi)!;
+        string stdout = p.StandardOutput.ReadToEnd();
+        string stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        string dir = stdout.Trim();
+        if (p.ExitCode == 0 && dir.Length > 0) return new LinuxWorkload(dir);
+        if (p.ExitCode == 1 && dir.Length > 0)
+            throw new InvalidOperationException($"the Linux workload is not built ({dir} is missing): run scripts/build-linux.sh");
+        throw new InvalidOperationException($"scripts/build-linux.sh --print-path failed (exit {p.ExitCode}): {stderr.Trim()}");
+    }
+}
