@@ -72,6 +72,9 @@ public sealed partial class Debugger
     /// </summary>
     public void NoteStop(MachineStop stop)
     {
+        // Someone paused the machine (a client connecting, a monitor): not a stop of its own, and a
+        // client connecting must not be told of a SIGINT it never sent.
+        if (stop.Kind == StopKind.Interrupted) return;
         if (_engine != null && stop.Kind == StopKind.Exited) stop = stop with { Kind = StopKind.HistoryEnd };
         LastStop = Report(stop, _machine.CurrentHart);
     }

@@ -114,6 +114,16 @@ public class DebuggerClientTests
     }
 
     [Fact]
+    public void A_pause_of_the_main_loop_is_not_a_stop_a_client_is_told_of()
+    {
+        var rig = Rig.Live("count_loop");
+        var debugger = For(rig, Controller(rig));
+        var before = debugger.LastStop;
+        debugger.NoteStop(rig.Machine.Run(3000) with { Kind = StopKind.Interrupted });
+        Assert.Equal(before, debugger.LastStop);
+    }
+
+    [Fact]
     public void A_client_attaching_after_the_machine_moved_is_told_where_it_is_now()
     {
         var rig = Rig.Live("count_loop");
