@@ -4,6 +4,14 @@ internal static class HelpText
 {
     public const string Version = "Rewind 0.1.0 (QEMU-compatible command line, riscv64 virt)";
 
+    /// <summary>
+    /// A run with neither -kernel nor other firmware boots the default OpenSBI with nothing after it,
+    /// which spins (as QEMU does): one line on stderr says what to pass.
+    /// </summary>
+    public const string NothingToBoot =
+        "rewind: hint: no -kernel given, so the default OpenSBI boots with nothing to run and spins; " +
+        "try -M virt -bios none -kernel guests/bin/hello.elf -nographic, or -h for the options";
+
     public const string Usage = """
 usage: rewind [options]            run a machine, like qemu-system-riscv64
        rewind -arch aarch64 [options]  like qemu-system-aarch64 (also: ./rewind-aarch64)

@@ -22,6 +22,8 @@ public static class EntryPoint
                 Console.Out.WriteLine(HelpText.Version);
                 return 0;
             }
+            if (options.Kernel == null && options.Bios == "default" && options.DumpDtb == null)
+                Console.Error.WriteLine(HelpText.NothingToBoot);
             using var session = new Session(options);
             return session.Run();
         }

@@ -167,7 +167,14 @@ internal sealed class Session : IDisposable
             machine.RequestInterrupt();
         });
         _controller = controller;
-        var vm = _vm = new VmControl(controller, _runner.Reset);
+        Debugger? debugger = null;
+        // A reset (system_reset after a power-off) brings a guest that ended back for the debugger too.
+        var vm = _vm = new VmControl(controller, () =>
+        {
+            string? refused = _runner.Reset();
+            if (refused == null) debugger?.NoteReset();
+            return refused;
+        });
         // A quit (signal, C-a x) that came before there was anything to tell.
         Thread.MemoryBarrier();
         if (_quit) controller.Quit(0);
@@ -176,8 +183,7 @@ internal sealed class Session : IDisposable
         var servers = new List<IDisposable>();
         try
         {
-            SessionGdbTarget? target = null;
-            if (_options.Gdb != null) target = StartGdb(hmp, controller, servers);
+            if (_options.Gdb != null) debugger = StartGdb(hmp, controller, servers).Debugger;
             QmpServer? qmp = null;
             if (_options.QmpSocket is SocketSpec spec) qmp = StartQmp(spec, hmp, vm, servers);
             if (_options.EffectiveMonitor == "stdio") new MonitorStdio(hmp).Start();
@@ -187,7 +193,7 @@ internal sealed class Session : IDisposable
                 Console.Error.WriteLine($"rewind: QMP: waiting for a connection on {_options.QmpSocket}");
                 qmp.WaitForClient();
             }
-            return _runner.RunControlled(controller, vm, debugger: target != null, _options.NoShutdown);
+            return _runner.RunControlled(controller, vm, debugger, _options.NoShutdown);
         }
         finally
         {
@@ -226,7 +232,14 @@ internal sealed class Session : IDisposable
         var debugger = new Debugger(_board.Machine, _runner.Engine, _board.DebuggerWrites, controller)
         {
             Warn = message => Console.Error.WriteLine($"rewind: {message}"),
-            GuestEnded = _runner.NoteGuestEnd,
+            GuestEnded = stop =>
+            {
+                _runner.NoteGuestEnd(stop);
+                // -no-shutdown: QEMU's "shutdown" state, which only a reset leaves.
+                if (_options.NoShutdown && _options.RecordReplay != RunMode.Record) _vm?.MachineStopped("shutdown");
+            },
+            // A recording cannot go on past the guest's end: its replay would end there.
+            KeepAfterGuestEnd = _options.NoShutdown && _options.RecordReplay != RunMode.Record,
         };
         var target = new SessionGdbTarget(debugger, hmp.Execute);
         string endpoint = _options.Gdb!;
@@ -246,11 +259,6 @@ internal sealed class Session : IDisposable
         }
         servers.Add(server);
         WarnIfReachable("-gdb", endpoint, server.LocalEndPoint);
-        server.SessionEnded += _ =>
-        {
-            if (target.PendingExit is int code) controller.Quit(code);
-            else if (!controller.Quitting) controller.Unpause();
-        };
         return target;
     }
 

@@ -55,5 +55,24 @@ public interface IGdbTarget
 
     void Kill();
 
+    /// <summary>GDB's D: the client asks to leave; as in QEMU, the machine runs on once it has gone.</summary>
     void Detach();
+
+    /// <summary>A client connected, before its first packet is read: the machine stops for it.</summary>
+    void ClientAttached();
+
+    /// <summary>
+    /// The client has gone, however it went (and no run of its own is still going). A machine that
+    /// was stopped when it came and that it never resumed stays stopped (-S holds).
+    /// </summary>
+    void ClientLeft();
+
+    /// <summary>The guest's exit status once it ended (powered off, exited, asked for a reset), or null.</summary>
+    int? PendingExit { get; }
+
+    /// <summary>The process is ending: a client gets its last stop reply now (W, or X when the host ends it).</summary>
+    bool Ending { get; }
+
+    /// <summary>A client was told that the guest ended (a W stop reply): the process may end now.</summary>
+    void ExitReported();
 }

@@ -7,11 +7,19 @@ namespace Rewind.Gdb;
 /// <summary>
 /// Listens for GDB on a TCP endpoint (<c>tcp:[HOST]:PORT</c>; an empty host means 127.0.0.1, port 0
 /// picks a free one) or on a Unix socket path, and serves one client at a time with an
-/// <see cref="RspSession"/>. A client that connects while another is attached is turned away; a new
-/// client may attach after the previous one disconnects. The machine is left stopped on disconnect.
+/// <see cref="RspSession"/>, moving through <see cref="GdbConnectionLifecycle"/>'s states
+/// (docs/gdb-server.md). A client that connects while another is attached is turned away; one that
+/// connects while the previous one is still leaving waits for it. The machine stops when a client
+/// comes; when it goes, a machine that was stopped before it came and that it never resumed stays
+/// stopped, otherwise it runs on.
 /// </summary>
 public sealed class RspServer : IDisposable
 {
+    // How long a new client waits for the previous one to finish leaving, and the process's last
+    // stop reply waits for a client that does not read.
+    private static readonly TimeSpan LeaveWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FarewellWait = TimeSpan.FromSeconds(3);
+
     private readonly IGdbTarget _target;
     private readonly TextWriter? _log;
     private readonly EndPoint _endPoint;
@@ -19,7 +27,9 @@ public sealed class RspServer : IDisposable
     private Socket? _listener;
     private CancellationTokenSource? _stop;
     private Task? _acceptLoop;
-    private int _busy;
+    private volatile Task? _serving;
+    private volatile RspSession? _session;
+    private volatile bool _closing;
 
     /// <param name="endpoint"><c>tcp:HOST:PORT</c>, <c>tcp::PORT</c>, <c>HOST:PORT</c>, <c>:PORT</c>, a bare port number, or a Unix socket path.</param>
     public RspServer(IGdbTarget target, string endpoint, TextWriter? log = null)
@@ -27,7 +37,11 @@ public sealed class RspServer : IDisposable
         _target = target;
         _log = log;
         (_endPoint, _unixPath) = ParseEndpoint(endpoint);
+        Lifecycle = new GdbConnectionLifecycle(log);
     }
+
+    /// <summary>The connection state machine (observe <see cref="GdbConnectionLifecycle.Moved"/>).</summary>
+    public GdbConnectionLifecycle Lifecycle { get; }
 
     /// <summary>The bound endpoint (with the real port when 0 was asked for); null before <see cref="Start"/>.</summary>
     public EndPoint? LocalEndPoint => _listener?.LocalEndPoint;
@@ -35,10 +49,10 @@ public sealed class RspServer : IDisposable
     /// <summary>The bound TCP port, or 0 for a Unix socket or before <see cref="Start"/>.</summary>
     public int Port => (LocalEndPoint as IPEndPoint)?.Port ?? 0;
 
-    /// <summary>True while a client is attached.</summary>
-    public bool ClientAttached => Volatile.Read(ref _busy) != 0;
+    /// <summary>True while a client is attached (or still leaving).</summary>
+    public bool ClientAttached => Lifecycle.State is GdbConnectionState.Attached or GdbConnectionState.Running or GdbConnectionState.Leaving;
 
-    /// <summary>Raised (on a worker thread) when a session ends, with its reason.</summary>
+    /// <summary>Raised (on a worker thread) when a session ends, with its reason, once the machine has been handed back.</summary>
     public event Action<string>? SessionEnded;
 
     public static (EndPoint EndPoint, string? UnixPath) ParseEndpoint(string endpoint)
@@ -92,23 +106,32 @@ public sealed class RspServer : IDisposable
     /// <exception cref="SocketException">The port or socket file is in use (by another process too) or cannot be bound.</exception>
     public void Start()
     {
-        if (_listener != null) throw new InvalidOperationException("already started");
+        if (_listener != null || Lifecycle.State != GdbConnectionState.Idle) throw new InvalidOperationException("already started");
         Socket listener = ListeningSocket.Open(_endPoint, 4);
         _listener = listener;
         _stop = new CancellationTokenSource();
+        Lifecycle.MoveTo(GdbConnectionState.Listening);
         _acceptLoop = Task.Run(() => AcceptLoopAsync(listener, _stop.Token));
         _log?.WriteLine($"gdb: listening on {DescribeEndpoint()}");
     }
 
     private string DescribeEndpoint() => _unixPath ?? (LocalEndPoint is IPEndPoint ip ? $"tcp:{ip.Address}:{ip.Port}" : "?");
 
-    /// <summary>Stops listening, ends the current session (a running target is interrupted) and waits for it.</summary>
+    /// <summary>
+    /// Stops listening. A connected client first gets its last stop reply (W with the guest's exit
+    /// status, or X when the host ends the process) as the process ends; then its session ends and
+    /// the server waits for it.
+    /// </summary>
     public void Stop()
     {
         if (_listener == null) return;
-        _stop!.Cancel();
+        _closing = true;
         _listener.Dispose();
-        try { _acceptLoop?.Wait(TimeSpan.FromSeconds(10)); } catch (AggregateException) { }
+        _session?.Farewell();
+        try { _serving?.Wait(FarewellWait); } catch (AggregateException) { }
+        _stop!.Cancel();
+        try { _acceptLoop?.Wait(LeaveWait); } catch (AggregateException) { }
+        Lifecycle.MoveTo(GdbConnectionState.Listening, GdbConnectionState.Closed);
         _listener = null;
         _stop.Dispose();
         _stop = null;
@@ -119,37 +142,48 @@ public sealed class RspServer : IDisposable
 
     private async Task AcceptLoopAsync(Socket listener, CancellationToken stop)
     {
-        Task? current = null;
         while (!stop.IsCancellationRequested)
         {
             Socket client;
             try { client = await listener.AcceptAsync(stop).ConfigureAwait(false); }
-            catch (Exception) when (stop.IsCancellationRequested) { break; }
+            catch (Exception) when (stop.IsCancellationRequested || _closing) { break; }
             catch (SocketException ex)
             {
                 _log?.WriteLine($"gdb: accept failed: {ex.Message}");
                 continue;
             }
-            if (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+            // A client still leaving (its run being interrupted, the machine handed back) is not
+            // "another client": the new one waits for it, briefly, rather than being turned away.
+            if (Lifecycle.State == GdbConnectionState.Leaving && _serving is Task leaving)
+            {
+                try { await leaving.WaitAsync(LeaveWait, stop).ConfigureAwait(false); }
+                catch (Exception) when (stop.IsCancellationRequested) { client.Dispose(); break; }
+                catch (TimeoutException) { }
+            }
+            if (_closing || !Lifecycle.MoveTo(GdbConnectionState.Listening, GdbConnectionState.Attached))
             {
                 _log?.WriteLine("gdb: refusing a second client while one is attached");
                 client.Dispose();
                 continue;
             }
-            current = ServeAsync(client, stop);
+            _serving = ServeAsync(client, stop);
         }
-        if (current != null) await current.ConfigureAwait(false);
+        if (_serving is Task current) await current.ConfigureAwait(false);
     }
 
     private async Task ServeAsync(Socket client, CancellationToken stop)
     {
+        await Task.Yield();
         string reason = "";
         try
         {
             if (client.AddressFamily != AddressFamily.Unix) client.NoDelay = true;
             _log?.WriteLine($"gdb: client connected from {client.RemoteEndPoint?.ToString() ?? "unix socket"}");
+            _target.ClientAttached();
             await using var stream = new NetworkStream(client, ownsSocket: true);
-            var session = new RspSession(stream, _target, _log);
+            var session = new RspSession(stream, _target, _log, Lifecycle);
+            _session = session;
+            if (_closing) session.Farewell();
             await session.RunAsync(stop).ConfigureAwait(false);
             reason = session.EndReason;
         }
@@ -160,8 +194,18 @@ public sealed class RspServer : IDisposable
         }
         finally
         {
+            _session = null;
             client.Dispose();
-            Volatile.Write(ref _busy, 0);
+            Lifecycle.MoveTo(GdbConnectionState.Leaving);
+            try
+            {
+                _target.ClientLeft();
+            }
+            catch (Exception ex)
+            {
+                _log?.WriteLine($"gdb: handing the machine back failed: {ex.Message}");
+            }
+            Lifecycle.MoveTo(_closing ? GdbConnectionState.Closed : GdbConnectionState.Listening);
             SessionEnded?.Invoke(reason);
         }
     }

@@ -24,6 +24,11 @@ public sealed class RspSession
     private readonly Stream _stream;
     private readonly IGdbTarget _target;
     private readonly TextWriter? _log;
+    private readonly GdbConnectionLifecycle _lifecycle;
+    private readonly TaskCompletionSource _farewell = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _exitReported;
+    private bool _tellTargetExitReported;
+    private bool _errorMessages;
     private readonly Channel<RspEvent> _events = Channel.CreateUnbounded<RspEvent>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
     private bool _ackMode = true;
     private byte[]? _lastSent;
@@ -32,12 +37,27 @@ public sealed class RspSession
     private int _threadListCursor;
     private bool _ended;
 
-    public RspSession(Stream stream, IGdbTarget target, TextWriter? log = null)
+    /// <param name="lifecycle">The server's state machine; a session on its own gets one of its own, already Attached.</param>
+    public RspSession(Stream stream, IGdbTarget target, TextWriter? log = null, GdbConnectionLifecycle? lifecycle = null)
     {
         _stream = stream;
         _target = target;
         _log = log;
+        if (lifecycle == null)
+        {
+            lifecycle = new GdbConnectionLifecycle(log);
+            lifecycle.MoveTo(GdbConnectionState.Listening);
+            lifecycle.MoveTo(GdbConnectionState.Attached);
+        }
+        _lifecycle = lifecycle;
     }
+
+    /// <summary>
+    /// The process is ending: the client gets its last stop reply (W with the guest's status, or X
+    /// when the host ends it) unless it was told already, a run of its own is interrupted first,
+    /// and the session ends. Thread-safe.
+    /// </summary>
+    public void Farewell() => _farewell.TrySetResult();
 
     /// <summary>Why the session ended (for logs and tests).</summary>
     public string EndReason { get; private set; } = "";
@@ -54,7 +74,14 @@ public sealed class RspSession
                 RspEvent ev;
                 try
                 {
-                    if (!await _events.Reader.WaitToReadAsync(cancel).ConfigureAwait(false)) { End("client disconnected"); break; }
+                    var readable = _events.Reader.WaitToReadAsync(cancel).AsTask();
+                    if (!readable.IsCompleted) await Task.WhenAny(readable, _farewell.Task).ConfigureAwait(false);
+                    if (_farewell.Task.IsCompleted)
+                    {
+                        await SayFarewellAsync().ConfigureAwait(false);
+                        break;
+                    }
+                    if (!await readable.ConfigureAwait(false)) { End("client disconnected"); break; }
                     if (!_events.Reader.TryRead(out ev)) continue;
                 }
                 catch (OperationCanceledException) { End("server stopping"); break; }
@@ -69,6 +96,25 @@ public sealed class RspSession
             readerCancel.Cancel();
             try { await reader.ConfigureAwait(false); } catch { /* reader errors only end the session */ }
         }
+    }
+
+    /// <summary>The last stop reply of a process that ends: W with the guest's status, or X09 (killed) when the host ends it.</summary>
+    private string FarewellReply() =>
+        _target.PendingExit is int code ? "W" + ((byte)code).ToString("x2", CultureInfo.InvariantCulture) : "X09";
+
+    private async Task SayFarewellAsync()
+    {
+        if (!_exitReported)
+        {
+            _exitReported = true;
+            string reply = FarewellReply();
+            _log?.WriteLine($"gdb -> {reply} (the process ends)");
+            // A client that does not read must not hold the process up.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try { await SendAsync(reply, timeout.Token).ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException) { }
+        }
+        End("the process ends");
     }
 
     private void End(string reason)
@@ -111,7 +157,7 @@ public sealed class RspSession
             case RspEventKind.Oversized:
             case RspEventKind.Malformed:
                 if (_ackMode) await WriteRawAsync("+"u8.ToArray(), cancel).ConfigureAwait(false);
-                await SendAsync(ErrorGeneric, cancel).ConfigureAwait(false);
+                await SendAsync(ev.Kind == RspEventKind.Oversized ? Error(ErrorGeneric, $"packet longer than PacketSize ({PacketSize} bytes)") : Error(ErrorGeneric, "malformed packet"), cancel).ConfigureAwait(false);
                 break;
             case RspEventKind.Nak:
                 if (_ackMode && _lastSent != null) await WriteRawAsync(_lastSent, cancel).ConfigureAwait(false);
@@ -147,15 +193,34 @@ public sealed class RspSession
         catch (Exception ex) when (ex is not (IOException or ObjectDisposedException or OperationCanceledException))
         {
             // Nothing a client sends ends the session or the process: the packet gets an E reply
-            // (RSP errors carry only a number, so the log line says what went wrong).
+            // (with its text when the client takes E.text; the log line says it either way).
             _log?.WriteLine($"gdb: error handling '{Printable(packet)}': {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
-            reply = ErrorGeneric;
+            reply = Error(ErrorGeneric, $"internal error: {ex.GetType().Name}: {ex.Message.ReplaceLineEndings(" ")}");
         }
         if (reply != null)
         {
             _log?.WriteLine($"gdb -> {Printable(reply)}");
             await SendAsync(reply, cancel).ConfigureAwait(false);
         }
+        if (_tellTargetExitReported)
+        {
+            // The client knows the guest ended: without -no-shutdown the process may end now.
+            _tellTargetExitReported = false;
+            _target.ExitReported();
+        }
+    }
+
+    /// <summary>
+    /// An error reply: <c>E.text</c> (GDB's textual form) when the client offered error-message+ in
+    /// qSupported, otherwise the classic <c>Enn</c>. The text is printable ASCII, without the
+    /// characters that framing treats specially.
+    /// </summary>
+    private string Error(string code, string message)
+    {
+        if (!_errorMessages) return code;
+        var sb = new StringBuilder("E.", message.Length + 2);
+        foreach (char ch in message) sb.Append(ch is >= ' ' and <= '~' and not ('$' or '#' or '}' or '*') ? ch : '?');
+        return sb.ToString();
     }
 
     private static string Printable(string s) => s.Length > 200 ? s[..200] + "..." : s;
@@ -166,7 +231,7 @@ public sealed class RspSession
         if (p.Length == 0) return "";
         switch (p[0])
         {
-            case '?': return StopReply(_target.LastStop);
+            case '?': return StopReplyTo(_target.LastStop);
             case 'g': return ReadAllRegisters();
             case 'G': return WriteAllRegisters(p.AsSpan(1));
             case 'p': return ReadRegister(p.AsSpan(1));
@@ -176,20 +241,20 @@ public sealed class RspSession
             case 'X': return WriteMemoryBinary(p.AsSpan(1));
             case 'Z': case 'z': return Breakpoint(p);
             case 'H': return SetThread(p.AsSpan(1));
-            case 'T': return ParseThread(p.AsSpan(1), out int t) && t > 0 && t <= _target.HartCount ? "OK" : ErrorGeneric;
+            case 'T': return ParseThread(p.AsSpan(1), out int t) && t > 0 && t <= _target.HartCount ? "OK" : Error(ErrorGeneric, "no such thread");
             case 'c':
             case 's':
                 {
                     if (p.Length > 1)
                     {
-                        if (!TryHex(p.AsSpan(1), out ulong addr)) return ErrorGeneric;
+                        if (!TryHex(p.AsSpan(1), out ulong addr)) return Error(ErrorGeneric, "bad resume address");
                         _target.WriteRegisterHex(ResumeHart(), _target.PcRegister, HexLe(addr));
                     }
                     return await ResumeAsync(p[0] == 'c' ? DebugAction.Continue : DebugAction.Step, ResumeHart(), cancel).ConfigureAwait(false);
                 }
             case 'b':
                 if (p is not ("bs" or "bc")) return "";
-                if (!_target.CanReverse) return ErrorNotReplaying;
+                if (!_target.CanReverse) return Error(ErrorNotReplaying, "running backwards needs a replay (-icount rr=replay)");
                 return await ResumeAsync(p == "bs" ? DebugAction.ReverseStep : DebugAction.ReverseContinue, ResumeHart(), cancel).ConfigureAwait(false);
             case 'k':
                 _target.Kill();
@@ -222,10 +287,14 @@ public sealed class RspSession
     {
         if (p.StartsWith("qSupported", StringComparison.Ordinal))
         {
+            // GDB offers the features it takes; error-message+ means errors may be sent as E.text.
+            _errorMessages = p.StartsWith("qSupported:", StringComparison.Ordinal)
+                && p["qSupported:".Length..].Split(';').Contains("error-message+");
             var sb = new StringBuilder();
             sb.Append("PacketSize=").Append(PacketSize.ToString("x", CultureInfo.InvariantCulture));
             sb.Append(";qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+");
             if (_target.CanReverse) sb.Append(";ReverseStep+;ReverseContinue+");
+            if (_errorMessages) sb.Append(";error-message+");
             return sb.ToString();
         }
         if (p.StartsWith("qXfer:features:read:", StringComparison.Ordinal)) return ReadFeature(p["qXfer:features:read:".Length..]);
@@ -239,13 +308,13 @@ public sealed class RspSession
         if (p == "qsThreadInfo") return NextThreadChunk();
         if (p.StartsWith("qThreadExtraInfo,", StringComparison.Ordinal))
         {
-            if (!ParseThread(p.AsSpan("qThreadExtraInfo,".Length), out int tid) || tid < 1 || tid > _target.HartCount) return ErrorGeneric;
+            if (!ParseThread(p.AsSpan("qThreadExtraInfo,".Length), out int tid) || tid < 1 || tid > _target.HartCount) return Error(ErrorGeneric, "no such thread");
             string text = _target.DescribeThread(tid - 1) ?? $"hart {tid - 1}";
             return Convert.ToHexStringLower(Encoding.UTF8.GetBytes(text));
         }
         if (p.StartsWith("qRcmd,", StringComparison.Ordinal))
         {
-            if (!TryDecodeHex(p.AsSpan("qRcmd,".Length), out byte[] cmdBytes)) return ErrorGeneric;
+            if (!TryDecodeHex(p.AsSpan("qRcmd,".Length), out byte[] cmdBytes)) return Error(ErrorGeneric, "the monitor command is not hex");
             string output = _target.MonitorCommand(Encoding.UTF8.GetString(cmdBytes));
             byte[] outBytes = Encoding.UTF8.GetBytes(output);
             const int chunk = (PacketSize - 16) / 2;
@@ -276,11 +345,11 @@ public sealed class RspSession
     {
         // ANNEX:OFFSET,LENGTH
         int colon = args.LastIndexOf(':');
-        if (colon <= 0) return ErrorGeneric;
+        if (colon <= 0) return Error(ErrorGeneric, "expected ANNEX:OFFSET,LENGTH");
         string annex = args[..colon];
-        if (!TryParseAddrLen(args.AsSpan(colon + 1), out ulong offset, out ulong length)) return ErrorGeneric;
+        if (!TryParseAddrLen(args.AsSpan(colon + 1), out ulong offset, out ulong length)) return Error(ErrorGeneric, "expected ANNEX:OFFSET,LENGTH");
         string? doc = _target.ReadFeature(annex);
-        if (doc == null) return "E00";
+        if (doc == null) return Error("E00", $"no target description named {annex}");
         byte[] bytes = Encoding.UTF8.GetBytes(doc);
         if (offset >= (ulong)bytes.Length) return "l";
         int len = (int)Math.Min(Math.Min(length, (ulong)(PacketSize / 2)), (ulong)bytes.Length - offset);
@@ -302,7 +371,7 @@ public sealed class RspSession
             int hart = -1;
             foreach (string part in p[6..].Split(';'))
             {
-                if (part.Length == 0) return ErrorGeneric;
+                if (part.Length == 0) return Error(ErrorGeneric, "empty vCont action");
                 string verb = part, thread = "";
                 int colon = part.IndexOf(':');
                 if (colon >= 0) { verb = part[..colon]; thread = part[(colon + 1)..]; }
@@ -311,23 +380,23 @@ public sealed class RspSession
                 {
                     case 'c': case 'C': a = DebugAction.Continue; break;
                     case 's': case 'S': a = DebugAction.Step; break;
-                    default: return ErrorGeneric;
+                    default: return Error(ErrorGeneric, $"unsupported vCont action '{verb}'");
                 }
-                if ((verb[0] is 'C' or 'S') && !TryHex(verb.AsSpan(1), out _)) return ErrorGeneric;
+                if ((verb[0] is 'C' or 'S') && !TryHex(verb.AsSpan(1), out _)) return Error(ErrorGeneric, "bad signal number");
                 int h = -1;
                 if (thread.Length > 0)
                 {
-                    if (!ParseThread(thread, out int tid)) return ErrorGeneric;
+                    if (!ParseThread(thread, out int tid)) return Error(ErrorGeneric, "bad thread id");
                     if (tid > 0)
                     {
-                        if (tid > _target.HartCount) return ErrorGeneric;
+                        if (tid > _target.HartCount) return Error(ErrorGeneric, "no such thread");
                         h = tid - 1;
                     }
                 }
                 if (a == DebugAction.Step && action != DebugAction.Step) { action = a; hart = h; }
                 else if (action == null) { action = a; hart = h; }
             }
-            if (action == null) return ErrorGeneric;
+            if (action == null) return Error(ErrorGeneric, "vCont without an action");
             if (hart < 0) hart = ResumeHart();
             return await ResumeAsync(action.Value, hart, cancel).ConfigureAwait(false);
         }
@@ -345,28 +414,39 @@ public sealed class RspSession
 
     private async Task<string?> ResumeAsync(DebugAction action, int hart, CancellationToken cancel)
     {
+        if (_target.Ending) return await FarewellInsteadAsync().ConfigureAwait(false);
+        _lifecycle.MoveTo(GdbConnectionState.Attached, GdbConnectionState.Running);
         using var interrupt = new CancellationTokenSource();
         Task<MachineStop> run = Task.Run(() => _target.Resume(action, hart, interrupt.Token));
         var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var registration = cancel.Register(() => stopping.TrySetResult());
-        bool clientGone = false;
-        while (!run.IsCompleted && !clientGone)
+        bool clientGone = false, farewell = false;
+        try
         {
-            Task<bool> input = _events.Reader.WaitToReadAsync(CancellationToken.None).AsTask();
-            Task done = await Task.WhenAny(run, input, stopping.Task).ConfigureAwait(false);
-            if (done == run) break;
-            if (done == stopping.Task || !await input.ConfigureAwait(false))
+            while (!run.IsCompleted && !clientGone && !farewell)
             {
-                interrupt.Cancel();
-                clientGone = true;
-                break;
+                Task<bool> input = _events.Reader.WaitToReadAsync(CancellationToken.None).AsTask();
+                Task done = await Task.WhenAny(run, input, stopping.Task, _farewell.Task).ConfigureAwait(false);
+                if (done == run) break;
+                if (done == _farewell.Task)
+                {
+                    farewell = true;
+                    break;
+                }
+                if (done == stopping.Task || !await input.ConfigureAwait(false))
+                {
+                    clientGone = true;
+                    break;
+                }
+                try { await DrainWhileRunningAsync(interrupt).ConfigureAwait(false); }
+                catch (Exception ex) when (ex is IOException or ObjectDisposedException) { clientGone = true; }
             }
-            try { await DrainWhileRunningAsync(interrupt).ConfigureAwait(false); }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
-            {
-                interrupt.Cancel();
-                clientGone = true;
-            }
+        }
+        finally
+        {
+            // However this wait ended, the run is told to end: the machine is never left running
+            // for a client that is gone (the debugger repeats the request until the run has ended).
+            if (!run.IsCompleted) interrupt.Cancel();
         }
         MachineStop stop;
         try { stop = await run.ConfigureAwait(false); }
@@ -374,16 +454,36 @@ public sealed class RspSession
         {
             _log?.WriteLine($"gdb: resume failed: {ex.Message}");
             if (clientGone) { End("client disconnected while running"); return null; }
-            return ErrorGeneric;
+            _lifecycle.MoveTo(GdbConnectionState.Running, GdbConnectionState.Attached);
+            return Error(ErrorGeneric, $"the run failed: {ex.Message}");
         }
         if (clientGone)
         {
             End(cancel.IsCancellationRequested ? "server stopping" : "client disconnected while running");
             return null;
         }
+        // The process is ending (Ctrl-C on the emulator, a monitor's quit): the run was interrupted
+        // for that, and the client's stop reply is the last one it gets.
+        if (farewell || _target.Ending) return await FarewellInsteadAsync().ConfigureAwait(false);
+        _lifecycle.MoveTo(GdbConnectionState.Running, GdbConnectionState.Attached);
         if (stop.Kind != StopKind.Exited && stop.Cpu >= 0 && stop.Cpu < _target.HartCount)
             _generalHart = stop.Cpu;
-        return StopReply(stop);
+        return StopReplyTo(stop);
+    }
+
+    private async Task<string?> FarewellInsteadAsync()
+    {
+        Farewell();
+        await SayFarewellAsync().ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>A stop reply that the client is about to be sent; a W tells it the guest ended.</summary>
+    private string StopReplyTo(MachineStop stop)
+    {
+        string reply = StopReply(stop);
+        if (stop.Kind == StopKind.Exited && !_exitReported) _exitReported = _tellTargetExitReported = true;
+        return reply;
     }
 
     private async Task DrainWhileRunningAsync(CancellationTokenSource interrupt)
@@ -436,8 +536,8 @@ public sealed class RspSession
 
     private string SetThread(ReadOnlySpan<char> args)
     {
-        if (args.Length < 2 || !ParseThread(args[1..], out int tid)) return ErrorGeneric;
-        if (tid > _target.HartCount) return ErrorGeneric;
+        if (args.Length < 2 || !ParseThread(args[1..], out int tid)) return Error(ErrorGeneric, "bad thread id");
+        if (tid > _target.HartCount) return Error(ErrorGeneric, "no such thread");
         switch (args[0])
         {
             case 'g':
@@ -447,7 +547,7 @@ public sealed class RspSession
                 _continueHart = tid > 0 ? tid - 1 : -1;
                 return "OK";
             default:
-                return ErrorGeneric;
+                return Error(ErrorGeneric, $"unsupported H operation '{args[0]}'");
         }
     }
 
@@ -477,7 +577,7 @@ public sealed class RspSession
         for (int r = 0; r < count; r++)
         {
             string hex = _target.ReadRegisterHex(_generalHart, r);
-            if (hex.Length == 0) return ErrorFault;
+            if (hex.Length == 0) return Error(ErrorFault, $"register {r} cannot be read");
             sb.Append(hex);
         }
         return sb.ToString();
@@ -490,67 +590,75 @@ public sealed class RspSession
         {
             int size = _target.ReadRegisterHex(_generalHart, r).Length;
             if (size == 0) break;
-            if (pos + size > hex.Length) return ErrorGeneric;
+            if (pos + size > hex.Length) return Error(ErrorGeneric, $"register {r} is cut short");
             var value = hex.Slice(pos, size);
             pos += size;
-            if (!IsHex(value)) return ErrorGeneric;
+            if (!IsHex(value)) return Error(ErrorGeneric, "register values must be hex");
             // GDB's G writes every register back: only those that change are written (and so logged
             // while recording); a register that cannot change (RISC-V's x0) reads back unchanged.
             if (value.Equals(_target.ReadRegisterHex(_generalHart, r), StringComparison.OrdinalIgnoreCase)) continue;
-            if (!_target.WriteRegisterHex(_generalHart, r, value.ToString())) return ErrorFault;
+            if (!_target.WriteRegisterHex(_generalHart, r, value.ToString())) return Error(ErrorFault, RegisterWriteRefused(r));
         }
         return "OK";
     }
 
     private string ReadRegister(ReadOnlySpan<char> args)
     {
-        if (!TryHex(args, out ulong regno) || regno > int.MaxValue) return ErrorGeneric;
+        if (!TryHex(args, out ulong regno) || regno > int.MaxValue) return Error(ErrorGeneric, "bad register number");
         string hex = _target.ReadRegisterHex(_generalHart, (int)regno);
-        return hex.Length == 0 ? ErrorFault : hex;
+        return hex.Length == 0 ? Error(ErrorFault, $"no register {regno}") : hex;
     }
 
     private string WriteRegister(ReadOnlySpan<char> args)
     {
         int eq = args.IndexOf('=');
-        if (eq <= 0 || !TryHex(args[..eq], out ulong regno) || regno > int.MaxValue) return ErrorGeneric;
+        if (eq <= 0 || !TryHex(args[..eq], out ulong regno) || regno > int.MaxValue) return Error(ErrorGeneric, "bad register number");
         var value = args[(eq + 1)..];
-        if (value.Length == 0 || value.Length % 2 != 0 || !IsHex(value)) return ErrorGeneric;
-        return _target.WriteRegisterHex(_generalHart, (int)regno, value.ToString()) ? "OK" : ErrorFault;
+        if (value.Length == 0 || value.Length % 2 != 0 || !IsHex(value)) return Error(ErrorGeneric, "register values must be hex");
+        return _target.WriteRegisterHex(_generalHart, (int)regno, value.ToString()) ? "OK" : Error(ErrorFault, RegisterWriteRefused((int)regno));
     }
 
     // ---- memory ----
 
     private string ReadMemory(ReadOnlySpan<char> args)
     {
-        if (!TryParseAddrLen(args, out ulong addr, out ulong len)) return ErrorGeneric;
+        if (!TryParseAddrLen(args, out ulong addr, out ulong len)) return Error(ErrorGeneric, "expected ADDR,LENGTH");
         if (len == 0) return "";
         int count = (int)Math.Min(len, (ulong)(PacketSize / 2));
         var buffer = new byte[count];
         int n = _target.ReadMemory(_generalHart, addr, buffer);
-        if (n <= 0) return ErrorFault;
+        if (n <= 0) return Error(ErrorFault, $"cannot read memory at 0x{addr:x}");
         return Convert.ToHexStringLower(buffer, 0, Math.Min(n, count));
     }
 
     private string WriteMemoryHex(ReadOnlySpan<char> args)
     {
         int colon = args.IndexOf(':');
-        if (colon < 0 || !TryParseAddrLen(args[..colon], out ulong addr, out ulong len)) return ErrorGeneric;
-        if (!TryDecodeHex(args[(colon + 1)..], out byte[] data) || (ulong)data.Length != len) return ErrorGeneric;
+        if (colon < 0 || !TryParseAddrLen(args[..colon], out ulong addr, out ulong len)) return Error(ErrorGeneric, "expected ADDR,LENGTH:DATA");
+        if (!TryDecodeHex(args[(colon + 1)..], out byte[] data) || (ulong)data.Length != len) return Error(ErrorGeneric, "the data is not LENGTH bytes of hex");
         if (data.Length == 0) return "OK";
-        return _target.WriteMemory(_generalHart, addr, data) == data.Length ? "OK" : ErrorFault;
+        return _target.WriteMemory(_generalHart, addr, data) == data.Length ? "OK" : Error(ErrorFault, MemoryWriteRefused(addr));
     }
 
     private string WriteMemoryBinary(ReadOnlySpan<char> args)
     {
         int colon = args.IndexOf(':');
-        if (colon < 0 || !TryParseAddrLen(args[..colon], out ulong addr, out ulong len)) return ErrorGeneric;
+        if (colon < 0 || !TryParseAddrLen(args[..colon], out ulong addr, out ulong len)) return Error(ErrorGeneric, "expected ADDR,LENGTH:DATA");
         var payload = args[(colon + 1)..];
-        if ((ulong)payload.Length != len) return ErrorGeneric;
+        if ((ulong)payload.Length != len) return Error(ErrorGeneric, "the data is not LENGTH bytes");
         if (payload.Length == 0) return "OK"; // GDB probes X support with an empty write
         var data = new byte[payload.Length];
         for (int i = 0; i < data.Length; i++) data[i] = (byte)payload[i];
-        return _target.WriteMemory(_generalHart, addr, data) == data.Length ? "OK" : ErrorFault;
+        return _target.WriteMemory(_generalHart, addr, data) == data.Length ? "OK" : Error(ErrorFault, MemoryWriteRefused(addr));
     }
+
+    private string RegisterWriteRefused(int regno) => _target.CanReverse
+        ? "registers cannot be changed while replaying (the replay would no longer match the recording)"
+        : $"register {regno} cannot be written";
+
+    private string MemoryWriteRefused(ulong addr) => _target.CanReverse
+        ? "memory cannot be changed while replaying (the replay would no longer match the recording)"
+        : $"cannot write memory at 0x{addr:x}";
 
     // ---- breakpoints ----
 
@@ -561,11 +669,11 @@ public sealed class RspSession
         int semi = body.IndexOf(';');
         if (semi >= 0) body = body[..semi];
         int c1 = body.IndexOf(',');
-        if (c1 != 1 || body[0] < '0' || body[0] > '4') return body.Length > 0 && body[0] is >= '0' and <= '9' ? "" : ErrorGeneric;
-        if (!TryParseAddrLen(body[2..], out ulong addr, out ulong kind)) return ErrorGeneric;
+        if (c1 != 1 || body[0] < '0' || body[0] > '4') return body.Length > 0 && body[0] is >= '0' and <= '9' ? "" : Error(ErrorGeneric, "expected TYPE,ADDR,KIND");
+        if (!TryParseAddrLen(body[2..], out ulong addr, out ulong kind)) return Error(ErrorGeneric, "expected TYPE,ADDR,KIND");
         var type = (BreakKind)(body[0] - '0');
         bool ok = p[0] == 'Z' ? _target.InsertBreakpoint(type, addr, kind) : _target.RemoveBreakpoint(type, addr, kind);
-        return ok ? "OK" : ErrorGeneric;
+        return ok ? "OK" : Error(ErrorGeneric, p[0] == 'Z' ? "the breakpoint cannot be inserted" : "no such breakpoint");
     }
 
     // ---- parsing helpers ----

@@ -11,7 +11,7 @@ public sealed class SessionGdbTarget(Debugger debugger, Func<string, string> mon
 {
     public Debugger Debugger => debugger;
 
-    /// <summary>The guest exited while GDB drove it; the process ends once GDB has been told.</summary>
+    /// <summary>The guest ended; the process ends once GDB has been told, unless -no-shutdown.</summary>
     public int? PendingExit => debugger.PendingExit;
 
     public int HartCount => debugger.CpuCount;
@@ -61,7 +61,13 @@ public sealed class SessionGdbTarget(Debugger debugger, Func<string, string> mon
 
     public void Kill() => debugger.Kill();
 
-    public void Detach()
-    {
-    }
+    public void Detach() => debugger.ClientDetaching();
+
+    public void ClientAttached() => debugger.ClientAttached();
+
+    public void ClientLeft() => debugger.ClientLeft();
+
+    public bool Ending => debugger.Ending;
+
+    public void ExitReported() => debugger.ExitReported();
 }

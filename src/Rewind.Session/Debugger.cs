@@ -17,7 +17,7 @@ public enum BreakKind { Software = 0, Hardware = 1, Write = 2, Read = 3, Access 
 /// through the time-travel engine, so the debugger can run backwards; otherwise the machine runs directly.
 /// A front end (the GDB stub) only translates its protocol to these calls.
 /// </summary>
-public sealed class Debugger
+public sealed partial class Debugger
 {
     private readonly Machine _machine;
     private readonly TimeTravelEngine? _engine;
@@ -25,6 +25,7 @@ public sealed class Debugger
     private readonly MachineController _controller;
     private readonly Dictionary<ulong, int> _hardwareBreaks = [];
     private readonly Dictionary<ulong, int> _softwareBreaks = [];
+    private readonly List<Watchpoint> _watchpoints = [];
     private bool _warnedReplayWrite;
 
     public Debugger(Machine machine, TimeTravelEngine? engine, DebuggerWrites writes, MachineController controller)
@@ -125,7 +126,9 @@ public sealed class Debugger
                 }
             default:
                 if (length == 0) return false;
-                foreach (var c in _machine.Cpus) c.AddWatchpoint(new Watchpoint(address, length, (WatchKind)(int)kind));
+                var watch = new Watchpoint(address, length, (WatchKind)(int)kind);
+                foreach (var c in _machine.Cpus) c.AddWatchpoint(watch);
+                _watchpoints.Add(watch);
                 return true;
         }
     }
@@ -148,8 +151,10 @@ public sealed class Debugger
                 }
             default:
                 {
+                    var watch = new Watchpoint(address, length, (WatchKind)(int)kind);
                     bool removed = false;
-                    foreach (var c in _machine.Cpus) removed |= c.RemoveWatchpoint(new Watchpoint(address, length, (WatchKind)(int)kind));
+                    foreach (var c in _machine.Cpus) removed |= c.RemoveWatchpoint(watch);
+                    _watchpoints.Remove(watch);
                     return removed;
                 }
         }
@@ -163,14 +168,44 @@ public sealed class Debugger
     {
         Attach();
         if (PendingExit is int code) return LastStop = new MachineStop(StopKind.Exited, ExitCode: code, Icount: _machine.Icount);
-        using var reg = interrupt.Register(() =>
-        {
-            if (_engine != null) _engine.Interrupt();
-            else _machine.RequestInterrupt();
-        });
+        _clientResumed = true;
+        using var runEnded = new CancellationTokenSource();
+        // A run forgets an interrupt requested just before it starts (it clears the request as it
+        // begins): repeat the request until the run has ended, or a client that vanished in that
+        // instant would leave the machine running for nobody, and the server waiting for it.
+        using var reg = interrupt.Register(() => _ = RepeatInterruptAsync(runEnded.Token));
         // Monitors (QMP) wait for this run or interrupt it before they touch the machine.
-        LastStop = _controller.Drive(() => _engine != null ? ResumeReplay(action, cpu) : ResumeLive(action, cpu));
+        try
+        {
+            LastStop = _controller.Drive(() => _engine != null ? ResumeReplay(action, cpu) : ResumeLive(action, cpu));
+        }
+        finally
+        {
+            runEnded.Cancel();
+        }
+        if (LastStop.Kind == StopKind.Exited) GuestEnded?.Invoke(_guestEnd);
         return LastStop;
+    }
+
+    private void InterruptRun()
+    {
+        if (_engine != null) _engine.Interrupt();
+        else _machine.RequestInterrupt();
+    }
+
+    private async Task RepeatInterruptAsync(CancellationToken runEnded)
+    {
+        try
+        {
+            while (!runEnded.IsCancellationRequested)
+            {
+                InterruptRun();
+                await Task.Delay(10, runEnded).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private MachineStop ResumeLive(DebugAction action, int cpu)
@@ -229,11 +264,11 @@ public sealed class Debugger
                 return stop;
             case StopKind.Exited:
                 PendingExit = stop.ExitCode;
-                GuestEnded?.Invoke(stop);
+                _guestEnd = stop;
                 return stop with { Cpu = 0 };
             case StopKind.ResetRequested:
                 PendingExit = 0;
-                GuestEnded?.Invoke(stop);
+                _guestEnd = stop;
                 return new MachineStop(StopKind.Exited, Icount: stop.Icount);
             case StopKind.Interrupted:
                 return stop with { Cpu = _machine.CurrentHart };

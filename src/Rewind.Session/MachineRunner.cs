@@ -109,9 +109,9 @@ public sealed class MachineRunner
     /// <paramref name="noShutdown"/>, the end of the run leaves the machine stopped (a debugger can
     /// still go back); otherwise the program ends as it would without monitors.
     /// </summary>
-    public int RunControlled(MachineController controller, VmControl vm, bool debugger, bool noShutdown)
+    public int RunControlled(MachineController controller, VmControl vm, Debugger? debugger, bool noShutdown)
     {
-        bool keep = debugger || noShutdown;
+        bool keep = debugger != null || noShutdown;
         while (true)
         {
             if (_engine is TimeTravelEngine engine)
@@ -119,6 +119,8 @@ public sealed class MachineRunner
                 var stop = controller.RunFree(() => engine.Forward(ulong.MaxValue));
                 _flush();
                 if (stop == null) return controller.ExitCode ?? 0;
+                // A stop with no client driving: the next one learns of it as its stop reason.
+                debugger?.NoteStop(stop.Value);
                 switch (stop.Value.Kind)
                 {
                     case StopKind.Reached:
@@ -136,10 +138,11 @@ public sealed class MachineRunner
                             CheckReplayEnd(ExitReason(stop.Value.ExitCode), alsoReset: stop.Value.ExitCode == 0);
                             return stop.Value.ExitCode;
                         }
+                        TellEndKept(debugger != null);
                         vm.MachineStopped("shutdown");
                         break;
                     case StopKind.HistoryEnd:
-                        if (EndOfHistory(vm, keep) is int status) return status;
+                        if (EndOfHistory(vm, keep, debugger != null) is int status) return status;
                         break;
                 }
             }
@@ -153,6 +156,7 @@ public sealed class MachineRunner
                     Finish("quit");
                     return controller.ExitCode ?? 0;
                 }
+                debugger?.NoteStop(stop.Value);
                 switch (stop.Value.Kind)
                 {
                     case StopKind.Exited:
@@ -175,9 +179,9 @@ public sealed class MachineRunner
                         break;
                     case StopKind.HistoryEnd:
                         // Replaying without the engine (the console's monitor not opened yet).
-                        if (EndOfHistory(vm, keep) is int end) return end;
+                        if (EndOfHistory(vm, keep, debugger != null) is int end) return end;
                         break;
-                    case StopKind.Starved when !debugger:
+                    case StopKind.Starved when debugger == null:
                         throw new SessionException($"the guest waits at instruction {_machine.Icount} for an interrupt that can never come");
                     case StopKind.Starved:
                         vm.MachineStopped("paused");
@@ -188,15 +192,30 @@ public sealed class MachineRunner
     }
 
     /// <summary>The replay's end: kept stopped for a debugger or monitor, or the run's end (its status).</summary>
-    private int? EndOfHistory(VmControl vm, bool keep)
+    private int? EndOfHistory(VmControl vm, bool keep, bool debugger)
     {
         if (keep)
         {
+            TellEndKept(debugger);
             vm.MachineStopped("paused");
             return null;
         }
         vm.GuestShutdown("none");
         return EndOfReplay();
+    }
+
+    private bool _toldEndKept;
+
+    /// <summary>
+    /// The replay ran into its end with nobody watching it stop, and the machine stays for a debugger
+    /// or monitor: say so once, with how to go on, instead of waiting in silence.
+    /// </summary>
+    private void TellEndKept(bool debugger)
+    {
+        if (_replay == null || _toldEndKept) return;
+        _toldEndKept = true;
+        string how = debugger ? "the debugger (reverse-continue, monitor replay_seek N)" : "the monitor (replay_seek N)";
+        _log.WriteLine($"rewind: replay reached the end of the recording at instruction {_machine.Icount}; the machine stays for {how}, Ctrl-C or 'quit' to exit");
     }
 
     private static string ExitReason(int code) => code == 0 ? "poweroff" : $"exit {code}";

@@ -142,4 +142,17 @@ internal sealed class FakeTarget : IGdbTarget
     public void Kill() => Calls.Enqueue("kill");
 
     public void Detach() => Calls.Enqueue("detach");
+
+    /// <summary>What the server told the target of clients coming and going, apart from <see cref="Calls"/>.</summary>
+    public ConcurrentQueue<string> ClientEvents { get; } = new();
+
+    public void ClientAttached() => ClientEvents.Enqueue("attached");
+
+    public void ClientLeft() => ClientEvents.Enqueue("left");
+
+    public int? PendingExit { get; set; }
+
+    public bool Ending { get; set; }
+
+    public void ExitReported() => ClientEvents.Enqueue("exit reported");
 }

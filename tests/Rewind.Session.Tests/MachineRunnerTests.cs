@@ -70,7 +70,7 @@ public class MachineRunnerTests
         runner.StartTimeTravel();
         var controller = new MachineController(rig.Machine.RequestInterrupt);
         var vm = new VmControl(controller, runner.Reset);
-        var main = Task.Run(() => runner.RunControlled(controller, vm, debugger: true, noShutdown: false));
+        var main = Task.Run(() => runner.RunControlled(controller, vm, new Debugger(rig.Machine, runner.Engine, rig.Board.DebuggerWrites, controller), noShutdown: false));
         // The recorded guest powered off at the end: QEMU's "shutdown" state, the machine kept.
         SpinWait.SpinUntil(() => vm.Status == "shutdown", 30_000);
         Assert.Equal("shutdown", vm.Status);

@@ -48,6 +48,8 @@ public sealed class HmpCommands(MonitorContext context)
                 "cpu" => SelectCpu(words),
                 "replay_break" => ReplayBreak(words),
                 "replay_delete_break" => ReplayDeleteBreak(),
+                // Refused before the machine is stopped: a refusal leaves the run state as it was (QEMU too).
+                "replay_seek" when context.Engine == null => ReplaySeek(words),
                 "replay_seek" => context.Stopped(() => ReplaySeek(words), stayStopped: true),
                 "stop" => Stop(),
                 "cont" or "c" => Cont(),
