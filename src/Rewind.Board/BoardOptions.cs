@@ -16,6 +16,15 @@ public sealed record BoardOptions
     public int IcountShift { get; init; } = VirtualClock.DefaultShift;
     public ISerialBackend Serial { get; init; } = new NullSerialBackend();
     public IInputBoundary? Input { get; init; }
+    /// <summary>virtio-mmio transports answer version 1 (QEMU 7.2's default) unless -global virtio-mmio.force-legacy=false.</summary>
+    public bool VirtioLegacy { get; init; } = true;
+    /// <summary>virtio devices in command-line order (QEMU places them in that order).</summary>
+    public IReadOnlyList<VirtioDeviceSpec> VirtioDevices { get; init; } = [];
+    /// <summary>
+    /// A live run (no record or replay): disks without -snapshot or readonly=on write through to their
+    /// image files, as QEMU's do. Otherwise the guest's writes stay in the machine's overlay.
+    /// </summary>
+    public bool DiskWriteThrough { get; init; }
 }
 
 /// <summary>An image the board loaded, as a recording header names it.</summary>

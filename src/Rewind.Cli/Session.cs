@@ -77,6 +77,8 @@ internal sealed class Session : IDisposable
             Append = options.Append,
             IcountShift = options.IcountShift,
             Serial = backend,
+            VirtioLegacy = options.VirtioLegacy,
+            VirtioDevices = options.VirtioDevices,
         };
         try
         {

@@ -21,6 +21,8 @@ public static class RecordReplay
             ["kernel"] = board.Kernel ?? "",
             ["append"] = board.Append ?? "",
         };
+        // Only machines with virtio devices have the key, so older recordings still match machines without.
+        if (VirtioSlots.Describe(board) is string virtio) config["virtio"] = virtio;
         var images = VirtBoard.ImagesFor(board)
             .Select(i => ImageHash.Of(i.Role, i.Path))
             .ToList();

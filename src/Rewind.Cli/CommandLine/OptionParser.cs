@@ -10,11 +10,11 @@ namespace Rewind.Cli.CommandLine;
 public static class OptionParser
 {
     private static readonly HashSet<string> Flags =
-        ["nographic", "no-reboot", "s", "S", "h", "help", "version", "no-shutdown"];
+        ["nographic", "no-reboot", "s", "S", "h", "help", "version", "no-shutdown", "snapshot"];
 
     private static readonly HashSet<string> WithValue =
         ["M", "machine", "m", "smp", "bios", "kernel", "append", "display", "serial", "monitor", "icount",
-         "gdb", "qmp", "cpu"];
+         "gdb", "qmp", "cpu", "drive", "device", "object", "global"];
 
     public static Options Parse(IReadOnlyList<string> args)
     {
@@ -36,6 +36,7 @@ public static class OptionParser
         }
         if (o.Monitor == "stdio" && o.Serial is "stdio" or "mon:stdio")
             throw new UsageException("cannot use stdio by multiple character devices (-monitor stdio and -serial " + o.Serial + ")");
+        o.VirtioDevices = VirtioOptionParser.Resolve(o);
         return o;
     }
 
@@ -50,6 +51,7 @@ public static class OptionParser
             case "S": o.StartPaused = true; break;
             case "h": case "help": o.Help = true; break;
             case "version": o.Version = true; break;
+            case "snapshot": o.Snapshot = true; break;
         }
     }
 
@@ -78,6 +80,10 @@ public static class OptionParser
                 o.QmpSocket = SocketSpec.Parse("qmp", value);
                 o.Qmp = value;
                 break;
+            case "drive": VirtioOptionParser.Drive(o, value); break;
+            case "device": VirtioOptionParser.Device(o, value); break;
+            case "object": VirtioOptionParser.Object(o, value); break;
+            case "global": VirtioOptionParser.Global(o, value); break;
             case "cpu":
                 if (value is not ("rv64" or "max" or "any")) throw new UsageException($"-cpu {value}: unsupported CPU model (rv64 is the only one)");
                 break;
