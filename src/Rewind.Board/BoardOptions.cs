@@ -25,6 +25,15 @@ public sealed record BoardOptions
     public ArmCpuModel ArmCpu { get; init; } = ArmCpuModel.CortexA57;
     /// <summary>-semihosting-config enable=on: HLT #0xF000 calls reach the board (aarch64).</summary>
     public bool Semihosting { get; init; }
+    /// <summary>virtio-mmio transports answer version 1 (QEMU 7.2's default) unless -global virtio-mmio.force-legacy=false.</summary>
+    public bool VirtioLegacy { get; init; } = true;
+    /// <summary>virtio devices in command-line order (QEMU places them in that order).</summary>
+    public IReadOnlyList<VirtioDeviceSpec> VirtioDevices { get; init; } = [];
+    /// <summary>
+    /// A live run (no record or replay): disks without -snapshot or readonly=on write through to their
+    /// image files, as QEMU's do. Otherwise the guest's writes stay in the machine's overlay.
+    /// </summary>
+    public bool DiskWriteThrough { get; init; }
 }
 
 /// <summary>The instruction set of the guest, and so which board: RISC-V's virt or Arm's virt.</summary>

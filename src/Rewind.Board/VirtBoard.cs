@@ -60,8 +60,7 @@ public sealed class VirtBoard : IBoard
         Bus.Map(VirtMemoryMap.ClintBase, VirtMemoryMap.ClintSize, Clint);
         Bus.Map(VirtMemoryMap.PlicBase, VirtMemoryMap.PlicSize, Plic);
         Bus.Map(VirtMemoryMap.Uart0Base, VirtMemoryMap.Uart0Size, Uart);
-        for (int i = 0; i < VirtMemoryMap.VirtioCount; i++)
-            Bus.Map(VirtMemoryMap.VirtioBase + (ulong)i * VirtMemoryMap.VirtioSize, VirtMemoryMap.VirtioSize, new VirtioMmioPlaceholder(i));
+        Virtio = VirtioSlots.Build(options, Machine, Bus, Plic, Input);
 
         Machine.Power = Finisher;
         Machine.AddTimed(Clint);
@@ -74,6 +73,7 @@ public sealed class VirtBoard : IBoard
         Machine.AddState("uart0", Uart);
         Machine.AddState("rtc", Rtc);
         Machine.AddState("test", Finisher);
+        VirtioSlots.Register(Machine, Virtio);
         Machine.OnReset = () =>
         {
             // As QEMU's system_reset: harts restart at the reset vector; RAM keeps its contents.
@@ -100,6 +100,8 @@ public sealed class VirtBoard : IBoard
     public Uart16550 Uart { get; }
     public GoldfishRtc Rtc { get; }
     public SifiveTest Finisher { get; }
+    /// <summary>The virtio-mmio slots that hold a device, in slot order.</summary>
+    public IReadOnlyList<Rewind.Devices.Virtio.VirtioMmioTransport> Virtio { get; }
     public BootRom? Rom { get; private set; }
     public List<LoadedFile> Files { get; } = [];
     public ulong FdtAddress { get; private set; }

@@ -59,6 +59,15 @@ Time, record and replay:
                                  each instruction lasts 2^N ns (default N=3); rr records or replays
                                  (replaying, keys typed for the guest are ignored: its input is recorded)
 
+Devices:
+  -drive file=F[,format=raw][,if=none|virtio][,id=ID][,readonly=on][,snapshot=on]
+                                 a raw disk image (if=virtio: a virtio-blk device)
+  -device virtio-blk-device,drive=ID[,serial=S][,bus=virtio-mmio-bus.N]
+  -device virtio-rng-device[,rng=ID][,bus=virtio-mmio-bus.N]
+  -object rng-random,id=ID[,filename=F] | rng-builtin,id=ID
+  -global virtio-mmio.force-legacy=false   virtio-mmio version 2 (default: 1, as QEMU 7.2)
+  -snapshot                      disk writes stay in memory (always so when recording or replaying)
+
 Debugging:
   -s                             GDB server on 127.0.0.1:1234 (same as -gdb tcp::1234)
   -gdb tcp:[HOST]:PORT|unix:PATH GDB server; an empty HOST means 127.0.0.1 only (QEMU: all interfaces)

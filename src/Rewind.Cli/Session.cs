@@ -81,6 +81,8 @@ internal sealed class Session : IDisposable
             Arch = options.Arch,
             ArmCpu = options.ArmCpu,
             Semihosting = options.Semihosting,
+            VirtioLegacy = options.VirtioLegacy,
+            VirtioDevices = options.VirtioDevices,
         };
         try
         {

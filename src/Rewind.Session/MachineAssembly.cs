@@ -66,7 +66,8 @@ public sealed class MachineAssembly : IDisposable
                 input = live = new LiveInput();
                 break;
         }
-        var board = Boards.Create(setup.Board with { Input = input });
+        // Only a live run writes a disk through to its image; recordings and replays keep writes in the machine.
+        var board = Boards.Create(setup.Board with { Input = input, DiskWriteThrough = setup.Mode == RunMode.None });
         var machine = board.Machine;
         machine.NoReboot = setup.NoReboot;
         if (recorder != null) recorder.Machine = machine;

@@ -30,6 +30,8 @@ public static class RecordReplay
         }
         // Only when given, so recordings made before -initrd existed still match.
         if (board.Initrd != null) config["initrd"] = board.Initrd;
+        // Only machines with virtio devices have the key, so older recordings still match machines without.
+        if (VirtioSlots.Describe(board) is string virtio) config["virtio"] = virtio;
         var images = Boards.ImagesFor(board)
             .Select(i => ImageHash.Of(i.Role, i.Path))
             .ToList();

@@ -51,6 +51,7 @@ internal sealed class FakeInput(ulong hostClockNs) : IInputBoundary
         ClockReadsAt.Add(icount);
         return HostClockNs;
     }
+    public void ReadEntropy(ulong icount, Span<byte> destination) => destination.Fill(0xa5);
     public void Attach(InputChannel channel, IInputSink sink) { }
 }
 

@@ -61,4 +61,17 @@ public sealed record Options
     /// <summary>True when stdio is shared by the serial console and the monitor (C-a c switches).</summary>
     public bool Multiplexed => EffectiveSerial == "mon:stdio";
     public bool Version { get; set; }
+
+    /// <summary>-drive options in order.</summary>
+    internal List<DriveOption> Drives { get; } = [];
+    /// <summary>-device options and -drive if=virtio, in command-line order (the order QEMU places them in).</summary>
+    internal List<object> VirtioOrder { get; } = [];
+    /// <summary>-object rng-random/rng-builtin by id: the entropy file, or null for the host's generator.</summary>
+    internal Dictionary<string, string?> RngObjects { get; } = [];
+    /// <summary>-global virtio-mmio.force-legacy (QEMU 7.2's default: on).</summary>
+    public bool VirtioLegacy { get; set; } = true;
+    /// <summary>-snapshot: no disk write reaches an image file.</summary>
+    public bool Snapshot { get; set; }
+    /// <summary>The virtio devices, resolved once the whole command line is read.</summary>
+    public IReadOnlyList<Rewind.Board.VirtioDeviceSpec> VirtioDevices { get; set; } = [];
 }

@@ -21,6 +21,13 @@ public interface IInputBoundary
     ulong ReadHostClock(ulong icount);
 
     /// <summary>
+    /// A synchronous read of host entropy (virtio-rng), made by a device at <paramref name="icount"/>:
+    /// live from the host, logged when recording (an input on <see cref="InputChannel.Entropy"/>), and
+    /// taken from the log when replaying.
+    /// </summary>
+    void ReadEntropy(ulong icount, Span<byte> destination);
+
+    /// <summary>
     /// The instruction count at which recorded history ends (replay), or null when there is no end.
     /// The run loop stops there: past it the machine would need input that nobody recorded.
     /// </summary>
@@ -38,6 +45,8 @@ public enum InputChannel : byte
     Power = 2,
     /// <summary>A debugger's write to guest memory or a register (GDB `set var`, `set $pc`).</summary>
     DebuggerWrite = 3,
+    /// <summary>Host entropy handed to a virtio-rng device; read synchronously (<see cref="IInputBoundary.ReadEntropy"/>).</summary>
+    Entropy = 4,
 }
 
 public interface IInputSink

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 
 namespace Rewind.Core.Input;
 
@@ -57,4 +58,16 @@ public class LiveInput : IInputBoundary
     protected virtual void OnDeliver(ulong icount, InputChannel channel, byte[] data) { }
 
     protected virtual void OnClockRead(ulong icount, ulong value) { }
+
+    /// <summary>Where live entropy comes from: the operating system's generator unless set (rng-random,filename=F).</summary>
+    public Action<Span<byte>> EntropySource { get; set; } = RandomNumberGenerator.Fill;
+
+    public void ReadEntropy(ulong icount, Span<byte> destination)
+    {
+        EntropySource(destination);
+        OnEntropyRead(icount, destination);
+    }
+
+    /// <summary>Hook for a recorder: entropy handed to the guest at <paramref name="icount"/>.</summary>
+    protected virtual void OnEntropyRead(ulong icount, ReadOnlySpan<byte> data) { }
 }

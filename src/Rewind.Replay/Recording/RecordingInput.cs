@@ -78,6 +78,16 @@ public sealed class RecordingInput : LiveInput, IDisposable
         lock (_lock) _writer.WriteClockRead(icount, value);
     }
 
+    protected override void OnEntropyRead(ulong icount, ReadOnlySpan<byte> data)
+    {
+        lock (_lock)
+        {
+            _writer.WriteInput(icount, InputChannel.Entropy, data);
+            // As for any input: in the file before the guest sees the bytes.
+            _writer.Flush();
+        }
+    }
+
     public void WriteSnapshot(ulong icount, string name, ReadOnlySpan<byte> payload)
     {
         lock (_lock) _writer.WriteSnapshot(icount, name, payload);

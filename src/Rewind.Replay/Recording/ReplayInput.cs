@@ -81,10 +81,14 @@ public sealed class ReplayInput : IInputBoundary
         get
         {
             for (int i = _cursor; i < _events.Count; i++)
-                if (_events[i].Kind != RecordKind.ClockRead) return _events[i].Icount;
+                if (!IsSynchronous(_events[i])) return _events[i].Icount;
             return ulong.MaxValue;
         }
     }
+
+    /// <summary>Reads the machine makes itself (clock, entropy): they wait at the cursor for the device to ask.</summary>
+    private static bool IsSynchronous(in LogRecord r) =>
+        r.Kind == RecordKind.ClockRead || (r.Kind == RecordKind.InputEvent && r.Channel == InputChannel.Entropy);
 
     public void Attach(InputChannel channel, IInputSink sink) => _sinks[channel] = sink;
 
@@ -106,10 +110,12 @@ public sealed class ReplayInput : IInputBoundary
         while (_cursor < _events.Count && _events[_cursor].Icount <= icount)
         {
             var r = _events[_cursor];
-            if (r.Kind == RecordKind.ClockRead)
+            if (IsSynchronous(r))
             {
                 if (r.Icount < icount)
-                    throw new ReplayDivergenceException(r.Icount, "the recording shows a clock read that the replay did not make");
+                    throw new ReplayDivergenceException(r.Icount, r.Kind == RecordKind.ClockRead
+                        ? "the recording shows a clock read that the replay did not make"
+                        : "the recording shows an entropy read that the replay did not make");
                 return;
             }
             if (r.Icount < icount)
@@ -146,5 +152,18 @@ public sealed class ReplayInput : IInputBoundary
         if (_cursor < _events.Count && _events[_cursor].Kind == RecordKind.ClockRead && _events[_cursor].Icount == icount)
             return _events[_cursor++].Value;
         throw new ReplayDivergenceException(icount, "the guest read the RTC where the recording shows no clock read");
+    }
+
+    public void ReadEntropy(ulong icount, Span<byte> destination)
+    {
+        if (_cursor < _events.Count && _events[_cursor] is { Kind: RecordKind.InputEvent, Channel: InputChannel.Entropy } r && r.Icount == icount)
+        {
+            if (r.Data.Length != destination.Length)
+                throw new ReplayDivergenceException(icount, $"the guest asked for {destination.Length} bytes of entropy where the recording holds {r.Data.Length}");
+            r.Data.Span.CopyTo(destination);
+            _cursor++;
+            return;
+        }
+        throw new ReplayDivergenceException(icount, "the guest read entropy where the recording shows no entropy read");
     }
 }

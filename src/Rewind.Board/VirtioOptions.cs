@@ -1,0 +1,38 @@
+namespace Rewind.Board;
+
+/// <summary>A virtio device the command line asks for (-device virtio-*-device, -drive if=virtio).</summary>
+public abstract record VirtioDeviceSpec
+{
+    /// <summary>bus=virtio-mmio-bus.N: the slot it must take; null for QEMU's default placement.</summary>
+    public int? Slot { get; init; }
+    /// <summary>How the user named it, for messages ("-device virtio-blk-device,drive=d0").</summary>
+    public string Origin { get; init; } = "";
+    /// <summary>Its kind and parameters as a recording's header keeps them.</summary>
+    public abstract string Describe();
+}
+
+/// <summary>virtio-blk with a disk image (-drive …, -device virtio-blk-device,drive=ID).</summary>
+public sealed record BlockDeviceSpec(string Path, string Format = "raw") : VirtioDeviceSpec
+{
+    /// <summary>readonly=on: the guest cannot write.</summary>
+    public bool ReadOnly { get; init; }
+    /// <summary>-snapshot or snapshot=on: writes never reach the file, even in a live run.</summary>
+    public bool Snapshot { get; init; }
+    /// <summary>The ID that GET_ID returns (serial=).</summary>
+    public string Serial { get; init; } = "";
+
+    public override string Describe()
+    {
+        long size = File.Exists(Path) ? new FileInfo(Path).Length : -1;
+        return $"virtio-blk format={Format} size={size}{(ReadOnly ? " readonly" : "")}";
+    }
+}
+
+/// <summary>virtio-rng (-device virtio-rng-device[,rng=ID] with -object rng-random|rng-builtin).</summary>
+public sealed record RngDeviceSpec : VirtioDeviceSpec
+{
+    /// <summary>rng-random's filename (live runs read entropy from it), or null for the host's generator.</summary>
+    public string? EntropyFile { get; init; }
+
+    public override string Describe() => "virtio-rng";
+}

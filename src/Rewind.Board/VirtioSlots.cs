@@ -1,0 +1,121 @@
+using Rewind.Board.Devices;
+using Rewind.Core.Bus;
+using Rewind.Core.Execution;
+using Rewind.Core.Input;
+using Rewind.Core.Interrupts;
+using Rewind.Devices.Block;
+using Rewind.Devices.Rng;
+using Rewind.Devices.Virtio;
+
+namespace Rewind.Board;
+
+/// <summary>
+/// The virt board's eight virtio-mmio slots: which device takes which slot, as QEMU decides it, and the
+/// transports built for them. QEMU creates the slots first to last and each new bus is prepended, so an
+/// unpinned `-device` takes the free slot with the highest address (the first one goes to 0x10008000);
+/// `bus=virtio-mmio-bus.N` pins slot N.
+/// </summary>
+public static class VirtioSlots
+{
+    /// <summary>The device of each slot (null: empty), or a one-line error.</summary>
+    public static VirtioDeviceSpec?[] Place(IReadOnlyList<VirtioDeviceSpec> devices)
+    {
+        var slots = new VirtioDeviceSpec?[VirtMemoryMap.VirtioCount];
+        foreach (var d in devices)
+        {
+            if (d.Slot is int pinned)
+            {
+                if (pinned < 0 || pinned >= slots.Length)
+                    throw new BoardConfigException($"{d.Origin}: bus virtio-mmio-bus.{pinned} not found (the virt machine has virtio-mmio-bus.0 to .{slots.Length - 1})");
+                if (slots[pinned] != null)
+                    throw new BoardConfigException($"{d.Origin}: bus virtio-mmio-bus.{pinned} is already in use");
+                slots[pinned] = d;
+                continue;
+            }
+            int free = Array.FindLastIndex(slots, s => s == null);
+            if (free < 0) throw new BoardConfigException($"{d.Origin}: all {slots.Length} virtio-mmio buses are in use");
+            slots[free] = d;
+        }
+        return slots;
+    }
+
+    /// <summary>What a recording's header keeps of the virtio configuration, or null when there are no devices.</summary>
+    public static string? Describe(BoardOptions options)
+    {
+        if (options.VirtioDevices.Count == 0) return null;
+        var slots = Place(options.VirtioDevices);
+        var parts = new List<string> { options.VirtioLegacy ? "legacy" : "modern" };
+        for (int i = 0; i < slots.Length; i++)
+            if (slots[i] is VirtioDeviceSpec d) parts.Add($"{i}:{d.Describe()}");
+        return string.Join("; ", parts);
+    }
+
+    /// <summary>Maps a transport (or an empty slot) at each of the eight addresses; <see cref="Register"/> adds their timing and state.</summary>
+    internal static List<VirtioMmioTransport> Build(BoardOptions options, Machine machine, SystemBus bus, IIrqSink plic, IInputBoundary input)
+    {
+        var slots = Place(options.VirtioDevices);
+        var memory = new GuestMemory(bus.Ram);
+        var transports = new List<VirtioMmioTransport>();
+        for (int i = 0; i < slots.Length; i++)
+        {
+            ulong address = VirtMemoryMap.VirtioBase + (ulong)i * VirtMemoryMap.VirtioSize;
+            IMmioDevice window;
+            if (slots[i] is VirtioDeviceSpec spec)
+            {
+                var device = CreateDevice(spec, options, input);
+                var transport = new VirtioMmioTransport($"virtio_mmio@{address:x}", device, memory,
+                    new IrqLine(plic, VirtMemoryMap.FirstVirtioIrq + i), machine, options.VirtioLegacy);
+                transports.Add(transport);
+                window = transport;
+            }
+            else
+            {
+                window = new VirtioMmioPlaceholder(i, options.VirtioLegacy ? VirtioMmioPlaceholder.LegacyVersion : VirtioMmioPlaceholder.ModernVersion);
+            }
+            bus.Map(address, VirtMemoryMap.VirtioSize, window);
+        }
+        return transports;
+    }
+
+    /// <summary>Each device's deadlines and its state, saved as `virtioN` for slot N.</summary>
+    internal static void Register(Machine machine, IEnumerable<VirtioMmioTransport> transports)
+    {
+        foreach (var t in transports)
+        {
+            machine.AddTimed(t);
+            machine.AddState($"virtio{Slot(t)}", t);
+        }
+    }
+
+    public static int Slot(VirtioMmioTransport transport) =>
+        (int)((Convert.ToUInt64(transport.Name[(transport.Name.IndexOf('@') + 1)..], 16) - VirtMemoryMap.VirtioBase) / VirtMemoryMap.VirtioSize);
+
+    private static IVirtioDevice CreateDevice(VirtioDeviceSpec spec, BoardOptions options, IInputBoundary input)
+    {
+        switch (spec)
+        {
+            case BlockDeviceSpec blk:
+                {
+                    if (blk.Format != "raw")
+                        throw new BoardConfigException($"{blk.Origin}: format '{blk.Format}' is not supported (raw is)");
+                    bool writeThrough = options.DiskWriteThrough && !blk.Snapshot && !blk.ReadOnly;
+                    IBlockImage image;
+                    try
+                    {
+                        image = RawFileImage.Open(blk.Path, writable: writeThrough);
+                    }
+                    catch (BlockImageException e)
+                    {
+                        throw new BoardConfigException($"could not open disk image {e.Message}");
+                    }
+                    return new VirtioBlock(new BlockDisk(image, blk.ReadOnly, writeThrough), blk.Serial);
+                }
+            case RngDeviceSpec rng:
+                if (rng.EntropyFile is string path && input is LiveInput live)
+                    live.EntropySource = HostEntropyFile.Open(path).Fill;
+                return new VirtioRng(input);
+            default:
+                throw new BoardConfigException($"{spec.Origin}: not a device the virt board has");
+        }
+    }
+}

@@ -1,0 +1,231 @@
+using Rewind.Board;
+
+namespace Rewind.Cli.CommandLine;
+
+/// <summary>
+/// QEMU's options for virtio devices: `-drive`, `-device virtio-blk-device|virtio-rng-device`,
+/// `-object rng-random|rng-builtin`, `-global virtio-mmio.force-legacy=` and `-snapshot`. They are
+/// collected in command-line order and resolved at the end into the board's device list, because a
+/// `-device` may name a drive or object given after it.
+/// </summary>
+internal static class VirtioOptionParser
+{
+    /// <summary>The block interfaces QEMU knows; the virt machine here has only virtio and none.</summary>
+    private static readonly HashSet<string> OtherInterfaces = ["ide", "scsi", "floppy", "pflash", "mtd", "sd", "xen"];
+
+    private static readonly HashSet<string> DriveKeys =
+        ["file", "format", "if", "id", "readonly", "snapshot", "media", "cache", "aio", "discard", "index", "serial"];
+
+    /// <summary>Splits QEMU suboptions: `a=b,c=d`, with ",," standing for a comma inside a value.</summary>
+    public static List<(string Key, string Value)> Split(string text, string? implicitKey)
+    {
+        var items = new List<string>();
+        var cur = new System.Text.StringBuilder();
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] == ',')
+            {
+                if (i + 1 < text.Length && text[i + 1] == ',')
+                {
+                    cur.Append(',');
+                    i++;
+                    continue;
+                }
+                items.Add(cur.ToString());
+                cur.Clear();
+                continue;
+            }
+            cur.Append(text[i]);
+        }
+        items.Add(cur.ToString());
+        var result = new List<(string, string)>();
+        for (int i = 0; i < items.Count; i++)
+        {
+            string item = items[i];
+            int eq = item.IndexOf('=', StringComparison.Ordinal);
+            if (eq < 0) result.Add(i == 0 && implicitKey != null ? (implicitKey, item) : (item, "on"));
+            else result.Add((item[..eq], item[(eq + 1)..]));
+        }
+        return result;
+    }
+
+    public static void Drive(Options o, string value)
+    {
+        var drive = new DriveOption(value);
+        foreach (var (k, v) in Split(value, null))
+        {
+            if (!DriveKeys.Contains(k)) throw new UsageException($"-drive {value}: Invalid parameter '{k}'");
+            drive.Values[k] = v;
+        }
+        string iface = drive.Get("if") ?? "none";
+        if (OtherInterfaces.Contains(iface))
+            throw new UsageException($"-drive {value}: the virt machine has no {iface} bus; use if=virtio, or if=none with -device virtio-blk-device,drive=ID");
+        if (iface is not ("none" or "virtio"))
+            throw new UsageException($"-drive {value}: unsupported bus type '{iface}'");
+        if (string.IsNullOrEmpty(drive.Get("file"))) throw new UsageException($"-drive {value}: a file= is needed (Rewind has no empty drives)");
+        if (drive.Get("media") is string media && media != "disk") throw new UsageException($"-drive {value}: media={media} is not supported (disk is)");
+        OnOff(value, "readonly", drive.Get("readonly"));
+        OnOff(value, "snapshot", drive.Get("snapshot"));
+        if (drive.Get("id") is string id && o.Drives.Any(d => d.Get("id") == id))
+            throw new UsageException($"-drive {value}: Duplicate ID '{id}' for drive");
+        o.Drives.Add(drive);
+        if (iface == "virtio") o.VirtioOrder.Add(drive);
+    }
+
+    public static void Device(Options o, string value)
+    {
+        var props = Split(value, "driver");
+        string driver = props[0].Value;
+        if (driver is not ("virtio-blk-device" or "virtio-rng-device"))
+        {
+            if (driver.EndsWith("-pci", StringComparison.Ordinal) && driver.StartsWith("virtio-", StringComparison.Ordinal))
+                throw new UsageException($"-device {value}: the virt machine here has no PCI bus; use {driver[..^4]}-device");
+            throw new UsageException($"-device {value}: '{driver}' is not a valid device model name (Rewind has virtio-blk-device and virtio-rng-device)");
+        }
+        var device = new DeviceOption(value, driver);
+        foreach (var (k, v) in props.Skip(1))
+        {
+            bool known = k is "bus" or "id" || (driver == "virtio-blk-device" ? k is "drive" or "serial" : k == "rng");
+            if (!known) throw new UsageException($"-device {value}: {driver} has no property '{k}'");
+            device.Values[k] = v;
+        }
+        o.VirtioOrder.Add(device);
+    }
+
+    public static void Object(Options o, string value)
+    {
+        var props = Split(value, "qom-type");
+        string type = props[0].Value;
+        if (type is not ("rng-random" or "rng-builtin"))
+            throw new UsageException($"-object {value}: invalid object type '{type}' (Rewind has rng-random and rng-builtin)");
+        string? id = null, file = type == "rng-random" ? "/dev/urandom" : null;
+        foreach (var (k, v) in props.Skip(1))
+        {
+            if (k == "id") id = v;
+            else if (k == "filename" && type == "rng-random") file = v;
+            else throw new UsageException($"-object {value}: {type} has no property '{k}'");
+        }
+        if (string.IsNullOrEmpty(id)) throw new UsageException($"-object {value}: Parameter 'id' is missing");
+        if (!o.RngObjects.TryAdd(id, file)) throw new UsageException($"-object {value}: attempt to add duplicate property '{id}'");
+    }
+
+    public static void Global(Options o, string value)
+    {
+        int eq = value.IndexOf('=', StringComparison.Ordinal);
+        string key = eq < 0 ? value : value[..eq];
+        string v = eq < 0 ? "" : value[(eq + 1)..];
+        if (key != "virtio-mmio.force-legacy")
+            throw new UsageException($"-global {value}: only virtio-mmio.force-legacy is supported");
+        o.VirtioLegacy = OnOff(value, "force-legacy", v) ?? true;
+    }
+
+    private static bool? OnOff(string option, string key, string? v) => v switch
+    {
+        null => null,
+        "on" or "true" or "yes" => true,
+        "off" or "false" or "no" => false,
+        _ => throw new UsageException($"{option}: {key}={v}: must be on or off"),
+    };
+
+    /// <summary>The board's virtio devices, in the order the options gave them; every name resolved, every image found.</summary>
+    public static List<VirtioDeviceSpec> Resolve(Options o)
+    {
+        var specs = new List<VirtioDeviceSpec>();
+        var used = new HashSet<DriveOption>();
+        foreach (var drive in o.Drives) CheckImage(drive);
+        foreach (var item in o.VirtioOrder)
+        {
+            switch (item)
+            {
+                case DriveOption drive:
+                    specs.Add(Block(o, drive, $"-drive {drive.Text}", null, ""));
+                    used.Add(drive);
+                    break;
+                case DeviceOption { Driver: "virtio-blk-device" } dev:
+                    {
+                        string origin = $"-device {dev.Text}";
+                        if (!dev.Values.TryGetValue("drive", out var name)) throw new UsageException($"{origin}: drive property not set");
+                        var drive = o.Drives.FirstOrDefault(d => d.Get("id") == name && d.Get("if") is null or "none")
+                            ?? throw new UsageException($"{origin}: Property 'virtio-blk-device.drive' can't find value '{name}'");
+                        if (!used.Add(drive)) throw new UsageException($"{origin}: drive '{name}' is already in use by another device");
+                        specs.Add(Block(o, drive, origin, Bus(dev, origin), dev.Values.GetValueOrDefault("serial") ?? drive.Get("serial") ?? ""));
+                        break;
+                    }
+                case DeviceOption dev:
+                    {
+                        string origin = $"-device {dev.Text}";
+                        string? file = null;
+                        if (dev.Values.TryGetValue("rng", out var rng) && !o.RngObjects.TryGetValue(rng, out file))
+                            throw new UsageException($"{origin}: Property 'virtio-rng-device.rng' can't find value '{rng}'");
+                        specs.Add(new RngDeviceSpec { EntropyFile = file, Slot = Bus(dev, origin), Origin = origin });
+                        break;
+                    }
+            }
+        }
+        return specs;
+    }
+
+    private static int? Bus(DeviceOption dev, string origin)
+    {
+        if (!dev.Values.TryGetValue("bus", out var bus)) return null;
+        const string prefix = "virtio-mmio-bus.";
+        if (!bus.StartsWith(prefix, StringComparison.Ordinal) || !int.TryParse(bus[prefix.Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n))
+            throw new UsageException($"{origin}: Bus '{bus}' not found (the virt machine has virtio-mmio-bus.0 to .7)");
+        return n;
+    }
+
+    private static BlockDeviceSpec Block(Options o, DriveOption drive, string origin, int? slot, string serial) =>
+        new(drive.Get("file")!, drive.Get("format") ?? "raw")
+        {
+            ReadOnly = OnOff(drive.Text, "readonly", drive.Get("readonly")) ?? false,
+            Snapshot = o.Snapshot || (OnOff(drive.Text, "snapshot", drive.Get("snapshot")) ?? false),
+            Serial = serial,
+            Slot = slot,
+            Origin = origin,
+        };
+
+    /// <summary>The file exists and is in a format Rewind reads (QEMU's messages where it has one).</summary>
+    private static void CheckImage(DriveOption drive)
+    {
+        string file = drive.Get("file")!;
+        string origin = $"-drive {drive.Text}";
+        if (Directory.Exists(file)) throw new UsageException($"{origin}: Could not open '{file}': Is a directory");
+        if (!File.Exists(file)) throw new UsageException($"{origin}: Could not open '{file}': No such file or directory");
+        string? format = drive.Get("format");
+        if (format is null)
+        {
+            // QEMU probes the format when none is given; a qcow2 image must not be read as raw.
+            Span<byte> magic = stackalloc byte[4];
+            try
+            {
+                using var f = File.OpenRead(file);
+                int n = f.Read(magic);
+                if (n == 4 && magic.SequenceEqual("QFI\xfb"u8)) format = "qcow2";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"{origin}: Could not open '{file}': {(e is UnauthorizedAccessException ? "Permission denied" : e.Message)}");
+            }
+        }
+        if (format == "qcow2")
+            throw new UsageException($"{origin}: qcow2 images are not supported yet (convert with: qemu-img convert -O raw {file} disk.raw)");
+        if (format is not (null or "raw"))
+            throw new UsageException($"{origin}: Unknown driver '{format}' (Rewind reads raw images)");
+    }
+}
+
+/// <summary>One -drive, its suboptions by key.</summary>
+internal sealed class DriveOption(string text)
+{
+    public string Text { get; } = text;
+    public Dictionary<string, string> Values { get; } = [];
+    public string? Get(string key) => Values.GetValueOrDefault(key);
+}
+
+/// <summary>One -device, its driver and properties.</summary>
+internal sealed class DeviceOption(string text, string driver)
+{
+    public string Text { get; } = text;
+    public string Driver { get; } = driver;
+    public Dictionary<string, string> Values { get; } = [];
+}

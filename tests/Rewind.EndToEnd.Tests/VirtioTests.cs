@@ -1,0 +1,104 @@
+using Rewind.Replay.Log;
+
+namespace Rewind.EndToEnd.Tests;
+
+/// <summary>guests/virtio.c through ./rewind: virtio-blk and virtio-rng live, recorded and replayed, and bad options.</summary>
+public sealed class VirtioTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("rewind-virtio").FullName;
+    private readonly string _disk;
+
+    public VirtioTests()
+    {
+        _disk = Path.Combine(_dir, "disk.raw");
+        var bytes = new byte[1 << 20];
+        "REWIND-DISK sector zero"u8.CopyTo(bytes);
+        File.WriteAllBytes(_disk, bytes);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string[] Machine(params string[] extra) =>
+        ["-M", "virt", "-bios", "none", "-kernel", RepoPaths.Guest("virtio"), "-nographic", .. extra];
+
+    private string[] Devices(bool modern) =>
+        ["-drive", $"file={_disk},format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0,serial=rw-serial",
+         "-object", "rng-random,id=r0,filename=/dev/urandom", "-device", "virtio-rng-device,rng=r0",
+         .. modern ? new[] { "-global", "virtio-mmio.force-legacy=false" } : []];
+
+    private static void AssertGuestPassed(ProcessResult r, int version)
+    {
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains($"virtio slot 7 device 2 version {version}", r.Stdout);
+        Assert.Contains($"virtio slot 6 device 4 version {version}", r.Stdout);
+        Assert.Contains("blk id rw-serial", r.Stdout);
+        Assert.Contains("blk sector 0: REWIND-DISK sector zero", r.Stdout);
+        Assert.Contains("blk sector 1 reads back", r.Stdout);
+        Assert.Contains("blk read past the end status 1", r.Stdout);
+        Assert.Contains("virtio done", r.Stdout);
+    }
+
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 2)]
+    public void Guest_RecordedAndReplayed_PrintsTheSameAndLeavesTheImage(bool modern, int version)
+    {
+        byte[] before = File.ReadAllBytes(_disk);
+        string rr = Path.Combine(_dir, "run.rr");
+        var recorded = RewindProcess.Run(Machine([.. Devices(modern), .. RecordingRuns.Rr("record", rr)]));
+        AssertGuestPassed(recorded, version);
+        var replayed = RewindProcess.Run(Machine([.. Devices(modern), .. RecordingRuns.Rr("replay", rr)]));
+        AssertGuestPassed(replayed, version);
+        Assert.Equal(recorded.Stdout, replayed.Stdout);
+        Assert.Equal(before, File.ReadAllBytes(_disk));
+
+        // The entropy the guest printed is the bytes logged on the entropy channel.
+        var summary = RecordingSummary.Read(rr);
+        Assert.Contains("virtio-blk", summary.Format());
+        using var reader = ReplayLogReader.Open(rr);
+        var entropy = new List<byte>();
+        while (reader.TryReadNext(out var rec))
+            if (rec.Kind == RecordKind.InputEvent && rec.Channel == Core.Input.InputChannel.Entropy) entropy.AddRange(rec.Data.ToArray());
+        Assert.Equal(16, entropy.Count);
+        Assert.Contains("rng " + Convert.ToHexStringLower(entropy.ToArray()), recorded.Stdout);
+    }
+
+    [Fact]
+    public void LiveRun_WithoutSnapshot_WritesThroughToTheImage_AndWithSnapshotDoesNot()
+    {
+        var snap = RewindProcess.Run(Machine([.. Devices(false), "-snapshot"]));
+        AssertGuestPassed(snap, 1);
+        Assert.All(File.ReadAllBytes(_disk)[512..1024], b => Assert.Equal(0, b));
+        var live = RewindProcess.Run(Machine(Devices(false)));
+        AssertGuestPassed(live, 1);
+        Assert.Contains(File.ReadAllBytes(_disk)[512..1024], b => b != 0);
+    }
+
+    [Fact]
+    public void ReplayWithAnotherSizedImage_IsRefused()
+    {
+        string rr = Path.Combine(_dir, "run.rr");
+        AssertGuestPassed(RewindProcess.Run(Machine([.. Devices(false), .. RecordingRuns.Rr("record", rr)])), 1);
+        File.WriteAllBytes(_disk, new byte[2 << 20]);
+        RecordingRuns.AssertOneLineError(RewindProcess.Run(Machine([.. Devices(false), .. RecordingRuns.Rr("replay", rr)])), "virtio differs");
+    }
+
+    [Theory]
+    [InlineData("-drive file=/nonexistent/disk.img,format=raw,if=virtio", "Could not open '/nonexistent/disk.img': No such file or directory")]
+    [InlineData("-drive file=DISK,if=ide", "the virt machine has no ide bus")]
+    [InlineData("-drive file=DISK,if=scsi", "the virt machine has no scsi bus")]
+    [InlineData("-drive file=DISK,if=virtio,format=vmdk", "Unknown driver 'vmdk'")]
+    [InlineData("-drive file=DISK,if=virtio,format=qcow2", "qcow2 images are not supported yet")]
+    [InlineData("-device virtio-blk-device", "drive property not set")]
+    [InlineData("-device virtio-blk-device,drive=nope", "can't find value 'nope'")]
+    [InlineData("-device virtio-net-pci", "has no PCI bus")]
+    [InlineData("-device virtio-rng-device,rng=nope", "can't find value 'nope'")]
+    [InlineData("-device virtio-rng-device,bus=virtio-mmio-bus.9", "virtio-mmio-bus.9 not found")]
+    [InlineData("-object rng-egd,id=r", "invalid object type 'rng-egd'")]
+    [InlineData("-global virtio-mmio.foo=1", "only virtio-mmio.force-legacy")]
+    public void BadVirtioOptions_GiveOneLineErrors(string options, string message)
+    {
+        var args = options.Replace("DISK", _disk, StringComparison.Ordinal).Split(' ');
+        RecordingRuns.AssertOneLineError(RewindProcess.Run(Machine(args)), message);
+    }
+}
