@@ -16,6 +16,8 @@ public sealed record BoardOptions
     public int IcountShift { get; init; } = VirtualClock.DefaultShift;
     public ISerialBackend Serial { get; init; } = new NullSerialBackend();
     public IInputBoundary? Input { get; init; }
+    /// <summary>Compile hot guest code (see Rewind.Riscv.Jit); off, every instruction is interpreted. Same results either way.</summary>
+    public bool Jit { get; init; } = Rewind.Riscv.Jit.JitSettings.EnabledByDefault();
 }
 
 /// <summary>An image the board loaded, as a recording header names it.</summary>
