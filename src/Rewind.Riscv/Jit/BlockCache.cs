@@ -104,14 +104,17 @@ public sealed class BlockCache
         {
             int id = list[i];
             ref Placement p = ref _placed[id];
+            // The code cache may have cleared the first slot already (the write came near it): then the
+            // block is unreachable, but may still be running.
             bool stale = p.Slots![p.Slot].Jit != id;
-            if (!stale && (start >= p.End || end <= p.Start)) continue;
-            if (!stale)
+            bool overlaps = start < p.End && end > p.Start;
+            if (!stale && !overlaps) continue;
+            if (overlaps)
             {
-                p.Slots[p.Slot].Jit = 0;
                 dropped = true;
                 Invalidated++;
             }
+            if (!stale) p.Slots[p.Slot].Jit = 0;
             p = default;
             _free.Push(id);
             list[i] = list[^1];

@@ -15,7 +15,7 @@ namespace Rewind.Replay.Tests.Jit;
 public class BlockCompilerDifferentialTests
 {
     /// <summary>The benchmarks run to their end; guests that wait or spin forever are compared for a while.</summary>
-    private static ulong Fuel(string guest) => guest.StartsWith("bench", StringComparison.Ordinal) ? 250_000_000 : 30_000_000;
+    private static ulong Fuel(string guest) => guest.StartsWith("bench", StringComparison.Ordinal) ? 250_000_000UL : 30_000_000UL;
 
     internal static VirtBoard Board(string guest, bool jit, int smp = 1) =>
         VirtBoard.Create(new BoardOptions
