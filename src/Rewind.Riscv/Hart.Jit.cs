@@ -32,7 +32,7 @@ public sealed unsafe partial class Hart
         ulong* x = _x;
         while (true)
         {
-            Icount += (ulong)block.Code(this, x, Pc, Icount);
+            Icount += block.Code(this, x, Pc, Icount, _sliceEnd);
             if (JitExit != 0)
             {
                 JitExit = 0;

@@ -34,8 +34,8 @@ internal static class BlockCompiler
 
     public static unsafe BlockCode Compile(ReadOnlySpan<DecodedInsn> insns)
     {
-        var method = new DynamicMethod("rv64_block", typeof(int),
-            [typeof(Hart), typeof(ulong*), typeof(ulong), typeof(ulong)], typeof(Hart), skipVisibility: true);
+        var method = new DynamicMethod("rv64_block", typeof(ulong),
+            [typeof(Hart), typeof(ulong*), typeof(ulong), typeof(ulong), typeof(ulong)], typeof(Hart), skipVisibility: true);
         new Emitter(method.GetILGenerator(), insns).Emit();
         return (BlockCode)method.CreateDelegate(typeof(BlockCode));
     }
@@ -45,8 +45,8 @@ internal static class BlockCompiler
         private readonly ILGenerator _il;
         private readonly DecodedInsn[] _insns;
         private readonly LocalBuilder?[] _regs = new LocalBuilder?[32];
-        private readonly LocalBuilder _steps, _value, _next;
-        private readonly Label _exit;
+        private readonly LocalBuilder _steps, _value, _next, _count;
+        private readonly Label _exit, _top;
         private readonly List<(Label Label, int Index, int NextOffset, int Rd)> _memoryExits = [];
 
         public Emitter(ILGenerator il, ReadOnlySpan<DecodedInsn> insns)
@@ -56,7 +56,9 @@ internal static class BlockCompiler
             _steps = il.DeclareLocal(typeof(int));
             _value = il.DeclareLocal(typeof(ulong));
             _next = il.DeclareLocal(typeof(ulong));
+            _count = il.DeclareLocal(typeof(ulong));
             _exit = il.DefineLabel();
+            _top = il.DefineLabel();
         }
 
         public void Emit()
@@ -78,6 +80,10 @@ internal static class BlockCompiler
                 _il.Emit(OpCodes.Ldind_I8);
                 _il.Emit(OpCodes.Stloc, _regs[r]!);
             }
+            // The count at the start of this round of the block (it may loop to its own start).
+            _il.Emit(OpCodes.Ldarg_3);
+            _il.Emit(OpCodes.Stloc, _count);
+            _il.MarkLabel(_top);
 
             int offset = 0;
             bool ended = false;
@@ -123,7 +129,13 @@ internal static class BlockCompiler
                 _il.Emit(OpCodes.Ldloc, _regs[r]!);
                 _il.Emit(OpCodes.Stind_I8);
             }
+            // Steps: whole rounds looped, plus this round's.
+            _il.Emit(OpCodes.Ldloc, _count);
+            _il.Emit(OpCodes.Ldarg_3);
+            _il.Emit(OpCodes.Sub);
             _il.Emit(OpCodes.Ldloc, _steps);
+            _il.Emit(OpCodes.Conv_U8);
+            _il.Emit(OpCodes.Add);
             _il.Emit(OpCodes.Ret);
         }
 
@@ -144,7 +156,10 @@ internal static class BlockCompiler
                 case Op.Jal:
                     PcPlus(next);
                     Store(d.Rd);
-                    SetPc(o + d.Imm);
+                    PcPlus(o + d.Imm);
+                    il.Emit(OpCodes.Stloc, _next);
+                    if (o + d.Imm == 0) LoopIfRoom();
+                    SetPcFromNext();
                     return true;
                 case Op.Jalr:
                     // The target first: rd may be rs1.
@@ -156,9 +171,7 @@ internal static class BlockCompiler
                     il.Emit(OpCodes.Stloc, _next);
                     PcPlus(next);
                     Store(d.Rd);
-                    il.Emit(OpCodes.Ldarg_0);
-                    il.Emit(OpCodes.Ldloc, _next);
-                    il.Emit(OpCodes.Stfld, PcField);
+                    SetPcFromNext();
                     return true;
                 case >= Op.Beq and <= Op.Bgeu:
                     {
@@ -182,9 +195,8 @@ internal static class BlockCompiler
                         PcPlus(o + d.Imm);
                         il.Emit(OpCodes.Stloc, _next);
                         il.MarkLabel(join);
-                        il.Emit(OpCodes.Ldarg_0);
-                        il.Emit(OpCodes.Ldloc, _next);
-                        il.Emit(OpCodes.Stfld, PcField);
+                        if (o + d.Imm == 0) LoopIfRoom();
+                        SetPcFromNext();
                         return true;
                     }
 
@@ -321,10 +333,10 @@ internal static class BlockCompiler
             _il.Emit(OpCodes.Add);
         }
 
-        /// <summary>Pushes the hart's count before instruction <paramref name="k"/>.</summary>
+        /// <summary>Pushes the hart's count before instruction <paramref name="k"/> of this round.</summary>
         private void Count(int k)
         {
-            _il.Emit(OpCodes.Ldarg_3);
+            _il.Emit(OpCodes.Ldloc, _count);
             if (k == 0) return;
             Const(k);
             _il.Emit(OpCodes.Add);
@@ -335,6 +347,38 @@ internal static class BlockCompiler
             _il.Emit(OpCodes.Ldarg_0);
             PcPlus(offset);
             _il.Emit(OpCodes.Stfld, PcField);
+        }
+
+        private void SetPcFromNext()
+        {
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldloc, _next);
+            _il.Emit(OpCodes.Stfld, PcField);
+        }
+
+        /// <summary>
+        /// At a jump back to the block's own start: runs another round without leaving, if the slice
+        /// (its end is the last argument) has room for all of it; registers stay in locals.
+        /// </summary>
+        private void LoopIfRoom()
+        {
+            var stay = _il.DefineLabel();
+            long n = _insns.Length;
+            _il.Emit(OpCodes.Ldloc, _next);
+            _il.Emit(OpCodes.Ldarg_2);
+            _il.Emit(OpCodes.Bne_Un, stay);
+            // This round ends at count + n; the next one would end at count + 2n.
+            _il.Emit(OpCodes.Ldloc, _count);
+            Const(2 * n);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Ldarg_S, (byte)4);
+            _il.Emit(OpCodes.Bgt_Un, stay);
+            _il.Emit(OpCodes.Ldloc, _count);
+            Const(n);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stloc, _count);
+            _il.Emit(OpCodes.Br, _top);
+            _il.MarkLabel(stay);
         }
 
         private void Address(ref DecodedInsn d)
