@@ -34,6 +34,8 @@ public sealed record BoardOptions
     /// image files, as QEMU's do. Otherwise the guest's writes stay in the machine's overlay.
     /// </summary>
     public bool DiskWriteThrough { get; init; }
+    /// <summary>Compile hot guest code (see Rewind.Riscv.Jit); off, every instruction is interpreted. Same results either way.</summary>
+    public bool Jit { get; init; } = Rewind.Riscv.Jit.JitSettings.EnabledByDefault();
 }
 
 /// <summary>The instruction set of the guest, and so which board: RISC-V's virt or Arm's virt.</summary>

@@ -1,5 +1,6 @@
 using Rewind.Core.Memory;
 using Rewind.Riscv.Decode;
+using Rewind.Riscv.Jit;
 
 namespace Rewind.Riscv;
 
@@ -13,6 +14,15 @@ namespace Rewind.Riscv;
 /// </summary>
 public sealed class CodeCache(PhysicalMemory ram) : PageCodeCache<DecodedInsn>(ram, slotShift: 1, maxInstructionBytes: 4)
 {
+    /// <summary>The compiled blocks hung on these slots, or null while the block compiler is off.</summary>
+    public BlockCache? Blocks { get; private set; }
+
+    /// <summary>
+    /// Turns the block compiler on for every hart of the machine: a jump target the interpreter reaches
+    /// <paramref name="threshold"/> times is compiled. Compiled and interpreted runs are the same, step for step.
+    /// </summary>
+    public void EnableCompiler(int threshold = JitSettings.DefaultThreshold) => Blocks ??= new BlockCache(Ram, threshold);
+
     // Virtual addresses with a breakpoint on at least one hart, and on how many.
     private readonly Dictionary<ulong, int> _breakpoints = [];
 

@@ -19,6 +19,10 @@ public sealed unsafe partial class Hart
         ulong ramBase = _ramBase;
         ulong pc = Pc;
         ulong ic = Icount;
+        // The block compiler (Hart.Jit.cs) stands aside while a watchpoint needs every access checked.
+        var blocks = _watchpoints is { Count: > 0 } ? null : _codeCache.Blocks;
+        int hot = blocks == null ? 0 : -blocks.Threshold;
+        bool atTarget = true;
 
         while (ic < _sliceEnd)
         {
@@ -34,6 +38,27 @@ public sealed unsafe partial class Hart
             }
             ref DecodedInsn d = ref _fetchPage[(pc & 0xfff) >> 1];
             if (d.Op == Op.Undecoded) DecodeSlot(ref d, pc);
+            if (blocks != null)
+            {
+                int mark = d.Jit;
+                if (mark > 0)
+                {
+                    Pc = pc;
+                    Icount = ic;
+                    if (RunCompiled(blocks, mark))
+                    {
+                        pc = Pc;
+                        ic = Icount;
+                        atTarget = true;
+                        continue;
+                    }
+                }
+                else if (atTarget && mark > hot && (d.Jit = mark - 1) == hot)
+                {
+                    Pc = pc;
+                    CompileAt(blocks, pc);
+                }
+            }
         dispatch:
             ulong next = pc + d.Length;
             switch (d.Op)
@@ -232,6 +257,8 @@ public sealed unsafe partial class Hart
                     }
                     break;
             }
+            // A taken jump or branch, or a trap: where blocks start.
+            atTarget = next - pc != d.Length;
             pc = next;
             ic++;
         }

@@ -15,6 +15,11 @@ public struct DecodedInsn
     /// <summary>CSR number, or rs3 and rounding mode for floating point (rs3 | rm &lt;&lt; 8).</summary>
     public ushort Aux;
     public uint Raw;
+    /// <summary>
+    /// The block compiler's mark (it fits in padding): above 0, the id of a compiled block that starts
+    /// here; 0 or below, minus the times the interpreter reached this slot as a jump target (its heat).
+    /// </summary>
+    public int Jit;
     public long Imm;
 
     public const byte ZeroSink = 32;

@@ -32,13 +32,13 @@ public class RecordReplayApiTests
         [ImageHash.Of("kernel", kernel)]);
 
     /// <summary>Records <paramref name="kernel"/>, delivering input[k] once the machine reaches at[k] instructions.</summary>
-    internal static (byte[] Recording, Run Result) Record(string kernel, ulong[] at, byte[] input, ulong clockNs = 1_700_000_000_123_456_789)
+    internal static (byte[] Recording, Run Result) Record(string kernel, ulong[] at, byte[] input, ulong clockNs = 1_700_000_000_123_456_789, bool jit = true)
     {
         var ms = new MemoryStream();
         var writer = new ReplayLogWriter(ms, HeaderFor(kernel), leaveOpen: true);
         var rec = new RecordingInput(writer, () => clockNs);
         var serial = new Collect();
-        var board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = kernel, IcountShift = 3, Serial = serial, Input = rec });
+        var board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = kernel, IcountShift = 3, Serial = serial, Input = rec, Jit = jit });
         var machine = board.Machine;
         rec.Machine = machine;
         int next = 0;
@@ -64,11 +64,11 @@ public class RecordReplayApiTests
         return (ms.ToArray(), new Run(serial.Text, digest, machine.Icount, stop.Kind, stop.ExitCode, 0));
     }
 
-    internal static Run Replay(string kernel, byte[] recording)
+    internal static Run Replay(string kernel, byte[] recording, bool jit = true)
     {
         var replay = new ReplayInput(new ReplayLogReader(new MemoryStream(recording)));
         var serial = new Collect();
-        var board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = kernel, IcountShift = 3, Serial = serial, Input = replay });
+        var board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = kernel, IcountShift = 3, Serial = serial, Input = replay, Jit = jit });
         replay.Machine = board.Machine;
         MachineStop stop;
         do stop = board.Machine.Run(Fuel);

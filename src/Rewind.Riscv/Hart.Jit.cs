@@ -1,0 +1,208 @@
+using System.Runtime.CompilerServices;
+using Rewind.Core.Memory;
+using Rewind.Riscv.Decode;
+using Rewind.Riscv.Jit;
+
+namespace Rewind.Riscv;
+
+/// <summary>
+/// The hart's side of the block compiler (<see cref="Jit.BlockCompiler"/>): compiling a hot jump target,
+/// running compiled blocks one after another while they fit the slice, and the methods compiled code
+/// calls for memory access, which are the interpreter's own paths with the pc and count made exact first.
+/// </summary>
+public sealed unsafe partial class Hart
+{
+    /// <summary>Why compiled code ended early: an access trapped (the pc is the handler's) ...</summary>
+    internal const int JitTrapped = 1;
+    /// <summary>... or the access completed but the run must go back to the interpreter after it.</summary>
+    internal const int JitStopAfter = 2;
+
+    /// <summary>0 while compiled code runs normally; set by the access methods below and the block cache.</summary>
+    internal int JitExit;
+
+    /// <summary>
+    /// Runs the compiled block <paramref name="id"/> at <see cref="Pc"/>, then every following one on the
+    /// same fetch page, while each fits the slice. False when the first does not fit: interpret.
+    /// </summary>
+    private bool RunCompiled(BlockCache blocks, int id)
+    {
+        var block = blocks.Get(id);
+        if (Icount + (ulong)block.Length > _sliceEnd) return false;
+        blocks.Running = this;
+        ulong* x = _x;
+        while (true)
+        {
+            Icount += block.Code(this, x, Pc, Icount, _sliceEnd);
+            if (JitExit != 0)
+            {
+                JitExit = 0;
+                break;
+            }
+            ulong pc = Pc;
+            if ((pc >> PhysicalMemory.PageShift) != _fetchVpn) break;
+            int next = _fetchPage[(pc & 0xfff) >> 1].Jit;
+            if (next <= 0) break;
+            block = blocks.Get(next);
+            if (Icount + (ulong)block.Length > _sliceEnd) break;
+        }
+        blocks.Running = null;
+        return true;
+    }
+
+    /// <summary>Compiles (or places again, if its bytes were compiled before) the block starting at pc, on the fetch page.</summary>
+    private void CompileAt(BlockCache blocks, ulong pc)
+    {
+        // Only RAM: its writes are heard, a ROM's are not.
+        if (!_ram.Contains(_fetchPhysPage, PhysicalMemory.PageSize)) return;
+        Span<DecodedInsn> insns = stackalloc DecodedInsn[BlockCompiler.MaxInstructions];
+        int start = (int)(pc & 0xfff), offset = start, n = 0;
+        ulong pageVa = pc & ~0xfffUL;
+        while (n < insns.Length && offset < PhysicalMemory.PageSize)
+        {
+            ref DecodedInsn slot = ref _fetchPage[offset >> 1];
+            if (slot.Op == Op.Undecoded) DecodeSlot(ref slot, pageVa | (uint)offset);
+            if (!BlockCompiler.Supports(slot.Op) || offset + slot.Length > PhysicalMemory.PageSize) break;
+            insns[n++] = slot;
+            offset += slot.Length;
+            if (BlockCompiler.EndsBlock(slot.Op)) break;
+        }
+        if (n == 0) return;
+        int ramPage = (int)((_fetchPhysPage - _ramBase) >> PhysicalMemory.PageShift);
+        blocks.Place(_fetchPage, ramPage, start, insns[..n], offset - start);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong JitLoad8(ulong va, ulong pc, ulong ic)
+    {
+        ulong off = va - _ramBase;
+        return off < _fastLoadLimit ? _ramPtr[off] : JitLoadSlow(va, 1, pc, ic);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong JitLoad16(ulong va, ulong pc, ulong ic)
+    {
+        ulong off = va - _ramBase;
+        return off < _fastLoadLimit ? *(ushort*)(_ramPtr + off) : JitLoadSlow(va, 2, pc, ic);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong JitLoad32(ulong va, ulong pc, ulong ic)
+    {
+        ulong off = va - _ramBase;
+        return off < _fastLoadLimit ? *(uint*)(_ramPtr + off) : JitLoadSlow(va, 4, pc, ic);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong JitLoad64(ulong va, ulong pc, ulong ic)
+    {
+        ulong off = va - _ramBase;
+        return off < _fastLoadLimit ? *(ulong*)(_ramPtr + off) : JitLoadSlow(va, 8, pc, ic);
+    }
+
+    /// <summary>A load off the fast path, with the pc and count the interpreter would have at it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong JitLoadSlow(ulong va, int size, ulong pc, ulong ic)
+    {
+        Pc = pc;
+        Icount = ic;
+        if (!LoadSlow(va, size, out ulong v))
+        {
+            JitExit = JitTrapped;
+            return 0;
+        }
+        // A device read may have ended the slice (an interrupt to look at).
+        if (ic + 1 >= _sliceEnd) JitExit = JitStopAfter;
+        return v;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void JitStore8(ulong va, ulong value, ulong pc, ulong ic)
+    {
+        ulong off = va - _ramBase;
+        if (off < _fastStoreLimit)
+        {
+            _ramPtr[off] = (byte)value;
+            _ram.NoteWrite(off);
+        }
+        else
+        {
+            JitStoreSlow(va, 1, value, pc, ic);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void JitStore16(ulong va, ulong value, ulong pc, ulong ic)
+    {
+        ulong off = va - _ramBase;
+        if (off < _fastStoreLimit)
+        {
+            *(ushort*)(_ramPtr + off) = (ushort)value;
+            NoteStore(off, 1);
+        }
+        else
+        {
+            JitStoreSlow(va, 2, value, pc, ic);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void JitStore32(ulong va, ulong value, ulong pc, ulong ic)
+    {
+        ulong off = va - _ramBase;
+        if (off < _fastStoreLimit)
+        {
+            *(uint*)(_ramPtr + off) = (uint)value;
+            NoteStore(off, 3);
+        }
+        else
+        {
+            JitStoreSlow(va, 4, value, pc, ic);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void JitStore64(ulong va, ulong value, ulong pc, ulong ic)
+    {
+        ulong off = va - _ramBase;
+        if (off < _fastStoreLimit)
+        {
+            *(ulong*)(_ramPtr + off) = value;
+            NoteStore(off, 7);
+        }
+        else
+        {
+            JitStoreSlow(va, 8, value, pc, ic);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NoteStore(ulong off, int last)
+    {
+        _ram.NoteWrite(off);
+        // Only a store straddling a page boundary touches a second page.
+        if ((int)(off & 0xfff) + last > 0xfff) _ram.NoteWrite(off + (ulong)last);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void JitStoreSlow(ulong va, int size, ulong value, ulong pc, ulong ic)
+    {
+        Pc = pc;
+        Icount = ic;
+        if (!StoreSlow(va, size, value)) JitExit = JitTrapped;
+        else if (ic + 1 >= _sliceEnd) JitExit = JitStopAfter;
+    }
+
+    internal static ulong JitMulh(ulong a, ulong b) => (ulong)Math.BigMul((long)a, (long)b, out _);
+    internal static ulong JitMulhu(ulong a, ulong b) => Math.BigMul(a, b, out _);
+    internal static ulong JitMulhsu(ulong a, ulong b) => MulHsu((long)a, b);
+    internal static ulong JitDiv(ulong a, ulong b) => Div((long)a, (long)b);
+    internal static ulong JitDivu(ulong a, ulong b) => b == 0 ? ulong.MaxValue : a / b;
+    internal static ulong JitRem(ulong a, ulong b) => Rem((long)a, (long)b);
+    internal static ulong JitRemu(ulong a, ulong b) => b == 0 ? a : a % b;
+    internal static ulong JitDivw(ulong a, ulong b) => (ulong)(long)(int)Div((int)a, (int)b);
+    internal static ulong JitDivuw(ulong a, ulong b) =>
+        (uint)b == 0 ? ulong.MaxValue : (ulong)(long)(int)((uint)a / (uint)b);
+    internal static ulong JitRemw(ulong a, ulong b) => (ulong)(long)(int)Rem((int)a, (int)b);
+    internal static ulong JitRemuw(ulong a, ulong b) =>
+        (uint)b == 0 ? (ulong)(long)(int)a : (ulong)(long)(int)((uint)a % (uint)b);
+}

@@ -1,0 +1,476 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using Rewind.Riscv.Decode;
+
+namespace Rewind.Riscv.Jit;
+
+/// <summary>
+/// Translates a guest basic block (integer ALU, M, loads, stores, ending at its first jump or branch)
+/// into IL for the runtime's JIT. Guest registers the block touches live in IL locals, loaded on entry
+/// and written back at every exit, so the runtime keeps them in host registers. Loads and stores call
+/// the hart's own access methods (<see cref="Hart.JitLoad64"/> and friends): the block never reaches
+/// memory another way. An access that traps or must end the run (a device changed the slice, a store
+/// overwrote compiled code) leaves at once with the exact pc and count, as the interpreter would.
+/// Everything else (CSRs, atomics, floating point, system instructions) is left to the interpreter:
+/// a block ends before it.
+/// </summary>
+internal static class BlockCompiler
+{
+    /// <summary>Longest block, in instructions (bounds compile time and IL size).</summary>
+    public const int MaxInstructions = 48;
+
+    private const BindingFlags Any = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;
+    private static readonly FieldInfo PcField = typeof(Hart).GetField(nameof(Hart.Pc), Any)!;
+    private static readonly FieldInfo ExitField = typeof(Hart).GetField(nameof(Hart.JitExit), Any)!;
+
+    private static MethodInfo Helper(string name) => typeof(Hart).GetMethod(name, Any)!;
+
+    /// <summary>True for the operations a block may contain.</summary>
+    public static bool Supports(Op op) =>
+        op is (>= Op.Lui and <= Op.Sraw) or Op.Fence or Op.FenceI or (>= Op.Mul and <= Op.Remuw);
+
+    /// <summary>True for the operations that end a block (they decide the next pc).</summary>
+    public static bool EndsBlock(Op op) => op is >= Op.Jal and <= Op.Bgeu;
+
+    public static unsafe BlockCode Compile(ReadOnlySpan<DecodedInsn> insns)
+    {
+        var method = new DynamicMethod("rv64_block", typeof(ulong),
+            [typeof(Hart), typeof(ulong*), typeof(ulong), typeof(ulong), typeof(ulong)], typeof(Hart), skipVisibility: true);
+        new Emitter(method.GetILGenerator(), insns).Emit();
+        return (BlockCode)method.CreateDelegate(typeof(BlockCode));
+    }
+
+    private sealed class Emitter
+    {
+        private readonly ILGenerator _il;
+        private readonly DecodedInsn[] _insns;
+        private readonly LocalBuilder?[] _regs = new LocalBuilder?[32];
+        private readonly LocalBuilder _steps, _value, _next, _count;
+        private readonly Label _exit, _top;
+        private readonly List<(Label Label, int Index, int NextOffset, int Rd)> _memoryExits = [];
+
+        public Emitter(ILGenerator il, ReadOnlySpan<DecodedInsn> insns)
+        {
+            _il = il;
+            _insns = insns.ToArray();
+            _steps = il.DeclareLocal(typeof(int));
+            _value = il.DeclareLocal(typeof(ulong));
+            _next = il.DeclareLocal(typeof(ulong));
+            _count = il.DeclareLocal(typeof(ulong));
+            _exit = il.DefineLabel();
+            _top = il.DefineLabel();
+        }
+
+        public void Emit()
+        {
+            // Every register the block reads or writes is loaded on entry, so that every exit can write
+            // them all back: one not yet written by then still holds the value it had on entry.
+            foreach (var d in _insns)
+            {
+                Use(d.Rs1);
+                Use(d.Rs2);
+                Use(d.Rd);
+            }
+            for (int r = 1; r < 32; r++)
+            {
+                if (_regs[r] == null) continue;
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Ldc_I4, r * 8);
+                _il.Emit(OpCodes.Add);
+                _il.Emit(OpCodes.Ldind_I8);
+                _il.Emit(OpCodes.Stloc, _regs[r]!);
+            }
+            // The count at the start of this round of the block (it may loop to its own start).
+            _il.Emit(OpCodes.Ldarg_3);
+            _il.Emit(OpCodes.Stloc, _count);
+            _il.MarkLabel(_top);
+
+            int offset = 0;
+            bool ended = false;
+            for (int k = 0; k < _insns.Length; k++)
+            {
+                ref DecodedInsn d = ref _insns[k];
+                ended = Instruction(ref d, k, offset);
+                offset += d.Length;
+            }
+            if (!ended) SetPc(offset);
+            _il.Emit(OpCodes.Ldc_I4, _insns.Length);
+            _il.Emit(OpCodes.Stloc, _steps);
+            _il.Emit(OpCodes.Br, _exit);
+
+            // An access that set the hart's exit reason: the instruction counts as one step either way
+            // (retired, or its trap entered). A trap already moved the pc to the handler; otherwise the
+            // access completed and the run continues after it, in the interpreter.
+            foreach (var (label, index, nextOffset, rd) in _memoryExits)
+            {
+                _il.MarkLabel(label);
+                _il.Emit(OpCodes.Ldc_I4, index + 1);
+                _il.Emit(OpCodes.Stloc, _steps);
+                _il.Emit(OpCodes.Ldarg_0);
+                _il.Emit(OpCodes.Ldfld, ExitField);
+                _il.Emit(OpCodes.Ldc_I4, Hart.JitTrapped);
+                _il.Emit(OpCodes.Beq, _exit);
+                if (rd is > 0 and < 32)
+                {
+                    _il.Emit(OpCodes.Ldloc, _value);
+                    _il.Emit(OpCodes.Stloc, _regs[rd]!);
+                }
+                SetPc(nextOffset);
+                _il.Emit(OpCodes.Br, _exit);
+            }
+
+            _il.MarkLabel(_exit);
+            for (int r = 1; r < 32; r++)
+            {
+                if (_regs[r] == null) continue;
+                _il.Emit(OpCodes.Ldarg_1);
+                _il.Emit(OpCodes.Ldc_I4, r * 8);
+                _il.Emit(OpCodes.Add);
+                _il.Emit(OpCodes.Ldloc, _regs[r]!);
+                _il.Emit(OpCodes.Stind_I8);
+            }
+            // Steps: whole rounds looped, plus this round's.
+            _il.Emit(OpCodes.Ldloc, _count);
+            _il.Emit(OpCodes.Ldarg_3);
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Ldloc, _steps);
+            _il.Emit(OpCodes.Conv_U8);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Ret);
+        }
+
+        private void Use(int r)
+        {
+            if (r is > 0 and < 32) _regs[r] ??= _il.DeclareLocal(typeof(ulong));
+        }
+
+        /// <summary>Emits one instruction at byte <paramref name="o"/> of the block; true if it set the next pc.</summary>
+        private bool Instruction(ref DecodedInsn d, int k, int o)
+        {
+            var il = _il;
+            int next = o + d.Length;
+            switch (d.Op)
+            {
+                case Op.Lui: Const(d.Imm); Store(d.Rd); return false;
+                case Op.Auipc: PcPlus(o + d.Imm); Store(d.Rd); return false;
+                case Op.Jal:
+                    PcPlus(next);
+                    Store(d.Rd);
+                    PcPlus(o + d.Imm);
+                    il.Emit(OpCodes.Stloc, _next);
+                    if (o + d.Imm == 0) LoopIfRoom();
+                    SetPcFromNext();
+                    return true;
+                case Op.Jalr:
+                    // The target first: rd may be rs1.
+                    Load(d.Rs1);
+                    Const(d.Imm);
+                    il.Emit(OpCodes.Add);
+                    Const(~1L);
+                    il.Emit(OpCodes.And);
+                    il.Emit(OpCodes.Stloc, _next);
+                    PcPlus(next);
+                    Store(d.Rd);
+                    SetPcFromNext();
+                    return true;
+                case >= Op.Beq and <= Op.Bgeu:
+                    {
+                        var taken = il.DefineLabel();
+                        var join = il.DefineLabel();
+                        Load(d.Rs1);
+                        Load(d.Rs2);
+                        il.Emit(d.Op switch
+                        {
+                            Op.Beq => OpCodes.Beq,
+                            Op.Bne => OpCodes.Bne_Un,
+                            Op.Blt => OpCodes.Blt,
+                            Op.Bge => OpCodes.Bge,
+                            Op.Bltu => OpCodes.Blt_Un,
+                            _ => OpCodes.Bge_Un,
+                        }, taken);
+                        PcPlus(next);
+                        il.Emit(OpCodes.Stloc, _next);
+                        il.Emit(OpCodes.Br, join);
+                        il.MarkLabel(taken);
+                        PcPlus(o + d.Imm);
+                        il.Emit(OpCodes.Stloc, _next);
+                        il.MarkLabel(join);
+                        if (o + d.Imm == 0) LoopIfRoom();
+                        SetPcFromNext();
+                        return true;
+                    }
+
+                case >= Op.Lb and <= Op.Lwu:
+                    {
+                        il.Emit(OpCodes.Ldarg_0);
+                        Address(ref d);
+                        PcPlus(o);
+                        Count(k);
+                        il.Emit(OpCodes.Call, Helper(d.Op switch
+                        {
+                            Op.Lb or Op.Lbu => nameof(Hart.JitLoad8),
+                            Op.Lh or Op.Lhu => nameof(Hart.JitLoad16),
+                            Op.Lw or Op.Lwu => nameof(Hart.JitLoad32),
+                            _ => nameof(Hart.JitLoad64),
+                        }));
+                        switch (d.Op)
+                        {
+                            case Op.Lb: il.Emit(OpCodes.Conv_I1); il.Emit(OpCodes.Conv_I8); break;
+                            case Op.Lh: il.Emit(OpCodes.Conv_I2); il.Emit(OpCodes.Conv_I8); break;
+                            case Op.Lw: il.Emit(OpCodes.Conv_I4); il.Emit(OpCodes.Conv_I8); break;
+                        }
+                        il.Emit(OpCodes.Stloc, _value);
+                        CheckExit(k, next, d.Rd);
+                        il.Emit(OpCodes.Ldloc, _value);
+                        Store(d.Rd);
+                        return false;
+                    }
+                case >= Op.Sb and <= Op.Sd:
+                    il.Emit(OpCodes.Ldarg_0);
+                    Address(ref d);
+                    Load(d.Rs2);
+                    PcPlus(o);
+                    Count(k);
+                    il.Emit(OpCodes.Call, Helper(d.Op switch
+                    {
+                        Op.Sb => nameof(Hart.JitStore8),
+                        Op.Sh => nameof(Hart.JitStore16),
+                        Op.Sw => nameof(Hart.JitStore32),
+                        _ => nameof(Hart.JitStore64),
+                    }));
+                    CheckExit(k, next, 0);
+                    return false;
+
+                case Op.Addi: Binary(d.Rs1, d.Imm, OpCodes.Add, d.Rd); return false;
+                case Op.Slti: Compare(d.Rs1, d.Imm, OpCodes.Clt, d.Rd); return false;
+                case Op.Sltiu: Compare(d.Rs1, d.Imm, OpCodes.Clt_Un, d.Rd); return false;
+                case Op.Xori: Binary(d.Rs1, d.Imm, OpCodes.Xor, d.Rd); return false;
+                case Op.Ori: Binary(d.Rs1, d.Imm, OpCodes.Or, d.Rd); return false;
+                case Op.Andi: Binary(d.Rs1, d.Imm, OpCodes.And, d.Rd); return false;
+                case Op.Slli: ShiftImm(d.Rs1, d.Imm, OpCodes.Shl, d.Rd); return false;
+                case Op.Srli: ShiftImm(d.Rs1, d.Imm, OpCodes.Shr_Un, d.Rd); return false;
+                case Op.Srai: ShiftImm(d.Rs1, d.Imm, OpCodes.Shr, d.Rd); return false;
+                case Op.Add: Binary(d.Rs1, d.Rs2, OpCodes.Add, d.Rd); return false;
+                case Op.Sub: Binary(d.Rs1, d.Rs2, OpCodes.Sub, d.Rd); return false;
+                case Op.Xor: Binary(d.Rs1, d.Rs2, OpCodes.Xor, d.Rd); return false;
+                case Op.Or: Binary(d.Rs1, d.Rs2, OpCodes.Or, d.Rd); return false;
+                case Op.And: Binary(d.Rs1, d.Rs2, OpCodes.And, d.Rd); return false;
+                case Op.Slt: Compare(d.Rs1, d.Rs2, OpCodes.Clt, d.Rd); return false;
+                case Op.Sltu: Compare(d.Rs1, d.Rs2, OpCodes.Clt_Un, d.Rd); return false;
+                case Op.Sll: Shift(d.Rs1, d.Rs2, OpCodes.Shl, 63, null, d.Rd); return false;
+                case Op.Srl: Shift(d.Rs1, d.Rs2, OpCodes.Shr_Un, 63, null, d.Rd); return false;
+                case Op.Sra: Shift(d.Rs1, d.Rs2, OpCodes.Shr, 63, null, d.Rd); return false;
+
+                case Op.Addiw: Binary(d.Rs1, d.Imm, OpCodes.Add, d.Rd, word: true); return false;
+                case Op.Slliw: Word(d.Rs1, OpCodes.Conv_U4, d.Imm, OpCodes.Shl, d.Rd); return false;
+                case Op.Srliw: Word(d.Rs1, OpCodes.Conv_U4, d.Imm, OpCodes.Shr_Un, d.Rd); return false;
+                case Op.Sraiw: Word(d.Rs1, OpCodes.Conv_I4, d.Imm, OpCodes.Shr, d.Rd); return false;
+                case Op.Addw: Binary(d.Rs1, d.Rs2, OpCodes.Add, d.Rd, word: true); return false;
+                case Op.Subw: Binary(d.Rs1, d.Rs2, OpCodes.Sub, d.Rd, word: true); return false;
+                case Op.Sllw: Shift(d.Rs1, d.Rs2, OpCodes.Shl, 31, OpCodes.Conv_U4, d.Rd); return false;
+                case Op.Srlw: Shift(d.Rs1, d.Rs2, OpCodes.Shr_Un, 31, OpCodes.Conv_U4, d.Rd); return false;
+                case Op.Sraw: Shift(d.Rs1, d.Rs2, OpCodes.Shr, 31, OpCodes.Conv_I4, d.Rd); return false;
+
+                case Op.Mul: Binary(d.Rs1, d.Rs2, OpCodes.Mul, d.Rd); return false;
+                case Op.Mulw:
+                    Load(d.Rs1);
+                    il.Emit(OpCodes.Conv_U4);
+                    Load(d.Rs2);
+                    il.Emit(OpCodes.Conv_U4);
+                    il.Emit(OpCodes.Mul);
+                    il.Emit(OpCodes.Conv_I8);
+                    Store(d.Rd);
+                    return false;
+                case >= Op.Mulh and <= Op.Remuw:
+                    Load(d.Rs1);
+                    Load(d.Rs2);
+                    il.Emit(OpCodes.Call, Helper(d.Op switch
+                    {
+                        Op.Mulh => nameof(Hart.JitMulh),
+                        Op.Mulhsu => nameof(Hart.JitMulhsu),
+                        Op.Mulhu => nameof(Hart.JitMulhu),
+                        Op.Div => nameof(Hart.JitDiv),
+                        Op.Divu => nameof(Hart.JitDivu),
+                        Op.Rem => nameof(Hart.JitRem),
+                        Op.Remu => nameof(Hart.JitRemu),
+                        Op.Divw => nameof(Hart.JitDivw),
+                        Op.Divuw => nameof(Hart.JitDivuw),
+                        Op.Remw => nameof(Hart.JitRemw),
+                        _ => nameof(Hart.JitRemuw),
+                    }));
+                    Store(d.Rd);
+                    return false;
+
+                case Op.Fence:
+                case Op.FenceI:
+                    // As in the interpreter: stores already invalidate the code they overwrite.
+                    return false;
+                default:
+                    throw new InvalidOperationException($"the block compiler cannot translate {d.Op}");
+            }
+        }
+
+        private void Load(int r)
+        {
+            if (r == 0) Const(0);
+            else _il.Emit(OpCodes.Ldloc, _regs[r]!);
+        }
+
+        private void Store(int rd)
+        {
+            if (rd is > 0 and < 32) _il.Emit(OpCodes.Stloc, _regs[rd]!);
+            else _il.Emit(OpCodes.Pop);
+        }
+
+        private void Const(long v) => _il.Emit(OpCodes.Ldc_I8, v);
+
+        /// <summary>Pushes the block's pc plus <paramref name="offset"/>.</summary>
+        private void PcPlus(long offset)
+        {
+            _il.Emit(OpCodes.Ldarg_2);
+            if (offset == 0) return;
+            Const(offset);
+            _il.Emit(OpCodes.Add);
+        }
+
+        /// <summary>Pushes the hart's count before instruction <paramref name="k"/> of this round.</summary>
+        private void Count(int k)
+        {
+            _il.Emit(OpCodes.Ldloc, _count);
+            if (k == 0) return;
+            Const(k);
+            _il.Emit(OpCodes.Add);
+        }
+
+        private void SetPc(long offset)
+        {
+            _il.Emit(OpCodes.Ldarg_0);
+            PcPlus(offset);
+            _il.Emit(OpCodes.Stfld, PcField);
+        }
+
+        private void SetPcFromNext()
+        {
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldloc, _next);
+            _il.Emit(OpCodes.Stfld, PcField);
+        }
+
+        /// <summary>
+        /// At a jump back to the block's own start: runs another round without leaving, if the slice
+        /// (its end is the last argument) has room for all of it; registers stay in locals.
+        /// </summary>
+        private void LoopIfRoom()
+        {
+            var stay = _il.DefineLabel();
+            long n = _insns.Length;
+            _il.Emit(OpCodes.Ldloc, _next);
+            _il.Emit(OpCodes.Ldarg_2);
+            _il.Emit(OpCodes.Bne_Un, stay);
+            // This round ends at count + n; the next one would end at count + 2n.
+            _il.Emit(OpCodes.Ldloc, _count);
+            Const(2 * n);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Ldarg_S, (byte)4);
+            _il.Emit(OpCodes.Bgt_Un, stay);
+            _il.Emit(OpCodes.Ldloc, _count);
+            Const(n);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Stloc, _count);
+            _il.Emit(OpCodes.Br, _top);
+            _il.MarkLabel(stay);
+        }
+
+        private void Address(ref DecodedInsn d)
+        {
+            Load(d.Rs1);
+            if (d.Imm == 0) return;
+            Const(d.Imm);
+            _il.Emit(OpCodes.Add);
+        }
+
+        private void CheckExit(int k, int nextOffset, int rd)
+        {
+            var label = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldarg_0);
+            _il.Emit(OpCodes.Ldfld, ExitField);
+            _il.Emit(OpCodes.Brtrue, label);
+            _memoryExits.Add((label, k, nextOffset, rd));
+        }
+
+        private void Binary(int rs1, long imm, OpCode op, int rd, bool word = false)
+        {
+            Load(rs1);
+            Const(imm);
+            _il.Emit(op);
+            if (word) SignExtendWord();
+            Store(rd);
+        }
+
+        private void Binary(int rs1, int rs2, OpCode op, int rd, bool word = false)
+        {
+            Load(rs1);
+            Load(rs2);
+            _il.Emit(op);
+            if (word) SignExtendWord();
+            Store(rd);
+        }
+
+        private void Compare(int rs1, long imm, OpCode op, int rd)
+        {
+            Load(rs1);
+            Const(imm);
+            _il.Emit(op);
+            _il.Emit(OpCodes.Conv_U8);
+            Store(rd);
+        }
+
+        private void Compare(int rs1, int rs2, OpCode op, int rd)
+        {
+            Load(rs1);
+            Load(rs2);
+            _il.Emit(op);
+            _il.Emit(OpCodes.Conv_U8);
+            Store(rd);
+        }
+
+        private void ShiftImm(int rs1, long amount, OpCode op, int rd)
+        {
+            Load(rs1);
+            _il.Emit(OpCodes.Ldc_I4, (int)amount);
+            _il.Emit(op);
+            Store(rd);
+        }
+
+        /// <summary>A shift by rs2's low bits; for the 32-bit forms, <paramref name="narrow"/> first takes rs1's low word.</summary>
+        private void Shift(int rs1, int rs2, OpCode op, int mask, OpCode? narrow, int rd)
+        {
+            Load(rs1);
+            if (narrow is { } n) _il.Emit(n);
+            Load(rs2);
+            _il.Emit(OpCodes.Conv_I4);
+            _il.Emit(OpCodes.Ldc_I4, mask);
+            _il.Emit(OpCodes.And);
+            _il.Emit(op);
+            if (narrow != null) _il.Emit(OpCodes.Conv_I8);
+            Store(rd);
+        }
+
+        /// <summary>A 32-bit shift by an immediate on rs1's low word, sign-extended.</summary>
+        private void Word(int rs1, OpCode narrow, long amount, OpCode op, int rd)
+        {
+            Load(rs1);
+            _il.Emit(narrow);
+            _il.Emit(OpCodes.Ldc_I4, (int)amount);
+            _il.Emit(op);
+            _il.Emit(OpCodes.Conv_I8);
+            Store(rd);
+        }
+
+        private void SignExtendWord()
+        {
+            _il.Emit(OpCodes.Conv_I4);
+            _il.Emit(OpCodes.Conv_I8);
+        }
+    }
+}

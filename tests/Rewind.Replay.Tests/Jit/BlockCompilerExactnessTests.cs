@@ -1,0 +1,168 @@
+using Rewind.Board;
+using Rewind.Core.Execution;
+using Rewind.Replay.Recording;
+using Rewind.Replay.Tests.Recording;
+using Rewind.Replay.TimeTravel;
+using static Rewind.TestSupport.Asm;
+
+namespace Rewind.Replay.Tests.Jit;
+
+/// <summary>
+/// What time travel needs from compiled code, each compared against the interpreter: self-modifying
+/// code, stops at every count inside hot blocks, replay of an interpreted recording, restores.
+/// </summary>
+public class BlockCompilerExactnessTests
+{
+    private const int S2 = 18, S3 = 19, T3 = 28, T4 = 29, T5 = 30;
+    private const ulong Base = 0x8000_0000;
+
+    /// <summary>
+    /// A loop whose first instruction is patched by a store after 500 rounds (from another block), then
+    /// a loop whose block patches one of its own later instructions on every round, alternating two encodings.
+    /// </summary>
+    private static byte[] SelfModifyingProgram()
+    {
+        uint addS0Ten = Addi(S0, S0, 10), addS3Hundred = Addi(S3, S3, 100), addS3One = Addi(S3, S3, 1);
+        var code = new uint[0x110 / 4];
+        uint[] prologue =
+        [
+            Auipc(T0, 0),              // 00: t0 = base
+            Lw(T1, T0, 0x100),         // 04: t1 = addi s0, s0, 10
+            Lw(T3, T0, 0x104),         // 08: t3 = addi s3, s3, 100
+            Lw(T5, T0, 0x108),         // 0c: t5 = the two encodings xored
+            Addi(T2, Zero, 500),       // 10
+            Addi(T4, T0, 0x40),        // 14: t4 = the self-patching loop
+            Addi(S0, S0, 1),           // 18: L: patched to addi s0, s0, 10
+            Addi(S1, S1, 1),           // 1c
+            Bne(S1, T2, -8),           // 20: bne s1, t2, L
+            Sw(T1, T0, 0x18),          // 24: patch L (another block)
+            Addi(T2, T2, 500),         // 28
+            Addi(A0, Zero, 1000),      // 2c
+            B(-0x18, A0, S1, 4),       // 30: blt s1, a0, L
+            Jal(Zero, 0x0c),           // 34: to 40
+            Addi(Zero, Zero, 0),       // 38
+            Addi(Zero, Zero, 0),       // 3c
+            Addi(S2, S2, 1),           // 40: M
+            Addi(A1, A1, 1),           // 44
+            Addi(A2, A2, 1),           // 48
+            Addi(A3, A3, 1),           // 4c
+            Sw(T3, T4, 0x1c),          // 50: patch 5c, two instructions ahead in this very block
+            R(0, T5, T3, 4, T3, 0x33), // 54: xor t3, t3, t5
+            Addi(A4, A4, 1),           // 58
+            addS3One,                  // 5c: patched, alternating +100 and +1
+            Jal(Zero, -0x20),          // 60: to M
+        ];
+        prologue.CopyTo(code, 0);
+        code[0x100 / 4] = addS0Ten;
+        code[0x104 / 4] = addS3Hundred;
+        code[0x108 / 4] = addS3Hundred ^ addS3One;
+        return code.SelectMany(BitConverter.GetBytes).ToArray();
+    }
+
+    private static VirtBoard RawBoard(byte[] image, bool jit, int threshold = 1)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"rewind-jit-{Guid.NewGuid():N}.bin");
+        File.WriteAllBytes(path, image);
+        try
+        {
+            var board = VirtBoard.Create(new BoardOptions { Bios = "none", Kernel = path, IcountShift = 3, Jit = false });
+            if (jit) board.CodeCache.EnableCompiler(threshold);
+            return board;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    public void Self_modifying_code_runs_the_new_instructions_in_compiled_blocks(int threshold)
+    {
+        var image = SelfModifyingProgram();
+        var interpreted = RawBoard(image, jit: false);
+        var compiled = RawBoard(image, jit: true, threshold);
+        for (ulong at = 997; at < 60_000; at += 997)
+        {
+            interpreted.Machine.Run(at);
+            compiled.Machine.Run(at);
+            BlockCompilerDifferentialTests.AssertSameState(interpreted, compiled, $"at {at}");
+        }
+        var hart = compiled.Hart;
+        Assert.Equal(1000UL, hart.GetX(S1));
+        Assert.Equal(500UL * 1 + 500 * 10, hart.GetX(S0));
+        // s3 took +100 and +1 in turn: the patch two instructions ahead took effect every round.
+        ulong rounds = hart.GetX(S2);
+        Assert.True(rounds > 1000, $"only {rounds} rounds");
+        Assert.InRange(hart.GetX(S3), 101 * (rounds / 2), 101 * (rounds / 2) + 100);
+        var blocks = compiled.CodeCache.Blocks!;
+        Assert.True(blocks.Invalidated > 500, $"{blocks.Invalidated} blocks invalidated");
+        // The versions of the patched block were compiled once each, then placed again by content.
+        Assert.True(blocks.Compiled < 40, $"{blocks.Compiled} blocks compiled");
+    }
+
+    [Fact]
+    public void A_run_stops_at_every_exact_count_inside_hot_blocks()
+    {
+        var interpreted = BlockCompilerDifferentialTests.Board("bench", jit: false);
+        var compiled = BlockCompilerDifferentialTests.Board("bench", jit: true);
+        interpreted.Machine.Run(2_000_000);
+        compiled.Machine.Run(2_000_000);
+        var blocks = compiled.CodeCache.Blocks!;
+        Assert.True(blocks.Placed > 3, $"{blocks.Placed} blocks placed");
+        for (ulong at = 2_000_001; at <= 2_000_400; at++)
+        {
+            Assert.Equal(StopKind.Reached, interpreted.Machine.Run(at).Kind);
+            Assert.Equal(StopKind.Reached, compiled.Machine.Run(at).Kind);
+            Assert.Equal(at, compiled.Hart.Icount);
+            BlockCompilerDifferentialTests.AssertSameState(interpreted, compiled, $"at {at}");
+        }
+    }
+
+    [Fact]
+    public void A_recording_made_by_the_interpreter_replays_with_the_compiler_digest_for_digest()
+    {
+        string kernel = RepoPaths.Guest("bench");
+        var (recording, recorded) = RecordReplayApiTests.Record(kernel, [], [], jit: false);
+        var replayed = RecordReplayApiTests.Replay(kernel, recording, jit: true);
+        Assert.Equal(recorded.Output, replayed.Output);
+        Assert.Equal(recorded.Icount, replayed.Icount);
+        Assert.Equal(Convert.ToHexString(recorded.Digest), Convert.ToHexString(replayed.Digest));
+        Assert.True(replayed.DigestsChecked >= 10, $"{replayed.DigestsChecked} digests checked");
+    }
+
+    [Fact]
+    public void An_input_recording_made_by_the_interpreter_replays_with_the_compiler()
+    {
+        string kernel = RepoPaths.Guest("input_timing");
+        var (recording, recorded) = RecordReplayApiTests.Record(kernel, [500_000, 40_000_000, 40_000_100], "xyz"u8.ToArray(), jit: false);
+        var replayed = RecordReplayApiTests.Replay(kernel, recording, jit: true);
+        Assert.Equal(recorded.Output, replayed.Output);
+        Assert.Equal(recorded.Icount, replayed.Icount);
+        Assert.Equal(Convert.ToHexString(recorded.Digest), Convert.ToHexString(replayed.Digest));
+    }
+
+    [Fact]
+    public void A_snapshot_restore_keeps_compiled_code_and_reruns_it_identically()
+    {
+        var compiled = BlockCompilerDifferentialTests.Board("bench", jit: true);
+        var m = compiled.Machine;
+        m.Run(3_000_000);
+        var store = new SnapshotStore(m);
+        var snapshot = store.Take();
+        m.Run(9_000_000);
+        var first = MachineDigest.Compute(m);
+        var blocks = compiled.CodeCache.Blocks!;
+        int compiledBefore = blocks.Compiled;
+        for (int i = 0; i < 3; i++)
+        {
+            store.Restore(snapshot);
+            Assert.Equal(3_000_000UL, m.Icount);
+            m.Run(9_000_000);
+            Assert.Equal(first, MachineDigest.Compute(m));
+        }
+        // Going back compiled nothing new: the code's pages were not rewritten, or came back with the same bytes.
+        Assert.Equal(compiledBefore, blocks.Compiled);
+    }
+}
