@@ -71,32 +71,34 @@ public sealed unsafe partial class Hart
         blocks.Place(_fetchPage, ramPage, start, insns[..n], offset - start);
     }
 
+    // Compiled loads and stores take the interpreter's inline paths: untranslated RAM first, then a TLB
+    // hit (paged RAM), and only then the slow path, with the pc and count written back.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong JitLoad8(ulong va, ulong pc, ulong ic)
     {
         ulong off = va - _ramBase;
-        return off < _fastLoadLimit ? _ramPtr[off] : JitLoadSlow(va, 1, pc, ic);
+        return off < _fastLoadLimit || TlbLoadHit(va, ref off) ? _ramPtr[off] : JitLoadSlow(va, 1, pc, ic);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong JitLoad16(ulong va, ulong pc, ulong ic)
     {
         ulong off = va - _ramBase;
-        return off < _fastLoadLimit ? *(ushort*)(_ramPtr + off) : JitLoadSlow(va, 2, pc, ic);
+        return off < _fastLoadLimit || TlbLoadHit(va, ref off) ? *(ushort*)(_ramPtr + off) : JitLoadSlow(va, 2, pc, ic);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong JitLoad32(ulong va, ulong pc, ulong ic)
     {
         ulong off = va - _ramBase;
-        return off < _fastLoadLimit ? *(uint*)(_ramPtr + off) : JitLoadSlow(va, 4, pc, ic);
+        return off < _fastLoadLimit || TlbLoadHit(va, ref off) ? *(uint*)(_ramPtr + off) : JitLoadSlow(va, 4, pc, ic);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ulong JitLoad64(ulong va, ulong pc, ulong ic)
     {
         ulong off = va - _ramBase;
-        return off < _fastLoadLimit ? *(ulong*)(_ramPtr + off) : JitLoadSlow(va, 8, pc, ic);
+        return off < _fastLoadLimit || TlbLoadHit(va, ref off) ? *(ulong*)(_ramPtr + off) : JitLoadSlow(va, 8, pc, ic);
     }
 
     /// <summary>A load off the fast path, with the pc and count the interpreter would have at it.</summary>
@@ -119,10 +121,10 @@ public sealed unsafe partial class Hart
     internal void JitStore8(ulong va, ulong value, ulong pc, ulong ic)
     {
         ulong off = va - _ramBase;
-        if (off < _fastStoreLimit)
+        if (off < _fastStoreLimit || TlbStoreHit(va, ref off))
         {
             _ramPtr[off] = (byte)value;
-            _ram.NoteWrite(off);
+            NoteStore(off, 0);
         }
         else
         {
@@ -134,7 +136,7 @@ public sealed unsafe partial class Hart
     internal void JitStore16(ulong va, ulong value, ulong pc, ulong ic)
     {
         ulong off = va - _ramBase;
-        if (off < _fastStoreLimit)
+        if (off < _fastStoreLimit || TlbStoreHit(va, ref off))
         {
             *(ushort*)(_ramPtr + off) = (ushort)value;
             NoteStore(off, 1);
@@ -149,7 +151,7 @@ public sealed unsafe partial class Hart
     internal void JitStore32(ulong va, ulong value, ulong pc, ulong ic)
     {
         ulong off = va - _ramBase;
-        if (off < _fastStoreLimit)
+        if (off < _fastStoreLimit || TlbStoreHit(va, ref off))
         {
             *(uint*)(_ramPtr + off) = (uint)value;
             NoteStore(off, 3);
@@ -164,7 +166,7 @@ public sealed unsafe partial class Hart
     internal void JitStore64(ulong va, ulong value, ulong pc, ulong ic)
     {
         ulong off = va - _ramBase;
-        if (off < _fastStoreLimit)
+        if (off < _fastStoreLimit || TlbStoreHit(va, ref off))
         {
             *(ulong*)(_ramPtr + off) = value;
             NoteStore(off, 7);
