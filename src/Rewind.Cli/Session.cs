@@ -222,6 +222,8 @@ internal sealed class Session : IDisposable
         {
             Warn = message => Console.Error.WriteLine($"rewind: {message}"),
             GuestEnded = _runner.NoteGuestEnd,
+            // A long reverse-continue, step or continue says how it goes, on the emulator's console.
+            Progress = p => Console.Error.WriteLine($"rewind: {p}"),
         };
         var target = new SessionGdbTarget(debugger, hmp.Execute);
         string endpoint = _options.Gdb!;

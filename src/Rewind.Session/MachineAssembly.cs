@@ -66,8 +66,11 @@ public sealed class MachineAssembly : IDisposable
                 input = live = new LiveInput();
                 break;
         }
-        var board = VirtBoard.Create(setup.Board with { Input = input });
+        // The console's bytes are stamped with their counts: in the recording, or in the replay's console log.
+        var stamp = new ConsoleStamp(setup.Board.Serial) { Recorder = recorder, Log = replay?.Console };
+        var board = VirtBoard.Create(setup.Board with { Input = input, Serial = stamp });
         var machine = board.Machine;
+        stamp.Machine = machine;
         machine.NoReboot = setup.NoReboot;
         if (recorder != null) recorder.Machine = machine;
         if (replay != null) replay.Machine = machine;
