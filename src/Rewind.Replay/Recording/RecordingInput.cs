@@ -92,13 +92,15 @@ public sealed class RecordingInput : LiveInput, IDisposable
     {
         _line[_lineLength++] = b;
         _lineLastIcount = icount;
-        if (b == '\n' || _lineLength == _line.Length) FlushOutput(icount);
+        // Stamped just after the writing instruction: a replay that reaches the record (the last one of
+        // a killed recording, say) has written the whole line.
+        if (b == '\n' || _lineLength == _line.Length) FlushOutput(icount + 1);
     }
 
-    private void FlushOutput(ulong icount)
+    private void FlushOutput(ulong recordIcount)
     {
         if (_lineLength == 0) return;
-        lock (_lock) _writer.WriteOutput(Math.Max(icount, _writer.LastIcount), _lineLastIcount, _line.AsSpan(0, _lineLength));
+        lock (_lock) _writer.WriteOutput(Math.Max(recordIcount, _writer.LastIcount), _lineLastIcount, _line.AsSpan(0, _lineLength));
         _lineLength = 0;
     }
 
