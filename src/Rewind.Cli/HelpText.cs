@@ -16,6 +16,7 @@ internal static class HelpText
 usage: rewind [options]            run a machine, like qemu-system-riscv64
        rewind -arch aarch64 [options]  like qemu-system-aarch64 (also: ./rewind-aarch64)
        rewind info FILE.rr          describe a recording
+       rewind info FILE.rr --output its console output, each line with its instruction count
 
 Machine:
   -M, -machine virt[,dumpdtb=F]  the board (only virt); dumpdtb writes the device tree and exits

@@ -242,6 +242,8 @@ internal sealed class Session : IDisposable
             },
             // A recording cannot go on past the guest's end: its replay would end there.
             KeepAfterGuestEnd = _options.NoShutdown && _options.RecordReplay != RunMode.Record,
+            // A long reverse-continue, step or continue says how it goes, on the emulator's console.
+            Progress = p => Console.Error.WriteLine($"rewind: {p}"),
         };
         var target = new SessionGdbTarget(debugger, hmp.Execute);
         string endpoint = _options.Gdb!;

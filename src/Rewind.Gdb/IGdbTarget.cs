@@ -53,6 +53,12 @@ public interface IGdbTarget
     /// <summary>Runs a 'monitor' command; returns its text output (may be multi-line).</summary>
     string MonitorCommand(string command);
 
+    /// <summary>
+    /// The same, telling <paramref name="progress"/> lines of progress while a long command works (on
+    /// the command's thread; the server sends them to GDB as they come).
+    /// </summary>
+    string MonitorCommand(string command, Action<string>? progress) => MonitorCommand(command);
+
     void Kill();
 
     /// <summary>GDB's D: the client asks to leave; as in QEMU, the machine runs on once it has gone.</summary>

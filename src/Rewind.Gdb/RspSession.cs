@@ -315,17 +315,46 @@ public sealed class RspSession
         if (p.StartsWith("qRcmd,", StringComparison.Ordinal))
         {
             if (!TryDecodeHex(p.AsSpan("qRcmd,".Length), out byte[] cmdBytes)) return Error(ErrorGeneric, "the monitor command is not hex");
-            string output = _target.MonitorCommand(Encoding.UTF8.GetString(cmdBytes));
-            byte[] outBytes = Encoding.UTF8.GetBytes(output);
-            const int chunk = (PacketSize - 16) / 2;
-            for (int i = 0; i < outBytes.Length; i += chunk)
-            {
-                var part = outBytes.AsSpan(i, Math.Min(chunk, outBytes.Length - i));
-                await SendAsync("O" + Convert.ToHexStringLower(part), cancel).ConfigureAwait(false);
-            }
-            return "OK";
+            return await MonitorAsync(Encoding.UTF8.GetString(cmdBytes), cancel).ConfigureAwait(false);
         }
         return "";
+    }
+
+    /// <summary>
+    /// A monitor command runs on a worker while this session passes on its progress lines as console
+    /// output (O packets): GDB shows them, and each one restarts its 2-second wait for the reply, so a
+    /// long seek never reads as a lost connection. The command's own output follows, then OK.
+    /// </summary>
+    private async Task<string?> MonitorAsync(string command, CancellationToken cancel)
+    {
+        var progress = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+        Task<string> run = Task.Run(() =>
+        {
+            try
+            {
+                return _target.MonitorCommand(command, line => progress.Writer.TryWrite(line));
+            }
+            finally
+            {
+                progress.Writer.TryComplete();
+            }
+        }, CancellationToken.None);
+        while (await progress.Reader.WaitToReadAsync(cancel).ConfigureAwait(false))
+            while (progress.Reader.TryRead(out string? line))
+                await SendConsoleOutputAsync(line, cancel).ConfigureAwait(false);
+        await SendConsoleOutputAsync(await run.ConfigureAwait(false), cancel).ConfigureAwait(false);
+        return "OK";
+    }
+
+    private async Task SendConsoleOutputAsync(string text, CancellationToken cancel)
+    {
+        byte[] outBytes = Encoding.UTF8.GetBytes(text);
+        const int chunk = (PacketSize - 16) / 2;
+        for (int i = 0; i < outBytes.Length; i += chunk)
+        {
+            var part = outBytes.AsSpan(i, Math.Min(chunk, outBytes.Length - i));
+            await SendAsync("O" + Convert.ToHexStringLower(part), cancel).ConfigureAwait(false);
+        }
     }
 
     private string NextThreadChunk()

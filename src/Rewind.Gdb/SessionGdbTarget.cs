@@ -7,7 +7,7 @@ namespace Rewind.Gdb;
 /// GDB's view of a session's <see cref="Debugger"/>: only the protocol's shapes (hex registers, the
 /// monitor command) are translated here; what the machine does is the debugger's business.
 /// </summary>
-public sealed class SessionGdbTarget(Debugger debugger, Func<string, string> monitor) : IGdbTarget
+public sealed class SessionGdbTarget(Debugger debugger, Func<string, Action<string>?, string> monitor) : IGdbTarget
 {
     public Debugger Debugger => debugger;
 
@@ -53,10 +53,18 @@ public sealed class SessionGdbTarget(Debugger debugger, Func<string, string> mon
     // QEMU's wording: GDB shows it in `info threads` beside the thread.
     public string? DescribeThread(int hart) => debugger.DescribeCpu(hart);
 
-    public string MonitorCommand(string command)
+    public string MonitorCommand(string command) => MonitorCommand(command, null);
+
+    public string MonitorCommand(string command, Action<string>? progress)
     {
         debugger.Attach();
-        return monitor(command);
+        ulong before = debugger.Icount;
+        string output = monitor(command, progress);
+        // GDB keeps the registers it read before the monitor moved the machine: nothing in the protocol
+        // lets a stub tell it otherwise (the rewind_* commands are used through scripts/rewind.py, which flushes).
+        if (debugger.Icount != before && !command.TrimStart().StartsWith("rewind_", StringComparison.Ordinal))
+            output += $"rewind: the machine is now at instruction {debugger.Icount}, but GDB still shows the registers and frames of before; run 'maintenance flush register-cache' (or move with 'rewind goto', scripts/rewind.py)\n";
+        return output;
     }
 
     public void Kill() => debugger.Kill();

@@ -46,6 +46,11 @@ public sealed partial class Debugger
     public int? PendingExit { get; private set; }
 
     public int CpuCount => _machine.Cpus.Length;
+    /// <summary>The machine's instruction count.</summary>
+    public ulong Icount => _machine.Icount;
+
+    /// <summary>Told how a long reverse or replayed run is going (every half second or so, on the run's thread).</summary>
+    public Action<TravelProgress>? Progress { get; set; }
     public bool CanReverse => _engine != null;
     public MachineStop LastStop { get; private set; } = new(StopKind.Reached);
 
@@ -232,6 +237,7 @@ public sealed partial class Debugger
     {
         var e = _engine!;
         int c = Cpu(cpu).Index;
+        using var progress = e.ReportProgressTo(Progress);
         var stop = action switch
         {
             DebugAction.Step => e.StepForward(c),

@@ -29,6 +29,11 @@ public interface IVmControl
     /// </summary>
     T WithMachineStopped<T>(Func<T> work, bool stayStopped = false);
 
+    /// <summary>Raises <see cref="Event"/> for an event of the monitors' own (REWIND_PROGRESS); a control without listeners ignores it.</summary>
+    void Announce(string name, IReadOnlyDictionary<string, object>? data)
+    {
+    }
+
     /// <summary>Raised for QMP events (STOP, RESUME, SHUTDOWN, RESET) with their data, if any.</summary>
     event Action<string, IReadOnlyDictionary<string, object>?>? Event;
 }

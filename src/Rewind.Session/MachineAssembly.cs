@@ -67,8 +67,11 @@ public sealed class MachineAssembly : IDisposable
                 break;
         }
         // Only a live run writes a disk through to its image; recordings and replays keep writes in the machine.
-        var board = Boards.Create(setup.Board with { Input = input, DiskWriteThrough = setup.Mode == RunMode.None });
+        // The console's bytes are stamped with their counts: in the recording, or in the replay's console log.
+        var stamp = new ConsoleStamp(setup.Board.Serial) { Recorder = recorder, Log = replay?.Console };
+        var board = Boards.Create(setup.Board with { Input = input, Serial = stamp, DiskWriteThrough = setup.Mode == RunMode.None });
         var machine = board.Machine;
+        stamp.Machine = machine;
         machine.NoReboot = setup.NoReboot;
         if (recorder != null) recorder.Machine = machine;
         if (replay != null) replay.Machine = machine;

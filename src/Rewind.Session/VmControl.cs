@@ -143,6 +143,8 @@ public sealed class VmControl : IVmControl
         }
     }
 
+    public void Announce(string name, IReadOnlyDictionary<string, object>? data) => Emit(name, data);
+
     private void Emit(string name, IReadOnlyDictionary<string, object>? data = null)
     {
         try

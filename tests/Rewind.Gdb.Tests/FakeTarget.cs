@@ -139,6 +139,20 @@ internal sealed class FakeTarget : IGdbTarget
         return Monitor.TryGetValue(command, out var text) ? text : $"unknown command: {command}\n";
     }
 
+    /// <summary>Progress lines a monitor command reports, one every <see cref="ProgressDelay"/>, before its output.</summary>
+    public List<string> MonitorProgress { get; } = [];
+    public TimeSpan ProgressDelay { get; set; }
+
+    public string MonitorCommand(string command, Action<string>? progress)
+    {
+        foreach (string line in MonitorProgress)
+        {
+            Thread.Sleep(ProgressDelay);
+            progress?.Invoke(line);
+        }
+        return MonitorCommand(command);
+    }
+
     public void Kill() => Calls.Enqueue("kill");
 
     public void Detach() => Calls.Enqueue("detach");

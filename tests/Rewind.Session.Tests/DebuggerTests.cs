@@ -132,4 +132,26 @@ public class DebuggerTests
         Assert.Equal(StopKind.HistoryBegin, begin.Kind);
         Assert.Equal(0UL, rig.Machine.Icount);
     }
+
+    [Fact]
+    public void A_long_reverse_continue_or_continue_tells_its_progress_listener_how_it_goes()
+    {
+        var rig = Rig.Replayed("count_loop");
+        var runner = new MachineRunner(rig.Machine, null, rig.Replay, () => { }, TextWriter.Null);
+        var engine = runner.StartTimeTravel();
+        // Every slice instead of every half second: this replay is shorter than a period.
+        engine.ProgressPeriod = TimeSpan.Zero;
+        var debugger = For(rig, out _, runner);
+        var heard = new List<Rewind.Replay.TimeTravel.TravelProgress>();
+        debugger.Progress = heard.Add;
+        debugger.Resume(DebugAction.Continue, 0, CancellationToken.None);
+        Assert.Contains(heard, p => p.Operation == "continuing" && p.Total > 0);
+        heard.Clear();
+        debugger.Resume(DebugAction.ReverseContinue, 0, CancellationToken.None);
+        Assert.Contains(heard, p => p.Operation == "reverse-continue" && p.Done > 0 && p.Total > 0);
+        // Outside the debugger's runs (a monitor's seek), the debugger's listener hears nothing.
+        heard.Clear();
+        engine.Seek(1_000_000);
+        Assert.Empty(heard);
+    }
 }

@@ -31,7 +31,11 @@ internal sealed class MonitorStdio(HmpCommands hmp)
                 output.Flush();
                 string? line = Console.In.ReadLine();
                 if (line == null) break;
-                string text = hmp.Execute(line);
+                string text = hmp.Execute(line, progress =>
+                {
+                    output.Write(progress);
+                    output.Flush();
+                });
                 output.Write(text);
                 output.Flush();
             }

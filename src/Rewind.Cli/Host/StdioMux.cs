@@ -140,7 +140,11 @@ public sealed class StdioMux
         string? line = _editor.Feed(b, _echo);
         if (_echo.Count > 0) Write(_echo);
         if (line == null) return;
-        string output = _hmp!.Execute(line);
+        string output = _hmp!.Execute(line, progress =>
+        {
+            _flushSerial();
+            Write(progress);
+        });
         _flushSerial();
         Write(output);
         if (_quitting())

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Rewind.Monitor.Hmp;
+using Rewind.Monitor.TimeTravel;
+using Rewind.Replay.TimeTravel;
 using Rewind.Session;
 
 namespace Rewind.Monitor.Qmp;
@@ -18,6 +20,10 @@ public sealed class QmpCommands
     private readonly MonitorContext _context;
     private readonly HmpCommands _hmp;
     private readonly Dictionary<string, Func<JsonObject, CommandResult>> _table;
+    private readonly TimeTravelCommands _travel;
+
+    /// <summary>The event a long travel sends every half second or so while it works.</summary>
+    public const string ProgressEvent = "REWIND_PROGRESS";
 
     /// <summary>A command's return value, and what to do once the reply has been sent.</summary>
     public readonly record struct CommandResult(JsonNode Return, Action? After = null);
@@ -41,7 +47,17 @@ public sealed class QmpCommands
             ["replay-delete-break"] = ReplayDeleteBreak,
             ["replay-seek"] = ReplaySeek,
             ["human-monitor-command"] = HumanMonitorCommand,
+            ["rewind-when"] = RewindWhen,
+            ["rewind-goto"] = RewindGoto,
+            ["rewind-bookmark"] = RewindBookmark,
+            ["rewind-bookmarks"] = RewindBookmarks,
+            ["rewind-delete-bookmark"] = RewindDeleteBookmark,
+            ["rewind-last-write"] = a => RewindWrite(a, forward: false),
+            ["rewind-next-write"] = a => RewindWrite(a, forward: true),
+            ["rewind-goto-output"] = RewindGotoOutput,
+            ["rewind-info"] = RewindInfo,
         };
+        _travel = new TimeTravelCommands(context);
     }
 
     public IEnumerable<string> Names => _table.Keys;
@@ -179,7 +195,10 @@ public sealed class QmpCommands
         var engine = _context.Engine ?? throw QmpException.Generic("replay must be enabled to seek");
         if (icount < 0) throw QmpException.Generic("cannot seek to the specified instruction count");
         // Like QEMU, the machine is left stopped at the instruction count it was sent to.
-        var stop = _context.Stopped(() => engine.Seek((ulong)icount), stayStopped: true);
+        var stop = _context.Stopped(() =>
+        {
+            using (engine.ReportProgressTo(Progress("replay-seek"))) return engine.Seek((ulong)icount);
+        }, stayStopped: true);
         if (stop.Icount != (ulong)icount)
             throw QmpException.Generic(stop.Kind == Core.Execution.StopKind.Interrupted
                 ? $"the seek was interrupted at instruction count {stop.Icount}"
@@ -200,6 +219,149 @@ public sealed class QmpCommands
             if (idx != 0) throw QmpException.Generic($"Parameter 'cpu-index' expects a CPU index, and {idx} is not one");
         }
         return new(JsonValue.Create(_hmp.Execute(v.GetValue<string>())));
+    }
+
+    /// <summary>REWIND_PROGRESS events for <paramref name="command"/>, to every client.</summary>
+    private Action<TravelProgress>? Progress(string command)
+    {
+        var vm = _context.Vm;
+        if (vm == null) return null;
+        return p => vm.Announce(ProgressEvent, new Dictionary<string, object>
+        {
+            ["command"] = command,
+            ["operation"] = p.Operation,
+            ["done"] = p.Done,
+            ["total"] = p.Total,
+            ["icount"] = p.Icount,
+            ["percent"] = p.Percent,
+        });
+    }
+
+    /// <summary>Runs a time-travel command: its one-line failures become GenericErrors.</summary>
+    private static CommandResult Travel(Func<JsonNode> work)
+    {
+        try
+        {
+            return new(work());
+        }
+        catch (TimeTravelException e)
+        {
+            throw QmpException.Generic(e.Message);
+        }
+    }
+
+    private CommandResult RewindWhen(JsonObject a)
+    {
+        CheckArguments(a);
+        return Travel(() =>
+        {
+            var p = _travel.When();
+            var o = new JsonObject { ["icount"] = p.Icount, ["guest-ns"] = p.GuestNanoseconds };
+            if (p.End is ulong end) o["end"] = end;
+            return o;
+        });
+    }
+
+    private CommandResult RewindGoto(JsonObject a)
+    {
+        CheckArguments(a, "target");
+        var node = a["target"] ?? throw QmpException.Generic("Parameter 'target' is missing");
+        string target = node.GetValueKind() switch
+        {
+            JsonValueKind.String => node.GetValue<string>(),
+            JsonValueKind.Number when node.AsValue().TryGetValue(out ulong n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _ => throw QmpException.Generic("Invalid parameter type for 'target', expected: integer or string"),
+        };
+        return Travel(() =>
+        {
+            var (at, note) = _travel.Goto(target, Progress("rewind-goto"));
+            var o = new JsonObject { ["icount"] = at };
+            if (note != null) o["note"] = note;
+            return o;
+        });
+    }
+
+    private CommandResult RewindBookmark(JsonObject a)
+    {
+        CheckArguments(a, "name");
+        string name = RequiredString(a, "name");
+        return Travel(() =>
+        {
+            var b = _travel.SetBookmark(name);
+            return new JsonObject { ["name"] = b.Name, ["icount"] = b.Icount };
+        });
+    }
+
+    private CommandResult RewindBookmarks(JsonObject a)
+    {
+        CheckArguments(a);
+        return Travel(() =>
+        {
+            var list = new JsonArray();
+            foreach (var b in _travel.ListBookmarks()) list.Add(new JsonObject { ["name"] = b.Name, ["icount"] = b.Icount });
+            return list;
+        });
+    }
+
+    private CommandResult RewindDeleteBookmark(JsonObject a)
+    {
+        CheckArguments(a, "name");
+        string name = RequiredString(a, "name");
+        return Travel(() =>
+        {
+            _travel.DeleteBookmark(name);
+            return new JsonObject();
+        });
+    }
+
+    private CommandResult RewindWrite(JsonObject a, bool forward)
+    {
+        CheckArguments(a, "address", "size");
+        long address = RequiredInt(a, "address"), size = RequiredInt(a, "size");
+        if (address < 0 || size <= 0) throw QmpException.Generic("'address' and 'size' must be positive");
+        return Travel(() =>
+        {
+            var hit = _travel.FindWrite((ulong)address, (ulong)size, forward, Progress(forward ? "rewind-next-write" : "rewind-last-write"));
+            if (hit == null) return new JsonObject { ["found"] = false, ["icount"] = _context.Machine.Icount };
+            return new JsonObject
+            {
+                ["found"] = true,
+                ["icount"] = hit.Icount,
+                ["cpu"] = hit.Cpu,
+                ["pc"] = hit.Pc,
+                ["old"] = Convert.ToHexStringLower(hit.Old),
+                ["new"] = Convert.ToHexStringLower(hit.New),
+            };
+        });
+    }
+
+    private CommandResult RewindGotoOutput(JsonObject a)
+    {
+        CheckArguments(a, "pattern");
+        string pattern = RequiredString(a, "pattern");
+        return Travel(() =>
+        {
+            var hit = _travel.GotoOutput(pattern, Progress("rewind-goto-output"));
+            return new JsonObject { ["icount"] = hit.Line.Icount, ["line"] = hit.Line.Text, ["wrapped"] = hit.Wrapped };
+        });
+    }
+
+    private CommandResult RewindInfo(JsonObject a)
+    {
+        CheckArguments(a);
+        return Travel(() =>
+        {
+            var o = new JsonObject();
+            foreach (var (k, v) in _travel.Info()) o[k.Replace(' ', '-')] = v;
+            return o;
+        });
+    }
+
+    private static string RequiredString(JsonObject arguments, string name)
+    {
+        var node = arguments[name] ?? throw QmpException.Generic($"Parameter '{name}' is missing");
+        if (node.GetValueKind() != JsonValueKind.String) throw QmpException.Generic($"Invalid parameter type for '{name}', expected: string");
+        return node.GetValue<string>();
     }
 
     private IVmControl Vm() => _context.Vm ?? throw QmpException.Generic("run control is not available");

@@ -10,6 +10,7 @@ namespace Rewind.Replay.Log;
 /// <item><see cref="RecordKind.Digest"/>: <see cref="Icount"/>, <see cref="Data"/> (the digest, 1..255 bytes).</item>
 /// <item><see cref="RecordKind.Snapshot"/>: <see cref="Icount"/>, <see cref="Name"/>, <see cref="Data"/>
 /// (empty when the reader was told not to load snapshot payloads; <see cref="DataLength"/> still holds the size).</item>
+/// <item><see cref="RecordKind.Output"/>: <see cref="Icount"/> (when written), <see cref="Value"/> (the count at which the last byte was written), <see cref="Data"/>.</item>
 /// <item><see cref="RecordKind.Monitor"/>: <see cref="Icount"/>, <see cref="Text"/> (the command).</item>
 /// <item><see cref="RecordKind.End"/>: <see cref="Icount"/> (final), <see cref="Text"/> (the reason).</item>
 /// <item><see cref="RecordKind.StateLayout"/>: <see cref="Icount"/>, <see cref="Text"/> (<c>name:version</c> pairs).</item>
@@ -66,6 +67,7 @@ public readonly struct LogRecord
         RecordKind.Digest => $"#{Index} @{Icount} digest {Convert.ToHexStringLower(Data.Span)}",
         RecordKind.Snapshot => $"#{Index} @{Icount} snapshot '{Text}' [{DataLength} bytes]",
         RecordKind.Monitor => $"#{Index} @{Icount} monitor '{Text}'",
+        RecordKind.Output => $"#{Index} @{Icount} output written at {Value} [{DataLength} bytes]",
         RecordKind.End => $"#{Index} @{Icount} end '{Text}'",
         RecordKind.StateLayout => $"#{Index} @{Icount} state layout '{Text}'",
         _ => $"#{Index} @{Icount} {Kind}",

@@ -19,4 +19,6 @@ public enum RecordKind : byte
     End = 6,
     /// <summary>The state sections (name:version) that the digests cover; format 2 and later.</summary>
     StateLayout = 7,
+    /// <summary>Console output the guest wrote, with the count at which its last byte was written; format 4 and later.</summary>
+    Output = 8,
 }

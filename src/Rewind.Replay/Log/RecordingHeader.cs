@@ -43,8 +43,12 @@ public sealed record RecordingHeader
     /// <remarks>
     /// 2: state is saved as named, versioned sections, and a StateLayout record says which ones the digests cover.
     /// 3: each record's CRC chains the previous record's, so records cannot be removed, duplicated or reordered unnoticed.
+    /// 4: Output records hold the guest's console output with the instruction counts at which it was written.
     /// </remarks>
-    public const ushort CurrentVersion = 3;
+    public const ushort CurrentVersion = 4;
+
+    /// <summary>The first format version that may hold Output records.</summary>
+    public const ushort OutputVersion = 4;
 
     /// <summary>The first format version whose record CRCs chain (see <see cref="CurrentVersion"/>).</summary>
     public const ushort ChainedCrcVersion = 3;

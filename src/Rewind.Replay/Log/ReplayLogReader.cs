@@ -214,7 +214,8 @@ public sealed class ReplayLogReader : IDisposable
         var r = new SpanReader(payload.Span);
         if (kind is RecordKind.Header)
             return "a second header record";
-        if (kind is < RecordKind.InputEvent or > RecordKind.StateLayout)
+        var lastKind = Header.Version >= RecordingHeader.OutputVersion ? RecordKind.Output : RecordKind.StateLayout;
+        if (kind < RecordKind.InputEvent || kind > lastKind)
             return $"unknown record kind 0x{(byte)kind:x2}";
         if (!r.Var(out ulong delta))
             return $"malformed {kind} record (bad icount)";
@@ -240,6 +241,14 @@ public sealed class ReplayLogReader : IDisposable
                 var digest = payload[r.Position..];
                 record = new LogRecord(kind, icount, 0, digest, digest.Length, 0, null, index, offset);
                 return null;
+            case RecordKind.Output:
+                {
+                    if (!r.Var(out ulong back) || back > icount)
+                        return "malformed Output record (its last byte's count goes before the start)";
+                    var bytes = payload[r.Position..];
+                    record = new LogRecord(kind, icount, 0, bytes, bytes.Length, icount - back, null, index, offset);
+                    return null;
+                }
             case RecordKind.Snapshot:
                 if (!r.Str(out string? name))
                     return "malformed Snapshot record (bad name)";

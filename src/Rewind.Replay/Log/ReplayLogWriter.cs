@@ -169,6 +169,27 @@ public sealed class ReplayLogWriter : IDisposable
             WriteTextRecord(RecordKind.StateLayout, icount, layout);
     }
 
+    /// <summary>
+    /// Console output: <paramref name="data"/> written by the guest, its last byte at instruction
+    /// <paramref name="lastByteIcount"/>; the record itself is stamped <paramref name="icount"/> (now,
+    /// which may be later: the end of a recording flushes an unfinished line). Not an input: a replay
+    /// computes the output again; the record makes it searchable by time without a replay.
+    /// </summary>
+    public void WriteOutput(ulong icount, ulong lastByteIcount, ReadOnlySpan<byte> data)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(lastByteIcount, icount);
+        lock (_gate)
+        {
+            ulong delta = Delta(icount);
+            ulong back = icount - lastByteIcount;
+            int start = BeginRecord(RecordKind.Output, Varint.Size(delta) + Varint.Size(back) + data.Length);
+            PutVar(delta);
+            PutVar(back);
+            Put(data);
+            Commit(start, icount);
+        }
+    }
+
     public void WriteMonitor(ulong icount, string command)
     {
         ArgumentNullException.ThrowIfNull(command);

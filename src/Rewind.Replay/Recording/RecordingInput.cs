@@ -88,6 +88,32 @@ public sealed class RecordingInput : LiveInput, IDisposable
         }
     }
 
+    // Console output waiting for the end of its line: one Output record per line keeps the count of the
+    // newline exact and costs a few bytes per line.
+    private readonly byte[] _line = new byte[1024];
+    private int _lineLength;
+    private ulong _lineLastIcount;
+
+    /// <summary>
+    /// The guest wrote <paramref name="b"/> to the console at <paramref name="icount"/> (run-loop thread).
+    /// Each line goes into the recording as an Output record when its newline is written.
+    /// </summary>
+    public void NoteOutput(ulong icount, byte b)
+    {
+        _line[_lineLength++] = b;
+        _lineLastIcount = icount;
+        // Stamped just after the writing instruction: a replay that reaches the record (the last one of
+        // a killed recording, say) has written the whole line.
+        if (b == '\n' || _lineLength == _line.Length) FlushOutput(icount + 1);
+    }
+
+    private void FlushOutput(ulong recordIcount)
+    {
+        if (_lineLength == 0) return;
+        lock (_lock) _writer.WriteOutput(Math.Max(recordIcount, _writer.LastIcount), _lineLastIcount, _line.AsSpan(0, _lineLength));
+        _lineLength = 0;
+    }
+
     public void WriteSnapshot(ulong icount, string name, ReadOnlySpan<byte> payload)
     {
         lock (_lock) _writer.WriteSnapshot(icount, name, payload);
@@ -96,6 +122,7 @@ public sealed class RecordingInput : LiveInput, IDisposable
     public void Finish(ulong icount, string reason)
     {
         _flushTimer.Dispose();
+        FlushOutput(icount);
         lock (_lock)
         {
             _writer.WriteEnd(icount, reason);

@@ -17,10 +17,14 @@ public sealed class ReplayInput : IInputBoundary
     public ReplayInput(ReplayLogReader reader)
     {
         Header = reader.Header;
+        var output = new List<LogRecord>();
         while (reader.TryReadNext(out var r))
         {
             switch (r.Kind)
             {
+                case RecordKind.Output:
+                    output.Add(r);
+                    break;
                 case RecordKind.InputEvent:
                 case RecordKind.ClockRead:
                 case RecordKind.Digest:
@@ -39,7 +43,11 @@ public sealed class ReplayInput : IInputBoundary
         EndReason = reader.EndReason;
         Problem = reader.Corruption ?? reader.Truncation;
         EndIcount = reader.LastIcount;
+        Console = ConsoleLog.FromRecords(output, Header.Version >= RecordingHeader.OutputVersion, EndIcount);
     }
+
+    /// <summary>The console output by instruction count: from the recording, or gathered as the replay runs (older formats).</summary>
+    public ConsoleLog Console { get; }
 
     public static ReplayInput Open(string path)
     {

@@ -1,3 +1,4 @@
+using Rewind.Core.Cpu;
 using Rewind.Core.Execution;
 using Rewind.Replay.Recording;
 
@@ -21,6 +22,7 @@ public sealed class TimeTravelEngine
     private readonly SortedSet<ulong> _replayBreaks = [];
     private readonly object _breaksLock = new();
     private volatile bool _interrupt;
+    private readonly ProgressMeter _progress = new();
 
     public TimeTravelEngine(Machine machine, ReplayInput input, ulong interval = DefaultInterval, long budgetBytes = DefaultBudgetBytes)
     {
@@ -44,6 +46,10 @@ public sealed class TimeTravelEngine
     /// <summary>The furthest count ever executed: output below it was already shown once.</summary>
     public ulong HighWater { get; private set; }
     public ulong? End => _input.HistoryEnd;
+    /// <summary>The guest's console output by instruction count.</summary>
+    public ConsoleLog Console => _input.Console;
+    /// <summary>The count of the oldest snapshot: time travel reaches back to here.</summary>
+    public ulong Beginning => Store.All[0].Icount;
     /// <summary>A copy of the replay breakpoints, in order.</summary>
     public IReadOnlyCollection<ulong> ReplayBreaks
     {
@@ -82,6 +88,29 @@ public sealed class TimeTravelEngine
         }
     }
 
+    /// <summary>
+    /// Until the returned scope is disposed, travels longer than <see cref="ProgressMeter.Period"/> tell
+    /// <paramref name="sink"/> how far they got, every period, on the thread that runs them.
+    /// </summary>
+    public IDisposable ReportProgressTo(Action<TravelProgress>? sink)
+    {
+        var previous = _progress.Sink;
+        _progress.Sink = sink;
+        return new ProgressScope(_progress, previous);
+    }
+
+    /// <summary>How often a long travel reports (<see cref="ProgressMeter.Period"/> unless changed).</summary>
+    public TimeSpan ProgressPeriod
+    {
+        get => _progress.Every;
+        set => _progress.Every = value;
+    }
+
+    private sealed class ProgressScope(ProgressMeter meter, Action<TravelProgress>? previous) : IDisposable
+    {
+        public void Dispose() => meter.Sink = previous;
+    }
+
     /// <summary>Thread-safe: stop a running forward or backward travel soon.</summary>
     public void Interrupt()
     {
@@ -94,7 +123,16 @@ public sealed class TimeTravelEngine
     {
         _interrupt = false;
         ulong start = Icount;
-        return RunTaking(limit, stepOverBreakpoint, honourStops: true, breaksAfter: start);
+        ulong goal = Math.Min(limit, End ?? ulong.MaxValue);
+        _progress.Begin("continuing", goal == ulong.MaxValue || goal <= start ? 0 : goal - start, start);
+        try
+        {
+            return RunTaking(limit, stepOverBreakpoint, honourStops: true, breaksAfter: start);
+        }
+        finally
+        {
+            _progress.End();
+        }
     }
 
     /// <summary>
@@ -125,8 +163,16 @@ public sealed class TimeTravelEngine
             var s = Store.AtOrBefore(target);
             if (s != null && s.Icount > Icount) Restore(s);
         }
-        var stop = RunTaking(target, stepOverBreakpoint: true, honourStops: false);
-        return stop.Kind == StopKind.Interrupted ? stop : new MachineStop(StopKind.Reached, Icount: Icount);
+        _progress.Begin("seeking", target > Icount ? target - Icount : 0, Icount);
+        try
+        {
+            var stop = RunTaking(target, stepOverBreakpoint: true, honourStops: false);
+            return stop.Kind == StopKind.Interrupted ? stop : new MachineStop(StopKind.Reached, Icount: Icount);
+        }
+        finally
+        {
+            _progress.End();
+        }
     }
 
     /// <summary>Back to just before <paramref name="hart"/>'s last step (other harts' steps since then undone too).</summary>
@@ -150,6 +196,24 @@ public sealed class TimeTravelEngine
     /// </summary>
     public MachineStop ReverseContinue()
     {
+        _progress.Begin("reverse-continue", 0, Icount);
+        try
+        {
+            return ReverseSearch(static s => s.Kind is StopKind.Breakpoint or StopKind.Watchpoint, watchLanding: 1);
+        }
+        finally
+        {
+            _progress.End();
+        }
+    }
+
+    /// <summary>
+    /// The last stop before the present that <paramref name="accept"/> takes: replays each interval
+    /// between snapshots, newest first, noting hits, then goes to the last one (a watchpoint hit plus
+    /// <paramref name="watchLanding"/> instructions). Stops it does not take are passed over.
+    /// </summary>
+    private MachineStop ReverseSearch(Func<MachineStop, bool> accept, ulong watchLanding)
+    {
         _interrupt = false;
         ulong present = Icount;
         ulong floor = 0;
@@ -158,11 +222,13 @@ public sealed class TimeTravelEngine
             var replayBreak = _replayBreaks.GetViewBetween(0, present == 0 ? 0 : present - 1);
             if (replayBreak.Count > 0 && present > 0) floor = replayBreak.Max;
         }
+        _progress.Retotal(present - floor);
         ulong windowEnd = present;
         while (windowEnd > floor)
         {
             var snap = Store.AtOrBefore(windowEnd - 1)!;
             ulong windowStart = Math.Max(snap.Icount, floor);
+            _progress.Segment(present - windowEnd, windowStart);
             RestoreAtOrBefore(windowStart);
             RunTaking(windowStart, stepOverBreakpoint: true, honourStops: false);
             MachineStop? last = null;
@@ -172,14 +238,16 @@ public sealed class TimeTravelEngine
                 if (_interrupt) return new MachineStop(StopKind.Interrupted, Icount: Icount);
                 var s = RunTaking(windowEnd, stepOver, honourStops: true);
                 stepOver = true;
-                if (s.Kind is StopKind.Breakpoint or StopKind.Watchpoint && Icount < windowEnd)
-                    last = s;
+                if (s.Kind is StopKind.Breakpoint or StopKind.Watchpoint)
+                {
+                    if (Icount < windowEnd && accept(s)) last = s;
+                }
                 else if (s.Kind is StopKind.Interrupted) return s;
                 else if (s.Kind is not StopKind.Reached) break;
             }
             if (last is MachineStop hit)
             {
-                ulong landing = hit.Kind == StopKind.Watchpoint ? hit.Icount + 1 : hit.Icount;
+                ulong landing = hit.Kind == StopKind.Watchpoint ? hit.Icount + watchLanding : hit.Icount;
                 Seek(landing);
                 return hit with { Icount = Icount };
             }
@@ -189,6 +257,81 @@ public sealed class TimeTravelEngine
         return floor > 0
             ? new MachineStop(StopKind.Reached, Icount: Icount)
             : new MachineStop(StopKind.HistoryBegin, Icount: Icount);
+    }
+
+    /// <summary>
+    /// Goes to the last instruction before the present that wrote any byte of
+    /// [<paramref name="address"/>, +<paramref name="length"/>) (a virtual address, as the CPUs see it),
+    /// stopping on it with the old value still in memory. Other breakpoints and watchpoints are passed
+    /// over. Null, and back at the present, when nothing wrote there in the history kept.
+    /// </summary>
+    public WriteHit? LastWrite(ulong address, ulong length) => FindWrite(address, length, backwards: true);
+
+    /// <summary>The same as <see cref="LastWrite"/>, forwards: the next write after the present instruction.</summary>
+    public WriteHit? NextWrite(ulong address, ulong length) => FindWrite(address, length, backwards: false);
+
+    private WriteHit? FindWrite(ulong address, ulong length, bool backwards)
+    {
+        if (length is 0 or > 4096) throw new ArgumentOutOfRangeException(nameof(length), "a watched location is 1 to 4096 bytes");
+        var watch = new Watchpoint(address, length, WatchKind.Write);
+        ulong present = Icount;
+        bool Ours(MachineStop s) => s.Kind == StopKind.Watchpoint && s.Watch is WatchHit h && h.Kind == WatchKind.Write
+                                    && h.Address >= address && h.Address - address < length;
+        foreach (var c in _machine.Cpus) c.AddWatchpoint(watch);
+        MachineStop found;
+        try
+        {
+            _progress.Begin(backwards ? "searching back for the last write" : "searching for the next write", 0, present);
+            try
+            {
+                found = backwards ? ReverseSearch(Ours, watchLanding: 0) : ForwardSearch(Ours, present);
+            }
+            finally
+            {
+                _progress.End();
+            }
+        }
+        finally
+        {
+            foreach (var c in _machine.Cpus) c.RemoveWatchpoint(watch);
+        }
+        if (found.Kind == StopKind.Interrupted) throw new OperationCanceledException("the search was interrupted");
+        if (!Ours(found))
+        {
+            Seek(present);
+            return null;
+        }
+        // On the writing instruction: the old value is in memory; one instruction on, the new one.
+        ulong at = found.Icount;
+        var cpu = _machine.Cpus[Math.Clamp(found.Cpu, 0, _machine.Cpus.Length - 1)];
+        ulong pc = cpu.Pc;
+        var oldValue = new byte[length];
+        var newValue = new byte[length];
+        Seek(at);
+        int oldRead = cpu.DebugRead(address, oldValue);
+        Seek(at + 1);
+        int newRead = cpu.DebugRead(address, newValue);
+        Seek(at);
+        return new WriteHit(at, cpu.Index, pc, oldValue[..oldRead], newValue[..newRead]);
+    }
+
+    /// <summary>Forward to the first stop after <paramref name="present"/> that <paramref name="accept"/> takes, or the end.</summary>
+    private MachineStop ForwardSearch(Func<MachineStop, bool> accept, ulong present)
+    {
+        _interrupt = false;
+        _progress.Retotal(End is ulong end && end > present ? end - present : 0);
+        bool stepOver = true;
+        while (true)
+        {
+            var s = RunTaking(ulong.MaxValue, stepOver, honourStops: true);
+            stepOver = true;
+            if (s.Kind is StopKind.Breakpoint or StopKind.Watchpoint)
+            {
+                if (s.Icount > present && accept(s)) return s with { Icount = Icount };
+                continue;
+            }
+            return s;
+        }
     }
 
     private void RestoreAtOrBefore(ulong target)
@@ -220,6 +363,7 @@ public sealed class TimeTravelEngine
             if (now >= lim) return Reached();
             if (now % Interval == 0 && !Store.Has(now)) TakeSnapshot();
             ulong nextSnap = (now / Interval + 1) * Interval;
+            _progress.Tick(now);
             var stop = _machine.Run(Math.Min(lim, nextSnap), stepOverBreakpoint);
             stepOverBreakpoint = false;
             HighWater = Math.Max(HighWater, Icount);

@@ -216,12 +216,12 @@ public class DamageTests
     public void A_newer_format_version_is_refused_naming_both_versions()
     {
         byte[] file = LogTestData.SmallRecording();
-        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 4);
+        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 5);
         var e = Assert.Throws<RecordingFormatException>(() => new ReplayLogReader(new MemoryStream(file)));
-        Assert.Equal("unsupported recording format version 4 (this build reads versions 1 to 3)", e.Message);
+        Assert.Equal("unsupported recording format version 5 (this build reads versions 1 to 4)", e.Message);
         BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 0);
         e = Assert.Throws<RecordingFormatException>(() => new ReplayLogReader(new MemoryStream(file)));
-        Assert.Equal("unsupported recording format version 0 (this build reads versions 1 to 3)", e.Message);
+        Assert.Equal("unsupported recording format version 0 (this build reads versions 1 to 4)", e.Message);
     }
 
     [Fact]
