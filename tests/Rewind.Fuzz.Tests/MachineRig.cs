@@ -50,7 +50,7 @@ public sealed class MachineRig : IDisposable
         {
             try
             {
-                MainLoopStatus = _assembly.Runner.RunControlled(_controller, Vm, debugger: true, noShutdown: true);
+                MainLoopStatus = _assembly.Runner.RunControlled(_controller, Vm, Debugger, noShutdown: true);
             }
             catch (Exception e)
             {
