@@ -64,6 +64,12 @@ if [ "$print_only" -eq 1 ]; then
   exit
 fi
 
+# Two builds at once (a test run beside a benchmark, say) would both unpack and compile the kernel;
+# the second waits here and then finds the first one's result.
+mkdir -p "$cache"
+exec 9>"$cache/.build.lock"
+flock 9
+
 install_packages() {
   local missing=() p
   for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
