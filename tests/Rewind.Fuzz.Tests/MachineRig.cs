@@ -44,7 +44,12 @@ public sealed class MachineRig : IDisposable
         Vm = new VmControl(_controller, _assembly.Runner.Reset);
         Hmp = new HmpCommands(new MonitorContext(machine, engine, _assembly.Runner.Mode, _file, Vm));
         Qmp = new QmpCommands(new MonitorContext(machine, engine, _assembly.Runner.Mode, _file, Vm), Hmp);
-        Debugger = new Debugger(machine, engine, _assembly.Board.DebuggerWrites, _controller) { GuestEnded = _assembly.Runner.NoteGuestEnd };
+        Debugger = new Debugger(machine, engine, _assembly.Board.DebuggerWrites, _controller)
+        {
+            GuestEnded = _assembly.Runner.NoteGuestEnd,
+            // As -no-shutdown, which RunControlled gets below: a guest that powers off stays for the next input.
+            KeepAfterGuestEnd = true,
+        };
         Target = new SessionGdbTarget(Debugger, Hmp.Execute);
         _mainLoop = new Thread(() =>
         {

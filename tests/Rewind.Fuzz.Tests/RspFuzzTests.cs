@@ -78,7 +78,14 @@ public sealed class RspFuzzTests(ITestOutputHelper output)
     {
         var (server, client) = DuplexStream.Pair();
         var log = new StringWriter();
-        var session = new RspSession(server, rig.Target, TextWriter.Synchronized(log));
+        var syncLog = TextWriter.Synchronized(log);
+        // The session writes from several threads (monitor commands run on a worker); the synchronized
+        // writer locks itself, so reading the text under the same lock never sees a half-grown buffer.
+        string LogText()
+        {
+            lock (syncLog) return log.ToString();
+        }
+        var session = new RspSession(server, rig.Target, syncLog);
         var running = Task.Run(() => session.RunAsync());
         var reader = new PacketStream(client);
         int i = first;
@@ -88,9 +95,9 @@ public sealed class RspFuzzTests(ITestOutputHelper output)
             {
                 var rng = FuzzBudget.For(Area, FuzzBudget.Seed, i);
                 var (bytes, text, ender) = Generate(rng);
-                int logBefore = log.ToString().Length;
+                int logBefore = LogText().Length;
                 var (outcome, detail) = Exchange(rig, client, reader, bytes, running, ender);
-                string added = log.ToString()[logBefore..];
+                string added = LogText()[logBefore..];
                 if (outcome != Outcome.Hang && (added.Contains("gdb: error handling", StringComparison.Ordinal) || added.Contains("resume failed", StringComparison.Ordinal)))
                     outcome = Outcome.Crash;
                 tally.Note(i, outcome, $"{detail} for '{Printable(text)}' (replaying: {rig.Debugger.CanReverse}); server log: {Printable(added)}");
