@@ -328,7 +328,9 @@ public sealed class RspSession
     private async Task<string?> MonitorAsync(string command, CancellationToken cancel)
     {
         var progress = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
-        Task<string> run = Task.Run(() =>
+        // A dedicated thread: a seek may block for seconds, and a busy thread pool would otherwise
+        // hold back the progress lines (the reader below runs on the pool) until the answer is ready.
+        Task<string> run = Task.Factory.StartNew(() =>
         {
             try
             {
@@ -338,7 +340,7 @@ public sealed class RspSession
             {
                 progress.Writer.TryComplete();
             }
-        }, CancellationToken.None);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         while (await progress.Reader.WaitToReadAsync(cancel).ConfigureAwait(false))
             while (progress.Reader.TryRead(out string? line))
                 await SendConsoleOutputAsync(line, cancel).ConfigureAwait(false);

@@ -143,12 +143,24 @@ internal sealed class FakeTarget : IGdbTarget
     public List<string> MonitorProgress { get; } = [];
     public TimeSpan ProgressDelay { get; set; }
 
+    /// <summary>
+    /// When set, the command holds after its first progress line until the client has seen it (or 10 s
+    /// pass), so a test can tell progress sent while the command works from progress sent with its
+    /// answer without depending on timing.
+    /// </summary>
+    public ManualResetEventSlim? FirstProgressSeen { get; set; }
+
+    /// <summary>Whether the command went on without the client having seen its first progress line.</summary>
+    public bool FirstProgressWaitTimedOut { get; private set; }
+
     public string MonitorCommand(string command, Action<string>? progress)
     {
-        foreach (string line in MonitorProgress)
+        for (int i = 0; i < MonitorProgress.Count; i++)
         {
             Thread.Sleep(ProgressDelay);
-            progress?.Invoke(line);
+            progress?.Invoke(MonitorProgress[i]);
+            if (i == 0 && FirstProgressSeen is { } seen)
+                FirstProgressWaitTimedOut = !seen.Wait(TimeSpan.FromSeconds(10));
         }
         return MonitorCommand(command);
     }
