@@ -278,6 +278,11 @@ public sealed partial class Arm64Cpu
     private void DataProcessing2Source(uint insn, bool sf, int rd, int rn, int rm)
     {
         if ((insn & (1u << 29)) != 0) throw Undefined();
+        if (((insn >> 13) & 7) == 2)
+        {
+            Crc32(insn, sf, rd, rn, rm);
+            return;
+        }
         ulong a = Xr(rn), b = Xr(rm);
         int size = sf ? 64 : 32;
         ulong r;

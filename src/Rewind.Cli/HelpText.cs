@@ -29,7 +29,7 @@ Machine:
                                  aarch64 board properties
   -semihosting-config enable=on[,target=native]
                                  aarch64: HLT #0xF000 semihosting calls (console, exit, clock)
-  -bios none|default|FILE        firmware (default: Debian's OpenSBI fw_dynamic)
+  -bios none|default|FILE        firmware (default: Debian's OpenSBI fw_dynamic; aarch64: FILE in flash at 0)
   -kernel FILE                   kernel or bare-metal program (ELF or raw binary)
   -append STRING                 kernel command line (device tree /chosen/bootargs)
   -initrd FILE                   initial RAM disk, placed in RAM after the kernel (needs -kernel)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Rewind.Arm64;
+using Rewind.Board.Devices;
 using Rewind.Board.Loading;
 using Rewind.Core.Bus;
 using Rewind.Core.Cpu;
@@ -21,7 +22,7 @@ public sealed class ArmVirtBoard : IBoard
     /// <summary>The arm64 Image header's magic, "ARM\x64" at offset 0x38.</summary>
     public const uint ImageMagic = 0x644d_5241;
 
-    private ArmVirtBoard(BoardOptions options)
+    private ArmVirtBoard(BoardOptions options, byte[] firmware)
     {
         Options = options;
         Ram = new PhysicalMemory(ArmVirtMap.RamBase, options.RamSize);
@@ -44,6 +45,18 @@ public sealed class ArmVirtBoard : IBoard
         Input.Attach(InputChannel.DebuggerWrite, DebuggerWrites);
         Input.Attach(InputChannel.Power, new ExternalPower(Machine));
 
+        Flash0 = new CfiFlash("pflash0", ArmVirtMap.Flash0Base, firmware);
+        Flash1 = new CfiFlash("pflash1", ArmVirtMap.Flash1Base, []);
+        Bus.Map(ArmVirtMap.Flash0Base, CfiFlash.BankSize, Flash0);
+        Bus.Map(ArmVirtMap.Flash1Base, CfiFlash.BankSize, Flash1);
+        FwCfg = new FwCfg(Ram, options.Smp);
+        Bus.Map(ArmVirtMap.FwCfgBase, FwCfg.Size, FwCfg);
+        // The virtio-mmio transports are empty (no -device on aarch64 yet): each answers device ID 0, as QEMU's do.
+        for (int i = 0; i < ArmVirtMap.VirtioCount; i++)
+        {
+            ulong at = ArmVirtMap.VirtioBase + (ulong)i * ArmVirtMap.VirtioSize;
+            Bus.Map(at, ArmVirtMap.VirtioSize, new VirtioMmioPlaceholder(i, name: $"virtio_mmio@{at:x}"));
+        }
         Bus.Map(ArmVirtMap.GicDistBase, GicV2.DistributorSize, Gic.Distributor);
         Bus.Map(ArmVirtMap.GicCpuBase, GicV2.CpuInterfaceSize, Gic.CpuInterface);
         Bus.Map(ArmVirtMap.UartBase, ArmVirtMap.UartSize, Uart);
@@ -56,11 +69,17 @@ public sealed class ArmVirtBoard : IBoard
         Machine.AddState("pl011", Uart);
         Machine.AddState("pl031", Rtc);
         Machine.AddState("firmware", Firmware);
+        Machine.AddState("pflash0", Flash0);
+        Machine.AddState("pflash1", Flash1);
+        Machine.AddState("fw_cfg", FwCfg);
         Machine.OnReset = () =>
         {
             // As QEMU's system_reset: the CPU boots the kernel again; RAM keeps its contents.
             Gic.Reset();
             Uart.Reset();
+            Flash0.Reset();
+            Flash1.Reset();
+            FwCfg.Reset();
             BootCpu();
         };
     }
@@ -78,6 +97,11 @@ public sealed class ArmVirtBoard : IBoard
     public ArmFirmware Firmware { get; }
     public ArmGenericTimer Timer { get; }
     public DebuggerWrites DebuggerWrites { get; }
+    public CfiFlash Flash0 { get; }
+    public CfiFlash Flash1 { get; }
+    public FwCfg FwCfg { get; }
+    /// <summary>The firmware -bios names, in flash bank 0 (null for a -kernel boot).</summary>
+    public string? FirmwarePath { get; private set; }
     /// <summary>Where the kernel starts, and the device tree's address (0 when there is none).</summary>
     public ulong Entry { get; private set; }
     public ulong FdtAddress { get; private set; }
@@ -88,33 +112,64 @@ public sealed class ArmVirtBoard : IBoard
     {
         if (options.Smp != 1)
             throw new BoardConfigException($"-smp {options.Smp}: the aarch64 virt board has one CPU here");
-        var board = new ArmVirtBoard(options);
-        board.Load();
+        var (role, path) = ImagesFor(options)[0];
+        byte[] bytes = ReadImage(role, path);
+        if (role == "bios")
+        {
+            if ((ulong)bytes.Length > CfiFlash.BankSize)
+                throw new BoardConfigException($"could not load bios '{path}': {bytes.Length} bytes do not fit the 64 MiB flash");
+            var firmwareBoard = new ArmVirtBoard(options, bytes) { FirmwarePath = path };
+            firmwareBoard.LoadFirmware();
+            return firmwareBoard;
+        }
+        var board = new ArmVirtBoard(options, []);
+        board.Load(path, bytes);
         return board;
     }
 
-    /// <summary>The files the board loads: only -kernel (no flash firmware is modelled on aarch64).</summary>
+    /// <summary>
+    /// The file the board loads: -bios FILE (firmware in flash bank 0, as QEMU) or -kernel FILE. QEMU
+    /// would hand a kernel given with -bios to the firmware through fw_cfg; that is not modelled.
+    /// </summary>
     public static IReadOnlyList<(string Role, string Path)> ImagesFor(BoardOptions options)
     {
+        (string Role, string Path) image;
         if (options.Bios is not ("none" or "default"))
-            throw new BoardConfigException($"-bios {options.Bios}: firmware in flash is not modelled on the aarch64 virt board; use -kernel");
-        if (options.Kernel == null) throw new BoardConfigException("no kernel: give -kernel FILE");
-        if (!File.Exists(options.Kernel)) throw new BoardConfigException($"could not load kernel '{options.Kernel}': no such file");
-        return [("kernel", options.Kernel)];
+        {
+            if (options.Kernel != null)
+                throw new BoardConfigException("-bios with -kernel: the aarch64 virt board does not pass a kernel to firmware; give one of them");
+            image = ("bios", options.Bios);
+        }
+        else if (options.Kernel == null) throw new BoardConfigException("no kernel: give -kernel FILE or -bios FILE");
+        else image = ("kernel", options.Kernel);
+        if (!File.Exists(image.Path)) throw new BoardConfigException($"could not load {image.Role} '{image.Path}': no such file");
+        return [image];
     }
 
-    private void Load()
+    private static byte[] ReadImage(string role, string path)
     {
-        var (_, path) = ImagesFor(Options)[0];
-        byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            return File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new BoardConfigException($"could not load kernel '{path}': {e.Message}");
+            throw new BoardConfigException($"could not load {role} '{path}': {e.Message}");
         }
+    }
+
+    /// <summary>A -bios boot: the CPU starts at the flash, and the device tree is at the start of RAM (as QEMU puts it).</summary>
+    private void LoadFirmware()
+    {
+        byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu);
+        FdtAddress = ArmVirtMap.RamBase;
+        Bus.WriteBytes(FdtAddress, fdt);
+        Entry = ArmVirtMap.Flash0Base;
+        BootCpu();
+    }
+
+    private void Load(string path, byte[] bytes)
+    {
         byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu);
         ulong ramEnd = ArmVirtMap.RamBase + Options.RamSize;
         ulong imageEnd;
@@ -177,8 +232,8 @@ public sealed class ArmVirtBoard : IBoard
     private void BootCpu()
     {
         Cpu.Reset(Entry);
-        // A Linux Image finds its device tree in x0; a bare ELF starts with every register zero.
-        if (SymbolSource == null) Cpu.SetX(0, FdtAddress);
+        // A Linux Image finds its device tree in x0; a bare ELF or the firmware starts with every register zero.
+        if (SymbolSource == null && FirmwarePath == null) Cpu.SetX(0, FdtAddress);
     }
 
     /// <summary>Bytes typed on the serial console go to the PL011 and, with semihosting, to SYS_READC.</summary>

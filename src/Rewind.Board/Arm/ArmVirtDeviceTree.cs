@@ -37,6 +37,23 @@ public static class ArmVirtDeviceTree
             .String("device_type", "memory")
             .EndNode();
 
+        fdt.BeginNode($"fw-cfg@{ArmVirtMap.FwCfgBase:x}")
+            .Empty("dma-coherent")
+            .Cells("reg", 0, (uint)ArmVirtMap.FwCfgBase, 0, (uint)FwCfg.Size)
+            .String("compatible", "qemu,fw-cfg-mmio")
+            .EndNode();
+
+        for (int i = 0; i < ArmVirtMap.VirtioCount; i++)
+        {
+            ulong at = ArmVirtMap.VirtioBase + (ulong)i * ArmVirtMap.VirtioSize;
+            fdt.BeginNode($"virtio_mmio@{at:x}")
+                .Empty("dma-coherent")
+                .Cells("interrupts", 0, (uint)(ArmVirtMap.FirstVirtioSpi + i), 1)
+                .Cells("reg", 0, (uint)at, 0, (uint)ArmVirtMap.VirtioSize)
+                .String("compatible", "virtio,mmio")
+                .EndNode();
+        }
+
         fdt.BeginNode($"pl031@{ArmVirtMap.RtcBase:x}")
             .String("clock-names", "apb_pclk")
             .U32("clocks", clock)
@@ -74,6 +91,12 @@ public static class ArmVirtDeviceTree
             .U32("#clock-cells", 0)
             .String("compatible", "fixed-clock")
             .Phandle(clock)
+            .EndNode();
+
+        fdt.BeginNode("flash@0")
+            .U32("bank-width", CfiFlash.BankWidth)
+            .Cells("reg", 0, (uint)ArmVirtMap.Flash0Base, 0, (uint)CfiFlash.BankSize, 0, (uint)ArmVirtMap.Flash1Base, 0, (uint)CfiFlash.BankSize)
+            .String("compatible", "cfi-flash")
             .EndNode();
 
         fdt.BeginNode("cpus")

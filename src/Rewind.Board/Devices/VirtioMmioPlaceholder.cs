@@ -6,14 +6,14 @@ namespace Rewind.Board.Devices;
 /// An empty virtio-mmio transport slot: firmware and kernels probe all eight and skip those reporting
 /// device ID 0. QEMU 7.2's transports default to force-legacy=true and so report version 1.
 /// </summary>
-public sealed class VirtioMmioPlaceholder(int slot, uint version = VirtioMmioPlaceholder.LegacyVersion) : IMmioDevice
+public sealed class VirtioMmioPlaceholder(int slot, uint version = VirtioMmioPlaceholder.LegacyVersion, string? name = null) : IMmioDevice
 {
     public const uint Magic = 0x74726976; // "virt"
     public const uint LegacyVersion = 1;
     public const uint ModernVersion = 2;
     public const uint QemuVendorId = 0x554d4551; // "QEMU"
 
-    public string Name { get; } = $"virtio_mmio@{VirtMemoryMap.VirtioBase + (ulong)slot * VirtMemoryMap.VirtioSize:x}";
+    public string Name { get; } = name ?? $"virtio_mmio@{VirtMemoryMap.VirtioBase + (ulong)slot * VirtMemoryMap.VirtioSize:x}";
 
     public int Slot => slot;
 
