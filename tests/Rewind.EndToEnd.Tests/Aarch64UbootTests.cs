@@ -99,6 +99,46 @@ public class Aarch64UbootTests
             Assert.Equal(rec.Stdout, rep.Stdout);
         }
     }
+
+    /// <summary>
+    /// U-Boot's PSCI call (`hvc #0` in __arm_smccc_hvc), after U-Boot has moved itself to the top of
+    /// RAM: its offset 0x1a4 in u-boot.bin plus the relocation address `bdinfo` shows on QEMU.
+    /// </summary>
+    private const ulong RelocatedHvc = 0x47ef_7000 + 0x1a4;
+
+    [Fact]
+    public void Gdb_steps_uboots_poweroff_call_and_back_at_the_end_of_a_replay()
+    {
+        using var dir = new TempDir();
+        string rr = dir.File("uboot.rr");
+        string[] Rr(string mode) => Machine("-icount", $"shift=5,rr={mode},rrfile={rr}");
+        using (var record = ConsoleProcess.Rewind(Rr("record")))
+        {
+            record.WaitFor(LineBeforeFirstPrompt, Timeout);
+            record.Type("poweroff", 0);
+            Assert.True(record.WaitForExit(Timeout).ExitCode == 0, record.ToString());
+        }
+
+        // U-Boot's only PSCI call in this run is `poweroff`'s SYSTEM_OFF, the last instruction recorded.
+        // The stripped ELF only tells gdb-multiarch the architecture; every address is a number.
+        string o = Gdb.RunAgainstReplay(Rr("replay"), "/usr/lib/u-boot/qemu_arm64/uboot.elf",
+            ["x/2i $pc", $"break *0x{RelocatedHvc:x}", "continue", "p/x $pc", "p/x $x0", "stepi", "p/x $pc", "p/x $x0",
+             "reverse-stepi", "p/x $pc", "p/x $x0", "continue", "p/x $pc", "reverse-continue", "p/x $pc", "p/x $x0",
+             "info registers cpsr"], out _, TimeSpan.FromSeconds(240));
+        Assert.Contains("=> 0x0:\tb\t0x28", o);
+        var v = Gdb.HexValues(o);
+        Assert.True(v.Count == 9, o);
+        Assert.True(v[0] == RelocatedHvc, o);         // stopped on the HVC, in relocated U-Boot
+        Assert.True(v[1] == 0x8400_0008, o);          // x0: PSCI SYSTEM_OFF
+        Assert.True(v[2] == RelocatedHvc + 4, o);     // one step: the board took the call
+        Assert.True(v[3] == 0, o);                    // and answered success in x0
+        Assert.True(v[4] == RelocatedHvc, o);         // one step back: on the HVC again
+        Assert.True(v[5] == 0x8400_0008, o);          // with the function ID back in x0
+        Assert.True(v[6] == RelocatedHvc + 4, o);     // continue: the end of the recording
+        Assert.True(v[7] == RelocatedHvc, o);         // reverse-continue: back to the breakpoint
+        Assert.True(v[8] == 0x8400_0008, o);
+        Assert.Matches(@"cpsr\s+0x[0-9a-f]+\s+\[", o);
+    }
 }
 
 /// <summary>A console program (./rewind or qemu-system-aarch64) with stdin open for typing and stdout collected.</summary>
