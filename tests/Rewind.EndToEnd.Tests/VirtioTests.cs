@@ -75,6 +75,44 @@ public sealed class VirtioTests : IDisposable
     }
 
     [Fact]
+    public void Qcow2Image_FormatProbed_RecordedAndReplayed_LeavesTheImage()
+    {
+        string qcow2 = Path.Combine(_dir, "disk.qcow2");
+        QemuImg("convert", "-O", "qcow2", _disk, qcow2);
+        byte[] before = File.ReadAllBytes(qcow2);
+        string rr = Path.Combine(_dir, "q.rr");
+        string[] devices = ["-drive", $"file={qcow2},if=none,id=d0", "-device", "virtio-blk-device,drive=d0,serial=rw-serial",
+            "-object", "rng-builtin,id=r0", "-device", "virtio-rng-device,rng=r0"];
+        var live = RewindProcess.Run(Machine([.. devices, "-snapshot"]));
+        AssertGuestPassed(live, 1);
+        Assert.DoesNotContain("probing guessed raw", live.Stderr);
+        var recorded = RewindProcess.Run(Machine([.. devices, .. RecordingRuns.Rr("record", rr)]));
+        AssertGuestPassed(recorded, 1);
+        var replayed = RewindProcess.Run(Machine([.. devices, .. RecordingRuns.Rr("replay", rr)]));
+        Assert.Equal(recorded.Stdout, replayed.Stdout);
+        Assert.Equal(before, File.ReadAllBytes(qcow2));
+        Assert.Contains("virtio-blk format=qcow2 size=1048576", RecordingSummary.Read(rr).Format());
+    }
+
+    [Fact]
+    public void RawImage_WithoutFormat_WarnsAsQemuDoes()
+    {
+        var r = RewindProcess.Run(Machine("-drive", $"file={_disk},if=virtio", "-snapshot"));
+        AssertGuestPassed(r, 1);
+        Assert.Contains($"Image format was not specified for '{_disk}' and probing guessed raw", r.Stderr);
+    }
+
+    private static void QemuImg(params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("qemu-img") { RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, err);
+    }
+
+    [Fact]
     public void ReplayWithAnotherSizedImage_IsRefused()
     {
         string rr = Path.Combine(_dir, "run.rr");
@@ -88,7 +126,8 @@ public sealed class VirtioTests : IDisposable
     [InlineData("-drive file=DISK,if=ide", "the virt machine has no ide bus")]
     [InlineData("-drive file=DISK,if=scsi", "the virt machine has no scsi bus")]
     [InlineData("-drive file=DISK,if=virtio,format=vmdk", "Unknown driver 'vmdk'")]
-    [InlineData("-drive file=DISK,if=virtio,format=qcow2", "qcow2 images are not supported yet")]
+    [InlineData("-drive file=DISK,if=virtio,format=qcow2,snapshot=on", "not a usable qcow2 image: no qcow2 header")]
+    [InlineData("-drive file=DISK,if=virtio,format=qcow2", "Rewind cannot write to qcow2 images; add -snapshot")]
     [InlineData("-device virtio-blk-device", "drive property not set")]
     [InlineData("-device virtio-blk-device,drive=nope", "can't find value 'nope'")]
     [InlineData("-device virtio-net-pci", "has no PCI bus")]
