@@ -62,7 +62,7 @@ public static class VirtioSlots
             IMmioDevice window;
             if (slots[i] is VirtioDeviceSpec spec)
             {
-                var device = CreateDevice(spec, options, input);
+                var device = CreateDevice(spec, options, input, i);
                 var transport = new VirtioMmioTransport($"virtio_mmio@{address:x}", device, memory,
                     new IrqLine(plic, VirtMemoryMap.FirstVirtioIrq + i), machine, options.VirtioLegacy);
                 transports.Add(transport);
@@ -90,7 +90,7 @@ public static class VirtioSlots
     public static int Slot(VirtioMmioTransport transport) =>
         (int)((Convert.ToUInt64(transport.Name[(transport.Name.IndexOf('@') + 1)..], 16) - VirtMemoryMap.VirtioBase) / VirtMemoryMap.VirtioSize);
 
-    private static IVirtioDevice CreateDevice(VirtioDeviceSpec spec, BoardOptions options, IInputBoundary input)
+    private static IVirtioDevice CreateDevice(VirtioDeviceSpec spec, BoardOptions options, IInputBoundary input, int slot)
     {
         switch (spec)
         {
@@ -113,7 +113,7 @@ public static class VirtioSlots
                     {
                         throw new BoardConfigException($"could not open disk image {e.Message}");
                     }
-                    return new VirtioBlock(new BlockDisk(image, blk.ReadOnly, writeThrough), blk.Serial);
+                    return new VirtioBlock(new BlockDisk(image, blk.ReadOnly, writeThrough), blk.Serial, input, slot);
                 }
             case RngDeviceSpec rng:
                 if (rng.EntropyFile is string path && input is LiveInput live)

@@ -97,8 +97,8 @@ public sealed class VirtioTests : IDisposable
     [Fact]
     public void RawImage_WithoutFormat_WarnsAsQemuDoes()
     {
-        var r = RewindProcess.Run(Machine("-drive", $"file={_disk},if=virtio", "-snapshot"));
-        AssertGuestPassed(r, 1);
+        var r = RewindProcess.Run(Machine("-drive", $"file={_disk},if=virtio", "-object", "rng-builtin,id=r0", "-device", "virtio-rng-device,rng=r0", "-snapshot"));
+        Assert.Contains("blk sector 0: REWIND-DISK sector zero", r.Stdout); // read as the raw image it is
         Assert.Contains($"Image format was not specified for '{_disk}' and probing guessed raw", r.Stderr);
     }
 
@@ -110,6 +110,19 @@ public sealed class VirtioTests : IDisposable
         string err = p.StandardError.ReadToEnd();
         p.WaitForExit();
         Assert.True(p.ExitCode == 0, err);
+    }
+
+    [Fact]
+    public void ReplayWithAnImageOfTheSameSizeButOtherBlocks_DivergesAtTheFirstDifferingBlock()
+    {
+        string rr = Path.Combine(_dir, "run.rr");
+        AssertGuestPassed(RewindProcess.Run(Machine([.. Devices(false), .. RecordingRuns.Rr("record", rr)])), 1);
+        Assert.Contains("disk-read checks", RecordingSummary.Read(rr).Format());
+        var bytes = File.ReadAllBytes(_disk);
+        bytes[5] ^= 0x20; // "REWIND-DISK" becomes "REWINd-DISK": same size, other content
+        File.WriteAllBytes(_disk, bytes);
+        RecordingRuns.AssertOneLineError(RewindProcess.Run(Machine([.. Devices(false), .. RecordingRuns.Rr("replay", rr)])),
+            "read other data than the recording from the disk image at byte 0 (sector 0): the image is not the one recorded");
     }
 
     [Fact]
