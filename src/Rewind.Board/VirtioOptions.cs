@@ -1,3 +1,5 @@
+using Rewind.Devices.Block;
+
 namespace Rewind.Board;
 
 /// <summary>A virtio device the command line asks for (-device virtio-*-device, -drive if=virtio).</summary>
@@ -23,7 +25,8 @@ public sealed record BlockDeviceSpec(string Path, string Format = "raw") : Virti
 
     public override string Describe()
     {
-        long size = File.Exists(Path) ? new FileInfo(Path).Length : -1;
+        // The size the guest sees: a qcow2 image's virtual size, a raw image's length.
+        long size = !File.Exists(Path) ? -1 : Format == "qcow2" ? Qcow2Image.VirtualSize(Path) : new FileInfo(Path).Length;
         return $"virtio-blk format={Format} size={size}{(ReadOnly ? " readonly" : "")}";
     }
 }

@@ -62,7 +62,7 @@ public static class VirtioSlots
             IMmioDevice window;
             if (slots[i] is VirtioDeviceSpec spec)
             {
-                var device = CreateDevice(spec, options, input);
+                var device = CreateDevice(spec, options, input, i);
                 var transport = new VirtioMmioTransport($"virtio_mmio@{address:x}", device, memory,
                     new IrqLine(plic, VirtMemoryMap.FirstVirtioIrq + i), machine, options.VirtioLegacy);
                 transports.Add(transport);
@@ -90,25 +90,30 @@ public static class VirtioSlots
     public static int Slot(VirtioMmioTransport transport) =>
         (int)((Convert.ToUInt64(transport.Name[(transport.Name.IndexOf('@') + 1)..], 16) - VirtMemoryMap.VirtioBase) / VirtMemoryMap.VirtioSize);
 
-    private static IVirtioDevice CreateDevice(VirtioDeviceSpec spec, BoardOptions options, IInputBoundary input)
+    private static IVirtioDevice CreateDevice(VirtioDeviceSpec spec, BoardOptions options, IInputBoundary input, int slot)
     {
         switch (spec)
         {
             case BlockDeviceSpec blk:
                 {
-                    if (blk.Format != "raw")
-                        throw new BoardConfigException($"{blk.Origin}: format '{blk.Format}' is not supported (raw is)");
                     bool writeThrough = options.DiskWriteThrough && !blk.Snapshot && !blk.ReadOnly;
+                    if (blk.Format == "qcow2" && writeThrough)
+                        throw new BoardConfigException($"{blk.Origin}: Rewind cannot write to qcow2 images; add -snapshot (the guest's writes stay in memory) or readonly=on, or use a raw image (qemu-img convert -O raw {blk.Path} disk.raw)");
                     IBlockImage image;
                     try
                     {
-                        image = RawFileImage.Open(blk.Path, writable: writeThrough);
+                        image = blk.Format switch
+                        {
+                            "raw" => RawFileImage.Open(blk.Path, writable: writeThrough),
+                            "qcow2" => Qcow2Image.Open(blk.Path),
+                            _ => throw new BoardConfigException($"{blk.Origin}: format '{blk.Format}' is not supported (raw and qcow2 are)"),
+                        };
                     }
                     catch (BlockImageException e)
                     {
                         throw new BoardConfigException($"could not open disk image {e.Message}");
                     }
-                    return new VirtioBlock(new BlockDisk(image, blk.ReadOnly, writeThrough), blk.Serial);
+                    return new VirtioBlock(new BlockDisk(image, blk.ReadOnly, writeThrough), blk.Serial, input, slot);
                 }
             case RngDeviceSpec rng:
                 if (rng.EntropyFile is string path && input is LiveInput live)

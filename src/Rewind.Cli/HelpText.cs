@@ -61,8 +61,8 @@ Time, record and replay:
                                  (replaying, keys typed for the guest are ignored: its input is recorded)
 
 Devices:
-  -drive file=F[,format=raw][,if=none|virtio][,id=ID][,readonly=on][,snapshot=on]
-                                 a raw disk image (if=virtio: a virtio-blk device)
+  -drive file=F[,format=raw|qcow2][,if=none|virtio][,id=ID][,readonly=on][,snapshot=on]
+                                 a raw or qcow2 disk image (if=virtio: a virtio-blk device)
   -device virtio-blk-device,drive=ID[,serial=S][,bus=virtio-mmio-bus.N]
   -device virtio-rng-device[,rng=ID][,bus=virtio-mmio-bus.N]
   -object rng-random,id=ID[,filename=F] | rng-builtin,id=ID

@@ -12,6 +12,7 @@ public static class EntryPoint
         {
             if (args.Length > 0 && args[0] == "info") return InfoCommand.Run(args.Skip(1).ToArray());
             var options = OptionParser.Parse(args);
+            foreach (string warning in options.Warnings) Console.Error.WriteLine($"rewind: {warning}");
             if (options.Help)
             {
                 Console.Out.Write(HelpText.Usage);

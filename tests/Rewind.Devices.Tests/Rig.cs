@@ -83,6 +83,14 @@ internal sealed class GuestRig
         Memory.TryWriteU16(AvailAddr + 2, AvailIdx);
     }
 
+    /// <summary>A driver starting over after a device reset: both ring indices back to 0.</summary>
+    public void ResetIndices()
+    {
+        AvailIdx = 0;
+        Memory.TryWriteU16(AvailAddr + 2, 0);
+        Memory.TryWriteU16(UsedAddr + 2, 0);
+    }
+
     public ushort U16(ulong address)
     {
         Assert.True(Memory.TryReadU16(address, out ushort v));

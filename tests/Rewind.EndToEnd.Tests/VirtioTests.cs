@@ -75,6 +75,57 @@ public sealed class VirtioTests : IDisposable
     }
 
     [Fact]
+    public void Qcow2Image_FormatProbed_RecordedAndReplayed_LeavesTheImage()
+    {
+        string qcow2 = Path.Combine(_dir, "disk.qcow2");
+        QemuImg("convert", "-O", "qcow2", _disk, qcow2);
+        byte[] before = File.ReadAllBytes(qcow2);
+        string rr = Path.Combine(_dir, "q.rr");
+        string[] devices = ["-drive", $"file={qcow2},if=none,id=d0", "-device", "virtio-blk-device,drive=d0,serial=rw-serial",
+            "-object", "rng-builtin,id=r0", "-device", "virtio-rng-device,rng=r0"];
+        var live = RewindProcess.Run(Machine([.. devices, "-snapshot"]));
+        AssertGuestPassed(live, 1);
+        Assert.DoesNotContain("probing guessed raw", live.Stderr);
+        var recorded = RewindProcess.Run(Machine([.. devices, .. RecordingRuns.Rr("record", rr)]));
+        AssertGuestPassed(recorded, 1);
+        var replayed = RewindProcess.Run(Machine([.. devices, .. RecordingRuns.Rr("replay", rr)]));
+        Assert.Equal(recorded.Stdout, replayed.Stdout);
+        Assert.Equal(before, File.ReadAllBytes(qcow2));
+        Assert.Contains("virtio-blk format=qcow2 size=1048576", RecordingSummary.Read(rr).Format());
+    }
+
+    [Fact]
+    public void RawImage_WithoutFormat_WarnsAsQemuDoes()
+    {
+        var r = RewindProcess.Run(Machine("-drive", $"file={_disk},if=virtio", "-object", "rng-builtin,id=r0", "-device", "virtio-rng-device,rng=r0", "-snapshot"));
+        Assert.Contains("blk sector 0: REWIND-DISK sector zero", r.Stdout); // read as the raw image it is
+        Assert.Contains($"Image format was not specified for '{_disk}' and probing guessed raw", r.Stderr);
+    }
+
+    private static void QemuImg(params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("qemu-img") { RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, err);
+    }
+
+    [Fact]
+    public void ReplayWithAnImageOfTheSameSizeButOtherBlocks_DivergesAtTheFirstDifferingBlock()
+    {
+        string rr = Path.Combine(_dir, "run.rr");
+        AssertGuestPassed(RewindProcess.Run(Machine([.. Devices(false), .. RecordingRuns.Rr("record", rr)])), 1);
+        Assert.Contains("disk-read checks", RecordingSummary.Read(rr).Format());
+        var bytes = File.ReadAllBytes(_disk);
+        bytes[5] ^= 0x20; // "REWIND-DISK" becomes "REWINd-DISK": same size, other content
+        File.WriteAllBytes(_disk, bytes);
+        RecordingRuns.AssertOneLineError(RewindProcess.Run(Machine([.. Devices(false), .. RecordingRuns.Rr("replay", rr)])),
+            "read other data than the recording from the disk image at byte 0 (sector 0): the image is not the one recorded");
+    }
+
+    [Fact]
     public void ReplayWithAnotherSizedImage_IsRefused()
     {
         string rr = Path.Combine(_dir, "run.rr");
@@ -88,7 +139,8 @@ public sealed class VirtioTests : IDisposable
     [InlineData("-drive file=DISK,if=ide", "the virt machine has no ide bus")]
     [InlineData("-drive file=DISK,if=scsi", "the virt machine has no scsi bus")]
     [InlineData("-drive file=DISK,if=virtio,format=vmdk", "Unknown driver 'vmdk'")]
-    [InlineData("-drive file=DISK,if=virtio,format=qcow2", "qcow2 images are not supported yet")]
+    [InlineData("-drive file=DISK,if=virtio,format=qcow2,snapshot=on", "not a usable qcow2 image: no qcow2 header")]
+    [InlineData("-drive file=DISK,if=virtio,format=qcow2", "Rewind cannot write to qcow2 images; add -snapshot")]
     [InlineData("-device virtio-blk-device", "drive property not set")]
     [InlineData("-device virtio-blk-device,drive=nope", "can't find value 'nope'")]
     [InlineData("-device virtio-net-pci", "has no PCI bus")]

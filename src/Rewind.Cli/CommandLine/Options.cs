@@ -70,6 +70,8 @@ public sealed record Options
     internal Dictionary<string, string?> RngObjects { get; } = [];
     /// <summary>-global virtio-mmio.force-legacy (QEMU 7.2's default: on).</summary>
     public bool VirtioLegacy { get; set; } = true;
+    /// <summary>Things QEMU would warn about (a probed raw image), printed on standard error before the run.</summary>
+    public List<string> Warnings { get; } = [];
     /// <summary>-snapshot: no disk write reaches an image file.</summary>
     public bool Snapshot { get; set; }
     /// <summary>The virtio devices, resolved once the whole command line is read.</summary>

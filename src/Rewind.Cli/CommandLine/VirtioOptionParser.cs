@@ -132,13 +132,14 @@ internal static class VirtioOptionParser
     {
         var specs = new List<VirtioDeviceSpec>();
         var used = new HashSet<DriveOption>();
-        foreach (var drive in o.Drives) CheckImage(drive);
+        var formats = new Dictionary<DriveOption, string>();
+        foreach (var drive in o.Drives) formats[drive] = CheckImage(o, drive);
         foreach (var item in o.VirtioOrder)
         {
             switch (item)
             {
                 case DriveOption drive:
-                    specs.Add(Block(o, drive, $"-drive {drive.Text}", null, ""));
+                    specs.Add(Block(o, drive, formats[drive], $"-drive {drive.Text}", null, ""));
                     used.Add(drive);
                     break;
                 case DeviceOption { Driver: "virtio-blk-device" } dev:
@@ -148,7 +149,7 @@ internal static class VirtioOptionParser
                         var drive = o.Drives.FirstOrDefault(d => d.Get("id") == name && d.Get("if") is null or "none")
                             ?? throw new UsageException($"{origin}: Property 'virtio-blk-device.drive' can't find value '{name}'");
                         if (!used.Add(drive)) throw new UsageException($"{origin}: drive '{name}' is already in use by another device");
-                        specs.Add(Block(o, drive, origin, Bus(dev, origin), dev.Values.GetValueOrDefault("serial") ?? drive.Get("serial") ?? ""));
+                        specs.Add(Block(o, drive, formats[drive], origin, Bus(dev, origin), dev.Values.GetValueOrDefault("serial") ?? drive.Get("serial") ?? ""));
                         break;
                     }
                 case DeviceOption dev:
@@ -174,8 +175,8 @@ internal static class VirtioOptionParser
         return n;
     }
 
-    private static BlockDeviceSpec Block(Options o, DriveOption drive, string origin, int? slot, string serial) =>
-        new(drive.Get("file")!, drive.Get("format") ?? "raw")
+    private static BlockDeviceSpec Block(Options o, DriveOption drive, string format, string origin, int? slot, string serial) =>
+        new(drive.Get("file")!, format)
         {
             ReadOnly = OnOff(drive.Text, "readonly", drive.Get("readonly")) ?? false,
             Snapshot = o.Snapshot || (OnOff(drive.Text, "snapshot", drive.Get("snapshot")) ?? false),
@@ -184,8 +185,12 @@ internal static class VirtioOptionParser
             Origin = origin,
         };
 
-    /// <summary>The file exists and is in a format Rewind reads (QEMU's messages where it has one).</summary>
-    private static void CheckImage(DriveOption drive)
+    /// <summary>
+    /// The file exists and is in a format Rewind reads; returns the format. Without format=, the format is
+    /// probed as QEMU does (the qcow2 magic, else raw with QEMU's warning), so a qcow2 image is never
+    /// read as raw.
+    /// </summary>
+    private static string CheckImage(Options o, DriveOption drive)
     {
         string file = drive.Get("file")!;
         string origin = $"-drive {drive.Text}";
@@ -194,23 +199,21 @@ internal static class VirtioOptionParser
         string? format = drive.Get("format");
         if (format is null)
         {
-            // QEMU probes the format when none is given; a qcow2 image must not be read as raw.
-            Span<byte> magic = stackalloc byte[4];
             try
             {
                 using var f = File.OpenRead(file);
-                int n = f.Read(magic);
-                if (n == 4 && magic.SequenceEqual("QFI\xfb"u8)) format = "qcow2";
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new UsageException($"{origin}: Could not open '{file}': {(e is UnauthorizedAccessException ? "Permission denied" : e.Message)}");
             }
+            if (Rewind.Devices.Block.Qcow2Image.HasMagic(file)) return "qcow2";
+            o.Warnings.Add($"warning: Image format was not specified for '{file}' and probing guessed raw. Specify the 'raw' format explicitly to remove this warning (format=raw).");
+            return "raw";
         }
-        if (format == "qcow2")
-            throw new UsageException($"{origin}: qcow2 images are not supported yet (convert with: qemu-img convert -O raw {file} disk.raw)");
-        if (format is not (null or "raw"))
-            throw new UsageException($"{origin}: Unknown driver '{format}' (Rewind reads raw images)");
+        if (format is not ("raw" or "qcow2"))
+            throw new UsageException($"{origin}: Unknown driver '{format}' (Rewind reads raw and qcow2 images)");
+        return format;
     }
 }
 

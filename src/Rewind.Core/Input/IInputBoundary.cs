@@ -28,6 +28,19 @@ public interface IInputBoundary
     void ReadEntropy(ulong icount, Span<byte> destination);
 
     /// <summary>
+    /// Whether disk devices should fingerprint what they read from their images
+    /// (<see cref="CheckDiskRead"/>): when recording, and when replaying a recording that has them.
+    /// </summary>
+    bool ChecksDiskReads => false;
+
+    /// <summary>
+    /// A disk device read its base image at <paramref name="icount"/> (<see cref="DiskReadCheck"/>):
+    /// a recorder logs the fingerprint on <see cref="InputChannel.DiskRead"/>, a replay compares it
+    /// with the recorded one and reports the first differing block as a divergence.
+    /// </summary>
+    void CheckDiskRead(ulong icount, ReadOnlySpan<byte> fingerprint) { }
+
+    /// <summary>
     /// The instruction count at which recorded history ends (replay), or null when there is no end.
     /// The run loop stops there: past it the machine would need input that nobody recorded.
     /// </summary>
@@ -47,6 +60,11 @@ public enum InputChannel : byte
     DebuggerWrite = 3,
     /// <summary>Host entropy handed to a virtio-rng device; read synchronously (<see cref="IInputBoundary.ReadEntropy"/>).</summary>
     Entropy = 4,
+    /// <summary>
+    /// The fingerprint of what a disk device read from its image (<see cref="DiskReadCheck"/>); not an
+    /// input but a check, made synchronously (<see cref="IInputBoundary.CheckDiskRead"/>).
+    /// </summary>
+    DiskRead = 16,
 }
 
 public interface IInputSink

@@ -70,4 +70,9 @@ public class LiveInput : IInputBoundary
 
     /// <summary>Hook for a recorder: entropy handed to the guest at <paramref name="icount"/>.</summary>
     protected virtual void OnEntropyRead(ulong icount, ReadOnlySpan<byte> data) { }
+
+    /// <summary>A live run checks nothing; a recorder logs the fingerprints.</summary>
+    public virtual bool ChecksDiskReads => false;
+
+    public virtual void CheckDiskRead(ulong icount, ReadOnlySpan<byte> fingerprint) { }
 }

@@ -110,13 +110,14 @@ public static class StateSections
     /// skipped; parts without a section keep their state. Damage, a version newer than the part reads,
     /// or a loader that does not read exactly its section throws <see cref="InvalidDataException"/>.
     /// </summary>
-    public static StateLoadReport Load(byte[] data, IReadOnlyList<(string Name, IStateful State)> parts)
+    /// <param name="captures">The captures of a state written by a <see cref="CapturingStateWriter"/> (in-memory snapshots).</param>
+    public static StateLoadReport Load(byte[] data, IReadOnlyList<(string Name, IStateful State)> parts, IReadOnlyList<object>? captures = null)
     {
         int count = ReadCount(data);
         Span<bool> loaded = parts.Count <= 1024 ? stackalloc bool[parts.Count] : new bool[parts.Count];
         List<string>? skipped = null;
         using var stream = new MemoryStream(data, writable: false);
-        using var reader = new BinaryReader(stream);
+        using var reader = captures == null ? new BinaryReader(stream) : new CapturingStateReader(stream, captures);
         int pos = 4;
         for (int i = 0; i < count; i++)
         {

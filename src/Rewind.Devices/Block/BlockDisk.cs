@@ -1,3 +1,5 @@
+using Rewind.Core.State;
+
 namespace Rewind.Devices.Block;
 
 /// <summary>
@@ -5,12 +7,16 @@ namespace Rewind.Devices.Block;
 /// in-memory copy-on-write overlay of <see cref="ClusterSize"/>-byte clusters. The overlay is machine
 /// state (saved with the device), so snapshots, reverse steps and seeks put the disk back exactly, and a
 /// recording or replay leaves the image file as it was. Only a live run without -snapshot writes
-/// through to the file, as QEMU does.
+/// through to the file, as QEMU does. A time-travel snapshot keeps the overlay incrementally: it takes
+/// references to the clusters (<see cref="CapturingStateWriter"/>), which are then shared and copied on
+/// the next write, so each snapshot copies only the clusters written since the one before.
 /// </summary>
 public sealed class BlockDisk
 {
     public const int ClusterSize = 4096;
-    private readonly SortedDictionary<long, byte[]> _overlay = [];
+    private SortedDictionary<long, byte[]> _overlay = [];
+    // Clusters whose arrays no snapshot capture shares, so a write may change them in place.
+    private readonly HashSet<long> _owned = [];
     // Discarded clusters all share this one, which is never written: a copy is made on the next write.
     private readonly byte[] _zero = new byte[ClusterSize];
 
@@ -27,6 +33,8 @@ public sealed class BlockDisk
     public bool ReadOnly { get; }
     /// <summary>Writes go to the image file (a live run without -snapshot) instead of the overlay.</summary>
     public bool WriteThrough { get; }
+    /// <summary>When set, every read of the base image is added to it (the recording's disk read checks).</summary>
+    public DiskReadFingerprint? Fingerprint { get; set; }
     /// <summary>Clusters the guest has written (copy-on-write), for tests and `info`.</summary>
     public int OverlayClusters => _overlay.Count;
 
@@ -46,6 +54,7 @@ public sealed class BlockDisk
                     end = Math.Min(offset + destination.Length, (end / ClusterSize + 1) * ClusterSize);
                 n = (int)(end - offset);
                 Image.Read(offset, destination[..n]);
+                Fingerprint?.Add(offset, destination[..n]);
             }
             offset += n;
             destination = destination[n..];
@@ -69,7 +78,19 @@ public sealed class BlockDisk
             {
                 bool wasZero = block == _zero;
                 block = new byte[ClusterSize];
-                if (n < ClusterSize && !wasZero) Image.Read(cluster * ClusterSize, block);
+                _owned.Add(cluster);
+                if (n < ClusterSize && !wasZero)
+                {
+                    // The rest of the cluster comes from the image: it is read, so it is checked too.
+                    Image.Read(cluster * ClusterSize, block);
+                    Fingerprint?.Add(cluster * ClusterSize, block);
+                }
+                _overlay[cluster] = block;
+            }
+            else if (_owned.Add(cluster))
+            {
+                // A snapshot holds this cluster as it was: copy it before the write.
+                block = (byte[])block.Clone();
                 _overlay[cluster] = block;
             }
             data[..n].CopyTo(block.AsSpan(at));
@@ -90,7 +111,11 @@ public sealed class BlockDisk
             long cluster = offset / ClusterSize;
             int at = (int)(offset % ClusterSize);
             int n = (int)Math.Min(ClusterSize - at, end - offset);
-            if (n == ClusterSize && !WriteThrough) _overlay[cluster] = _zero;
+            if (n == ClusterSize && !WriteThrough)
+            {
+                _overlay[cluster] = _zero;
+                _owned.Remove(cluster);
+            }
             else
             {
                 for (int done = 0; done < n; done += zeros.Length)
@@ -105,9 +130,22 @@ public sealed class BlockDisk
         if (WriteThrough) Image.Flush();
     }
 
-    /// <summary>The overlay, cluster by cluster in order (a write-through disk has none).</summary>
+    /// <summary>
+    /// The overlay, cluster by cluster in order (a write-through disk has none); for an in-memory
+    /// snapshot (<see cref="CapturingStateWriter"/>), -1 and the index of a capture sharing the clusters.
+    /// </summary>
     public void SaveState(BinaryWriter writer)
     {
+        if (writer is CapturingStateWriter capturing)
+        {
+            writer.Write(-1);
+            writer.Write(capturing.Captures.Count);
+            capturing.Captures.Add(new OverlayCapture([.. _overlay]));
+            capturing.CapturedBytes += (long)_owned.Count * ClusterSize;
+            // From now on the snapshot shares every cluster: the next write to one copies it.
+            _owned.Clear();
+            return;
+        }
         writer.Write(_overlay.Count);
         foreach (var (cluster, data) in _overlay)
         {
@@ -121,9 +159,20 @@ public sealed class BlockDisk
     public void LoadState(BinaryReader reader)
     {
         int count = reader.ReadInt32();
+        if (count == -1)
+        {
+            int index = reader.ReadInt32();
+            if (reader is not CapturingStateReader capturing || index < 0 || index >= capturing.Captures.Count
+                || capturing.Captures[index] is not OverlayCapture capture)
+                throw new InvalidDataException("the disk overlay refers to an in-memory capture that is not there");
+            _overlay = new SortedDictionary<long, byte[]>(capture.Clusters.ToDictionary());
+            _owned.Clear();
+            return;
+        }
         long clusters = (Length + ClusterSize - 1) / ClusterSize;
         if (count < 0 || count > clusters) throw new InvalidDataException($"impossible overlay cluster count {count}");
         _overlay.Clear();
+        _owned.Clear();
         for (int i = 0; i < count; i++)
         {
             long cluster = reader.ReadInt64();
@@ -136,6 +185,10 @@ public sealed class BlockDisk
             var data = reader.ReadBytes(ClusterSize);
             if (data.Length != ClusterSize) throw new EndOfStreamException();
             _overlay[cluster] = data;
+            _owned.Add(cluster);
         }
     }
+
+    /// <summary>The overlay at a snapshot: the clusters by reference, never written again.</summary>
+    private sealed record OverlayCapture(KeyValuePair<long, byte[]>[] Clusters);
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Rewind.Core.Input;
 using Rewind.Devices.Virtio;
 
 namespace Rewind.Devices.Block;
@@ -25,9 +26,17 @@ public sealed class VirtioBlock : IVirtioDevice
     private readonly byte[] _config = new byte[60];
     private readonly byte[] _id = new byte[IdLength];
 
-    public VirtioBlock(BlockDisk disk, string serial = "")
+    private readonly IInputBoundary? _input;
+    private readonly byte _slot;
+    private readonly DiskReadFingerprint _fingerprint = new();
+
+    /// <param name="input">Where the disk read checks go when recording or replaying (null: none).</param>
+    /// <param name="slot">The virtio-mmio slot, which names the device in a check.</param>
+    public VirtioBlock(BlockDisk disk, string serial = "", IInputBoundary? input = null, int slot = 0)
     {
         Disk = disk;
+        _input = input;
+        _slot = (byte)slot;
         Encoding.ASCII.GetBytes(serial.Length > IdLength ? serial[..IdLength] : serial, _id);
         BinaryPrimitives.WriteUInt64LittleEndian(_config, Sectors);
         BinaryPrimitives.WriteUInt32LittleEndian(_config.AsSpan(12), QueueSize - 2); // seg_max
@@ -70,7 +79,24 @@ public sealed class VirtioBlock : IVirtioDevice
                 return;
             }
             uint written = 1;
-            byte status = chain.OutsideRam ? StatusIoErr : Execute(queues.Memory, chain, ref written);
+            bool check = _input is { ChecksDiskReads: true };
+            if (check)
+            {
+                _fingerprint.Begin(_slot);
+                Disk.Fingerprint = _fingerprint;
+            }
+            byte status;
+            try
+            {
+                status = chain.OutsideRam ? StatusIoErr : Execute(queues.Memory, chain, ref written);
+            }
+            finally
+            {
+                Disk.Fingerprint = null;
+            }
+            // Identifies the image by what was read, at this request's count: a replay with another image stops here.
+            if (check && !_fingerprint.IsEmpty) _input!.CheckDiskRead(queues.Icount, _fingerprint.Bytes);
+            _fingerprint.End();
             queues.Memory.TryWrite(statusAt, [status]);
             queues.Complete(queue, chain, written);
         }

@@ -154,6 +154,8 @@ public sealed class RecordingSummary
         InputChannel.Serial0 => "serial0",
         InputChannel.Power => "power",
         InputChannel.DebuggerWrite => "debugger-write",
+        InputChannel.Entropy => "entropy",
+        InputChannel.DiskRead => "disk-read checks",
         _ => $"channel {(byte)channel}",
     };
 

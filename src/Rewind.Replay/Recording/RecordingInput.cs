@@ -88,6 +88,14 @@ public sealed class RecordingInput : LiveInput, IDisposable
         }
     }
 
+    public override bool ChecksDiskReads => true;
+
+    /// <summary>What a disk read from its image: a check for the replay, not an input, so it needs no flush of its own.</summary>
+    public override void CheckDiskRead(ulong icount, ReadOnlySpan<byte> fingerprint)
+    {
+        lock (_lock) _writer.WriteInput(icount, InputChannel.DiskRead, fingerprint);
+    }
+
     // Console output waiting for the end of its line: one Output record per line keeps the count of the
     // newline exact and costs a few bytes per line.
     private readonly byte[] _line = new byte[1024];

@@ -96,7 +96,7 @@ public sealed class ReplayInput : IInputBoundary
 
     /// <summary>Reads the machine makes itself (clock, entropy): they wait at the cursor for the device to ask.</summary>
     private static bool IsSynchronous(in LogRecord r) =>
-        r.Kind == RecordKind.ClockRead || (r.Kind == RecordKind.InputEvent && r.Channel == InputChannel.Entropy);
+        r.Kind == RecordKind.ClockRead || (r.Kind == RecordKind.InputEvent && r.Channel is InputChannel.Entropy or InputChannel.DiskRead);
 
     public void Attach(InputChannel channel, IInputSink sink) => _sinks[channel] = sink;
 
@@ -123,7 +123,9 @@ public sealed class ReplayInput : IInputBoundary
                 if (r.Icount < icount)
                     throw new ReplayDivergenceException(r.Icount, r.Kind == RecordKind.ClockRead
                         ? "the recording shows a clock read that the replay did not make"
-                        : "the recording shows an entropy read that the replay did not make");
+                        : r.Channel == InputChannel.DiskRead
+                            ? "the recording shows a disk read that the replay did not make"
+                            : "the recording shows an entropy read that the replay did not make");
                 return;
             }
             if (r.Icount < icount)
@@ -160,6 +162,22 @@ public sealed class ReplayInput : IInputBoundary
         if (_cursor < _events.Count && _events[_cursor].Kind == RecordKind.ClockRead && _events[_cursor].Icount == icount)
             return _events[_cursor++].Value;
         throw new ReplayDivergenceException(icount, "the guest read the RTC where the recording shows no clock read");
+    }
+
+    /// <summary>Recordings from format 5 on hold a fingerprint of each disk read; older ones are replayed unchecked.</summary>
+    public bool ChecksDiskReads => Header.Version >= RecordingHeader.DiskReadVersion;
+
+    public void CheckDiskRead(ulong icount, ReadOnlySpan<byte> fingerprint)
+    {
+        if (!ChecksDiskReads) return;
+        if (_cursor < _events.Count && _events[_cursor] is { Kind: RecordKind.InputEvent, Channel: InputChannel.DiskRead } r && r.Icount == icount)
+        {
+            if (DiskReadCheck.FirstDifference(r.Data.Span, fingerprint) is string difference)
+                throw new ReplayDivergenceException(icount, difference);
+            _cursor++;
+            return;
+        }
+        throw new ReplayDivergenceException(icount, "the guest read the disk image where the recording shows no disk read");
     }
 
     public void ReadEntropy(ulong icount, Span<byte> destination)

@@ -71,7 +71,8 @@ public sealed class SnapshotStore
             var span = _ram.Page(p);
             pages[p] = span.IndexOfAnyExcept((byte)0) < 0 ? null : span.ToArray();
         }
-        var snap = new Snapshot(icount, SaveMachineState(), pages);
+        var (state, captures, capturedBytes) = SaveMachineState();
+        var snap = new Snapshot(icount, state, pages, captures, capturedBytes);
         _list.Insert(at + 1, snap);
         Bytes += snap.Bytes;
         MarkSynced(snap);
@@ -89,13 +90,17 @@ public sealed class SnapshotStore
         _sync = snap;
     }
 
-    /// <summary>The parts' state as named sections (<see cref="StateSections"/>), the same container a machine image holds.</summary>
-    private byte[] SaveMachineState()
+    /// <summary>
+    /// The parts' state as named sections (<see cref="StateSections"/>), the container a machine image
+    /// holds, except that bulky state (disk overlays) is captured by reference, sharing what is unchanged.
+    /// </summary>
+    private (byte[] State, List<object> Captures, long CapturedBytes) SaveMachineState()
     {
         using var ms = new MemoryStream();
-        using (var w = new BinaryWriter(ms))
-            StateSections.Write(w, _machine.StatefulParts);
-        return ms.ToArray();
+        using var w = new CapturingStateWriter(ms);
+        StateSections.Write(w, _machine.StatefulParts);
+        w.Flush();
+        return (ms.ToArray(), w.Captures, w.CapturedBytes);
     }
 
     /// <summary>Puts the machine back to <paramref name="target"/>'s state.</summary>
@@ -110,7 +115,7 @@ public sealed class SnapshotStore
         for (int i = lo + 1; i <= hi; i++)
             foreach (int p in _list[i].Pages.Keys) changed.Add(p);
         foreach (int p in changed) RestorePage(p, ti);
-        StateSections.Load(target.State, _machine.StatefulParts);
+        StateSections.Load(target.State, _machine.StatefulParts, target.Captures);
         _ram.ClearDirty();
         _sync = target;
     }

@@ -33,10 +33,10 @@ public class ChainTests
     }
 
     [Fact]
-    public void The_writer_writes_format_version_4()
+    public void The_writer_writes_format_version_5()
     {
         byte[] file = LogTestData.SmallRecording();
-        Assert.Equal(4, file[8] | (file[9] << 8));
+        Assert.Equal(5, file[8] | (file[9] << 8));
         using var reader = new ReplayLogReader(new MemoryStream(file));
         Assert.Equal(RecordingHeader.CurrentVersion, reader.Header.Version);
     }
