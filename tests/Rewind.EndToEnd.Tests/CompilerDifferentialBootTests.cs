@@ -20,7 +20,9 @@ namespace Rewind.EndToEnd.Tests;
 public class CompilerDifferentialBootTests
 {
     private const string LinuxPrompt = "rewind-linux# ";
-    private const int CompileThreshold = 32;
+    // Low enough that most of the code run is compiled, high enough that a Linux boot does not compile
+    // thousands of blocks run a few times (each costs the runtime's JIT a millisecond or more).
+    private const int FirmwareThreshold = 32, LinuxThreshold = 256;
 
     private sealed class Collect : ISerialBackend
     {
@@ -55,10 +57,10 @@ public class CompilerDifferentialBootTests
         };
     }
 
-    private static VirtBoard Compiling(BoardOptions options)
+    private static VirtBoard Compiling(BoardOptions options, int threshold)
     {
         var board = VirtBoard.Create(options);
-        board.CodeCache.EnableCompiler(CompileThreshold);
+        board.CodeCache.EnableCompiler(threshold);
         return board;
     }
 
@@ -104,7 +106,7 @@ public class CompilerDifferentialBootTests
         var consoleA = new Collect();
         var consoleB = new Collect();
         var interpreted = VirtBoard.Create(Firmware(consoleA));
-        var compiled = Compiling(Firmware(consoleB));
+        var compiled = Compiling(Firmware(consoleB), FirmwareThreshold);
         int points = Lockstep(interpreted, compiled, () => consoleA.Text.Contains("No ethernet found.\r\nNo ethernet found.\r\n", StringComparison.Ordinal), 2_000_000_000);
         Assert.Contains("OpenSBI", consoleA.Text, StringComparison.Ordinal);
         Assert.Contains("No ethernet found.", consoleA.Text, StringComparison.Ordinal);
@@ -120,13 +122,13 @@ public class CompilerDifferentialBootTests
         var consoleA = new Collect();
         var consoleB = new Collect();
         var interpreted = VirtBoard.Create(Linux(consoleA, new LiveInput(() => 1_700_000_000_000_000_000)));
-        var compiled = Compiling(Linux(consoleB, new LiveInput(() => 1_700_000_000_000_000_000)));
+        var compiled = Compiling(Linux(consoleB, new LiveInput(() => 1_700_000_000_000_000_000)), LinuxThreshold);
         int points = Lockstep(interpreted, compiled, () => consoleA.Text.Contains(LinuxPrompt, StringComparison.Ordinal), 3_000_000_000);
         Assert.Contains(LinuxPrompt, consoleA.Text, StringComparison.Ordinal);
         Assert.Equal(consoleA.Text, consoleB.Text);
         Assert.True(interpreted.Ram.Bytes.SequenceEqual(compiled.Ram.Bytes), "RAM differs at the end");
         Assert.True(points > 10, $"only {points} comparisons");
-        Assert.True(compiled.CodeCache.Blocks!.Compiled > 500, $"only {compiled.CodeCache.Blocks.Compiled} blocks compiled");
+        Assert.True(compiled.CodeCache.Blocks!.Compiled > 200, $"only {compiled.CodeCache.Blocks.Compiled} blocks compiled");
     }
 
     [Fact]
@@ -140,7 +142,7 @@ public class CompilerDifferentialBootTests
         var recordedConsole = new Collect();
         var recorder = VirtBoard.Create(Linux(recordedConsole, rec));
         rec.Machine = recorder.Machine;
-        var typed = new Queue<string>(["echo compiled-$((6*7))\r", "poweroff\r"]);
+        var typed = new Queue<string>(["write /tmp/note compiled-42\r", "cat /tmp/note\r", "poweroff\r"]);
         MachineStop stop;
         int prompts = 0;
         ulong limit = 0;
@@ -158,7 +160,8 @@ public class CompilerDifferentialBootTests
             break;
         }
         Assert.True(stop.Kind == StopKind.Exited, $"the recording stopped with {stop.Kind} at {recorder.Machine.Icount}");
-        Assert.Contains("compiled-42", recordedConsole.Text, StringComparison.Ordinal);
+        // Echoed as it was typed, then printed by cat.
+        Assert.True(CountOf(recordedConsole.Text, "compiled-42") >= 2, recordedConsole.Text);
         rec.Finish(recorder.Machine.Icount, "poweroff");
         var recordedDigest = MachineDigest.Compute(recorder.Machine);
         ulong recordedIcount = recorder.Machine.Icount;
@@ -167,7 +170,7 @@ public class CompilerDifferentialBootTests
         // Replay with the compiler: every digest in the log is checked on the way.
         var replay = new ReplayInput(new ReplayLogReader(new MemoryStream(ms.ToArray())));
         var replayedConsole = new Collect();
-        var replayer = Compiling(Linux(replayedConsole, replay));
+        var replayer = Compiling(Linux(replayedConsole, replay), LinuxThreshold);
         replay.Machine = replayer.Machine;
         do stop = replayer.Machine.Run(4_000_000_000);
         while (stop.Kind == StopKind.Reached && replayer.Machine.Icount < 4_000_000_000);
@@ -176,7 +179,7 @@ public class CompilerDifferentialBootTests
         Assert.Equal(recordedConsole.Text, replayedConsole.Text);
         Assert.Equal(recordedDigest, MachineDigest.Compute(replayer.Machine));
         Assert.True(replay.DigestsChecked > 3, $"only {replay.DigestsChecked} digests checked");
-        Assert.True(replayer.CodeCache.Blocks!.Compiled > 500, $"only {replayer.CodeCache.Blocks.Compiled} blocks compiled");
+        Assert.True(replayer.CodeCache.Blocks!.Compiled > 200, $"only {replayer.CodeCache.Blocks.Compiled} blocks compiled");
     }
 
     private static int CountOf(string haystack, string needle)
