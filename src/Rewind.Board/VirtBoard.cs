@@ -40,7 +40,8 @@ public sealed class VirtBoard : IBoard
         Machine = new Machine(Bus, Clock, Input);
         Harts = new Hart[options.Smp];
         CodeCache = new CodeCache(Ram);
-        if (options.Jit) CodeCache.EnableCompiler();
+        if (options.Jit)
+            CodeCache.EnableCompiler(Rewind.Riscv.Jit.JitSettings.ThresholdFromEnvironment(), Rewind.Riscv.Jit.JitSettings.BackgroundFromEnvironment());
         for (int h = 0; h < Harts.Length; h++) Harts[h] = new Hart(h, Bus, CodeCache);
         Machine.SetCpus([.. Harts]);
         IInterruptTarget[] targets = [.. Harts];

@@ -153,6 +153,10 @@ internal sealed class Session : IDisposable
             _serial?.Flush();
             throw new SessionException(e.Message);
         }
+        finally
+        {
+            if (Host.RunStats.Asked) Host.RunStats.Print(_board, Console.Error);
+        }
     }
 
     /// <summary>

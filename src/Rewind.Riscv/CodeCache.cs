@@ -20,8 +20,10 @@ public sealed class CodeCache(PhysicalMemory ram) : PageCodeCache<DecodedInsn>(r
     /// <summary>
     /// Turns the block compiler on for every hart of the machine: a jump target the interpreter reaches
     /// <paramref name="threshold"/> times is compiled. Compiled and interpreted runs are the same, step for step.
+    /// With <paramref name="background"/>, blocks are compiled on another thread while the harts interpret.
     /// </summary>
-    public void EnableCompiler(int threshold = JitSettings.DefaultThreshold) => Blocks ??= new BlockCache(Ram, threshold);
+    public void EnableCompiler(int threshold = JitSettings.DefaultThreshold, bool background = false) =>
+        Blocks ??= new BlockCache(Ram, threshold, background);
 
     // Virtual addresses with a breakpoint on at least one hart, and on how many.
     private readonly Dictionary<ulong, int> _breakpoints = [];

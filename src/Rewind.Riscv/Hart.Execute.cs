@@ -21,8 +21,10 @@ public sealed unsafe partial class Hart
         ulong ic = Icount;
         // The block compiler (Hart.Jit.cs) stands aside while a watchpoint needs every access checked.
         var blocks = _watchpoints is { Count: > 0 } ? null : _codeCache.Blocks;
+        if (blocks is { AnyFinished: true }) blocks.InstallFinished(_codeCache);
         int hot = blocks == null ? 0 : -blocks.Threshold;
         bool atTarget = true;
+        Counters.Slices++;
 
         while (ic < _sliceEnd)
         {
@@ -248,6 +250,7 @@ public sealed unsafe partial class Hart
                     Icount = ic;
                     // A copy: the instruction may write its own code page, which drops the decoded slot.
                     _scratch = d;
+                    Counters.RareOps[(int)d.Op]++;
                     next = ExecuteSystem(ref _scratch, next);
                     if (_sliceEnd == 0 && _waiting)
                     {

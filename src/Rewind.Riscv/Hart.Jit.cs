@@ -30,9 +30,16 @@ public sealed unsafe partial class Hart
         if (Icount + (ulong)block.Length > _sliceEnd) return false;
         blocks.Running = this;
         ulong* x = _x;
+        var counters = Counters;
         while (true)
         {
-            Icount += block.Code(this, x, Pc, Icount, _sliceEnd);
+            // The count on entry: a slow access inside the block sets Icount to its own instruction's.
+            ulong start = Icount, steps;
+            if (block.Ran) steps = block.Code(this, x, Pc, start, _sliceEnd);
+            else steps = FirstRun(block, x);
+            Icount = start + steps;
+            counters.CompiledSteps += steps;
+            counters.BlockRuns++;
             if (JitExit != 0)
             {
                 JitExit = 0;
@@ -49,6 +56,17 @@ public sealed unsafe partial class Hart
         return true;
     }
 
+    /// <summary>A body's first run, when the runtime compiles its IL: timed for the counters.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong FirstRun(CompiledBlock block, ulong* x)
+    {
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        ulong steps = block.Code(this, x, Pc, Icount, _sliceEnd);
+        Counters.FirstRunTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+        block.Ran = true;
+        return steps;
+    }
+
     /// <summary>Compiles (or places again, if its bytes were compiled before) the block starting at pc, on the fetch page.</summary>
     private void CompileAt(BlockCache blocks, ulong pc)
     {
@@ -61,7 +79,12 @@ public sealed unsafe partial class Hart
         {
             ref DecodedInsn slot = ref _fetchPage[offset >> 1];
             if (slot.Op == Op.Undecoded) DecodeSlot(ref slot, pageVa | (uint)offset);
-            if (!BlockCompiler.Supports(slot.Op) || offset + slot.Length > PhysicalMemory.PageSize) break;
+            if (!BlockCompiler.Supports(slot.Op))
+            {
+                Counters.BlockStops[(int)slot.Op]++;
+                break;
+            }
+            if (offset + slot.Length > PhysicalMemory.PageSize) break;
             insns[n++] = slot;
             offset += slot.Length;
             if (BlockCompiler.EndsBlock(slot.Op)) break;

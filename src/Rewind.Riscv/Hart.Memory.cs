@@ -197,6 +197,7 @@ public sealed unsafe partial class Hart
     /// <summary>Points the fetch window at pc's page; false means a fetch fault was raised.</summary>
     private bool RefillFetch(ulong pc)
     {
+        Counters.FetchRefills++;
         if (!TranslateFetch(pc, out ulong pa)) return false;
         ulong ppage = pa >> PhysicalMemory.PageShift;
         if (_ram.Contains(pa, 2))

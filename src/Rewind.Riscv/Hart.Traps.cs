@@ -18,6 +18,7 @@ public sealed partial class Hart
         ulong deleg = interrupt ? _mideleg : _medeleg;
         ulong cause = code | (interrupt ? InterruptBit : 0);
         LastTrapCause = cause;
+        Counters.Traps++;
         _reservationValid = false;
         if (Privilege != PrivilegeLevel.Machine && ((deleg >> (int)code) & 1) != 0)
         {

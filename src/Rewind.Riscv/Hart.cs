@@ -47,6 +47,12 @@ public sealed unsafe partial class Hart : IInterruptTarget
     /// <summary>Steps this hart has taken: retired instructions plus trap entries.</summary>
     public ulong Icount;
 
+    /// <summary>Host-side counters of how the steps were spent (not guest state).</summary>
+    public HartCounters Counters { get; } = new();
+
+    /// <summary>The machine's compiled blocks, or null while the compiler is off.</summary>
+    public Jit.BlockCache? Blocks => _codeCache.Blocks;
+
     /// <summary>The timebase read by the time CSR (the CLINT's mtime).</summary>
     public ITimebase? Timebase { get; set; }
 
@@ -133,7 +139,9 @@ public sealed unsafe partial class Hart : IInterruptTarget
     /// <summary>Moves a waiting hart's clock forward without executing: WFI repeats with nothing to do.</summary>
     public void SkipIdle(ulong toIcount)
     {
-        if (_waiting && toIcount > Icount) Icount = toIcount;
+        if (!_waiting || toIcount <= Icount) return;
+        Counters.IdleSkipped += toIcount - Icount;
+        Icount = toIcount;
     }
 
     private bool WaitingCanWake() => (EffectiveMip & _mie) != 0;

@@ -55,6 +55,12 @@ public sealed class Machine : IRunControl
 
     public bool InterruptRequested => _interruptRequested;
 
+    /// <summary>Times every hart was idle and the pacer decided how far the clock jumps (host counter).</summary>
+    public ulong IdleWaits { get; private set; }
+
+    /// <summary>Host ticks spent in the pacer while every hart was idle (live runs wait for the wall clock there).</summary>
+    public long IdleWaitTicks { get; private set; }
+
     public void EndSlice()
     {
         if (Cpus.Length > 0) Cpus[_current].RequestYield();
@@ -153,8 +159,12 @@ public sealed class Machine : IRunControl
         return stop with { Icount = Icount };
     }
 
+    /// <summary>When the first run began (host time, for start-up figures; never seen by the guest).</summary>
+    public DateTime? FirstRunAt { get; private set; }
+
     private MachineStop RunHarts(ulong limit, bool stepOverBreakpoint)
     {
+        FirstRunAt ??= DateTime.Now;
         _interruptRequested = false;
         while (true)
         {
@@ -201,7 +211,10 @@ public sealed class Machine : IRunControl
                         }
                         if (target == ulong.MaxValue && Pacer is InstantPacer)
                             return new MachineStop(StopKind.Starved, hart.Index);
+                        long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
                         ulong reached = Pacer.IdleUntil(from, target, this);
+                        IdleWaits++;
+                        IdleWaitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - waitStart;
                         hart.SkipIdle(reached);
                         EndOfTurn(hart, turnEnd);
                         break;

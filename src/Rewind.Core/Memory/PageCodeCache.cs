@@ -73,6 +73,9 @@ public class PageCodeCache<TSlot> where TSlot : struct
         return p;
     }
 
+    /// <summary>The slots of RAM page <paramref name="page"/> if it has any now, else null (nothing is created).</summary>
+    public TSlot[]? Current(int page) => _pages[page];
+
     /// <summary>True when RAM page <paramref name="page"/> has slots (filled or not).</summary>
     public bool Holds(int page) => _pages[page] != null;
 

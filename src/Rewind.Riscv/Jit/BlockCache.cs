@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Rewind.Core.Memory;
 using Rewind.Riscv.Decode;
 
@@ -44,10 +45,16 @@ public sealed class BlockCache
     /// <summary>The hart running compiled code now, told when a write drops a block (its own, maybe).</summary>
     internal Hart? Running;
 
-    public BlockCache(PhysicalMemory ram, int threshold)
+    /// <param name="background">
+    /// Compile on a thread-pool thread while the hart goes on interpreting, and place the block when it
+    /// is ready (<see cref="InstallFinished"/>). Compiled and interpreted runs are the same, so when a block
+    /// arrives changes only speed; tests that need a block in place at a known count compile in the foreground.
+    /// </param>
+    public BlockCache(PhysicalMemory ram, int threshold, bool background = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threshold, 1);
         Threshold = threshold;
+        Background = background;
         _ram = ram;
         _pageBlocks = new List<int>?[ram.PageCount];
         for (int id = MaxBlocks; id >= 1; id--) _free.Push(id);
@@ -62,6 +69,15 @@ public sealed class BlockCache
     /// <summary>Blocks compiled to IL since the cache was made (placements from kept bodies are not counted).</summary>
     public int Compiled { get; private set; }
 
+    /// <summary>Host ticks spent emitting IL and making delegates (the runtime compiles the IL on first run).</summary>
+    public long EmitTicks { get; private set; }
+
+    /// <summary>Placements, from new or kept bodies.</summary>
+    public int Placements { get; private set; }
+
+    /// <summary>Times the placement table was full and started over.</summary>
+    public int StartOvers { get; private set; }
+
     /// <summary>Blocks placed now.</summary>
     public int Placed => MaxBlocks - _free.Count;
 
@@ -70,27 +86,148 @@ public sealed class BlockCache
 
     internal CompiledBlock Get(int id) => _placed[id].Block!;
 
+    /// <summary>Whether blocks are compiled off the hart's thread.</summary>
+    public bool Background { get; }
+
     /// <summary>
     /// Places a block for the instructions <paramref name="insns"/> found at byte <paramref name="start"/>
     /// of RAM page <paramref name="ramPage"/>, whose slots are <paramref name="slots"/>, and marks its first slot.
     /// </summary>
     internal void Place(DecodedInsn[] slots, int ramPage, int start, ReadOnlySpan<DecodedInsn> insns, int byteLength)
     {
-        if (_free.Count == 0) StartOver();
         var bytes = _ram.Page(ramPage).Slice(start, byteLength);
         ulong key = Hash(bytes);
         if (!_bodies.TryGetValue(key, out var block) || !bytes.SequenceEqual(block.Bytes))
         {
-            if (_bodies.Count >= MaxBodies) _bodies.Clear();
+            if (Background)
+            {
+                Request(key, bytes, slots, ramPage, start, insns);
+                return;
+            }
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             block = new CompiledBlock(BlockCompiler.Compile(insns), insns.Length, bytes.ToArray());
-            _bodies[key] = block;
-            Compiled++;
+            EmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+            Keep(key, block);
         }
+        PlaceBody(block, slots, ramPage, start, byteLength);
+    }
+
+    private void Keep(ulong key, CompiledBlock block)
+    {
+        if (_bodies.Count >= MaxBodies) _bodies.Clear();
+        _bodies[key] = block;
+        Compiled++;
+    }
+
+    private void PlaceBody(CompiledBlock block, DecodedInsn[] slots, int ramPage, int start, int byteLength)
+    {
+        if (_free.Count == 0) StartOver();
         int id = _free.Pop();
+        Placements++;
         int slot = start >> 1;
         _placed[id] = new Placement { Block = block, Slots = slots, Slot = slot, Start = start, End = start + byteLength };
         (_pageBlocks[ramPage] ??= []).Add(id);
         slots[slot].Jit = id;
+    }
+
+    // Background compiling. A job holds copies of everything the compiler needs, so the compiling thread
+    // touches nothing the hart uses; finished bodies come back through _finished and are placed by the
+    // hart's own thread between slices, only where the slots still hold the very instructions compiled.
+    private sealed record Job(ulong Key, byte[] Bytes, DecodedInsn[] Insns, DecodedInsn[] Slots, int RamPage, int Start)
+    {
+        public CompiledBlock? Block;
+    }
+
+    /// <summary>Most jobs waiting for the compiling thread; a request beyond it is dropped (and counted again later).</summary>
+    public const int MaxPending = 256;
+
+    private readonly ConcurrentQueue<Job> _requests = new();
+    private readonly ConcurrentQueue<Job> _finished = new();
+    private readonly HashSet<ulong> _pending = [];
+    private int _workerActive;
+    private long _backgroundTicks;
+
+    /// <summary>Host ticks the compiling thread spent emitting and compiling bodies (the runtime's JIT included).</summary>
+    public long BackgroundTicks => Interlocked.Read(ref _backgroundTicks);
+    private volatile bool _anyFinished;
+
+    /// <summary>True when the compiling thread has bodies for <see cref="InstallFinished"/> to place.</summary>
+    internal bool AnyFinished => _anyFinished;
+
+    /// <summary>Waits until the compiling thread has nothing left to compile (for tests; a hart never waits).</summary>
+    public bool WaitForCompiler(TimeSpan timeout) =>
+        SpinWait.SpinUntil(() => _requests.IsEmpty && Volatile.Read(ref _workerActive) == 0, timeout);
+
+    /// <summary>Jobs handed to the compiling thread and not yet placed or dropped.</summary>
+    public int Pending => _pending.Count;
+
+    private void Request(ulong key, ReadOnlySpan<byte> bytes, DecodedInsn[] slots, int ramPage, int start, ReadOnlySpan<DecodedInsn> insns)
+    {
+        int slot = start >> 1;
+        if (_pending.Count >= MaxPending || !_pending.Add(key))
+        {
+            // Heat again from zero: by the next request the body may be ready.
+            slots[slot].Jit = 0;
+            return;
+        }
+        _requests.Enqueue(new Job(key, bytes.ToArray(), insns.ToArray(), slots, ramPage, start));
+        if (Interlocked.CompareExchange(ref _workerActive, 1, 0) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static cache => cache.CompileRequests(), this, preferLocal: false);
+    }
+
+    /// <summary>The compiling thread: drains the requests, compiling each body and running the runtime's JIT on it.</summary>
+    private void CompileRequests()
+    {
+        while (true)
+        {
+            while (_requests.TryDequeue(out var job))
+            {
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                var code = BlockCompiler.Compile(job.Insns);
+                BlockCompiler.Prepare(code);
+                Interlocked.Add(ref _backgroundTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+                job.Block = new CompiledBlock(code, job.Insns.Length, job.Bytes) { Ran = true };
+                _finished.Enqueue(job);
+                _anyFinished = true;
+            }
+            Volatile.Write(ref _workerActive, 0);
+            // A request enqueued after the drain but before the flag cleared would be stranded: look again.
+            if (_requests.IsEmpty || Interlocked.CompareExchange(ref _workerActive, 1, 0) != 0) return;
+        }
+    }
+
+    /// <summary>
+    /// Places the bodies the compiling thread finished, on the hart's thread between slices. A body is
+    /// kept by content in any case; it is placed only where the slots still hold the instructions it was
+    /// compiled from (no write, breakpoint or dropped page came in between).
+    /// </summary>
+    internal void InstallFinished(CodeCache code)
+    {
+        _anyFinished = false;
+        while (_finished.TryDequeue(out var job))
+        {
+            _pending.Remove(job.Key);
+            var block = job.Block!;
+            Keep(job.Key, block);
+            if (code.Current(job.RamPage) != job.Slots) continue;
+            var slots = job.Slots;
+            int offset = job.Start;
+            bool same = slots[offset >> 1].Jit <= 0;
+            foreach (var insn in job.Insns)
+            {
+                ref DecodedInsn now = ref slots[offset >> 1];
+                if (!same || now.Op != insn.Op || now.Raw != insn.Raw || now.Length != insn.Length)
+                {
+                    same = false;
+                    break;
+                }
+                offset += insn.Length;
+            }
+            if (same && _ram.Page(job.RamPage).Slice(job.Start, job.Bytes.Length).SequenceEqual(job.Bytes))
+                PlaceBody(block, slots, job.RamPage, job.Start, job.Bytes.Length);
+            // Not placed: let the first slot heat up again (the body, kept by content, is placed then if it fits).
+            else if (slots[job.Start >> 1].Jit < 0) slots[job.Start >> 1].Jit = 0;
+        }
     }
 
     /// <summary>Drops the blocks on <paramref name="page"/> that the written bytes may overlap.</summary>
@@ -127,6 +264,7 @@ public sealed class BlockCache
     /// <summary>Drops every placement (the table is full); compiled bodies stay for placing again.</summary>
     private void StartOver()
     {
+        StartOvers++;
         for (int id = 1; id <= MaxBlocks; id++)
         {
             ref Placement p = ref _placed[id];

@@ -23,7 +23,17 @@ internal static class BlockCompiler
     private static readonly FieldInfo PcField = typeof(Hart).GetField(nameof(Hart.Pc), Any)!;
     private static readonly FieldInfo ExitField = typeof(Hart).GetField(nameof(Hart.JitExit), Any)!;
 
-    private static MethodInfo Helper(string name) => typeof(Hart).GetMethod(name, Any)!;
+    // Looked up once: reflection per emitted access was a measurable part of compiling.
+    private static readonly Dictionary<string, MethodInfo> Helpers = typeof(Hart).GetMethods(Any)
+        .Where(m => m.Name.StartsWith("Jit", StringComparison.Ordinal)).ToDictionary(m => m.Name);
+
+    private static MethodInfo Helper(string name) => Helpers[name];
+
+    /// <summary>
+    /// Has the runtime compile <paramref name="code"/> now, on the calling thread, instead of on its first
+    /// real run: a call with a slice end of 0 returns at once without touching the hart or its registers.
+    /// </summary>
+    public static unsafe void Prepare(BlockCode code) => code(null!, null, 0, 0, 0);
 
     /// <summary>True for the operations a block may contain.</summary>
     public static bool Supports(Op op) =>
@@ -63,6 +73,14 @@ internal static class BlockCompiler
 
         public void Emit()
         {
+            // A slice end of 0 is Prepare's call: nothing to run.
+            var run = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldarg_S, (byte)4);
+            _il.Emit(OpCodes.Brtrue, run);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Ret);
+            _il.MarkLabel(run);
+
             // Every register the block reads or writes is loaded on entry, so that every exit can write
             // them all back: one not yet written by then still holds the value it had on entry.
             foreach (var d in _insns)

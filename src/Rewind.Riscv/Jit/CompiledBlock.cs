@@ -16,4 +16,6 @@ internal sealed class CompiledBlock(BlockCode code, int length, byte[] bytes)
     /// <summary>Instructions in the block: it is entered only when the slice has room for all of them.</summary>
     public readonly int Length = length;
     public readonly byte[] Bytes = bytes;
+    /// <summary>Set after the first run, in which the runtime compiled the IL (host bookkeeping only).</summary>
+    public bool Ran;
 }

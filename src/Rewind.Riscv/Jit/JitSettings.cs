@@ -6,8 +6,27 @@ namespace Rewind.Riscv.Jit;
 /// </summary>
 public static class JitSettings
 {
-    /// <summary>Interpreted visits to a jump target before its block is compiled.</summary>
-    public const int DefaultThreshold = 64;
+    /// <summary>
+    /// Interpreted visits to a jump target before its block is compiled. The runtime's JIT takes about a
+    /// millisecond or more of CPU per block, as long as interpreting a few hundred thousand instructions,
+    /// so a block must be run some 100,000 times more to pay for itself. At 64, a Linux boot (63 M
+    /// instructions) compiled 4,000 blocks and spent most of its time compiling; at 1,024 still 800.
+    /// Loops that run millions of times (the benchmarks) reach this at once.
+    /// </summary>
+    public const int DefaultThreshold = 16384;
+
+    /// <summary>The environment variable that sets the threshold (visits before compiling) for experiments.</summary>
+    public const string ThresholdVariable = "REWIND_JIT_THRESHOLD";
+
+    /// <summary>The threshold: REWIND_JIT_THRESHOLD when it holds a positive number, else <see cref="DefaultThreshold"/>.</summary>
+    public static int ThresholdFromEnvironment() =>
+        int.TryParse(Environment.GetEnvironmentVariable(ThresholdVariable), out int t) && t >= 1 ? t : DefaultThreshold;
+
+    /// <summary>The environment variable that keeps compiling on the hart's own thread (0) for experiments.</summary>
+    public const string BackgroundVariable = "REWIND_JIT_BACKGROUND";
+
+    /// <summary>Whether a board compiles blocks on another thread: yes unless REWIND_JIT_BACKGROUND=0.</summary>
+    public static bool BackgroundFromEnvironment() => Environment.GetEnvironmentVariable(BackgroundVariable) != "0";
 
     /// <summary>The environment variable that turns the compiler on (1) or off (0) when no option says.</summary>
     public const string EnvironmentVariable = "REWIND_JIT";

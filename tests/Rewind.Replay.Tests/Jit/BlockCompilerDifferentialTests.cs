@@ -17,17 +17,26 @@ public class BlockCompilerDifferentialTests
     /// <summary>The benchmarks run to their end; guests that wait or spin forever are compared for a while.</summary>
     private static ulong Fuel(string guest) => guest.StartsWith("bench", StringComparison.Ordinal) ? 250_000_000UL : 30_000_000UL;
 
-    internal static VirtBoard Board(string guest, bool jit, int smp = 1) =>
-        VirtBoard.Create(new BoardOptions
+    /// <summary>
+    /// A board for <paramref name="guest"/>; with <paramref name="jit"/>, compiling in the foreground at the
+    /// default threshold, so blocks are in place at the same counts in every run (a board left to itself
+    /// compiles in the background, when a thread gets to it).
+    /// </summary>
+    internal static VirtBoard Board(string guest, bool jit, int smp = 1)
+    {
+        var board = VirtBoard.Create(new BoardOptions
         {
             Bios = "none",
             Kernel = RepoPaths.Guest(guest),
             IcountShift = 3,
-            Jit = jit,
+            Jit = false,
             Smp = smp,
             // The RTC reads the host clock: both machines must see the same one.
             Input = new LiveInput(() => 1_700_000_000_000_000_000),
         });
+        if (jit) board.CodeCache.EnableCompiler(JitSettings.DefaultThreshold, background: false);
+        return board;
+    }
 
     /// <summary>
     /// Chunk sizes cycled through, scaled up as the run goes on: small ones stop inside blocks and on

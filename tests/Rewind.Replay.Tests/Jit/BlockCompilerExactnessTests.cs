@@ -20,7 +20,7 @@ public class BlockCompilerExactnessTests
     /// A loop whose first instruction is patched by a store after 500 rounds (from another block), then
     /// a loop whose block patches one of its own later instructions on every round, alternating two encodings.
     /// </summary>
-    private static byte[] SelfModifyingProgram()
+    internal static byte[] SelfModifyingProgram()
     {
         uint addS0Ten = Addi(S0, S0, 10), addS3Hundred = Addi(S3, S3, 100), addS3One = Addi(S3, S3, 1);
         var code = new uint[0x110 / 4];
@@ -59,7 +59,7 @@ public class BlockCompilerExactnessTests
         return code.SelectMany(BitConverter.GetBytes).ToArray();
     }
 
-    private static VirtBoard RawBoard(byte[] image, bool jit, int threshold = 1)
+    internal static VirtBoard RawBoard(byte[] image, bool jit, int threshold = 1)
     {
         string path = Path.Combine(Path.GetTempPath(), $"rewind-jit-{Guid.NewGuid():N}.bin");
         File.WriteAllBytes(path, image);

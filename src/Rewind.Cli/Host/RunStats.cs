@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using Rewind.Board;
+using Rewind.Riscv;
+using Rewind.Riscv.Decode;
+
+namespace Rewind.Cli.Host;
+
+/// <summary>
+/// With <c>REWIND_STATS=1</c>, prints to stderr where a run's steps and host time went when it ends:
+/// steps interpreted and compiled, blocks compiled and what cut them short, the time the runtime took
+/// to compile them, fetch-page changes, traps, idle steps and the time spent waiting while idle. Host
+/// figures only, for finding where time goes; nothing here reaches the guest.
+/// </summary>
+internal static class RunStats
+{
+    public const string EnvironmentVariable = "REWIND_STATS";
+
+    public static bool Asked => Environment.GetEnvironmentVariable(EnvironmentVariable) is "1";
+
+    public static void Print(IBoard board, TextWriter to)
+    {
+        var machine = board.Machine;
+        double ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        to.WriteLine($"rewind stats: icount {machine.Icount:N0}, {Uptime():N0} ms since the process started");
+        if (machine.FirstRunAt is DateTime first)
+            to.WriteLine($"  first guest instruction {(first - Process.GetCurrentProcess().StartTime).TotalMilliseconds:N0} ms after the process started");
+        to.WriteLine($"  idle waits {machine.IdleWaits:N0}, {ms(machine.IdleWaitTicks):N0} ms waiting for the wall clock");
+        foreach (var cpu in machine.Cpus)
+        {
+            if (cpu is not Hart hart) continue;
+            var c = hart.Counters;
+            ulong interpreted = hart.Icount - c.CompiledSteps - c.IdleSkipped - c.Traps;
+            to.WriteLine($"  hart {hart.HartId}: compiled {c.CompiledSteps:N0} steps in {c.BlockRuns:N0} block runs, " +
+                $"interpreted ~{interpreted:N0}, idle {c.IdleSkipped:N0}, traps {c.Traps:N0}, slices {c.Slices:N0}, fetch refills {c.FetchRefills:N0}");
+            to.WriteLine($"    first runs of compiled bodies (runtime JIT): {ms(c.FirstRunTicks):N0} ms");
+            to.WriteLine($"    rare ops interpreted: {Top(c.RareOps)}");
+            to.WriteLine($"    blocks cut by: {Top(c.BlockStops)}");
+        }
+        if (board is VirtBoard { CodeCache.Blocks: { } blocks })
+            to.WriteLine($"  blocks: compiled {blocks.Compiled:N0} (IL emit {ms(blocks.EmitTicks):N0} ms, on the compiling thread {ms(blocks.BackgroundTicks):N0} ms, pending {blocks.Pending}), placements {blocks.Placements:N0}, " +
+                $"placed {blocks.Placed:N0}, invalidated {blocks.Invalidated:N0}, start-overs {blocks.StartOvers}");
+    }
+
+    private static double Uptime() => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
+
+    private static string Top(ulong[] counts) =>
+        string.Join(", ", counts.Select((n, op) => (n, op)).Where(p => p.n > 0).OrderByDescending(p => p.n).Take(12)
+            .Select(p => $"{(Op)p.op} {p.n:N0}"));
+}
