@@ -22,6 +22,12 @@ internal sealed class ParallelReverseSearch(Func<ReplayInput, Machine> build, Re
     /// <summary>Clones built so far (kept for the next search: each costs about the guest's RAM in use).</summary>
     public int CloneCount => _clones.Length;
 
+    /// <summary>Builds clones until there are <paramref name="count"/> (throws what building one throws).</summary>
+    public void EnsureClones(int count)
+    {
+        while (_clones.Length < count) _clones = [.. _clones, new MachineClone(build, recording)];
+    }
+
     /// <summary>Thread-safe: the running search gives up soon and reports an interruption.</summary>
     public void Cancel()
     {
@@ -40,7 +46,7 @@ internal sealed class ParallelReverseSearch(Func<ReplayInput, Machine> build, Re
         _cancel = false;
         var segments = Segments(store, floor, end, segmentLength);
         workers = Math.Max(1, Math.Min(workers, segments.Count));
-        while (_clones.Length < workers) _clones = [.. _clones, new MachineClone(build, recording)];
+        EnsureClones(workers);
         var clones = _clones;
         for (int w = 0; w < workers; w++) clones[w].CopyDebugPoints(original);
 

@@ -17,6 +17,8 @@ public sealed class TimeTravelEngine
     private const int MaxSnapshots = 1 << 15;
     /// <summary>Snapshots at most this big are cheap: they are then taken every <see cref="Interval"/>/4.</summary>
     public const long CheapSnapshotBytes = 64 << 10;
+    /// <summary>How far short of a seek's target its landing snapshot is taken: a sixteenth of a step.</summary>
+    public ulong LandingGap => Math.Max(1, Step / 16);
 
     private readonly Machine _machine;
     private readonly ReplayInput _input;
@@ -200,13 +202,32 @@ public sealed class TimeTravelEngine
         _progress.Begin("seeking", target > Icount ? target - Icount : 0, Icount);
         try
         {
-            var stop = RunTaking(target, stepOverBreakpoint: true, honourStops: false);
+            var stop = LeaveLandingSnapshot(target);
+            if (stop.Kind != StopKind.Interrupted)
+                stop = RunTaking(target, stepOverBreakpoint: true, honourStops: false);
             return stop.Kind == StopKind.Interrupted ? stop : new MachineStop(StopKind.Reached, Icount: Icount);
         }
         finally
         {
             _progress.End();
         }
+    }
+
+    /// <summary>
+    /// Where the user lands they usually step back: a seek that replays more than a few
+    /// <see cref="LandingGap"/>s leaves a snapshot one gap short of its target on the way, so the next
+    /// reverse steps replay at most that gap instead of up to a whole snapshot step.
+    /// </summary>
+    private MachineStop LeaveLandingSnapshot(ulong target)
+    {
+        ulong gap = LandingGap;
+        if (target < Icount + 4 * gap) return new MachineStop(StopKind.Reached, Icount: Icount);
+        // The nearest snapshot short of the target, held already or taken on the way at a step boundary.
+        ulong nearest = Math.Max(Store.AtOrBefore(target - 1)?.Icount ?? 0, (target - 1) / Step * Step);
+        if (nearest + 4 * gap >= target) return new MachineStop(StopKind.Reached, Icount: Icount);
+        var stop = RunTaking(target - gap, stepOverBreakpoint: true, honourStops: false);
+        if (stop.Kind == StopKind.Reached && Icount == target - gap && !Store.Has(Icount)) TakeSnapshot();
+        return stop;
     }
 
     /// <summary>Back to just before <paramref name="hart"/>'s last step (other harts' steps since then undone too).</summary>
@@ -314,9 +335,23 @@ public sealed class TimeTravelEngine
     private ParallelReverseSearch? GoesParallel(ulong present, ulong windowEnd, ulong floor)
     {
         if (SearchWorkers < 2 || CloneFactory == null) return null;
-        if (present - windowEnd < SerialReach || windowEnd - floor < ParallelMinimum) return null;
-        return _parallel ??= new ParallelReverseSearch(CloneFactory, _input);
+        if (present - windowEnd < SerialReach || windowEnd - floor < ParallelMinimum || CloneFailure != null) return null;
+        var parallel = _parallel ??= new ParallelReverseSearch(CloneFactory, _input);
+        try
+        {
+            parallel.EnsureClones(SearchWorkers);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or OutOfMemoryException)
+        {
+            // The search still works on this machine alone, only slower.
+            CloneFailure = e.Message;
+            return null;
+        }
+        return parallel;
     }
+
+    /// <summary>Why clones could not be built (searches then stay on this machine), or null.</summary>
+    public string? CloneFailure { get; private set; }
 
     private void ReportDone(ulong done, ulong icount)
     {

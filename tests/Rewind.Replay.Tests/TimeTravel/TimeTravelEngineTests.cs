@@ -54,6 +54,26 @@ public class TimeTravelEngineTests
     }
 
     [Fact]
+    public void A_seek_between_snapshots_leaves_one_just_short_of_its_target_for_the_steps_back()
+    {
+        var (engine, machine, _) = Replaying("count_loop");
+        engine.Seek(8 * Interval);
+        ulong target = 3 * Interval + Interval / 8 + 5_000; // 5,000 past a quarter-interval snapshot
+        Assert.True(5_000 > 4 * engine.LandingGap);
+        engine.Seek(target);
+        Assert.True(engine.Store.Has(target - engine.LandingGap));
+        var at = MachineDigest.Compute(machine);
+        engine.ReverseStep();
+        Assert.Equal(target - 1, machine.Icount);
+        engine.StepForward();
+        Assert.Equal(at, MachineDigest.Compute(machine));
+        // Close to a snapshot already: no landing snapshot.
+        int count = engine.Store.All.Count;
+        engine.Seek(5 * Interval + 100);
+        Assert.Equal(count, engine.Store.All.Count);
+    }
+
+    [Fact]
     public void Expensive_snapshots_keep_the_whole_interval_between_them()
     {
         var (engine, _, _) = Replaying("count_loop");
