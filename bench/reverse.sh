@@ -6,10 +6,17 @@
 #   - `reverse-continue` from there to a breakpoint at main's first instruction,
 #   - `reverse-continue` from there to the last write of table[4095] (a recent watchpoint hit),
 #   - the memory held by snapshots (Rewind: `monitor info snapshots`; QEMU: its qcow2 drive).
+# Then a long recording (POLL_SECONDS, default 25 s: about 2 G instructions here) of uart_echo.elf,
+# which polls the UART until it reads 'q', replayed twice in one run, REWIND_SEARCH_WORKERS=1 and =2:
+#   - the first pass (a seek to the end), then seek + reverse-stepi at 30 random counts (median, max),
+#   - reverse-continue from the end to a breakpoint on main's first instruction: the whole recording,
+#     the ratio 2 workers / 1 worker is the parallel search's gain (target <= 0.55 on 2 cores).
+# The machine may be shared: figures are noisy, compare the ratios within one run.
 # When qemu-system-riscv64 and qemu-img are installed, QEMU runs the same guest and the same GDB script
 # in the same run: recorded with rrsnapshot=init on a qcow2 drive, as QEMU requires for reverse steps.
 #
 #   bench/reverse.sh [QEMU_STEPS]     # default 3: each of QEMU's reverse steps takes seconds
+#   POLL=1 bench/reverse.sh           # only the long recording below (skips bench.elf and QEMU)
 #   SMP=2 bench/reverse.sh            # the same with 2 harts (bench.elf parks hart 1 in WFI); QEMU
 #                                     # refuses record/replay above -smp 1, and the run shows it
 set -euo pipefail
@@ -157,6 +164,66 @@ report() {
   printf '  %-58s %s\n' "reverse-continue from there to a write watchpoint" "$(val "$name" rc_watch_s) s (hit: $(grep '^RESULT rc_watch' "$work/$name.gdb" | sed 's/.*ok=\([A-Za-z]*\).*/\1/'), $((at - $(grep '^RESULT rc_watch' "$work/$name.gdb" | sed 's/.*at=//'))) instr. back)"
 }
 
+poll_bench() {
+  local poll=guests/bin/uart_echo.elf prr="$work/poll.rr"
+  echo "recording uart_echo.elf for ${POLL_SECONDS:-25} s..." >&2
+  (sleep "${POLL_SECONDS:-25}"; printf q) | timeout 600 ./rewind -M virt -bios none -kernel "$poll" -nographic \
+    -icount "shift=0,rr=record,rrfile=$prr" >/dev/null
+  local pend; pend=$(./rewind info "$prr" | sed -n 's/.*at icount \([0-9,]*\).*/\1/p' | head -1 | tr -d ,)
+  cat >"$work/poll.py" <<'EOF2'
+import gdb, time, statistics, os, random
+def timed(cmd):
+    t = time.perf_counter(); gdb.execute(cmd, to_string=True); return time.perf_counter() - t
+gdb.execute("set pagination off"); gdb.execute("set confirm off")
+gdb.execute("target remote 127.0.0.1:" + os.environ["PORT"])
+end = int(os.environ["END"])
+first = timed("monitor replay_seek %d" % end)
+rnd = random.Random(42)
+ts = []
+for _ in range(30):
+    t0 = time.perf_counter()
+    gdb.execute("monitor replay_seek %d" % rnd.randrange(1000, end - 10), to_string=True)
+    gdb.execute("maintenance flush register-cache", to_string=True)
+    gdb.execute("reverse-stepi", to_string=True)
+    ts.append(time.perf_counter() - t0)
+gdb.execute("monitor replay_seek %d" % end, to_string=True)
+gdb.execute("maintenance flush register-cache", to_string=True)
+gdb.execute("break *main", to_string=True)
+main = int(gdb.parse_and_eval("(long)&main")) & 0xffffffffffffffff
+rc = timed("reverse-continue")
+ok = (int(gdb.parse_and_eval("$pc")) & 0xffffffffffffffff) == main
+snaps = gdb.execute("monitor info snapshots", to_string=True).strip().splitlines()[0]
+print("RESULT first_s=%.3f seek_rsi_median_s=%.4f seek_rsi_max_s=%.4f rc_s=%.3f rc_ok=%s" % (first, statistics.median(ts), max(ts), rc, ok))
+print("RESULT snapshots=" + snaps.replace(" ", "_"))
+try:
+    gdb.execute("kill")
+except gdb.error:
+    pass
+EOF2
+  local w port
+  for w in 1 2; do
+    port=$(free_port)
+    REWIND_SEARCH_WORKERS=$w ./rewind -M virt -bios none -kernel "$poll" -nographic \
+      -icount "shift=0,rr=replay,rrfile=$prr" -gdb "tcp::$port" -S </dev/null >"$work/poll$w.out" 2>&1 &
+    rewind_pid=$!
+    wait_listen "$port" || { echo "reverse.sh: poll replay does not listen" >&2; cat "$work/poll$w.out" >&2; exit 1; }
+    PORT=$port END=$pend timeout 1200 gdb-multiarch -nx -batch "$poll" -x "$work/poll.py" >"$work/poll$w.gdb" 2>&1 \
+      || { echo "reverse.sh: poll gdb session failed:" >&2; cat "$work/poll$w.gdb" >&2; exit 1; }
+    kill "$rewind_pid" 2>/dev/null || true; wait "$rewind_pid" 2>/dev/null || true; rewind_pid=""
+  done
+  echo
+  echo "Rewind, uart_echo.elf polling for ${POLL_SECONDS:-25} s: $pend instructions (noisy if the machine is shared)"
+  for w in 1 2; do
+    printf '  %-58s %s\n' "workers=$w: first pass (seek to the end)" "$(val "poll$w" first_s) s"
+    printf '  %-58s %s\n' "workers=$w: seek + reverse-stepi, median of 30 (max)" "$(val "poll$w" seek_rsi_median_s) s ($(val "poll$w" seek_rsi_max_s) s)"
+    printf '  %-58s %s\n' "workers=$w: reverse-continue from the end to main" "$(val "poll$w" rc_s) s (at main: $(val "poll$w" rc_ok))"
+  done
+  printf '  %-58s %s\n' "snapshots after the run (workers=2)" "$(val poll2 snapshots | tr _ ' ')"
+  printf '  %-58s %s\n' "reverse-continue, 2 workers / 1 worker" "$(awk -v a="$(val poll1 rc_s)" -v b="$(val poll2 rc_s)" 'BEGIN{printf "%.2f", b/a}')"
+}
+
+if [ -n "${POLL:-}" ]; then poll_bench; exit 0; fi
+
 drive rewind 20 monitor ./rewind -M virt -smp "$smp" -bios none -kernel "$bench" -nographic -icount "shift=0,rr=replay,rrfile=$rr"
 report rewind "Rewind (this machine)"
 printf '  %-58s %s\n' "time-travel snapshots held" "$(grep '^RESULT snapshots=' "$work/rewind.gdb" | sed 's/^RESULT snapshots=//')"
@@ -182,3 +249,5 @@ else
   echo "The project brief's figures for QEMU 7.2 on a 196,642,981-instruction guest: reverse-stepi 3.3 s each,"
   echo "reverse-continue to a breakpoint at the start 3.4 s, to a write watchpoint 1.1 s."
 fi
+
+poll_bench

@@ -27,6 +27,9 @@ public sealed partial class Arm64Cpu : ICpu
     /// <summary>An exclusive monitor must not outlive the CPU's turn (see Machine's turn order).</summary>
     public void EndTurn() => _exclusiveValid = false;
 
+    public IReadOnlyCollection<ulong> Breakpoints => _breakpoints;
+    public IReadOnlyList<Watchpoint> Watchpoints => (IReadOnlyList<Watchpoint>?)_watchpoints ?? [];
+
     public bool AddBreakpoint(ulong address) => _breakpoints.Add(address);
 
     public bool RemoveBreakpoint(ulong address) => _breakpoints.Remove(address);

@@ -1,4 +1,5 @@
 using Rewind.Board;
+using Rewind.Board.Devices;
 using Rewind.Core.Execution;
 using Rewind.Core.Input;
 using Rewind.Replay.Recording;
@@ -82,7 +83,26 @@ public sealed class MachineAssembly : IDisposable
         }
         // A live machine's idle time follows the wall clock; a replay's jumps (its inputs carry their counts).
         machine.Pacer = live != null ? new WallClockPacer(live) : InstantPacer.Instance;
-        return new MachineAssembly(board, live, recorder, replay, new MachineRunner(machine, recorder, replay, flush, log));
+        var runner = new MachineRunner(machine, recorder, replay, flush, log)
+        {
+            CloneFactory = replay == null ? null : fork => BuildClone(setup, fork),
+            SearchWorkers = replay == null ? 1 : SearchWorkerSetting.FromEnvironment(),
+        };
+        return new MachineAssembly(board, live, recorder, replay, runner);
+    }
+
+    /// <summary>
+    /// A machine built like the session's, replaying through <paramref name="fork"/>, for a parallel
+    /// reverse search: its console goes nowhere and its disks never write through.
+    /// </summary>
+    private static Machine BuildClone(MachineSetup setup, ReplayInput fork)
+    {
+        var board = Boards.Create(setup.Board with { Input = fork, Serial = new NullSerialBackend(), DiskWriteThrough = false });
+        var machine = board.Machine;
+        machine.NoReboot = setup.NoReboot;
+        machine.Pacer = InstantPacer.Instance;
+        fork.Machine = machine;
+        return machine;
     }
 
     public void Dispose() => Recorder?.Dispose();

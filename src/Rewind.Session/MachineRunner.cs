@@ -36,6 +36,12 @@ public sealed class MachineRunner
     public Machine Machine => _machine;
     public RunMode Mode { get; }
 
+    /// <summary>Builds a clone of the machine for the engine's parallel reverse search (replay only).</summary>
+    public Func<ReplayInput, Machine>? CloneFactory { get; init; }
+
+    /// <summary>Host threads a long reverse search uses (<see cref="SearchWorkerSetting"/>).</summary>
+    public int SearchWorkers { get; init; } = Environment.ProcessorCount;
+
     /// <summary>The time-travel engine once a replay is under control; null otherwise.</summary>
     public TimeTravelEngine? Engine => _engine;
 
@@ -44,7 +50,7 @@ public sealed class MachineRunner
     {
         if (_replay == null) throw new InvalidOperationException("time travel needs a replay");
         if (_engine is TimeTravelEngine existing) return existing;
-        var engine = new TimeTravelEngine(_machine, _replay);
+        var engine = new TimeTravelEngine(_machine, _replay) { CloneFactory = CloneFactory, SearchWorkers = SearchWorkers };
         // rrsnapshot=NAME names the starting snapshot, as QEMU's info snapshots would show it.
         if (startSnapshotName != null && _machine.Icount == 0) engine.Store.All[0].Name = startSnapshotName;
         _engine = engine;

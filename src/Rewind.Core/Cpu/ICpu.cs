@@ -50,6 +50,11 @@ public interface ICpu : IStateful
     void AddWatchpoint(Watchpoint watchpoint);
     bool RemoveWatchpoint(Watchpoint watchpoint);
 
+    /// <summary>The breakpoints set (a parallel search copies them into its clones of the machine).</summary>
+    IReadOnlyCollection<ulong> Breakpoints { get; }
+    /// <summary>The watchpoints set.</summary>
+    IReadOnlyList<Watchpoint> Watchpoints { get; }
+
     /// <summary>Reads memory as this CPU translates virtual addresses, with no side effects; returns the bytes read.</summary>
     int DebugRead(ulong address, Span<byte> destination);
 

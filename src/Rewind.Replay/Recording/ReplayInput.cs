@@ -10,7 +10,7 @@ namespace Rewind.Replay.Recording;
 /// </summary>
 public sealed class ReplayInput : IInputBoundary
 {
-    private readonly List<LogRecord> _events = [];
+    private readonly List<LogRecord> _events = [];  // shared by forks: never changed after loading
     private readonly Dictionary<InputChannel, IInputSink> _sinks = [];
     private int _cursor;
 
@@ -44,6 +44,26 @@ public sealed class ReplayInput : IInputBoundary
         Problem = reader.Corruption ?? reader.Truncation;
         EndIcount = reader.LastIcount;
         Console = ConsoleLog.FromRecords(output, Header.Version >= RecordingHeader.OutputVersion, EndIcount);
+    }
+
+    /// <summary>
+    /// Another feed over the same recording, for a clone of the machine (a parallel reverse search):
+    /// it shares the recorded events, which nothing changes after loading, and has its own position,
+    /// sinks and machine. Its console log is empty: a clone's output is never shown.
+    /// </summary>
+    public ReplayInput Fork() => new(this);
+
+    private ReplayInput(ReplayInput from)
+    {
+        Header = from.Header;
+        _events = from._events;
+        _layoutText = from._layoutText;
+        EndedCleanly = from.EndedCleanly;
+        EndReason = from.EndReason;
+        Problem = from.Problem;
+        EndIcount = from.EndIcount;
+        Snapshots = from.Snapshots;
+        Console = ConsoleLog.FromRecords([], recordingHoldsOutput: true, from.EndIcount);
     }
 
     /// <summary>The console output by instruction count: from the recording, or gathered as the replay runs (older formats).</summary>

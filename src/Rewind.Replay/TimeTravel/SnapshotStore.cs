@@ -120,6 +120,68 @@ public sealed class SnapshotStore
         _sync = target;
     }
 
+    /// <summary>
+    /// Puts another machine built like this one (a clone for a parallel search) into
+    /// <paramref name="target"/>'s state. <paramref name="synced"/> is the snapshot the clone was last
+    /// restored to, with its RAM changed since only in pages marked dirty; null (or a snapshot thinned
+    /// away since) rewrites every page. Only reads the store: several clones may restore at once while
+    /// the store does not change.
+    /// </summary>
+    public void RestoreInto(Machine clone, Snapshot target, Snapshot? synced)
+    {
+        var ram = clone.Bus.Ram;
+        if (ram.PageCount != _ram.PageCount) throw new ArgumentException("the clone's RAM differs from the machine's", nameof(clone));
+        int ti = _list.IndexOf(target);
+        if (ti < 0) throw new ArgumentException("the snapshot is not in this store", nameof(target));
+        int si = synced == null ? -1 : _list.IndexOf(synced);
+        if (si < 0)
+            RestoreAllPages(ram, ti);
+        else
+        {
+            var changed = new HashSet<int>();
+            for (int p = 0; p < ram.PageCount; p++)
+                if (ram.IsDirty(p)) changed.Add(p);
+            int lo = Math.Min(ti, si), hi = Math.Max(ti, si);
+            for (int i = lo + 1; i <= hi; i++)
+                foreach (int p in _list[i].Pages.Keys) changed.Add(p);
+            foreach (int p in changed) CopyPage(ram, p, FindPage(p, ti));
+        }
+        StateSections.Load(target.State, clone.StatefulParts);
+        ram.ClearDirty();
+    }
+
+    /// <summary>Every page of <paramref name="ram"/> as of snapshot <paramref name="upTo"/>, newest holder first.</summary>
+    private void RestoreAllPages(PhysicalMemory ram, int upTo)
+    {
+        var done = new bool[ram.PageCount];
+        for (int i = upTo; i >= 0; i--)
+        {
+            foreach (var (p, data) in _list[i].Pages)
+            {
+                if (done[p]) continue;
+                done[p] = true;
+                CopyPage(ram, p, data);
+            }
+        }
+        // Pages no snapshot holds are zero; reading an untouched page first keeps it uncommitted.
+        for (int p = 0; p < ram.PageCount; p++)
+            if (!done[p] && ram.Page(p).IndexOfAnyExcept((byte)0) >= 0) CopyPage(ram, p, null);
+    }
+
+    private byte[]? FindPage(int page, int upTo)
+    {
+        for (int i = upTo; i >= 0; i--)
+            if (_list[i].Pages.TryGetValue(page, out var data)) return data;
+        return null;
+    }
+
+    private static void CopyPage(PhysicalMemory ram, int page, byte[]? data)
+    {
+        if (data == null) ram.Page(page).Clear();
+        else data.CopyTo(ram.Page(page));
+        ram.NoteWriteRange((ulong)page << PhysicalMemory.PageShift, PhysicalMemory.PageSize);
+    }
+
     private void RestorePage(int page, int upTo)
     {
         for (int i = upTo; i >= 0; i--)

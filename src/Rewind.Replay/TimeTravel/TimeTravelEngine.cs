@@ -14,7 +14,11 @@ public sealed class TimeTravelEngine
 {
     public const ulong DefaultInterval = 1 << 20;
     public const long DefaultBudgetBytes = 512L << 20;
-    private const int MaxSnapshots = 2048;
+    private const int MaxSnapshots = 1 << 15;
+    /// <summary>Snapshots at most this big are cheap: they are then taken every <see cref="Interval"/>/4.</summary>
+    public const long CheapSnapshotBytes = 64 << 10;
+    /// <summary>How far short of a seek's target its landing snapshot is taken: a sixteenth of a step.</summary>
+    public ulong LandingGap => Math.Max(1, Step / 16);
 
     private readonly Machine _machine;
     private readonly ReplayInput _input;
@@ -23,6 +27,9 @@ public sealed class TimeTravelEngine
     private readonly object _breaksLock = new();
     private volatile bool _interrupt;
     private readonly ProgressMeter _progress = new();
+    private int _searchWorkers = Environment.ProcessorCount;
+    private bool _fine;
+    private ParallelReverseSearch? _parallel;
 
     public TimeTravelEngine(Machine machine, ReplayInput input, ulong interval = DefaultInterval, long budgetBytes = DefaultBudgetBytes)
     {
@@ -41,6 +48,34 @@ public sealed class TimeTravelEngine
 
     public ulong Interval { get; }
     public long BudgetBytes { get; }
+
+    /// <summary>
+    /// Instructions between snapshots now: <see cref="Interval"/>, or a quarter of it while snapshots
+    /// are cheap, so that a guest that dirties little memory (a polling loop) is never more than a
+    /// quarter interval of replay away, at little cost in memory.
+    /// </summary>
+    public ulong Step => _fine && Interval >= 4 ? Interval / 4 : Interval;
+
+    /// <summary>
+    /// Builds a machine like this one replaying through the given input (a fork of the recording's):
+    /// with it, reverse searches over long stretches run on <see cref="SearchWorkers"/> clones at once.
+    /// </summary>
+    public Func<ReplayInput, Machine>? CloneFactory { get; set; }
+
+    /// <summary>Host threads a long reverse search uses (1: the serial search on this machine alone).</summary>
+    public int SearchWorkers
+    {
+        get => _searchWorkers;
+        set => _searchWorkers = Math.Max(1, value);
+    }
+
+    /// <summary>Clones of the machine kept for parallel searches (each holds about the guest's RAM in use).</summary>
+    public int CloneCount => _parallel?.CloneCount ?? 0;
+
+    /// <summary>How far back the search looks serially before it splits the rest among clones.</summary>
+    public ulong SerialReach => 2 * Interval;
+    /// <summary>The shortest remaining stretch worth splitting.</summary>
+    public ulong ParallelMinimum => 8 * Interval;
     public SnapshotStore Store { get; }
     public ulong Icount => _machine.Icount;
     /// <summary>The furthest count ever executed: output below it was already shown once.</summary>
@@ -116,6 +151,7 @@ public sealed class TimeTravelEngine
     {
         _interrupt = true;
         _machine.RequestInterrupt();
+        _parallel?.Cancel();
     }
 
     /// <summary>Runs forward until <paramref name="limit"/>, a breakpoint, a replay break, or the end.</summary>
@@ -166,13 +202,32 @@ public sealed class TimeTravelEngine
         _progress.Begin("seeking", target > Icount ? target - Icount : 0, Icount);
         try
         {
-            var stop = RunTaking(target, stepOverBreakpoint: true, honourStops: false);
+            var stop = LeaveLandingSnapshot(target);
+            if (stop.Kind != StopKind.Interrupted)
+                stop = RunTaking(target, stepOverBreakpoint: true, honourStops: false);
             return stop.Kind == StopKind.Interrupted ? stop : new MachineStop(StopKind.Reached, Icount: Icount);
         }
         finally
         {
             _progress.End();
         }
+    }
+
+    /// <summary>
+    /// Where the user lands they usually step back: a seek that replays more than a few
+    /// <see cref="LandingGap"/>s leaves a snapshot one gap short of its target on the way, so the next
+    /// reverse steps replay at most that gap instead of up to a whole snapshot step.
+    /// </summary>
+    private MachineStop LeaveLandingSnapshot(ulong target)
+    {
+        ulong gap = LandingGap;
+        if (target < Icount + 4 * gap) return new MachineStop(StopKind.Reached, Icount: Icount);
+        // The nearest snapshot short of the target, held already or taken on the way at a step boundary.
+        ulong nearest = Math.Max(Store.AtOrBefore(target - 1)?.Icount ?? 0, (target - 1) / Step * Step);
+        if (nearest + 4 * gap >= target) return new MachineStop(StopKind.Reached, Icount: Icount);
+        var stop = RunTaking(target - gap, stepOverBreakpoint: true, honourStops: false);
+        if (stop.Kind == StopKind.Reached && Icount == target - gap && !Store.Has(Icount)) TakeSnapshot();
+        return stop;
     }
 
     /// <summary>Back to just before <paramref name="hart"/>'s last step (other harts' steps since then undone too).</summary>
@@ -226,13 +281,24 @@ public sealed class TimeTravelEngine
         ulong windowEnd = present;
         while (windowEnd > floor)
         {
+            if (GoesParallel(present, windowEnd, floor) is ParallelReverseSearch parallel)
+            {
+                ulong searched = present - windowEnd;
+                var (found, interrupted) = parallel.Run(_machine, Store, floor, windowEnd, SearchWorkers,
+                    Math.Max(Interval, (windowEnd - floor) / ((ulong)SearchWorkers * 8)), accept,
+                    () => _interrupt, done => ReportDone(searched + done, windowEnd));
+                if (interrupted) return new MachineStop(StopKind.Interrupted, Icount: Icount);
+                if (found is MachineStop far) return Land(far, watchLanding);
+                break;
+            }
             var snap = Store.AtOrBefore(windowEnd - 1)!;
             ulong windowStart = Math.Max(snap.Icount, floor);
             _progress.Segment(present - windowEnd, windowStart);
             RestoreAtOrBefore(windowStart);
             RunTaking(windowStart, stepOverBreakpoint: true, honourStops: false);
             MachineStop? last = null;
-            bool stepOver = true;
+            // A stop at the window's first count belongs to it: only the present itself is passed over.
+            bool stepOver = false;
             while (Icount < windowEnd)
             {
                 if (_interrupt) return new MachineStop(StopKind.Interrupted, Icount: Icount);
@@ -245,18 +311,52 @@ public sealed class TimeTravelEngine
                 else if (s.Kind is StopKind.Interrupted) return s;
                 else if (s.Kind is not StopKind.Reached) break;
             }
-            if (last is MachineStop hit)
-            {
-                ulong landing = hit.Kind == StopKind.Watchpoint ? hit.Icount + watchLanding : hit.Icount;
-                Seek(landing);
-                return hit with { Icount = Icount };
-            }
+            if (last is MachineStop hit) return Land(hit, watchLanding);
             windowEnd = windowStart;
         }
         Seek(floor);
         return floor > 0
             ? new MachineStop(StopKind.Reached, Icount: Icount)
             : new MachineStop(StopKind.HistoryBegin, Icount: Icount);
+    }
+
+    /// <summary>Goes to a search's hit (a watchpoint hit plus <paramref name="watchLanding"/> instructions).</summary>
+    private MachineStop Land(MachineStop hit, ulong watchLanding)
+    {
+        ulong landing = hit.Kind == StopKind.Watchpoint ? hit.Icount + watchLanding : hit.Icount;
+        Seek(landing);
+        return hit with { Icount = Icount };
+    }
+
+    /// <summary>
+    /// The parallel search, when the rest of the stretch is long enough to pay for it: the newest
+    /// <see cref="SerialReach"/> instructions, where the hit usually is, are searched here first.
+    /// </summary>
+    private ParallelReverseSearch? GoesParallel(ulong present, ulong windowEnd, ulong floor)
+    {
+        if (SearchWorkers < 2 || CloneFactory == null) return null;
+        if (present - windowEnd < SerialReach || windowEnd - floor < ParallelMinimum || CloneFailure != null) return null;
+        var parallel = _parallel ??= new ParallelReverseSearch(CloneFactory, _input);
+        try
+        {
+            parallel.EnsureClones(SearchWorkers);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or InvalidOperationException or ArgumentException or OutOfMemoryException)
+        {
+            // The search still works on this machine alone, only slower.
+            CloneFailure = e.Message;
+            return null;
+        }
+        return parallel;
+    }
+
+    /// <summary>Why clones could not be built (searches then stay on this machine), or null.</summary>
+    public string? CloneFailure { get; private set; }
+
+    private void ReportDone(ulong done, ulong icount)
+    {
+        _progress.Segment(done, icount);
+        _progress.Tick(icount);
     }
 
     /// <summary>
@@ -361,8 +461,9 @@ public sealed class TimeTravelEngine
             if (breaksAfter is ulong after && after < ulong.MaxValue)
                 lim = Math.Min(limit, NextReplayBreak(Math.Max(after + 1, now)));
             if (now >= lim) return Reached();
-            if (now % Interval == 0 && !Store.Has(now)) TakeSnapshot();
-            ulong nextSnap = (now / Interval + 1) * Interval;
+            ulong step = Step;
+            if (now % step == 0 && !Store.Has(now)) TakeSnapshot();
+            ulong nextSnap = (now / Step + 1) * Step;
             _progress.Tick(now);
             var stop = _machine.Run(Math.Min(lim, nextSnap), stepOverBreakpoint);
             stepOverBreakpoint = false;
@@ -370,7 +471,7 @@ public sealed class TimeTravelEngine
             switch (stop.Kind)
             {
                 case StopKind.Reached:
-                    if (Icount % Interval == 0 && !Store.Has(Icount)) TakeSnapshot();
+                    if (Icount % Step == 0 && !Store.Has(Icount)) TakeSnapshot();
                     continue;
                 case StopKind.Breakpoint:
                     if (honourStops) return AsTravel(stop);
@@ -403,8 +504,16 @@ public sealed class TimeTravelEngine
 
     private void TakeSnapshot()
     {
-        Store.Take();
-        if (Store.Bytes > BudgetBytes || Store.All.Count > MaxSnapshots)
-            Store.Thin(Icount, Interval);
+        var snap = Store.Take();
+        // A cheap snapshot (a guest that changes little memory) makes the next ones come 4 times as often.
+        _fine = snap.Bytes <= CheapSnapshotBytes;
+        if (Store.Bytes <= BudgetBytes && Store.All.Count <= MaxSnapshots) return;
+        // Over budget: thin gently first, harder only if that is not enough, so that the thinning
+        // leaves room for a while and does not run again at the next snapshot.
+        foreach (int divisor in (ReadOnlySpan<int>)[64, 16, 8, 4])
+        {
+            Store.Thin(Icount, Interval, divisor);
+            if (Store.Bytes <= BudgetBytes * 3 / 4 && Store.All.Count <= MaxSnapshots * 3 / 4) break;
+        }
     }
 }

@@ -46,9 +46,56 @@ public class TimeTravelEngineTests
     {
         var (engine, _, _) = Replaying("count_loop");
         engine.Seek(5 * Interval + 7);
-        Assert.All(engine.Store.All, s => Assert.Equal(0UL, s.Icount % Interval));
-        Assert.True(engine.Store.Has(5 * Interval));
+        // count_loop dirties a page or two per interval: its snapshots are cheap, so they come every quarter.
+        Assert.All(engine.Store.All, s => Assert.Equal(0UL, s.Icount % (Interval / 4)));
+        for (ulong at = Interval; at <= 5 * Interval; at += Interval / 4)
+            Assert.True(engine.Store.Has(at), $"no snapshot at {at}");
         Assert.Equal("start", engine.Store.All[0].Name);
+    }
+
+    [Fact]
+    public void A_seek_between_snapshots_leaves_one_just_short_of_its_target_for_the_steps_back()
+    {
+        var (engine, machine, _) = Replaying("count_loop");
+        engine.Seek(8 * Interval);
+        ulong target = 3 * Interval + Interval / 8 + 5_000; // 5,000 past a quarter-interval snapshot
+        Assert.True(5_000 > 4 * engine.LandingGap);
+        engine.Seek(target);
+        Assert.True(engine.Store.Has(target - engine.LandingGap));
+        var at = MachineDigest.Compute(machine);
+        engine.ReverseStep();
+        Assert.Equal(target - 1, machine.Icount);
+        engine.StepForward();
+        Assert.Equal(at, MachineDigest.Compute(machine));
+        // Close to a snapshot already: no landing snapshot.
+        int count = engine.Store.All.Count;
+        engine.Seek(5 * Interval + 100);
+        Assert.Equal(count, engine.Store.All.Count);
+    }
+
+    [Fact]
+    public void Expensive_snapshots_keep_the_whole_interval_between_them()
+    {
+        var (engine, _, _) = Replaying("count_loop");
+        Assert.Equal(Interval, engine.Step); // the start snapshot holds the whole loaded program
+        engine.Seek(Interval);
+        Assert.Equal(Interval / 4, engine.Step);
+        Assert.True(engine.Store.All[^1].Bytes <= TimeTravelEngine.CheapSnapshotBytes);
+        Assert.True(engine.Store.All[0].Bytes > TimeTravelEngine.CheapSnapshotBytes);
+    }
+
+    [Fact]
+    public void A_forward_pass_leaves_every_snapshot_behind_while_the_budget_allows()
+    {
+        var (engine, _, _) = Replaying("count_loop");
+        Assert.Equal(StopKind.Exited, engine.Forward(ulong.MaxValue).Kind);
+        ulong end = engine.Icount;
+        // Well within the budget, none thinned: one every quarter interval to the end.
+        var all = engine.Store.All;
+        Assert.True(all.Count > 100);
+        Assert.Equal(Interval, all[1].Icount); // after the start snapshot, which is not cheap
+        for (int i = 2; i < all.Count; i++) Assert.Equal(Interval / 4, all[i].Icount - all[i - 1].Icount);
+        Assert.True(end - all[^1].Icount <= Interval / 4);
     }
 
     [Fact]
