@@ -15,6 +15,7 @@ packages=(
   u-boot-qemu
   device-tree-compiler
   make
+  chromium
 )
 
 missing=()

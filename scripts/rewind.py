@@ -141,7 +141,7 @@ Each keeps GDB's register and frame caches in step with the machine."""
 
 
 class RewindWhen(gdb.Command):
-    """Show the current instruction count and guest time: rewind when"""
+    """Show the current instruction count and guest time, and show GDB where the machine is: rewind when"""
 
     def __init__(self):
         super().__init__("rewind when", gdb.COMMAND_RUNNING)
@@ -150,6 +150,8 @@ class RewindWhen(gdb.Command):
         out = _monitor("rewind_when")
         if not out.startswith("instruction "):
             _refused("rewind_when", out)
+        # Something else may have moved the machine (the timeline page, a QMP client): follow it.
+        _moved()
         gdb.write(out)
 
 

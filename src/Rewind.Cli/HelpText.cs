@@ -17,6 +17,7 @@ usage: rewind [options]            run a machine, like qemu-system-riscv64
        rewind -arch aarch64 [options]  like qemu-system-aarch64 (also: ./rewind-aarch64)
        rewind info FILE.rr          describe a recording
        rewind info FILE.rr --output its console output, each line with its instruction count
+       rewind timeline FILE.rr [--port N]  a web page of the recording on 127.0.0.1:N (default 8080)
 
 Machine:
   -M, -machine virt[,dumpdtb=F]  the board (only virt); dumpdtb writes the device tree and exits
@@ -73,6 +74,7 @@ Debugging:
   -s                             GDB server on 127.0.0.1:1234 (same as -gdb tcp::1234)
   -gdb tcp:[HOST]:PORT|unix:PATH GDB server; an empty HOST means 127.0.0.1 only (QEMU: all interfaces)
   -S                             start paused, waiting for GDB or a monitor's cont
+  -timeline PORT                 replaying: the timeline page on 127.0.0.1:PORT; a click moves the replay
 
   -h, --help                     this text
   --version                      version

@@ -11,6 +11,7 @@ public static class EntryPoint
         try
         {
             if (args.Length > 0 && args[0] == "info") return InfoCommand.Run(args.Skip(1).ToArray());
+            if (args.Length > 0 && args[0] == "timeline") return TimelineCommand.Run(args.Skip(1).ToArray());
             var options = OptionParser.Parse(args);
             foreach (string warning in options.Warnings) Console.Error.WriteLine($"rewind: {warning}");
             if (options.Help)
@@ -28,7 +29,7 @@ public static class EntryPoint
             using var session = new Session(options);
             return session.Run();
         }
-        catch (Exception e) when (e is UsageException or BoardConfigException or Replay.Log.RecordingFormatException or SessionException)
+        catch (Exception e) when (e is UsageException or BoardConfigException or Replay.Log.RecordingFormatException or SessionException or Timeline.TimelineException)
         {
             Console.Out.Flush();
             Console.Error.WriteLine($"rewind: {e.Message}");

@@ -12,6 +12,7 @@ using Rewind.Monitor.Qmp;
 using Rewind.Replay.Recording;
 using Rewind.Replay.TimeTravel;
 using Rewind.Session;
+using Rewind.Timeline;
 
 namespace Rewind.Cli;
 
@@ -141,7 +142,7 @@ internal sealed class Session : IDisposable
         try
         {
             int status;
-            if (_options.Gdb != null || _options.QmpSocket != null || _options.EffectiveMonitor == "stdio" || _options.Multiplexed)
+            if (_options.Gdb != null || _options.QmpSocket != null || _options.EffectiveMonitor == "stdio" || _options.Multiplexed || _options.Timeline != null)
                 status = RunControlled(machine);
             else if (_options.StartPaused) throw new SessionException("-S: nothing could start the machine; use it with -s, -gdb, -qmp, -monitor stdio or -nographic");
             else status = _runner.RunAlone(() => _quit);
@@ -165,7 +166,7 @@ internal sealed class Session : IDisposable
     /// </summary>
     private int RunControlled(Machine machine)
     {
-        if (_replay != null && (_options.Gdb != null || _options.QmpSocket != null || _options.EffectiveMonitor == "stdio"))
+        if (_replay != null && (_options.Gdb != null || _options.QmpSocket != null || _options.EffectiveMonitor == "stdio" || _options.Timeline != null))
             _runner.StartTimeTravel(_options.RecordSnapshot);
         var controller = new MachineController(() =>
         {
@@ -192,6 +193,7 @@ internal sealed class Session : IDisposable
             if (_options.Gdb != null) debugger = StartGdb(hmp, controller, servers).Debugger;
             QmpServer? qmp = null;
             if (_options.QmpSocket is SocketSpec spec) qmp = StartQmp(spec, hmp, vm, servers);
+            if (_options.Timeline is int timelinePort) StartTimeline(timelinePort, vm, debugger, servers);
             if (_options.EffectiveMonitor == "stdio") new MonitorStdio(hmp).Start();
             if (_options.Multiplexed) StartMultiplexedConsole(hmp, vm, controller);
             if (qmp != null && _options.QmpSocket!.Wait)
@@ -268,6 +270,24 @@ internal sealed class Session : IDisposable
         servers.Add(server);
         WarnIfReachable("-gdb", endpoint, server.LocalEndPoint);
         return target;
+    }
+
+    /// <summary>-timeline PORT: the timeline page, attached to this replay (a click on it moves the machine).</summary>
+    private void StartTimeline(int port, VmControl vm, Debugger? debugger, List<IDisposable> servers)
+    {
+        try
+        {
+            var recording = RecordingTimeline.Load(_options.RecordFile!);
+            var session = new ReplaySession(_board.Machine, _runner.Engine!, vm);
+            if (debugger != null) session.Watch(debugger);
+            var server = TimelineServer.Start(recording, session, port);
+            servers.Add(server);
+            Console.Error.WriteLine($"rewind: timeline at {server.Url}");
+        }
+        catch (TimelineException e)
+        {
+            throw new SessionException($"-timeline {port}: {e.Message}");
+        }
     }
 
     private QmpServer StartQmp(SocketSpec spec, HmpCommands hmp, VmControl vm, List<IDisposable> servers)

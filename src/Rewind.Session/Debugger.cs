@@ -54,6 +54,9 @@ public sealed partial class Debugger
     public bool CanReverse => _engine != null;
     public MachineStop LastStop { get; private set; } = new(StopKind.Reached);
 
+    /// <summary>Raised after each run or step with its stop, on the run's thread (the timeline page draws breakpoint hits).</summary>
+    public event Action<MachineStop>? Stopped;
+
     public ICpu Cpu(int index) => _machine.Cpus[Math.Clamp(index, 0, _machine.Cpus.Length - 1)];
 
     /// <summary>A debugger touching the machine holds it paused (the main loop waits).</summary>
@@ -188,6 +191,7 @@ public sealed partial class Debugger
         {
             runEnded.Cancel();
         }
+        Stopped?.Invoke(LastStop);
         if (LastStop.Kind == StopKind.Exited) GuestEnded?.Invoke(_guestEnd);
         return LastStop;
     }

@@ -14,7 +14,7 @@ public static class OptionParser
 
     private static readonly HashSet<string> WithValue =
         ["M", "machine", "m", "smp", "bios", "kernel", "append", "initrd", "display", "serial", "monitor", "icount",
-         "gdb", "qmp", "cpu", "arch", "semihosting-config", "drive", "device", "object", "global"];
+         "gdb", "qmp", "timeline", "cpu", "arch", "semihosting-config", "drive", "device", "object", "global"];
 
     /// <summary>QEMU's -cpu names for the aarch64 virt board, and the core each one is.</summary>
     public static readonly IReadOnlyDictionary<string, Arm64.ArmCpuModel> ArmCpus = new Dictionary<string, Arm64.ArmCpuModel>(StringComparer.Ordinal)
@@ -46,6 +46,8 @@ public static class OptionParser
         CheckArchitecture(o);
         if (o.Monitor == "stdio" && o.Serial is "stdio" or "mon:stdio")
             throw new UsageException("cannot use stdio by multiple character devices (-monitor stdio and -serial " + o.Serial + ")");
+        if (o.Timeline != null && o.RecordReplay != RunMode.Replay)
+            throw new UsageException("-timeline: the timeline page moves a replay; use it with -icount rr=replay (for a recording alone: rewind timeline FILE.rr)");
         o.VirtioDevices = VirtioOptionParser.Resolve(o);
         // Arm's virt board has no virtio-mmio slots yet; dropping the disk silently would mislead.
         if (o.Arch == Board.GuestArch.Aarch64 && o.VirtioDevices.Count > 0)
@@ -94,6 +96,7 @@ public static class OptionParser
                 o.QmpSocket = SocketSpec.Parse("qmp", value);
                 o.Qmp = value;
                 break;
+            case "timeline": o.Timeline = ParsePort("timeline", value); break;
             case "drive": VirtioOptionParser.Drive(o, value); break;
             case "device": VirtioOptionParser.Device(o, value); break;
             case "object": VirtioOptionParser.Object(o, value); break;
@@ -257,6 +260,14 @@ public static class OptionParser
         if (count > Rewind.Board.VirtBoard.MaxHarts)
             throw new UsageException($"-smp {count}: the virt machine supports at most {Rewind.Board.VirtBoard.MaxHarts} CPUs");
         return count;
+    }
+
+    /// <summary>A TCP port, 0 (any free one) to 65535.</summary>
+    public static int ParsePort(string option, string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
+            throw new UsageException($"-{option} {value}: a port number from 0 to 65535");
+        return port;
     }
 
     private static string ValidateSerial(string value)

@@ -28,6 +28,8 @@ public sealed record Options
     public string? Qmp { get; set; }
     public SocketSpec? QmpSocket { get; set; }
     public bool NoShutdown { get; set; }
+    /// <summary>-timeline PORT: serve the timeline page of the replay on 127.0.0.1:PORT.</summary>
+    public int? Timeline { get; set; }
     public bool Help { get; set; }
     /// <summary>-arch (or the launcher's name): which architecture's virt board to build.</summary>
     public Board.GuestArch Arch { get; set; } = Board.GuestArch.Riscv64;

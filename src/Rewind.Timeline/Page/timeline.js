@@ -1,0 +1,272 @@
+// The Rewind timeline page: draws what /api/view summarises for the range in view, follows the
+// replay's position through /api/stream (server-sent events) and moves it with /api/seek.
+"use strict";
+(function () {
+  const SVG = "http://www.w3.org/2000/svg";
+  const LABEL_W = 130, LANE_H = 30, LANE_GAP = 4, AXIS_H = 26, RIGHT_PAD = 12, MIN_SPAN = 16;
+  const chart = document.getElementById("chart");
+  const $ = id => document.getElementById(id);
+  const fmt = n => Number(n).toLocaleString("en-US");
+
+  const state = { overview: null, from: 0, to: 1, view: null, position: null, status: null, version: null, seq: 0 };
+
+  const plotW = () => Math.max(50, chart.clientWidth - LABEL_W - RIGHT_PAD);
+  const xOf = ic => LABEL_W + (ic - state.from) / (state.to - state.from) * plotW();
+  const icAt = x => Math.min(Math.max(0, Math.round(state.from + (x - LABEL_W) / plotW() * (state.to - state.from))), state.overview.end);
+
+  function el(name, attrs, parent) {
+    const e = document.createElementNS(SVG, name);
+    for (const k in attrs) e.setAttribute(k, attrs[k]);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+
+  async function getJson(url, options) {
+    const r = await fetch(url, options);
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.error || r.statusText);
+    return body;
+  }
+
+  function setRange(from, to) {
+    const end = state.overview.end + 1;
+    let span = Math.max(MIN_SPAN, to - from);
+    if (span > end) span = end;
+    from = Math.max(0, Math.min(from, end - span));
+    state.from = from;
+    state.to = from + span;
+    $("range").textContent = `${fmt(Math.floor(state.from))} – ${fmt(Math.ceil(state.to))}`;
+    scheduleLoad();
+  }
+
+  let loadTimer = null;
+  function scheduleLoad() {
+    draw();
+    clearTimeout(loadTimer);
+    loadTimer = setTimeout(load, 40);
+  }
+
+  async function load() {
+    const seq = ++state.seq;
+    const from = Math.floor(state.from), to = Math.ceil(state.to);
+    const n = Math.max(1, Math.min(4000, Math.floor(plotW() / 2)));
+    try {
+      const [view, cons] = await Promise.all([
+        getJson(`api/view?from=${from}&to=${to}&n=${n}`),
+        getJson(`api/console?from=${from}&to=${to}`),
+      ]);
+      if (seq !== state.seq) return;
+      state.view = view;
+      if (view.position !== null) state.position = view.position;
+      draw();
+      showConsole(cons);
+    } catch (e) {
+      $("message").textContent = String(e.message || e);
+    }
+  }
+
+  function draw() {
+    const v = state.view;
+    const lanes = v ? v.lanes : state.overview.lanes;
+    const height = lanes.length * (LANE_H + LANE_GAP) + AXIS_H;
+    chart.setAttribute("height", height);
+    chart.replaceChildren();
+    const W = chart.clientWidth;
+    lanes.forEach((lane, i) => {
+      const y = i * (LANE_H + LANE_GAP);
+      const g = el("g", { class: "lane", "data-lane": lane.id }, chart);
+      el("rect", { class: "lane-bg", x: LABEL_W, y, width: plotW(), height: LANE_H }, g);
+      const label = el("text", { class: "lane-label", x: 6, y: y + LANE_H / 2 + 4 }, g);
+      label.textContent = v ? `${lane.label} (${fmt(lane.total)})` : lane.label;
+      if (!v) return;
+      // Only what was fetched for this very range is drawn where it belongs.
+      const sameRange = v.from === Math.floor(state.from) && v.to === Math.ceil(state.to);
+      if (!sameRange) return;
+      if (lane.events) {
+        for (const e of lane.events) {
+          const x = xOf(e.icount);
+          const wide = lane.id === "bookmark" || lane.id === "hit";
+          const m = el("rect", { class: `mark lane-${lane.id}`, x: x - (wide ? 1.5 : 1), y: y + 2, width: wide ? 3 : 2,
+                                 height: LANE_H - 4, "data-icount": e.icount, "data-text": e.text }, g);
+          el("title", {}, m).textContent = `${fmt(e.icount)}: ${e.text}`;
+          if (lane.id === "bookmark") {
+            const t = el("text", { class: "lane-label", x: x + 4, y: y + LANE_H / 2 + 4 }, g);
+            t.textContent = e.text;
+          }
+        }
+      } else if (lane.buckets) {
+        const max = Math.max(...lane.buckets);
+        lane.buckets.forEach((c, b) => {
+          if (c === 0) return;
+          const x0 = xOf(v.from + b * v.width), x1 = xOf(v.from + (b + 1) * v.width);
+          const h = 3 + (LANE_H - 6) * Math.log(1 + c) / Math.log(1 + max);
+          const r = el("rect", { class: `bar lane-${lane.id}`, x: x0, y: y + LANE_H - 1 - h, width: Math.max(1, x1 - x0),
+                                 height: h, "data-count": c, "data-icount": v.from + b * v.width }, g);
+          el("title", {}, r).textContent = `${fmt(c)} ${lane.label} from ${fmt(v.from + b * v.width)}`;
+        });
+      }
+    });
+    drawAxis(lanes.length * (LANE_H + LANE_GAP), W);
+    drawCursor(lanes.length * (LANE_H + LANE_GAP));
+  }
+
+  function drawAxis(y, W) {
+    const g = el("g", { class: "axis" }, chart);
+    const span = state.to - state.from;
+    const raw = span / 8, pow = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 5, 10].map(k => k * pow).find(s => s >= raw) || raw;
+    for (let t = Math.ceil(state.from / step) * step; t <= state.to; t += step) {
+      const x = xOf(t);
+      if (x > W - 40) break;
+      el("line", { x1: x, x2: x, y1: 0, y2: y + 4 }, g);
+      const label = el("text", { x: x + 2, y: y + 16 }, g);
+      label.textContent = fmt(t);
+    }
+  }
+
+  function drawCursor(h) {
+    if (state.position === null) return;
+    const x = xOf(state.position);
+    if (x < LABEL_W - 1 || x > LABEL_W + plotW() + 1) return;
+    el("line", { class: "cursor", x1: x, x2: x, y1: 0, y2: h, "data-icount": state.position }, chart);
+    el("path", { class: "cursor-head", d: `M${x - 6},0 L${x + 6},0 L${x},8 Z` }, chart);
+  }
+
+  function showPosition() {
+    const p = $("position");
+    if (state.position === null) {
+      p.textContent = `recording of ${fmt(state.overview.end)} instructions`;
+      p.dataset.icount = "";
+    } else {
+      p.textContent = `instruction ${fmt(state.position)} of ${fmt(state.overview.end)}`;
+      p.dataset.icount = String(state.position);
+    }
+    const s = $("status");
+    s.textContent = state.overview.attached ? `replay: ${state.status || "?"}` : "recording only (not attached to a replay)";
+    s.className = state.overview.attached ? "attached" : "";
+  }
+
+  function showConsole(cons) {
+    const list = $("console");
+    list.replaceChildren();
+    $("console-count").textContent = cons.note ? `(${cons.note})` : `(${fmt(cons.total)} lines${cons.total > cons.lines.length ? `, first ${cons.lines.length} shown` : ""})`;
+    for (const line of cons.lines) {
+      const li = document.createElement("li");
+      li.dataset.icount = line.icount;
+      if (line.icount === state.position) li.className = "here";
+      const at = document.createElement("span");
+      at.className = "at";
+      at.textContent = fmt(line.icount);
+      li.append(at, line.text);
+      li.addEventListener("click", () => seek(line.icount));
+      list.appendChild(li);
+    }
+  }
+
+  async function seek(icount) {
+    if (!state.overview.attached) {
+      $("message").textContent = `instruction ${fmt(icount)}: not attached to a replay (start it with -timeline PORT to move it from here)`;
+      return;
+    }
+    $("message").textContent = `going to instruction ${fmt(icount)}…`;
+    document.body.dataset.seeking = "true";
+    try {
+      const r = await getJson(`api/seek?icount=${icount}`, { method: "POST" });
+      state.position = r.icount;
+      $("message").textContent = r.note || "";
+      showPosition();
+      draw();
+      delete document.body.dataset.seeking;
+    } catch (e) {
+      delete document.body.dataset.seeking;
+      $("message").textContent = String(e.message || e);
+    }
+  }
+
+  // Drag pans, a click without a drag seeks, the wheel zooms around the pointer.
+  let drag = null;
+  chart.addEventListener("mousedown", e => {
+    drag = { x: e.clientX, from: state.from, to: state.to, moved: false, target: e.target };
+  });
+  window.addEventListener("mousemove", e => {
+    const r = chart.getBoundingClientRect();
+    const x = e.clientX - r.left;
+    if (x >= LABEL_W && e.clientY >= r.top && e.clientY <= r.bottom && state.overview) {
+      const t = e.target.dataset && e.target.dataset.text;
+      $("hover").textContent = `instruction ${fmt(icAt(x))}` + (t ? ` — ${t}` : "");
+    }
+    if (!drag) return;
+    const dx = e.clientX - drag.x;
+    if (Math.abs(dx) > 4) drag.moved = true;
+    if (drag.moved) {
+      const span = drag.to - drag.from;
+      setRange(drag.from - dx / plotW() * span, drag.to - dx / plotW() * span);
+    }
+  });
+  window.addEventListener("mouseup", e => {
+    const d = drag;
+    drag = null;
+    if (!d || d.moved) return;
+    const x = e.clientX - chart.getBoundingClientRect().left;
+    if (x < LABEL_W) return;
+    // A click on an event goes to its exact count; elsewhere, to the count under the pointer.
+    const mark = d.target.classList && d.target.classList.contains("mark") ? d.target : null;
+    seek(mark ? Number(mark.dataset.icount) : icAt(x));
+  });
+  chart.addEventListener("wheel", e => {
+    e.preventDefault();
+    const x = e.clientX - chart.getBoundingClientRect().left;
+    zoom(e.deltaY < 0 ? 0.8 : 1.25, Math.max(LABEL_W, x));
+  }, { passive: false });
+  function zoom(factor, x) {
+    const at = state.from + (x - LABEL_W) / plotW() * (state.to - state.from);
+    setRange(at - (at - state.from) * factor, at + (state.to - at) * factor);
+  }
+  $("zoom-in").onclick = () => zoom(0.5, LABEL_W + plotW() / 2);
+  $("zoom-out").onclick = () => zoom(2, LABEL_W + plotW() / 2);
+  $("zoom-all").onclick = () => setRange(0, state.overview.end + 1);
+  $("zoom-cursor").onclick = () => {
+    if (state.position === null) return;
+    const span = state.to - state.from;
+    setRange(state.position - span / 2, state.position + span / 2);
+  };
+  window.addEventListener("resize", () => scheduleLoad());
+
+  function follow() {
+    const source = new EventSource("api/stream");
+    source.onmessage = m => {
+      const s = JSON.parse(m.data);
+      const moved = s.position !== state.position;
+      state.status = s.status;
+      if (s.position !== null) state.position = s.position;
+      showPosition();
+      if (state.version !== null && s.version !== state.version) load();
+      else if (moved) draw();
+      state.version = s.version;
+    };
+  }
+
+  async function start() {
+    state.overview = await getJson("api/overview");
+    const o = state.overview;
+    $("name").textContent = o.name;
+    $("summary").textContent = `${fmt(o.end)} instructions, recording format ${o.format}, ` +
+      (o.endedCleanly ? "ended cleanly" : `incomplete${o.problem ? ": " + o.problem : ""}`) +
+      (o.outputNote ? `; ${o.outputNote}` : "");
+    state.position = o.position;
+    state.status = o.status;
+    showPosition();
+    setRange(0, o.end + 1);
+    if (o.attached) follow();
+  }
+
+  // For tests and the curious: the mapping between counts and the chart's pixels.
+  window.rewindTimeline = {
+    xOf, icAt,
+    get from() { return state.from; },
+    get to() { return state.to; },
+    get position() { return state.position; },
+    get loaded() { return state.view !== null; },
+  };
+  start().catch(e => { $("message").textContent = String(e.message || e); });
+})();
