@@ -89,6 +89,21 @@ public class VirtioMmioTransportTests
     }
 
     [Fact]
+    public void LegacyGuestPageSize_SurvivesTheDriversReset_AsLinuxProbesIt()
+    {
+        // Linux's virtio-mmio probe writes GuestPageSize once, then the virtio core resets the device
+        // (status 0) before it sets up the queues by page number.
+        var rig = Blk(true);
+        rig.Write(R.GuestPageSize, 4096);
+        rig.Write(R.Status, 0);
+        rig.Write(R.QueueSel, 0);
+        rig.Write(R.QueueNum, 8);
+        rig.Write(R.QueueAlign, 4096);
+        rig.Write(R.QueuePfn, 0x80005);
+        Assert.Equal(0x8000_5000ul, rig.Transport.Queue(0).DescTable);
+    }
+
+    [Fact]
     public void LegacyQueuePfnZero_ResetsTheDeviceAsQemu()
     {
         var rig = Blk(true);

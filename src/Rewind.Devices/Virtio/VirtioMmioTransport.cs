@@ -71,7 +71,8 @@ public sealed class VirtioMmioTransport : IMmioDevice, ITimedDevice, IStateful, 
         _status = 0;
         _interruptStatus = 0;
         _deviceFeaturesSel = _driverFeaturesSel = _queueSel = 0;
-        _guestPageShift = 0;
+        // GuestPageSize is the transport's, not the device's: as in QEMU, a driver's reset (status 0) keeps
+        // it. Linux writes it once at probe, then resets the device before setting up its queues.
         _driverFeatures = _negotiated = 0;
         Problem = null;
         for (int i = 0; i < _queues.Length; i++)
