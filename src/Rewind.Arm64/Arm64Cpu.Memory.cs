@@ -144,6 +144,8 @@ public sealed unsafe partial class Arm64Cpu
         return source.Length;
     }
 
+    public bool TryTranslate(ulong address, out ulong physical) => DebugTranslate(address, out physical);
+
     private bool DebugTranslate(ulong va, out ulong pa)
     {
         pa = va;

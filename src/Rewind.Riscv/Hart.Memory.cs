@@ -279,6 +279,9 @@ public sealed unsafe partial class Hart
         return destination.Length;
     }
 
+    public bool TryTranslate(ulong address, out ulong physical) =>
+        Translate(address, AccessKind.Read, out physical, updateAccessed: false) == null;
+
     public int DebugWrite(ulong address, ReadOnlySpan<byte> source)
     {
         for (int i = 0; i < source.Length; i++)

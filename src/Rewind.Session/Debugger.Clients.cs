@@ -93,7 +93,7 @@ public sealed partial class Debugger
         _softwareBreaks.Clear();
         _hardwareBreaks.Clear();
         foreach (var watch in _watchpoints)
-            foreach (var c in _machine.Cpus) c.RemoveWatchpoint(watch);
+            _machine.RemoveWatchpoint(watch);
         _watchpoints.Clear();
     }
 }

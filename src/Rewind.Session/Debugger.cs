@@ -135,7 +135,7 @@ public sealed partial class Debugger
             default:
                 if (length == 0) return false;
                 var watch = new Watchpoint(address, length, (WatchKind)(int)kind);
-                foreach (var c in _machine.Cpus) c.AddWatchpoint(watch);
+                _machine.AddWatchpoint(watch);
                 _watchpoints.Add(watch);
                 return true;
         }
@@ -160,8 +160,7 @@ public sealed partial class Debugger
             default:
                 {
                     var watch = new Watchpoint(address, length, (WatchKind)(int)kind);
-                    bool removed = false;
-                    foreach (var c in _machine.Cpus) removed |= c.RemoveWatchpoint(watch);
+                    bool removed = _machine.RemoveWatchpoint(watch);
                     _watchpoints.Remove(watch);
                     return removed;
                 }

@@ -61,5 +61,8 @@ public interface ICpu : IStateful
     /// <summary>Writes memory as this CPU translates virtual addresses (a debugger's write); returns the bytes written.</summary>
     int DebugWrite(ulong address, ReadOnlySpan<byte> source);
 
+    /// <summary>The physical address of <paramref name="address"/> as this CPU translates it now, with no side effects.</summary>
+    bool TryTranslate(ulong address, out ulong physical);
+
     IRegisterFile Registers { get; }
 }

@@ -1,6 +1,7 @@
 using Rewind.Core.Bus;
 using Rewind.Core.Cpu;
 using Rewind.Core.Input;
+using Rewind.Core.Memory;
 using Rewind.Core.State;
 using Rewind.Core.Time;
 
@@ -35,6 +36,8 @@ public sealed class Machine : IRunControl
         Bus = bus;
         Clock = clock;
         Input = input;
+        // A device writing into a watched range during a CPU's slice (a synchronous device) ends it.
+        bus.Ram.DeviceWrites.Hit = EndSlice;
     }
 
     public SystemBus Bus { get; }
@@ -144,6 +147,44 @@ public sealed class Machine : IRunControl
 
     public void AddTimed(ITimedDevice device) => _timed.Add(device);
 
+    /// <summary>
+    /// Sets a debugger's watchpoint on every CPU and, for writes, on the RAM devices write into: the
+    /// range's physical pieces as the CPUs translate it now (the first CPU that maps each page).
+    /// </summary>
+    public void AddWatchpoint(Watchpoint watch)
+    {
+        foreach (var c in Cpus) c.AddWatchpoint(watch);
+        if (watch.Kind != WatchKind.Read) Bus.Ram.DeviceWrites.Add(watch, PhysicalPieces(watch.Address, watch.Length));
+    }
+
+    /// <summary>Removes one setting of <paramref name="watch"/>; false if no CPU had it.</summary>
+    public bool RemoveWatchpoint(Watchpoint watch)
+    {
+        bool removed = false;
+        foreach (var c in Cpus) removed |= c.RemoveWatchpoint(watch);
+        Bus.Ram.DeviceWrites.Remove(watch);
+        return removed;
+    }
+
+    private DeviceWriteWatch.Piece[] PhysicalPieces(ulong address, ulong length)
+    {
+        var pieces = new List<DeviceWriteWatch.Piece>();
+        ulong end = address + length;
+        for (ulong va = address; va < end && va >= address;)
+        {
+            ulong pageEnd = (va | (PhysicalMemory.PageSize - 1)) + 1;
+            ulong n = Math.Min(end, pageEnd == 0 ? end : pageEnd) - va;
+            foreach (var c in Cpus)
+                if (c.TryTranslate(va, out ulong pa))
+                {
+                    pieces.Add(new DeviceWriteWatch.Piece(pa, n, va));
+                    break;
+                }
+            va += n;
+        }
+        return [.. pieces];
+    }
+
     public void AddState(string name, IStateful state) => _stateful.Add((name, state));
 
     public IReadOnlyList<(string Name, IStateful State)> StatefulParts => _stateful;
@@ -182,6 +223,7 @@ public sealed class Machine : IRunControl
             var hart = Cpus[turn];
             Input.DeliverDue(now);
             foreach (var t in _timed) t.Advance(now);
+            if (DeviceWatchStop(turn) is MachineStop dma) return dma;
             var power = TakePowerRequest();
             if (power != null) return power.Value;
             if (Input.HistoryEnd is ulong end && now >= end) return new MachineStop(StopKind.HistoryEnd, turn);
@@ -191,6 +233,7 @@ public sealed class Machine : IRunControl
             var stop = hart.Run(sliceEnd, stepOverBreakpoint);
             stepOverBreakpoint = false;
             EndOfTurn(hart, turnEnd);
+            if (DeviceWatchStop(turn) is MachineStop during) return during;
             switch (stop)
             {
                 case CpuStop.Breakpoint:
@@ -222,6 +265,14 @@ public sealed class Machine : IRunControl
             }
         }
     }
+
+    /// <summary>
+    /// A device wrote into a watched range: the stop is at the count it wrote at (inputs and devices of
+    /// that count have run, its instruction has not; resuming does not repeat them). The seek to that
+    /// count puts back the state before the write, as the count of a CPU's store shows the old value.
+    /// </summary>
+    private MachineStop? DeviceWatchStop(int cpu) =>
+        Bus.Ram.DeviceWrites.TakeHit() is WatchHit hit ? new MachineStop(StopKind.Watchpoint, cpu, Watch: hit) : null;
 
     private ulong NextEvent(ulong now)
     {

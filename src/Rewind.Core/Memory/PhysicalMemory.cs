@@ -49,6 +49,9 @@ public sealed unsafe class PhysicalMemory
     /// </summary>
     public PageWriteHandler? WatchedPageWritten { get; set; }
 
+    /// <summary>The debugger's watchpoints as physical ranges, which devices' writes into RAM are checked against.</summary>
+    public DeviceWriteWatch DeviceWrites { get; } = new();
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Contains(ulong address, int length) =>
         address - BaseAddress < Size && address - BaseAddress + (ulong)length <= Size;

@@ -6,7 +6,8 @@ namespace Rewind.Devices.Virtio;
 /// <summary>
 /// A device's view of guest RAM (DMA). Every access is checked against RAM and reports failure instead
 /// of throwing; writes go through <see cref="PhysicalMemory.Write"/>, so the pages are marked dirty for
-/// snapshots and the decode cache forgets code the device overwrote, as for any guest store.
+/// snapshots and the decode cache forgets code the device overwrote, as for any guest store, and a
+/// debugger's watchpoint on the bytes hears of the write (<see cref="DeviceWriteWatch"/>).
 /// </summary>
 public sealed class GuestMemory(PhysicalMemory ram)
 {
@@ -26,6 +27,7 @@ public sealed class GuestMemory(PhysicalMemory ram)
     {
         if (!Contains(address, (ulong)data.Length)) return false;
         Ram.Write(address - Ram.BaseAddress, data);
+        Ram.DeviceWrites.Note(address, (ulong)data.Length);
         return true;
     }
 
@@ -33,7 +35,11 @@ public sealed class GuestMemory(PhysicalMemory ram)
     public Span<byte> Window(ulong address, int length) => Ram.Bytes.Slice((int)(address - Ram.BaseAddress), length);
 
     /// <summary>Marks a range filled through <see cref="Window"/> as written (dirty pages, stale code).</summary>
-    public void Written(ulong address, int length) => Ram.NoteWriteRange(address - Ram.BaseAddress, length);
+    public void Written(ulong address, int length)
+    {
+        Ram.NoteWriteRange(address - Ram.BaseAddress, length);
+        Ram.DeviceWrites.Note(address, (ulong)length);
+    }
 
     public bool TryReadU16(ulong address, out ushort value)
     {

@@ -258,7 +258,8 @@ public sealed class HmpCommands(MonitorContext context)
                     ulong from = context.Machine.Icount;
                     if (Travel.FindWrite(addr, len, forward, progress) is not WriteHit w)
                         return $"no write to 0x{addr:x} ({len} bytes) {(forward ? "after" : "before")} instruction {from}\n";
-                    return $"write at instruction {w.Icount} by hart {w.Cpu} at pc 0x{w.Pc:x}: 0x{addr:x} ({len} bytes) was {Convert.ToHexStringLower(w.Old)}, became {Convert.ToHexStringLower(w.New)}\n";
+                    string who = w.ByDevice ? $"by a device (DMA), hart {w.Cpu} at pc 0x{w.Pc:x}" : $"by hart {w.Cpu} at pc 0x{w.Pc:x}";
+                    return $"write at instruction {w.Icount} {who}: 0x{addr:x} ({len} bytes) was {Convert.ToHexStringLower(w.Old)}, became {Convert.ToHexStringLower(w.New)}\n";
                 }
             case "rewind_goto_output":
                 {

@@ -331,6 +331,7 @@ public sealed class QmpCommands
                 ["pc"] = hit.Pc,
                 ["old"] = Convert.ToHexStringLower(hit.Old),
                 ["new"] = Convert.ToHexStringLower(hit.New),
+                ["device"] = hit.ByDevice,
             };
         });
     }

@@ -377,7 +377,7 @@ public sealed class TimeTravelEngine
         ulong present = Icount;
         bool Ours(MachineStop s) => s.Kind == StopKind.Watchpoint && s.Watch is WatchHit h && h.Kind == WatchKind.Write
                                     && h.Address >= address && h.Address - address < length;
-        foreach (var c in _machine.Cpus) c.AddWatchpoint(watch);
+        _machine.AddWatchpoint(watch);
         MachineStop found;
         try
         {
@@ -393,7 +393,7 @@ public sealed class TimeTravelEngine
         }
         finally
         {
-            foreach (var c in _machine.Cpus) c.RemoveWatchpoint(watch);
+            _machine.RemoveWatchpoint(watch);
         }
         if (found.Kind == StopKind.Interrupted) throw new OperationCanceledException("the search was interrupted");
         if (!Ours(found))
@@ -412,7 +412,7 @@ public sealed class TimeTravelEngine
         Seek(at + 1);
         int newRead = cpu.DebugRead(address, newValue);
         Seek(at);
-        return new WriteHit(at, cpu.Index, pc, oldValue[..oldRead], newValue[..newRead]);
+        return new WriteHit(at, cpu.Index, pc, oldValue[..oldRead], newValue[..newRead], found.Watch?.ByDevice == true);
     }
 
     /// <summary>Forward to the first stop after <paramref name="present"/> that <paramref name="accept"/> takes, or the end.</summary>
