@@ -154,6 +154,8 @@ public sealed class RecordingSummary
         InputChannel.Serial0 => "serial0",
         InputChannel.Power => "power",
         InputChannel.DebuggerWrite => "debugger-write",
+        InputChannel.Entropy => "entropy",
+        _ when InputChannels.NetIndex(channel) >= 0 => $"net{InputChannels.NetIndex(channel)}",
         _ => $"channel {(byte)channel}",
     };
 
