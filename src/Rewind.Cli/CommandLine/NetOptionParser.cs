@@ -91,6 +91,7 @@ internal static class NetOptionParser
                 case "addr.host": host = v; break;
                 case "addr.port": portText = v; break;
                 case "addr.path": path = v; break;
+                case "addr.str": break;
                 // Name lookup and socket tuning that change nothing the guest sees.
                 case "numeric" or "keep-alive" or "addr.numeric" or "addr.keep-alive" or "addr.ipv4" or "addr.ipv6" or "abstract" or "addr.abstract" or "tight" or "addr.tight":
                     break;

@@ -68,8 +68,12 @@ public sealed class VirtioNet : IVirtioDevice, IInputSink
     // As QEMU without VIRTIO_NET_F_CTRL_MAC_ADDR for a modern driver: the MAC is the device's.
     public void WriteConfig(int offset, byte value) { }
 
-    /// <summary>A reset drops the frames the driver never took, as QEMU purges a NIC's queue.</summary>
-    public void Reset() => _pending.Clear();
+    /// <summary>
+    /// A reset keeps the frames the driver has not taken: QEMU leaves them in the netdev (it reads no
+    /// more from the socket while the NIC cannot receive), so a peer's first frames survive the driver's
+    /// start-up reset and reach it once it is ready.
+    /// </summary>
+    public void Reset() { }
 
     private int HeaderLength => Transport is { } t && (t.NegotiatedFeatures & VirtioFeature.Bit(VirtioFeature.Version1)) != 0
         ? HeaderSize : LegacyHeaderSize;
