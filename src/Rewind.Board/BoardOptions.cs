@@ -30,6 +30,11 @@ public sealed record BoardOptions
     /// <summary>virtio devices in command-line order (QEMU places them in that order).</summary>
     public IReadOnlyList<VirtioDeviceSpec> VirtioDevices { get; init; } = [];
     /// <summary>
+    /// Where each net device's transmitted frames go, by netdev id (the host's sockets, opened by the
+    /// front end); a netdev without one (a replay) drops them.
+    /// </summary>
+    public IReadOnlyDictionary<string, Rewind.Devices.Net.INetworkPeer> NetPeers { get; init; } = new Dictionary<string, Rewind.Devices.Net.INetworkPeer>();
+    /// <summary>
     /// A live run (no record or replay): disks without -snapshot or readonly=on write through to their
     /// image files, as QEMU's do. Otherwise the guest's writes stay in the machine's overlay.
     /// </summary>

@@ -39,3 +39,12 @@ public sealed record RngDeviceSpec : VirtioDeviceSpec
 
     public override string Describe() => "virtio-rng";
 }
+
+/// <summary>virtio-net (-device virtio-net-device,netdev=ID[,mac=M] or -nic) on a stream netdev.</summary>
+public sealed record NetDeviceSpec(string Netdev, byte[] Mac) : VirtioDeviceSpec
+{
+    /// <summary>Which net device this is, in command-line order: its frames arrive on <c>InputChannels.Net(Index)</c>.</summary>
+    public int Index { get; init; }
+
+    public override string Describe() => $"virtio-net mac={Rewind.Devices.Net.MacAddress.Format(Mac)}";
+}

@@ -4,6 +4,7 @@ using Rewind.Core.Execution;
 using Rewind.Core.Input;
 using Rewind.Core.Interrupts;
 using Rewind.Devices.Block;
+using Rewind.Devices.Net;
 using Rewind.Devices.Rng;
 using Rewind.Devices.Virtio;
 
@@ -66,6 +67,7 @@ public static class VirtioSlots
                 var transport = new VirtioMmioTransport($"virtio_mmio@{address:x}", device, memory,
                     new IrqLine(plic, VirtMemoryMap.FirstVirtioIrq + i), machine, options.VirtioLegacy);
                 transports.Add(transport);
+                if (device is VirtioNet net) net.Transport = transport;
                 window = transport;
             }
             else
@@ -119,6 +121,12 @@ public static class VirtioSlots
                 if (rng.EntropyFile is string path && input is LiveInput live)
                     live.EntropySource = HostEntropyFile.Open(path).Fill;
                 return new VirtioRng(input);
+            case NetDeviceSpec nic:
+                {
+                    var net = new VirtioNet(nic.Mac, options.NetPeers.GetValueOrDefault(nic.Netdev));
+                    input.Attach(InputChannels.Net(nic.Index), net);
+                    return net;
+                }
             default:
                 throw new BoardConfigException($"{spec.Origin}: not a device the virt board has");
         }

@@ -67,6 +67,10 @@ Devices:
   -device virtio-blk-device,drive=ID[,serial=S][,bus=virtio-mmio-bus.N]
   -device virtio-rng-device[,rng=ID][,bus=virtio-mmio-bus.N]
   -object rng-random,id=ID[,filename=F] | rng-builtin,id=ID
+  -device virtio-net-device[,netdev=ID][,mac=M][,bus=virtio-mmio-bus.N]
+  -netdev socket,id=ID,listen=[HOST]:PORT|connect=HOST:PORT
+  -netdev stream,id=ID[,server=on|off],addr.type=inet,addr.host=H,addr.port=P | addr.type=unix,addr.path=P
+  -nic socket|stream,...[,mac=M]  a netdev and a virtio-net-device on it
   -global virtio-mmio.force-legacy=false   virtio-mmio version 2 (default: 1, as QEMU 7.2)
   -snapshot                      disk writes stay in memory (always so when recording or replaying)
 

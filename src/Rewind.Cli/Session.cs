@@ -27,6 +27,7 @@ internal sealed class Session : IDisposable
     private readonly LiveInput? _live;
     private readonly ReplayInput? _replay;
     private readonly List<PosixSignalRegistration> _signals = [];
+    private readonly List<StreamNetdev> _netdevs = [];
     private volatile bool _quit;
     private volatile string? _serialFailure;
     // Replaying under control, the time-travel engine drives the machine (snapshots on the way): from
@@ -69,6 +70,10 @@ internal sealed class Session : IDisposable
             backend = new GatedSerial(backend, () => _runner?.Engine is not TimeTravelEngine e || _board!.Machine.Icount >= e.HighWater);
         }
 
+        // A replay needs no peer: the frames come from the recording, and what the guest sends is dropped.
+        var peers = new Dictionary<string, Rewind.Devices.Net.INetworkPeer>(StringComparer.Ordinal);
+        if (options.RecordReplay != RunMode.Replay) OpenNetdevs(options, peers);
+
         var boardOptions = new BoardOptions
         {
             RamSize = options.RamSize,
@@ -84,6 +89,7 @@ internal sealed class Session : IDisposable
             Semihosting = options.Semihosting,
             VirtioLegacy = options.VirtioLegacy,
             VirtioDevices = options.VirtioDevices,
+            NetPeers = peers,
         };
         try
         {
@@ -101,15 +107,60 @@ internal sealed class Session : IDisposable
         {
             // Bios and kernel errors are the board's own messages; what is left is the recording file.
             _serial?.Dispose();
+            CloseNetdevs();
             throw new SessionException($"rrfile={options.RecordFile}: cannot {(options.RecordReplay == RunMode.Record ? "create" : "read")} the recording: {HostFileError.Reason(options.RecordFile, e)}");
+        }
+        catch
+        {
+            CloseNetdevs();
+            throw;
         }
         _board = _assembly.Board;
         _live = _assembly.Live;
+        if (_live != null) StartNetdevs(options, peers, _live);
         _replay = _assembly.Replay;
         _runner = _assembly.Runner;
     }
 
     public IBoard Board => _board;
+
+    /// <summary>Binds or connects every netdev a NIC uses, before the machine exists: a port in use or a refused connection ends the run here.</summary>
+    private void OpenNetdevs(Options options, Dictionary<string, Rewind.Devices.Net.INetworkPeer> peers)
+    {
+        var used = options.VirtioDevices.OfType<NetDeviceSpec>().Select(n => n.Netdev).ToHashSet(StringComparer.Ordinal);
+        try
+        {
+            foreach (var netdev in options.Netdevs)
+            {
+                if (!used.Contains(netdev.Id))
+                {
+                    Console.Error.WriteLine($"rewind: warning: {netdev.Origin}: no NIC uses netdev '{netdev.Id}'; it is not opened");
+                    continue;
+                }
+                var host = StreamNetdev.Open(netdev, Console.Error);
+                _netdevs.Add(host);
+                peers[netdev.Id] = host;
+            }
+        }
+        catch (SessionException)
+        {
+            CloseNetdevs();
+            throw;
+        }
+    }
+
+    private static void StartNetdevs(Options options, Dictionary<string, Rewind.Devices.Net.INetworkPeer> peers, LiveInput live)
+    {
+        foreach (var nic in options.VirtioDevices.OfType<NetDeviceSpec>())
+            if (peers.GetValueOrDefault(nic.Netdev) is StreamNetdev host)
+                host.Start(live, InputChannels.Net(nic.Index));
+    }
+
+    private void CloseNetdevs()
+    {
+        foreach (var n in _netdevs) n.Dispose();
+        _netdevs.Clear();
+    }
 
     public int Run()
     {
@@ -352,6 +403,8 @@ internal sealed class Session : IDisposable
     public void Dispose()
     {
         foreach (var s in _signals) s.Dispose();
+        // What the guest sent before it ended still goes out, then the peers see the connection close.
+        CloseNetdevs();
         _assembly.Dispose();
         _serial?.Dispose();
     }

@@ -14,7 +14,8 @@ public static class OptionParser
 
     private static readonly HashSet<string> WithValue =
         ["M", "machine", "m", "smp", "bios", "kernel", "append", "initrd", "display", "serial", "monitor", "icount",
-         "gdb", "qmp", "timeline", "cpu", "arch", "semihosting-config", "drive", "device", "object", "global"];
+         "gdb", "qmp", "timeline", "cpu", "arch", "semihosting-config", "drive", "device", "object", "global",
+         "netdev", "nic", "net"];
 
     /// <summary>QEMU's -cpu names for the aarch64 virt board, and the core each one is.</summary>
     public static readonly IReadOnlyDictionary<string, Arm64.ArmCpuModel> ArmCpus = new Dictionary<string, Arm64.ArmCpuModel>(StringComparer.Ordinal)
@@ -101,6 +102,9 @@ public static class OptionParser
             case "device": VirtioOptionParser.Device(o, value); break;
             case "object": VirtioOptionParser.Object(o, value); break;
             case "global": VirtioOptionParser.Global(o, value); break;
+            case "netdev": NetOptionParser.Netdev(o, value); break;
+            case "nic": NetOptionParser.Nic(o, value); break;
+            case "net": throw new UsageException($"-net {value}: the legacy -net option is not supported; use -netdev with -device virtio-net-device, or -nic");
             case "cpu": o.Cpu = value; break;
             case "arch":
                 o.Arch = value switch

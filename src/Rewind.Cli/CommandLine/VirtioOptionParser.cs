@@ -76,16 +76,21 @@ internal static class VirtioOptionParser
     {
         var props = Split(value, "driver");
         string driver = props[0].Value;
-        if (driver is not ("virtio-blk-device" or "virtio-rng-device"))
+        if (driver is not ("virtio-blk-device" or "virtio-rng-device" or "virtio-net-device"))
         {
             if (driver.EndsWith("-pci", StringComparison.Ordinal) && driver.StartsWith("virtio-", StringComparison.Ordinal))
                 throw new UsageException($"-device {value}: the virt machine here has no PCI bus; use {driver[..^4]}-device");
-            throw new UsageException($"-device {value}: '{driver}' is not a valid device model name (Rewind has virtio-blk-device and virtio-rng-device)");
+            throw new UsageException($"-device {value}: '{driver}' is not a valid device model name (Rewind has virtio-blk-device, virtio-rng-device and virtio-net-device)");
         }
         var device = new DeviceOption(value, driver);
         foreach (var (k, v) in props.Skip(1))
         {
-            bool known = k is "bus" or "id" || (driver == "virtio-blk-device" ? k is "drive" or "serial" : k == "rng");
+            bool known = k is "bus" or "id" || driver switch
+            {
+                "virtio-blk-device" => k is "drive" or "serial",
+                "virtio-net-device" => k is "netdev" or "mac",
+                _ => k == "rng",
+            };
             if (!known) throw new UsageException($"-device {value}: {driver} has no property '{k}'");
             device.Values[k] = v;
         }
@@ -132,6 +137,10 @@ internal static class VirtioOptionParser
     {
         var specs = new List<VirtioDeviceSpec>();
         var used = new HashSet<DriveOption>();
+        var usedNetdevs = new HashSet<string>(StringComparer.Ordinal);
+        var netdevIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in o.Netdevs)
+            if (!netdevIds.Add(n.Id)) throw new UsageException($"{n.Origin}: Duplicate ID '{n.Id}' for netdev");
         var formats = new Dictionary<DriveOption, string>();
         foreach (var drive in o.Drives) formats[drive] = CheckImage(o, drive);
         foreach (var item in o.VirtioOrder)
@@ -152,6 +161,9 @@ internal static class VirtioOptionParser
                         specs.Add(Block(o, drive, formats[drive], origin, Bus(dev, origin), dev.Values.GetValueOrDefault("serial") ?? drive.Get("serial") ?? ""));
                         break;
                     }
+                case DeviceOption { Driver: "virtio-net-device" } dev:
+                    specs.Add(Net(o, dev, specs.Count(s => s is NetDeviceSpec), usedNetdevs));
+                    break;
                 case DeviceOption dev:
                     {
                         string origin = $"-device {dev.Text}";
@@ -164,6 +176,28 @@ internal static class VirtioOptionParser
             }
         }
         return specs;
+    }
+
+    private static NetDeviceSpec Net(Options o, DeviceOption dev, int index, HashSet<string> usedNetdevs)
+    {
+        string origin = dev.Text.StartsWith("-nic ", StringComparison.Ordinal) ? dev.Text : $"-device {dev.Text}";
+        // A NIC without a netdev is allowed, as in QEMU: it has no peer, and what it sends is dropped.
+        string netdev = dev.Values.GetValueOrDefault("netdev") ?? "";
+        if (netdev.Length > 0)
+        {
+            if (!o.Netdevs.Any(n => n.Id == netdev))
+                throw new UsageException($"{origin}: Property 'virtio-net-device.netdev' can't find value '{netdev}'");
+            if (!usedNetdevs.Add(netdev))
+                throw new UsageException($"{origin}: Property 'virtio-net-device.netdev' can't take value '{netdev}', it's in use");
+        }
+        byte[] mac = Rewind.Devices.Net.MacAddress.Default(index);
+        if (dev.Values.TryGetValue("mac", out var text))
+        {
+            mac = Rewind.Devices.Net.MacAddress.Parse(text) ?? throw new UsageException($"{origin}: Property 'virtio-net-device.mac' doesn't take value '{text}'");
+            if (Rewind.Devices.Net.MacAddress.IsMulticast(mac))
+                throw new UsageException($"{origin}: mac={text} is a multicast address, which a NIC cannot have");
+        }
+        return new NetDeviceSpec(netdev, mac) { Index = index, Slot = Bus(dev, origin), Origin = origin };
     }
 
     private static int? Bus(DeviceOption dev, string origin)

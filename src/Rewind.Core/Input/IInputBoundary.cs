@@ -61,10 +61,31 @@ public enum InputChannel : byte
     /// <summary>Host entropy handed to a virtio-rng device; read synchronously (<see cref="IInputBoundary.ReadEntropy"/>).</summary>
     Entropy = 4,
     /// <summary>
+    /// Ethernet frames received for the first virtio-net device (one frame per input, without any
+    /// framing); the n-th net device, in command-line order, has <c>Net0 + n</c> (<see cref="InputChannels.Net"/>).
+    /// </summary>
+    Net0 = 16,
+    /// <summary>The last net channel: eight net devices at most, one per virtio-mmio slot.</summary>
+    NetLast = Net0 + InputChannels.MaxNetDevices - 1,
+    /// <summary>
     /// The fingerprint of what a disk device read from its image (<see cref="DiskReadCheck"/>); not an
     /// input but a check, made synchronously (<see cref="IInputBoundary.CheckDiskRead"/>).
     /// </summary>
-    DiskRead = 16,
+    DiskRead = 24,
+}
+
+/// <summary>Channels that come in numbered families.</summary>
+public static class InputChannels
+{
+    public const int MaxNetDevices = 8;
+
+    /// <summary>The channel of the <paramref name="index"/>-th net device (0-based).</summary>
+    public static InputChannel Net(int index) =>
+        index is >= 0 and < MaxNetDevices ? (InputChannel)((int)InputChannel.Net0 + index) : throw new ArgumentOutOfRangeException(nameof(index));
+
+    /// <summary>The net device a channel belongs to, or -1.</summary>
+    public static int NetIndex(InputChannel channel) =>
+        channel is >= InputChannel.Net0 and <= InputChannel.NetLast ? channel - InputChannel.Net0 : -1;
 }
 
 public interface IInputSink

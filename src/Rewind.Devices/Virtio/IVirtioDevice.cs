@@ -42,6 +42,8 @@ public interface IVirtioQueues
     ulong Icount { get; }
     /// <summary>Takes the next request of queue <paramref name="queue"/>; a broken ring puts the device in NEEDS_RESET.</summary>
     QueuePop Pop(int queue, DescriptorChain chain);
+    /// <summary>Gives back the request taken last from <paramref name="queue"/>, unused, as if it had not been taken (QEMU's virtqueue_unpop).</summary>
+    void Unpop(int queue);
     /// <summary>Returns a request to the driver with <paramref name="written"/> bytes written into its buffers.</summary>
     void Complete(int queue, DescriptorChain chain, uint written);
     /// <summary>The driver broke the rules in a way the device cannot answer in a request: NEEDS_RESET (§2.1.2).</summary>

@@ -84,6 +84,9 @@ public sealed class SplitVirtqueue
         return QueuePop.Request;
     }
 
+    /// <summary>Puts the request taken last back: the next pop takes it again.</summary>
+    public void Unpop() => LastAvail--;
+
     private QueuePop Walk(GuestMemory memory, DescriptorChain chain, ushort head)
     {
         Span<byte> d = stackalloc byte[DescSize];

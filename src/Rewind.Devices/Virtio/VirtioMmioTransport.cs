@@ -257,6 +257,18 @@ public sealed class VirtioMmioTransport : IMmioDevice, ITimedDevice, IStateful, 
         _run.EndSlice();
     }
 
+    /// <summary>
+    /// The device has work for <paramref name="queue"/> now, without a notify from the driver (a frame
+    /// arrived through the input boundary): its requests are handled in this slice boundary's
+    /// <see cref="Advance"/>, which the run loop calls right after it delivers inputs, so at the very
+    /// count the input was delivered (logged) at.
+    /// </summary>
+    public void Kick(int queue)
+    {
+        if (queue < 0 || queue >= _queues.Length) return;
+        _due[queue] = Math.Min(_due[queue], _run.Icount);
+    }
+
     public ulong NextDeadline(ulong icount)
     {
         ulong next = ulong.MaxValue;
@@ -288,6 +300,8 @@ public sealed class VirtioMmioTransport : IMmioDevice, ITimedDevice, IStateful, 
         if (result == QueuePop.Broken) Fail(_queues[queue].Problem ?? "broken queue");
         return result;
     }
+
+    void IVirtioQueues.Unpop(int queue) => _queues[queue].Unpop();
 
     void IVirtioQueues.Complete(int queue, DescriptorChain chain, uint written)
     {

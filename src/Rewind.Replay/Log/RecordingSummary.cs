@@ -156,6 +156,7 @@ public sealed class RecordingSummary
         InputChannel.DebuggerWrite => "debugger-write",
         InputChannel.Entropy => "entropy",
         InputChannel.DiskRead => "disk-read checks",
+        _ when InputChannels.NetIndex(channel) >= 0 => $"net{InputChannels.NetIndex(channel)}",
         _ => $"channel {(byte)channel}",
     };
 
