@@ -80,8 +80,12 @@ public sealed class MachineRig : IDisposable
     /// <summary>What ended the main loop other than a status: in ./rewind, a message or an internal error.</summary>
     public Exception? MainLoopError { get; private set; }
 
-    /// <summary>False once something quit the machine (quit, kill): the fuzzer then builds a new one.</summary>
-    public bool Alive => _mainLoop.IsAlive;
+    /// <summary>
+    /// False once something quit the machine (quit, kill): the fuzzer then builds a new one. Quitting counts
+    /// at once: the main loop may take a moment to end, and a session opened meanwhile would only be told
+    /// that the process ends (seen once in CI under load).
+    /// </summary>
+    public bool Alive => _mainLoop.IsAlive && !_controller.Quitting;
 
     /// <summary>As ./rewind does when a GDB session ends: the pending exit ends the run, otherwise the machine runs on.</summary>
     public void GdbSessionEnded()

@@ -32,7 +32,7 @@ public sealed class TimeTravelQmpTests(CountLoopRecording recording) : IClassFix
         Assert.Equal("""{"return":{}}""", c.Execute("rewind-delete-bookmark", new JsonObject { ["name"] = "here" }).ToJsonString());
         Assert.Equal("no bookmark named 'here'", c.Execute("rewind-delete-bookmark", new JsonObject { ["name"] = "here" })["error"]!["desc"]!.GetValue<string>());
         Assert.StartsWith("bad regular expression", c.Execute("rewind-goto-output", new JsonObject { ["pattern"] = "(" })["error"]!["desc"]!.GetValue<string>());
-        Assert.Equal("4", c.Execute("rewind-info")["return"]!["format"]!.GetValue<string>());
+        Assert.Equal("5", c.Execute("rewind-info")["return"]!["format"]!.GetValue<string>());
 
         var none = c.Execute("rewind-last-write", new JsonObject { ["address"] = 0x8700_0000L, ["size"] = 8 })["return"]!;
         Assert.False(none["found"]!.GetValue<bool>());

@@ -44,12 +44,19 @@ public sealed record RecordingHeader
     /// 2: state is saved as named, versioned sections, and a StateLayout record says which ones the digests cover.
     /// 3: each record's CRC chains the previous record's, so records cannot be removed, duplicated or reordered unnoticed.
     /// 4: Output records hold the guest's console output with the instruction counts at which it was written.
-    /// 5: disk devices log a fingerprint of what they read from their images (channel DiskRead), checked by replays.
+    /// 5: disk devices log a fingerprint of what they read from their images (channel DiskRead), checked by replays;
+    ///    the header record's CRC also covers the magic, version and flags, so a damaged version is caught.
     /// </remarks>
     public const ushort CurrentVersion = 5;
 
     /// <summary>The first format version whose recordings hold disk read checks (older ones replay without them).</summary>
     public const ushort DiskReadVersion = 5;
+
+    /// <summary>
+    /// The first format version whose header CRC covers the 12 bytes before the header record (magic,
+    /// version, flags). Without that, a flipped bit could turn one readable version into another.
+    /// </summary>
+    public const ushort PreambleCrcVersion = 5;
 
     /// <summary>The first format version that may hold Output records.</summary>
     public const ushort OutputVersion = 4;

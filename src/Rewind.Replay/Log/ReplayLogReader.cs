@@ -407,7 +407,8 @@ public sealed class ReplayLogReader : IDisposable
         byte[] payload = ReadPayload((int)length, out int kept);
         if (kept < (int)length || ReadSome(_small.AsSpan(8, 4)) < 4)
             throw HeaderError("the file ends inside the header");
-        uint crc = Crc32C.Update(~0u, _small.AsSpan(0, 1 + lengthBytes));
+        uint crc = version >= RecordingHeader.PreambleCrcVersion ? Crc32C.Update(~0u, pre) : ~0u;
+        crc = Crc32C.Update(crc, _small.AsSpan(0, 1 + lengthBytes));
         crc = ~Crc32C.Update(crc, payload);
         if (BinaryPrimitives.ReadUInt32LittleEndian(_small.AsSpan(8)) != crc)
             throw HeaderError("checksum mismatch");

@@ -64,7 +64,9 @@ public sealed class ReplayLogWriter : IDisposable
         int start = BeginRecord(RecordKind.Header, payload.Length);
         payload.CopyTo(Reserve(payload.Length));
         _len += payload.Length;
-        _prevCrc = Crc32C.Compute(_buf.AsSpan(start, _len - start));
+        // The header's CRC starts at the magic (PreambleCrcVersion): the preamble sits just before it.
+        const int preamble = 12;
+        _prevCrc = Crc32C.Compute(_buf.AsSpan(start - preamble, _len - start + preamble));
         BinaryPrimitives.WriteUInt32LittleEndian(Reserve(4), _prevCrc);
         _len += 4;
         FlushCore(toDisk: false);

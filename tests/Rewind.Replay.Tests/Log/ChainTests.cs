@@ -187,9 +187,9 @@ public class ChainTests
         }
         byte[] file = ms.ToArray();
         Assert.Equal(0x8a, file.Length);
-        Assert.Equal("481e4b66", Convert.ToHexStringLower(file.AsSpan(0x5c, 4)));
-        Assert.Equal("895fb6f4", Convert.ToHexStringLower(file.AsSpan(0x66, 4)));
-        Assert.Equal("ebe054c1", Convert.ToHexStringLower(file.AsSpan(0x76, 4)));
-        Assert.Equal("5f8e4c1c", Convert.ToHexStringLower(file.AsSpan(0x86, 4)));
+        Assert.Equal("a4e8d52e", Convert.ToHexStringLower(file.AsSpan(0x5c, 4)));
+        Assert.Equal("2a4ccd66", Convert.ToHexStringLower(file.AsSpan(0x66, 4)));
+        Assert.Equal("78d21215", Convert.ToHexStringLower(file.AsSpan(0x76, 4)));
+        Assert.Equal("b02a3eae", Convert.ToHexStringLower(file.AsSpan(0x86, 4)));
     }
 }

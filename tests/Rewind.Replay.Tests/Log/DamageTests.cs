@@ -216,12 +216,12 @@ public class DamageTests
     public void A_newer_format_version_is_refused_naming_both_versions()
     {
         byte[] file = LogTestData.SmallRecording();
-        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 5);
+        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 6);
         var e = Assert.Throws<RecordingFormatException>(() => new ReplayLogReader(new MemoryStream(file)));
-        Assert.Equal("unsupported recording format version 5 (this build reads versions 1 to 4)", e.Message);
+        Assert.Equal("unsupported recording format version 6 (this build reads versions 1 to 5)", e.Message);
         BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 0);
         e = Assert.Throws<RecordingFormatException>(() => new ReplayLogReader(new MemoryStream(file)));
-        Assert.Equal("unsupported recording format version 0 (this build reads versions 1 to 4)", e.Message);
+        Assert.Equal("unsupported recording format version 0 (this build reads versions 1 to 5)", e.Message);
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public class OutputRecordTests
     public void An_output_record_keeps_its_bytes_and_the_count_of_its_last_byte()
     {
         using var reader = new ReplayLogReader(new MemoryStream(WithOutput()));
-        Assert.Equal(4, reader.Header.Version);
+        Assert.Equal(RecordingHeader.CurrentVersion, reader.Header.Version);
         var output = new List<LogRecord>();
         while (reader.TryReadNext(out var r))
             if (r.Kind == RecordKind.Output) output.Add(r);
@@ -51,8 +51,7 @@ public class OutputRecordTests
     public void A_format_3_file_with_an_output_record_is_corrupt_there()
     {
         // An older format has no kind 8: claiming version 3 makes that record unknown, as a version-3 reader finds it.
-        byte[] file = WithOutput();
-        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), 3);
+        byte[] file = Relabel(WithOutput(), 3);
         using var reader = new ReplayLogReader(new MemoryStream(file));
         while (reader.TryReadNext(out _)) { }
         Assert.Contains("unknown record kind 0x08", reader.Corruption);
@@ -78,5 +77,34 @@ public class OutputRecordTests
         }
         var replay = new ReplayInput(new ReplayLogReader(new MemoryStream(ms.ToArray())));
         Assert.Equal([new ConsoleLine(12, "ab"), new ConsoleLine(14, "cd")], replay.Console.Lines);
+    }
+    /// <summary>
+    /// The file as if written in an older format <paramref name="version"/> (≥ 3, chained CRCs): the
+    /// version is changed and every CRC recomputed, the header's without the preamble as before version 5.
+    /// </summary>
+    private static byte[] Relabel(byte[] file, ushort version)
+    {
+        byte[] f = (byte[])file.Clone();
+        BinaryPrimitives.WriteUInt16LittleEndian(f.AsSpan(8), version);
+        int pos = 12;
+        uint? previous = null;
+        while (pos < f.Length)
+        {
+            int start = pos++;
+            ulong length = 0;
+            for (int shift = 0; ; shift += 7)
+            {
+                byte b = f[pos++];
+                length |= (ulong)(b & 0x7F) << shift;
+                if ((b & 0x80) == 0) break;
+            }
+            pos += (int)length;
+            uint seed = previous is uint p ? ReplayLogWriter.ChainSeed(p) : ~0u;
+            uint crc = ~Crc32C.Update(seed, f.AsSpan(start, pos - start));
+            BinaryPrimitives.WriteUInt32LittleEndian(f.AsSpan(pos), crc);
+            previous = crc;
+            pos += 4;
+        }
+        return f;
     }
 }
