@@ -21,6 +21,13 @@ internal sealed class TimelineApi(RecordingTimeline recording, ITimelineSession?
     private const int MaxConsoleLines = 500;
     private static readonly TimeSpan PollPeriod = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Counts the page's seeks. The stream carries it, so a page can tell a stream message composed
+    /// before its seek ended (and delivered after the seek's answer, on the other connection) from a
+    /// newer one, and never shows the old position over the new.
+    /// </summary>
+    private long _seeks;
+
     public void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/api/overview", Overview);
@@ -91,7 +98,8 @@ internal sealed class TimelineApi(RecordingTimeline recording, ITimelineSession?
         try
         {
             var result = session.Seek(icount);
-            return Results.Json(new { icount = result.Icount, note = result.Note });
+            long generation = Interlocked.Increment(ref _seeks);
+            return Results.Json(new { icount = result.Icount, note = result.Note, generation });
         }
         catch (TimelineException e)
         {
@@ -111,6 +119,7 @@ internal sealed class TimelineApi(RecordingTimeline recording, ITimelineSession?
         http.Response.Headers.CacheControl = "no-cache";
         string last = "";
         ulong? seen = null, settled = session?.Position;
+        long lastGeneration = Interlocked.Read(ref _seeks);
         try
         {
             while (!stop.IsCancellationRequested)
@@ -118,11 +127,15 @@ internal sealed class TimelineApi(RecordingTimeline recording, ITimelineSession?
                 // While a seek or a reverse search replays, the count runs ahead of where it will
                 // stop: a position is told once it has held still for a poll.
                 ulong? now = session?.Position;
-                if (now == seen) settled = now;
+                long generation = Interlocked.Read(ref _seeks);
+                // A seek of the page's has ended since the last poll: where it went is final already.
+                if (now == seen || generation != lastGeneration) settled = now;
                 seen = now;
+                lastGeneration = generation;
                 string state = JsonSerializer.Serialize(new
                 {
                     position = settled,
+                    generation,
                     status = session?.Status,
                     version = (session?.Version ?? 0) + BookmarkStamp(),
                 });

@@ -80,7 +80,7 @@ public class GdbExtensionTests(ReverseRecordings recordings) : IClassFixture<Rev
         Assert.Matches(@"#0 +rt_putc \(c=10 '\\n'\)", o);
         Assert.Contains("rewind: no console line matches 'no such line'", o);
         Assert.Contains("console lines:  1", o);
-        Assert.Contains("format:         4", o);
+        Assert.Contains("format:         5", o);
     }
 
     [Fact]

@@ -34,6 +34,10 @@ public class RealGdbTests
             UseShellExecute = false,
         };
         foreach (string a in new[] { "-nx", "-batch", "-ex", "set architecture riscv:rv64", "-ex", "set confirm off",
+                     // GDB resends a packet not acknowledged within remotetimeout (2 s); a test host under
+                     // load can take that long to answer the first one, and the resent copy then
+                     // answers GDB's next question (seen once in CI).
+                     "-ex", "set remotetimeout 30",
                      "-ex", $"target remote 127.0.0.1:{port}" })
             psi.ArgumentList.Add(a);
         foreach (string c in commands)

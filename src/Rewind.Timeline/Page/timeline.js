@@ -8,7 +8,7 @@
   const $ = id => document.getElementById(id);
   const fmt = n => Number(n).toLocaleString("en-US");
 
-  const state = { overview: null, from: 0, to: 1, view: null, position: null, status: null, version: null, seq: 0 };
+  const state = { overview: null, from: 0, to: 1, view: null, position: null, status: null, version: null, seq: 0, generation: 0 };
 
   const plotW = () => Math.max(50, chart.clientWidth - LABEL_W - RIGHT_PAD);
   const xOf = ic => LABEL_W + (ic - state.from) / (state.to - state.from) * plotW();
@@ -173,6 +173,7 @@
     try {
       const r = await getJson(`api/seek?icount=${icount}`, { method: "POST" });
       state.position = r.icount;
+      state.generation = Math.max(state.generation, r.generation);
       $("message").textContent = r.note || "";
       showPosition();
       draw();
@@ -236,6 +237,9 @@
     const source = new EventSource("api/stream");
     source.onmessage = m => {
       const s = JSON.parse(m.data);
+      // Composed before our last seek ended: its position is older than the seek's answer. A newer
+      // message follows, since the generation is part of what the stream compares.
+      if (s.generation < state.generation) return;
       const moved = s.position !== state.position;
       state.status = s.status;
       if (s.position !== null) state.position = s.position;
