@@ -27,7 +27,7 @@ internal sealed class GdbConsole : IDisposable
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add("exec \"$0\" \"$@\" 2>&1");
         psi.ArgumentList.Add(Gdb.Path);
-        foreach (string a in new[] { "-nx", "-q", symbols, "-ex", "set pagination off", "-ex", "set confirm off", "-ex", "set width 0",
+        foreach (string a in new[] { "-nx", "-q", symbols, "-ex", "set pagination off", "-ex", "set confirm off", "-ex", "set width 0", "-ex", "set remotetimeout 30",
                                      "-ex", $"target remote 127.0.0.1:{port}", "-ex", "source scripts/rewind.py" })
             psi.ArgumentList.Add(a);
         _p = Process.Start(psi)!;

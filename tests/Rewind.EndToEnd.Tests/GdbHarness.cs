@@ -185,8 +185,8 @@ internal static class Gdb
         // A guest is a name in guests/bin, or a path to an ELF (the aarch64 guests).
         if (guest != null) psi.ArgumentList.Add(guest.EndsWith(".elf", StringComparison.Ordinal) ? guest : RepoPaths.Guest(guest));
         string[] setup = guest == null
-            ? ["set pagination off", "set confirm off", "set width 0", "set architecture riscv:rv64", $"target remote 127.0.0.1:{port}"]
-            : ["set pagination off", "set confirm off", "set width 0", "directory guests", $"target remote 127.0.0.1:{port}"];
+            ? ["set pagination off", "set confirm off", "set width 0", "set remotetimeout 30", "set architecture riscv:rv64", $"target remote 127.0.0.1:{port}"]
+            : ["set pagination off", "set confirm off", "set width 0", "set remotetimeout 30", "directory guests", $"target remote 127.0.0.1:{port}"];
         foreach (var c in setup.Concat(commands))
         {
             psi.ArgumentList.Add("-ex");
