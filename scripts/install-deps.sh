@@ -14,6 +14,7 @@ packages=(
   opensbi
   u-boot-qemu
   device-tree-compiler
+  e2fsprogs
   make
   chromium
 )

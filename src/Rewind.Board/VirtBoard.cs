@@ -62,7 +62,7 @@ public sealed class VirtBoard : IBoard
         Bus.Map(VirtMemoryMap.ClintBase, VirtMemoryMap.ClintSize, Clint);
         Bus.Map(VirtMemoryMap.PlicBase, VirtMemoryMap.PlicSize, Plic);
         Bus.Map(VirtMemoryMap.Uart0Base, VirtMemoryMap.Uart0Size, Uart);
-        Virtio = VirtioSlots.Build(options, Machine, Bus, Plic, Input);
+        Virtio = VirtioSlots.Build(options, VirtioLayout.Riscv, Machine, Bus, Plic, Input);
 
         Machine.Power = Finisher;
         Machine.AddTimed(Clint);
@@ -75,7 +75,7 @@ public sealed class VirtBoard : IBoard
         Machine.AddState("uart0", Uart);
         Machine.AddState("rtc", Rtc);
         Machine.AddState("test", Finisher);
-        VirtioSlots.Register(Machine, Virtio);
+        VirtioSlots.Register(Machine, Virtio, VirtioLayout.Riscv);
         Machine.OnReset = () =>
         {
             // As QEMU's system_reset: harts restart at the reset vector; RAM keeps its contents.

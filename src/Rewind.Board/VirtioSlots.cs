@@ -11,17 +11,18 @@ using Rewind.Devices.Virtio;
 namespace Rewind.Board;
 
 /// <summary>
-/// The virt board's eight virtio-mmio slots: which device takes which slot, as QEMU decides it, and the
-/// transports built for them. QEMU creates the slots first to last and each new bus is prepended, so an
-/// unpinned `-device` takes the free slot with the highest address (the first one goes to 0x10008000);
+/// A virt board's virtio-mmio slots (eight on RISC-V, 32 on Arm; see <see cref="VirtioLayout"/>): which
+/// device takes which slot, as QEMU decides it, and the transports built for them. QEMU creates the slots
+/// first to last and each new bus is prepended, so an unpinned `-device` takes the free slot with the
+/// highest address (the first one goes to 0x10008000 on RISC-V, 0x0a003e00 on Arm);
 /// `bus=virtio-mmio-bus.N` pins slot N.
 /// </summary>
 public static class VirtioSlots
 {
     /// <summary>The device of each slot (null: empty), or a one-line error.</summary>
-    public static VirtioDeviceSpec?[] Place(IReadOnlyList<VirtioDeviceSpec> devices)
+    public static VirtioDeviceSpec?[] Place(IReadOnlyList<VirtioDeviceSpec> devices, VirtioLayout layout)
     {
-        var slots = new VirtioDeviceSpec?[VirtMemoryMap.VirtioCount];
+        var slots = new VirtioDeviceSpec?[layout.Count];
         foreach (var d in devices)
         {
             if (d.Slot is int pinned)
@@ -44,53 +45,57 @@ public static class VirtioSlots
     public static string? Describe(BoardOptions options)
     {
         if (options.VirtioDevices.Count == 0) return null;
-        var slots = Place(options.VirtioDevices);
+        var slots = Place(options.VirtioDevices, VirtioLayout.For(options.Arch));
         var parts = new List<string> { options.VirtioLegacy ? "legacy" : "modern" };
         for (int i = 0; i < slots.Length; i++)
             if (slots[i] is VirtioDeviceSpec d) parts.Add($"{i}:{d.Describe()}");
         return string.Join("; ", parts);
     }
 
-    /// <summary>Maps a transport (or an empty slot) at each of the eight addresses; <see cref="Register"/> adds their timing and state.</summary>
-    internal static List<VirtioMmioTransport> Build(BoardOptions options, Machine machine, SystemBus bus, IIrqSink plic, IInputBoundary input)
+    /// <summary>
+    /// Maps a transport (or an empty slot) at each of the layout's addresses, slot N's interrupt on line
+    /// FirstIrq + N of <paramref name="interrupts"/>; <see cref="Register"/> adds their timing and state.
+    /// </summary>
+    internal static List<VirtioMmioTransport> Build(BoardOptions options, VirtioLayout layout, Machine machine, SystemBus bus, IIrqSink interrupts, IInputBoundary input)
     {
-        var slots = Place(options.VirtioDevices);
+        var slots = Place(options.VirtioDevices, layout);
         var memory = new GuestMemory(bus.Ram);
         var transports = new List<VirtioMmioTransport>();
         for (int i = 0; i < slots.Length; i++)
         {
-            ulong address = VirtMemoryMap.VirtioBase + (ulong)i * VirtMemoryMap.VirtioSize;
+            ulong address = layout.Address(i);
             IMmioDevice window;
             if (slots[i] is VirtioDeviceSpec spec)
             {
                 var device = CreateDevice(spec, options, input, i);
-                var transport = new VirtioMmioTransport($"virtio_mmio@{address:x}", device, memory,
-                    new IrqLine(plic, VirtMemoryMap.FirstVirtioIrq + i), machine, options.VirtioLegacy);
+                var transport = new VirtioMmioTransport(layout.NodeName(i), device, memory,
+                    new IrqLine(interrupts, layout.FirstIrq + i), machine, options.VirtioLegacy);
                 transports.Add(transport);
                 if (device is VirtioNet net) net.Transport = transport;
                 window = transport;
             }
             else
             {
-                window = new VirtioMmioPlaceholder(i, options.VirtioLegacy ? VirtioMmioPlaceholder.LegacyVersion : VirtioMmioPlaceholder.ModernVersion);
+                window = new VirtioMmioPlaceholder(i, options.VirtioLegacy ? VirtioMmioPlaceholder.LegacyVersion : VirtioMmioPlaceholder.ModernVersion, layout.NodeName(i));
             }
-            bus.Map(address, VirtMemoryMap.VirtioSize, window);
+            bus.Map(address, layout.Stride, window);
         }
         return transports;
     }
 
     /// <summary>Each device's deadlines and its state, saved as `virtioN` for slot N.</summary>
-    internal static void Register(Machine machine, IEnumerable<VirtioMmioTransport> transports)
+    internal static void Register(Machine machine, IEnumerable<VirtioMmioTransport> transports, VirtioLayout layout)
     {
         foreach (var t in transports)
         {
             machine.AddTimed(t);
-            machine.AddState($"virtio{Slot(t)}", t);
+            machine.AddState($"virtio{Slot(t, layout)}", t);
         }
     }
 
-    public static int Slot(VirtioMmioTransport transport) =>
-        (int)((Convert.ToUInt64(transport.Name[(transport.Name.IndexOf('@') + 1)..], 16) - VirtMemoryMap.VirtioBase) / VirtMemoryMap.VirtioSize);
+    /// <summary>The slot of a transport <see cref="Build"/> made, from its name (its node name, which holds its address).</summary>
+    public static int Slot(VirtioMmioTransport transport, VirtioLayout layout) =>
+        layout.SlotAt(Convert.ToUInt64(transport.Name[(transport.Name.IndexOf('@') + 1)..], 16));
 
     private static IVirtioDevice CreateDevice(VirtioDeviceSpec spec, BoardOptions options, IInputBoundary input, int slot)
     {

@@ -14,8 +14,9 @@ namespace Rewind.Board.Arm;
 
 /// <summary>
 /// QEMU's arm `virt` machine as far as modelled here: one AArch64 CPU at EL1, RAM at 0x40000000, the
-/// GICv2, the generic timer, the PL011 and the PL031, PSCI over HVC, semihosting, a generated device
-/// tree, and the ELF and arm64 Image loaders, wired into one <see cref="Execution.Machine"/>.
+/// GICv2, the generic timer, the PL011 and the PL031, the CFI flash, fw_cfg, the 32 virtio-mmio slots,
+/// PSCI over HVC, semihosting, a generated device tree, and the ELF and arm64 Image loaders, wired into
+/// one <see cref="Execution.Machine"/>.
 /// </summary>
 public sealed class ArmVirtBoard : IBoard
 {
@@ -51,12 +52,8 @@ public sealed class ArmVirtBoard : IBoard
         Bus.Map(ArmVirtMap.Flash1Base, CfiFlash.BankSize, Flash1);
         FwCfg = new FwCfg(Ram, options.Smp);
         Bus.Map(ArmVirtMap.FwCfgBase, FwCfg.Size, FwCfg);
-        // The virtio-mmio transports are empty (no -device on aarch64 yet): each answers device ID 0, as QEMU's do.
-        for (int i = 0; i < ArmVirtMap.VirtioCount; i++)
-        {
-            ulong at = ArmVirtMap.VirtioBase + (ulong)i * ArmVirtMap.VirtioSize;
-            Bus.Map(at, ArmVirtMap.VirtioSize, new VirtioMmioPlaceholder(i, name: $"virtio_mmio@{at:x}"));
-        }
+        // The -device virtio devices, on the same transports as RISC-V's; slot N raises SPI 16 + N.
+        Virtio = VirtioSlots.Build(options, VirtioLayout.Arm, Machine, Bus, Gic, Input);
         Bus.Map(ArmVirtMap.GicDistBase, GicV2.DistributorSize, Gic.Distributor);
         Bus.Map(ArmVirtMap.GicCpuBase, GicV2.CpuInterfaceSize, Gic.CpuInterface);
         Bus.Map(ArmVirtMap.UartBase, ArmVirtMap.UartSize, Uart);
@@ -72,6 +69,7 @@ public sealed class ArmVirtBoard : IBoard
         Machine.AddState("pflash0", Flash0);
         Machine.AddState("pflash1", Flash1);
         Machine.AddState("fw_cfg", FwCfg);
+        VirtioSlots.Register(Machine, Virtio, VirtioLayout.Arm);
         Machine.OnReset = () =>
         {
             // As QEMU's system_reset: the CPU boots the kernel again; RAM keeps its contents.
@@ -100,6 +98,8 @@ public sealed class ArmVirtBoard : IBoard
     public CfiFlash Flash0 { get; }
     public CfiFlash Flash1 { get; }
     public FwCfg FwCfg { get; }
+    /// <summary>The virtio-mmio slots that hold a device, in slot order.</summary>
+    public IReadOnlyList<Rewind.Devices.Virtio.VirtioMmioTransport> Virtio { get; }
     /// <summary>The firmware -bios names, in flash bank 0 (null for a -kernel boot).</summary>
     public string? FirmwarePath { get; private set; }
     /// <summary>Where the kernel starts, and the device tree's address (0 when there is none).</summary>

@@ -5,7 +5,8 @@ namespace Rewind.Board.Arm;
 
 /// <summary>
 /// The device tree of the arm virt board for the devices modelled here: memory, one CPU, PSCI over
-/// HVC, the GICv2, the generic timer's PPIs, the PL011 and the PL031 (as QEMU describes them).
+/// HVC, fw_cfg, the virtio-mmio slots, the GICv2, the generic timer's PPIs, the PL011, the PL031 and
+/// the flash (as QEMU describes them).
 /// </summary>
 public static class ArmVirtDeviceTree
 {
@@ -43,13 +44,15 @@ public static class ArmVirtDeviceTree
             .String("compatible", "qemu,fw-cfg-mmio")
             .EndNode();
 
-        for (int i = 0; i < ArmVirtMap.VirtioCount; i++)
+        // All 32 slots, lowest address first as in QEMU's tree, whether or not a device is in them; SPI 16 + N, edge rising.
+        var virtio = VirtioLayout.Arm;
+        for (int i = 0; i < virtio.Count; i++)
         {
-            ulong at = ArmVirtMap.VirtioBase + (ulong)i * ArmVirtMap.VirtioSize;
-            fdt.BeginNode($"virtio_mmio@{at:x}")
+            ulong at = virtio.Address(i);
+            fdt.BeginNode(virtio.NodeName(i))
                 .Empty("dma-coherent")
-                .Cells("interrupts", 0, (uint)(ArmVirtMap.FirstVirtioSpi + i), 1)
-                .Cells("reg", 0, (uint)at, 0, (uint)ArmVirtMap.VirtioSize)
+                .Cells("interrupts", 0, (uint)(virtio.FirstIrq + i), 1)
+                .Cells("reg", 0, (uint)at, 0, (uint)virtio.Stride)
                 .String("compatible", "virtio,mmio")
                 .EndNode();
         }

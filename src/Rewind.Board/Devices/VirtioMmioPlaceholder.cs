@@ -3,8 +3,9 @@ using Rewind.Core.Bus;
 namespace Rewind.Board.Devices;
 
 /// <summary>
-/// An empty virtio-mmio transport slot: firmware and kernels probe all eight and skip those reporting
-/// device ID 0. QEMU 7.2's transports default to force-legacy=true and so report version 1.
+/// An empty virtio-mmio transport slot: firmware and kernels probe every slot (eight on RISC-V, 32 on
+/// Arm) and skip those reporting device ID 0. QEMU 7.2's transports default to force-legacy=true and
+/// so report version 1. Without a name, it is named as RISC-V's slot.
 /// </summary>
 public sealed class VirtioMmioPlaceholder(int slot, uint version = VirtioMmioPlaceholder.LegacyVersion, string? name = null) : IMmioDevice
 {

@@ -50,9 +50,6 @@ public static class OptionParser
         if (o.Timeline != null && o.RecordReplay != RunMode.Replay)
             throw new UsageException("-timeline: the timeline page moves a replay; use it with -icount rr=replay (for a recording alone: rewind timeline FILE.rr)");
         o.VirtioDevices = VirtioOptionParser.Resolve(o);
-        // Arm's virt board has no virtio-mmio slots yet; dropping the disk silently would mislead.
-        if (o.Arch == Board.GuestArch.Aarch64 && o.VirtioDevices.Count > 0)
-            throw new UsageException("-device/-drive: virtio devices are not available on the aarch64 virt board yet");
         return o;
     }
 

@@ -158,7 +158,7 @@ internal static class VirtioOptionParser
                         var drive = o.Drives.FirstOrDefault(d => d.Get("id") == name && d.Get("if") is null or "none")
                             ?? throw new UsageException($"{origin}: Property 'virtio-blk-device.drive' can't find value '{name}'");
                         if (!used.Add(drive)) throw new UsageException($"{origin}: drive '{name}' is already in use by another device");
-                        specs.Add(Block(o, drive, formats[drive], origin, Bus(dev, origin), dev.Values.GetValueOrDefault("serial") ?? drive.Get("serial") ?? ""));
+                        specs.Add(Block(o, drive, formats[drive], origin, Bus(o, dev, origin), dev.Values.GetValueOrDefault("serial") ?? drive.Get("serial") ?? ""));
                         break;
                     }
                 case DeviceOption { Driver: "virtio-net-device" } dev:
@@ -170,7 +170,7 @@ internal static class VirtioOptionParser
                         string? file = null;
                         if (dev.Values.TryGetValue("rng", out var rng) && !o.RngObjects.TryGetValue(rng, out file))
                             throw new UsageException($"{origin}: Property 'virtio-rng-device.rng' can't find value '{rng}'");
-                        specs.Add(new RngDeviceSpec { EntropyFile = file, Slot = Bus(dev, origin), Origin = origin });
+                        specs.Add(new RngDeviceSpec { EntropyFile = file, Slot = Bus(o, dev, origin), Origin = origin });
                         break;
                     }
             }
@@ -197,15 +197,15 @@ internal static class VirtioOptionParser
             if (Rewind.Devices.Net.MacAddress.IsMulticast(mac))
                 throw new UsageException($"{origin}: mac={text} is a multicast address, which a NIC cannot have");
         }
-        return new NetDeviceSpec(netdev, mac) { Index = index, Slot = Bus(dev, origin), Origin = origin };
+        return new NetDeviceSpec(netdev, mac) { Index = index, Slot = Bus(o, dev, origin), Origin = origin };
     }
 
-    private static int? Bus(DeviceOption dev, string origin)
+    private static int? Bus(Options o, DeviceOption dev, string origin)
     {
         if (!dev.Values.TryGetValue("bus", out var bus)) return null;
         const string prefix = "virtio-mmio-bus.";
         if (!bus.StartsWith(prefix, StringComparison.Ordinal) || !int.TryParse(bus[prefix.Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n))
-            throw new UsageException($"{origin}: Bus '{bus}' not found (the virt machine has virtio-mmio-bus.0 to .7)");
+            throw new UsageException($"{origin}: Bus '{bus}' not found (the virt machine has virtio-mmio-bus.0 to .{VirtioLayout.For(o.Arch).Count - 1})");
         return n;
     }
 
