@@ -12,9 +12,9 @@ namespace Rewind.EndToEnd.Tests;
 /// </summary>
 public class Aarch64UbootTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+    internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 
-    private static string Uboot
+    internal static string Uboot
     {
         get
         {
@@ -24,12 +24,12 @@ public class Aarch64UbootTests
         }
     }
 
-    private static string[] Machine(params string[] extra) =>
+    internal static string[] Machine(params string[] extra) =>
         ["-arch", "aarch64", "-M", "virt", "-cpu", "cortex-a57", "-bios", Uboot, "-nographic", .. extra];
 
     // The last lines before the first prompt (the boot command finds no disk and no network), and the
     // last line of `version`. The session synchronises on complete lines, then types.
-    private const string LineBeforeFirstPrompt = "No ethernet found.\r\nNo ethernet found.\r\n=> ";
+    internal const string LineBeforeFirstPrompt = "No ethernet found.\r\nNo ethernet found.\r\n=> ";
     private const string LastLineOfVersion = "GNU ld";
 
     /// <summary>Waits for the prompt, types `version`, waits for its end, types `poweroff`; returns the finished run.</summary>
@@ -70,14 +70,18 @@ public class Aarch64UbootTests
         var theirs = VersionThenPoweroff(qemu, 0);
         Assert.True(theirs.ExitCode == 0, theirs.ToString());
 
-        // U-Boot counts the devices its driver model bound from the tree; QEMU's tree also has the PCIe
-        // host, the PL061 GPIO and its key, the PMU and the GICv2m frame, which this board lacks.
-        static string Comparable(string console) =>
-            string.Join('\n', console.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n')
-                .Where(line => !line.StartsWith("Core:  ", StringComparison.Ordinal)));
         Assert.Matches(@"\nCore:  \d+ devices, \d+ uclasses, devicetree: board\r\n", ours.Stdout);
         Assert.Equal(Comparable(theirs.Stdout), Comparable(ours.Stdout));
     }
+
+    /// <summary>
+    /// A console with U-Boot's device count taken out: U-Boot counts the devices its driver model bound
+    /// from the tree, and QEMU's tree also has the PCIe host, the PL061 GPIO and its key, the PMU and the
+    /// GICv2m frame, which this board lacks.
+    /// </summary>
+    internal static string Comparable(string console) =>
+        string.Join('\n', console.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n')
+            .Where(line => !line.StartsWith("Core:  ", StringComparison.Ordinal)));
 
     [Fact]
     public void Typed_uboot_session_recorded_with_icount_replays_byte_identical()
@@ -204,6 +208,26 @@ internal sealed class ConsoleProcess : IDisposable
             Thread.Sleep(keyDelayMs);
             _p.StandardInput.Write(c);
             _p.StandardInput.Flush();
+        }
+    }
+
+    /// <summary>
+    /// Types a line at U-Boot's prompt and waits for the next prompt: the handshake that lets a session
+    /// type its next command only when the last one is done. Returns what the command printed, from
+    /// the echo of the line to the prompt.
+    /// </summary>
+    public string Command(string line, int keyDelayMs, TimeSpan timeout)
+    {
+        int from = Stdout.Length;
+        Type(line, keyDelayMs);
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            string text = Stdout;
+            int end = text.IndexOf("\n=> ", from, StringComparison.Ordinal);
+            if (end >= 0) return text[from..(end + 1)];
+            if (_p.HasExited || sw.Elapsed > timeout) throw new TimeoutException($"no prompt after '{line}' from {_what}\n{this}");
+            Thread.Sleep(20);
         }
     }
 

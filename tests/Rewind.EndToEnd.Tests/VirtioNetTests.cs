@@ -43,7 +43,7 @@ public sealed class VirtioNetTests : IDisposable
         Send(connection, "ping", 0);
         while (nextPing < 8 || !answeredLast)
         {
-            byte[]? frame = ReadFrame(connection);
+            byte[]? frame = StreamFraming.Read(connection);
             Assert.NotNull(frame);
             Assert.Equal(new byte[] { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, frame[..6]);
             Assert.Equal(0x88b5, BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(12)));
@@ -69,29 +69,7 @@ public sealed class VirtioNetTests : IDisposable
         mac.CopyTo(frame, 6);
         BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(12), 0x88b5);
         Encoding.ASCII.GetBytes($"{word} {k}").CopyTo(frame, 14);
-        var wire = new byte[4 + frame.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(wire, (uint)frame.Length);
-        frame.CopyTo(wire, 4);
-        s.Send(wire);
-    }
-
-    private static byte[]? ReadFrame(Socket s)
-    {
-        var header = new byte[4];
-        if (!ReadExactly(s, header)) return null;
-        var frame = new byte[BinaryPrimitives.ReadUInt32BigEndian(header)];
-        return ReadExactly(s, frame) ? frame : null;
-    }
-
-    private static bool ReadExactly(Socket s, byte[] buffer)
-    {
-        for (int done = 0; done < buffer.Length;)
-        {
-            int n = s.Receive(buffer, done, buffer.Length - done, SocketFlags.None);
-            if (n == 0) return false;
-            done += n;
-        }
-        return true;
+        StreamFraming.Write(s, frame);
     }
 
     /// <summary>Runs the guest connected to this test's peer; returns the run and what the peer received.</summary>
