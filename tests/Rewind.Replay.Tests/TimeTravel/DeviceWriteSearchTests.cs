@@ -29,7 +29,7 @@ public sealed class DeviceWriteSearchTests : IDisposable
         VirtioDevices = [new BlockDeviceSpec(_disk), new RngDeviceSpec()],
     };
 
-    private (TimeTravelEngine Engine, Machine Machine, ulong Status) Replaying(ulong interval)
+    private (TimeTravelEngine Engine, Machine Machine, ulong Status) Replaying(ulong interval, int workers = 1)
     {
         var ms = new MemoryStream();
         var rec = new RecordingInput(new ReplayLogWriter(ms, new RecordingHeader(), leaveOpen: true));
@@ -44,7 +44,17 @@ public sealed class DeviceWriteSearchTests : IDisposable
         var board = VirtBoard.Create(Options(replay));
         replay.Machine = board.Machine;
         ulong status = board.SymbolSource!.Symbols.Single(s => s.Name == "status").Value;
-        return (new TimeTravelEngine(board.Machine, replay, interval), board.Machine, status);
+        var engine = new TimeTravelEngine(board.Machine, replay, interval)
+        {
+            SearchWorkers = workers,
+            CloneFactory = fork =>
+            {
+                var clone = VirtBoard.Create(Options(fork) with { DiskWriteThrough = false }).Machine;
+                fork.Machine = clone;
+                return clone;
+            },
+        };
+        return (engine, board.Machine, status);
     }
 
     private static byte Read(Machine m, ulong address)
@@ -90,5 +100,26 @@ public sealed class DeviceWriteSearchTests : IDisposable
         machine.RemoveWatchpoint(watch);
         engine.StepForward();
         Assert.Equal(0, Read(machine, status));
+    }
+
+    [Fact]
+    public void Clones_searching_back_in_parallel_find_the_device_writes_the_serial_search_finds()
+    {
+        List<(ulong, bool, string, string)> WritesBack(int workers, out int clones)
+        {
+            // Small snapshot steps make the searches long enough to split among clones.
+            var (engine, _, status) = Replaying(interval: 1 << 6, workers);
+            engine.Seek(engine.End!.Value);
+            var writes = new List<(ulong, bool, string, string)>();
+            while (engine.LastWrite(status, 1) is WriteHit h)
+                writes.Add((h.Icount, h.ByDevice, Convert.ToHexString(h.Old), Convert.ToHexString(h.New)));
+            clones = engine.CloneCount;
+            return writes;
+        }
+        var serial = WritesBack(1, out _);
+        var parallel = WritesBack(3, out int clones);
+        Assert.True(clones > 1, "the searches never split among clones");
+        Assert.Equal(6, serial.Count(w => w.Item2));
+        Assert.Equal(serial, parallel);
     }
 }
