@@ -84,11 +84,28 @@ def _where(pc):
         if block.function is not None:
             name = block.function.print_name
         block = block.superblock
+    if name is None:
+        name = _symbol_at(pc)
     sal = gdb.find_pc_line(pc)
     place = ""
     if sal.symtab is not None:
         place = " (%s:%d)" % (sal.symtab.filename, sal.line)
     return (name or "??") + place
+
+
+_INFO_SYMBOL = re.compile(r"^(\S+)(?: \+ (\d+))? in section ")
+
+
+def _symbol_at(pc):
+    """'func+12' from the symbol table alone (a kernel's vmlinux without DWARF), or None."""
+    try:
+        out = gdb.execute("info symbol 0x%x" % pc, to_string=True)
+    except gdb.error:
+        return None
+    m = _INFO_SYMBOL.match(out)
+    if m is None:
+        return None
+    return m.group(1) + ("+" + m.group(2) if m.group(2) else "")
 
 
 def _parse_location(arg):
