@@ -114,11 +114,11 @@ public class LinuxDriverReverseDebuggingTests(LinuxDiskRecording recording) : IC
             return ulong.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
         }
 
-        /// <summary>The value of an expression, printed in hex.</summary>
+        /// <summary>The value of an expression, printed in hex (GDB's prompt may come first on the line).</summary>
         public ulong Hex(string expression)
         {
             string o = Run("p/x " + expression);
-            var m = Regex.Match(o, @"^\$\d+ = (?:\([^)]*\) )?0x([0-9a-f]+)", RegexOptions.Multiline);
+            var m = Regex.Match(o, @"^(?:\(gdb\) )*\$\d+ = (?:\([^)]*\) )?0x([0-9a-f]+)", RegexOptions.Multiline);
             Assert.True(m.Success, $"p/x {expression} printed: {o}\n{Context}");
             return ulong.Parse(m.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
         }
@@ -127,7 +127,7 @@ public class LinuxDriverReverseDebuggingTests(LinuxDiskRecording recording) : IC
         public string Function(string address)
         {
             string o = Run("info symbol " + address);
-            var m = Regex.Match(o, @"^(\w+)(?: \+ \d+)? in section", RegexOptions.Multiline);
+            var m = Regex.Match(o, @"^(?:\(gdb\) )*(\w+)(?: \+ \d+)? in section", RegexOptions.Multiline);
             return m.Success ? m.Groups[1].Value : "(" + o.Trim() + ")";
         }
 
