@@ -19,8 +19,10 @@ import re
 import gdb
 
 _AT = re.compile(r"^at instruction (\d+)", re.M)
+# A device's write into guest memory (DMA) names the hart that was running then: "by a device (DMA), hart 0".
 _WRITE = re.compile(
-    r"^write at instruction (\d+) by hart (\d+) at pc 0x([0-9a-f]+): .* was ([0-9a-f]*), became ([0-9a-f]*)$", re.M)
+    r"^write at instruction (\d+) by (a device \(DMA\), )?hart (\d+) at pc 0x([0-9a-f]+): .* was ([0-9a-f]*), became ([0-9a-f]*)$",
+    re.M)
 
 # The location last-write and next-write looked at last: (description, address, length, type or None).
 _last_location = None
@@ -82,11 +84,28 @@ def _where(pc):
         if block.function is not None:
             name = block.function.print_name
         block = block.superblock
+    if name is None:
+        name = _symbol_at(pc)
     sal = gdb.find_pc_line(pc)
     place = ""
     if sal.symtab is not None:
         place = " (%s:%d)" % (sal.symtab.filename, sal.line)
     return (name or "??") + place
+
+
+_INFO_SYMBOL = re.compile(r"^(\S+)(?: \+ (\d+))? in section ")
+
+
+def _symbol_at(pc):
+    """'func+12' from the symbol table alone (a kernel's vmlinux without DWARF), or None."""
+    try:
+        out = gdb.execute("info symbol 0x%x" % pc, to_string=True)
+    except gdb.error:
+        return None
+    m = _INFO_SYMBOL.match(out)
+    if m is None:
+        return None
+    return m.group(1) + ("+" + m.group(2) if m.group(2) else "")
 
 
 def _parse_location(arg):
@@ -236,9 +255,14 @@ class _WriteSearch(gdb.Command):
                 return
             _refused(command, out)
         _moved()
-        icount, hart, pc, old, new = hit.group(1), int(hit.group(2)), int(hit.group(3), 16), hit.group(4), hit.group(5)
+        icount, by_device, hart, pc = hit.group(1), hit.group(2) is not None, int(hit.group(3)), int(hit.group(4), 16)
+        old, new = hit.group(5), hit.group(6)
         gdb.write("rewind: %s: %s -> %s\n" % (description, _show_value(old, value_type), _show_value(new, value_type)))
-        gdb.write("rewind: written at instruction %s by hart %d, pc 0x%x in %s\n" % (icount, hart, pc, _where(pc)))
+        if by_device:
+            gdb.write("rewind: written at instruction %s by a device (DMA), while hart %d was at pc 0x%x in %s\n"
+                      % (icount, hart, pc, _where(pc)))
+        else:
+            gdb.write("rewind: written at instruction %s by hart %d, pc 0x%x in %s\n" % (icount, hart, pc, _where(pc)))
         _show_frame()
 
 
@@ -246,7 +270,8 @@ class RewindLastWrite(_WriteSearch):
     """Go to the last instruction before now that wrote a location: rewind last-write EXPR | ADDR LEN
 
 Lands on the writing instruction (the old value still in memory) and prints its instruction count, pc
-and function, and the old and new values."""
+and function, and the old and new values. A device's write into memory (DMA) lands on the count it
+wrote at, before the write, and names the instruction the hart was about to run then."""
 
     def __init__(self):
         super().__init__("rewind last-write", gdb.COMMAND_RUNNING)

@@ -49,4 +49,19 @@ public class DeviceWriteWatchTests
         watch.Note(0x8000_1007, 1);
         Assert.Null(watch.TakeHit());
     }
+
+    [Fact]
+    public void A_copy_watches_the_originals_physical_pieces_and_forgets_its_own()
+    {
+        var original = Watching(Status, 0x8000_1007);
+        var clone = Watching(Status with { Address = 0x9000 }, 0x8000_2000);
+        clone.CopyFrom(original);
+        clone.Note(0x8000_2000, 1);
+        Assert.Null(clone.TakeHit());
+        clone.Note(0x8000_1007, 1);
+        Assert.Equal(new WatchHit(WatchKind.Write, 0xffff_ffe0_0000_1007, ByDevice: true), clone.TakeHit());
+        clone.CopyFrom(new DeviceWriteWatch());
+        clone.Note(0x8000_1007, 1);
+        Assert.Null(clone.TakeHit());
+    }
 }

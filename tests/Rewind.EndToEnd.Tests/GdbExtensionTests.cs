@@ -92,6 +92,34 @@ public class GdbExtensionTests(ReverseRecordings recordings) : IClassFixture<Rev
     }
 
     [Fact]
+    public void Last_and_next_write_name_a_devices_write_into_memory_as_DMA()
+    {
+        using var dir = new TempDir();
+        string disk = dir.File("disk.raw"), rr = dir.File("virtio.rr");
+        File.WriteAllBytes(disk, new byte[1 << 20]);
+        string[] machine = ["-M", "virt", "-bios", "none", "-kernel", RepoPaths.Guest("virtio"), "-nographic",
+            "-drive", $"file={disk},format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0",
+            "-object", "rng-builtin,id=r0", "-device", "virtio-rng-device,rng=r0"];
+        var recorded = RewindProcess.Run([.. machine, .. RecordingRuns.Rr("record", rr)]);
+        Assert.True(recorded.ExitCode == 0 && recorded.Stdout.Contains("virtio done", StringComparison.Ordinal), recorded.ToString());
+        string o = Gdb.RunAgainstReplay([.. machine, .. RecordingRuns.Rr("replay", rr)], "virtio", [
+            "source scripts/rewind.py",
+            "rewind goto end",
+            "rewind last-write status",     // the flush request's status, written by the device
+            "p status",
+            "rewind last-write status",     // the guest's `status = 0xff` before that request
+            "rewind next-write",
+        ], out _);
+        // The device's write: the old value still in memory, the hart named by what it was running then.
+        var dma = Regex.Matches(o, @"rewind: status: 255 '\\377' -> 0 '\\000'\nrewind: written at instruction (\d+) by a device \(DMA\), " +
+                                   @"while hart 0 was at pc 0x[0-9a-f]+ in submit \(\./virtio\.c:\d+\)");
+        Assert.True(dma.Count == 2, o);
+        Assert.Equal(dma[0].Groups[1].Value, dma[1].Groups[1].Value);
+        Assert.Contains("$1 = 255 '\\377'", o);
+        Assert.Matches(@"rewind: status: 1 '\\001' -> 255 '\\377'\nrewind: written at instruction \d+ by hart 0, pc 0x[0-9a-f]+ in blk_request ", o);
+    }
+
+    [Fact]
     public void Last_write_on_the_watch_variable_takes_milliseconds()
     {
         using var dir = new TempDir();

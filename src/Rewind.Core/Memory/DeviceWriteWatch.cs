@@ -39,6 +39,18 @@ public sealed class DeviceWriteWatch
         _any = _watches.Count > 0;
     }
 
+    /// <summary>
+    /// Watches what <paramref name="other"/> watches, and nothing else: a clone of a machine searching
+    /// its history takes the original's physical pieces, as its own CPUs may not map the addresses yet.
+    /// </summary>
+    public void CopyFrom(DeviceWriteWatch other)
+    {
+        _watches.Clear();
+        _watches.AddRange(other._watches);
+        _any = _watches.Count > 0;
+        _hit = null;
+    }
+
     /// <summary>A device wrote [<paramref name="physical"/>, +<paramref name="length"/>) of RAM.</summary>
     public void Note(ulong physical, ulong length)
     {

@@ -31,7 +31,10 @@ internal sealed class MachineClone
         _input.Seek(snapshot.Icount);
     }
 
-    /// <summary>The same breakpoints and watchpoints as <paramref name="original"/>'s CPUs, and no others.</summary>
+    /// <summary>
+    /// The same breakpoints and watchpoints as <paramref name="original"/>'s CPUs, and no others; and the
+    /// same watched RAM, so that a device's write (DMA) stops a clone as it stops the original.
+    /// </summary>
     public void CopyDebugPoints(Machine original)
     {
         for (int i = 0; i < Machine.Cpus.Length; i++)
@@ -44,5 +47,6 @@ internal sealed class MachineClone
             foreach (var w in mine.Watchpoints.ToArray()) mine.RemoveWatchpoint(w);
             foreach (var w in theirs.Watchpoints) mine.AddWatchpoint(w);
         }
+        Machine.Bus.Ram.DeviceWrites.CopyFrom(original.Bus.Ram.DeviceWrites);
     }
 }

@@ -146,7 +146,8 @@ public sealed class SnapshotStore
                 foreach (int p in _list[i].Pages.Keys) changed.Add(p);
             foreach (int p in changed) CopyPage(ram, p, FindPage(p, ti));
         }
-        StateSections.Load(target.State, clone.StatefulParts);
+        // The disk overlays' clusters are shared by reference; a clone's writes copy them, as the machine's do.
+        StateSections.Load(target.State, clone.StatefulParts, target.Captures);
         ram.ClearDirty();
     }
 

@@ -30,6 +30,10 @@ public sealed class TimeTravelEngine
     private int _searchWorkers = Environment.ProcessorCount;
     private bool _fine;
     private ParallelReverseSearch? _parallel;
+    // The machine stopped inside its count: a device wrote into a watched range in the devices' turn,
+    // so the state is past that count's inputs and devices, not "at" the count (before them). A seek to
+    // the same count must go back, and no snapshot may be taken of it.
+    private bool _midCount;
 
     public TimeTravelEngine(Machine machine, ReplayInput input, ulong interval = DefaultInterval, long budgetBytes = DefaultBudgetBytes)
     {
@@ -191,7 +195,7 @@ public sealed class TimeTravelEngine
     {
         _interrupt = false;
         if (End is ulong end && target > end) target = end;
-        if (target < Icount)
+        if (target < Icount || target == Icount && _midCount)
             RestoreAtOrBefore(target);
         else if (target > Icount)
         {
@@ -226,7 +230,7 @@ public sealed class TimeTravelEngine
         ulong nearest = Math.Max(Store.AtOrBefore(target - 1)?.Icount ?? 0, (target - 1) / Step * Step);
         if (nearest + 4 * gap >= target) return new MachineStop(StopKind.Reached, Icount: Icount);
         var stop = RunTaking(target - gap, stepOverBreakpoint: true, honourStops: false);
-        if (stop.Kind == StopKind.Reached && Icount == target - gap && !Store.Has(Icount)) TakeSnapshot();
+        if (stop.Kind == StopKind.Reached && Icount == target - gap && !Store.Has(Icount) && !_midCount) TakeSnapshot();
         return stop;
     }
 
@@ -444,6 +448,7 @@ public sealed class TimeTravelEngine
     {
         Store.Restore(s);
         _input.Seek(s.Icount);
+        _midCount = false;
     }
 
     /// <summary>
@@ -462,16 +467,18 @@ public sealed class TimeTravelEngine
                 lim = Math.Min(limit, NextReplayBreak(Math.Max(after + 1, now)));
             if (now >= lim) return Reached();
             ulong step = Step;
-            if (now % step == 0 && !Store.Has(now)) TakeSnapshot();
+            if (now % step == 0 && !Store.Has(now) && !_midCount) TakeSnapshot();
             ulong nextSnap = (now / Step + 1) * Step;
             _progress.Tick(now);
             var stop = _machine.Run(Math.Min(lim, nextSnap), stepOverBreakpoint);
             stepOverBreakpoint = false;
+            if (stop.Kind == StopKind.Watchpoint && stop.Watch is { ByDevice: true }) _midCount = true;
+            else if (Icount != now) _midCount = false;
             HighWater = Math.Max(HighWater, Icount);
             switch (stop.Kind)
             {
                 case StopKind.Reached:
-                    if (Icount % Step == 0 && !Store.Has(Icount)) TakeSnapshot();
+                    if (Icount % Step == 0 && !Store.Has(Icount) && !_midCount) TakeSnapshot();
                     continue;
                 case StopKind.Breakpoint:
                     if (honourStops) return AsTravel(stop);
