@@ -412,7 +412,9 @@ int main(int argc, char **argv) {
         strcat(script, " ");
     }
     for (char *next = script, *cmd; (cmd = strsep(&next, ";")) != NULL;) {
-        if (strspn(cmd, " ") == strlen(cmd)) continue;
+        cmd += strspn(cmd, " ");
+        for (size_t n = strlen(cmd); n > 0 && cmd[n - 1] == ' '; n--) cmd[n - 1] = '\0';
+        if (*cmd == '\0') continue;
         printf(PROMPT "%s\n", cmd);
         run_line(cmd);
     }
