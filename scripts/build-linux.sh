@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the Linux workload for tests and benchmarks: Linux 6.1 for riscv64 (QEMU's `virt` board,
 # console on ttyS0) from Debian's linux-source-6.1, and an initramfs holding our own static init
-# (scripts/linux/init.c) that prints the prompt `rewind-linux# `.
+# (scripts/linux/init.c) that prints the prompt `rewind-linux# `. The same init is left beside them,
+# for tests that put it on a disk image and boot with `root=/dev/vda`.
 #
 # The result lives OUTSIDE the clone, keyed by a hash of every input (this script, the config
 # fragment, the init source, the versions of the kernel package, cross compiler and C library):
-#     ${REWIND_CACHE:-/var/cache/rewind}/linux-<hash>/{Image,initramfs.cpio.gz,vmlinux,config}
+#     ${REWIND_CACHE:-/var/cache/rewind}/linux-<hash>/{Image,initramfs.cpio.gz,init,vmlinux,config}
 # A second run with the same inputs builds nothing and prints that directory. The kernel alone is
 # cached too (kernel-<hash>, keyed by its own inputs), so a change to init does not rebuild it.
 #
@@ -27,7 +28,7 @@ print_only=0
 case "${1:-}" in
   "") ;;
   --print-path) print_only=1 ;;
-  -h | --help) sed -n '2,15p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,16p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "build-linux: unknown option '$1' (use --print-path or nothing)" >&2; exit 2 ;;
 esac
 
@@ -55,7 +56,7 @@ inputs_hash() {
   } | sha256sum | cut -c1-16
 }
 
-complete() { [ -f "$1/Image" ] && [ -f "$1/vmlinux" ] && [ -f "$1/initramfs.cpio.gz" ]; }
+complete() { [ -f "$1/Image" ] && [ -f "$1/vmlinux" ] && [ -f "$1/initramfs.cpio.gz" ] && [ -x "$1/init" ]; }
 
 if [ "$print_only" -eq 1 ]; then
   out="$cache/linux-$(inputs_hash)"
@@ -160,6 +161,7 @@ LIST
 
 mkdir "$scratch/out"
 cp "$kernel/Image" "$kernel/vmlinux" "$kernel/config" "$scratch/initramfs.cpio.gz" "$scratch/out/"
+cp -p "$scratch/init" "$scratch/out/init"
 rm -rf "$out"
 mv "$scratch/out" "$out"
 echo "build-linux: built in $(($(date +%s) - started)) s"

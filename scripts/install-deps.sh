@@ -11,6 +11,7 @@ packages=(
   qemu-system-misc
   qemu-system-arm
   qemu-utils
+  e2fsprogs
   opensbi
   u-boot-qemu
   device-tree-compiler

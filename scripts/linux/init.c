@@ -1,19 +1,27 @@
-// The whole userland of Rewind's Linux workload: a static /init that mounts /dev, /proc and /sys,
+// The whole userland of Rewind's Linux workload: a static init that mounts /dev, /proc and /sys,
 // then reads commands from the console after the prompt `rewind-linux# `. Its commands are the few
-// that tests and benchmarks need, with output that is easy to check from a test.
+// that tests and benchmarks need, with output that is easy to check from a test. It runs as /init
+// in the initramfs, or as PID 1 from a disk (e.g. /sbin/init on an ext4 image, `root=/dev/vda rw`).
 //
 // Words after `--` on the kernel command line run first, as commands separated by ';'
 // (e.g. `-append "console=ttyS0 -- hex /dev/hwrng 16; poweroff"`), so a run needs no typing.
 // Any command may end with `> FILE` to send its output to FILE.
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/ioctl.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -190,6 +198,107 @@ static int cmd_harts(int argc, char **argv) {
     return 0;
 }
 
+// Raw Ethernet frames on a packet socket (the kernel has no IP): `netup IF` brings the link up and
+// opens a socket bound to it, which then queues every frame arriving on IF until `netrecv` takes it,
+// so a reply that comes before `netrecv` runs is not lost.
+#define MAX_LINKS 4
+#define MAX_FRAME 1514
+
+static struct link {
+    char name[IFNAMSIZ];
+    int fd;
+} links[MAX_LINKS];
+static int link_count;
+
+static struct link *find_link(const char *name, const char *what) {
+    for (int i = 0; i < link_count; i++)
+        if (strcmp(links[i].name, name) == 0) return &links[i];
+    fprintf(stderr, "%s: %s is not up (netup %s first)\n", what, name, name);
+    return NULL;
+}
+
+// netup IF: sets IFF_UP, opens and binds a packet socket for every protocol on IF, prints its MAC.
+static int cmd_netup(int argc, char **argv) {
+    if (argc != 2) { fprintf(stderr, "usage: netup IF\n"); return 1; }
+    if (strlen(argv[1]) >= IFNAMSIZ) { fprintf(stderr, "netup: interface name too long\n"); return 1; }
+    for (int i = 0; i < link_count; i++)
+        if (strcmp(links[i].name, argv[1]) == 0) { fprintf(stderr, "netup: %s is already up\n", argv[1]); return 1; }
+    if (link_count == MAX_LINKS) { fprintf(stderr, "netup: at most %d links\n", MAX_LINKS); return 1; }
+    int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    if (fd < 0) { fail("netup", "socket"); return 1; }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, argv[1]);
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) { fail("netup", argv[1]); close(fd); return 1; }
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) { fail("netup", argv[1]); close(fd); return 1; }
+    if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) { fail("netup", argv[1]); close(fd); return 1; }
+    struct sockaddr_ll at;
+    memset(&at, 0, sizeof at);
+    at.sll_family = AF_PACKET;
+    at.sll_protocol = htons(ETH_P_ALL);
+    at.sll_ifindex = ifr.ifr_ifindex;
+    if (bind(fd, (struct sockaddr *)&at, sizeof at) < 0) { fail("netup", argv[1]); close(fd); return 1; }
+    if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) { fail("netup", argv[1]); close(fd); return 1; }
+    const unsigned char *mac = (const unsigned char *)ifr.ifr_hwaddr.sa_data;
+    printf("%s up mac %02x:%02x:%02x:%02x:%02x:%02x\n", argv[1], mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    strcpy(links[link_count].name, argv[1]);
+    links[link_count++].fd = fd;
+    return 0;
+}
+
+static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// netsend IF HEX: sends the frame HEX spells (destination, source, type, payload) on IF.
+static int cmd_netsend(int argc, char **argv) {
+    if (argc != 3) { fprintf(stderr, "usage: netsend IF HEXFRAME\n"); return 1; }
+    struct link *l = find_link(argv[1], "netsend");
+    if (l == NULL) return 1;
+    size_t digits = strlen(argv[2]);
+    if (digits % 2 != 0 || digits / 2 < ETH_HLEN || digits / 2 > MAX_FRAME) {
+        fprintf(stderr, "netsend: a frame is %d to %d bytes in hex\n", ETH_HLEN, MAX_FRAME);
+        return 1;
+    }
+    unsigned char frame[MAX_FRAME];
+    for (size_t i = 0; i < digits / 2; i++) {
+        int hi = hex_digit(argv[2][2 * i]), lo = hex_digit(argv[2][2 * i + 1]);
+        if (hi < 0 || lo < 0) { fprintf(stderr, "netsend: '%s' is not hex\n", argv[2]); return 1; }
+        frame[i] = (unsigned char)(hi << 4 | lo);
+    }
+    if (send(l->fd, frame, digits / 2, 0) != (ssize_t)(digits / 2)) { fail("netsend", argv[1]); return 1; }
+    return 0;
+}
+
+// netrecv IF [SECONDS]: waits (default 20 s) for the next frame arriving on IF and prints it in hex.
+static int cmd_netrecv(int argc, char **argv) {
+    if (argc < 2 || argc > 3) { fprintf(stderr, "usage: netrecv IF [SECONDS]\n"); return 1; }
+    struct link *l = find_link(argv[1], "netrecv");
+    if (l == NULL) return 1;
+    int timeout_ms = (argc == 3 ? atoi(argv[2]) : 20) * 1000;
+    unsigned char frame[MAX_FRAME + 4];
+    for (;;) {
+        struct pollfd p = {.fd = l->fd, .events = POLLIN};
+        int ready = poll(&p, 1, timeout_ms);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready < 0) { fail("netrecv", argv[1]); return 1; }
+        if (ready == 0) { fprintf(stderr, "netrecv: %s: no frame\n", argv[1]); return 1; }
+        struct sockaddr_ll from;
+        socklen_t len = sizeof from;
+        ssize_t n = recvfrom(l->fd, frame, sizeof frame, 0, (struct sockaddr *)&from, &len);
+        if (n < 0) { fail("netrecv", argv[1]); return 1; }
+        if (from.sll_pkttype == PACKET_OUTGOING) continue;
+        printf("netrecv: %zd bytes ", n);
+        for (ssize_t i = 0; i < n; i++) printf("%02x", frame[i]);
+        printf("\n");
+        return 0;
+    }
+}
+
 static int power(unsigned int how, const char *what) {
     sync();
     fflush(stdout);
@@ -217,6 +326,9 @@ static const struct command {
     {"mkdir", "mkdir DIR...", cmd_mkdir},
     {"rm", "rm FILE...", cmd_rm},
     {"sync", "sync", cmd_sync},
+    {"netup", "netup IF", cmd_netup},
+    {"netsend", "netsend IF HEXFRAME", cmd_netsend},
+    {"netrecv", "netrecv IF [SECONDS]", cmd_netrecv},
     {"uname", "uname", cmd_uname},
     {"harts", "harts", cmd_harts},
     {"poweroff", "poweroff", cmd_poweroff},
@@ -262,14 +374,32 @@ static void run_line(char *line) {
     if (saved >= 0) { dup2(saved, STDOUT_FILENO); close(saved); }
 }
 
+// On a disk root the kernel may have mounted devtmpfs on /dev already (CONFIG_DEVTMPFS_MOUNT); a root
+// made without the mount points gets them if it is writable.
 static void mount_or_say(const char *source, const char *dir, const char *type) {
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST && errno != EROFS) fail("init: mkdir", dir);
+    struct stat root, here;
+    if (strcmp(type, "devtmpfs") == 0 && stat("/", &root) == 0 && stat(dir, &here) == 0 && here.st_dev != root.st_dev)
+        return;
     if (mount(source, dir, type, 0, NULL) < 0 && errno != EBUSY) fail("init: mount", dir);
+}
+
+// The kernel opens the console for PID 1 before it mounts a disk root; should it have found none, the
+// console device in the fresh /dev serves.
+static void open_console(void) {
+    if (fcntl(STDIN_FILENO, F_GETFD) >= 0) return;
+    int fd = open("/dev/console", O_RDWR);
+    if (fd < 0) return;
+    for (int i = 0; i < 3; i++)
+        if (fd != i) dup2(fd, i);
+    if (fd > 2) close(fd);
 }
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     setvbuf(stderr, NULL, _IONBF, 0);
     mount_or_say("devtmpfs", "/dev", "devtmpfs");
+    open_console();
     mount_or_say("proc", "/proc", "proc");
     mount_or_say("sysfs", "/sys", "sysfs");
     printf("rewind-linux: init up, harts online: %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
@@ -282,7 +412,9 @@ int main(int argc, char **argv) {
         strcat(script, " ");
     }
     for (char *next = script, *cmd; (cmd = strsep(&next, ";")) != NULL;) {
-        if (strspn(cmd, " ") == strlen(cmd)) continue;
+        cmd += strspn(cmd, " ");
+        for (size_t n = strlen(cmd); n > 0 && cmd[n - 1] == ' '; n--) cmd[n - 1] = '\0';
+        if (*cmd == '\0') continue;
         printf(PROMPT "%s\n", cmd);
         run_line(cmd);
     }

@@ -49,6 +49,19 @@ public sealed partial class Hart
     /// <summary>Pending interrupts as software sees them in mip.</summary>
     public ulong EffectiveMip => _mipSoftware | _mipHardware;
 
+    /// <summary>
+    /// What a CSRRS or CSRRC modifies, given the value it read. For mip that is the software-writable
+    /// bits only (privileged spec §3.1.9: "only the software-writable SEIP bit participates in the
+    /// read-modify-write sequence"): the read shows an interrupt line OR'd in, and writing that back would
+    /// latch the line into the software bit, an interrupt that stays pending after the device dropped it
+    /// (OpenSBI's `csrs mip, SSIP` for an IPI, made while the PLIC drives SEIP, did exactly that).
+    /// </summary>
+    private ulong ModifyBasis(ushort csr, ulong read) => csr switch
+    {
+        Csr.Mip => _mipSoftware,
+        _ => read,
+    };
+
     private ulong Mstatus_ReadView()
     {
         ulong s = _mstatus;

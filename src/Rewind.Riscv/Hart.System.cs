@@ -79,11 +79,12 @@ public sealed partial class Hart
         }
         if (isWrite)
         {
+            ulong basis = d.Op is Op.Csrrw or Op.Csrrwi ? 0 : ModifyBasis(csr, old);
             ulong value = d.Op switch
             {
                 Op.Csrrw or Op.Csrrwi => operand,
-                Op.Csrrs or Op.Csrrsi => old | operand,
-                _ => old & ~operand,
+                Op.Csrrs or Op.Csrrsi => basis | operand,
+                _ => basis & ~operand,
             };
             if (!CsrWrite(csr, value)) return Illegal(ref d);
         }

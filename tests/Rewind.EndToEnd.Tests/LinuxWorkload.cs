@@ -12,6 +12,8 @@ internal sealed record LinuxWorkload(string Directory)
     public string Image => Path.Combine(Directory, "Image");
     public string Initramfs => Path.Combine(Directory, "initramfs.cpio.gz");
     public string Vmlinux => Path.Combine(Directory, "vmlinux");
+    /// <summary>The initramfs's static init on its own, for disk images (`root=/dev/vda`).</summary>
+    public string Init => Path.Combine(Directory, "init");
 
     private static readonly Lazy<LinuxWorkload> Built = new(() => Locate(cache: null), LazyThreadSafetyMode.ExecutionAndPublication);
 

@@ -77,6 +77,7 @@ public static class Asm
 
     public static uint Csrrw(int rd, ushort csr, int rs1) => I(csr, rs1, 1, rd, 0x73);
     public static uint Csrrs(int rd, ushort csr, int rs1) => I(csr, rs1, 2, rd, 0x73);
+    public static uint Csrrc(int rd, ushort csr, int rs1) => I(csr, rs1, 3, rd, 0x73);
     public static uint Csrr(int rd, ushort csr) => RiscvEncoder.Csrr(rd, csr);
 
     public const uint Ecall = 0x00000073;
