@@ -382,4 +382,56 @@ public class VirtioConsoleTests
         Assert.Equal(0, rig.UsedIndex(0));
         Assert.Equal(1, rig.Port0.Pending);
     }
+
+    [Theory]
+    [InlineData(21)]
+    [InlineData(22)]
+    [InlineData(23)]
+    public void RandomGuestProgramming_GetsAnswersOrAReset_NeverAHostException(int seed)
+    {
+        var rng = new Random(seed);
+        int completed = 0, resets = 0;
+        var rig = new ConsoleRig(multiport: rng.Next(4) != 0, modern: rng.Next(2) == 0, emergencyWrite: true);
+        for (int round = 0; round < 400; round++)
+        {
+            uint q = (uint)rng.Next(0, 6);
+            switch (rng.Next(6))
+            {
+                case 0:
+                    rig.Control((uint)rng.Next(0, 3), (ushort)rng.Next(0, 9), (ushort)rng.Next(0, 2));
+                    break;
+                case 1:
+                    rig.Port0.Receive(new byte[rng.Next(0, 600)]);
+                    rig.Rig.Transport.Advance(rig.Rig.Run.Icount);
+                    break;
+                case 2:
+                    // A buffer anywhere: in RAM, past its end, or at address 0, writable or not, of any length.
+                    ulong at = rng.Next(3) switch { 0 => ConsoleRig.Buffer(q, rng.Next(0, 8)), 1 => GuestRig.RamBase + (1 << 20) - (ulong)rng.Next(0, 64), _ => (ulong)rng.Next(0, 0x1000) };
+                    if (rng.Next(2) == 0) rig.Offer(q, (uint)rng.Next(1, 0x200), address: at);
+                    else rig.Offer(q, data: new byte[rng.Next(1, 16)], address: at);
+                    rig.NotifyAndComplete(q);
+                    break;
+                case 3:
+                    rig.Rig.Transport.Write((ulong)R.Config + (ulong)rng.Next(0, 16), 1, (ulong)rng.Next(0, 256));
+                    break;
+                case 4:
+                    // Random bytes in a ring: indices far ahead, heads past the queue.
+                    rig.Memory.TryWriteU16(rig.Queue(q).AvailRing + (ulong)(2 * rng.Next(0, 10)), (ushort)rng.Next(0, 65536));
+                    rig.NotifyAndComplete(q);
+                    break;
+                default:
+                    rig.NotifyAndComplete(q);
+                    break;
+            }
+            completed += rig.UsedIndex(q);
+            if ((rig.Rig.Read(R.Status) & VirtioStatus.NeedsReset) != 0)
+            {
+                Assert.NotNull(rig.Rig.Transport.Problem);
+                resets++;
+                rig = new ConsoleRig(multiport: rng.Next(4) != 0, modern: rng.Next(2) == 0, emergencyWrite: true);
+            }
+        }
+        Assert.True(completed > 10, $"only {completed} requests completed");
+        Assert.True(resets > 10, $"only {resets} resets");
+    }
 }
