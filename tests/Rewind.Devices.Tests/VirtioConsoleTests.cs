@@ -201,6 +201,9 @@ public class VirtioConsoleTests
 
         rig.Control(0, VirtioConsole.PortReady, 1);
         rig.Control(1, VirtioConsole.PortReady, 1);
+        // Each control message comes back under its own descriptor, though answers took buffers meanwhile.
+        Assert.Equal(3, rig.UsedIndex(VirtioConsole.ControlTransmitQueue));
+        for (int i = 0; i < 3; i++) Assert.Equal(((uint)i, 0u), rig.UsedEntry(VirtioConsole.ControlTransmitQueue, i));
         var sent = rig.ControlSent().Skip(2).ToList();
         Assert.Equal([
             (0u, VirtioConsole.ConsolePort, (ushort)1, (string?)null),

@@ -35,7 +35,11 @@ public sealed class VirtioConsole : IVirtioDevice
     public const ushort DeviceReady = 0, PortAdd = 1, PortRemove = 2, PortReady = 3, ConsolePort = 4, Resize = 5, PortOpen = 6, PortName = 7;
 
     private readonly VirtioConsolePort[] _ports;
+    // One chain per use: a control message taken from queue 3 is still open while its answers take
+    // buffers from queue 2.
     private readonly DescriptorChain _chain = new();
+    private readonly DescriptorChain _controlChain = new();
+    private readonly DescriptorChain _answerChain = new();
     private readonly byte[] _buffer = new byte[4096];
 
     public VirtioConsole(IReadOnlyList<VirtioConsolePort> ports)
@@ -152,18 +156,18 @@ public sealed class VirtioConsole : IVirtioDevice
     private void HandleControl(IVirtioQueues queues)
     {
         Span<byte> message = stackalloc byte[ControlSize];
-        while (queues.Pop(ControlTransmitQueue, _chain) == QueuePop.Request)
+        while (queues.Pop(ControlTransmitQueue, _controlChain) == QueuePop.Request)
         {
-            if (_chain.OutsideRam)
+            if (_controlChain.OutsideRam)
             {
                 queues.Fail("virtio-console control buffer outside RAM");
                 return;
             }
             // As QEMU: a message shorter than the structure is ignored.
-            if (_chain.Gather(queues.Memory, 0, message) == ControlSize)
+            if (_controlChain.Gather(queues.Memory, 0, message) == ControlSize)
                 Handle(BinaryPrimitives.ReadUInt32LittleEndian(message), BinaryPrimitives.ReadUInt16LittleEndian(message[4..]),
                     BinaryPrimitives.ReadUInt16LittleEndian(message[6..]), queues);
-            queues.Complete(ControlTransmitQueue, _chain, 0);
+            queues.Complete(ControlTransmitQueue, _controlChain, 0);
         }
     }
 
@@ -200,19 +204,19 @@ public sealed class VirtioConsole : IVirtioDevice
         BinaryPrimitives.WriteUInt16LittleEndian(message.AsSpan(4), evt);
         BinaryPrimitives.WriteUInt16LittleEndian(message.AsSpan(6), value);
         name?.CopyTo(message, ControlSize);
-        if (!queues.IsReady(ControlReceiveQueue) || queues.Pop(ControlReceiveQueue, _chain) != QueuePop.Request)
+        if (!queues.IsReady(ControlReceiveQueue) || queues.Pop(ControlReceiveQueue, _answerChain) != QueuePop.Request)
         {
             DroppedControl++;
             return;
         }
-        if (_chain.OutsideRam)
+        if (_answerChain.OutsideRam)
         {
             queues.Fail("virtio-console control receive buffer outside RAM");
             return;
         }
         // As QEMU: a buffer too small for the message gets what fits.
-        int done = _chain.Scatter(queues.Memory, 0, message);
-        queues.Complete(ControlReceiveQueue, _chain, (uint)done);
+        int done = _answerChain.Scatter(queues.Memory, 0, message);
+        queues.Complete(ControlReceiveQueue, _answerChain, (uint)done);
     }
 
     public void SaveState(BinaryWriter writer)
