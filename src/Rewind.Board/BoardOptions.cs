@@ -35,6 +35,11 @@ public sealed record BoardOptions
     /// </summary>
     public IReadOnlyDictionary<string, Rewind.Devices.Net.INetworkPeer> NetPeers { get; init; } = new Dictionary<string, Rewind.Devices.Net.INetworkPeer>();
     /// <summary>
+    /// Where each character device's output goes, by chardev id (a virtconsole's host side, opened by the
+    /// front end); a chardev without an entry discards what it is given.
+    /// </summary>
+    public IReadOnlyDictionary<string, Rewind.Devices.Serial.IConsoleOutput> ConsoleOutputs { get; init; } = new Dictionary<string, Rewind.Devices.Serial.IConsoleOutput>();
+    /// <summary>
     /// A live run (no record or replay): disks without -snapshot or readonly=on write through to their
     /// image files, as QEMU's do. Otherwise the guest's writes stay in the machine's overlay.
     /// </summary>

@@ -48,3 +48,22 @@ public sealed record NetDeviceSpec(string Netdev, byte[] Mac) : VirtioDeviceSpec
 
     public override string Describe() => $"virtio-net mac={Rewind.Devices.Net.MacAddress.Format(Mac)}";
 }
+
+/// <summary>
+/// virtio-serial (-device virtio-serial-device) with its console ports (-device virtconsole on its bus),
+/// each on a character device (-chardev) or on none.
+/// </summary>
+public sealed record SerialDeviceSpec : VirtioDeviceSpec
+{
+    public IReadOnlyList<ConsolePortSpec> Ports { get; init; } = [];
+
+    public override string Describe() =>
+        "virtio-serial" + string.Concat(Ports.Select(p => $" port{p.Nr}=console{(p.Name != null ? "(" + p.Name + ")" : "")}"));
+}
+
+/// <summary>
+/// One virtconsole: its port number on the device, its name=, its chardev= (null: none, the host side is
+/// closed), and which console port it is in command-line order: its host input arrives on
+/// <c>InputChannels.VirtConsole(Index)</c>.
+/// </summary>
+public sealed record ConsolePortSpec(uint Nr, string? Name, string? Chardev, int Index);

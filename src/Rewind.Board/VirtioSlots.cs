@@ -6,6 +6,7 @@ using Rewind.Core.Interrupts;
 using Rewind.Devices.Block;
 using Rewind.Devices.Net;
 using Rewind.Devices.Rng;
+using Rewind.Devices.Serial;
 using Rewind.Devices.Virtio;
 
 namespace Rewind.Board;
@@ -72,6 +73,7 @@ public static class VirtioSlots
                     new IrqLine(interrupts, layout.FirstIrq + i), machine, options.VirtioLegacy);
                 transports.Add(transport);
                 if (device is VirtioNet net) net.Transport = transport;
+                if (device is VirtioConsole console) console.Transport = transport;
                 window = transport;
             }
             else
@@ -131,6 +133,20 @@ public static class VirtioSlots
                     var net = new VirtioNet(nic.Mac, options.NetPeers.GetValueOrDefault(nic.Netdev));
                     input.Attach(InputChannels.Net(nic.Index), net);
                     return net;
+                }
+            case SerialDeviceSpec serial:
+                {
+                    var ports = new List<VirtioConsolePort>();
+                    foreach (var p in serial.Ports)
+                    {
+                        // A chardev the front end gave no output to (-chardev null) is still connected: it discards.
+                        IConsoleOutput? output = p.Chardev == null ? null
+                            : options.ConsoleOutputs.GetValueOrDefault(p.Chardev) ?? DiscardingConsoleOutput.Instance;
+                        var port = new VirtioConsolePort(p.Nr, isConsole: true, p.Name, output);
+                        input.Attach(InputChannels.VirtConsole(p.Index), port);
+                        ports.Add(port);
+                    }
+                    return new VirtioConsole(ports);
                 }
             default:
                 throw new BoardConfigException($"{spec.Origin}: not a device the virt board has");

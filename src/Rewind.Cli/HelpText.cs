@@ -71,6 +71,11 @@ Devices:
   -netdev socket,id=ID,listen=[HOST]:PORT|connect=HOST:PORT
   -netdev stream,id=ID[,server=on|off],addr.type=inet,addr.host=H,addr.port=P | addr.type=unix,addr.path=P
   -nic socket|stream,...[,mac=M]  a netdev and a virtio-net-device on it
+  -device virtio-serial-device[,id=ID][,bus=virtio-mmio-bus.N]
+  -device virtconsole[,chardev=ID][,name=NAME][,nr=N][,bus=ID.0]
+                                 a virtio console port (Linux: /dev/hvc0); its host input is recorded
+  -chardev null|stdio,id=ID | file,id=ID,path=F
+                                 a virtconsole's host side (file: output only; stdio: not with -nographic)
   -global virtio-mmio.force-legacy=false   virtio-mmio version 2 (default: 1, as QEMU 7.2)
   -snapshot                      disk writes stay in memory (always so when recording or replaying)
 

@@ -28,6 +28,7 @@ internal sealed class Session : IDisposable
     private readonly ReplayInput? _replay;
     private readonly List<PosixSignalRegistration> _signals = [];
     private readonly List<StreamNetdev> _netdevs = [];
+    private readonly List<StreamSerial> _chardevs = [];
     private volatile bool _quit;
     private volatile string? _serialFailure;
     // Replaying under control, the time-travel engine drives the machine (snapshots on the way): from
@@ -70,6 +71,8 @@ internal sealed class Session : IDisposable
             backend = new GatedSerial(backend, () => _runner?.Engine is not TimeTravelEngine e || _board!.Machine.Icount >= e.HighWater);
         }
 
+        var consoleOutputs = OpenChardevs(options);
+
         // A replay needs no peer: the frames come from the recording, and what the guest sends is dropped.
         var peers = new Dictionary<string, Rewind.Devices.Net.INetworkPeer>(StringComparer.Ordinal);
         if (options.RecordReplay != RunMode.Replay) OpenNetdevs(options, peers);
@@ -90,6 +93,7 @@ internal sealed class Session : IDisposable
             VirtioLegacy = options.VirtioLegacy,
             VirtioDevices = options.VirtioDevices,
             NetPeers = peers,
+            ConsoleOutputs = consoleOutputs,
         };
         try
         {
@@ -108,11 +112,13 @@ internal sealed class Session : IDisposable
             // Bios and kernel errors are the board's own messages; what is left is the recording file.
             _serial?.Dispose();
             CloseNetdevs();
+            CloseChardevs();
             throw new SessionException($"rrfile={options.RecordFile}: cannot {(options.RecordReplay == RunMode.Record ? "create" : "read")} the recording: {HostFileError.Reason(options.RecordFile, e)}");
         }
         catch
         {
             CloseNetdevs();
+            CloseChardevs();
             throw;
         }
         _board = _assembly.Board;
@@ -123,6 +129,61 @@ internal sealed class Session : IDisposable
     }
 
     public IBoard Board => _board;
+
+    /// <summary>
+    /// Opens each -chardev's host side (a file is created, stdio is standard output): its output for the
+    /// virtconsole that names it, gated in a replay like the serial console's.
+    /// </summary>
+    private Dictionary<string, Rewind.Devices.Serial.IConsoleOutput> OpenChardevs(Options options)
+    {
+        var outputs = new Dictionary<string, Rewind.Devices.Serial.IConsoleOutput>(StringComparer.Ordinal);
+        foreach (var c in options.Chardevs)
+        {
+            StreamSerial stream;
+            if (c.Backend == "stdio") stream = new StreamSerial(Console.OpenStandardOutput());
+            else if (c.Backend == "file")
+            {
+                try
+                {
+                    stream = new StreamSerial(File.Create(c.Path!));
+                }
+                catch (Exception e) when (HostFileError.IsFileError(e))
+                {
+                    CloseChardevs();
+                    _serial?.Dispose();
+                    throw new SessionException($"{c.Origin}: cannot open: {HostFileError.Reason(c.Path!, e)}");
+                }
+                stream.WriteFailed += reason =>
+                {
+                    _serialFailure ??= $"{c.Origin}: cannot write: {reason}";
+                    RequestQuit();
+                };
+            }
+            else continue;
+            _chardevs.Add(stream);
+            ISerialBackend backend = stream;
+            if (options.RecordReplay == RunMode.Replay)
+                backend = new GatedSerial(stream, () => _runner?.Engine is not TimeTravelEngine e || _board!.Machine.Icount >= e.HighWater);
+            outputs[c.Id] = new ChardevOutput(backend);
+        }
+        return outputs;
+    }
+
+    private void CloseChardevs()
+    {
+        foreach (var c in _chardevs) c.Dispose();
+        _chardevs.Clear();
+    }
+
+    /// <summary>Reads standard input for the virtconsole on a `-chardev stdio` (live and recording runs; a replay's input is the recording's).</summary>
+    private void StartStdioChardev()
+    {
+        if (_live == null || _options.Chardevs.FirstOrDefault(c => c.Backend == "stdio") is not { } stdio) return;
+        var port = _options.VirtioDevices.OfType<SerialDeviceSpec>().SelectMany(d => d.Ports).FirstOrDefault(p => p.Chardev == stdio.Id);
+        if (port == null) return;
+        new StdioMux(_live, escapes: StdinPump.IsTerminal, Console.OpenStandardOutput(), QuitFromConsole, FlushSerial,
+            channel: InputChannels.VirtConsole(port.Index)).StartReadingStdin();
+    }
 
     /// <summary>Binds or connects every netdev a NIC uses, before the machine exists: a port in use or a refused connection ends the run here.</summary>
     private void OpenNetdevs(Options options, Dictionary<string, Rewind.Devices.Net.INetworkPeer> peers)
@@ -184,6 +245,7 @@ internal sealed class Session : IDisposable
         if (_live != null && _serialName == "stdio")
             new StdioMux(_live, escapes: StdinPump.IsTerminal, Console.OpenStandardOutput(), QuitFromConsole, FlushSerial)
                 .StartReadingStdin();
+        StartStdioChardev();
         foreach (var sig in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
             _signals.Add(PosixSignalRegistration.Create(sig, ctx =>
             {
@@ -280,6 +342,7 @@ internal sealed class Session : IDisposable
         try
         {
             _serial?.Flush();
+            foreach (var c in _chardevs) c.Flush();
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
@@ -407,5 +470,6 @@ internal sealed class Session : IDisposable
         CloseNetdevs();
         _assembly.Dispose();
         _serial?.Dispose();
+        CloseChardevs();
     }
 }

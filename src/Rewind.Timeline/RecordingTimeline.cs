@@ -119,6 +119,7 @@ public sealed class RecordingTimeline
         InputChannel.Power => "power request from outside",
         InputChannel.DebuggerWrite => "debugger write",
         InputChannel.Entropy => $"entropy ({r.DataLength} bytes)",
+        _ when InputChannels.VirtConsoleIndex(r.Channel) is int n and >= 0 => $"virtconsole{n} input: " + Printable(Encoding.Latin1.GetString(r.Data.Span)),
         _ => $"input on channel {(int)r.Channel} ({r.DataLength} bytes)",
     };
 

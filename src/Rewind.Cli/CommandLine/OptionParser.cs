@@ -15,7 +15,7 @@ public static class OptionParser
     private static readonly HashSet<string> WithValue =
         ["M", "machine", "m", "smp", "bios", "kernel", "append", "initrd", "display", "serial", "monitor", "icount",
          "gdb", "qmp", "timeline", "cpu", "arch", "semihosting-config", "drive", "device", "object", "global",
-         "netdev", "nic", "net"];
+         "netdev", "nic", "net", "chardev"];
 
     /// <summary>QEMU's -cpu names for the aarch64 virt board, and the core each one is.</summary>
     public static readonly IReadOnlyDictionary<string, Arm64.ArmCpuModel> ArmCpus = new Dictionary<string, Arm64.ArmCpuModel>(StringComparer.Ordinal)
@@ -47,6 +47,10 @@ public static class OptionParser
         CheckArchitecture(o);
         if (o.Monitor == "stdio" && o.Serial is "stdio" or "mon:stdio")
             throw new UsageException("cannot use stdio by multiple character devices (-monitor stdio and -serial " + o.Serial + ")");
+        // As QEMU: stdio serves one character device; -nographic's console already takes it.
+        var stdioChardevs = o.Chardevs.Where(c => c.Backend == "stdio").ToList();
+        if (stdioChardevs.Count > 1 || (stdioChardevs.Count == 1 && (o.EffectiveSerial is "stdio" or "mon:stdio" || o.EffectiveMonitor == "stdio")))
+            throw new UsageException($"{stdioChardevs[^1].Origin}: cannot use stdio by multiple character devices (the serial console or the monitor has it; add -serial null or -serial file:PATH, and -monitor none)");
         if (o.Timeline != null && o.RecordReplay != RunMode.Replay)
             throw new UsageException("-timeline: the timeline page moves a replay; use it with -icount rr=replay (for a recording alone: rewind timeline FILE.rr)");
         o.VirtioDevices = VirtioOptionParser.Resolve(o);
@@ -100,6 +104,7 @@ public static class OptionParser
             case "object": VirtioOptionParser.Object(o, value); break;
             case "global": VirtioOptionParser.Global(o, value); break;
             case "netdev": NetOptionParser.Netdev(o, value); break;
+            case "chardev": ChardevOptionParser.Chardev(o, value); break;
             case "nic": NetOptionParser.Nic(o, value); break;
             case "net": throw new UsageException($"-net {value}: the legacy -net option is not supported; use -netdev with -device virtio-net-device, or -nic");
             case "cpu": o.Cpu = value; break;

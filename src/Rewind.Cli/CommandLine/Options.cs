@@ -72,6 +72,8 @@ public sealed record Options
     internal Dictionary<string, string?> RngObjects { get; } = [];
     /// <summary>-netdev (and -nic) stream netdevs, in order.</summary>
     public List<NetdevOption> Netdevs { get; } = [];
+    /// <summary>-chardev character devices, in order.</summary>
+    public List<ChardevOption> Chardevs { get; } = [];
     /// <summary>-global virtio-mmio.force-legacy (QEMU 7.2's default: on).</summary>
     public bool VirtioLegacy { get; set; } = true;
     /// <summary>Things QEMU would warn about (a probed raw image), printed on standard error before the run.</summary>

@@ -76,11 +76,13 @@ internal static class VirtioOptionParser
     {
         var props = Split(value, "driver");
         string driver = props[0].Value;
-        if (driver is not ("virtio-blk-device" or "virtio-rng-device" or "virtio-net-device"))
+        if (driver is "virtserialport")
+            throw new UsageException($"-device {value}: virtserialport is not supported (Rewind has virtconsole ports on virtio-serial-device)");
+        if (driver is not ("virtio-blk-device" or "virtio-rng-device" or "virtio-net-device" or "virtio-serial-device" or "virtconsole"))
         {
             if (driver.EndsWith("-pci", StringComparison.Ordinal) && driver.StartsWith("virtio-", StringComparison.Ordinal))
                 throw new UsageException($"-device {value}: the virt machine here has no PCI bus; use {driver[..^4]}-device");
-            throw new UsageException($"-device {value}: '{driver}' is not a valid device model name (Rewind has virtio-blk-device, virtio-rng-device and virtio-net-device)");
+            throw new UsageException($"-device {value}: '{driver}' is not a valid device model name (Rewind has virtio-blk-device, virtio-rng-device, virtio-net-device, virtio-serial-device and virtconsole)");
         }
         var device = new DeviceOption(value, driver);
         foreach (var (k, v) in props.Skip(1))
@@ -89,6 +91,8 @@ internal static class VirtioOptionParser
             {
                 "virtio-blk-device" => k is "drive" or "serial",
                 "virtio-net-device" => k is "netdev" or "mac",
+                "virtio-serial-device" => false,
+                "virtconsole" => k is "chardev" or "name" or "nr",
                 _ => k == "rng",
             };
             if (!known) throw new UsageException($"-device {value}: {driver} has no property '{k}'");
@@ -141,6 +145,8 @@ internal static class VirtioOptionParser
         var netdevIds = new HashSet<string>(StringComparer.Ordinal);
         foreach (var n in o.Netdevs)
             if (!netdevIds.Add(n.Id)) throw new UsageException($"{n.Origin}: Duplicate ID '{n.Id}' for netdev");
+        var serialBuses = new List<SerialBus>();
+        var usedChardevs = new HashSet<string>(StringComparer.Ordinal);
         var formats = new Dictionary<DriveOption, string>();
         foreach (var drive in o.Drives) formats[drive] = CheckImage(o, drive);
         foreach (var item in o.VirtioOrder)
@@ -164,6 +170,16 @@ internal static class VirtioOptionParser
                 case DeviceOption { Driver: "virtio-net-device" } dev:
                     specs.Add(Net(o, dev, specs.Count(s => s is NetDeviceSpec), usedNetdevs));
                     break;
+                case DeviceOption { Driver: "virtio-serial-device" } dev:
+                    {
+                        string origin = $"-device {dev.Text}";
+                        serialBuses.Add(new SerialBus(specs.Count, dev.Values.GetValueOrDefault("id"), serialBuses.Count));
+                        specs.Add(new SerialDeviceSpec { Slot = Bus(dev, origin), Origin = origin });
+                        break;
+                    }
+                case DeviceOption { Driver: "virtconsole" } dev:
+                    VirtConsole(o, dev, serialBuses, usedChardevs);
+                    break;
                 case DeviceOption dev:
                     {
                         string origin = $"-device {dev.Text}";
@@ -175,7 +191,61 @@ internal static class VirtioOptionParser
                     }
             }
         }
+        foreach (var bus in serialBuses)
+            specs[bus.SpecIndex] = ((SerialDeviceSpec)specs[bus.SpecIndex]) with { Ports = bus.Ports };
         return specs;
+    }
+
+    /// <summary>A virtio-serial-device being resolved: where its spec is, its id, and the virtconsoles on it so far.</summary>
+    private sealed record SerialBus(int SpecIndex, string? Id, int Number)
+    {
+        public List<ConsolePortSpec> Ports { get; } = [];
+        /// <summary>QEMU's name for the device's bus: ID.0, or virtio-serial-bus.N without an id.</summary>
+        public string Name => Id != null ? $"{Id}.0" : $"virtio-serial-bus.{Number}";
+    }
+
+    /// <summary>
+    /// -device virtconsole: on the bus= named, or the first virtio-serial-device given before it (as QEMU
+    /// takes the first bus of the kind); port 0 for the bus's first console, the lowest free number after.
+    /// </summary>
+    private static void VirtConsole(Options o, DeviceOption dev, List<SerialBus> buses, HashSet<string> usedChardevs)
+    {
+        string origin = $"-device {dev.Text}";
+        SerialBus bus;
+        if (dev.Values.TryGetValue("bus", out var busName))
+            bus = buses.FirstOrDefault(b => b.Name == busName)
+                ?? throw new UsageException($"{origin}: Bus '{busName}' not found (a virtio-serial-device's bus is ID.0, or virtio-serial-bus.N without an id)");
+        else bus = buses.FirstOrDefault()
+            ?? throw new UsageException($"{origin}: No 'virtio-serial-bus' bus found for device 'virtconsole' (add -device virtio-serial-device before it)");
+        int index = buses.Sum(b => b.Ports.Count);
+        if (index >= Rewind.Core.Input.InputChannels.MaxVirtConsoles)
+            throw new UsageException($"{origin}: at most {Rewind.Core.Input.InputChannels.MaxVirtConsoles} virtconsoles are supported");
+        uint nr;
+        if (dev.Values.TryGetValue("nr", out var nrText))
+        {
+            if (!uint.TryParse(nrText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out nr) || nr >= Rewind.Devices.Serial.VirtioConsole.MaxPorts)
+                throw new UsageException($"{origin}: nr={nrText}: a port number from 0 to {Rewind.Devices.Serial.VirtioConsole.MaxPorts - 1}");
+            if (bus.Ports.Any(p => p.Nr == nr)) throw new UsageException($"{origin}: nr={nr}: the port number is in use on {bus.Name}");
+        }
+        else
+        {
+            nr = 0;
+            while (bus.Ports.Any(p => p.Nr == nr)) nr++;
+            if (nr >= Rewind.Devices.Serial.VirtioConsole.MaxPorts)
+                throw new UsageException($"{origin}: {bus.Name} has no free port (at most {Rewind.Devices.Serial.VirtioConsole.MaxPorts})");
+        }
+        string? chardev = dev.Values.GetValueOrDefault("chardev");
+        if (chardev != null)
+        {
+            if (!o.Chardevs.Any(c => c.Id == chardev))
+                throw new UsageException($"{origin}: Property 'virtconsole.chardev' can't find value '{chardev}'");
+            if (!usedChardevs.Add(chardev))
+                throw new UsageException($"{origin}: Property 'virtconsole.chardev' can't take value '{chardev}', it's in use");
+        }
+        string? name = dev.Values.GetValueOrDefault("name");
+        if (name != null && buses.Any(b => b.Ports.Any(p => p.Name == name)))
+            throw new UsageException($"{origin}: a port named '{name}' already exists");
+        bus.Ports.Add(new ConsolePortSpec(nr, name, chardev, index));
     }
 
     private static NetDeviceSpec Net(Options o, DeviceOption dev, int index, HashSet<string> usedNetdevs)

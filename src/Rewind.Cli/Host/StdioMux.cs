@@ -25,6 +25,7 @@ public sealed class StdioMux
     public const string Terminated = "rewind: terminated\n";
 
     private readonly LiveInput? _guest;
+    private readonly InputChannel _channel;
     private readonly Func<HmpCommands>? _openMonitor;
     private HmpCommands? _hmp;
     private readonly EscapeDecoder? _decoder;
@@ -48,10 +49,12 @@ public sealed class StdioMux
     /// plain stdio console (no C-a c).
     /// </param>
     /// <param name="quitting">True once the program is ending (after the monitor's quit).</param>
+    /// <param name="channel">The guest's input channel: the UART's, or a virtconsole's on `-chardev stdio`.</param>
     public StdioMux(LiveInput? guest, bool escapes, Stream output, Action quit, Action flushSerial,
-        Func<HmpCommands>? openMonitor = null, Func<bool>? quitting = null)
+        Func<HmpCommands>? openMonitor = null, Func<bool>? quitting = null, InputChannel channel = InputChannel.Serial0)
     {
         _guest = guest;
+        _channel = channel;
         _openMonitor = openMonitor;
         _decoder = escapes ? new EscapeDecoder(monitor: openMonitor != null) : null;
         _out = output;
@@ -110,7 +113,7 @@ public sealed class StdioMux
     {
         if (_toGuest.Count == 0) return;
         // Replaying: the guest's input comes from the recording, host keystrokes are not its input.
-        _guest?.Enqueue(InputChannel.Serial0, _toGuest.ToArray());
+        _guest?.Enqueue(_channel, _toGuest.ToArray());
         _toGuest.Clear();
     }
 

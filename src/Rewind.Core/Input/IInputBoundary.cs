@@ -72,12 +72,21 @@ public enum InputChannel : byte
     /// input but a check, made synchronously (<see cref="IInputBoundary.CheckDiskRead"/>).
     /// </summary>
     DiskRead = 24,
+    /// <summary>
+    /// Bytes from the host for the first virtio-console port (`-device virtconsole`), like
+    /// <see cref="Serial0"/> for the UART; the n-th port, in command-line order, has
+    /// <c>VirtConsole0 + n</c> (<see cref="InputChannels.VirtConsole"/>).
+    /// </summary>
+    VirtConsole0 = 32,
+    /// <summary>The last console channel: eight console ports at most.</summary>
+    VirtConsoleLast = VirtConsole0 + InputChannels.MaxVirtConsoles - 1,
 }
 
 /// <summary>Channels that come in numbered families.</summary>
 public static class InputChannels
 {
     public const int MaxNetDevices = 8;
+    public const int MaxVirtConsoles = 8;
 
     /// <summary>The channel of the <paramref name="index"/>-th net device (0-based).</summary>
     public static InputChannel Net(int index) =>
@@ -86,6 +95,14 @@ public static class InputChannels
     /// <summary>The net device a channel belongs to, or -1.</summary>
     public static int NetIndex(InputChannel channel) =>
         channel is >= InputChannel.Net0 and <= InputChannel.NetLast ? channel - InputChannel.Net0 : -1;
+
+    /// <summary>The channel of the <paramref name="index"/>-th virtio-console port (0-based, command-line order).</summary>
+    public static InputChannel VirtConsole(int index) =>
+        index is >= 0 and < MaxVirtConsoles ? (InputChannel)((int)InputChannel.VirtConsole0 + index) : throw new ArgumentOutOfRangeException(nameof(index));
+
+    /// <summary>The virtio-console port a channel belongs to, or -1.</summary>
+    public static int VirtConsoleIndex(InputChannel channel) =>
+        channel is >= InputChannel.VirtConsole0 and <= InputChannel.VirtConsoleLast ? channel - InputChannel.VirtConsole0 : -1;
 }
 
 public interface IInputSink

@@ -40,6 +40,8 @@ public interface IVirtioQueues
     GuestMemory Memory { get; }
     /// <summary>The instruction count now (the device's requests complete at it).</summary>
     ulong Icount { get; }
+    /// <summary>Whether the driver has set up queue <paramref name="queue"/> (a device may only pop from such a queue).</summary>
+    bool IsReady(int queue);
     /// <summary>Takes the next request of queue <paramref name="queue"/>; a broken ring puts the device in NEEDS_RESET.</summary>
     QueuePop Pop(int queue, DescriptorChain chain);
     /// <summary>Gives back the request taken last from <paramref name="queue"/>, unused, as if it had not been taken (QEMU's virtqueue_unpop).</summary>

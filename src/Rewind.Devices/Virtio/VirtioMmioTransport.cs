@@ -285,13 +285,26 @@ public sealed class VirtioMmioTransport : IMmioDevice, ITimedDevice, IStateful, 
             var q = _queues[i];
             if (!q.Ready || (_status & VirtioStatus.NeedsReset) != 0) continue;
             _device.Process(i, this);
-            if ((_status & VirtioStatus.NeedsReset) == 0 && q.ShouldInterrupt(Memory))
+            // A device may complete requests of other queues than the notified one (virtio-console
+            // answers a control message on its control receive queue): each queue is asked.
+            if ((_status & VirtioStatus.NeedsReset) == 0 && AnyInterruptDue())
             {
                 _interruptStatus |= VirtioInterrupt.UsedBuffer;
                 UpdateIrq();
             }
         }
     }
+
+    private bool AnyInterruptDue()
+    {
+        bool due = false;
+        // Every queue's check runs (not stopping at the first): each one records what it signalled.
+        foreach (var q in _queues)
+            if (q.Ready) due |= q.ShouldInterrupt(Memory);
+        return due;
+    }
+
+    bool IVirtioQueues.IsReady(int queue) => queue >= 0 && queue < _queues.Length && _queues[queue].Ready;
 
     QueuePop IVirtioQueues.Pop(int queue, DescriptorChain chain)
     {

@@ -157,6 +157,7 @@ public sealed class RecordingSummary
         InputChannel.Entropy => "entropy",
         InputChannel.DiskRead => "disk-read checks",
         _ when InputChannels.NetIndex(channel) >= 0 => $"net{InputChannels.NetIndex(channel)}",
+        _ when InputChannels.VirtConsoleIndex(channel) >= 0 => $"virtconsole{InputChannels.VirtConsoleIndex(channel)}",
         _ => $"channel {(byte)channel}",
     };
 
