@@ -1,0 +1,99 @@
+using Rewind.Riscv.Decode;
+
+namespace Rewind.Riscv.Jit;
+
+/// <summary>
+/// What one compiled body covers: the block at a hot jump target (the entry) and the blocks on the same
+/// page that its direct jumps, branches and fall-throughs reach, found before compiling. Jumps between
+/// them stay inside the body, with the guest registers in host registers, instead of returning to the
+/// hart's dispatch loop after every basic block; a jump anywhere else leaves the body.
+/// </summary>
+internal sealed class Region
+{
+    /// <summary>Most instructions in a region, all blocks together (bounds the runtime's compile time).</summary>
+    public const int MaxInstructions = 256;
+
+    /// <summary>Most blocks in a region.</summary>
+    public const int MaxBlocks = 24;
+
+    /// <summary>One basic block: its first byte on the page and its instructions, in order.</summary>
+    public readonly record struct Block(int Start, DecodedInsn[] Insns);
+
+    private readonly List<Block> _blocks = [];
+
+    /// <summary>The blocks; the entry is the first.</summary>
+    public IReadOnlyList<Block> Blocks => _blocks;
+
+    /// <summary>Byte offset on the page of the entry block.</summary>
+    public int Entry => _blocks[0].Start;
+
+    /// <summary>Instructions of the entry block: the body is entered only when the slice has room for them.</summary>
+    public int EntryLength => _blocks[0].Insns.Length;
+
+    /// <summary>First byte on the page any block covers.</summary>
+    public int Low { get; private set; } = int.MaxValue;
+
+    /// <summary>One past the last byte any block covers: a write into [Low, High) drops the body.</summary>
+    public int High { get; private set; }
+
+    public int InstructionCount { get; private set; }
+
+    public void Add(int start, ReadOnlySpan<DecodedInsn> insns)
+    {
+        int length = 0;
+        foreach (var d in insns) length += d.Length;
+        _blocks.Add(new Block(start, insns.ToArray()));
+        Low = Math.Min(Low, start);
+        High = Math.Max(High, start + length);
+        InstructionCount += insns.Length;
+    }
+
+    /// <summary>
+    /// The region's shape: where each block starts and how many instructions it has. Two regions over the
+    /// same bytes may still differ in it (a breakpoint ends a block early), so reuse by content compares it too.
+    /// </summary>
+    public int[] Shape()
+    {
+        var shape = new int[_blocks.Count * 2];
+        for (int i = 0; i < _blocks.Count; i++)
+        {
+            shape[2 * i] = _blocks[i].Start;
+            shape[2 * i + 1] = _blocks[i].Insns.Length;
+        }
+        return shape;
+    }
+
+    /// <summary>
+    /// The page offsets a block's end may go to next, if they are on the page: a branch's target and
+    /// fall-through, a jal's target, or the byte after a block that ended only because it was long. None
+    /// after a jalr (its target is known only when it runs) or before an instruction the compiler leaves
+    /// to the interpreter.
+    /// </summary>
+    public static void Successors(int start, ReadOnlySpan<DecodedInsn> insns, bool endedByLength, List<int> into)
+    {
+        int offset = start;
+        for (int k = 0; k < insns.Length - 1; k++) offset += insns[k].Length;
+        var last = insns[^1];
+        int end = offset + last.Length;
+        switch (last.Op)
+        {
+            case Op.Jal:
+                Add(offset + (int)last.Imm, into);
+                break;
+            case >= Op.Beq and <= Op.Bgeu:
+                Add(offset + (int)last.Imm, into);
+                Add(end, into);
+                break;
+            case Op.Jalr:
+                break;
+            default:
+                if (endedByLength) Add(end, into);
+                break;
+        }
+
+        static void Add(int target, List<int> into)
+        {
+            if (target >= 0 && target < 4096 && (target & 1) == 0) into.Add(target);
+        }
+    }
+}
