@@ -227,6 +227,16 @@ internal static class BlockCompiler
                     il.Emit(OpCodes.Stloc, _next);
                     PcPlus(next);
                     Store(d.Rd);
+                    // A return (or any indirect jump) to one of the region's blocks stays inside.
+                    foreach (int start in _starts.Keys)
+                    {
+                        var other = il.DefineLabel();
+                        il.Emit(OpCodes.Ldloc, _next);
+                        PcPlus(start);
+                        il.Emit(OpCodes.Bne_Un, other);
+                        Goto(start);
+                        il.MarkLabel(other);
+                    }
                     SetPcFromNext();
                     il.Emit(OpCodes.Ldc_I4, _length);
                     il.Emit(OpCodes.Stloc, _steps);

@@ -65,9 +65,9 @@ internal sealed class Region
 
     /// <summary>
     /// The page offsets a block's end may go to next, if they are on the page: a branch's target and
-    /// fall-through, a jal's target, or the byte after a block that ended only because it was long. None
-    /// after a jalr (its target is known only when it runs) or before an instruction the compiler leaves
-    /// to the interpreter.
+    /// fall-through, a jal's target, the return point after a call (a jal or jalr that links), or the
+    /// byte after a block that ended only because it was long. A jalr's own target is known only when it
+    /// runs: the body compares it with its blocks' starts then.
     /// </summary>
     public static void Successors(int start, ReadOnlySpan<DecodedInsn> insns, bool endedByLength, List<int> into)
     {
@@ -79,12 +79,15 @@ internal sealed class Region
         {
             case Op.Jal:
                 Add(offset + (int)last.Imm, into);
+                // A call (it links): the callee's return comes back right after it.
+                if (last.Rd != 0) Add(end, into);
                 break;
             case >= Op.Beq and <= Op.Bgeu:
                 Add(offset + (int)last.Imm, into);
                 Add(end, into);
                 break;
             case Op.Jalr:
+                if (last.Rd != 0) Add(end, into);
                 break;
             default:
                 if (endedByLength) Add(end, into);
