@@ -35,6 +35,13 @@ public sealed unsafe partial class Hart
         {
             // The count on entry: a slow access inside the block sets Icount to its own instruction's.
             ulong start = Icount, steps;
+            // A block that keeps running is worth the runtime's longer compile of its whole region.
+            // (Counted again from 0 after asking: a block placed again later, after a restore, asks again.)
+            if (!block.IsRegion && ++block.Runs >= BlockCache.RegionThreshold)
+            {
+                block.Runs = 0;
+                CompileAt(blocks, Pc, region: true);
+            }
             if (block.Ran) steps = block.Code(this, x, Pc, start, _sliceEnd);
             else steps = FirstRun(block, x);
             Icount = start + steps;
@@ -68,35 +75,36 @@ public sealed unsafe partial class Hart
     }
 
     /// <summary>
-    /// Compiles (or places again, if its bytes were compiled before) the region entered at pc: the block
-    /// there and the blocks on the fetch page its direct jumps reach (<see cref="Region"/>).
+    /// Compiles (or places again, if its bytes were compiled before) the block at pc, on the fetch page,
+    /// or with <paramref name="region"/> its whole region: that block and the blocks on the page its
+    /// direct jumps reach (<see cref="Region"/>), which then replaces the block.
     /// </summary>
-    private void CompileAt(BlockCache blocks, ulong pc)
+    private void CompileAt(BlockCache blocks, ulong pc, bool region = false)
     {
         // Only RAM: its writes are heard, a ROM's are not.
         if (!_ram.Contains(_fetchPhysPage, PhysicalMemory.PageSize)) return;
-        var region = new Region();
+        var found = new Region(region);
         var pending = new List<int> { (int)(pc & 0xfff) };
         var seen = new HashSet<int>();
         Span<DecodedInsn> insns = stackalloc DecodedInsn[BlockCompiler.MaxInstructions];
         // Breadth first from the entry: the blocks nearest to it are the likeliest to run.
-        for (int next = 0; next < pending.Count && region.Blocks.Count < Region.MaxBlocks; next++)
+        for (int next = 0; next < pending.Count && found.Blocks.Count < found.MaxBlocks; next++)
         {
             int start = pending[next];
             if (!seen.Add(start)) continue;
-            int room = Math.Min(insns.Length, Region.MaxInstructions - region.InstructionCount);
+            int room = Math.Min(insns.Length, Region.MaxInstructions - found.InstructionCount);
             if (room <= 0) break;
             int n = ScanBlock(pc & ~0xfffUL, start, insns[..room], out bool endedByLength);
             if (n == 0)
             {
-                if (region.Blocks.Count == 0) return;
+                if (found.Blocks.Count == 0) return;
                 continue;
             }
-            region.Add(start, insns[..n]);
+            found.Add(start, insns[..n]);
             Region.Successors(start, insns[..n], endedByLength, pending);
         }
         int ramPage = (int)((_fetchPhysPage - _ramBase) >> PhysicalMemory.PageShift);
-        blocks.Place(_fetchPage, ramPage, region);
+        blocks.Place(_fetchPage, ramPage, found);
     }
 
     /// <summary>

@@ -25,6 +25,9 @@ public sealed class BlockCache
     /// <summary>Most compiled bodies kept by content.</summary>
     public const int MaxBodies = 32768;
 
+    /// <summary>Runs of a compiled block alone before its whole region is compiled to replace it (see <see cref="Region"/>).</summary>
+    public const int RegionThreshold = 65536;
+
     /// <summary>Times a jump target is reached by the interpreter before its block is compiled.</summary>
     public int Threshold { get; }
 
@@ -72,6 +75,9 @@ public sealed class BlockCache
     /// <summary>Host ticks spent emitting IL and making delegates (the runtime compiles the IL on first run).</summary>
     public long EmitTicks { get; private set; }
 
+    /// <summary>Bodies kept by content now (each compiled once, unless the table started over).</summary>
+    public int Kept => _bodies.Count;
+
     /// <summary>Placements, from new or kept bodies.</summary>
     public int Placements { get; private set; }
 
@@ -98,8 +104,8 @@ public sealed class BlockCache
     {
         var bytes = _ram.Page(ramPage)[region.Low..region.High];
         int[] shape = region.Shape();
-        ulong key = Hash(bytes, shape);
-        if (!_bodies.TryGetValue(key, out var block) || !block.Matches(bytes, shape))
+        ulong key = Hash(bytes, shape) ^ (region.Whole ? 1UL : 0UL);
+        if (!_bodies.TryGetValue(key, out var block) || block.IsRegion != region.Whole || !block.Matches(bytes, shape))
         {
             if (Background)
             {
@@ -107,7 +113,7 @@ public sealed class BlockCache
                 return;
             }
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            block = new CompiledBlock(BlockCompiler.Compile(region), region.EntryLength, bytes.ToArray(), shape);
+            block = new CompiledBlock(BlockCompiler.Compile(region), region.EntryLength, bytes.ToArray(), shape, region.Whole);
             EmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
             Keep(key, block);
         }
@@ -123,6 +129,8 @@ public sealed class BlockCache
 
     private void PlaceBody(CompiledBlock block, DecodedInsn[] slots, int ramPage, int entry, int low, int high)
     {
+        // A region replaces the block placed at its entry.
+        if (slots[entry >> 1].Jit > 0) Remove(ramPage, slots[entry >> 1].Jit);
         if (_free.Count == 0) StartOver();
         int id = _free.Pop();
         Placements++;
@@ -130,6 +138,16 @@ public sealed class BlockCache
         _placed[id] = new Placement { Block = block, Slots = slots, Slot = slot, Start = low, End = high };
         (_pageBlocks[ramPage] ??= []).Add(id);
         slots[slot].Jit = id;
+    }
+
+    /// <summary>Takes placement <paramref name="id"/> off RAM page <paramref name="ramPage"/> and frees it.</summary>
+    private void Remove(int ramPage, int id)
+    {
+        ref Placement p = ref _placed[id];
+        if (p.Slots != null && p.Slots[p.Slot].Jit == id) p.Slots[p.Slot].Jit = 0;
+        p = default;
+        _pageBlocks[ramPage]?.Remove(id);
+        _free.Push(id);
     }
 
     // Background compiling. A job holds copies of everything the compiler needs, so the compiling thread
@@ -168,8 +186,9 @@ public sealed class BlockCache
         int slot = region.Entry >> 1;
         if (_pending.Count >= MaxPending || !_pending.Add(key))
         {
-            // Heat again from zero: by the next request the body may be ready.
-            slots[slot].Jit = 0;
+            // Heat again from zero: by the next request the body may be ready. (A region's block keeps
+            // running meanwhile and asks again after another round of runs.)
+            if (slots[slot].Jit <= 0) slots[slot].Jit = 0;
             return;
         }
         // The region's blocks are copies already: the compiling thread shares nothing with the hart.
@@ -189,7 +208,7 @@ public sealed class BlockCache
                 var code = BlockCompiler.Compile(job.Region);
                 BlockCompiler.Prepare(code);
                 Interlocked.Add(ref _backgroundTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
-                job.Block = new CompiledBlock(code, job.Region.EntryLength, job.Bytes, job.Shape) { Ran = true };
+                job.Block = new CompiledBlock(code, job.Region.EntryLength, job.Bytes, job.Shape, job.Region.Whole) { Ran = true };
                 _finished.Enqueue(job);
                 _anyFinished = true;
             }
@@ -215,7 +234,10 @@ public sealed class BlockCache
             if (code.Current(job.RamPage) != job.Slots) continue;
             var region = job.Region;
             int entry = region.Entry >> 1;
-            if (job.Slots[entry].Jit <= 0 && StillHolds(job.Slots, region)
+            int now = job.Slots[entry].Jit;
+            // Free, or holding the block this region grows from.
+            bool free = now <= 0 || (region.Whole && !_placed[now].Block!.IsRegion);
+            if (free && StillHolds(job.Slots, region)
                 && _ram.Page(job.RamPage)[region.Low..region.High].SequenceEqual(job.Bytes))
                 PlaceBody(block, job.Slots, job.RamPage, region.Entry, region.Low, region.High);
             // Not placed: let the entry slot heat up again (the body, kept by content, is placed then if it fits).

@@ -13,8 +13,12 @@ internal unsafe delegate ulong BlockCode(Hart hart, ulong* x, ulong pc, ulong ic
 /// A compiled region (<see cref="Region"/>), the bytes it was compiled from and its shape: bodies are
 /// kept and reused by content.
 /// </summary>
-internal sealed class CompiledBlock(BlockCode code, int length, byte[] bytes, int[] shape)
+internal sealed class CompiledBlock(BlockCode code, int length, byte[] bytes, int[] shape, bool isRegion)
 {
+    /// <summary>True for a whole region; false for a block alone, which is replaced by its region once hot.</summary>
+    public readonly bool IsRegion = isRegion;
+    /// <summary>Runs of a block alone, counted up to <see cref="BlockCache.RegionThreshold"/> (host bookkeeping only).</summary>
+    public int Runs;
     public readonly BlockCode Code = code;
     /// <summary>Instructions in the entry block: it is entered only when the slice has room for all of them.</summary>
     public readonly int Length = length;

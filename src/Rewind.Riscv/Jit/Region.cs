@@ -8,13 +8,26 @@ namespace Rewind.Riscv.Jit;
 /// them stay inside the body, with the guest registers in host registers, instead of returning to the
 /// hart's dispatch loop after every basic block; a jump anywhere else leaves the body.
 /// </summary>
-internal sealed class Region
+/// <remarks>
+/// The runtime's compile time grows faster than a body's length: a region of 8 blocks took 40 ms, of 12
+/// blocks 80 ms, against 4 to 6 ms for one block, on a loaded 2-core machine. So a hot jump target gets
+/// its block alone first, and its region only when that block has run
+/// <see cref="BlockCache.RegionThreshold"/> times (a Linux boot, mostly cold code, compiles few regions;
+/// a benchmark's loops compile theirs at once).
+/// </remarks>
+internal sealed class Region(bool whole)
 {
     /// <summary>Most instructions in a region, all blocks together (bounds the runtime's compile time).</summary>
-    public const int MaxInstructions = 256;
+    public const int MaxInstructions = 160;
 
-    /// <summary>Most blocks in a region.</summary>
-    public const int MaxBlocks = 24;
+    /// <summary>Most blocks in a whole region.</summary>
+    public const int MaxWholeBlocks = 16;
+
+    /// <summary>True for a whole region; false for its entry block alone.</summary>
+    public bool Whole { get; } = whole;
+
+    /// <summary>Most blocks in this region: one unless whole.</summary>
+    public int MaxBlocks => Whole ? MaxWholeBlocks : 1;
 
     /// <summary>One basic block: its first byte on the page and its instructions, in order.</summary>
     public readonly record struct Block(int Start, DecodedInsn[] Insns);

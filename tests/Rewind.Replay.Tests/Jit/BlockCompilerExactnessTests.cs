@@ -198,7 +198,6 @@ public class BlockCompilerExactnessTests
         m.Run(9_000_000);
         var first = MachineDigest.Compute(m);
         var blocks = compiled.CodeCache.Blocks!;
-        int compiledBefore = blocks.Compiled;
         for (int i = 0; i < 3; i++)
         {
             store.Restore(snapshot);
@@ -206,7 +205,9 @@ public class BlockCompilerExactnessTests
             m.Run(9_000_000);
             Assert.Equal(first, MachineDigest.Compute(m));
         }
-        // Going back compiled nothing new: the code's pages were not rewritten, or came back with the same bytes.
-        Assert.Equal(compiledBefore, blocks.Compiled);
+        // Going back compiled nothing twice: the code's pages were not rewritten, or came back with the
+        // same bytes, and bodies are kept by content. (New bodies may come: blocks that keep running grow
+        // into regions.)
+        Assert.Equal(blocks.Kept, blocks.Compiled);
     }
 }
