@@ -35,6 +35,13 @@ public sealed unsafe partial class Hart
         {
             // The count on entry: a slow access inside the block sets Icount to its own instruction's.
             ulong start = Icount, steps;
+            // A block that keeps running is worth the runtime's longer compile of its whole region.
+            // (Counted again from 0 after asking: a block placed again later, after a restore, asks again.)
+            if (!block.IsRegion && ++block.Runs >= BlockCache.RegionThreshold)
+            {
+                block.Runs = 0;
+                CompileAt(blocks, Pc, region: true);
+            }
             if (block.Ran) steps = block.Code(this, x, Pc, start, _sliceEnd);
             else steps = FirstRun(block, x);
             Icount = start + steps;
@@ -67,16 +74,55 @@ public sealed unsafe partial class Hart
         return steps;
     }
 
-    /// <summary>Compiles (or places again, if its bytes were compiled before) the block starting at pc, on the fetch page.</summary>
-    private void CompileAt(BlockCache blocks, ulong pc)
+    /// <summary>
+    /// Compiles (or places again, if its bytes were compiled before) the block at pc, on the fetch page,
+    /// or with <paramref name="region"/> its whole region: that block and the blocks on the page its
+    /// direct jumps reach (<see cref="Region"/>), which then replaces the block.
+    /// </summary>
+    private void CompileAt(BlockCache blocks, ulong pc, bool region = false)
     {
         // Only RAM: its writes are heard, a ROM's are not.
         if (!_ram.Contains(_fetchPhysPage, PhysicalMemory.PageSize)) return;
+        var found = new Region(region);
+        var pending = new List<int> { (int)(pc & 0xfff) };
+        var seen = new HashSet<int>();
         Span<DecodedInsn> insns = stackalloc DecodedInsn[BlockCompiler.MaxInstructions];
-        int start = (int)(pc & 0xfff), offset = start, n = 0;
-        ulong pageVa = pc & ~0xfffUL;
-        while (n < insns.Length && offset < PhysicalMemory.PageSize)
+        // Breadth first from the entry: the blocks nearest to it are the likeliest to run.
+        for (int next = 0; next < pending.Count && found.Blocks.Count < found.MaxBlocks; next++)
         {
+            int start = pending[next];
+            if (!seen.Add(start)) continue;
+            int room = Math.Min(insns.Length, Region.MaxInstructions - found.InstructionCount);
+            if (room <= 0) break;
+            int n = ScanBlock(pc & ~0xfffUL, start, insns[..room], out bool endedByLength);
+            if (n == 0)
+            {
+                if (found.Blocks.Count == 0) return;
+                continue;
+            }
+            found.Add(start, insns[..n]);
+            Region.Successors(start, insns[..n], endedByLength, pending);
+        }
+        int ramPage = (int)((_fetchPhysPage - _ramBase) >> PhysicalMemory.PageShift);
+        blocks.Place(_fetchPage, ramPage, found);
+    }
+
+    /// <summary>
+    /// Decodes the block at byte <paramref name="start"/> of the fetch page (virtual page
+    /// <paramref name="pageVa"/>) into <paramref name="insns"/>: up to its first jump or branch, or the
+    /// last instruction before one the compiler leaves to the interpreter. Returns its length.
+    /// </summary>
+    private int ScanBlock(ulong pageVa, int start, Span<DecodedInsn> insns, out bool endedByLength)
+    {
+        int offset = start, n = 0;
+        endedByLength = false;
+        while (offset < PhysicalMemory.PageSize)
+        {
+            if (n == insns.Length)
+            {
+                endedByLength = true;
+                break;
+            }
             ref DecodedInsn slot = ref _fetchPage[offset >> 1];
             if (slot.Op == Op.Undecoded) DecodeSlot(ref slot, pageVa | (uint)offset);
             if (!BlockCompiler.Supports(slot.Op))
@@ -89,9 +135,7 @@ public sealed unsafe partial class Hart
             offset += slot.Length;
             if (BlockCompiler.EndsBlock(slot.Op)) break;
         }
-        if (n == 0) return;
-        int ramPage = (int)((_fetchPhysPage - _ramBase) >> PhysicalMemory.PageShift);
-        blocks.Place(_fetchPage, ramPage, start, insns[..n], offset - start);
+        return n;
     }
 
     // Compiled loads and stores take the interpreter's inline paths: untranslated RAM first, then a TLB

@@ -25,6 +25,9 @@ public sealed class BlockCache
     /// <summary>Most compiled bodies kept by content.</summary>
     public const int MaxBodies = 32768;
 
+    /// <summary>Runs of a compiled block alone before its whole region is compiled to replace it (see <see cref="Region"/>).</summary>
+    public const int RegionThreshold = 65536;
+
     /// <summary>Times a jump target is reached by the interpreter before its block is compiled.</summary>
     public int Threshold { get; }
 
@@ -72,6 +75,9 @@ public sealed class BlockCache
     /// <summary>Host ticks spent emitting IL and making delegates (the runtime compiles the IL on first run).</summary>
     public long EmitTicks { get; private set; }
 
+    /// <summary>Bodies kept by content now (each compiled once, unless the table started over).</summary>
+    public int Kept => _bodies.Count;
+
     /// <summary>Placements, from new or kept bodies.</summary>
     public int Placements { get; private set; }
 
@@ -90,26 +96,28 @@ public sealed class BlockCache
     public bool Background { get; }
 
     /// <summary>
-    /// Places a block for the instructions <paramref name="insns"/> found at byte <paramref name="start"/>
-    /// of RAM page <paramref name="ramPage"/>, whose slots are <paramref name="slots"/>, and marks its first slot.
+    /// Places a body for <paramref name="region"/> on RAM page <paramref name="ramPage"/>, whose slots are
+    /// <paramref name="slots"/>, and marks its entry slot. A body compiled before from the same bytes and
+    /// shape is placed again without compiling.
     /// </summary>
-    internal void Place(DecodedInsn[] slots, int ramPage, int start, ReadOnlySpan<DecodedInsn> insns, int byteLength)
+    internal void Place(DecodedInsn[] slots, int ramPage, Region region)
     {
-        var bytes = _ram.Page(ramPage).Slice(start, byteLength);
-        ulong key = Hash(bytes);
-        if (!_bodies.TryGetValue(key, out var block) || !bytes.SequenceEqual(block.Bytes))
+        var bytes = _ram.Page(ramPage)[region.Low..region.High];
+        int[] shape = region.Shape();
+        ulong key = Hash(bytes, shape) ^ (region.Whole ? 1UL : 0UL);
+        if (!_bodies.TryGetValue(key, out var block) || block.IsRegion != region.Whole || !block.Matches(bytes, shape))
         {
             if (Background)
             {
-                Request(key, bytes, slots, ramPage, start, insns);
+                Request(key, bytes, shape, slots, ramPage, region);
                 return;
             }
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            block = new CompiledBlock(BlockCompiler.Compile(insns), insns.Length, bytes.ToArray());
+            block = new CompiledBlock(BlockCompiler.Compile(region), region.EntryLength, bytes.ToArray(), shape, region.Whole);
             EmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
             Keep(key, block);
         }
-        PlaceBody(block, slots, ramPage, start, byteLength);
+        PlaceBody(block, slots, ramPage, region.Entry, region.Low, region.High);
     }
 
     private void Keep(ulong key, CompiledBlock block)
@@ -119,21 +127,33 @@ public sealed class BlockCache
         Compiled++;
     }
 
-    private void PlaceBody(CompiledBlock block, DecodedInsn[] slots, int ramPage, int start, int byteLength)
+    private void PlaceBody(CompiledBlock block, DecodedInsn[] slots, int ramPage, int entry, int low, int high)
     {
+        // A region replaces the block placed at its entry.
+        if (slots[entry >> 1].Jit > 0) Remove(ramPage, slots[entry >> 1].Jit);
         if (_free.Count == 0) StartOver();
         int id = _free.Pop();
         Placements++;
-        int slot = start >> 1;
-        _placed[id] = new Placement { Block = block, Slots = slots, Slot = slot, Start = start, End = start + byteLength };
+        int slot = entry >> 1;
+        _placed[id] = new Placement { Block = block, Slots = slots, Slot = slot, Start = low, End = high };
         (_pageBlocks[ramPage] ??= []).Add(id);
         slots[slot].Jit = id;
+    }
+
+    /// <summary>Takes placement <paramref name="id"/> off RAM page <paramref name="ramPage"/> and frees it.</summary>
+    private void Remove(int ramPage, int id)
+    {
+        ref Placement p = ref _placed[id];
+        if (p.Slots != null && p.Slots[p.Slot].Jit == id) p.Slots[p.Slot].Jit = 0;
+        p = default;
+        _pageBlocks[ramPage]?.Remove(id);
+        _free.Push(id);
     }
 
     // Background compiling. A job holds copies of everything the compiler needs, so the compiling thread
     // touches nothing the hart uses; finished bodies come back through _finished and are placed by the
     // hart's own thread between slices, only where the slots still hold the very instructions compiled.
-    private sealed record Job(ulong Key, byte[] Bytes, DecodedInsn[] Insns, DecodedInsn[] Slots, int RamPage, int Start)
+    private sealed record Job(ulong Key, byte[] Bytes, int[] Shape, Region Region, DecodedInsn[] Slots, int RamPage)
     {
         public CompiledBlock? Block;
     }
@@ -161,16 +181,18 @@ public sealed class BlockCache
     /// <summary>Jobs handed to the compiling thread and not yet placed or dropped.</summary>
     public int Pending => _pending.Count;
 
-    private void Request(ulong key, ReadOnlySpan<byte> bytes, DecodedInsn[] slots, int ramPage, int start, ReadOnlySpan<DecodedInsn> insns)
+    private void Request(ulong key, ReadOnlySpan<byte> bytes, int[] shape, DecodedInsn[] slots, int ramPage, Region region)
     {
-        int slot = start >> 1;
+        int slot = region.Entry >> 1;
         if (_pending.Count >= MaxPending || !_pending.Add(key))
         {
-            // Heat again from zero: by the next request the body may be ready.
-            slots[slot].Jit = 0;
+            // Heat again from zero: by the next request the body may be ready. (A region's block keeps
+            // running meanwhile and asks again after another round of runs.)
+            if (slots[slot].Jit <= 0) slots[slot].Jit = 0;
             return;
         }
-        _requests.Enqueue(new Job(key, bytes.ToArray(), insns.ToArray(), slots, ramPage, start));
+        // The region's blocks are copies already: the compiling thread shares nothing with the hart.
+        _requests.Enqueue(new Job(key, bytes.ToArray(), shape, region, slots, ramPage));
         if (Interlocked.CompareExchange(ref _workerActive, 1, 0) == 0)
             ThreadPool.UnsafeQueueUserWorkItem(static cache => cache.CompileRequests(), this, preferLocal: false);
     }
@@ -183,10 +205,10 @@ public sealed class BlockCache
             while (_requests.TryDequeue(out var job))
             {
                 long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-                var code = BlockCompiler.Compile(job.Insns);
+                var code = BlockCompiler.Compile(job.Region);
                 BlockCompiler.Prepare(code);
                 Interlocked.Add(ref _backgroundTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
-                job.Block = new CompiledBlock(code, job.Insns.Length, job.Bytes) { Ran = true };
+                job.Block = new CompiledBlock(code, job.Region.EntryLength, job.Bytes, job.Shape, job.Region.Whole) { Ran = true };
                 _finished.Enqueue(job);
                 _anyFinished = true;
             }
@@ -210,24 +232,33 @@ public sealed class BlockCache
             var block = job.Block!;
             Keep(job.Key, block);
             if (code.Current(job.RamPage) != job.Slots) continue;
-            var slots = job.Slots;
-            int offset = job.Start;
-            bool same = slots[offset >> 1].Jit <= 0;
-            foreach (var insn in job.Insns)
+            var region = job.Region;
+            int entry = region.Entry >> 1;
+            int now = job.Slots[entry].Jit;
+            // Free, or holding the block this region grows from.
+            bool free = now <= 0 || (region.Whole && !_placed[now].Block!.IsRegion);
+            if (free && StillHolds(job.Slots, region)
+                && _ram.Page(job.RamPage)[region.Low..region.High].SequenceEqual(job.Bytes))
+                PlaceBody(block, job.Slots, job.RamPage, region.Entry, region.Low, region.High);
+            // Not placed: let the entry slot heat up again (the body, kept by content, is placed then if it fits).
+            else if (job.Slots[entry].Jit < 0) job.Slots[entry].Jit = 0;
+        }
+    }
+
+    /// <summary>True when the slots still hold every instruction the region was compiled from (no breakpoint came in between).</summary>
+    private static bool StillHolds(DecodedInsn[] slots, Region region)
+    {
+        foreach (var b in region.Blocks)
+        {
+            int offset = b.Start;
+            foreach (var insn in b.Insns)
             {
                 ref DecodedInsn now = ref slots[offset >> 1];
-                if (!same || now.Op != insn.Op || now.Raw != insn.Raw || now.Length != insn.Length)
-                {
-                    same = false;
-                    break;
-                }
+                if (now.Op != insn.Op || now.Raw != insn.Raw || now.Length != insn.Length) return false;
                 offset += insn.Length;
             }
-            if (same && _ram.Page(job.RamPage).Slice(job.Start, job.Bytes.Length).SequenceEqual(job.Bytes))
-                PlaceBody(block, slots, job.RamPage, job.Start, job.Bytes.Length);
-            // Not placed: let the first slot heat up again (the body, kept by content, is placed then if it fits).
-            else if (slots[job.Start >> 1].Jit < 0) slots[job.Start >> 1].Jit = 0;
         }
+        return true;
     }
 
     /// <summary>Drops the blocks on <paramref name="page"/> that the written bytes may overlap.</summary>
@@ -276,11 +307,12 @@ public sealed class BlockCache
         for (int id = MaxBlocks; id >= 1; id--) _free.Push(id);
     }
 
-    private static ulong Hash(ReadOnlySpan<byte> bytes)
+    private static ulong Hash(ReadOnlySpan<byte> bytes, int[] shape)
     {
-        // FNV-1a: only host bookkeeping depends on it (a match is confirmed byte for byte).
+        // FNV-1a: only host bookkeeping depends on it (a match is confirmed byte for byte, shape for shape).
         ulong h = 14695981039346656037UL;
         foreach (byte b in bytes) h = (h ^ b) * 1099511628211UL;
+        foreach (int v in shape) h = (h ^ (uint)v) * 1099511628211UL;
         return h ^ (ulong)bytes.Length;
     }
 }

@@ -5,9 +5,11 @@ using Rewind.Riscv.Decode;
 namespace Rewind.Riscv.Jit;
 
 /// <summary>
-/// Translates a guest basic block (integer ALU, M, loads, stores, ending at its first jump or branch)
-/// into IL for the runtime's JIT. Guest registers the block touches live in IL locals, loaded on entry
-/// and written back at every exit, so the runtime keeps them in host registers. Loads and stores call
+/// Translates a guest region (<see cref="Region"/>: basic blocks of integer ALU, M, loads and stores,
+/// each ending at its first jump or branch) into IL for the runtime's JIT. A jump from one of the
+/// region's blocks to another is an IL branch, taken only when the slice has room for the whole next
+/// block, so every stop still falls on the exact count. Guest registers the region touches live in IL
+/// locals, loaded on entry and written back at every exit, so the runtime keeps them in host registers. Loads and stores call
 /// the hart's own access methods (<see cref="Hart.JitLoad64"/> and friends): the block never reaches
 /// memory another way. An access that traps or must end the run (a device changed the slice, a store
 /// overwrote compiled code) leaves at once with the exact pc and count, as the interpreter would.
@@ -42,33 +44,38 @@ internal static class BlockCompiler
     /// <summary>True for the operations that end a block (they decide the next pc).</summary>
     public static bool EndsBlock(Op op) => op is >= Op.Jal and <= Op.Bgeu;
 
-    public static unsafe BlockCode Compile(ReadOnlySpan<DecodedInsn> insns)
+    public static unsafe BlockCode Compile(Region region)
     {
-        var method = new DynamicMethod("rv64_block", typeof(ulong),
+        var method = new DynamicMethod("rv64_region", typeof(ulong),
             [typeof(Hart), typeof(ulong*), typeof(ulong), typeof(ulong), typeof(ulong)], typeof(Hart), skipVisibility: true);
-        new Emitter(method.GetILGenerator(), insns).Emit();
+        new Emitter(method.GetILGenerator(), region).Emit();
         return (BlockCode)method.CreateDelegate(typeof(BlockCode));
     }
 
     private sealed class Emitter
     {
         private readonly ILGenerator _il;
-        private readonly DecodedInsn[] _insns;
+        private readonly Region _region;
+        private readonly Dictionary<int, (Label Label, int Length)> _starts = [];
         private readonly LocalBuilder?[] _regs = new LocalBuilder?[32];
         private readonly LocalBuilder _steps, _value, _next, _count;
-        private readonly Label _exit, _top;
+        private readonly Label _exit;
         private readonly List<(Label Label, int Index, int NextOffset, int Rd)> _memoryExits = [];
+        // The block being emitted: its instruction count (the steps when it is left at its end).
+        private int _length;
 
-        public Emitter(ILGenerator il, ReadOnlySpan<DecodedInsn> insns)
+        public Emitter(ILGenerator il, Region region)
         {
             _il = il;
-            _insns = insns.ToArray();
+            _region = region;
             _steps = il.DeclareLocal(typeof(int));
             _value = il.DeclareLocal(typeof(ulong));
             _next = il.DeclareLocal(typeof(ulong));
             _count = il.DeclareLocal(typeof(ulong));
             _exit = il.DefineLabel();
-            _top = il.DefineLabel();
+            // Offsets are from the entry's pc (the second argument), which the body is compiled for.
+            foreach (var b in region.Blocks)
+                _starts[b.Start - region.Entry] = (il.DefineLabel(), b.Insns.Length);
         }
 
         public void Emit()
@@ -81,13 +88,16 @@ internal static class BlockCompiler
             _il.Emit(OpCodes.Ret);
             _il.MarkLabel(run);
 
-            // Every register the block reads or writes is loaded on entry, so that every exit can write
+            // Every register the region reads or writes is loaded on entry, so that every exit can write
             // them all back: one not yet written by then still holds the value it had on entry.
-            foreach (var d in _insns)
+            foreach (var b in _region.Blocks)
             {
-                Use(d.Rs1);
-                Use(d.Rs2);
-                Use(d.Rd);
+                foreach (var d in b.Insns)
+                {
+                    Use(d.Rs1);
+                    Use(d.Rs2);
+                    Use(d.Rd);
+                }
             }
             for (int r = 1; r < 32; r++)
             {
@@ -98,23 +108,25 @@ internal static class BlockCompiler
                 _il.Emit(OpCodes.Ldind_I8);
                 _il.Emit(OpCodes.Stloc, _regs[r]!);
             }
-            // The count at the start of this round of the block (it may loop to its own start).
+            // The count at the start of the block running now (the entry's, to begin with).
             _il.Emit(OpCodes.Ldarg_3);
             _il.Emit(OpCodes.Stloc, _count);
-            _il.MarkLabel(_top);
 
-            int offset = 0;
-            bool ended = false;
-            for (int k = 0; k < _insns.Length; k++)
+            foreach (var b in _region.Blocks)
             {
-                ref DecodedInsn d = ref _insns[k];
-                ended = Instruction(ref d, k, offset);
-                offset += d.Length;
+                int offset = b.Start - _region.Entry;
+                _il.MarkLabel(_starts[offset].Label);
+                _length = b.Insns.Length;
+                bool ended = false;
+                for (int k = 0; k < b.Insns.Length; k++)
+                {
+                    ref DecodedInsn d = ref b.Insns[k];
+                    ended = Instruction(ref d, k, offset);
+                    offset += d.Length;
+                }
+                // A block cut short (by its length, or before an instruction left to the interpreter) goes on at its end.
+                if (!ended) Goto(offset);
             }
-            if (!ended) SetPc(offset);
-            _il.Emit(OpCodes.Ldc_I4, _insns.Length);
-            _il.Emit(OpCodes.Stloc, _steps);
-            _il.Emit(OpCodes.Br, _exit);
 
             // An access that set the hart's exit reason: the instruction counts as one step either way
             // (retired, or its trap entered). A trap already moved the pc to the handler; otherwise the
@@ -147,7 +159,7 @@ internal static class BlockCompiler
                 _il.Emit(OpCodes.Ldloc, _regs[r]!);
                 _il.Emit(OpCodes.Stind_I8);
             }
-            // Steps: whole rounds looped, plus this round's.
+            // Steps: the blocks run before this one, plus this one's.
             _il.Emit(OpCodes.Ldloc, _count);
             _il.Emit(OpCodes.Ldarg_3);
             _il.Emit(OpCodes.Sub);
@@ -155,6 +167,35 @@ internal static class BlockCompiler
             _il.Emit(OpCodes.Conv_U8);
             _il.Emit(OpCodes.Add);
             _il.Emit(OpCodes.Ret);
+        }
+
+        /// <summary>
+        /// Leaves the block being emitted, all of it run, for the instruction at <paramref name="target"/>
+        /// bytes from the entry: inside the region if a block starts there and the slice has room for all
+        /// of it after this one, otherwise out of the body with the pc set there.
+        /// </summary>
+        private void Goto(long target)
+        {
+            var leave = _il.DefineLabel();
+            if (_starts.TryGetValue((int)target, out var to))
+            {
+                // This block ends at count + length; the next would end at count + length + its length.
+                _il.Emit(OpCodes.Ldloc, _count);
+                Const(_length + to.Length);
+                _il.Emit(OpCodes.Add);
+                _il.Emit(OpCodes.Ldarg_S, (byte)4);
+                _il.Emit(OpCodes.Bgt_Un, leave);
+                _il.Emit(OpCodes.Ldloc, _count);
+                Const(_length);
+                _il.Emit(OpCodes.Add);
+                _il.Emit(OpCodes.Stloc, _count);
+                _il.Emit(OpCodes.Br, to.Label);
+            }
+            _il.MarkLabel(leave);
+            SetPc(target);
+            _il.Emit(OpCodes.Ldc_I4, _length);
+            _il.Emit(OpCodes.Stloc, _steps);
+            _il.Emit(OpCodes.Br, _exit);
         }
 
         private void Use(int r)
@@ -174,10 +215,7 @@ internal static class BlockCompiler
                 case Op.Jal:
                     PcPlus(next);
                     Store(d.Rd);
-                    PcPlus(o + d.Imm);
-                    il.Emit(OpCodes.Stloc, _next);
-                    if (o + d.Imm == 0) LoopIfRoom();
-                    SetPcFromNext();
+                    Goto(o + d.Imm);
                     return true;
                 case Op.Jalr:
                     // The target first: rd may be rs1.
@@ -189,12 +227,24 @@ internal static class BlockCompiler
                     il.Emit(OpCodes.Stloc, _next);
                     PcPlus(next);
                     Store(d.Rd);
+                    // A return (or any indirect jump) to one of the region's blocks stays inside.
+                    foreach (int start in _starts.Keys)
+                    {
+                        var other = il.DefineLabel();
+                        il.Emit(OpCodes.Ldloc, _next);
+                        PcPlus(start);
+                        il.Emit(OpCodes.Bne_Un, other);
+                        Goto(start);
+                        il.MarkLabel(other);
+                    }
                     SetPcFromNext();
+                    il.Emit(OpCodes.Ldc_I4, _length);
+                    il.Emit(OpCodes.Stloc, _steps);
+                    il.Emit(OpCodes.Br, _exit);
                     return true;
                 case >= Op.Beq and <= Op.Bgeu:
                     {
                         var taken = il.DefineLabel();
-                        var join = il.DefineLabel();
                         Load(d.Rs1);
                         Load(d.Rs2);
                         il.Emit(d.Op switch
@@ -206,15 +256,9 @@ internal static class BlockCompiler
                             Op.Bltu => OpCodes.Blt_Un,
                             _ => OpCodes.Bge_Un,
                         }, taken);
-                        PcPlus(next);
-                        il.Emit(OpCodes.Stloc, _next);
-                        il.Emit(OpCodes.Br, join);
+                        Goto(next);
                         il.MarkLabel(taken);
-                        PcPlus(o + d.Imm);
-                        il.Emit(OpCodes.Stloc, _next);
-                        il.MarkLabel(join);
-                        if (o + d.Imm == 0) LoopIfRoom();
-                        SetPcFromNext();
+                        Goto(o + d.Imm);
                         return true;
                     }
 
@@ -372,31 +416,6 @@ internal static class BlockCompiler
             _il.Emit(OpCodes.Ldarg_0);
             _il.Emit(OpCodes.Ldloc, _next);
             _il.Emit(OpCodes.Stfld, PcField);
-        }
-
-        /// <summary>
-        /// At a jump back to the block's own start: runs another round without leaving, if the slice
-        /// (its end is the last argument) has room for all of it; registers stay in locals.
-        /// </summary>
-        private void LoopIfRoom()
-        {
-            var stay = _il.DefineLabel();
-            long n = _insns.Length;
-            _il.Emit(OpCodes.Ldloc, _next);
-            _il.Emit(OpCodes.Ldarg_2);
-            _il.Emit(OpCodes.Bne_Un, stay);
-            // This round ends at count + n; the next one would end at count + 2n.
-            _il.Emit(OpCodes.Ldloc, _count);
-            Const(2 * n);
-            _il.Emit(OpCodes.Add);
-            _il.Emit(OpCodes.Ldarg_S, (byte)4);
-            _il.Emit(OpCodes.Bgt_Un, stay);
-            _il.Emit(OpCodes.Ldloc, _count);
-            Const(n);
-            _il.Emit(OpCodes.Add);
-            _il.Emit(OpCodes.Stloc, _count);
-            _il.Emit(OpCodes.Br, _top);
-            _il.MarkLabel(stay);
         }
 
         private void Address(ref DecodedInsn d)
