@@ -174,7 +174,7 @@ internal static class VirtioOptionParser
                     {
                         string origin = $"-device {dev.Text}";
                         serialBuses.Add(new SerialBus(specs.Count, dev.Values.GetValueOrDefault("id"), serialBuses.Count));
-                        specs.Add(new SerialDeviceSpec { Slot = Bus(dev, origin), Origin = origin });
+                        specs.Add(new SerialDeviceSpec { Slot = Bus(o, dev, origin), Origin = origin });
                         break;
                     }
                 case DeviceOption { Driver: "virtconsole" } dev:
