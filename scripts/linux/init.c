@@ -310,6 +310,7 @@ static int power(unsigned int how, const char *what) {
 static int cmd_poweroff(int argc, char **argv) { (void)argc; (void)argv; return power(RB_POWER_OFF, "poweroff"); }
 static int cmd_reboot(int argc, char **argv) { (void)argc; (void)argv; return power(RB_AUTOBOOT, "reboot"); }
 static int cmd_help(int argc, char **argv);
+static int cmd_run(int argc, char **argv);
 
 static const struct command {
     const char *name, *usage;
@@ -333,6 +334,7 @@ static const struct command {
     {"harts", "harts", cmd_harts},
     {"poweroff", "poweroff", cmd_poweroff},
     {"reboot", "reboot", cmd_reboot},
+    {"run", "run FILE", cmd_run},
     {"help", "help", cmd_help},
 };
 
@@ -344,6 +346,26 @@ static int cmd_help(int argc, char **argv) {
 }
 
 // Runs one command line: words split on blanks, an optional `> FILE` at the end.
+static void run_line(char *line);
+
+// run FILE: runs each line of FILE as if typed. The kernel hands init at most 32 words from its
+// command line (MAX_INIT_ARGS; more and it panics before the console is up), so longer scripts
+// live in a file.
+static int cmd_run(int argc, char **argv) {
+    if (argc != 2) { fprintf(stderr, "usage: run FILE\n"); return 1; }
+    FILE *f = fopen(argv[1], "r");
+    if (f == NULL) { fail("run", argv[1]); return 1; }
+    char line[1024];
+    while (fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (strspn(line, " ") == strlen(line)) continue;
+        printf(PROMPT "%s\n", line);
+        run_line(line);
+    }
+    fclose(f);
+    return 0;
+}
+
 static void run_line(char *line) {
     char *argv[MAX_WORDS + 1];
     int argc = 0;

@@ -12,12 +12,14 @@ internal static class Ext4Image
     /// A raw ext4 image of <paramref name="megabytes"/> MiB at <paramref name="image"/> holding the Linux
     /// workload's init as /sbin/init (where the kernel looks first on a disk root) and the mount points it uses.
     /// </summary>
-    public static void CreateLinuxRoot(string image, string init, int megabytes = 16)
+    public static void CreateLinuxRoot(string image, string init, int megabytes = 16, string? script = null)
     {
         string root = image + ".root";
         foreach (var dir in new[] { "sbin", "dev", "proc", "sys", "tmp", "mnt" })
             Directory.CreateDirectory(Path.Combine(root, dir));
         File.Copy(init, Path.Combine(root, "sbin", "init"), overwrite: true); // keeps its mode (0755)
+        // init's `run /script` runs it: the kernel hands init no more than 32 words of its command line.
+        if (script != null) File.WriteAllText(Path.Combine(root, "script"), script);
         Tool("mke2fs", "-q", "-F", "-t", "ext4", "-E", "root_owner=0:0", "-d", root, image, $"{megabytes}M");
         Directory.Delete(root, recursive: true);
     }

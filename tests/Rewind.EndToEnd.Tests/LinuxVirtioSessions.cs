@@ -52,7 +52,7 @@ public sealed class LinuxVirtioSessions : IDisposable
         return frame;
     }
 
-    /// <summary>The commands init runs, in order.</summary>
+    /// <summary>The commands init runs, in order, from /script on the disk (`run /script`).</summary>
     public static readonly string[] Script =
     [
         "cat /proc/mounts",
@@ -72,7 +72,7 @@ public sealed class LinuxVirtioSessions : IDisposable
     {
         var linux = LinuxWorkload.Require();
         return ["-M", "virt", "-bios", "default", "-kernel", linux.Image, "-nographic", "-smp", harts.ToString(CultureInfo.InvariantCulture),
-            "-append", "console=ttyS0 root=/dev/vda rw -- " + string.Join("; ", Script),
+            "-append", "console=ttyS0 root=/dev/vda rw -- run /script",
             "-drive", $"file={image},format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0",
             "-object", "rng-random,id=r0,filename=/dev/urandom", "-device", "virtio-rng-device,rng=r0",
             "-netdev", $"socket,id=n0,connect=127.0.0.1:{peerPort}", "-device", "virtio-net-device,netdev=n0",
@@ -82,7 +82,7 @@ public sealed class LinuxVirtioSessions : IDisposable
     private LinuxVirtioSession Run(int harts)
     {
         string image = _dir.File($"root-{harts}.img"), liveImage = _dir.File($"live-{harts}.img"), rr = _dir.File($"linux-{harts}.rr");
-        Ext4Image.CreateLinuxRoot(image, LinuxWorkload.Require().Init);
+        Ext4Image.CreateLinuxRoot(image, LinuxWorkload.Require().Init, script: string.Join('\n', Script) + "\n");
         File.Copy(image, liveImage);
         string imageHash = Hash(image);
 
