@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
@@ -41,38 +40,21 @@ internal sealed class StreamFramePeer : IDisposable
         {
             lock (_received) _received.Add(frame);
             if (_answer(frame) is not byte[] reply) continue;
-            var wire = new byte[4 + reply.Length];
-            BinaryPrimitives.WriteUInt32BigEndian(wire, (uint)reply.Length);
-            reply.CopyTo(wire, 4);
-            connection.Send(wire);
+            StreamFraming.Write(connection, reply);
             lock (_sent) _sent.Add(reply);
         }
     }
 
-    /// <summary>The next frame, or null once the machine has gone.</summary>
+    /// <summary>The next frame, or null once the machine has gone (closed, or reset as it exits).</summary>
     private static byte[]? ReadFrame(Socket s)
-    {
-        var header = new byte[4];
-        if (!ReadExactly(s, header)) return null;
-        var frame = new byte[BinaryPrimitives.ReadUInt32BigEndian(header)];
-        return ReadExactly(s, frame) ? frame : null;
-    }
-
-    private static bool ReadExactly(Socket s, byte[] buffer)
     {
         try
         {
-            for (int done = 0; done < buffer.Length;)
-            {
-                int n = s.Receive(buffer, done, buffer.Length - done, SocketFlags.None);
-                if (n == 0) return false;
-                done += n;
-            }
-            return true;
+            return StreamFraming.Read(s);
         }
         catch (SocketException)
         {
-            return false; // reset by the machine as it exits
+            return null;
         }
     }
 

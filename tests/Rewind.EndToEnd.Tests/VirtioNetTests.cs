@@ -36,14 +36,27 @@ public sealed class VirtioNetTests : IDisposable
     /// </summary>
     private static List<string> RunPeer(Socket connection)
     {
-        connection.ReceiveTimeout = 60_000;
+        // The peer resends an unanswered ping, as the guest does (guests/net.c's RETRY): a frame of the
+        // peer's that never reached the guest was seen in about 1 run in 3 while Linux boots ran beside
+        // (cause not found yet, see the issue notes); without a resend, the guest gives up after 10 s.
+        connection.ReceiveTimeout = 2_000;
         var received = new List<string>();
-        int nextPing = 0;
+        int nextPing = 0, quiet = 0;
         bool answeredLast = false;
         Send(connection, "ping", 0);
         while (nextPing < 8 || !answeredLast)
         {
-            byte[]? frame = StreamFraming.Read(connection);
+            byte[]? frame;
+            try
+            {
+                frame = StreamFraming.Read(connection);
+                quiet = 0;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut && ++quiet < 30)
+            {
+                if (nextPing < 8) Send(connection, "ping", nextPing);
+                continue;
+            }
             Assert.NotNull(frame);
             Assert.Equal(new byte[] { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, frame[..6]);
             Assert.Equal(0x88b5, BinaryPrimitives.ReadUInt16BigEndian(frame.AsSpan(12)));
@@ -84,7 +97,16 @@ public sealed class VirtioNetTests : IDisposable
         int first = Task.WaitAny([accept, run], Timeout);
         if (first != 0) Assert.Fail(run.IsCompleted ? run.Result.ToString() : "the machine never connected");
         using var connection = accept.Result;
-        var received = RunPeer(connection);
+        List<string> received;
+        try
+        {
+            received = RunPeer(connection);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The machine's own account is what explains a peer left waiting.
+            throw new InvalidOperationException($"{e.Message}\nthe machine: {(run.Wait(Timeout) ? run.Result.ToString() : "still running")}", e);
+        }
         return (run.Result, received);
     }
 
