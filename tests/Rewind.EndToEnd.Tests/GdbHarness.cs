@@ -297,7 +297,9 @@ internal sealed class RspWire : IDisposable
         while ((b = ReadByte()) != '#') sb.Append((char)b);
         ReadByte();
         ReadByte();
-        SendRaw("+");
+        // A server sending W/X closes without waiting for the ack; a refused ack is not an error.
+        try { SendRaw("+"); }
+        catch (IOException) { }
         return sb.ToString();
     }
 

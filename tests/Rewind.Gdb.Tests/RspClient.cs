@@ -65,8 +65,18 @@ internal sealed class RspClient : IDisposable
         }
         string cs = $"{(char)ReadByte()}{(char)ReadByte()}";
         Assert.Equal(RspFraming.Checksum(raw.ToArray()).ToString("x2"), cs);
-        if (AckMode) SendRaw("+");
+        if (AckMode) Ack();
         return Encoding.Latin1.GetString(RspFraming.Unescape(raw.ToArray())!);
+    }
+
+    /// <summary>
+    /// Acks a packet. A server that is going away (W/X, then close) does not wait for the ack,
+    /// so the peer may already have closed: a refused ack is not the packet's failure.
+    /// </summary>
+    private void Ack()
+    {
+        try { SendRaw("+"); }
+        catch (IOException) { }
     }
 
     /// <summary>True when the server closed the connection within the timeout.</summary>
