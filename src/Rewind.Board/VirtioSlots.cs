@@ -106,15 +106,13 @@ public static class VirtioSlots
             case BlockDeviceSpec blk:
                 {
                     bool writeThrough = options.DiskWriteThrough && !blk.Snapshot && !blk.ReadOnly;
-                    if (blk.Format == "qcow2" && writeThrough)
-                        throw new BoardConfigException($"{blk.Origin}: Rewind cannot write to qcow2 images; add -snapshot (the guest's writes stay in memory) or readonly=on, or use a raw image (qemu-img convert -O raw {blk.Path} disk.raw)");
                     IBlockImage image;
                     try
                     {
                         image = blk.Format switch
                         {
                             "raw" => RawFileImage.Open(blk.Path, writable: writeThrough),
-                            "qcow2" => Qcow2Image.Open(blk.Path),
+                            "qcow2" => Qcow2Image.Open(blk.Path, writable: writeThrough),
                             _ => throw new BoardConfigException($"{blk.Origin}: format '{blk.Format}' is not supported (raw and qcow2 are)"),
                         };
                     }

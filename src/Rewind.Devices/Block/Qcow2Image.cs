@@ -5,15 +5,16 @@ using Microsoft.Win32.SafeHandles;
 namespace Rewind.Devices.Block;
 
 /// <summary>
-/// A qcow2 image (QEMU's docs/interop/qcow2.txt), versions 2 and 3, read only: the guest's writes go to
-/// the <see cref="BlockDisk"/> overlay. Guest cluster N is found through the L1 table (one entry per L2
+/// A qcow2 image (QEMU's docs/interop/qcow2.txt), versions 2 and 3. Recorded, replayed and -snapshot
+/// runs open it read only and the guest's writes go to the <see cref="BlockDisk"/> overlay; a live run
+/// without -snapshot writes to it (Qcow2Image.Writing.cs). Guest cluster N is found through the L1 table (one entry per L2
 /// table) and an L2 table (one entry per cluster); an unallocated cluster reads from the backing file or
 /// as zeros. Every table is read and checked when the image is opened, so a truncated or corrupt image
 /// is refused with one line before the guest runs, never halfway through a recording. Compressed
 /// clusters, encryption, external data files, extended L2 entries and unknown incompatible features are
-/// refused; refcounts are not needed to read and are not looked at.
+/// refused; refcounts are not needed to read and are looked at only when the image is opened for writing.
 /// </summary>
-public sealed class Qcow2Image : IBlockImage
+public sealed partial class Qcow2Image : IBlockImage
 {
     // "QFI" and 0xfb (a u8 string literal would encode \xfb as two UTF-8 bytes).
     public static ReadOnlySpan<byte> Magic => [0x51, 0x46, 0x49, 0xfb];
@@ -31,26 +32,33 @@ public sealed class Qcow2Image : IBlockImage
     private const ulong KnownIncompatible = FeatureDirty | FeatureCorrupt | FeatureExternalData | FeatureCompressionType | 16;
 
     private readonly SafeFileHandle _file;
-    private readonly long _fileLength;
+    private long _fileLength;
     private readonly int _clusterBits;
     private readonly int _l2Bits;
-    private readonly ulong[]?[] _l2; // per L1 entry: its L2 table, or null when unallocated
+    private readonly ulong[] _l1; // raw L1 entries (L2 table offset and the COPIED bit)
+    private readonly long _l1Offset;
+    private readonly ulong[]?[] _l2; // per L1 entry: its L2 table (raw entries), or null when unallocated
     private readonly IBlockImage? _backing;
+    private readonly Qcow2Refcounts? _refcounts; // only when open for writing
 
-    private Qcow2Image(SafeFileHandle file, long fileLength, int clusterBits, long size, ulong[]?[] l2, IBlockImage? backing, int version)
+    private Qcow2Image(SafeFileHandle file, long fileLength, int clusterBits, long size, ulong[] l1, long l1Offset, ulong[]?[] l2,
+        IBlockImage? backing, int version, Qcow2Refcounts? refcounts)
     {
         _file = file;
         _fileLength = fileLength;
         _clusterBits = clusterBits;
         _l2Bits = clusterBits - 3;
         Length = size;
+        _l1 = l1;
+        _l1Offset = l1Offset;
         _l2 = l2;
         _backing = backing;
         Version = version;
+        _refcounts = refcounts;
     }
 
     public long Length { get; }
-    public bool ReadOnly => true;
+    public bool ReadOnly => _refcounts == null;
     /// <summary>2 or 3.</summary>
     public int Version { get; }
     public int ClusterSize => 1 << _clusterBits;
@@ -89,17 +97,20 @@ public sealed class Qcow2Image : IBlockImage
         }
     }
 
-    /// <summary>Opens and checks <paramref name="path"/>; every problem is a <see cref="BlockImageException"/> of one line.</summary>
-    public static Qcow2Image Open(string path) => Open(path, 0);
+    /// <summary>
+    /// Opens and checks <paramref name="path"/>; every problem is a <see cref="BlockImageException"/> of one
+    /// line. <paramref name="writable"/> only for write-through runs; a backing file is never written.
+    /// </summary>
+    public static Qcow2Image Open(string path, bool writable = false) => Open(path, 0, writable);
 
-    private static Qcow2Image Open(string path, int depth)
+    private static Qcow2Image Open(string path, int depth, bool writable = false)
     {
         if (Directory.Exists(path)) throw new BlockImageException($"'{path}': is a directory, not a disk image");
         if (!File.Exists(path)) throw new BlockImageException($"'{path}': no such file");
         SafeFileHandle handle;
         try
         {
-            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            handle = File.OpenHandle(path, FileMode.Open, writable ? FileAccess.ReadWrite : FileAccess.Read, FileShare.ReadWrite);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -107,7 +118,7 @@ public sealed class Qcow2Image : IBlockImage
         }
         try
         {
-            return Parse(path, handle, depth);
+            return Parse(path, handle, depth, writable);
         }
         catch
         {
@@ -116,7 +127,7 @@ public sealed class Qcow2Image : IBlockImage
         }
     }
 
-    private static Qcow2Image Parse(string path, SafeFileHandle file, int depth)
+    private static Qcow2Image Parse(string path, SafeFileHandle file, int depth, bool writable)
     {
         long fileLength = RandomAccess.GetLength(file);
         Exception Bad(string why) => new BlockImageException($"'{path}': not a usable qcow2 image: {why}");
@@ -138,15 +149,18 @@ public sealed class Qcow2Image : IBlockImage
         if (size > long.MaxValue / 2) throw Bad($"impossible virtual size {size}");
 
         int headerLength = 72;
-        ulong incompatible = 0;
+        ulong incompatible = 0, autoclear = 0;
+        int refcountOrder = 4;
         if (version == 3)
         {
             if (header.Length < 104) throw Bad("the version 3 header is truncated");
             incompatible = BE64(header, 72);
-            uint refcountOrder = BE32(header, 96);
+            autoclear = BE64(header, 88);
+            uint order = BE32(header, 96);
             headerLength = (int)Math.Min(BE32(header, 100), int.MaxValue);
             if (headerLength < 104 || headerLength % 8 != 0 || headerLength > header.Length) throw Bad($"header_length {headerLength}");
-            if (refcountOrder > 6) throw Bad($"refcount_order {refcountOrder} (at most 6)");
+            if (order > 6) throw Bad($"refcount_order {order} (at most 6)");
+            refcountOrder = (int)order;
         }
 
         // Header extensions: a backing format, feature names for messages, an external data file.
@@ -223,7 +237,7 @@ public sealed class Qcow2Image : IBlockImage
                     throw Bad($"guest cluster {guestCluster} maps to byte {host}, misaligned or past the end of the {fileLength}-byte file (truncated?)");
                 if (host == 0 && (e & L2Copied) != 0 && (e & L2ZeroFlag) == 0)
                     throw Bad($"guest cluster {guestCluster} maps to host offset 0 (only valid with an external data file)");
-                table[j] = e & ~L2Copied;
+                table[j] = e;
             }
             l2[i] = table;
         }
@@ -238,7 +252,19 @@ public sealed class Qcow2Image : IBlockImage
             string name = Encoding.UTF8.GetString(nameBytes);
             backing = OpenBacking(path, name, backingFormat, depth);
         }
-        return new Qcow2Image(file, fileLength, (int)clusterBits, (long)size, l2, backing, (int)version);
+        var l1Entries = new ulong[l1Needed];
+        for (ulong i = 0; i < l1Needed; i++) l1Entries[i] = BE64(l1, (int)(i * 8));
+        Qcow2Refcounts? refcounts = null;
+        if (writable)
+        {
+            if ((incompatible & FeatureDirty) != 0)
+                throw new BlockImageException($"'{path}': cannot write to this qcow2 image: it is marked dirty, its refcounts may be stale (repair it with: qemu-img check -r all {path}, or add -snapshot)");
+            refcounts = Qcow2Refcounts.Load(path, file, (int)clusterBits, refcountOrder, BE64(header, 48), BE32(header, 56), fileLength);
+            // The spec lets a writer that does not keep auto-clear features (dirty bitmaps) up to date
+            // write only after it has cleared them.
+            if (autoclear != 0) RandomAccess.Write(file, new byte[8], 88);
+        }
+        return new Qcow2Image(file, fileLength, (int)clusterBits, (long)size, l1Entries, (long)l1Offset, l2, backing, (int)version, refcounts);
     }
 
     /// <summary>Opens a backing file, relative to the image's directory as QEMU resolves it; raw or qcow2 (probed when the header names no format).</summary>
@@ -299,13 +325,16 @@ public sealed class Qcow2Image : IBlockImage
         }
     }
 
-    public void Write(long offset, ReadOnlySpan<byte> data) =>
-        throw new InvalidOperationException("qcow2 images are read only here; writes go to the overlay");
-
-    public void Flush() { }
-
     public void Dispose()
     {
+        try
+        {
+            if (_refcounts != null) RandomAccess.FlushToDisk(_file);
+        }
+        catch (IOException)
+        {
+            // Closing anyway: the guest's own flushes were the durability points it asked for.
+        }
         _file.Dispose();
         _backing?.Dispose();
     }

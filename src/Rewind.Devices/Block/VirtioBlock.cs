@@ -90,6 +90,12 @@ public sealed class VirtioBlock : IVirtioDevice
             {
                 status = chain.OutsideRam ? StatusIoErr : Execute(queues.Memory, chain, ref written);
             }
+            catch (IOException)
+            {
+                // The host file failed (disk full, a qcow2 image that cannot grow, an I/O error): the
+                // guest sees an I/O error on this request, as QEMU's werror=report does, and runs on.
+                status = StatusIoErr;
+            }
             finally
             {
                 Disk.Fingerprint = null;
