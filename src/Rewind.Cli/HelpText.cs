@@ -46,6 +46,10 @@ Console and monitors:
   -display none                  no display (serial console on stdio unless -serial says otherwise)
   -serial stdio|mon:stdio|null|none|file:PATH
                                  serial console backend; mon:stdio multiplexes it with the monitor
+  -serial tcp:[HOST]:PORT[,server=on[,wait=off]] | unix:PATH[,server=on[,wait=off]]
+                                 the serial console on a socket (raw bytes: nc, socat); server=on
+                                 listens and, unless wait=off, starts the guest when a client comes;
+                                 without server=on it connects; the client's bytes are recorded
   -monitor none|stdio            HMP monitor on stdio, prompt "(qemu) " (takes stdio from the console)
   -qmp tcp:[HOST]:PORT,server=on[,wait=off] | unix:PATH,server=on[,wait=off]
                                  QMP (JSON) monitor on a listening socket; without wait=off the
@@ -74,7 +78,7 @@ Devices:
   -device virtio-serial-device[,id=ID][,bus=virtio-mmio-bus.N]
   -device virtconsole[,chardev=ID][,name=NAME][,nr=N][,bus=ID.0]
                                  a virtio console port (Linux: /dev/hvc0); its host input is recorded
-  -chardev null|stdio,id=ID | file,id=ID,path=F
+  -chardev null|stdio,id=ID | file,id=ID,path=F | socket,id=ID,(host=H,port=P|path=P)[,server=on[,wait=off]]
                                  a virtconsole's host side (file: output only; stdio: not with -nographic)
   -global virtio-mmio.force-legacy=false   virtio-mmio version 2 (default: 1, as QEMU 7.2)
   -snapshot                      disk writes stay in memory (always so when recording or replaying)

@@ -29,6 +29,8 @@ internal sealed class Session : IDisposable
     private readonly List<PosixSignalRegistration> _signals = [];
     private readonly List<StreamNetdev> _netdevs = [];
     private readonly List<StreamSerial> _chardevs = [];
+    private readonly SocketSerial? _serialSocket;
+    private readonly List<(SocketSerial Socket, string Id)> _socketChardevs = [];
     private volatile bool _quit;
     private volatile string? _serialFailure;
     // Replaying under control, the time-travel engine drives the machine (snapshots on the way): from
@@ -64,6 +66,8 @@ internal sealed class Session : IDisposable
                 RequestQuit();
             };
         }
+        else if (options.SerialSocket is SocketSpec socket)
+            backend = _serialSocket = SocketSerial.Open($"-serial {serial}", socket, Console.Error);
         else backend = new NullSerialBackend();
         if (options.RecordReplay == RunMode.Replay)
         {
@@ -71,7 +75,16 @@ internal sealed class Session : IDisposable
             backend = new GatedSerial(backend, () => _runner?.Engine is not TimeTravelEngine e || _board!.Machine.Icount >= e.HighWater);
         }
 
-        var consoleOutputs = OpenChardevs(options);
+        Dictionary<string, Rewind.Devices.Serial.IConsoleOutput> consoleOutputs;
+        try
+        {
+            consoleOutputs = OpenChardevs(options);
+        }
+        catch
+        {
+            _serialSocket?.Dispose();
+            throw;
+        }
 
         // A replay needs no peer: the frames come from the recording, and what the guest sends is dropped.
         var peers = new Dictionary<string, Rewind.Devices.Net.INetworkPeer>(StringComparer.Ordinal);
@@ -111,12 +124,14 @@ internal sealed class Session : IDisposable
         {
             // Bios and kernel errors are the board's own messages; what is left is the recording file.
             _serial?.Dispose();
+            _serialSocket?.Dispose();
             CloseNetdevs();
             CloseChardevs();
             throw new SessionException($"rrfile={options.RecordFile}: cannot {(options.RecordReplay == RunMode.Record ? "create" : "read")} the recording: {HostFileError.Reason(options.RecordFile, e)}");
         }
         catch
         {
+            _serialSocket?.Dispose();
             CloseNetdevs();
             CloseChardevs();
             throw;
@@ -139,6 +154,24 @@ internal sealed class Session : IDisposable
         var outputs = new Dictionary<string, Rewind.Devices.Serial.IConsoleOutput>(StringComparer.Ordinal);
         foreach (var c in options.Chardevs)
         {
+            if (c.Socket is SocketSpec spec)
+            {
+                SocketSerial socket;
+                try
+                {
+                    socket = SocketSerial.Open(c.Origin, spec, Console.Error);
+                }
+                catch
+                {
+                    CloseChardevs();
+                    throw;
+                }
+                _socketChardevs.Add((socket, c.Id));
+                outputs[c.Id] = new ChardevOutput(options.RecordReplay == RunMode.Replay
+                    ? new GatedSerial(socket, () => _runner?.Engine is not TimeTravelEngine e || _board!.Machine.Icount >= e.HighWater)
+                    : socket);
+                continue;
+            }
             StreamSerial stream;
             if (c.Backend == "stdio") stream = new StreamSerial(Console.OpenStandardOutput());
             else if (c.Backend == "file")
@@ -173,6 +206,22 @@ internal sealed class Session : IDisposable
     {
         foreach (var c in _chardevs) c.Dispose();
         _chardevs.Clear();
+        foreach (var (socket, _) in _socketChardevs) socket.Dispose();
+        _socketChardevs.Clear();
+    }
+
+    /// <summary>
+    /// Starts the console sockets: their clients' bytes go to the UART's or the virtconsole's input
+    /// channel (live and recording runs; a replay's input is the recording's, so there they are dropped).
+    /// </summary>
+    private void StartSocketConsoles()
+    {
+        _serialSocket?.Start(_live, InputChannel.Serial0);
+        foreach (var (socket, id) in _socketChardevs)
+        {
+            var port = _options.VirtioDevices.OfType<SerialDeviceSpec>().SelectMany(d => d.Ports).FirstOrDefault(p => p.Chardev == id);
+            socket.Start(port == null ? null : _live, port == null ? default : InputChannels.VirtConsole(port.Index));
+        }
     }
 
     /// <summary>Reads standard input for the virtconsole on a `-chardev stdio` (live and recording runs; a replay's input is the recording's).</summary>
@@ -246,6 +295,7 @@ internal sealed class Session : IDisposable
             new StdioMux(_live, escapes: StdinPump.IsTerminal, Console.OpenStandardOutput(), QuitFromConsole, FlushSerial)
                 .StartReadingStdin();
         StartStdioChardev();
+        StartSocketConsoles();
         foreach (var sig in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
             _signals.Add(PosixSignalRegistration.Create(sig, ctx =>
             {
@@ -470,6 +520,7 @@ internal sealed class Session : IDisposable
         CloseNetdevs();
         _assembly.Dispose();
         _serial?.Dispose();
+        _serialSocket?.Dispose();
         CloseChardevs();
     }
 }

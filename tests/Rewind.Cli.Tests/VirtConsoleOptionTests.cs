@@ -44,7 +44,11 @@ public class VirtConsoleOptionTests
     [InlineData("-device virtio-serial-device,max_ports=4", "virtio-serial-device has no property 'max_ports'")]
     [InlineData("-device virtio-serial-device -device virtserialport", "virtserialport is not supported")]
     [InlineData("-device virtio-serial-pci", "has no PCI bus; use virtio-serial-device")]
-    [InlineData("-chardev socket,id=s,port=4000,server=on", "the socket chardev backend is not supported")]
+    [InlineData("-chardev pty,id=s", "the pty chardev backend is not supported")]
+    [InlineData("-chardev socket,id=s", "Parameter 'port' or 'path' is missing")]
+    [InlineData("-chardev socket,id=s,path=/tmp/s,port=4000,server=on", "path= and host=/port= cannot be used together")]
+    [InlineData("-chardev socket,id=s,port=4000,server=on,telnet=on", "telnet= is not supported")]
+    [InlineData("-chardev socket,id=s,port=4000", "a client socket needs a host and a port")]
     [InlineData("-chardev stdio,id=s,mux=on", "mux=on is not supported")]
     [InlineData("-chardev file,id=f", "Parameter 'path' is missing")]
     [InlineData("-chardev null", "Parameter 'id' is missing")]
@@ -54,6 +58,42 @@ public class VirtConsoleOptionTests
     [InlineData("-display none -chardev stdio,id=a", "cannot use stdio by multiple character devices")]
     [InlineData("-serial null -monitor stdio -chardev stdio,id=a", "cannot use stdio by multiple character devices")]
     public void BadConsoleOptions_GiveOneLineErrors(string args, string message)
+    {
+        var e = Assert.Throws<UsageException>(() => Parse(args));
+        Assert.Contains(message, e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Theory]
+    [InlineData("-chardev socket,id=s,port=4000,server=on,wait=off", "127.0.0.1", 4000, null, false, true)]
+    [InlineData("-chardev socket,id=s,host=0.0.0.0,port=4001,server=on", "0.0.0.0", 4001, null, true, true)]
+    [InlineData("-chardev socket,id=s,host=localhost,port=4002", "localhost", 4002, null, false, false)]
+    [InlineData("-chardev socket,id=s,path=/tmp/c.sock,server=on,nowait", null, 0, "/tmp/c.sock", false, true)]
+    public void SocketChardev_ListensOrConnects_AsQemuSpellsIt(string args, string? host, int port, string? path, bool wait, bool server)
+    {
+        var c = Assert.Single(Parse(args).Chardevs);
+        Assert.Equal("socket", c.Backend);
+        Assert.Equal(new SocketSpec(host, port, path, wait, server), c.Socket);
+    }
+
+    [Theory]
+    [InlineData("tcp::4444,server,nowait", "127.0.0.1", 4444, null, false, true)]
+    [InlineData("tcp:127.0.0.1:4445,server=on", "127.0.0.1", 4445, null, true, true)]
+    [InlineData("tcp:10.0.0.2:23", "10.0.0.2", 23, null, false, false)]
+    [InlineData("unix:/tmp/console.sock,server=on,wait=off", null, 0, "/tmp/console.sock", false, true)]
+    public void SerialOnASocket_ListensOrConnects_AsQemuSpellsIt(string value, string? host, int port, string? path, bool wait, bool server)
+    {
+        var o = Parse("-display none -serial " + value);
+        Assert.Equal(value, o.Serial);
+        Assert.Equal(new SocketSpec(host, port, path, wait, server), o.SerialSocket);
+    }
+
+    [Theory]
+    [InlineData("-serial telnet::4444,server,nowait", "the telnet and websocket protocols are not supported; use tcp::4444,server,nowait")]
+    [InlineData("-serial tcp::4444", "a client socket needs a host and a port")]
+    [InlineData("-serial tcp:host-without-port", "expected tcp:HOST:PORT")]
+    [InlineData("-serial pty", "supported backends are stdio, mon:stdio, null, file:PATH, tcp:")]
+    public void BadSerialSockets_GiveOneLineErrors(string args, string message)
     {
         var e = Assert.Throws<UsageException>(() => Parse(args));
         Assert.Contains(message, e.Message);

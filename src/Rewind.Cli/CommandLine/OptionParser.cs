@@ -87,7 +87,11 @@ public static class OptionParser
                 if (value.Split(',')[0] != "none") throw new UsageException($"-display {value}: only 'none' is supported (Rewind has no graphical display)");
                 o.Display = "none";
                 break;
-            case "serial": o.Serial = ValidateSerial(value); break;
+            case "serial":
+                o.Serial = ValidateSerial(value);
+                o.SerialSocket = value.StartsWith("tcp:", StringComparison.Ordinal) || value.StartsWith("unix:", StringComparison.Ordinal)
+                    ? SocketSpec.Parse("serial", value, clientAllowed: true) : null;
+                break;
             case "monitor":
                 if (value is not ("none" or "stdio")) throw new UsageException($"-monitor {value}: supported values are none and stdio");
                 o.Monitor = value;
@@ -280,7 +284,10 @@ public static class OptionParser
     {
         if (value is "stdio" or "null" or "mon:stdio" or "none") return value;
         if (value.StartsWith("file:", StringComparison.Ordinal) && value.Length > 5) return value;
-        throw new UsageException($"-serial {value}: supported backends are stdio, mon:stdio, null and file:PATH");
+        if (value.StartsWith("tcp:", StringComparison.Ordinal) || value.StartsWith("unix:", StringComparison.Ordinal)) return value;
+        if (value.StartsWith("telnet:", StringComparison.Ordinal) || value.StartsWith("telnets:", StringComparison.Ordinal) || value.StartsWith("websocket:", StringComparison.Ordinal))
+            throw new UsageException($"-serial {value}: the telnet and websocket protocols are not supported; use tcp:{value[(value.IndexOf(':') + 1)..]} (a raw byte stream: nc or socat connect to it)");
+        throw new UsageException($"-serial {value}: supported backends are stdio, mon:stdio, null, file:PATH, tcp:[HOST]:PORT[,server=on[,wait=off]] and unix:PATH[,server=on[,wait=off]]");
     }
 
     private static void ParseIcount(Options o, string value)

@@ -16,6 +16,8 @@ public sealed record Options
     public bool NoGraphic { get; set; }
     public string? Display { get; set; }
     public string? Serial { get; set; }
+    /// <summary>-serial tcp:… or unix:…: the console on a socket.</summary>
+    public SocketSpec? SerialSocket { get; set; }
     public string? Monitor { get; set; }
     public int IcountShift { get; set; } = Core.Time.VirtualClock.DefaultShift;
     public bool IcountGiven { get; set; }

@@ -3,17 +3,18 @@ using System.Globalization;
 namespace Rewind.Cli.CommandLine;
 
 /// <summary>
-/// A listening socket in QEMU's character-device syntax, as -qmp takes it:
+/// A socket in QEMU's character-device syntax, as -qmp and -serial take it:
 /// <c>tcp:[HOST]:PORT,server=on,wait=off</c> or <c>unix:PATH,server=on,wait=off</c>
-/// (also the older <c>,server,nowait</c> spelling). Without wait=off QEMU waits for a client.
+/// (also the older <c>,server,nowait</c> spelling). Without wait=off QEMU waits for a client. Without
+/// server=on the socket connects to HOST:PORT (where the option allows a client).
 /// </summary>
-public sealed record SocketSpec(string? Host, int Port, string? UnixPath, bool Wait)
+public sealed record SocketSpec(string? Host, int Port, string? UnixPath, bool Wait, bool Server = true)
 {
     public bool IsUnix => UnixPath != null;
 
     public override string ToString() => IsUnix ? $"unix:{UnixPath}" : $"tcp:{Host}:{Port}";
 
-    public static SocketSpec Parse(string option, string value)
+    public static SocketSpec Parse(string option, string value, bool clientAllowed = false)
     {
         string[] parts = value.Split(',');
         string address = parts[0];
@@ -34,14 +35,15 @@ public sealed record SocketSpec(string? Host, int Port, string? UnixPath, bool W
         }
         if (address is "stdio" or "mon:stdio")
             throw new UsageException($"-{option} {value}: QMP on stdio is not supported; use tcp:HOST:PORT,server=on,wait=off or unix:PATH,server=on,wait=off");
-        if (server != true)
+        if (server != true && !clientAllowed)
             throw new UsageException($"-{option} {value}: only listening sockets are supported; add ',server=on,wait=off'");
-        bool w = wait ?? true;
+        bool isServer = server == true;
+        bool w = isServer && (wait ?? true);
         if (address.StartsWith("unix:", StringComparison.Ordinal))
         {
             string path = address[5..];
             if (path.Length == 0) throw new UsageException($"-{option} {value}: missing socket path");
-            return new SocketSpec(null, 0, path, w);
+            return new SocketSpec(null, 0, path, w, isServer);
         }
         if (address.StartsWith("tcp:", StringComparison.Ordinal))
         {
@@ -52,7 +54,8 @@ public sealed record SocketSpec(string? Host, int Port, string? UnixPath, bool W
             if (host.StartsWith('[') && host.EndsWith(']')) host = host[1..^1];
             if (!int.TryParse(hp[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
                 throw new UsageException($"-{option} {value}: invalid port '{hp[(colon + 1)..]}'");
-            return new SocketSpec(host.Length == 0 ? "127.0.0.1" : host, port, null, w);
+            if (!isServer && (host.Length == 0 || port == 0)) throw new UsageException($"-{option} {value}: a client socket needs a host and a port");
+            return new SocketSpec(host.Length == 0 ? "127.0.0.1" : host, port, null, w, isServer);
         }
         throw new UsageException($"-{option} {value}: supported sockets are tcp:HOST:PORT and unix:PATH (with server=on)");
     }
