@@ -81,6 +81,8 @@ public sealed class VirtBoard : IBoard
             // As QEMU's system_reset: harts restart at the reset vector; RAM keeps its contents.
             foreach (var h in Harts) h.Reset(VirtMemoryMap.BootRomBase);
             Uart.Reset();
+            // Devices start over too: a rebooted kernel finds them unconfigured, not mid-request.
+            foreach (var t in Virtio) t.SystemReset();
         };
     }
 

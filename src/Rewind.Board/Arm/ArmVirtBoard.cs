@@ -78,6 +78,7 @@ public sealed class ArmVirtBoard : IBoard
             Flash0.Reset();
             Flash1.Reset();
             FwCfg.Reset();
+            foreach (var t in Virtio) t.SystemReset();
             BootCpu();
         };
     }

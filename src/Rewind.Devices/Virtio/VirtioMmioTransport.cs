@@ -66,6 +66,16 @@ public sealed class VirtioMmioTransport : IMmioDevice, ITimedDevice, IStateful, 
 
     public SplitVirtqueue Queue(int index) => _queues[index];
 
+    /// <summary>
+    /// The machine's reset (system_reset, a guest's SBI/PSCI reboot): the device as at power-on, as
+    /// QEMU's virtio_mmio_reset, which also forgets the legacy guest page size a driver's reset keeps.
+    /// </summary>
+    public void SystemReset()
+    {
+        ResetDevice();
+        _guestPageShift = 0;
+    }
+
     private void ResetDevice()
     {
         _status = 0;

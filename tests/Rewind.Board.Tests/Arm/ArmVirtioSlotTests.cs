@@ -103,4 +103,23 @@ public sealed class ArmVirtioSlotTests : IDisposable
         board.Virtio[0].Fail("a configuration interrupt for the test"); // raises the transport's line
         Assert.Equal(1UL << 15, Read(board, pending));
     }
+
+    [Fact]
+    public void A_system_reset_leaves_the_virtio_devices_as_at_power_on()
+    {
+        var board = DiskBoard(legacy: true);
+        ulong slot = VirtioLayout.Arm.Address(31);
+        Assert.True(board.Bus.TryWrite(slot + 0x028, 4, 4096)); // GuestPageSize
+        Assert.True(board.Bus.TryWrite(slot + 0x030, 4, 0));    // QueueSel 0
+        Assert.True(board.Bus.TryWrite(slot + 0x038, 4, 64));   // QueueNum
+        Assert.True(board.Bus.TryWrite(slot + 0x040, 4, 0x40100)); // QueuePFN
+        Assert.True(board.Bus.TryWrite(slot + 0x070, 4, 0xf));  // Status: ACK, DRIVER, DRIVER_OK, FEATURES_OK
+        Assert.Equal(0xfUL, Read(board, slot + 0x070));
+        Assert.Equal(0x40100UL, Read(board, slot + 0x040));
+
+        board.Machine.OnReset!();
+
+        Assert.Equal(0UL, Read(board, slot + 0x070));
+        Assert.Equal(0UL, Read(board, slot + 0x040));
+    }
 }
