@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using Rewind.Devices.Block;
 
 namespace Rewind.Devices.Tests;
@@ -16,16 +15,7 @@ public sealed class Qcow2ImageTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static string Run(string tool, params string[] args)
-    {
-        var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{tool} {string.Join(' ', args)} failed: {output}");
-        return output;
-    }
+    private static string Run(string tool, params string[] args) => HostTool.Run(tool, args);
 
     /// <summary>Writes with qemu-io: each command like "write -P 0x5a 0 64k".</summary>
     private static void QemuIo(string image, string format, params string[] commands)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Rewind.Devices.Block;
 
 namespace Rewind.Devices.Tests;
@@ -16,18 +15,7 @@ public sealed class Qcow2WriteTests : IDisposable
 
     private string P(string name) => Path.Combine(_dir, name);
 
-    private static string Run(string tool, params string[] args)
-    {
-        var psi = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        string output = stdout.Result + stderr;
-        Assert.True(p.ExitCode == 0, $"{tool} {string.Join(' ', args)} failed: {output}");
-        return output;
-    }
+    private static string Run(string tool, params string[] args) => HostTool.Run(tool, args);
 
     private string Made(string name, string options, string size = "4M", string? backing = null)
     {
