@@ -49,27 +49,68 @@ public sealed unsafe partial class Hart
             counters.BlockRuns++;
             if (JitExit != 0)
             {
+                counters.BlockExits[(int)(JitExit == JitTrapped ? JitExitReason.Trapped : JitExitReason.StopAfter)]++;
                 JitExit = 0;
                 break;
             }
             ulong pc = Pc;
-            if ((pc >> PhysicalMemory.PageShift) != _fetchVpn) break;
-            int next = _fetchPage[(pc & 0xfff) >> 1].Jit;
-            if (next <= 0) break;
+            if ((pc >> PhysicalMemory.PageShift) != _fetchVpn && !ChainToPage(pc)) break;
+            ref DecodedInsn slot = ref _fetchPage[(pc & 0xfff) >> 1];
+            int next = slot.Jit;
+            if (next <= 0)
+            {
+                NoteExitBefore(ref slot);
+                break;
+            }
             block = blocks.Get(next);
-            if (Icount + (ulong)block.Length > _sliceEnd) break;
+            if (Icount + (ulong)block.Length > _sliceEnd)
+            {
+                counters.BlockExits[(int)JitExitReason.SliceEnd]++;
+                break;
+            }
         }
         blocks.Running = null;
         return true;
+    }
+
+    /// <summary>
+    /// Moves the fetch window to <paramref name="pc"/>'s page between compiled blocks, as the interpreter
+    /// would before its next instruction, so that a block there can follow without going back to it.
+    /// False when the run goes back to the interpreter: the slice is over (the interpreter would not
+    /// fetch either), or the fetch faulted, which is a step of its own as in the interpreter.
+    /// </summary>
+    private bool ChainToPage(ulong pc)
+    {
+        Counters.BlockExits[(int)JitExitReason.OtherPage]++;
+        if (Icount >= _sliceEnd) return false;
+        if (RefillFetch(pc)) return true;
+        Icount++;
+        return false;
+    }
+
+    /// <summary>Counts a run of compiled code that ended where no block starts: at an instruction left to the interpreter, or at code not compiled yet.</summary>
+    private void NoteExitBefore(ref DecodedInsn slot)
+    {
+        if (slot.Op != Op.Undecoded && !BlockCompiler.Supports(slot.Op))
+        {
+            Counters.BlockExits[(int)JitExitReason.Unsupported]++;
+            Counters.ExitsBefore[(int)slot.Op]++;
+        }
+        else
+        {
+            Counters.BlockExits[(int)JitExitReason.NotCompiled]++;
+        }
     }
 
     /// <summary>A body's first run, when the runtime compiles its IL: timed for the counters.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ulong FirstRun(CompiledBlock block, ulong* x)
     {
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), cpu0 = ThreadCpuClock.Nanoseconds();
         ulong steps = block.Code(this, x, Pc, Icount, _sliceEnd);
         Counters.FirstRunTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+        Counters.FirstRunCpuNanoseconds += ThreadCpuClock.Nanoseconds() - cpu0;
+        Counters.FirstRuns++;
         block.Ran = true;
         return steps;
     }
@@ -167,6 +208,32 @@ public sealed unsafe partial class Hart
         ulong off = va - _ramBase;
         return off < _fastLoadLimit || TlbLoadHit(va, ref off) ? *(ulong*)(_ramPtr + off) : JitLoadSlow(va, 8, pc, ic);
     }
+
+    // The same accesses as calls, for blocks compiled cold: each inlined access is a good part of the
+    // runtime's time compiling a block, which a block run a few hundred times never earns back.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal ulong JitCallLoad8(ulong va, ulong pc, ulong ic) => JitLoad8(va, pc, ic);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal ulong JitCallLoad16(ulong va, ulong pc, ulong ic) => JitLoad16(va, pc, ic);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal ulong JitCallLoad32(ulong va, ulong pc, ulong ic) => JitLoad32(va, pc, ic);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal ulong JitCallLoad64(ulong va, ulong pc, ulong ic) => JitLoad64(va, pc, ic);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void JitCallStore8(ulong va, ulong value, ulong pc, ulong ic) => JitStore8(va, value, pc, ic);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void JitCallStore16(ulong va, ulong value, ulong pc, ulong ic) => JitStore16(va, value, pc, ic);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void JitCallStore32(ulong va, ulong value, ulong pc, ulong ic) => JitStore32(va, value, pc, ic);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void JitCallStore64(ulong va, ulong value, ulong pc, ulong ic) => JitStore64(va, value, pc, ic);
 
     /// <summary>A load off the fast path, with the pc and count the interpreter would have at it.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -23,10 +23,40 @@ public sealed class HartCounters
     public ulong IdleSkipped;
     /// <summary>Host ticks (<see cref="System.Diagnostics.Stopwatch"/>) spent in the first run of each compiled body: the runtime's JIT compiling it.</summary>
     public long FirstRunTicks;
+    /// <summary>CPU time of the hart's thread (nanoseconds) in those first runs: their cost whatever else the machine does.</summary>
+    public long FirstRunCpuNanoseconds;
+    /// <summary>First runs of compiled bodies on the hart's thread (bodies compiled in the background arrive compiled).</summary>
+    public ulong FirstRuns;
     /// <summary>Instructions interpreted through the rare-instruction path, by operation (CSR, atomics, FP, system).</summary>
     public readonly ulong[] RareOps = new ulong[OpCount];
+    /// <summary>Instructions compiled code handed to the interpreter's code one at a time (<see cref="Jit.BlockCompiler.RunsThroughInterpreter"/>), by operation.</summary>
+    public readonly ulong[] CompiledRareOps = new ulong[OpCount];
     /// <summary>Blocks cut short at compile time by an operation the compiler does not translate, by operation.</summary>
     public readonly ulong[] BlockStops = new ulong[OpCount];
 
+    /// <summary>Why runs of compiled code went back to the interpreter, by <see cref="JitExitReason"/>.</summary>
+    public readonly ulong[] BlockExits = new ulong[(int)JitExitReason.Count];
+    /// <summary>Runs of compiled code that ended because the next instruction is one the compiler leaves to the interpreter, by its operation.</summary>
+    public readonly ulong[] ExitsBefore = new ulong[OpCount];
+
     private static readonly int OpCount = (int)Enum.GetValues<Op>().Max() + 1;
+}
+
+/// <summary>Why a run of compiled code (<see cref="HartCounters.BlockExits"/>) went back to the interpreter.</summary>
+public enum JitExitReason
+{
+    /// <summary>An instruction trapped; the pc is the handler's.</summary>
+    Trapped,
+    /// <summary>An instruction completed but asked to stop after it (a device ended the slice, code was overwritten, a CSR write).</summary>
+    StopAfter,
+    /// <summary>The next pc is on another fetch page (counted also when a block there follows at once).</summary>
+    OtherPage,
+    /// <summary>The next instruction is one the compiler leaves to the interpreter.</summary>
+    Unsupported,
+    /// <summary>No compiled block starts at the next pc (yet).</summary>
+    NotCompiled,
+    /// <summary>The next block does not fit in what is left of the slice.</summary>
+    SliceEnd,
+    /// <summary>The number of reasons.</summary>
+    Count,
 }

@@ -6,7 +6,7 @@ public class GuestRunTests
     public static TheoryData<string> SelfChecking => new()
     {
         "isa_i", "isa_m", "isa_a", "isa_c", "isa_zicsr",
-        "trap_ecall", "trap_illegal", "trap_misaligned", "trap_timer", "trap_sdeleg", "fpu_fd",
+        "trap_ecall", "trap_illegal", "trap_misaligned", "trap_timer", "trap_sdeleg", "fpu_fd", "jit_system",
     };
 
     [Theory]

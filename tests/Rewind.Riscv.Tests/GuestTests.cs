@@ -18,7 +18,7 @@ public class GuestTests
     public static TheoryData<string> SelfChecking => new()
     {
         "isa_i", "isa_m", "isa_a", "isa_c", "isa_zicsr",
-        "trap_ecall", "trap_illegal", "trap_misaligned", "trap_timer", "trap_sdeleg", "fpu_fd",
+        "trap_ecall", "trap_illegal", "trap_misaligned", "trap_timer", "trap_sdeleg", "fpu_fd", "jit_system",
     };
 
     /// <summary>More than any of these programs needs; reaching it means the guest hung.</summary>

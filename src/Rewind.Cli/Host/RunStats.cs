@@ -21,7 +21,9 @@ internal static class RunStats
     {
         var machine = board.Machine;
         double ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
-        to.WriteLine($"rewind stats: icount {machine.Icount:N0}, {Uptime():N0} ms since the process started");
+        var process = Process.GetCurrentProcess();
+        to.WriteLine($"rewind stats: icount {machine.Icount:N0}, {Uptime():N0} ms since the process started, " +
+            $"{process.TotalProcessorTime.TotalMilliseconds:N0} ms of CPU (user {process.UserProcessorTime.TotalMilliseconds:N0})");
         if (machine.FirstRunAt is DateTime first)
             to.WriteLine($"  first guest instruction {(first - Process.GetCurrentProcess().StartTime).TotalMilliseconds:N0} ms after the process started");
         to.WriteLine($"  idle waits {machine.IdleWaits:N0}, {ms(machine.IdleWaitTicks):N0} ms waiting for the wall clock");
@@ -31,13 +33,17 @@ internal static class RunStats
             var c = hart.Counters;
             ulong interpreted = hart.Icount - c.CompiledSteps - c.IdleSkipped - c.Traps;
             to.WriteLine($"  hart {hart.HartId}: compiled {c.CompiledSteps:N0} steps in {c.BlockRuns:N0} block runs, " +
-                $"interpreted ~{interpreted:N0}, idle {c.IdleSkipped:N0}, traps {c.Traps:N0}, slices {c.Slices:N0}, fetch refills {c.FetchRefills:N0}");
-            to.WriteLine($"    first runs of compiled bodies (runtime JIT): {ms(c.FirstRunTicks):N0} ms");
+                $"interpreted ~{interpreted:N0} ({100.0 * interpreted / Math.Max(1, interpreted + c.CompiledSteps):F1} % of executed), idle {c.IdleSkipped:N0}, traps {c.Traps:N0}, slices {c.Slices:N0}, fetch refills {c.FetchRefills:N0}");
+            to.WriteLine($"    first runs of compiled bodies (runtime JIT): {ms(c.FirstRunTicks):N0} ms, {c.FirstRunCpuNanoseconds / 1e6:N0} ms of CPU " +
+                $"({c.FirstRunCpuNanoseconds / 1e3 / Math.Max(1UL, c.FirstRuns):N0} µs each, {c.FirstRuns:N0} bodies)");
             to.WriteLine($"    rare ops interpreted: {Top(c.RareOps)}");
+            to.WriteLine($"    rare ops run from compiled code: {Top(c.CompiledRareOps)}");
             to.WriteLine($"    blocks cut by: {Top(c.BlockStops)}");
+            to.WriteLine($"    compiled runs ended: {string.Join(", ", c.BlockExits.Select((n, r) => $"{(JitExitReason)r} {n:N0}"))}");
+            to.WriteLine($"    ended before: {Top(c.ExitsBefore)}");
         }
         if (board is VirtBoard { CodeCache.Blocks: { } blocks })
-            to.WriteLine($"  blocks: compiled {blocks.Compiled:N0} (IL emit {ms(blocks.EmitTicks):N0} ms, on the compiling thread {ms(blocks.BackgroundTicks):N0} ms, pending {blocks.Pending}), placements {blocks.Placements:N0}, " +
+            to.WriteLine($"  blocks: compiled {blocks.Compiled:N0} (IL emit {ms(blocks.EmitTicks):N0} ms, {blocks.EmitCpuNanoseconds / 1e6:N0} ms of CPU; on the compiling thread {ms(blocks.BackgroundTicks):N0} ms, {blocks.BackgroundCpuNanoseconds / 1e6:N0} ms of CPU; pending {blocks.Pending}), placements {blocks.Placements:N0}, " +
                 $"placed {blocks.Placed:N0}, invalidated {blocks.Invalidated:N0}, start-overs {blocks.StartOvers}");
     }
 

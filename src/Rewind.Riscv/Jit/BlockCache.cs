@@ -75,6 +75,9 @@ public sealed class BlockCache
     /// <summary>Host ticks spent emitting IL and making delegates (the runtime compiles the IL on first run).</summary>
     public long EmitTicks { get; private set; }
 
+    /// <summary>CPU time (nanoseconds) of the hart's thread spent emitting IL and making delegates.</summary>
+    public long EmitCpuNanoseconds { get; private set; }
+
     /// <summary>Bodies kept by content now (each compiled once, unless the table started over).</summary>
     public int Kept => _bodies.Count;
 
@@ -112,9 +115,10 @@ public sealed class BlockCache
                 Request(key, bytes, shape, slots, ramPage, region);
                 return;
             }
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), cpu0 = ThreadCpuClock.Nanoseconds();
             block = new CompiledBlock(BlockCompiler.Compile(region), region.EntryLength, bytes.ToArray(), shape, region.Whole);
             EmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+            EmitCpuNanoseconds += ThreadCpuClock.Nanoseconds() - cpu0;
             Keep(key, block);
         }
         PlaceBody(block, slots, ramPage, region.Entry, region.Low, region.High);
@@ -169,6 +173,11 @@ public sealed class BlockCache
 
     /// <summary>Host ticks the compiling thread spent emitting and compiling bodies (the runtime's JIT included).</summary>
     public long BackgroundTicks => Interlocked.Read(ref _backgroundTicks);
+
+    private long _backgroundCpuNanoseconds;
+
+    /// <summary>CPU time (nanoseconds) the compiling thread spent on the same.</summary>
+    public long BackgroundCpuNanoseconds => Interlocked.Read(ref _backgroundCpuNanoseconds);
     private volatile bool _anyFinished;
 
     /// <summary>True when the compiling thread has bodies for <see cref="InstallFinished"/> to place.</summary>
@@ -204,10 +213,11 @@ public sealed class BlockCache
         {
             while (_requests.TryDequeue(out var job))
             {
-                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), cpu0 = ThreadCpuClock.Nanoseconds();
                 var code = BlockCompiler.Compile(job.Region);
                 BlockCompiler.Prepare(code);
                 Interlocked.Add(ref _backgroundTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+                Interlocked.Add(ref _backgroundCpuNanoseconds, ThreadCpuClock.Nanoseconds() - cpu0);
                 job.Block = new CompiledBlock(code, job.Region.EntryLength, job.Bytes, job.Shape, job.Region.Whole) { Ran = true };
                 _finished.Enqueue(job);
                 _anyFinished = true;

@@ -13,8 +13,9 @@ namespace Rewind.Riscv.Jit;
 /// the hart's own access methods (<see cref="Hart.JitLoad64"/> and friends): the block never reaches
 /// memory another way. An access that traps or must end the run (a device changed the slice, a store
 /// overwrote compiled code) leaves at once with the exact pc and count, as the interpreter would.
-/// Everything else (CSRs, atomics, floating point, system instructions) is left to the interpreter:
-/// a block ends before it.
+/// CSR accesses, atomics and floating point call the interpreter's own code for that one instruction
+/// (<see cref="RunsThroughInterpreter"/>); the rest (ecall, ebreak, xret, WFI, sfence.vma) is left to the
+/// interpreter: a block ends before it.
 /// </summary>
 internal static class BlockCompiler
 {
@@ -37,9 +38,24 @@ internal static class BlockCompiler
     /// </summary>
     public static unsafe void Prepare(BlockCode code) => code(null!, null, 0, 0, 0);
 
+    /// <summary>
+    /// Whether blocks alone inline their memory accesses as regions do (REWIND_JIT_INLINE=1, for
+    /// experiments). Inlined, they cost the runtime several times as long to compile.
+    /// </summary>
+    public static readonly bool InlineAccesses = Environment.GetEnvironmentVariable("REWIND_JIT_INLINE") == "1";
+
     /// <summary>True for the operations a block may contain.</summary>
     public static bool Supports(Op op) =>
-        op is (>= Op.Lui and <= Op.Sraw) or Op.Fence or Op.FenceI or (>= Op.Mul and <= Op.Remuw);
+        op is (>= Op.Lui and <= Op.Sraw) or Op.Fence or Op.FenceI or (>= Op.Mul and <= Op.Remuw) || RunsThroughInterpreter(op);
+
+    /// <summary>
+    /// True for the operations a block runs by calling the interpreter's own code for them (<see cref="Hart.JitSystem"/>):
+    /// CSR accesses, atomics and floating point. They are common in kernels and rarely hot, so exactness
+    /// is bought with a call instead of new code; what they change decides whether the block goes on.
+    /// Jumps to and from privileged code (ecall, ebreak, xret), WFI and sfence.vma still end a block.
+    /// </summary>
+    public static bool RunsThroughInterpreter(Op op) =>
+        op is (>= Op.LrW and <= Op.AmoMaxuD) or (>= Op.Csrrw and <= Op.Csrrci) or > Op.FirstFloat;
 
     /// <summary>True for the operations that end a block (they decide the next pc).</summary>
     public static bool EndsBlock(Op op) => op is >= Op.Jal and <= Op.Bgeu;
@@ -268,7 +284,7 @@ internal static class BlockCompiler
                         Address(ref d);
                         PcPlus(o);
                         Count(k);
-                        il.Emit(OpCodes.Call, Helper(d.Op switch
+                        il.Emit(OpCodes.Call, Access(d.Op switch
                         {
                             Op.Lb or Op.Lbu => nameof(Hart.JitLoad8),
                             Op.Lh or Op.Lhu => nameof(Hart.JitLoad16),
@@ -293,7 +309,7 @@ internal static class BlockCompiler
                     Load(d.Rs2);
                     PcPlus(o);
                     Count(k);
-                    il.Emit(OpCodes.Call, Helper(d.Op switch
+                    il.Emit(OpCodes.Call, Access(d.Op switch
                     {
                         Op.Sb => nameof(Hart.JitStore8),
                         Op.Sh => nameof(Hart.JitStore16),
@@ -363,6 +379,10 @@ internal static class BlockCompiler
                     Store(d.Rd);
                     return false;
 
+                case var op when RunsThroughInterpreter(op):
+                    ThroughInterpreter(ref d, k, o);
+                    return false;
+
                 case Op.Fence:
                 case Op.FenceI:
                     // As in the interpreter: stores already invalidate the code they overwrite.
@@ -371,6 +391,53 @@ internal static class BlockCompiler
                     throw new InvalidOperationException($"the block compiler cannot translate {d.Op}");
             }
         }
+
+        /// <summary>
+        /// Calls <see cref="Hart.JitSystem"/> for the instruction at byte <paramref name="o"/>: the registers
+        /// it may read are written back first (and its destination, so that reloading that afterwards is right
+        /// whether it wrote it or not, or trapped); for a floating-point instruction some of these name
+        /// f registers, and writing back the x registers of the same numbers does no harm.
+        /// </summary>
+        private void ThroughInterpreter(ref DecodedInsn d, int k, int o)
+        {
+            var il = _il;
+            foreach (int r in new[] { d.Rs1, d.Rs2, d.Rd }.Distinct())
+            {
+                if (r is <= 0 or >= 32) continue;
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldc_I4, r * 8);
+                il.Emit(OpCodes.Add);
+                il.Emit(OpCodes.Ldloc, _regs[r]!);
+                il.Emit(OpCodes.Stind_I8);
+            }
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ldc_I4, (int)d.Op);
+            il.Emit(OpCodes.Ldc_I4, (int)d.Rd);
+            il.Emit(OpCodes.Ldc_I4, (int)d.Rs1);
+            il.Emit(OpCodes.Ldc_I4, (int)d.Rs2);
+            il.Emit(OpCodes.Ldc_I4, (int)d.Aux);
+            Const(d.Imm);
+            il.Emit(OpCodes.Ldc_I4, unchecked((int)d.Raw));
+            il.Emit(OpCodes.Ldc_I4, (int)d.Length);
+            PcPlus(o);
+            Count(k);
+            il.Emit(OpCodes.Call, Helper(nameof(Hart.JitSystem)));
+            if (d.Rd is > 0 and < 32)
+            {
+                il.Emit(OpCodes.Ldarg_1);
+                il.Emit(OpCodes.Ldc_I4, d.Rd * 8);
+                il.Emit(OpCodes.Add);
+                il.Emit(OpCodes.Ldind_I8);
+                il.Emit(OpCodes.Stloc, _regs[d.Rd]!);
+            }
+            CheckExit(k, o + d.Length, 0);
+        }
+
+        /// <summary>
+        /// A memory access method: inlined in a region, called from a block alone (see <see cref="InlineAccesses"/>).
+        /// </summary>
+        private MethodInfo Access(string name) =>
+            Helper(_region.Whole || InlineAccesses ? name : name.Replace("Jit", "JitCall", StringComparison.Ordinal));
 
         private void Load(int r)
         {
