@@ -20,7 +20,7 @@ public sealed class NetGuestRecordReplayTests
 {
     private const ulong Fuel = 4_000_000_000;
 
-    private sealed class Collect : ISerialBackend
+    internal sealed class Collect : ISerialBackend
     {
         private readonly StringBuilder _text = new();
         public void Write(byte b) => _text.Append((char)b);
@@ -69,7 +69,7 @@ public sealed class NetGuestRecordReplayTests
     }
 
     /// <summary>Keeps what the guest sends in a replay, where no peer answers.</summary>
-    private sealed class Listener : INetworkPeer
+    internal sealed class Listener : INetworkPeer
     {
         public List<string> Received { get; } = [];
         public void Transmit(ReadOnlySpan<byte> frame) => Received.Add(Payload(frame));
@@ -77,7 +77,7 @@ public sealed class NetGuestRecordReplayTests
 
     private static string Payload(ReadOnlySpan<byte> frame) => Encoding.ASCII.GetString(frame.Slice(14, 6));
 
-    private static BoardOptions Options(IInputBoundary input, ISerialBackend serial, INetworkPeer peer, bool modern) => new()
+    internal static BoardOptions Options(IInputBoundary input, ISerialBackend serial, INetworkPeer peer, bool modern) => new()
     {
         Bios = "none",
         Kernel = RepoPaths.Guest("net"),
@@ -100,6 +100,21 @@ public sealed class NetGuestRecordReplayTests
         return all;
     }
 
+    /// <summary>Records guests/net.c against a <see cref="ScriptedPeer"/>: the log, the console, what the peer received, how it stopped.</summary>
+    internal static (byte[] Log, string Console, List<string> PeerReceived, MachineStop Stop) Record(bool modern, int firstPings)
+    {
+        var log = new MemoryStream();
+        var rec = new RecordingInput(new ReplayLogWriter(log, Header(), leaveOpen: true));
+        var peer = new ScriptedPeer(rec, firstPings);
+        var console = new Collect();
+        var recorder = VirtBoard.Create(Options(rec, console, peer, modern));
+        rec.Machine = recorder.Machine;
+        var stop = recorder.Machine.Run(Fuel);
+        rec.Finish(recorder.Machine.Icount, "exit");
+        rec.Dispose();
+        return (log.ToArray(), console.Text, peer.Received, stop);
+    }
+
     /// <summary>
     /// Two of the peer's frames wait for the driver, so the guest takes them from one fill of its receive
     /// queue and answers both within a few hundred instructions, while its transmit queue still holds its
@@ -113,31 +128,22 @@ public sealed class NetGuestRecordReplayTests
     [InlineData(true, 2)]
     public void EveryFrame_ReachesTheOtherSideOnce_AndTheReplayAloneSendsTheSame(bool modern, int firstPings)
     {
-        var log = new MemoryStream();
-        var rec = new RecordingInput(new ReplayLogWriter(log, Header(), leaveOpen: true));
-        var peer = new ScriptedPeer(rec, firstPings);
-        var recordedConsole = new Collect();
-        var recorder = VirtBoard.Create(Options(rec, recordedConsole, peer, modern));
-        rec.Machine = recorder.Machine;
-        var stop = recorder.Machine.Run(Fuel);
-        rec.Finish(recorder.Machine.Icount, "exit");
-        rec.Dispose();
-
-        string because = $"{recordedConsole.Text}\npeer received: {string.Join(", ", peer.Received)}";
+        var (log, console, peerReceived, stop) = Record(modern, firstPings);
+        string because = $"{console}\npeer received: {string.Join(", ", peerReceived)}";
         Assert.True(stop.Kind == StopKind.Exited && stop.ExitCode == 0, because);
-        Assert.Contains("net done: 8 pings answered", recordedConsole.Text);
+        Assert.Contains("net done: 8 pings answered", console);
         // The guest's first frame is its ping 0; then each of its pings and pongs once.
-        Assert.True(peer.Received[0] == "ping 0", because);
-        Assert.True(Expected().SequenceEqual(peer.Received.Order(StringComparer.Ordinal)), because);
+        Assert.True(peerReceived[0] == "ping 0", because);
+        Assert.True(Expected().SequenceEqual(peerReceived.Order(StringComparer.Ordinal)), because);
 
         // Alone: the frames come from the recording at their counts, so the guest sends the same ones.
         var frames = new List<ulong>();
-        using (var reader = new ReplayLogReader(new MemoryStream(log.ToArray())))
+        using (var reader = new ReplayLogReader(new MemoryStream(log)))
             while (reader.TryReadNext(out var r))
                 if (r.Kind == RecordKind.InputEvent && r.Channel == InputChannels.Net(0)) frames.Add(r.Icount);
         Assert.Equal(16, frames.Count); // the peer's 8 pings and 8 pongs
 
-        var replay = new ReplayInput(new ReplayLogReader(new MemoryStream(log.ToArray())));
+        var replay = new ReplayInput(new ReplayLogReader(new MemoryStream(log)));
         var listener = new Listener();
         var replayedConsole = new Collect();
         var board = VirtBoard.Create(Options(replay, replayedConsole, listener, modern));
@@ -145,7 +151,7 @@ public sealed class NetGuestRecordReplayTests
         var replayed = board.Machine.Run(Fuel);
         Assert.Equal(StopKind.Exited, replayed.Kind);
         Assert.Equal(stop.Icount, replayed.Icount);
-        Assert.Equal(recordedConsole.Text, replayedConsole.Text);
-        Assert.Equal(peer.Received, listener.Received);
+        Assert.Equal(console, replayedConsole.Text);
+        Assert.Equal(peerReceived, listener.Received);
     }
 }
