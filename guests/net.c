@@ -156,6 +156,10 @@ static unsigned sent;
 
 static void send(const char *word, unsigned k)
 {
+    // The only transmit buffer: the device may still be reading the previous frame from it (it sends
+    // some time after the notify), so wait until it has been used before writing the next one.
+    while (txq.used[1] != txq.avail_idx) __asm__ volatile("" ::: "memory");
+    txq.used_idx = txq.used[1];
     uint8_t *f = txbuf + hdr_len;
     for (unsigned i = 0; i < hdr_len; i++) txbuf[i] = 0;
     for (int i = 0; i < 6; i++) f[i] = 0xff;
@@ -167,9 +171,6 @@ static void send(const char *word, unsigned k)
     f[n++] = ' ';
     f[n++] = (uint8_t)('0' + k);
     while (n < 60) f[n++] = 0;  // the Ethernet minimum, padded
-    // The only transmit buffer: wait until the device has sent the previous frame.
-    while (txq.used[1] != txq.avail_idx) __asm__ volatile("" ::: "memory");
-    txq.used_idx = txq.used[1];
     txq.desc[0].addr = (uint64_t)(uintptr_t)txbuf;
     txq.desc[0].len = hdr_len + n;
     txq.desc[0].flags = 0;

@@ -191,6 +191,47 @@ public class VirtioNetTests
         Assert.Equal(1, rig.Net.Pending);
     }
 
+    /// <summary>
+    /// A driver may fill the receive queue before it sets DRIVER_OK (virtio 1.2 §3.1.1, step 7 before 8).
+    /// Frames that came before are then handed over without waiting for another notify or frame, as QEMU
+    /// flushes its queued packets when the driver becomes ready; a completion latency later, as a notify.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FramesWaitingAtDriverOk_FillTheBuffersOfferedBefore_WithoutAnotherNotify(bool modern)
+    {
+        var rig = new NetRig(modern, driverOk: false);
+        rig.Deliver(Frame(60, 1));
+        rig.PostRx(0);
+        rig.PostRx(1);
+        rig.NotifyAndComplete(0);
+        rig.Deliver(Frame(60, 2));
+        Assert.Equal(0, rig.RxUsedIndex);
+
+        rig.Rig.Write(R.Status, rig.Rig.Read(R.Status) | VirtioStatus.DriverOk);
+        ulong driverOk = rig.Rig.Run.Icount;
+        Assert.Equal(driverOk + VirtioMmioTransport.CompletionLatency, rig.Rig.Transport.NextDeadline(driverOk));
+        rig.Rig.Run.Icount = driverOk + VirtioMmioTransport.CompletionLatency - 1;
+        rig.Rig.Transport.Advance(rig.Rig.Run.Icount);
+        Assert.Equal(0, rig.RxUsedIndex);
+        rig.Rig.Run.Icount++;
+        rig.Rig.Transport.Advance(rig.Rig.Run.Icount);
+        Assert.Equal(2, rig.RxUsedIndex);
+        Assert.Equal(0, rig.Net.Pending);
+        Assert.Equal(1, rig.RxBuffer(0, rig.HeaderLength + 1)[rig.HeaderLength]);
+        Assert.Equal(2, rig.RxBuffer(1, rig.HeaderLength + 1)[rig.HeaderLength]);
+        Assert.True(rig.Rig.Irq.Level);
+    }
+
+    [Fact]
+    public void DriverOkWithNothingWaiting_SchedulesNothing()
+    {
+        var rig = new NetRig(driverOk: false);
+        rig.Rig.Write(R.Status, rig.Rig.Read(R.Status) | VirtioStatus.DriverOk);
+        Assert.Equal(ulong.MaxValue, rig.Rig.Transport.NextDeadline(rig.Rig.Run.Icount));
+    }
+
     [Fact]
     public void FrameLargerThanTheBuffer_IsDropped_AndTheBufferStaysAvailable()
     {

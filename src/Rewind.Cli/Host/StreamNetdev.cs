@@ -17,7 +17,7 @@ namespace Rewind.Cli.Host;
 /// recording logs them); frames the guest sends are written by a thread of their own, so the run loop
 /// never waits for the network, and are dropped while no peer is connected, as QEMU drops them.
 /// </summary>
-internal sealed class StreamNetdev : INetworkPeer, IDisposable
+public sealed class StreamNetdev : INetworkPeer, IDisposable
 {
     /// <summary>QEMU's NET_BUFSIZE: a longer frame on the wire ends the connection, as in QEMU.</summary>
     public const int MaxWireFrame = 4096 + 65536;

@@ -75,6 +75,16 @@ public sealed class VirtioNet : IVirtioDevice, IInputSink
     /// </summary>
     public void Reset() { }
 
+    /// <summary>
+    /// Frames that came before the driver was ready go to the buffers it offered meanwhile (a driver may fill
+    /// the receive queue before DRIVER_OK), without waiting for another notify or frame: QEMU's
+    /// virtio_net_set_status flushes its queued packets at DRIVER_OK.
+    /// </summary>
+    public void DriverReady()
+    {
+        if (_pending.Count > 0) Transport?.ProcessLater(ReceiveQueue);
+    }
+
     private int HeaderLength => Transport is { } t && (t.NegotiatedFeatures & VirtioFeature.Bit(VirtioFeature.Version1)) != 0
         ? HeaderSize : LegacyHeaderSize;
 

@@ -27,6 +27,12 @@ public interface IVirtioDevice
     /// <summary>The driver reset the device (status 0).</summary>
     void Reset();
 
+    /// <summary>
+    /// The driver set DRIVER_OK. A device that holds input for the driver (frames that came before it was
+    /// ready) asks its transport to process the queue then, as QEMU flushes what it queued; most have nothing to do.
+    /// </summary>
+    void DriverReady() { }
+
     /// <summary>Names the device in messages: "virtio-blk", "virtio-rng".</summary>
     string Kind { get; }
 

@@ -254,15 +254,28 @@ public sealed class VirtioMmioTransport : IMmioDevice, ITimedDevice, IStateful, 
                 v &= ~VirtioStatus.FeaturesOk;
             else Negotiate(_driverFeatures);
         }
+        uint old = _status;
         // NEEDS_RESET is the device's to set and stays until a reset.
         _status = (v & ~VirtioStatus.NeedsReset) | (_status & VirtioStatus.NeedsReset);
+        if ((old & VirtioStatus.DriverOk) == 0 && (_status & (VirtioStatus.DriverOk | VirtioStatus.NeedsReset)) == VirtioStatus.DriverOk)
+            _device.DriverReady();
     }
 
     private void Notify(uint index)
     {
-        if (index >= _queues.Length || (_status & VirtioStatus.NeedsReset) != 0) return;
-        if (_due[index] != ulong.MaxValue) return;
-        _due[index] = _run.Icount + CompletionLatency;
+        if (index < _queues.Length) ProcessLater((int)index);
+    }
+
+    /// <summary>
+    /// Handles <paramref name="queue"/>'s requests <see cref="CompletionLatency"/> instructions from now, as
+    /// after a driver's notify (a deadline already set stands): for a device that has work for the driver
+    /// at a guest action other than a notify, such as DRIVER_OK, at a count the machine alone decides.
+    /// </summary>
+    public void ProcessLater(int queue)
+    {
+        if (queue < 0 || queue >= _queues.Length || (_status & VirtioStatus.NeedsReset) != 0) return;
+        if (_due[queue] != ulong.MaxValue) return;
+        _due[queue] = _run.Icount + CompletionLatency;
         // The slice in progress was planned without this deadline.
         _run.EndSlice();
     }
