@@ -250,8 +250,19 @@
     };
   }
 
+  // The first view came inside the page: drawn at once, before any request (null if it did not).
+  function initial() {
+    try {
+      const data = JSON.parse($("initial").textContent);
+      return data && data.overview ? data : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
   async function start() {
-    state.overview = await getJson("api/overview");
+    const first = initial();
+    state.overview = first ? first.overview : await getJson("api/overview");
     const o = state.overview;
     $("name").textContent = o.name;
     $("summary").textContent = `${fmt(o.end)} instructions, recording format ${o.format}, ` +
@@ -260,7 +271,17 @@
     state.position = o.position;
     state.status = o.status;
     showPosition();
-    setRange(0, o.end + 1);
+    if (first) {
+      // The whole recording at the server's resolution: the page asks for its own once the user moves.
+      state.from = first.view.from;
+      state.to = first.view.to;
+      $("range").textContent = `${fmt(state.from)} – ${fmt(state.to)}`;
+      state.view = first.view;
+      draw();
+      showConsole(first.console);
+    } else {
+      setRange(0, o.end + 1);
+    }
     if (o.attached) follow();
   }
 
