@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Timeline benchmark: opening a long recording and the page's first paint in Debian's chromium.
 # Records guests/bin/uart_echo.elf (it polls the UART and echoes what it reads) with -icount shift=0
-# for POLL_SECONDS (default 20: about 2 G instructions on a quiet machine) while a line is typed every
+# for POLL_SECONDS (default 12: about 2 G instructions) while a line is typed every
 # LINE_MS ms (default 2: thousands of input records and console lines), then prints:
 #   - the recording: instructions, bytes, records (`rewind info`);
 #   - open: `rewind timeline` from process start to its URL (the page served once already), with the
@@ -20,7 +20,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 runs=${1:-3}
-seconds=${POLL_SECONDS:-20}
+seconds=${POLL_SECONDS:-12}
 line_ms=${LINE_MS:-2}
 rewind=${REWIND:-./rewind}
 work="$(mktemp -d)"

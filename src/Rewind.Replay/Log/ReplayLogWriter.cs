@@ -14,7 +14,8 @@ namespace Rewind.Replay.Log;
 /// <para>
 /// Icounts must not decrease from one record to the next. Thread-safe: a timer may call
 /// <see cref="Flush"/> while the run loop writes. Writing an event allocates nothing once the buffer
-/// has grown to its working size.
+/// has grown to its working size, apart from the index's lists of a file recording (see
+/// <see cref="Create"/>), which grow by doubling.
 /// </para>
 /// </summary>
 public sealed class ReplayLogWriter : IDisposable
