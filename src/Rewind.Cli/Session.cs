@@ -442,10 +442,13 @@ internal sealed class Session : IDisposable
         try
         {
             var recording = RecordingTimeline.Load(_options.RecordFile!);
+            if (recording.IndexNote != null) Console.Error.WriteLine($"rewind: timeline: {recording.IndexNote}");
             var session = new ReplaySession(_board.Machine, _runner.Engine!, vm);
             if (debugger != null) session.Watch(debugger);
-            var server = TimelineServer.Start(recording, session, port);
+            var server = TimelineServer.Start(recording, session, port, note => Console.Error.WriteLine($"rewind: timeline: {note}"));
             servers.Add(server);
+            // Ready for the browser before the user opens it, without holding up the replay.
+            ThreadPool.QueueUserWorkItem(_ => server.Warm());
             Console.Error.WriteLine($"rewind: timeline at {server.Url}");
         }
         catch (TimelineException e)

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Rewind.Cli.CommandLine;
 using Rewind.Timeline;
@@ -38,8 +40,19 @@ internal static class TimelineCommand
             })).ToList();
         try
         {
+            var watch = Stopwatch.StartNew();
             var recording = Guard(() => RecordingTimeline.Load(file));
-            using var server = Guard(() => TimelineServer.Start(recording, session: null, port));
+            if (recording.IndexNote != null) Console.Error.WriteLine($"rewind: timeline: {recording.IndexNote}");
+            long read = watch.ElapsedMilliseconds;
+            using var server = Guard(() => TimelineServer.Start(recording, session: null, port, note => Console.Error.WriteLine($"rewind: timeline: {note}")));
+            long started = watch.ElapsedMilliseconds;
+            server.Warm();
+            // REWIND_STATS=1: where the start went (bench/timeline.sh prints it).
+            if (Environment.GetEnvironmentVariable(Host.RunStats.EnvironmentVariable) == "1")
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"rewind: timeline: {(recording.FromIndex ? "read the index" : "scanned the recording")} in {read} ms, server started in {started - read} ms, first page served in {watch.ElapsedMilliseconds - started} ms"));
+            }
             Console.Out.WriteLine($"rewind: timeline of {file} at {server.Url} (not attached to a replay; Ctrl-C ends)");
             Console.Out.Flush();
             done.Wait();

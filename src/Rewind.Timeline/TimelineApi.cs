@@ -11,10 +11,16 @@ namespace Rewind.Timeline;
 /// <summary>
 /// The JSON the page draws from. The server summarises: a view asks for a range and a number of
 /// buckets, and gets per-bucket counts for dense lanes and the events themselves where few fall in
-/// the range, so a recording of billions of instructions paints as fast as a small one.
+/// the range, so a recording of billions of instructions paints as fast as a small one. The page
+/// itself carries its first view (<see cref="Initial"/>), so it draws without asking for anything.
 /// </summary>
-internal sealed class TimelineApi(RecordingTimeline recording, ITimelineSession? session, BookmarkFile bookmarks)
+internal sealed class TimelineApi(RecordingTimeline initialRecording, ITimelineSession? session, BookmarkFile bookmarks)
 {
+    /// <summary>Buckets of the view the page carries: about one per two pixels of a common window.</summary>
+    public const int InitialBuckets = 576;
+
+    private RecordingTimeline _recording = initialRecording;
+
     /// <summary>A lane with at most this many events in view sends them one by one.</summary>
     private const int MaxEvents = 400;
     private const int MaxBuckets = 4000;
@@ -37,20 +43,38 @@ internal sealed class TimelineApi(RecordingTimeline recording, ITimelineSession?
         app.MapGet("/api/stream", Stream);
     }
 
-    private IResult Overview() => Results.Json(new
+    /// <summary>What a check of the whole recording found, when its index did not tell the truth.</summary>
+    public void Replace(RecordingTimeline checkedRecording) => Volatile.Write(ref _recording, checkedRecording);
+
+    private RecordingTimeline Recording => Volatile.Read(ref _recording);
+
+    /// <summary>The overview, the view of the whole recording and its console lines: what the page draws first.</summary>
+    public object Initial()
     {
-        name = Path.GetFileName(recording.Path),
-        path = recording.Path,
-        format = recording.Format,
-        end = recording.End,
-        endedCleanly = recording.EndedCleanly,
-        problem = recording.Problem,
-        outputNote = recording.OutputNote,
-        attached = session != null,
-        position = session?.Position,
-        status = session?.Status,
-        lanes = Lanes().Select(l => new { id = l.Id, label = l.Label, count = l.Count }),
-    });
+        ulong to = Recording.End + 1;
+        return new { overview = OverviewData(), view = ViewData(0, to, InitialBuckets), console = ConsoleData(0, to) };
+    }
+
+    private IResult Overview() => Results.Json(OverviewData());
+
+    private object OverviewData()
+    {
+        var recording = Recording;
+        return new
+        {
+            name = Path.GetFileName(recording.Path),
+            path = recording.Path,
+            format = recording.Format,
+            end = recording.End,
+            endedCleanly = recording.EndedCleanly,
+            problem = recording.Problem,
+            outputNote = recording.OutputNote,
+            attached = session != null,
+            position = session?.Position,
+            status = session?.Status,
+            lanes = Lanes(recording).Select(l => new { id = l.Id, label = l.Label, count = l.Count }),
+        };
+    }
 
     private IResult View(HttpContext http)
     {
@@ -58,9 +82,14 @@ internal sealed class TimelineApi(RecordingTimeline recording, ITimelineSession?
         int n = 800;
         if (http.Request.Query["n"] is { Count: 1 } nv && (!int.TryParse(nv[0], NumberStyles.None, CultureInfo.InvariantCulture, out n) || n is < 1 or > MaxBuckets))
             return Problem(400, $"n: a number of buckets from 1 to {MaxBuckets}");
+        return Results.Json(ViewData(from, to, n));
+    }
+
+    private object ViewData(ulong from, ulong to, int n)
+    {
         ulong span = to - from;
         ulong width = Math.Max(1, (span + (ulong)n - 1) / (ulong)n);
-        var lanes = Lanes().Select(l =>
+        var lanes = Lanes(Recording).Select(l =>
         {
             int total = l.CountIn(from, to);
             bool few = total <= MaxEvents;
@@ -73,19 +102,25 @@ internal sealed class TimelineApi(RecordingTimeline recording, ITimelineSession?
                 buckets = few ? null : l.Buckets(from, width, n),
             };
         }).ToList();
-        return Results.Json(new { from, to, width, n, position = session?.Position, lanes });
+        return new { from, to, width, n, position = session?.Position, lanes };
     }
 
     private IResult ConsoleLines(HttpContext http)
     {
         if (!TryRange(http.Request.Query, out ulong from, out ulong to, out string? error)) return Problem(400, error!);
+        return Results.Json(ConsoleData(from, to));
+    }
+
+    private object ConsoleData(ulong from, ulong to)
+    {
+        var recording = Recording;
         var lines = recording.Output.Events(from, to, MaxConsoleLines);
-        return Results.Json(new
+        return new
         {
             total = recording.Output.CountIn(from, to),
             note = recording.OutputNote,
             lines = lines.Select(e => new { icount = e.Icount, text = e.Text }),
-        });
+        };
     }
 
     private IResult Seek(HttpContext http)
@@ -168,7 +203,7 @@ internal sealed class TimelineApi(RecordingTimeline recording, ITimelineSession?
         }
     }
 
-    private IEnumerable<TimelineLane> Lanes()
+    private IEnumerable<TimelineLane> Lanes(RecordingTimeline recording)
     {
         yield return recording.Inputs;
         yield return recording.Output;
@@ -198,7 +233,7 @@ internal sealed class TimelineApi(RecordingTimeline recording, ITimelineSession?
     private bool TryRange(IQueryCollection query, out ulong from, out ulong to, out string? error)
     {
         from = 0;
-        to = recording.End + 1;
+        to = Recording.End + 1;
         error = null;
         if (query["from"] is { Count: 1 } f && !ulong.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out from))
             error = "from: an instruction count";

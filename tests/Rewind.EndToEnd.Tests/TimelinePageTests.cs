@@ -77,6 +77,8 @@ public class TimelinePageTests(LinuxRecording recording) : IClassFixture<LinuxRe
         await page.WaitForSelectorAsync("g[data-lane=snapshot] .mark", new() { State = WaitForSelectorState.Attached });
         var outputLabel = await page.TextContentAsync("g[data-lane=output] .lane-label") ?? "";
         Assert.Matches(@"console output \((\d{2,})\)", outputLabel);
+        // The console list follows the chart's first paint.
+        await page.WaitForSelectorAsync("#console li", new() { State = WaitForSelectorState.Attached });
         Assert.Contains("Linux version", await page.InnerTextAsync("#console"));
         Assert.Equal("0", await page.GetAttributeAsync("#position", "data-icount"));
 

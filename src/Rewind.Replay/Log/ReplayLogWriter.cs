@@ -14,7 +14,8 @@ namespace Rewind.Replay.Log;
 /// <para>
 /// Icounts must not decrease from one record to the next. Thread-safe: a timer may call
 /// <see cref="Flush"/> while the run loop writes. Writing an event allocates nothing once the buffer
-/// has grown to its working size.
+/// has grown to its working size, apart from the index's lists of a file recording (see
+/// <see cref="Create"/>), which grow by doubling.
 /// </para>
 /// </summary>
 public sealed class ReplayLogWriter : IDisposable
@@ -40,6 +41,9 @@ public sealed class ReplayLogWriter : IDisposable
     private uint _prevCrc; // the last record's CRC, which the next record's CRC starts from (format 3)
     private bool _ended;
     private bool _disposed;
+    private long _written; // bytes handed to the stream
+    private RecordingIndexBuilder? _index;
+    private string? _indexFor;
 
     public ReplayLogWriter(Stream stream, RecordingHeader header, bool leaveOpen = false)
     {
@@ -72,9 +76,34 @@ public sealed class ReplayLogWriter : IDisposable
         FlushCore(toDisk: false);
     }
 
-    /// <summary>Creates (or overwrites) a recording file.</summary>
-    public static ReplayLogWriter Create(string path, RecordingHeader header) =>
-        new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024), header);
+    /// <summary>
+    /// Creates (or overwrites) a recording file. Its index (<see cref="RecordingIndex"/>, beside it) is
+    /// gathered as records are written and saved after the End record; an old one is removed now.
+    /// </summary>
+    public static ReplayLogWriter Create(string path, RecordingHeader header)
+    {
+        DeleteIndex(path);
+        return new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 64 * 1024), header)
+        {
+            _index = new RecordingIndexBuilder(),
+            _indexFor = path,
+        };
+    }
+
+    /// <summary>Why the index could not be saved after the End record, or null (the timeline then rebuilds it).</summary>
+    public string? IndexProblem { get; private set; }
+
+    private static void DeleteIndex(string path)
+    {
+        try
+        {
+            File.Delete(RecordingIndex.PathFor(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A stale index is refused anyway: it is bound to the recording's length and last CRC.
+        }
+    }
 
     /// <summary>Number of records written after the header.</summary>
     public long RecordCount { get; private set; }
@@ -92,6 +121,7 @@ public sealed class ReplayLogWriter : IDisposable
             Put((byte)channel);
             Put(data);
             Commit(start, icount);
+            _index?.Input(icount, channel, data);
         }
     }
 
@@ -105,6 +135,7 @@ public sealed class ReplayLogWriter : IDisposable
             BinaryPrimitives.WriteUInt64LittleEndian(Reserve(8), value);
             _len += 8;
             Commit(start, icount);
+            _index?.ClockRead(icount);
         }
     }
 
@@ -151,6 +182,7 @@ public sealed class ReplayLogWriter : IDisposable
                 crc = ~Crc32C.Update(crc, payload);
                 _prevCrc = crc;
                 _stream.Write(_buf, 0, _len);
+                _written += _len + payload.Length;
                 _len = 0;
                 _stream.Write(payload);
                 BinaryPrimitives.WriteUInt32LittleEndian(Reserve(4), crc);
@@ -159,6 +191,7 @@ public sealed class ReplayLogWriter : IDisposable
                 RecordCount++;
                 _unflushedRecords++;
             }
+            _index?.Snapshot(icount, name, payload.Length);
             FlushCore(toDisk: false);
         }
     }
@@ -189,6 +222,7 @@ public sealed class ReplayLogWriter : IDisposable
             PutVar(back);
             Put(data);
             Commit(start, icount);
+            _index?.Output(lastByteIcount, data);
         }
     }
 
@@ -196,7 +230,10 @@ public sealed class ReplayLogWriter : IDisposable
     {
         ArgumentNullException.ThrowIfNull(command);
         lock (_gate)
+        {
             WriteTextRecord(RecordKind.Monitor, icount, command);
+            _index?.Monitor(icount, Encoding.UTF8.GetBytes(command));
+        }
     }
 
     /// <summary>Ends the recording (e.g. "poweroff", "exit 3", "quit") and flushes it to disk.</summary>
@@ -208,6 +245,7 @@ public sealed class ReplayLogWriter : IDisposable
             WriteTextRecord(RecordKind.End, icount, reason);
             _ended = true;
             FlushCore(toDisk: true);
+            SaveIndex(icount);
         }
     }
 
@@ -251,6 +289,24 @@ public sealed class ReplayLogWriter : IDisposable
                     _stream.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// After the End record, which is on the disk: the index, bound to the file as it now is. Best
+    /// effort: a recording without its index is whole, and the timeline rebuilds the index.
+    /// </summary>
+    private void SaveIndex(ulong end)
+    {
+        if (_index == null || _indexFor == null) return;
+        try
+        {
+            _index.Build(RecordingHeader.CurrentVersion, _written, _prevCrc, end, endedCleanly: true, problem: null).Save(_indexFor);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            IndexProblem = $"{RecordingIndex.PathFor(_indexFor)}: not written: {e.Message.ReplaceLineEndings(" ")}";
+        }
+        _index = null;
     }
 
     /// <summary>Caller holds the lock.</summary>
@@ -324,6 +380,7 @@ public sealed class ReplayLogWriter : IDisposable
         if (_len > 0)
         {
             _stream.Write(_buf, 0, _len);
+            _written += _len;
             _len = 0;
         }
         if (toDisk && _stream is FileStream fs)

@@ -2,15 +2,20 @@
 // replay's position through /api/stream (server-sent events) and moves it with /api/seek.
 "use strict";
 (function () {
+  // Marks for bench/timeline.sh's breakdown: when the script began, and when the first view was drawn.
+  performance.mark("script");
   const SVG = "http://www.w3.org/2000/svg";
   const LABEL_W = 130, LANE_H = 30, LANE_GAP = 4, AXIS_H = 26, RIGHT_PAD = 12, MIN_SPAN = 16;
   const chart = document.getElementById("chart");
   const $ = id => document.getElementById(id);
   const fmt = n => Number(n).toLocaleString("en-US");
 
-  const state = { overview: null, from: 0, to: 1, view: null, position: null, status: null, version: null, seq: 0, generation: 0 };
+  const state = { overview: null, from: 0, to: 1, view: null, position: null, status: null, version: null, seq: 0, generation: 0, consoleShown: false };
 
-  const plotW = () => Math.max(50, chart.clientWidth - LABEL_W - RIGHT_PAD);
+  // The chart's width, read once per drawing: reading it after adding elements would lay the page out
+  // again for every element drawn.
+  let chartWidth = null;
+  const plotW = () => Math.max(50, (chartWidth ?? chart.clientWidth) - LABEL_W - RIGHT_PAD);
   const xOf = ic => LABEL_W + (ic - state.from) / (state.to - state.from) * plotW();
   const icAt = x => Math.min(Math.max(0, Math.round(state.from + (x - LABEL_W) / plotW() * (state.to - state.from))), state.overview.end);
 
@@ -66,12 +71,21 @@
   }
 
   function draw() {
+    chartWidth = chart.clientWidth;
+    try {
+      drawChart();
+    } finally {
+      chartWidth = null;
+    }
+  }
+
+  function drawChart() {
     const v = state.view;
     const lanes = v ? v.lanes : state.overview.lanes;
     const height = lanes.length * (LANE_H + LANE_GAP) + AXIS_H;
     chart.setAttribute("height", height);
     chart.replaceChildren();
-    const W = chart.clientWidth;
+    const W = chartWidth;
     lanes.forEach((lane, i) => {
       const y = i * (LANE_H + LANE_GAP);
       const g = el("g", { class: "lane", "data-lane": lane.id }, chart);
@@ -95,15 +109,17 @@
           }
         }
       } else if (lane.buckets) {
+        // One path for all of a lane's bars: a few elements to lay out, however many buckets (the
+        // hover text comes from the bucket under the pointer).
         const max = Math.max(...lane.buckets);
+        let d = "";
         lane.buckets.forEach((c, b) => {
           if (c === 0) return;
-          const x0 = xOf(v.from + b * v.width), x1 = xOf(v.from + (b + 1) * v.width);
+          const x0 = xOf(v.from + b * v.width), w = Math.max(1, xOf(v.from + (b + 1) * v.width) - x0);
           const h = 3 + (LANE_H - 6) * Math.log(1 + c) / Math.log(1 + max);
-          const r = el("rect", { class: `bar lane-${lane.id}`, x: x0, y: y + LANE_H - 1 - h, width: Math.max(1, x1 - x0),
-                                 height: h, "data-count": c, "data-icount": v.from + b * v.width }, g);
-          el("title", {}, r).textContent = `${fmt(c)} ${lane.label} from ${fmt(v.from + b * v.width)}`;
+          d += `M${x0.toFixed(1)} ${(y + LANE_H - 1 - h).toFixed(1)}h${w.toFixed(1)}v${h.toFixed(1)}h${(-w).toFixed(1)}z`;
         });
+        if (d) el("path", { class: `bar lane-${lane.id}`, d, "data-lane": lane.id }, g);
       }
     });
     drawAxis(lanes.length * (LANE_H + LANE_GAP), W);
@@ -148,7 +164,7 @@
 
   function showConsole(cons) {
     const list = $("console");
-    list.replaceChildren();
+    const lines = document.createDocumentFragment();
     $("console-count").textContent = cons.note ? `(${cons.note})` : `(${fmt(cons.total)} lines${cons.total > cons.lines.length ? `, first ${cons.lines.length} shown` : ""})`;
     for (const line of cons.lines) {
       const li = document.createElement("li");
@@ -158,9 +174,23 @@
       at.className = "at";
       at.textContent = fmt(line.icount);
       li.append(at, line.text);
-      li.addEventListener("click", () => seek(line.icount));
-      list.appendChild(li);
+      lines.appendChild(li);
     }
+    list.replaceChildren(lines);
+    state.consoleShown = true;
+  }
+  // One listener for every line the list will hold: a click goes to the count of the line.
+  $("console").addEventListener("click", e => {
+    const li = e.target.closest && e.target.closest("li");
+    if (li && li.dataset.icount) seek(Number(li.dataset.icount));
+  });
+
+  // The hover text of a density bar: the bucket under the pointer.
+  function bucketText(bar, ic) {
+    const v = state.view, lane = v && v.lanes.find(l => l.id === bar.dataset.lane);
+    if (!lane || !lane.buckets) return null;
+    const b = Math.floor((ic - v.from) / v.width);
+    return lane.buckets[b] ? `${fmt(lane.buckets[b])} ${lane.label} from ${fmt(v.from + b * v.width)}` : null;
   }
 
   async function seek(icount) {
@@ -193,7 +223,8 @@
     const r = chart.getBoundingClientRect();
     const x = e.clientX - r.left;
     if (x >= LABEL_W && e.clientY >= r.top && e.clientY <= r.bottom && state.overview) {
-      const t = e.target.dataset && e.target.dataset.text;
+      const bar = e.target.classList && e.target.classList.contains("bar");
+      const t = bar ? bucketText(e.target, icAt(x)) : e.target.dataset && e.target.dataset.text;
       $("hover").textContent = `instruction ${fmt(icAt(x))}` + (t ? ` — ${t}` : "");
     }
     if (!drag) return;
@@ -250,8 +281,19 @@
     };
   }
 
+  // The first view came inside the page: drawn at once, before any request (null if it did not).
+  function initial() {
+    try {
+      const data = JSON.parse($("initial").textContent);
+      return data && data.overview ? data : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
   async function start() {
-    state.overview = await getJson("api/overview");
+    const first = initial();
+    state.overview = first ? first.overview : await getJson("api/overview");
     const o = state.overview;
     $("name").textContent = o.name;
     $("summary").textContent = `${fmt(o.end)} instructions, recording format ${o.format}, ` +
@@ -260,7 +302,19 @@
     state.position = o.position;
     state.status = o.status;
     showPosition();
-    setRange(0, o.end + 1);
+    if (first) {
+      // The whole recording at the server's resolution: the page asks for its own once the user moves.
+      state.from = first.view.from;
+      state.to = first.view.to;
+      $("range").textContent = `${fmt(state.from)} – ${fmt(state.to)}`;
+      state.view = first.view;
+      draw();
+      performance.mark("drawn");
+      // The console list after the chart has been painted (a frame, then a task).
+      requestAnimationFrame(() => setTimeout(() => showConsole(first.console), 0));
+    } else {
+      setRange(0, o.end + 1);
+    }
     if (o.attached) follow();
   }
 
@@ -270,7 +324,7 @@
     get from() { return state.from; },
     get to() { return state.to; },
     get position() { return state.position; },
-    get loaded() { return state.view !== null; },
+    get loaded() { return state.view !== null && state.consoleShown; },
   };
   start().catch(e => { $("message").textContent = String(e.message || e); });
 })();
