@@ -3,7 +3,8 @@ namespace Rewind.Arm64;
 /// <summary>
 /// The FP and Advanced SIMD group (bits 27:25 = 111), as far as this CPU goes: moves between general and
 /// vector registers (FMOV, DUP, INS, UMOV, SMOV), MOVI/MVNI/ORR/BIC (immediate), FMOV (register), and
-/// the bitwise vector operations (AND, BIC, ORR, ORN, EOR, BSL, BIT, BIF). Arithmetic is undefined.
+/// the bitwise vector operations (AND, BIC, ORR, ORN, EOR, BSL, BIT, BIF); integer vector arithmetic is in
+/// Arm64Cpu.SimdInteger.cs; floating-point arithmetic is undefined.
 /// </summary>
 public sealed partial class Arm64Cpu
 {
@@ -39,6 +40,7 @@ public sealed partial class Arm64Cpu
             Copy(insn, rd, rn, q);
             return;
         }
+        if (TrySimdInteger(insn, rd, rn, rm, q)) return;
         throw Undefined();
     }
 
