@@ -1,57 +1,106 @@
 #!/usr/bin/env bash
-# Builds the Linux workload for tests and benchmarks: Linux 6.1 for riscv64 (QEMU's `virt` board,
-# console on ttyS0) from Debian's linux-source-6.1, and an initramfs holding our own static init
-# (scripts/linux/init.c) that prints the prompt `rewind-linux# `. The same init is left beside them,
-# for tests that put it on a disk image and boot with `root=/dev/vda`.
+# Builds the Linux workload for tests and benchmarks: Linux 6.1 from Debian's linux-source-6.1 for
+# QEMU's `virt` board, riscv64 (booted on OpenSBI, console on ttyS0) or aarch64 (booted with -kernel,
+# console on the PL011, ttyAMA0), and an initramfs holding our own static init (scripts/linux/init.c)
+# that prints the prompt `rewind-linux# `. The same init is left beside them, for tests that put it
+# on a disk image and boot with `root=/dev/vda`.
 #
-# The result lives OUTSIDE the clone, keyed by a hash of every input (this script, the config
-# fragment, the init source, the versions of the kernel package, cross compiler and C library):
+# The result lives OUTSIDE the clone, keyed by a hash of every input (the recipe, the config fragment,
+# the init source, the versions of the kernel package, cross compiler and C library):
 #     ${REWIND_CACHE:-/var/cache/rewind}/linux-<hash>/{Image,initramfs.cpio.gz,init,vmlinux,config}
+#     ${REWIND_CACHE:-/var/cache/rewind}/linux-aarch64-<hash>/...            (--arch aarch64)
 # A second run with the same inputs builds nothing and prints that directory. The kernel alone is
-# cached too (kernel-<hash>, keyed by its own inputs), so a change to init does not rebuild it.
+# cached too (kernel-<hash>, kernel-aarch64-<hash>, keyed by its own inputs), so a change to init
+# does not rebuild it.
 #
-#   scripts/build-linux.sh               build if needed; the last line printed is the directory
-#   scripts/build-linux.sh --print-path  print the directory the current inputs map to and build
-#                                        nothing (exit status 1 if it is not built yet)
+#   scripts/build-linux.sh [--arch A]               build if needed; the last line printed is the
+#                                                   directory (A: riscv64, the default, or aarch64)
+#   scripts/build-linux.sh --print-path [--arch A]  print the directory the current inputs map to and
+#                                                   build nothing (exit status 1 if it is not built)
 # Installs the Debian packages it needs (apt) when run as root.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 self="$root/scripts/build-linux.sh"
-fragment="$root/scripts/linux/virt.config"
 init_src="$root/scripts/linux/init.c"
 cache="${REWIND_CACHE:-/var/cache/rewind}"
-arch=(ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-)
-packages=(linux-source-6.1 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross make bc bison flex
-  libssl-dev libelf-dev cpio gzip xz-utils)
+common_packages=(linux-source-6.1 make bc bison flex libssl-dev libelf-dev cpio gzip xz-utils)
 
 print_only=0
-case "${1:-}" in
-  "") ;;
-  --print-path) print_only=1 ;;
-  -h | --help) sed -n '2,16p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "build-linux: unknown option '$1' (use --print-path or nothing)" >&2; exit 2 ;;
+target=riscv64
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --print-path) print_only=1 ;;
+    --arch)
+      [ $# -ge 2 ] || { echo "build-linux: --arch needs riscv64 or aarch64" >&2; exit 2; }
+      target="$2"
+      shift
+      ;;
+    --arch=*) target="${1#--arch=}" ;;
+    -h | --help) sed -n '2,21p' "$self" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "build-linux: unknown option '$1' (use --print-path, --arch riscv64|aarch64)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# Per architecture: kernel ARCH and cross prefix, compiler and C library packages, the fragment, the
+# Image kbuild leaves, and the prefix of the cache directories.
+case "$target" in
+  riscv64)
+    arch=(ARCH=riscv CROSS_COMPILE=riscv64-linux-gnu-)
+    cross=riscv64-linux-gnu
+    gcc_pkg=gcc-riscv64-linux-gnu
+    libc_pkg=libc6-dev-riscv64-cross
+    fragment="$root/scripts/linux/virt.config"
+    image=arch/riscv/boot/Image
+    prefix=""
+    ;;
+  aarch64)
+    arch=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+    cross=aarch64-linux-gnu
+    gcc_pkg=gcc-aarch64-linux-gnu
+    libc_pkg=libc6-dev-arm64-cross
+    fragment="$root/scripts/linux/virt-aarch64.config"
+    image=arch/arm64/boot/Image
+    prefix="aarch64-"
+    ;;
+  *) echo "build-linux: unknown architecture '$target' (use riscv64 or aarch64)" >&2; exit 2 ;;
 esac
+packages=("${common_packages[@]}" "$gcc_pkg" "$libc_pkg")
 
 version_of() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo none; }
 
 # The kernel's inputs: the source package, the compiler, the fragment, and the recipe (bump
-# kernel_recipe when build_kernel's steps change).
+# kernel_recipe when build_kernel's steps change). The riscv64 key is the one this script always
+# computed (recipe 1, no architecture named), so its cached kernel stays valid.
 kernel_recipe=1
 kernel_hash() {
   {
     echo "recipe $kernel_recipe"
+    [ "$target" = riscv64 ] || echo "arch $target"
     echo "linux-source-6.1 $(version_of linux-source-6.1)"
-    echo "gcc-riscv64-linux-gnu $(version_of gcc-riscv64-linux-gnu)"
+    echo "$gcc_pkg $(version_of "$gcc_pkg")"
     sha256sum <"$fragment"
   } | sha256sum | cut -c1-16
 }
 
-# Every input of the result: the kernel's, the C library, this script and init's source.
+# The recipe of the result around the kernel (init, the initramfs). For riscv64 it is pinned to the
+# hash this script had before it learned --arch (the key then covered the whole script), so that
+# teaching it other architectures does not move the riscv64 workload; change it (to any new string)
+# when the riscv64 steps after build_kernel change. Other architectures hash the script itself.
+workload_recipe() {
+  if [ "$target" = riscv64 ]; then
+    echo "01c8821228c1a2be137f27114ffd69d207252fb01c5b232d57b0aaef52fbf832  -"
+  else
+    sha256sum <"$self"
+  fi
+}
+
+# Every input of the result: the kernel's, the C library, the recipe and init's source.
 inputs_hash() {
   {
     kernel_hash
-    echo "libc6-dev-riscv64-cross $(version_of libc6-dev-riscv64-cross)"
-    sha256sum <"$self"
+    echo "$libc_pkg $(version_of "$libc_pkg")"
+    workload_recipe
     sha256sum <"$init_src"
   } | sha256sum | cut -c1-16
 }
@@ -59,7 +108,7 @@ inputs_hash() {
 complete() { [ -f "$1/Image" ] && [ -f "$1/vmlinux" ] && [ -f "$1/initramfs.cpio.gz" ] && [ -x "$1/init" ]; }
 
 if [ "$print_only" -eq 1 ]; then
-  out="$cache/linux-$(inputs_hash)"
+  out="$cache/linux-$prefix$(inputs_hash)"
   echo "$out"
   complete "$out"
   exit
@@ -115,7 +164,7 @@ build_kernel() {
   mkdir "$scratch/out"
   # The kernel's own initramfs packer (kbuild builds it for vmlinux; built here if it did not).
   [ -x "$src/usr/gen_init_cpio" ] || cc -O2 -o "$src/usr/gen_init_cpio" "$src/usr/gen_init_cpio.c"
-  cp "$src/arch/riscv/boot/Image" "$src/vmlinux" "$src/usr/gen_init_cpio" "$scratch/out/"
+  cp "$src/$image" "$src/vmlinux" "$src/usr/gen_init_cpio" "$scratch/out/"
   cp "$src/.config" "$scratch/out/config"
   rm -rf "$dest"
   mv "$scratch/out" "$dest"
@@ -123,7 +172,7 @@ build_kernel() {
 }
 
 install_packages
-out="$cache/linux-$(inputs_hash)"
+out="$cache/linux-$prefix$(inputs_hash)"
 if complete "$out"; then
   echo "build-linux: up to date"
   echo "$out"
@@ -134,7 +183,7 @@ started=$(date +%s)
 mkdir -p "$cache"
 scratch=""
 trap '[ -z "$scratch" ] || rm -rf "$scratch"' EXIT
-kernel="$cache/kernel-$(kernel_hash)"
+kernel="$cache/kernel-$prefix$(kernel_hash)"
 if [ -f "$kernel/Image" ] && [ -f "$kernel/vmlinux" ] && [ -x "$kernel/gen_init_cpio" ]; then
   echo "build-linux: kernel up to date in $kernel"
 else
@@ -143,8 +192,8 @@ fi
 
 echo "build-linux: building init and the initramfs"
 scratch="$(mktemp -d "$cache/.linux-XXXXXX")"
-nice -n 10 riscv64-linux-gnu-gcc -static -Os -Wall -Wextra -Werror -o "$scratch/init" "$init_src"
-riscv64-linux-gnu-strip "$scratch/init"
+nice -n 10 "$cross-gcc" -static -Os -Wall -Wextra -Werror -o "$scratch/init" "$init_src"
+"$cross-strip" "$scratch/init"
 touch -d @0 "$scratch/init"
 cat >"$scratch/initramfs.list" <<LIST
 dir /dev 0755 0 0

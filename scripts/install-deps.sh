@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   gcc-riscv64-unknown-elf
   gcc-aarch64-linux-gnu
+  libc6-dev-arm64-cross
   picolibc-riscv64-unknown-elf
   gdb-multiarch
   qemu-system-misc

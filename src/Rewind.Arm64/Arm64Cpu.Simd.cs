@@ -3,7 +3,8 @@ namespace Rewind.Arm64;
 /// <summary>
 /// The FP and Advanced SIMD group (bits 27:25 = 111), as far as this CPU goes: moves between general and
 /// vector registers (FMOV, DUP, INS, UMOV, SMOV), MOVI/MVNI/ORR/BIC (immediate), FMOV (register), and
-/// the bitwise vector operations (AND, BIC, ORR, ORN, EOR, BSL, BIT, BIF). Arithmetic is undefined.
+/// the bitwise vector operations (AND, BIC, ORR, ORN, EOR, BSL, BIT, BIF); integer vector arithmetic is in
+/// Arm64Cpu.SimdInteger.cs, scalar floating point in Arm64Cpu.FloatingPoint.cs.
 /// </summary>
 public sealed partial class Arm64Cpu
 {
@@ -39,6 +40,8 @@ public sealed partial class Arm64Cpu
             Copy(insn, rd, rn, q);
             return;
         }
+        if (TrySimdInteger(insn, rd, rn, rm, q)) return;
+        if (TryFloatingPoint(insn, rd, rn, rm)) return;
         throw Undefined();
     }
 
@@ -55,7 +58,9 @@ public sealed partial class Arm64Cpu
             case (true, 1, 0, 7): SetV(rd, Xr(rn), 0); break; // FMOV Dd, Xn
             case (true, 2, 1, 6): SetXr(rd, _v[2 * rn + 1]); break; // FMOV Xd, Vn.D[1]
             case (true, 2, 1, 7): _v[2 * rd + 1] = Xr(rn); break; // FMOV Vd.D[1], Xn
-            default: throw Undefined();
+            default:
+                if (!TryConvertInteger(insn, rd, rn)) throw Undefined();
+                break;
         }
     }
 

@@ -16,14 +16,20 @@ internal sealed record LinuxWorkload(string Directory)
     public string Init => Path.Combine(Directory, "init");
 
     private static readonly Lazy<LinuxWorkload> Built = new(() => Locate(cache: null), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<LinuxWorkload> BuiltAarch64 = new(() => Locate(cache: null, "aarch64"), LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>The built workload; throws, failing the test, when scripts/build-linux.sh has not built it.</summary>
     public static LinuxWorkload Require() => Built.Value;
 
+    /// <summary>The aarch64 build (`scripts/build-linux.sh --arch aarch64`), required the same way.</summary>
+    public static LinuxWorkload RequireAarch64() => BuiltAarch64.Value;
+
     /// <summary>Asks the script where its current inputs' build lives (in <paramref name="cache"/> if given).</summary>
-    internal static LinuxWorkload Locate(string? cache)
+    internal static LinuxWorkload Locate(string? cache, string arch = "riscv64")
     {
-        var psi = new ProcessStartInfo("bash", ["scripts/build-linux.sh", "--print-path"])
+        string[] args = arch == "riscv64" ? ["scripts/build-linux.sh", "--print-path"] : ["scripts/build-linux.sh", "--print-path", "--arch", arch];
+        string build = arch == "riscv64" ? "scripts/build-linux.sh" : $"scripts/build-linux.sh --arch {arch}";
+        var psi = new ProcessStartInfo("bash", args)
         {
             WorkingDirectory = RepoPaths.Root,
             RedirectStandardOutput = true,
@@ -38,7 +44,7 @@ internal sealed record LinuxWorkload(string Directory)
         string dir = stdout.Trim();
         if (p.ExitCode == 0 && dir.Length > 0) return new LinuxWorkload(dir);
         if (p.ExitCode == 1 && dir.Length > 0)
-            throw new InvalidOperationException($"the Linux workload is not built ({dir} is missing): run scripts/build-linux.sh");
+            throw new InvalidOperationException($"the Linux workload is not built ({dir} is missing): run {build}");
         throw new InvalidOperationException($"scripts/build-linux.sh --print-path failed (exit {p.ExitCode}): {stderr.Trim()}");
     }
 }

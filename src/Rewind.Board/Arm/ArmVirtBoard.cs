@@ -20,9 +20,6 @@ namespace Rewind.Board.Arm;
 /// </summary>
 public sealed class ArmVirtBoard : IBoard
 {
-    /// <summary>The arm64 Image header's magic, "ARM\x64" at offset 0x38.</summary>
-    public const uint ImageMagic = 0x644d_5241;
-
     private ArmVirtBoard(BoardOptions options, byte[] firmware)
     {
         Options = options;
@@ -143,8 +140,15 @@ public sealed class ArmVirtBoard : IBoard
         }
         else if (options.Kernel == null) throw new BoardConfigException("no kernel: give -kernel FILE or -bios FILE");
         else image = ("kernel", options.Kernel);
-        if (!File.Exists(image.Path)) throw new BoardConfigException($"could not load {image.Role} '{image.Path}': no such file");
-        return [image];
+        List<(string Role, string Path)> list = [image];
+        if (options.Initrd != null)
+        {
+            if (image.Role == "bios") throw new BoardConfigException("-initrd only allowed with -kernel option");
+            list.Add(("initrd", options.Initrd));
+        }
+        foreach (var (role, file) in list)
+            if (!File.Exists(file)) throw new BoardConfigException($"could not load {role} '{file}': no such file");
+        return list;
     }
 
     private static byte[] ReadImage(string role, string path)
@@ -171,40 +175,58 @@ public sealed class ArmVirtBoard : IBoard
 
     private void Load(string path, byte[] bytes)
     {
-        byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu);
         ulong ramEnd = ArmVirtMap.RamBase + Options.RamSize;
         ulong imageEnd;
+        (ulong Start, ulong End)? initrd = null;
+        byte[]? initrdBytes = null;
         try
         {
             if (ElfImage.HasElfMagic(bytes))
             {
+                if (Options.Initrd != null) throw new BoardConfigException("-initrd: only with an arm64 Linux Image as -kernel (this kernel is an ELF file)");
                 var elf = SymbolSource = ElfImage.Load(bytes, ElfImage.MachineAarch64);
                 CheckInRam(RomRegions.Of($"kernel '{path}'", elf), ramEnd);
                 var loaded = ImageLoader.LoadInto(Bus, elf);
                 Entry = loaded.Entry;
                 imageEnd = loaded.HighAddress;
+                byte[] elfTree = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu);
                 // As QEMU for an ELF that is not Linux: the tree goes at the start of RAM if it fits
                 // below the image, and no register points at it.
-                if (loaded.LowAddress >= ArmVirtMap.RamBase + (ulong)fdt.Length) FdtAddress = ArmVirtMap.RamBase;
+                if (loaded.LowAddress >= ArmVirtMap.RamBase + (ulong)elfTree.Length)
+                {
+                    FdtAddress = ArmVirtMap.RamBase;
+                    Bus.WriteBytes(FdtAddress, elfTree);
+                }
             }
             else
             {
-                // An arm64 Linux Image (or any flat binary): at its text_offset, the tree after it, x0 = tree.
-                ulong textOffset = ArmVirtMap.KernelLoadOffset;
-                if (bytes.Length >= 64 && BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(0x38)) == ImageMagic
-                    && BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(0x10)) != 0)
-                    textOffset = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(0x08));
-                var raw = new RawImage(bytes, ArmVirtMap.RamBase + textOffset);
+                var image = ArmLinuxImage.Parse(bytes);
+                var raw = new RawImage(bytes, ArmVirtMap.RamBase + image.LoadOffset);
                 CheckInRam(RomRegions.Of($"kernel '{path}'", raw), ramEnd);
                 ImageLoader.LoadInto(Bus, raw);
                 Entry = raw.Entry;
-                imageEnd = raw.End;
-                const ulong twoMiB = 2 * 1024 * 1024;
+                imageEnd = Math.Max(raw.End, raw.LoadAddress + image.ImageSize);
+                // Where QEMU 7.2 puts the RAM disk (hw/arm/boot.c): half the RAM, at most 128 MiB, past the
+                // start of RAM, or past the kernel if that is higher, page aligned; the tree after it.
                 ulong at = ArmVirtMap.RamBase + Math.Min(Options.RamSize / 2, 128UL * 1024 * 1024);
-                at = Math.Max(at, imageEnd);
-                FdtAddress = (at + twoMiB - 1) & ~(twoMiB - 1);
+                at = (Math.Max(at, imageEnd) + 0xfff) & ~0xfffUL;
+                ulong treeAfter = at;
+                if (Options.Initrd != null)
+                {
+                    initrdBytes = ReadImage("initrd", Options.Initrd);
+                    if (at >= ramEnd || (ulong)initrdBytes.Length > ramEnd - at)
+                        throw new BoardConfigException($"could not load ramdisk '{Options.Initrd}': {initrdBytes.Length} bytes do not fit in RAM at 0x{at:x} (-m {Options.RamSize >> 20}M)");
+                    initrd = (at, at + (ulong)initrdBytes.Length);
+                    treeAfter = at + (ulong)initrdBytes.Length;
+                }
+                // An arm64 kernel maps the 2 MiB around its tree early on, so QEMU aligns the tree to 2 MiB.
+                const ulong twoMiB = 2 * 1024 * 1024;
+                byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu, initrd);
+                FdtAddress = (treeAfter + twoMiB - 1) & ~(twoMiB - 1);
                 if (FdtAddress + (ulong)fdt.Length > ramEnd)
                     throw new BoardConfigException($"-m {Options.RamSize / (1024 * 1024)}M: no room for the device tree after the kernel");
+                if (initrd is var (start, _)) Bus.WriteBytes(start, initrdBytes!);
+                Bus.WriteBytes(FdtAddress, fdt);
             }
         }
         catch (ImageFormatException e)
@@ -215,7 +237,6 @@ public sealed class ArmVirtBoard : IBoard
         {
             throw new BoardConfigException($"could not load kernel: {e.Message}");
         }
-        if (FdtAddress != 0) Bus.WriteBytes(FdtAddress, fdt);
         string cmdline = string.IsNullOrEmpty(Options.Append) ? path : $"{path} {Options.Append}";
         Firmware.CommandLine = cmdline;
         ulong heapBase = (imageEnd + 15) & ~15UL;

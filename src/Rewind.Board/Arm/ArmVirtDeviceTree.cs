@@ -12,7 +12,7 @@ public static class ArmVirtDeviceTree
 {
     public const uint ApbClockHz = 24_000_000;
 
-    public static byte[] Build(ulong ramSize, string? bootargs, ArmCpuModel model)
+    public static byte[] Build(ulong ramSize, string? bootargs, ArmCpuModel model, (ulong Start, ulong End)? initrd = null)
     {
         var fdt = new FdtBuilder();
         uint clock = fdt.AllocatePhandle();
@@ -120,6 +120,8 @@ public static class ArmVirtDeviceTree
 
         fdt.BeginNode("chosen");
         if (!string.IsNullOrEmpty(bootargs)) fdt.String("bootargs", bootargs);
+        // QEMU 7.2 adds the RAM disk's bounds as single cells (RAM lies below 4 GiB).
+        if (initrd is var (initrdStart, initrdEnd)) fdt.U32("linux,initrd-start", (uint)initrdStart).U32("linux,initrd-end", (uint)initrdEnd);
         fdt.String("stdout-path", $"/pl011@{ArmVirtMap.UartBase:x}").EndNode();
 
         fdt.EndNode();

@@ -136,7 +136,6 @@ public static class OptionParser
                 o.ArmCpu = model;
             }
             if (o.GicVersion != 2) throw new UsageException($"-machine gic-version={o.GicVersion}: only GICv2 is modelled so far (use gic-version=2)");
-            if (o.Initrd != null) throw new UsageException("-initrd: not supported on the aarch64 virt board yet");
             return;
         }
         if (o.Cpu != null && o.Cpu is not ("rv64" or "max" or "any"))
