@@ -21,11 +21,13 @@ echo "== dotnet format Rewind.slnx --verify-no-changes"
 format_status=0
 dotnet format Rewind.slnx --verify-no-changes || { format_status=1; echo "test.sh: code differs from the house style (run: dotnet format Rewind.slnx)" >&2; }
 
-# The Linux workload the end-to-end tests boot: built once per machine, cached outside the clone
+# The Linux workloads (riscv64 and aarch64) the end-to-end tests boot: built once per machine, cached outside the clone
 # (scripts/build-linux.sh prints where); a second run finds it and builds nothing.
 echo "== scripts/build-linux.sh"
 linux_status=0
 bash scripts/build-linux.sh || { linux_status=1; echo "test.sh: building the Linux workload failed; the Linux tests will fail" >&2; }
+echo "== scripts/build-linux.sh --arch aarch64"
+bash scripts/build-linux.sh --arch aarch64 || { linux_status=1; echo "test.sh: building the aarch64 Linux workload failed; its tests will fail" >&2; }
 
 echo "== dotnet test Rewind.slnx -c Release"
 log="$(mktemp)"
