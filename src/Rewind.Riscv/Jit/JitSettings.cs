@@ -7,15 +7,15 @@ namespace Rewind.Riscv.Jit;
 public static class JitSettings
 {
     /// <summary>
-    /// Interpreted visits to a jump target before its block is compiled. The runtime's JIT takes about
-    /// half a millisecond of CPU per block (memory accesses called, not inlined: see
-    /// <see cref="BlockCompiler"/>), as long as interpreting some 30,000 instructions. Measured on a
-    /// Linux boot (61 M instructions) in CPU time with the compiler in the foreground: at 16,384, 71 % of
-    /// the instructions were interpreted (106 bodies); at 4,096, 47 % (400 bodies, 40 ms more of the
-    /// runtime's JIT, some 15 M fewer interpreted instructions); at 1,024, 27 % but 1,235 bodies whose
-    /// compiling cost more than it saved. Loops that run millions of times (the benchmarks) reach this at once.
+    /// Interpreted visits to a jump target before its block is compiled. The runtime's JIT takes 0.5 to
+    /// 1 ms of CPU per block, as long as interpreting some 30,000 to 60,000 instructions. In the
+    /// foreground, in CPU time, a Linux boot (61 M instructions) left 71 % of its instructions
+    /// interpreted at 16,384 (106 bodies) and 47 % at 4,096 (400 bodies). But in wall time, compiling in
+    /// the background on a quiet 2-core machine, 4,096 lost: a 64 MiB dd in Linux (bench/disk.sh) read
+    /// 22.9 MB/s at 4,096 against 25.7 at 16,384, and the boot did not get faster. The compiles compete
+    /// with the hart for the host, so 16,384 stays. Loops that run millions of times reach it at once.
     /// </summary>
-    public const int DefaultThreshold = 4096;
+    public const int DefaultThreshold = 16384;
 
     /// <summary>The environment variable that sets the threshold (visits before compiling) for experiments.</summary>
     public const string ThresholdVariable = "REWIND_JIT_THRESHOLD";
