@@ -4,21 +4,45 @@
 # QEMU with -icount shift=0 (Rewind always counts instructions) and plain QEMU, in the same run with
 # the same kernel. Then `poweroff` is typed and the run must end by itself.
 #
-#   bench/linux-boot.sh [RUNS] [SMP]    (default 3 runs each, the best counts; 1 hart)
+#   bench/linux-boot.sh [--arch aarch64] [RUNS] [SMP]    (default 3 runs each, the best counts; 1 hart)
+#
+# --arch aarch64 boots the arm64 build (scripts/build-linux.sh --arch aarch64) on `virt -cpu cortex-a57`
+# with the kernel's own PSCI, against qemu-system-aarch64 (no firmware: -kernel enters the Image at EL1).
+# -nic none: qemu-system-aarch64's default NIC wants an option ROM Debian ships in another package.
 #
 # Prints the best and the median of RUNS for each, and the load average, since other work on the
 # machine shifts the figures.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+arch=riscv64
+if [ "${1:-}" = "--arch" ]; then
+  arch="${2:-}"
+  shift 2 || true
+fi
 runs="${1:-3}"
 smp="${2:-1}"
 prompt='rewind-linux# '
 
-linux="$(bash scripts/build-linux.sh --print-path)" ||
-  { echo "linux-boot: the Linux workload is not built ($linux): run scripts/build-linux.sh" >&2; exit 1; }
-machine=(-M virt -bios default -kernel "$linux/Image" -initrd "$linux/initramfs.cpio.gz"
-  -append "console=ttyS0 earlycon=sbi" -nographic -smp "$smp")
+case "$arch" in
+  riscv64)
+    linux="$(bash scripts/build-linux.sh --print-path)" ||
+      { echo "linux-boot: the Linux workload is not built ($linux): run scripts/build-linux.sh" >&2; exit 1; }
+    machine=(-M virt -bios default -kernel "$linux/Image" -initrd "$linux/initramfs.cpio.gz"
+      -append "console=ttyS0 earlycon=sbi" -nographic -smp "$smp")
+    rewind=(bash ./rewind)
+    qemu=qemu-system-riscv64
+    ;;
+  aarch64)
+    linux="$(bash scripts/build-linux.sh --print-path --arch aarch64)" ||
+      { echo "linux-boot: the aarch64 Linux workload is not built ($linux): run scripts/build-linux.sh --arch aarch64" >&2; exit 1; }
+    machine=(-M virt -cpu cortex-a57 -kernel "$linux/Image" -initrd "$linux/initramfs.cpio.gz"
+      -append "console=ttyAMA0 earlycon" -nographic -smp "$smp" -nic none)
+    rewind=(bash ./rewind -arch aarch64)
+    qemu=qemu-system-aarch64
+    ;;
+  *) echo "linux-boot: --arch riscv64 or aarch64, not '$arch'" >&2; exit 2 ;;
+esac
 
 echo "building..." >&2
 ./rewind --version >/dev/null
@@ -39,7 +63,7 @@ boot_time() {
   until grep -qF "$prompt" "$out" 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "linux-boot: '$*' ended before the prompt:" >&2
-      tail -5 "$out" "$work/err" >&2
+      tail -n 5 "$out" "$work/err" >&2
       exec 9>&-
       return 1
     fi
@@ -71,13 +95,13 @@ measure() {
     END { printf "%-22s best %6.2f s, median %6.2f s   (runs: %s)\n", name ":", t[1], t[int((NR + 1) / 2)], all }'
 }
 
-echo "Linux 6.1 boot to '$prompt' ($linux), -smp $smp, $runs runs each"
+echo "Linux 6.1 ($arch) boot to '$prompt' ($linux), -smp $smp, $runs runs each"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-measure "Rewind" bash ./rewind "${machine[@]}" -icount shift=0
-if command -v qemu-system-riscv64 >/dev/null 2>&1; then
-  measure "QEMU -icount shift=0" qemu-system-riscv64 "${machine[@]}" -icount shift=0
-  measure "QEMU" qemu-system-riscv64 "${machine[@]}"
+measure "Rewind" "${rewind[@]}" "${machine[@]}" -icount shift=0
+if command -v "$qemu" >/dev/null 2>&1; then
+  measure "QEMU -icount shift=0" "$qemu" "${machine[@]}" -icount shift=0
+  measure "QEMU" "$qemu" "${machine[@]}"
 else
-  echo "QEMU: qemu-system-riscv64 is not installed (scripts/install-deps.sh installs it)"
+  echo "QEMU: $qemu is not installed (scripts/install-deps.sh installs it)"
 fi
 echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
