@@ -48,7 +48,7 @@ internal sealed class SocketSerial : ISerialBackend, IDisposable
         EndPoint endPoint;
         try
         {
-            endPoint = spec.IsUnix ? new UnixDomainSocketEndPoint(spec.UnixPath!) : new IPEndPoint(Resolve(spec.Host!), spec.Port);
+            endPoint = spec.IsUnix ? new UnixDomainSocketEndPoint(spec.UnixPath!) : new IPEndPoint(StreamNetdev.Resolve(spec.Host), spec.Port);
         }
         catch (Exception e) when (e is ArgumentException or SocketException)
         {
@@ -224,12 +224,6 @@ internal sealed class SocketSerial : ISerialBackend, IDisposable
         { } other => $"unix:{other}",
         null => "?",
     };
-
-    private static IPAddress Resolve(string host) =>
-        IPAddress.TryParse(host, out var address) ? address
-        : host == "localhost" ? IPAddress.Loopback
-        : Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
-          ?? throw new ArgumentException($"no IPv4 address for '{host}'");
 
     public void Dispose()
     {

@@ -82,7 +82,9 @@ public sealed class StreamNetdev : INetworkPeer, IDisposable
         }
     }
 
-    private static IPAddress Resolve(string? host)
+    /// <summary>A host name or address as QEMU's socket options take it (none: any address); shared with <see cref="SocketSerial"/>.</summary>
+    /// <exception cref="ArgumentException">The name does not resolve to an IPv4 address.</exception>
+    internal static IPAddress Resolve(string? host)
     {
         if (host == null) return IPAddress.Any;
         if (host == "localhost") return IPAddress.Loopback;
