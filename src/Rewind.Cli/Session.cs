@@ -466,7 +466,7 @@ internal sealed class Session : IDisposable
         {
             endPoint = spec.IsUnix
                 ? new System.Net.Sockets.UnixDomainSocketEndPoint(spec.UnixPath!)
-                : new System.Net.IPEndPoint(ResolveHost(spec.Host!), spec.Port);
+                : new System.Net.IPEndPoint(StreamNetdev.Resolve(spec.Host!), spec.Port);
             var server = new QmpServer(endPoint, commands, vm);
             server.Start();
             servers.Add(server);
@@ -488,14 +488,6 @@ internal sealed class Session : IDisposable
     {
         if (bound == null || ListeningSocket.IsLocalOnly(bound)) return;
         Console.Error.WriteLine($"rewind: warning: {option} {value}: listening on {bound}, which is not a loopback address; anyone who can reach it controls the machine");
-    }
-
-    private static System.Net.IPAddress ResolveHost(string host)
-    {
-        if (host == "localhost") return System.Net.IPAddress.Loopback;
-        if (System.Net.IPAddress.TryParse(host, out var ip)) return ip;
-        return System.Net.Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
-            ?? throw new ArgumentException($"cannot resolve host '{host}'");
     }
 
     private volatile MachineController? _controller;

@@ -44,6 +44,14 @@ public class ListenerAndFileErrorTests
     }
 
     [Fact]
+    public void Qmp_on_a_host_name_that_does_not_resolve_is_one_line()
+    {
+        // .invalid never resolves (RFC 2606), on any host, with or without a network.
+        AssertOneLineError(RewindProcess.Run(Paused("-qmp", "tcp:no-such-host.invalid:4444,server=on,wait=off")),
+            "-qmp tcp:no-such-host.invalid:4444,server=on,wait=off: cannot listen: cannot resolve host 'no-such-host.invalid'");
+    }
+
+    [Fact]
     public void Gdb_on_a_unix_socket_accepts_a_client_and_replaces_a_stale_socket_file()
     {
         using var dir = new TempDir();

@@ -82,7 +82,7 @@ public sealed class StreamNetdev : INetworkPeer, IDisposable
         }
     }
 
-    /// <summary>A host name or address as QEMU's socket options take it (none: any address); shared with <see cref="SocketSerial"/>.</summary>
+    /// <summary>A host name or address as QEMU's socket options take it (none: any address); shared with <see cref="SocketSerial"/> and the QMP listener.</summary>
     /// <exception cref="ArgumentException">The name does not resolve to an IPv4 address.</exception>
     internal static IPAddress Resolve(string? host)
     {
