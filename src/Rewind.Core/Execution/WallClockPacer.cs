@@ -31,7 +31,7 @@ public sealed class WallClockPacer(LiveInput input) : IPacer
             ulong wallVirtual = WallNs() + _anchorNs;
             if (wallVirtual >= targetNs) return target;
             ulong waitNs = Math.Min(targetNs - wallVirtual, PollMilliseconds * 1_000_000UL);
-            Thread.Sleep(TimeSpan.FromTicks((long)Math.Max(waitNs / 100, 1)));
+            Thread.Sleep(SleepMilliseconds(waitNs));
         }
 
         ulong IcountAtWall(Core.Time.VirtualClock c)
@@ -40,6 +40,13 @@ public sealed class WallClockPacer(LiveInput input) : IPacer
             return Math.Min(ic, target);
         }
     }
+
+    /// <summary>
+    /// Whole milliseconds, rounded up: a shorter wait would be Sleep(0), a yield that returns at once, and
+    /// an idle guest would then spin a host core (a fifth of one at a Linux prompt). Waking up to a
+    /// millisecond late only lets virtual time trail the wall clock a little; the guest cannot tell.
+    /// </summary>
+    public static int SleepMilliseconds(ulong waitNs) => (int)Math.Clamp((waitNs + 999_999) / 1_000_000, 1, int.MaxValue);
 
     private ulong WallNs() =>
         (ulong)((double)(_wall.ElapsedTicks - _anchorWallTicks) * 1e9 / Stopwatch.Frequency);
