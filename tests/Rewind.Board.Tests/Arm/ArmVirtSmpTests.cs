@@ -83,6 +83,19 @@ public sealed class ArmVirtSmpTests : IDisposable
     }
 
     [Fact]
+    public void System_reset_boots_cpu_0_again_and_turns_the_others_off()
+    {
+        var board = Boot(2);
+        Assert.Equal(StopKind.Exited, board.Machine.Run(10_000_000).Kind);
+        board.Cpus[1].PowerOn(Entry + 0x74, 0); // as if CPU 1 were running when the reset came
+        board.Machine.OnReset!();
+        Assert.True(board.Cpus[1].PoweredOff);
+        Assert.False(board.Cpu.PoweredOff);
+        Assert.Equal(Entry, board.Cpu.Pc);
+        Assert.Equal(board.FdtAddress, board.Cpu.GetX(0));
+    }
+
+    [Fact]
     public void On_one_cpu_cpu_on_of_cpu_1_is_invalid_and_cpu_0_waits_forever()
     {
         var board = Boot(1);
