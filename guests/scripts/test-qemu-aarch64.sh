@@ -15,8 +15,10 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
 run() {
+    name=$1
+    shift
     timeout "$TIMEOUT" "$QEMU" -M virt -cpu max -display none -monitor none -net none \
-        -semihosting-config enable=on,target=native -kernel "$BIN/$1.elf" </dev/null >"$out" 2>&1
+        -semihosting-config enable=on,target=native -kernel "$BIN/$name.elf" "$@" </dev/null >"$out" 2>&1
     status=$?
 }
 
@@ -39,6 +41,12 @@ for name in "$@"; do
     else report "$name" ok
     fi
 done
+
+# smp on four CPUs as well: PSCI CPU_ON, SGIs, and exclusives across CPUs.
+run smp -smp 4
+if [ "$status" -eq 0 ] && [ "$(tr -d '\r' <"$out" | head -n 1)" = "smp: 4 cpus" ] && grep -q '^PASS smp' "$out"; then report "smp -smp 4" ok
+else report "smp -smp 4" bad "exit status $status or unexpected output"
+fi
 
 run hello
 if [ "$status" -eq 0 ] && [ "$(tr -d '\r' <"$out")" = "Hello from Rewind aarch64 guest" ]; then report hello ok

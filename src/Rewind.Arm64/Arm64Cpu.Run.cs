@@ -55,8 +55,8 @@ public sealed partial class Arm64Cpu
         _sliceEnd = 0;
     }
 
-    // WFI wakes on a pending interrupt whether or not PSTATE masks it.
-    private bool WakeupPending() => _irqLine || _fiqLine || _wakeRequested;
+    // WFI wakes on a pending interrupt whether or not PSTATE masks it; nothing wakes a powered-off CPU.
+    private bool WakeupPending() => !_off && (_irqLine || _fiqLine || _wakeRequested);
 
     public void SkipIdle(ulong toIcount)
     {
@@ -142,6 +142,7 @@ public sealed partial class Arm64Cpu
 
     private bool TryTakeInterrupt()
     {
+        if (_off) return false;
         if (_irqLine && (_daif & DaifI) == 0)
         {
             TakeException(Vector.Irq, Pc, esr: null);

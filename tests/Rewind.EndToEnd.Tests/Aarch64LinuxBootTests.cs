@@ -6,7 +6,7 @@ namespace Rewind.EndToEnd.Tests;
 /// <summary>
 /// Linux 6.1 for arm64 (`scripts/build-linux.sh --arch aarch64`) on the aarch64 virt board, booted as
 /// qemu-system-aarch64 users boot it: `-kernel Image -initrd initramfs.cpio.gz -append "console=ttyAMA0
-/// earlycon"`, no firmware (PSCI is answered on HVC). Its init prints the prompt `rewind-linux# `; the
+/// earlycon"`, no firmware (PSCI is answered on HVC), on 1 and 2 CPUs. Its init prints the prompt `rewind-linux# `; the
 /// test types commands, checks their answers and powers off (PSCI SYSTEM_OFF), live, recorded and
 /// replayed with the same console output.
 /// </summary>
@@ -15,11 +15,11 @@ public class Aarch64LinuxBootTests
     private const string Prompt = "rewind-linux# ";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(600);
 
-    private static string[] Machine(params string[] extra)
+    private static string[] Machine(int cpus, params string[] extra)
     {
         var linux = LinuxWorkload.RequireAarch64();
-        return ["-arch", "aarch64", "-M", "virt", "-cpu", "cortex-a57", "-kernel", linux.Image, "-initrd", linux.Initramfs,
-            "-append", "console=ttyAMA0 earlycon", "-nographic", .. extra];
+        return ["-arch", "aarch64", "-M", "virt", "-cpu", "cortex-a57", "-smp", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "-kernel", linux.Image, "-initrd", linux.Initramfs, "-append", "console=ttyAMA0 earlycon", "-nographic", .. extra];
     }
 
     private static string Text(string console) => Regex.Replace(console, "\r+\n", "\n");
@@ -62,7 +62,7 @@ public class Aarch64LinuxBootTests
 
     private static readonly string[] Commands = ["write /tmp/note rewind was here", "cat /tmp/note", "uname", "harts"];
 
-    private static void AssertSession(ProcessResult r)
+    private static void AssertSession(ProcessResult r, int cpus)
     {
         Assert.True(r.ExitCode == 0, r.ToString());
         string text = Text(r.Stdout);
@@ -71,33 +71,39 @@ public class Aarch64LinuxBootTests
         Assert.Contains("Kernel command line: console=ttyAMA0 earlycon\n", text);
         Assert.Contains("Unpacking initramfs...\n", text);
         Assert.Contains("Run /init as init process\n", text);
-        Assert.Contains("rewind-linux: init up, harts online: 1\n", text);
+        Assert.Contains($"smp: Brought up 1 node, {cpus} CPU{(cpus == 1 ? "" : "s")}\n", text);
+        if (cpus > 1) Assert.Contains("CPU1: Booted secondary processor 0x0000000001 [0x411fd070]\n", text);
+        Assert.Contains($"rewind-linux: init up, harts online: {cpus}\n", text);
         string session = Regex.Replace(text[text.IndexOf(Prompt, StringComparison.Ordinal)..],
             @"^\[ *\d+\.\d+\] (?!reboot: Power down).*\n", "", RegexOptions.Multiline);
         Assert.Matches(
             "^rewind-linux# write /tmp/note rewind was here\n" +
             "rewind-linux# cat /tmp/note\nrewind was here\n" +
             @"rewind-linux# uname\nLinux 6\.1\.\d+\S* aarch64\n" +
-            "rewind-linux# harts\nharts online: 1\n" +
+            $"rewind-linux# harts\nharts online: {cpus}\n" +
             @"rewind-linux# poweroff\n(\[[ \d.]+\] )?reboot: Power down\n", session);
         Assert.Equal("", r.Stderr);
     }
 
-    [Fact]
-    public void Arm64_linux_boots_to_the_prompt_answers_commands_and_powers_off()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Arm64_linux_boots_to_the_prompt_answers_commands_and_powers_off(int cpus)
     {
-        AssertSession(TypedSession(Machine(), Commands));
+        AssertSession(TypedSession(Machine(cpus), Commands), cpus);
     }
 
-    [Fact]
-    public void Typed_arm64_linux_session_recorded_replays_with_the_same_console()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Typed_arm64_linux_session_recorded_replays_with_the_same_console(int cpus)
     {
         using var dir = new TempDir();
         string rr = dir.File("linux.rr");
-        string[] Rr(string mode) => Machine("-icount", $"shift=3,rr={mode},rrfile={rr}");
+        string[] Rr(string mode) => Machine(cpus, "-icount", $"shift=3,rr={mode},rrfile={rr}");
 
         var rec = TypedSession(Rr("record"), Commands);
-        AssertSession(rec);
+        AssertSession(rec, cpus);
 
         using var replay = new RewindRun(Rr("replay"));
         replay.CloseStdin();

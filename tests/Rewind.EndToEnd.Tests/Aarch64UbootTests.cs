@@ -74,6 +74,19 @@ public class Aarch64UbootTests
         Assert.Equal(Comparable(theirs.Stdout), Comparable(ours.Stdout));
     }
 
+    [Fact]
+    public void Uboot_on_two_cpus_runs_on_cpu_0_alone_and_prints_what_qemu_prints()
+    {
+        using var rewind = ConsoleProcess.Rewind(Machine("-smp", "2"));
+        var ours = VersionThenPoweroff(rewind, 0);
+        AssertVersionSession(ours);
+
+        using var qemu = ConsoleProcess.Qemu(["-M", "virt", "-cpu", "cortex-a57", "-smp", "2", "-bios", Uboot, "-nographic", "-nic", "none"]);
+        var theirs = VersionThenPoweroff(qemu, 0);
+        Assert.True(theirs.ExitCode == 0, theirs.ToString());
+        Assert.Equal(Comparable(theirs.Stdout), Comparable(ours.Stdout));
+    }
+
     /// <summary>
     /// A console with U-Boot's device count taken out: U-Boot counts the devices its driver model bound
     /// from the tree, and QEMU's tree also has the PCIe host, the PL061 GPIO and its key, the PMU and the

@@ -14,7 +14,7 @@ namespace Rewind.Board.Arm;
 /// -semihosting-config enable=on) and PSCI calls (HVC), and through both the guest's power requests.
 /// Console output goes to the serial backend; console input (SYS_READC) is the bytes typed on the
 /// first serial port, which reach it only through the input boundary; the host clock (SYS_TIME) is
-/// read once through the boundary and then follows virtual time.
+/// read once through the boundary and then follows virtual time. PSCI itself is <see cref="ArmPsci"/>.
 /// </summary>
 public sealed class ArmFirmware : IArmFirmware, IPowerControl, IInputSink, IStateful
 {
@@ -48,8 +48,10 @@ public sealed class ArmFirmware : IArmFirmware, IPowerControl, IInputSink, IStat
     public string CommandLine { get; set; } = "";
     /// <summary>SYS_HEAPINFO's answer: heap base and limit, stack base and limit.</summary>
     public (ulong HeapBase, ulong HeapLimit, ulong StackBase, ulong StackLimit) HeapInfo { get; set; }
-    /// <summary>The CPU waiting in SYS_READC, woken when input arrives.</summary>
-    public Arm64Cpu? Cpu { get; set; }
+    /// <summary>The CPUs, woken when input arrives (one of them may be waiting in SYS_READC).</summary>
+    public IReadOnlyList<Arm64Cpu> Cpus { get; set; } = [];
+    /// <summary>Answers HVC's PSCI calls.</summary>
+    public ArmPsci? PsciHandler { get; set; }
 
     public PowerRequest PowerRequest { get; private set; }
 
@@ -67,37 +69,11 @@ public sealed class ArmFirmware : IArmFirmware, IPowerControl, IInputSink, IStat
         if (!SemihostingEnabled) return;
         foreach (byte b in data)
             if (_consoleInput.Count < MaxQueuedInput) _consoleInput.Enqueue(b);
-        Cpu?.Wake();
+        foreach (var c in Cpus) c.Wake();
     }
 
-    public bool Psci(Arm64Cpu cpu)
-    {
-        uint function = (uint)cpu.GetX(0);
-        long result;
-        switch (function)
-        {
-            case 0x8400_0000: result = 0x0001_0001; break; // PSCI_VERSION: 1.1
-            case 0x8400_0008: // SYSTEM_OFF
-                Request(new PowerRequest(PowerAction.PowerOff, 0));
-                result = 0;
-                break;
-            case 0x8400_0009: // SYSTEM_RESET
-                Request(new PowerRequest(PowerAction.Reset, 0));
-                result = 0;
-                break;
-            case 0x8400_0006: result = 2; break; // MIGRATE_INFO_TYPE: no trusted OS
-            case 0x8400_0004 or 0xc400_0004: result = cpu.GetX(1) == 0 ? 0 : -2; break; // AFFINITY_INFO
-            case 0x8400_0003 or 0xc400_0003: result = cpu.GetX(1) == 0 ? -4 : -2; break; // CPU_ON: ALREADY_ON / INVALID_PARAMETERS
-            case 0x8400_0001 or 0xc400_0001: result = 0; break; // CPU_SUSPEND: returns at once
-            case 0x8400_000a: // PSCI_FEATURES
-                result = (uint)cpu.GetX(1) is 0x8400_0000 or 0x8400_0008 or 0x8400_0009 or 0x8400_0006 or 0x8400_0004
-                    or 0xc400_0004 or 0x8400_0003 or 0xc400_0003 or 0x8400_0001 or 0xc400_0001 or 0x8400_000a ? 0 : -1;
-                break;
-            default: result = -1; break; // NOT_SUPPORTED
-        }
-        cpu.SetX(0, (ulong)result);
-        return true;
-    }
+    /// <summary>PSCI calls (HVC) go to the board's PSCI implementation; without one HVC is undefined.</summary>
+    public bool Psci(Arm64Cpu cpu) => PsciHandler?.Call(cpu) ?? false;
 
     public bool Semihosting(Arm64Cpu cpu)
     {

@@ -4,9 +4,9 @@ using Rewind.Core.Time;
 namespace Rewind.Board.Arm;
 
 /// <summary>
-/// The generic timer's outputs: the CPU keeps CNTV_*/CNTP_* and the counter (a function of the
+/// One CPU's generic timer outputs: the CPU keeps CNTV_*/CNTP_* and the counter (a function of the
 /// instruction count, 62.5 MHz as QEMU's); this device turns them into the GIC's PPIs 27 (virtual)
-/// and 30 (non-secure physical) and tells the run loop when one of them will fire.
+/// and 30 (non-secure physical) of that CPU's bank, and tells the run loop when one of them will fire.
 /// </summary>
 public sealed class ArmGenericTimer : ITimedDevice
 {
@@ -46,7 +46,7 @@ public sealed class ArmGenericTimer : ITimedDevice
         ulong now = CounterAt(icount);
         var v = _cpu.VirtualTimer;
         var p = _cpu.PhysicalTimer;
-        _gic.SetInput(VirtualPpi, v.Enabled && !v.Masked && now >= v.Cval);
-        _gic.SetInput(PhysicalPpi, p.Enabled && !p.Masked && now >= p.Cval);
+        _gic.SetPpi(_cpu.Index, VirtualPpi, v.Enabled && !v.Masked && now >= v.Cval);
+        _gic.SetPpi(_cpu.Index, PhysicalPpi, p.Enabled && !p.Masked && now >= p.Cval);
     }
 }

@@ -13,13 +13,16 @@ using Rewind.Core.Time;
 namespace Rewind.Board.Arm;
 
 /// <summary>
-/// QEMU's arm `virt` machine as far as modelled here: one AArch64 CPU at EL1, RAM at 0x40000000, the
-/// GICv2, the generic timer, the PL011 and the PL031, the CFI flash, fw_cfg, the 32 virtio-mmio slots,
+/// QEMU's arm `virt` machine as far as modelled here: 1 to 8 AArch64 CPUs at EL1 (taking turns in the
+/// machine's fixed, instruction-counted order), RAM at 0x40000000, the GICv2, each CPU's generic timer, the PL011 and the PL031, the CFI flash, fw_cfg, the 32 virtio-mmio slots,
 /// PSCI over HVC, semihosting, a generated device tree, and the ELF and arm64 Image loaders, wired into
 /// one <see cref="Execution.Machine"/>.
 /// </summary>
 public sealed class ArmVirtBoard : IBoard
 {
+    /// <summary>As QEMU's virt with GICv2: one CPU interface per CPU, at most 8.</summary>
+    public const int MaxCpus = GicV2.MaxCpus;
+
     private ArmVirtBoard(BoardOptions options, byte[] firmware)
     {
         Options = options;
@@ -28,16 +31,20 @@ public sealed class ArmVirtBoard : IBoard
         Clock = new VirtualClock(options.IcountShift);
         Input = options.Input ?? new LiveInput();
         Machine = new Machine(Bus, Clock, Input);
-        Cpu = new Arm64Cpu(0, Bus, Clock, options.ArmCpu);
-        Machine.SetCpus([Cpu]);
+        Cpus = new Arm64Cpu[options.Smp];
+        for (int i = 0; i < Cpus.Length; i++) Cpus[i] = new Arm64Cpu(i, Bus, Clock, options.ArmCpu);
+        Machine.SetCpus([.. Cpus]);
 
-        Gic = new GicV2(Cpu);
+        // A GIC register access reaches the bank of the CPU making it: the one whose turn it is.
+        Gic = new GicV2([.. Cpus.Select(c => (Action<bool>)c.SetIrq)], () => Machine.CurrentHart);
         Uart = new Pl011(options.Serial, new IrqLine(Gic, ArmVirtMap.UartSpi));
         Rtc = new Pl031(Input, new IrqLine(Gic, ArmVirtMap.RtcSpi), Machine);
-        Firmware = new ArmFirmware(options.Serial, Machine, Input, options.Semihosting) { Cpu = Cpu };
-        Cpu.Firmware = Firmware;
-        Timer = new ArmGenericTimer(Cpu, Gic, Machine);
-        DebuggerWrites = new DebuggerWrites([Cpu]);
+        Firmware = new ArmFirmware(options.Serial, Machine, Input, options.Semihosting) { Cpus = Cpus };
+        Psci = new ArmPsci(Cpus, Firmware.Request);
+        Firmware.PsciHandler = Psci;
+        foreach (var c in Cpus) c.Firmware = Firmware;
+        Timers = [.. Cpus.Select(c => new ArmGenericTimer(c, Gic, Machine))];
+        DebuggerWrites = new DebuggerWrites(Cpus);
 
         Input.Attach(InputChannel.Serial0, new SerialInput(Uart, Firmware));
         Input.Attach(InputChannel.DebuggerWrite, DebuggerWrites);
@@ -57,19 +64,20 @@ public sealed class ArmVirtBoard : IBoard
         Bus.Map(ArmVirtMap.RtcBase, ArmVirtMap.RtcSize, Rtc);
 
         Machine.Power = Firmware;
-        Machine.AddTimed(Timer);
-        Machine.AddState("cpu0", Cpu);
+        foreach (var t in Timers) Machine.AddTimed(t);
+        foreach (var c in Cpus) Machine.AddState($"cpu{c.Index}", c);
         Machine.AddState("gic", Gic);
         Machine.AddState("pl011", Uart);
         Machine.AddState("pl031", Rtc);
         Machine.AddState("firmware", Firmware);
+        Machine.AddState("psci", Psci);
         Machine.AddState("pflash0", Flash0);
         Machine.AddState("pflash1", Flash1);
         Machine.AddState("fw_cfg", FwCfg);
         VirtioSlots.Register(Machine, Virtio, VirtioLayout.Arm);
         Machine.OnReset = () =>
         {
-            // As QEMU's system_reset: the CPU boots the kernel again; RAM keeps its contents.
+            // As QEMU's system_reset: CPU 0 boots the kernel again, the others are off; RAM keeps its contents.
             Gic.Reset();
             Uart.Reset();
             Flash0.Reset();
@@ -86,12 +94,17 @@ public sealed class ArmVirtBoard : IBoard
     public VirtualClock Clock { get; }
     public IInputBoundary Input { get; }
     public Machine Machine { get; }
-    public Arm64Cpu Cpu { get; }
+    /// <summary>CPU 0, the boot CPU.</summary>
+    public Arm64Cpu Cpu => Cpus[0];
+    /// <summary>The CPUs, by index (MPIDR Aff0); all but CPU 0 start powered off, waiting for PSCI CPU_ON.</summary>
+    public Arm64Cpu[] Cpus { get; }
     public GicV2 Gic { get; }
+    public ArmPsci Psci { get; }
     public Pl011 Uart { get; }
     public Pl031 Rtc { get; }
     public ArmFirmware Firmware { get; }
-    public ArmGenericTimer Timer { get; }
+    /// <summary>Each CPU's generic timer outputs, by CPU index.</summary>
+    public ArmGenericTimer[] Timers { get; }
     public DebuggerWrites DebuggerWrites { get; }
     public CfiFlash Flash0 { get; }
     public CfiFlash Flash1 { get; }
@@ -108,8 +121,8 @@ public sealed class ArmVirtBoard : IBoard
     /// <summary>Builds the board and loads the kernel. Errors are one-line messages.</summary>
     public static ArmVirtBoard Create(BoardOptions options)
     {
-        if (options.Smp != 1)
-            throw new BoardConfigException($"-smp {options.Smp}: the aarch64 virt board has one CPU here");
+        if (options.Smp is < 1 or > MaxCpus)
+            throw new BoardConfigException($"-smp {options.Smp}: the aarch64 virt board with GICv2 has 1 to {MaxCpus} CPUs (as QEMU's)");
         var (role, path) = ImagesFor(options)[0];
         byte[] bytes = ReadImage(role, path);
         if (role == "bios")
@@ -166,7 +179,7 @@ public sealed class ArmVirtBoard : IBoard
     /// <summary>A -bios boot: the CPU starts at the flash, and the device tree is at the start of RAM (as QEMU puts it).</summary>
     private void LoadFirmware()
     {
-        byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu);
+        byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu, Options.Smp);
         FdtAddress = ArmVirtMap.RamBase;
         Bus.WriteBytes(FdtAddress, fdt);
         Entry = ArmVirtMap.Flash0Base;
@@ -189,7 +202,7 @@ public sealed class ArmVirtBoard : IBoard
                 var loaded = ImageLoader.LoadInto(Bus, elf);
                 Entry = loaded.Entry;
                 imageEnd = loaded.HighAddress;
-                byte[] elfTree = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu);
+                byte[] elfTree = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu, Options.Smp);
                 // As QEMU for an ELF that is not Linux: the tree goes at the start of RAM if it fits
                 // below the image, and no register points at it.
                 if (loaded.LowAddress >= ArmVirtMap.RamBase + (ulong)elfTree.Length)
@@ -221,7 +234,7 @@ public sealed class ArmVirtBoard : IBoard
                 }
                 // An arm64 kernel maps the 2 MiB around its tree early on, so QEMU aligns the tree to 2 MiB.
                 const ulong twoMiB = 2 * 1024 * 1024;
-                byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu, initrd);
+                byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu, Options.Smp, initrd);
                 FdtAddress = (treeAfter + twoMiB - 1) & ~(twoMiB - 1);
                 if (FdtAddress + (ulong)fdt.Length > ramEnd)
                     throw new BoardConfigException($"-m {Options.RamSize / (1024 * 1024)}M: no room for the device tree after the kernel");
@@ -253,9 +266,9 @@ public sealed class ArmVirtBoard : IBoard
 
     private void BootCpu()
     {
-        Cpu.Reset(Entry);
         // A Linux Image finds its device tree in x0; a bare ELF or the firmware starts with every register zero.
-        if (SymbolSource == null && FirmwarePath == null) Cpu.SetX(0, FdtAddress);
+        Cpu.PowerOn(Entry, SymbolSource == null && FirmwarePath == null ? FdtAddress : 0);
+        Psci.ResetSecondaries();
     }
 
     /// <summary>Bytes typed on the serial console go to the PL011 and, with semihosting, to SYS_READC.</summary>

@@ -4,7 +4,7 @@ using Rewind.Board.DeviceTree;
 namespace Rewind.Board.Arm;
 
 /// <summary>
-/// The device tree of the arm virt board for the devices modelled here: memory, one CPU, PSCI over
+/// The device tree of the arm virt board for the devices modelled here: memory, the CPUs, PSCI over
 /// HVC, fw_cfg, the virtio-mmio slots, the GICv2, the generic timer's PPIs, the PL011, the PL031 and
 /// the flash (as QEMU describes them).
 /// </summary>
@@ -12,7 +12,7 @@ public static class ArmVirtDeviceTree
 {
     public const uint ApbClockHz = 24_000_000;
 
-    public static byte[] Build(ulong ramSize, string? bootargs, ArmCpuModel model, (ulong Start, ulong End)? initrd = null)
+    public static byte[] Build(ulong ramSize, string? bootargs, ArmCpuModel model, int cpus = 1, (ulong Start, ulong End)? initrd = null)
     {
         var fdt = new FdtBuilder();
         uint clock = fdt.AllocatePhandle();
@@ -81,9 +81,11 @@ public static class ArmVirtDeviceTree
             .Phandle(gic)
             .EndNode();
 
-        // PPIs 13, 14, 11, 10 (secure, non-secure physical, virtual, hypervisor), level high, to CPU 0.
+        // PPIs 13, 14, 11, 10 (secure, non-secure physical, virtual, hypervisor), level high, with
+        // GICv2's mask of the CPUs they reach in bits 15:8 (every CPU has its own timer), as QEMU.
+        uint ppi = 0x4 | ((1u << cpus) - 1) << 8;
         fdt.BeginNode("timer")
-            .Cells("interrupts", 1, 13, 0x104, 1, 14, 0x104, 1, 11, 0x104, 1, 10, 0x104)
+            .Cells("interrupts", 1, 13, ppi, 1, 14, ppi, 1, 11, ppi, 1, 10, ppi)
             .Empty("always-on")
             .String("compatible", "arm,armv8-timer")
             .EndNode();
@@ -102,21 +104,7 @@ public static class ArmVirtDeviceTree
             .String("compatible", "cfi-flash")
             .EndNode();
 
-        fdt.BeginNode("cpus")
-            .U32("#size-cells", 0)
-            .U32("#address-cells", 1)
-            .BeginNode("cpu@0")
-            .U32("reg", 0)
-            .String("compatible", model switch
-            {
-                ArmCpuModel.CortexA53 => "arm,cortex-a53",
-                ArmCpuModel.CortexA57 => "arm,cortex-a57",
-                ArmCpuModel.CortexA72 => "arm,cortex-a72",
-                _ => "arm,arm-v8",
-            })
-            .String("device_type", "cpu")
-            .EndNode()
-            .EndNode();
+        AddCpus(fdt, model, cpus);
 
         fdt.BeginNode("chosen");
         if (!string.IsNullOrEmpty(bootargs)) fdt.String("bootargs", bootargs);
@@ -126,5 +114,44 @@ public static class ArmVirtDeviceTree
 
         fdt.EndNode();
         return fdt.Finish();
+    }
+
+    /// <summary>
+    /// A node per CPU, reg its MPIDR affinity (the index). With several, as QEMU: each started through
+    /// PSCI (`enable-method`), with a phandle, and a cpu-map of one socket and cluster, a core per CPU.
+    /// One CPU gets the node this board always gave it.
+    /// </summary>
+    private static void AddCpus(FdtBuilder fdt, ArmCpuModel model, int cpus)
+    {
+        string compatible = model switch
+        {
+            ArmCpuModel.CortexA53 => "arm,cortex-a53",
+            ArmCpuModel.CortexA57 => "arm,cortex-a57",
+            ArmCpuModel.CortexA72 => "arm,cortex-a72",
+            _ => "arm,arm-v8",
+        };
+        fdt.BeginNode("cpus")
+            .U32("#size-cells", 0)
+            .U32("#address-cells", 1);
+        uint[] phandles = new uint[cpus];
+        if (cpus > 1)
+        {
+            // QEMU hands out the phandles from the last CPU down.
+            for (int i = cpus - 1; i >= 0; i--) phandles[i] = fdt.AllocatePhandle();
+            fdt.BeginNode("cpu-map").BeginNode("socket0").BeginNode("cluster0");
+            for (int i = 0; i < cpus; i++) fdt.BeginNode($"core{i}").U32("cpu", phandles[i]).EndNode();
+            fdt.EndNode().EndNode().EndNode();
+        }
+        for (int i = 0; i < cpus; i++)
+        {
+            fdt.BeginNode($"cpu@{i:x}");
+            if (cpus > 1) fdt.Phandle(phandles[i]);
+            fdt.U32("reg", (uint)i);
+            if (cpus > 1) fdt.String("enable-method", "psci");
+            fdt.String("compatible", compatible)
+                .String("device_type", "cpu")
+                .EndNode();
+        }
+        fdt.EndNode();
     }
 }

@@ -1,4 +1,3 @@
-using Rewind.Arm64;
 using Rewind.Core.Bus;
 using Rewind.Core.Interrupts;
 using Rewind.Core.State;
@@ -6,32 +5,77 @@ using Rewind.Core.State;
 namespace Rewind.Board.Arm;
 
 /// <summary>
-/// A GICv2 for one CPU: the distributor (enables, pending, active, priorities, targets, configuration,
-/// SGIs) and the CPU interface (acknowledge, end of interrupt, priority mask, running priority), with
-/// 288 interrupt IDs as on QEMU's virt (SGIs 0-15, PPIs 16-31, SPIs 32-287). Peripheral lines are
-/// level-sensitive inputs; the IRQ output goes to the CPU. Security extensions are absent (secure=off).
+/// A GICv2 for 1 to 8 CPUs as on QEMU's virt: 288 interrupt IDs (SGIs 0-15, PPIs 16-31, SPIs 32-287),
+/// a distributor and one CPU interface per CPU. SGIs and PPIs are banked: each CPU has its own enables,
+/// pending and active bits, priorities and configuration for IDs 0-31, and its own CPU interface
+/// (acknowledge, end of interrupt, priority mask, running priority); a register access reaches the
+/// bank of the CPU making it. SPIs are shared and go to the CPUs their target byte names. Peripheral
+/// lines are level-sensitive inputs; each CPU interface drives its CPU's IRQ. Security extensions are
+/// absent (secure=off).
 /// </summary>
-public sealed class GicV2 : IIrqSink, IStateful
+public sealed partial class GicV2 : IIrqSink, IStateful
 {
-    public const int IrqCount = 288;
+    public const int IrqCount = 288, MaxCpus = 8;
     public const ulong DistributorSize = 0x10000, CpuInterfaceSize = 0x10000;
+    /// <summary>IDs 0-31 are banked per CPU; 0-15 of them are SGIs.</summary>
+    private const int Banked = 32, SgiCount = 16;
     private const int Spurious = 1023;
 
-    private readonly Arm64Cpu _cpu;
+    private readonly Action<bool>[] _irqOutputs;
+    private readonly Func<int> _accessingCpu;
+    private readonly CpuBank[] _banks;
+    // SPI state, indexed by interrupt ID (entries below 32 are unused: those live in the banks).
     private readonly bool[] _enabled = new bool[IrqCount];
     private readonly bool[] _pendingLatch = new bool[IrqCount];
     private readonly bool[] _level = new bool[IrqCount];
     private readonly bool[] _active = new bool[IrqCount];
     private readonly bool[] _edge = new bool[IrqCount];
     private readonly byte[] _priority = new byte[IrqCount];
-    private bool _distEnabled, _cpuEnabled;
-    private uint _pmr, _bpr;
-    // Priorities of acknowledged, not yet ended interrupts, innermost last (the running priority is the last).
-    private readonly List<int> _activeStack = [];
+    private readonly byte[] _targets = new byte[IrqCount];
+    private bool _distEnabled;
 
-    public GicV2(Arm64Cpu cpu)
+    /// <summary>The state of IDs 0-31 and the CPU interface of one CPU.</summary>
+    private sealed class CpuBank
     {
-        _cpu = cpu;
+        public readonly bool[] Enabled = new bool[Banked];
+        public readonly bool[] PendingLatch = new bool[Banked]; // PPIs; SGIs pend through SgiSources
+        public readonly bool[] Level = new bool[Banked];
+        public readonly bool[] Active = new bool[Banked];
+        public readonly bool[] Edge = new bool[Banked];
+        public readonly byte[] Priority = new byte[Banked];
+        /// <summary>For each SGI, the CPUs that sent it and whose request is still pending (bit n = CPU n).</summary>
+        public readonly byte[] SgiSources = new byte[SgiCount];
+        public bool CpuEnabled;
+        public uint Pmr, Bpr;
+        /// <summary>Priorities of acknowledged, not yet ended interrupts, innermost last (the running priority is the last).</summary>
+        public readonly List<int> ActiveStack = [];
+
+        public int RunningPriority => ActiveStack.Count == 0 ? 0x100 : ActiveStack[^1];
+
+        public void Reset()
+        {
+            Array.Clear(Enabled);
+            Array.Clear(PendingLatch);
+            Array.Clear(Active);
+            Array.Clear(Priority);
+            Array.Clear(SgiSources);
+            // SGIs are edge-triggered (their configuration reads so); PPIs start level-sensitive.
+            for (int i = 0; i < Banked; i++) Edge[i] = i < SgiCount;
+            CpuEnabled = false;
+            Pmr = Bpr = 0;
+            ActiveStack.Clear();
+        }
+    }
+
+    /// <param name="irqOutputs">Each CPU interface's IRQ output, CPU 0 first.</param>
+    /// <param name="accessingCpu">The CPU whose access is in progress (its registers are the ones reached).</param>
+    public GicV2(IReadOnlyList<Action<bool>> irqOutputs, Func<int> accessingCpu)
+    {
+        if (irqOutputs.Count is < 1 or > MaxCpus) throw new ArgumentOutOfRangeException(nameof(irqOutputs), "a GICv2 serves 1 to 8 CPUs");
+        _irqOutputs = [.. irqOutputs];
+        _accessingCpu = accessingCpu;
+        _banks = new CpuBank[irqOutputs.Count];
+        for (int c = 0; c < _banks.Length; c++) _banks[c] = new CpuBank();
         Distributor = new DistributorWindow(this);
         CpuInterface = new CpuInterfaceWindow(this);
         Reset();
@@ -39,6 +83,13 @@ public sealed class GicV2 : IIrqSink, IStateful
 
     public IMmioDevice Distributor { get; }
     public IMmioDevice CpuInterface { get; }
+    public int CpuCount => _banks.Length;
+
+    /// <summary>
+    /// A uniprocessor GIC sends every interrupt to its one CPU interface: its target registers are not
+    /// consulted (they read as CPU 0 and ignore writes, as this model always had them).
+    /// </summary>
+    private bool Uniprocessor => _banks.Length == 1;
 
     public void Reset()
     {
@@ -47,41 +98,64 @@ public sealed class GicV2 : IIrqSink, IStateful
         Array.Clear(_active);
         Array.Clear(_priority);
         Array.Clear(_edge);
-        // SGIs are edge-triggered and always enabled... as their configuration reads; PPIs and SPIs start level.
-        for (int i = 0; i < 16; i++) _edge[i] = true;
-        _distEnabled = _cpuEnabled = false;
-        _pmr = _bpr = 0;
-        _activeStack.Clear();
+        Array.Clear(_targets);
+        foreach (var b in _banks) b.Reset();
+        _distEnabled = false;
         Update();
     }
 
     /// <summary>SPI <paramref name="line"/> (interrupt ID 32 + line), as the device tree numbers it.</summary>
-    public void SetIrq(int line, bool level) => SetInput(32 + line, level);
-
-    /// <summary>Any interrupt ID's input line (PPIs from the timer).</summary>
-    public void SetInput(int id, bool level)
+    public void SetIrq(int line, bool level)
     {
+        int id = Banked + line;
         if (_level[id] == level) return;
         _level[id] = level;
         if (level && _edge[id]) _pendingLatch[id] = true;
         Update();
     }
 
-    private bool Pending(int id) => _pendingLatch[id] || (!_edge[id] && _level[id]);
+    /// <summary>CPU <paramref name="cpu"/>'s private peripheral input <paramref name="id"/> (16-31; the generic timer's).</summary>
+    public void SetPpi(int cpu, int id, bool level)
+    {
+        var b = _banks[cpu];
+        if (b.Level[id] == level) return;
+        b.Level[id] = level;
+        if (level && b.Edge[id]) b.PendingLatch[id] = true;
+        Update();
+    }
 
-    private int RunningPriority => _activeStack.Count == 0 ? 0x100 : _activeStack[^1];
+    private bool IsEnabled(int cpu, int id) => id < Banked ? _banks[cpu].Enabled[id] : _enabled[id];
 
-    /// <summary>The highest-priority pending, enabled, inactive interrupt, or <see cref="Spurious"/>.</summary>
-    private int HighestPending()
+    private bool IsActive(int cpu, int id) => id < Banked ? _banks[cpu].Active[id] : _active[id];
+
+    private byte PriorityOf(int cpu, int id) => id < Banked ? _banks[cpu].Priority[id] : _priority[id];
+
+    /// <summary>Pending as the distributor's pending registers show it to <paramref name="cpu"/>.</summary>
+    private bool IsPending(int cpu, int id)
+    {
+        if (id < SgiCount) return _banks[cpu].SgiSources[id] != 0;
+        if (id < Banked)
+        {
+            var b = _banks[cpu];
+            return b.PendingLatch[id] || (!b.Edge[id] && b.Level[id]);
+        }
+        return _pendingLatch[id] || (!_edge[id] && _level[id]);
+    }
+
+    private bool Targets(int cpu, int id) => id < Banked || Uniprocessor || (_targets[id] & (1 << cpu)) != 0;
+
+    /// <summary>The highest-priority pending, enabled, inactive interrupt forwarded to <paramref name="cpu"/>, or <see cref="Spurious"/>.</summary>
+    private int HighestPending(int cpu)
     {
         int best = Spurious, bestPriority = 0x100;
         for (int id = 0; id < IrqCount; id++)
         {
-            if (!_enabled[id] || _active[id] || !Pending(id)) continue;
-            if (_priority[id] < bestPriority)
+            if (!IsEnabled(cpu, id) || IsActive(cpu, id) || !IsPending(cpu, id) || !Targets(cpu, id)) continue;
+            int p = PriorityOf(cpu, id);
+            if (p < bestPriority)
             {
                 best = id;
-                bestPriority = _priority[id];
+                bestPriority = p;
             }
         }
         return best;
@@ -89,198 +163,114 @@ public sealed class GicV2 : IIrqSink, IStateful
 
     private void Update()
     {
-        bool irq = false;
-        if (_distEnabled && _cpuEnabled)
+        for (int c = 0; c < _banks.Length; c++)
         {
-            int id = HighestPending();
-            irq = id != Spurious && _priority[id] < _pmr && _priority[id] < RunningPriority;
+            var b = _banks[c];
+            bool irq = false;
+            if (_distEnabled && b.CpuEnabled)
+            {
+                int id = HighestPending(c);
+                irq = id != Spurious && PriorityOf(c, id) < b.Pmr && PriorityOf(c, id) < b.RunningPriority;
+            }
+            _irqOutputs[c](irq);
         }
-        _cpu.SetIrq(irq);
     }
 
-    private uint Acknowledge()
+    /// <summary>GICC_IAR: the interrupt becomes active; an SGI's value carries the sending CPU in bits 12:10.</summary>
+    private uint Acknowledge(int cpu)
     {
-        int id = HighestPending();
-        if (id == Spurious || !_distEnabled || !_cpuEnabled || _priority[id] >= _pmr) return Spurious;
-        _active[id] = true;
-        _pendingLatch[id] = false;
-        _activeStack.Add(_priority[id]);
+        var b = _banks[cpu];
+        int id = HighestPending(cpu);
+        if (id == Spurious || !_distEnabled || !b.CpuEnabled || PriorityOf(cpu, id) >= b.Pmr) return Spurious;
+        uint value = (uint)id;
+        if (id < SgiCount)
+        {
+            // One source's request at a time: the lowest-numbered sender first; the others stay pending.
+            int source = System.Numerics.BitOperations.TrailingZeroCount(b.SgiSources[id]);
+            b.SgiSources[id] &= (byte)~(1 << source);
+            b.Active[id] = true;
+            value |= (uint)source << 10;
+        }
+        else if (id < Banked)
+        {
+            b.PendingLatch[id] = false;
+            b.Active[id] = true;
+        }
+        else
+        {
+            _pendingLatch[id] = false;
+            _active[id] = true;
+        }
+        b.ActiveStack.Add(PriorityOf(cpu, id));
         Update();
-        return (uint)id;
+        return value;
     }
 
-    private void EndOfInterrupt(uint value)
+    private void EndOfInterrupt(int cpu, uint value)
     {
         int id = (int)(value & 0x3ff);
-        if (id >= IrqCount || !_active[id]) return;
-        _active[id] = false;
-        int at = _activeStack.LastIndexOf(_priority[id]);
-        if (at >= 0) _activeStack.RemoveAt(at);
+        if (id >= IrqCount || !IsActive(cpu, id)) return;
+        if (id < Banked) _banks[cpu].Active[id] = false;
+        else _active[id] = false;
+        var stack = _banks[cpu].ActiveStack;
+        int at = stack.LastIndexOf(PriorityOf(cpu, id));
+        if (at >= 0) stack.RemoveAt(at);
         Update();
     }
 
-    private ulong ReadDistributor(ulong offset)
+    /// <summary>GICD_SGIR: SGI <c>value[3:0]</c> from <paramref name="source"/> to the CPUs the filter and target list name.</summary>
+    private void SendSgi(int source, uint value)
     {
-        int o = (int)offset;
-        switch (o)
+        uint filter = (value >> 24) & 3, list = (value >> 16) & 0xff;
+        int id = (int)(value & 15);
+        for (int c = 0; c < _banks.Length; c++)
         {
-            case 0x000: return _distEnabled ? 1u : 0;
-            case 0x004: return IrqCount / 32 - 1; // ITLinesNumber, one CPU
-            case 0x008: return 0x0200_043b; // IIDR: Arm, GICv2
+            bool to = filter switch
+            {
+                0 => (list & (1u << c)) != 0,
+                1 => c != source,
+                2 => c == source,
+                _ => false, // reserved
+            };
+            if (to) _banks[c].SgiSources[id] |= (byte)(1 << source);
         }
-        if (o >= 0x100 && o < 0x180) return Bits(o - 0x100, _enabled);
-        if (o >= 0x180 && o < 0x200) return Bits(o - 0x180, _enabled);
-        if (o >= 0x200 && o < 0x300) return PendingBits((o - 0x200) & 0x7f);
-        if (o >= 0x300 && o < 0x400) return Bits((o - 0x300) & 0x7f, _active);
-        if (o >= 0x400 && o < 0x400 + IrqCount) return BytesOf(o - 0x400, _priority);
-        if (o >= 0x800 && o < 0x800 + IrqCount)
-        {
-            // With one CPU interface every interrupt targets it (the fields read as CPU 0).
-            return 0x0101_0101;
-        }
-        if (o >= 0xc00 && o < 0xc00 + IrqCount / 4)
-        {
-            int first = (o - 0xc00) * 4;
-            uint v = 0;
-            for (int i = 0; i < 16 && first + i < IrqCount; i++)
-                if (_edge[first + i]) v |= 2u << (2 * i);
-            return v;
-        }
-        if (o >= 0xfd0) return 0;
-        return 0;
     }
 
-    private void WriteDistributor(ulong offset, uint value)
+    private ulong ReadCpuInterface(ulong offset)
     {
-        int o = (int)offset;
-        if (o == 0x000) _distEnabled = (value & 1) != 0;
-        else if (o >= 0x100 && o < 0x180) SetBits(o - 0x100, value, _enabled, true);
-        else if (o >= 0x180 && o < 0x200) SetBits(o - 0x180, value, _enabled, false);
-        else if (o >= 0x200 && o < 0x280) SetBits(o - 0x200, value, _pendingLatch, true);
-        else if (o >= 0x280 && o < 0x300) SetBits(o - 0x280, value, _pendingLatch, false);
-        else if (o >= 0x300 && o < 0x380) SetBits(o - 0x300, value, _active, true);
-        else if (o >= 0x380 && o < 0x400) SetBits(o - 0x380, value, _active, false);
-        else if (o >= 0x400 && o < 0x400 + IrqCount)
+        int cpu = _accessingCpu();
+        var b = _banks[cpu];
+        switch (offset)
         {
-            for (int i = 0; i < 4 && o - 0x400 + i < IrqCount; i++) _priority[o - 0x400 + i] = (byte)(value >> (8 * i));
+            case 0x00: return b.CpuEnabled ? 1u : 0;
+            case 0x04: return b.Pmr;
+            case 0x08: return b.Bpr;
+            case 0x0c: return Acknowledge(cpu);
+            case 0x14: return (ulong)Math.Min(b.RunningPriority, 0xff);
+            case 0x18:
+                {
+                    int id = HighestPending(cpu);
+                    if (id >= SgiCount || id == Spurious) return (ulong)id;
+                    uint source = (uint)System.Numerics.BitOperations.TrailingZeroCount(b.SgiSources[id]);
+                    return (uint)id | source << 10;
+                }
+            case 0xfc: return 0x0202_143b; // GICC_IIDR: GICv2
+            default: return 0;
         }
-        else if (o >= 0xc00 && o < 0xc00 + IrqCount / 4)
-        {
-            int first = (o - 0xc00) * 4;
-            for (int i = 0; i < 16 && first + i < IrqCount; i++)
-                if (first + i >= 16) _edge[first + i] = ((value >> (2 * i)) & 2) != 0;
-        }
-        else if (o == 0xf00)
-        {
-            // GICD_SGIR: with one CPU, any target list that names it (or "others" excluded) pends the SGI.
-            uint filter = (value >> 24) & 3, targets = (value >> 16) & 0xff;
-            if (filter == 2 || (filter == 0 && (targets & 1) != 0)) _pendingLatch[value & 15] = true;
-        }
-        Update();
     }
-
-    private ulong ReadCpuInterface(ulong offset) => offset switch
-    {
-        0x00 => _cpuEnabled ? 1u : 0,
-        0x04 => _pmr,
-        0x08 => _bpr,
-        0x0c => Acknowledge(),
-        0x14 => (ulong)Math.Min(RunningPriority, 0xff),
-        0x18 => (ulong)HighestPending(),
-        0xfc => 0x0202_143b, // GICC_IIDR: GICv2
-        _ => 0,
-    };
 
     private void WriteCpuInterface(ulong offset, uint value)
     {
+        int cpu = _accessingCpu();
+        var b = _banks[cpu];
         switch (offset)
         {
-            case 0x00: _cpuEnabled = (value & 1) != 0; break;
-            case 0x04: _pmr = value & 0xff; break;
-            case 0x08: _bpr = value & 7; break;
-            case 0x10: EndOfInterrupt(value); break;
+            case 0x00: b.CpuEnabled = (value & 1) != 0; break;
+            case 0x04: b.Pmr = value & 0xff; break;
+            case 0x08: b.Bpr = value & 7; break;
+            case 0x10: EndOfInterrupt(cpu, value); break;
         }
         Update();
-    }
-
-    private static uint Bits(int byteOffset, bool[] set)
-    {
-        int first = byteOffset * 8;
-        uint v = 0;
-        for (int i = 0; i < 32 && first + i < IrqCount; i++)
-            if (set[first + i]) v |= 1u << i;
-        return v;
-    }
-
-    private uint PendingBits(int byteOffset)
-    {
-        int first = byteOffset * 8;
-        uint v = 0;
-        for (int i = 0; i < 32 && first + i < IrqCount; i++)
-            if (Pending(first + i)) v |= 1u << i;
-        return v;
-    }
-
-    private static void SetBits(int byteOffset, uint value, bool[] set, bool to)
-    {
-        int first = byteOffset * 8;
-        for (int i = 0; i < 32 && first + i < IrqCount; i++)
-            if ((value & (1u << i)) != 0) set[first + i] = to;
-    }
-
-    private static uint BytesOf(int first, byte[] bytes)
-    {
-        uint v = 0;
-        for (int i = 0; i < 4 && first + i < IrqCount; i++) v |= (uint)bytes[first + i] << (8 * i);
-        return v;
-    }
-
-    public void SaveState(BinaryWriter writer)
-    {
-        foreach (var arr in new[] { _enabled, _pendingLatch, _level, _active, _edge })
-            foreach (bool b in arr) writer.Write(b);
-        writer.Write(_priority);
-        writer.Write(_distEnabled);
-        writer.Write(_cpuEnabled);
-        writer.Write(_pmr);
-        writer.Write(_bpr);
-        writer.Write(_activeStack.Count);
-        foreach (int p in _activeStack) writer.Write(p);
-    }
-
-    public void LoadState(BinaryReader reader)
-    {
-        foreach (var arr in new[] { _enabled, _pendingLatch, _level, _active, _edge })
-            for (int i = 0; i < arr.Length; i++) arr[i] = reader.ReadBoolean();
-        reader.ReadExactly(_priority);
-        _distEnabled = reader.ReadBoolean();
-        _cpuEnabled = reader.ReadBoolean();
-        _pmr = reader.ReadUInt32();
-        _bpr = reader.ReadUInt32();
-        _activeStack.Clear();
-        int n = reader.ReadInt32();
-        if (n < 0 || n > IrqCount) throw new InvalidDataException($"GIC state holds {n} active priorities");
-        for (int i = 0; i < n; i++) _activeStack.Add(reader.ReadInt32());
-        Update();
-    }
-
-    private sealed class DistributorWindow(GicV2 gic) : IMmioDevice
-    {
-        public string Name => "gic-distributor";
-        public ulong Read(ulong offset, int size) => size == 1 ? (gic.ReadDistributor(offset & ~3UL) >> (8 * (int)(offset & 3))) & 0xff : gic.ReadDistributor(offset);
-        public void Write(ulong offset, int size, ulong value)
-        {
-            if (size == 1)
-            {
-                // Byte writes reach the byte-wide registers (priorities, targets); others take words.
-                ulong word = gic.ReadDistributor(offset & ~3UL);
-                int shift = 8 * (int)(offset & 3);
-                if (offset >= 0x400 && offset < 0xc00)
-                    gic.WriteDistributor(offset & ~3UL, (uint)((word & ~(0xffUL << shift)) | ((value & 0xff) << shift)));
-                return;
-            }
-            gic.WriteDistributor(offset, (uint)value);
-        }
     }
 
     private sealed class CpuInterfaceWindow(GicV2 gic) : IMmioDevice

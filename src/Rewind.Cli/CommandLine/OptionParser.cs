@@ -136,6 +136,8 @@ public static class OptionParser
                 o.ArmCpu = model;
             }
             if (o.GicVersion != 2) throw new UsageException($"-machine gic-version={o.GicVersion}: only GICv2 is modelled so far (use gic-version=2)");
+            if (o.Smp > Board.Arm.ArmVirtBoard.MaxCpus)
+                throw new UsageException($"-smp {o.Smp}: the aarch64 virt machine with GICv2 supports at most {Board.Arm.ArmVirtBoard.MaxCpus} CPUs");
             return;
         }
         if (o.Cpu != null && o.Cpu is not ("rv64" or "max" or "any"))
