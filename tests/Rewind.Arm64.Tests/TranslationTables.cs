@@ -13,12 +13,12 @@ internal sealed class TranslationTables
     private readonly int _granuleShift, _vaBits;
     private ulong _next;
 
-    public TranslationTables(CpuRig rig, int granuleShift, int vaBits)
+    public TranslationTables(CpuRig rig, int granuleShift, int vaBits, ulong tablesBelow = CpuRig.Ram + (1UL << 20))
     {
         _rig = rig;
         _granuleShift = granuleShift;
         _vaBits = vaBits;
-        _next = CpuRig.Ram + (1UL << 20);
+        _next = tablesBelow;
         Root = NewTable();
     }
 
@@ -77,11 +77,13 @@ internal sealed class TranslationTables
     /// <summary>TCR_EL1 for TTBR0 walks with this granule and input size (TG0: 0 = 4K, 1 = 64K, 2 = 16K), TTBR1 walks disabled.</summary>
     public ulong Tcr => (ulong)(uint)(64 - _vaBits) | (_granuleShift switch { 12 => 0UL, 16 => 1UL, _ => 2UL }) << 14 | 1UL << 23;
 
-    /// <summary>Loads TTBR0_EL1, TCR_EL1, and turns on the MMU.</summary>
-    public void Enable()
+    /// <summary>Loads TTBR0_EL1, TCR_EL1 (with <paramref name="extraTcr"/> or'ed in), and turns on the MMU.</summary>
+    public void Enable(ulong extraTcr = 0, bool upperWalks = false)
     {
         Assert.True(_rig.Cpu.TryWriteSystemRegister(Arm64Cpu.SysReg.Ttbr0, Root));
-        Assert.True(_rig.Cpu.TryWriteSystemRegister(Arm64Cpu.SysReg.Tcr, Tcr));
+        ulong tcr = (Tcr | extraTcr) & ~(upperWalks ? 1UL << 23 : 0);
+        if ((extraTcr & (3UL << 14)) != 0) tcr = (tcr & ~(3UL << 14)) | (extraTcr & (3UL << 14));
+        Assert.True(_rig.Cpu.TryWriteSystemRegister(Arm64Cpu.SysReg.Tcr, tcr));
         Assert.True(_rig.Cpu.TryWriteSystemRegister(Arm64Cpu.SysReg.Sctlr, 0x30d0_0801));
     }
 }
