@@ -9,9 +9,9 @@ namespace Rewind.Arm64;
 /// default NaN for invalid operations and with FPCR.DN), which the host's own NaN rules do not.
 /// FPSR's cumulative flags: invalid operation, division by zero, inexact, overflow and underflow for
 /// the arithmetic, fused multiply-adds and conversions (underflow when an inexact result's exact value
-/// is below the normal range, judged before rounding as QEMU does for Arm). Not modelled: FPCR's rounding
-/// modes other than to nearest and its flush-to-zero, and half precision; those encodings are undefined
-/// or round to nearest. The vector forms (Arm64Cpu.SimdFloat.cs) run lane by lane on this core.
+/// is below the normal range, judged before rounding as QEMU does for Arm); FPCR.FZ in
+/// Arm64Cpu.FlushToZero.cs. Not modelled: FPCR's rounding modes other than to nearest, and half
+/// precision; those encodings are undefined or round to nearest. The vector forms (Arm64Cpu.SimdFloat.cs) run lane by lane on this core.
 /// </summary>
 public sealed partial class Arm64Cpu
 {
@@ -98,13 +98,15 @@ public sealed partial class Arm64Cpu
             RaiseFp(Ofc | Ixc);
             return Bits(rounded, dbl);
         }
-        if (inexact)
+        if (inexact || (FlushToZero && rounded != 0 && !double.IsNaN(rounded)))
         {
             double tiny = dbl ? MinNormal : 1.1754943508222875e-38;
             int tinyExponent = dbl ? -1022 : -126;
             // A result that rounded up to the smallest normal may still have been tiny.
-            bool below = Math.Abs(rounded) < tiny || (Math.Abs(rounded) == tiny && ExactBelow(kind, kind == Exact.Value ? value : x, y, tinyExponent));
-            RaiseFp(below ? Ufc | Ixc : Ixc);
+            bool below = Math.Abs(rounded) < tiny ||
+                (inexact && Math.Abs(rounded) == tiny && ExactBelow(kind, kind == Exact.Value ? value : x, y, tinyExponent));
+            if (below && FlushToZero) return FlushOut(rounded, dbl);
+            if (inexact) RaiseFp(below ? Ufc | Ixc : Ixc);
         }
         return Bits(rounded, dbl);
     }
@@ -144,7 +146,7 @@ public sealed partial class Arm64Cpu
         bool dbl = FpDouble(insn);
         uint opcode = (insn >> 12) & 15;
         if (opcode > 8) throw Undefined();
-        ulong a = FpRead(rn, dbl), b = FpRead(rm, dbl);
+        ulong a = FlushIn(FpRead(rn, dbl), dbl), b = FlushIn(FpRead(rm, dbl), dbl);
         double x = AsDouble(a, dbl), y = AsDouble(b, dbl);
         ulong result;
         if (opcode is 6 or 7 && IsNaN(a, dbl) != IsNaN(b, dbl) && !IsSignalling(a, dbl) && !IsSignalling(b, dbl))
@@ -259,6 +261,7 @@ public sealed partial class Arm64Cpu
 
     private ulong SquareRoot(ulong a, bool dbl)
     {
+        a = FlushIn(a, dbl);
         double x = AsDouble(a, dbl);
         if (IsNaN(a, dbl)) return ProcessNaN(a, dbl);
         if (x < 0) return Invalid(dbl);
@@ -268,6 +271,7 @@ public sealed partial class Arm64Cpu
 
     private ulong DoubleToSingle(ulong a)
     {
+        a = FlushIn(a, true);
         if (IsNaN(a, true))
         {
             if (IsSignalling(a, true)) RaiseFp(Ioc);
@@ -280,6 +284,7 @@ public sealed partial class Arm64Cpu
 
     private ulong SingleToDouble(ulong a)
     {
+        a = FlushIn(a, false);
         if (IsNaN(a, false))
         {
             if (IsSignalling(a, false)) RaiseFp(Ioc);
@@ -300,6 +305,8 @@ public sealed partial class Arm64Cpu
 
     private uint Compare(ulong a, ulong b, bool dbl, bool signalAll)
     {
+        a = FlushIn(a, dbl);
+        b = FlushIn(b, dbl);
         if (IsNaN(a, dbl) || IsNaN(b, dbl))
         {
             if (signalAll || IsSignalling(a, dbl) || IsSignalling(b, dbl)) RaiseFp(Ioc);
@@ -350,6 +357,9 @@ public sealed partial class Arm64Cpu
     /// <summary>The Arm ARM's FPMulAdd: addend + n * m, rounded once.</summary>
     private ulong MulAdd(ulong addend, ulong n, ulong m, bool dbl)
     {
+        addend = FlushIn(addend, dbl);
+        n = FlushIn(n, dbl);
+        m = FlushIn(m, dbl);
         double x = AsDouble(n, dbl), y = AsDouble(m, dbl), z = AsDouble(addend, dbl);
         bool infTimesZero = (double.IsInfinity(x) && y == 0) || (x == 0 && double.IsInfinity(y));
         if (IsNaN(addend, dbl) && !IsSignalling(addend, dbl) && infTimesZero && !IsSignalling(n, dbl) && !IsSignalling(m, dbl))
@@ -358,7 +368,12 @@ public sealed partial class Arm64Cpu
         if (infTimesZero) return Invalid(dbl);
         double r = dbl ? Math.FusedMultiplyAdd(x, y, z) : MathF.FusedMultiplyAdd((float)x, (float)y, (float)z);
         if (double.IsNaN(r)) return Invalid(dbl); // the only NaN left is infinity minus infinity
-        if (double.IsFinite(x) && double.IsFinite(y) && double.IsFinite(z)) RaiseFp(FusedFlags(x, y, z, r, dbl));
+        if (double.IsFinite(x) && double.IsFinite(y) && double.IsFinite(z))
+        {
+            uint flags = FusedFlags(x, y, z, r, dbl, out bool tiny);
+            if (tiny && FlushToZero) return FlushOut(r, dbl);
+            RaiseFp(flags);
+        }
         return Bits(r, dbl);
     }
 
@@ -368,8 +383,9 @@ public sealed partial class Arm64Cpu
     /// integers), and underflow when that exact value is also tiny (below the normal range before
     /// rounding, as QEMU detects tininess for Arm).
     /// </summary>
-    private static uint FusedFlags(double x, double y, double z, double r, bool dbl)
+    private static uint FusedFlags(double x, double y, double z, double r, bool dbl, out bool tiny)
     {
+        tiny = false;
         if (double.IsInfinity(r)) return Ofc | Ixc;
         var (mx, ex) = ExactParts(x);
         var (my, ey) = ExactParts(y);
@@ -377,8 +393,9 @@ public sealed partial class Arm64Cpu
         var (mr, er) = ExactParts(r);
         int ep = ex + ey, e = Math.Min(Math.Min(ep, ez), er);
         System.Numerics.BigInteger exact = (mx * my << (ep - e)) + (mz << (ez - e));
+        tiny = !exact.IsZero && BelowPowerOfTwo(exact, e, dbl ? -1022 : -126);
         if (exact == mr << (er - e)) return 0;
-        return BelowPowerOfTwo(exact, e, dbl ? -1022 : -126) ? Ufc | Ixc : Ixc;
+        return tiny ? Ufc | Ixc : Ixc;
     }
 
     /// <summary>A finite double as an integer times a power of two, exactly.</summary>
@@ -441,6 +458,7 @@ public sealed partial class Arm64Cpu
 
     private ulong FpToInteger(ulong bits, bool dbl, bool signed, int width, MidpointRounding mode)
     {
+        bits = FlushIn(bits, dbl);
         if (IsNaN(bits, dbl))
         {
             RaiseFp(Ioc);

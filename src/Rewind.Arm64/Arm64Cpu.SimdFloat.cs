@@ -42,6 +42,8 @@ public sealed partial class Arm64Cpu
 
     private ulong FpBinary(FpOp op, ulong a, ulong b, bool dbl)
     {
+        a = FlushIn(a, dbl);
+        b = FlushIn(b, dbl);
         ulong sign = dbl ? 1UL << 63 : 1UL << 31;
         if (op is FpOp.MaxNum or FpOp.MinNum && IsNaN(a, dbl) != IsNaN(b, dbl) && !IsSignalling(a, dbl) && !IsSignalling(b, dbl))
             return IsNaN(a, dbl) ? b : a; // one quiet NaN gives the other operand
@@ -67,6 +69,8 @@ public sealed partial class Arm64Cpu
     /// <summary>FPCompareEQ (quiet), FPCompareGE/GT (signalling): all ones for true.</summary>
     private ulong FpCompareMask(ulong a, ulong b, bool dbl, int kind)
     {
+        a = FlushIn(a, dbl);
+        b = FlushIn(b, dbl);
         if (IsNaN(a, dbl) || IsNaN(b, dbl))
         {
             if (kind != 0 || IsSignalling(a, dbl) || IsSignalling(b, dbl)) RaiseFp(Ioc);
@@ -204,6 +208,7 @@ public sealed partial class Arm64Cpu
     /// <summary>FPRoundInt: an integral value in the same format, the sign kept (also of a zero result).</summary>
     private ulong RoundToIntegral(ulong a, bool dbl, MidpointRounding mode, bool exact)
     {
+        a = FlushIn(a, dbl);
         if (IsNaN(a, dbl)) return ProcessNaN(a, dbl);
         double x = AsDouble(a, dbl);
         if (double.IsInfinity(x) || x == 0) return a;
