@@ -1,10 +1,11 @@
 /* Stage 1 translation with the 64 KiB granule: TTBR0 with 39-bit VAs (walk from level 2) identity-maps
-   RAM by a 512 MiB block and maps a window of 64 KiB pages (writable, read-only, invalid, access flag
-   clear) onto a buffer; then TTBR0 with 48-bit VAs (walk from level 1) and TTBR1 with 42-bit VAs
-   (its own 64 KiB granule through TG1), and a level 1 block, which the Arm ARM reserves for 64 KiB
-   without 52-bit addresses but QEMU 7.2 maps. Checks values through aliases, the faults' ESR (status code,
-   level, WnR) and FAR, the walk's level for an invalid table entry and an address beyond T0SZ, and
-   that TLBI VAE1 makes a changed descriptor take effect. The same checks pass on qemu-system-aarch64.
+   RAM by a 512 MiB block, maps a window of 64 KiB pages (writable, read-only, invalid, access flag
+   clear) onto a buffer, and RAM again by a read-only block; then TTBR0 with 48-bit VAs (walk from
+   level 1) and TTBR1 with 42-bit VAs (its own 64 KiB granule through TG1), and a level 1 block, which
+   the Arm ARM reserves for 64 KiB without 52-bit addresses but QEMU 7.2 maps. Checks values through
+   aliases, the faults' ESR (status code, level, WnR) and FAR, the walk's level for an invalid table
+   entry and an address beyond T0SZ, and that TLBI VAE1 makes a changed descriptor take effect. The
+   same checks pass on qemu-system-aarch64.
    Prints "PASS mmu64k" and exits 0, or "FAIL mmu64k N" and exits N. */
 #include "rt.h"
 
@@ -33,6 +34,7 @@ static u8 area[3 * 65536] __attribute__((aligned(65536)));
 #define NOAF_VA (WINDOW + 3 * GRANULE)      /* area page 2, access flag clear */
 #define REMAP_VA (WINDOW + 4 * GRANULE)     /* area page 0, then page 2 */
 #define NOTABLE_VA 0x60000000ul             /* level 2 entry 3: invalid */
+#define RO_BLOCK_VA 0x80000000ul            /* level 2 entry 4: a read-only 512 MiB block */
 #define BEYOND_VA (1ul << 40)               /* above a 39-bit TTBR0 range */
 #define FAR48_VA (1ul << 42)                /* level 1 entry 1 with 48 bits */
 #define HIGH_VA 0xfffffc0000000000ul        /* the start of a 42-bit TTBR1 range */
@@ -104,6 +106,7 @@ int main(void)
 
     root[2] = 0x40000000ul | DESC_BLOCK | NORMAL;            /* RAM, identity, 512 MiB */
     root[1] = (u64)window | DESC_TABLE;
+    root[4] = 0x40000000ul | DESC_BLOCK | NORMAL | AP_RO;    /* RAM again at RO_BLOCK_VA, read-only */
     window[0] = (u64)area | DESC_PAGE | NORMAL;
     window[1] = ((u64)area + GRANULE) | DESC_PAGE | NORMAL | AP_RO;
     window[3] = ((u64)area + 2 * GRANULE) | DESC_PAGE | SH_INNER | ATTR(1);
@@ -132,6 +135,11 @@ int main(void)
     store(RO_VA + 0x8000, 1);
     check(last_esr, 0x9600004ful);                          /* permission fault, level 3, WnR */
     check(last_far, RO_VA + 0x8000);
+    last_esr = 0;
+    store(RO_BLOCK_VA + 0x123450, 1);
+    check(last_esr, 0x9600004eul);                          /* permission fault, level 2 (the block's) */
+    check(last_far, RO_BLOCK_VA + 0x123450);
+    check(load(RO_BLOCK_VA + ((u64)area - 0x40000000ul) + 0x1238), 0x1122334455667788ul);
     fault_load(INVALID_VA + 0x10, 0x96000007ul);            /* translation fault, level 3 */
     fault_load(NOAF_VA + 0x20, 0x9600000bul);               /* access flag fault, level 3 */
     fault_load(NOTABLE_VA, 0x96000006ul);                   /* translation fault, level 2 */

@@ -13,7 +13,7 @@ public sealed partial class Arm64Cpu
     // Per entry: bit 0 EL1 read, 1 EL1 write, 2 EL1 execute, 3 EL0 read, 4 EL0 write, 5 EL0 execute.
     private readonly byte[] _tlbPerm = new byte[TlbSize];
 
-    internal readonly record struct WalkResult(ulong Pa, byte Perm, uint Fault);
+    internal readonly record struct WalkResult(ulong Pa, byte Perm, uint Fault, int Level = 3);
 
     public void FlushTlb() => Array.Fill(_tlbTag, NoTag);
 
@@ -34,13 +34,13 @@ public sealed partial class Arm64Cpu
             if (r.Fault != 0) throw Abort(access, r.Fault, va);
             _tlbTag[slot] = vpn;
             _tlbPage[slot] = page = r.Pa & ~0xfffUL;
-            _tlbPerm[slot] = perm = r.Perm;
+            _tlbPerm[slot] = perm = (byte)(r.Perm | r.Level << 6); // bits 7:6: the leaf's level
         }
         int bit = (access == Access.Read ? 0 : access == Access.Write ? 1 : 2) + (el == 0 ? 3 : 0);
         if ((perm & (1 << bit)) == 0)
         {
-            // Permission fault, reported at level 3 (the walk's level is not kept in the TLB).
-            throw Abort(access, 0x0f, va);
+            // Permission fault, at the level of the descriptor that gave the permissions.
+            throw Abort(access, 0x0c + (uint)(perm >> 6), va);
         }
         return page | (va & 0xfff);
     }

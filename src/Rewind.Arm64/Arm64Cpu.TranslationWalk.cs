@@ -83,7 +83,7 @@ public sealed partial class Arm64Cpu
             if (el0) perm |= 8;
             if (el0 && !readOnly) perm |= 16;
             if (el0 && !uxn && !(wxn && !readOnly)) perm |= 32;
-            return new WalkResult(pa, perm, 0);
+            return new WalkResult(pa, perm, 0, level);
         }
     }
 }

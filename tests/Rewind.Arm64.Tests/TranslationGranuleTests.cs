@@ -99,6 +99,25 @@ public class TranslationGranuleTests
     }
 
     [Fact]
+    public void Store_to_a_read_only_64k_granule_block_is_a_permission_fault_at_the_blocks_level()
+    {
+        // A 512 MiB block at level 2 (39-bit VAs start there), read-only: the fault names level 2, as
+        // on qemu-system-aarch64 (guests/aarch64/mmu64k.c checks the same).
+        const ulong va = 0x8000_0000;
+        var (rig, tables) = Mapped(16, 39, 0xf9000022, 0xf9000022); // str x2, [x1] twice (the second from the TLB)
+        rig.Bus.TryWrite(tables.Root + 8 * 4, 8, CpuRig.Ram | 1 | TranslationTables.AccessFlag | TranslationTables.ReadOnly);
+        tables.Enable();
+        rig.Cpu.SetX(1, va + 0x12_3450);
+        for (int i = 0; i < 2; i++)
+        {
+            rig.Cpu.Pc = CpuRig.Ram + 4 * (ulong)i;
+            rig.Step();
+            Assert.Equal(0x9600_004eUL, rig.SystemRegister(Arm64Cpu.SysReg.Esr));
+            Assert.Equal(va + 0x12_3450, rig.SystemRegister(Arm64Cpu.SysReg.Far));
+        }
+    }
+
+    [Fact]
     public void Tlbi_vae1_makes_a_changed_64k_descriptor_take_effect()
     {
         const ulong va = 0x2000_0000;
