@@ -8,9 +8,10 @@ namespace Rewind.Arm64;
 /// the Arm ARM's FPProcessNaNs (the first signalling NaN quietened, else the first quiet NaN, the
 /// default NaN for invalid operations and with FPCR.DN), which the host's own NaN rules do not.
 /// FPSR's cumulative flags: invalid operation, division by zero, inexact, overflow and underflow for
-/// the arithmetic and conversions (underflow judged on the rounded result; the fused multiply-adds
-/// report only invalid operation). Not modelled: FPCR's rounding modes other than to nearest and its
-/// flush-to-zero, half precision, and the vector forms; those encodings are undefined or round to nearest.
+/// the arithmetic, fused multiply-adds and conversions (underflow when an inexact result's exact value
+/// is below the normal range, judged before rounding as QEMU does for Arm); FPCR.FZ in
+/// Arm64Cpu.FlushToZero.cs. Not modelled: FPCR's rounding modes other than to nearest, and half
+/// precision; those encodings are undefined or round to nearest. The vector forms (Arm64Cpu.SimdFloat.cs) run lane by lane on this core.
 /// </summary>
 public sealed partial class Arm64Cpu
 {
@@ -78,12 +79,17 @@ public sealed partial class Arm64Cpu
 
     private static ulong Bits(double value, bool dbl) => dbl ? BitConverter.DoubleToUInt64Bits(value) : BitConverter.SingleToUInt32Bits((float)value);
 
+    /// <summary>How the exact result of an operation is obtained again, for judging tininess exactly.</summary>
+    private enum Exact { Value, Sum, Product, Quotient }
+
     /// <summary>
     /// Rounds an exact-or-not double result to the destination format and raises the flags a rounded
-    /// result implies: overflow (an infinity from finite operands), underflow (a tiny inexact result),
-    /// inexact. <paramref name="inexact"/> says the double itself was already rounded.
+    /// result implies: overflow (an infinity from finite operands), underflow (an inexact result whose
+    /// exact value is tiny, below the normal range before rounding, as QEMU detects tininess for Arm),
+    /// inexact. <paramref name="inexact"/> says the double itself was already rounded; the exact value is
+    /// <paramref name="kind"/> of <paramref name="x"/> and <paramref name="y"/> (or the value itself).
     /// </summary>
-    private ulong Round(double value, bool dbl, bool inexact, bool finiteOperands)
+    private ulong Round(double value, bool dbl, bool inexact, bool finiteOperands, Exact kind = Exact.Value, double x = 0, double y = 0)
     {
         double rounded = dbl ? value : (float)value;
         if (!dbl && !double.IsNaN(value) && rounded != value) inexact = true;
@@ -92,20 +98,55 @@ public sealed partial class Arm64Cpu
             RaiseFp(Ofc | Ixc);
             return Bits(rounded, dbl);
         }
-        if (inexact)
+        if (inexact || (FlushToZero && rounded != 0 && !double.IsNaN(rounded)))
         {
             double tiny = dbl ? MinNormal : 1.1754943508222875e-38;
-            RaiseFp(Math.Abs(rounded) < tiny ? Ufc | Ixc : Ixc);
+            int tinyExponent = dbl ? -1022 : -126;
+            // A result that rounded up to the smallest normal may still have been tiny.
+            bool below = Math.Abs(rounded) < tiny ||
+                (inexact && Math.Abs(rounded) == tiny && ExactBelow(kind, kind == Exact.Value ? value : x, y, tinyExponent));
+            if (below && FlushToZero) return FlushOut(rounded, dbl);
+            if (inexact) RaiseFp(below ? Ufc | Ixc : Ixc);
         }
         return Bits(rounded, dbl);
     }
+
+    /// <summary>Whether the exact |x op y| (or |x| for <see cref="Exact.Value"/>) is below 2^<paramref name="k"/>.</summary>
+    private static bool ExactBelow(Exact kind, double x, double y, int k)
+    {
+        var (mx, ex) = ExactParts(x);
+        var (my, ey) = ExactParts(y);
+        switch (kind)
+        {
+            case Exact.Sum:
+                {
+                    int e = Math.Min(ex, ey);
+                    return BelowPowerOfTwo((mx << (ex - e)) + (my << (ey - e)), e, k);
+                }
+            case Exact.Product:
+                return BelowPowerOfTwo(mx * my, ex + ey, k);
+            case Exact.Quotient:
+                {
+                    // |x| < 2^k |y|: both sides as integers times 2^e.
+                    var left = System.Numerics.BigInteger.Abs(mx);
+                    var right = System.Numerics.BigInteger.Abs(my);
+                    int el = ex, er = ey + k, e = Math.Min(el, er);
+                    return left << (el - e) < right << (er - e);
+                }
+            default:
+                return BelowPowerOfTwo(mx, ex, k);
+        }
+    }
+
+    private static bool BelowPowerOfTwo(System.Numerics.BigInteger m, int e, int k) =>
+        k - e >= 0 ? System.Numerics.BigInteger.Abs(m) < System.Numerics.BigInteger.One << (k - e) : m.IsZero;
 
     private void FpTwoSource(uint insn, int rd, int rn, int rm)
     {
         bool dbl = FpDouble(insn);
         uint opcode = (insn >> 12) & 15;
         if (opcode > 8) throw Undefined();
-        ulong a = FpRead(rn, dbl), b = FpRead(rm, dbl);
+        ulong a = FlushIn(FpRead(rn, dbl), dbl), b = FlushIn(FpRead(rm, dbl), dbl);
         double x = AsDouble(a, dbl), y = AsDouble(b, dbl);
         ulong result;
         if (opcode is 6 or 7 && IsNaN(a, dbl) != IsNaN(b, dbl) && !IsSignalling(a, dbl) && !IsSignalling(b, dbl))
@@ -138,7 +179,7 @@ public sealed partial class Arm64Cpu
         if (s == 0 && x == 0 && y == 0) s = double.IsNegative(x) && double.IsNegative(y) ? -0.0 : 0.0;
         double bb = s - x, err = (x - (s - bb)) + (y - bb);
         bool finite = double.IsFinite(x) && double.IsFinite(y);
-        return Round(s, dbl, finite && double.IsFinite(s) && err != 0, finite);
+        return Round(s, dbl, finite && double.IsFinite(s) && err != 0, finite, Exact.Sum, x, y);
     }
 
     private ulong Multiply(double x, double y, bool dbl)
@@ -147,13 +188,16 @@ public sealed partial class Arm64Cpu
         double p = x * y;
         bool finite = double.IsFinite(x) && double.IsFinite(y);
         bool inexact = finite && double.IsFinite(p) && Math.FusedMultiplyAdd(x, y, -p) != 0;
-        if (finite && Math.Abs(p) < MinNormal && x != 0 && y != 0)
+        if (finite && Math.Abs(p) <= 2 * MinNormal && x != 0 && y != 0)
         {
-            // Below the normal range the residual is not representable: redo it scaled up, exactly.
-            double xs = Math.Abs(x) < 1 ? x * Scale : x, ys = Math.Abs(x) < 1 ? y : y * Scale, ps = xs * ys;
-            inexact = p * Scale != ps || Math.FusedMultiplyAdd(xs, ys, -ps) != 0;
+            // Near and below the normal range the residual is not representable: compare exactly.
+            var (mx, ex) = ExactParts(x);
+            var (my, ey) = ExactParts(y);
+            var (mp, ep) = ExactParts(p);
+            int e = Math.Min(ex + ey, ep);
+            inexact = (mx * my << (ex + ey - e)) != mp << (ep - e);
         }
-        return Round(p, dbl, inexact || (finite && p == 0 && x != 0 && y != 0), finite);
+        return Round(p, dbl, inexact || (finite && p == 0 && x != 0 && y != 0), finite, Exact.Product, x, y);
     }
 
     private ulong Divide(double x, double y, bool dbl)
@@ -167,12 +211,12 @@ public sealed partial class Arm64Cpu
         double q = x / y;
         bool finite = double.IsFinite(x) && double.IsFinite(y);
         bool inexact = finite && double.IsFinite(q) && (Math.FusedMultiplyAdd(-q, y, x) != 0 || (q == 0 && x != 0));
-        if (finite && Math.Abs(q) < MinNormal && x != 0)
+        if (finite && Math.Abs(q) <= 2 * MinNormal && x != 0)
         {
             double xs = x * Scale, qs = xs / y;
             inexact = q * Scale != qs || Math.FusedMultiplyAdd(-qs, y, xs) != 0;
         }
-        return Round(q, dbl, inexact, finite && y != 0);
+        return Round(q, dbl, inexact, finite && y != 0, Exact.Quotient, x, y);
     }
 
     private static ulong MaxMin(double x, double y, ulong a, ulong b, bool dbl, bool max)
@@ -207,48 +251,46 @@ public sealed partial class Arm64Cpu
             case 0: FpWrite(rd, a, dbl); break; // FMOV
             case 1: FpWrite(rd, a & ~sign, dbl); break; // FABS
             case 2: FpWrite(rd, a ^ sign, dbl); break; // FNEG
-            case 3: // FSQRT
-                {
-                    double x = AsDouble(a, dbl);
-                    ulong r;
-                    if (IsNaN(a, dbl)) r = ProcessNaN(a, dbl);
-                    else if (x < 0) r = Invalid(dbl);
-                    else
-                    {
-                        double s = Math.Sqrt(x);
-                        r = Round(s, dbl, double.IsFinite(s) && Math.FusedMultiplyAdd(-s, s, x) != 0, false);
-                    }
-                    FpWrite(rd, r, dbl);
-                    break;
-                }
-            case 4 when dbl: // FCVT Sd, Dn
-                {
-                    ulong r;
-                    if (IsNaN(a, true))
-                    {
-                        if (IsSignalling(a, true)) RaiseFp(Ioc);
-                        // The sign and the top of the payload, quietened.
-                        r = DefaultNaNMode ? DefaultNaN32 : (a >> 32 & 0x8000_0000) | 0x7fc0_0000 | (a >> 29 & 0x003f_ffff);
-                    }
-                    else r = Round(BitConverter.UInt64BitsToDouble(a), false, false, double.IsFinite(BitConverter.UInt64BitsToDouble(a)));
-                    FpWrite(rd, r, false);
-                    break;
-                }
-            case 5 when !dbl: // FCVT Dd, Sn: exact
-                {
-                    ulong r;
-                    if (IsNaN(a, false))
-                    {
-                        if (IsSignalling(a, false)) RaiseFp(Ioc);
-                        r = DefaultNaNMode ? DefaultNaN64 : (a & 0x8000_0000) << 32 | 0x7ff8_0000_0000_0000UL | (a & 0x003f_ffff) << 29;
-                    }
-                    else r = BitConverter.DoubleToUInt64Bits(BitConverter.UInt32BitsToSingle((uint)a));
-                    FpWrite(rd, r, true);
-                    break;
-                }
+            case 3: FpWrite(rd, SquareRoot(a, dbl), dbl); break; // FSQRT
+            case 4 when dbl: FpWrite(rd, DoubleToSingle(a), false); break; // FCVT Sd, Dn
+            case 5 when !dbl: FpWrite(rd, SingleToDouble(a), true); break; // FCVT Dd, Sn: exact
             default:
                 throw Undefined();
         }
+    }
+
+    private ulong SquareRoot(ulong a, bool dbl)
+    {
+        a = FlushIn(a, dbl);
+        double x = AsDouble(a, dbl);
+        if (IsNaN(a, dbl)) return ProcessNaN(a, dbl);
+        if (x < 0) return Invalid(dbl);
+        double s = Math.Sqrt(x);
+        return Round(s, dbl, double.IsFinite(s) && Math.FusedMultiplyAdd(-s, s, x) != 0, false);
+    }
+
+    private ulong DoubleToSingle(ulong a)
+    {
+        a = FlushIn(a, true);
+        if (IsNaN(a, true))
+        {
+            if (IsSignalling(a, true)) RaiseFp(Ioc);
+            // The sign and the top of the payload, quietened.
+            return DefaultNaNMode ? DefaultNaN32 : (a >> 32 & 0x8000_0000) | 0x7fc0_0000 | (a >> 29 & 0x003f_ffff);
+        }
+        double x = BitConverter.UInt64BitsToDouble(a);
+        return Round(x, false, false, double.IsFinite(x));
+    }
+
+    private ulong SingleToDouble(ulong a)
+    {
+        a = FlushIn(a, false);
+        if (IsNaN(a, false))
+        {
+            if (IsSignalling(a, false)) RaiseFp(Ioc);
+            return DefaultNaNMode ? DefaultNaN64 : (a & 0x8000_0000) << 32 | 0x7ff8_0000_0000_0000UL | (a & 0x003f_ffff) << 29;
+        }
+        return BitConverter.DoubleToUInt64Bits(BitConverter.UInt32BitsToSingle((uint)a));
     }
 
     /// <summary>FCMP, FCMPE (against a register or zero): NZCV 0110 equal, 1000 less, 0010 greater, 0011 unordered.</summary>
@@ -263,6 +305,8 @@ public sealed partial class Arm64Cpu
 
     private uint Compare(ulong a, ulong b, bool dbl, bool signalAll)
     {
+        a = FlushIn(a, dbl);
+        b = FlushIn(b, dbl);
         if (IsNaN(a, dbl) || IsNaN(b, dbl))
         {
             if (signalAll || IsSignalling(a, dbl) || IsSignalling(b, dbl)) RaiseFp(Ioc);
@@ -307,19 +351,62 @@ public sealed partial class Arm64Cpu
         // FMSUB and FNMADD negate the product (through op1), FNMADD and FNMSUB the addend.
         if (o0 != o1) n ^= sign;
         if (o1) addend ^= sign;
+        FpWrite(rd, MulAdd(addend, n, m, dbl), dbl);
+    }
+
+    /// <summary>The Arm ARM's FPMulAdd: addend + n * m, rounded once.</summary>
+    private ulong MulAdd(ulong addend, ulong n, ulong m, bool dbl)
+    {
+        addend = FlushIn(addend, dbl);
+        n = FlushIn(n, dbl);
+        m = FlushIn(m, dbl);
         double x = AsDouble(n, dbl), y = AsDouble(m, dbl), z = AsDouble(addend, dbl);
         bool infTimesZero = (double.IsInfinity(x) && y == 0) || (x == 0 && double.IsInfinity(y));
-        ulong result;
         if (IsNaN(addend, dbl) && !IsSignalling(addend, dbl) && infTimesZero && !IsSignalling(n, dbl) && !IsSignalling(m, dbl))
-            result = Invalid(dbl); // a quiet NaN addend does not hide an invalid product
-        else if (TryProcessNaNs(dbl, out ulong nan, addend, n, m)) result = nan;
-        else if (infTimesZero) result = Invalid(dbl);
-        else
+            return Invalid(dbl); // a quiet NaN addend does not hide an invalid product
+        if (TryProcessNaNs(dbl, out ulong nan, addend, n, m)) return nan;
+        if (infTimesZero) return Invalid(dbl);
+        double r = dbl ? Math.FusedMultiplyAdd(x, y, z) : MathF.FusedMultiplyAdd((float)x, (float)y, (float)z);
+        if (double.IsNaN(r)) return Invalid(dbl); // the only NaN left is infinity minus infinity
+        if (double.IsFinite(x) && double.IsFinite(y) && double.IsFinite(z))
         {
-            double r = dbl ? Math.FusedMultiplyAdd(x, y, z) : MathF.FusedMultiplyAdd((float)x, (float)y, (float)z);
-            result = double.IsNaN(r) ? Invalid(dbl) : Bits(r, dbl); // the only NaN left is infinity minus infinity
+            uint flags = FusedFlags(x, y, z, r, dbl, out bool tiny);
+            if (tiny && FlushToZero) return FlushOut(r, dbl);
+            RaiseFp(flags);
         }
-        FpWrite(rd, result, dbl);
+        return Bits(r, dbl);
+    }
+
+    /// <summary>
+    /// The flags of a fused multiply-add with finite operands: overflow for an infinite result, else
+    /// inexact when the rounded result differs from the exact x * y + z (computed exactly with big
+    /// integers), and underflow when that exact value is also tiny (below the normal range before
+    /// rounding, as QEMU detects tininess for Arm).
+    /// </summary>
+    private static uint FusedFlags(double x, double y, double z, double r, bool dbl, out bool tiny)
+    {
+        tiny = false;
+        if (double.IsInfinity(r)) return Ofc | Ixc;
+        var (mx, ex) = ExactParts(x);
+        var (my, ey) = ExactParts(y);
+        var (mz, ez) = ExactParts(z);
+        var (mr, er) = ExactParts(r);
+        int ep = ex + ey, e = Math.Min(Math.Min(ep, ez), er);
+        System.Numerics.BigInteger exact = (mx * my << (ep - e)) + (mz << (ez - e));
+        tiny = !exact.IsZero && BelowPowerOfTwo(exact, e, dbl ? -1022 : -126);
+        if (exact == mr << (er - e)) return 0;
+        return tiny ? Ufc | Ixc : Ixc;
+    }
+
+    /// <summary>A finite double as an integer times a power of two, exactly.</summary>
+    private static (System.Numerics.BigInteger Mantissa, int Exponent) ExactParts(double v)
+    {
+        long bits = BitConverter.DoubleToInt64Bits(v);
+        int exponent = (int)((bits >> 52) & 0x7ff);
+        long mantissa = bits & 0x000f_ffff_ffff_ffffL;
+        if (exponent == 0) exponent = 1;
+        else mantissa |= 1L << 52;
+        return (bits < 0 ? -mantissa : mantissa, exponent - 1075);
     }
 
     /// <summary>
@@ -371,6 +458,7 @@ public sealed partial class Arm64Cpu
 
     private ulong FpToInteger(ulong bits, bool dbl, bool signed, int width, MidpointRounding mode)
     {
+        bits = FlushIn(bits, dbl);
         if (IsNaN(bits, dbl))
         {
             RaiseFp(Ioc);

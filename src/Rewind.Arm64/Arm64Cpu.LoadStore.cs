@@ -3,7 +3,7 @@ namespace Rewind.Arm64;
 /// <summary>
 /// Loads and stores (bits 27 and 25 = 1, 0): literal, register (unsigned offset, unscaled, pre/post-index,
 /// register offset), pairs, exclusives and acquire/release, for general and FP/SIMD registers, and
-/// LD1/ST1 of multiple registers.
+/// LD1/ST1 of multiple registers; the LSE atomics they share encodings with are in Arm64Cpu.Atomics.cs.
 /// </summary>
 public sealed partial class Arm64Cpu
 {
@@ -42,7 +42,16 @@ public sealed partial class Arm64Cpu
             else Store(address, size, Xr(rt));
             return;
         }
-        if (o1 && (o2 || size < 4)) throw Undefined(); // CAS, CASP (LSE) are not implemented
+        if (o1 && o2)
+        {
+            CompareAndSwap(insn);
+            return;
+        }
+        if (o1 && size < 4)
+        {
+            CompareAndSwapPair(insn);
+            return;
+        }
         bool pair = o1;
         int total = pair ? size * 2 : size;
         CheckAligned(address, total, !load);
@@ -211,7 +220,12 @@ public sealed partial class Arm64Cpu
             int shift = (insn & (1u << 12)) != 0 ? scale : 0;
             address = baseAddress + ExtendReg(Xr((int)((insn >> 16) & 31)), option, shift);
         }
-        else throw Undefined(); // LSE atomics and pointer-authenticated loads are not implemented
+        else if (((insn >> 10) & 3) == 0 && !simd)
+        {
+            AtomicMemoryOperation(insn);
+            return;
+        }
+        else throw Undefined(); // pointer-authenticated loads are not implemented
 
         if (simd)
         {

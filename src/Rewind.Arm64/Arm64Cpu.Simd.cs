@@ -4,7 +4,8 @@ namespace Rewind.Arm64;
 /// The FP and Advanced SIMD group (bits 27:25 = 111), as far as this CPU goes: moves between general and
 /// vector registers (FMOV, DUP, INS, UMOV, SMOV), MOVI/MVNI/ORR/BIC (immediate), FMOV (register), and
 /// the bitwise vector operations (AND, BIC, ORR, ORN, EOR, BSL, BIT, BIF); integer vector arithmetic is in
-/// Arm64Cpu.SimdInteger.cs, scalar floating point in Arm64Cpu.FloatingPoint.cs.
+/// Arm64Cpu.SimdInteger.cs, vector floating point in Arm64Cpu.SimdFloat.cs, scalar floating point in
+/// Arm64Cpu.FloatingPoint.cs.
 /// </summary>
 public sealed partial class Arm64Cpu
 {
@@ -40,6 +41,7 @@ public sealed partial class Arm64Cpu
             Copy(insn, rd, rn, q);
             return;
         }
+        if (TrySimdFloat(insn, rd, rn, rm, q)) return;
         if (TrySimdInteger(insn, rd, rn, rm, q)) return;
         if (TryFloatingPoint(insn, rd, rn, rm)) return;
         throw Undefined();

@@ -90,8 +90,10 @@ public sealed partial class Arm64Cpu
         else if (key == SysReg.Mpidr) value = 0x8000_0000UL | (uint)Index;
         else if (key == SysReg.Revidr) value = 0;
         else if (key == SysReg.Pfr0) value = 0x0000_0000_0000_0011; // EL0 and EL1 AArch64 only; FP and AdvSIMD present
-        else if (key == SysReg.Mmfr0) value = 0x0000_0000_0f00_0025; // 48-bit PA, 16-bit ASID, the 4 KiB granule only
-        else if (key == SysReg.Isar0) value = 0x0001_0000; // CRC32 instructions
+        // 48-bit PA, 16-bit ASID; TGran4 and TGran64 = 0 (present), TGran16 = 1 (present) on max only, as in
+        // QEMU's models (whose max says 4 and 16 KiB with 52-bit addresses, LPA2, which this CPU lacks).
+        else if (key == SysReg.Mmfr0) value = Has16KGranule ? 0x0000_0000_0010_0025UL : 0x0000_0000_0000_0025UL;
+        else if (key == SysReg.Isar0) value = HasLse ? 0x0021_0000UL : 0x0001_0000UL; // CRC32; Atomic = 2 (LSE) on max
         else if (op0 == 3 && op1 == 0 && crn == 0) value = 0; // the rest of the ID space reads as zero
         else if (key == SysReg.Sctlr) value = _sctlr;
         else if (key == SysReg.Actlr) value = _actlr;

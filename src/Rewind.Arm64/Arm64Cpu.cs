@@ -28,7 +28,7 @@ public interface IArmFirmware
 /// One AArch64 processing element at EL1 and EL0 (no EL2/EL3, as QEMU's virt without virtualization
 /// or secure): A64 integer, load/store, branch and system instructions, basic FP/SIMD moves, loads and
 /// stores, exceptions through VBAR_EL1, the generic timer driven by the instruction count, and stage 1
-/// translation with a 4 KiB granule. Every guest-visible field is saved by <see cref="SaveState"/>.
+/// translation with 4, 16 and 64 KiB granules. Every guest-visible field is saved by <see cref="SaveState"/>.
 /// </summary>
 public sealed unsafe partial class Arm64Cpu
 {

@@ -12,10 +12,18 @@ internal sealed class CpuRig
     public const ulong Vbar = 0x4000_8000;
 
     public CpuRig(params uint[] program)
+        : this(program, ArmCpuModel.Max)
+    {
+    }
+
+    /// <summary>A rig whose CPU is the given -cpu model.</summary>
+    public static CpuRig ForModel(ArmCpuModel model, params uint[] program) => new(program, model);
+
+    private CpuRig(uint[] program, ArmCpuModel model)
     {
         Memory = new PhysicalMemory(Ram, 1 << 20);
         Bus = new SystemBus(Memory);
-        Cpu = new Arm64Cpu(0, Bus, new VirtualClock(3));
+        Cpu = new Arm64Cpu(0, Bus, new VirtualClock(3), model);
         Cpu.Reset(Ram);
         Load(Ram, program);
         Cpu.TryWriteSystemRegister(Arm64Cpu.SysReg.Vbar, Vbar);

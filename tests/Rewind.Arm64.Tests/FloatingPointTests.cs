@@ -98,7 +98,7 @@ public class FloatingPointTests
 
     [Theory]
     [InlineData(0x1ee02820u)] // fadd h0, h1, h0 (half precision: not implemented)
-    [InlineData(0x4e20d400u)] // fadd v0.4s, v0.4s, v0.4s (vector: not implemented)
+    [InlineData(0x4e20fc00u)] // frecps v0.4s, v0.4s, v0.4s (reciprocal step: not implemented)
     [InlineData(0x1e028000u)] // scvtf s0, w0, #32 (fixed point: not implemented)
     public void Unimplemented_fp_encoding_is_undefined(uint insn)
     {

@@ -83,6 +83,18 @@ public class Aarch64SessionTests
         Assert.EndsWith("PASS isa\n", r.Stdout);
     }
 
+    [Theory]
+    [InlineData("max")]
+    [InlineData("cortex-a57")]
+    public void Mmu_with_64k_pages_passes_the_checks_qemu_passes(string cpu)
+    {
+        // guests/aarch64/mmu64k.c: 39-, 42- and 48-bit VAs with the 64 KiB granule, faults and TLBI;
+        // `make -C guests/aarch64 test-qemu` runs the same ELF on qemu-system-aarch64.
+        var r = RewindProcess.Run([.. Machine(RepoPaths.Aarch64Guest("mmu64k")), "-cpu", cpu], null, TimeSpan.FromSeconds(120));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.EndsWith("PASS mmu64k\n", r.Stdout);
+    }
+
     [Fact]
     public void Unknown_cpu_is_one_line_listing_the_valid_ones()
     {
