@@ -53,7 +53,7 @@ public sealed partial class Arm64Cpu
     private static bool WritesRd(A64Kind kind) => kind switch
     {
         A64Kind.Adr or A64Kind.Adrp or A64Kind.AddsImm or A64Kind.AndsImm or A64Kind.MovImm or A64Kind.Movk
-            or A64Kind.Ubfm or A64Kind.Sbfm or A64Kind.Bfm or A64Kind.MovReg or A64Kind.LogicReg or A64Kind.AddReg
+            or A64Kind.Ubfm or A64Kind.Sbfm or A64Kind.Bfm or A64Kind.MovReg or A64Kind.AndReg or A64Kind.OrrReg or A64Kind.EorReg or A64Kind.AndsReg or A64Kind.AddReg
             or A64Kind.SubReg or A64Kind.AddsReg or A64Kind.Madd or A64Kind.Msub or A64Kind.Umulh or A64Kind.Smulh
             or A64Kind.Udiv or A64Kind.Csel or A64Kind.ShiftVar or A64Kind.LdrImm or A64Kind.LdrReg or A64Kind.LdrPre
             or A64Kind.LdrPost or A64Kind.Ldp => true,
@@ -205,9 +205,8 @@ public sealed partial class Arm64Cpu
                     op.Kind = A64Kind.MovReg;
                     return;
                 }
-                op.Kind = A64Kind.LogicReg;
-                op.Aux = (byte)opc;
-                op.Aux2 = (byte)(invert ? 1 : 0);
+                op.Kind = opc switch { 0 => A64Kind.AndReg, 1 => A64Kind.OrrReg, 2 => A64Kind.EorReg, _ => A64Kind.AndsReg };
+                op.Imm2 = invert ? ulong.MaxValue : 0;
                 op.Shift = (byte)amount;
                 op.ShiftType = (byte)type;
                 return;

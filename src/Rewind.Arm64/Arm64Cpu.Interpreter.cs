@@ -79,6 +79,7 @@ public sealed unsafe partial class Arm64Cpu
                     }
                 case A64Kind.AddsImm:
                     x[d.Rd] = AddSubFlags(x[d.Rn], d.Imm, d.Aux != 0, d.Mask == ulong.MaxValue);
+                    TryFuseBranch(ref d, ref next, ref ic, pc, checkBreakpoints);
                     break;
                 case A64Kind.AndImm:
                     x[d.Rd] = x[d.Rn] & d.Imm;
@@ -92,8 +93,9 @@ public sealed unsafe partial class Arm64Cpu
                 case A64Kind.AndsImm:
                     {
                         ulong r = x[d.Rn] & d.Imm;
-                        _nzcv = LogicFlags(r, d.Mask == ulong.MaxValue);
+                        _nzcv = d.Mask == ulong.MaxValue ? (uint)(r >> 63) << 31 | (r == 0 ? FlagZ : 0) : (uint)(r >> 31) << 31 | (r == 0 ? FlagZ : 0);
                         x[d.Rd] = r;
+                        TryFuseBranch(ref d, ref next, ref ic, pc, checkBreakpoints);
                         break;
                     }
                 case A64Kind.MovImm:
@@ -129,25 +131,22 @@ public sealed unsafe partial class Arm64Cpu
                 case A64Kind.MovReg:
                     x[d.Rd] = x[d.Rm] & d.Mask;
                     break;
-                case A64Kind.LogicReg:
+                case A64Kind.AndReg:
+                    x[d.Rd] = x[d.Rn] & (Shifted(x[d.Rm], d.ShiftType, d.Shift, d.Mask == ulong.MaxValue) ^ d.Imm2) & d.Mask;
+                    break;
+                case A64Kind.OrrReg:
+                    x[d.Rd] = (x[d.Rn] | (Shifted(x[d.Rm], d.ShiftType, d.Shift, d.Mask == ulong.MaxValue) ^ d.Imm2)) & d.Mask;
+                    break;
+                case A64Kind.EorReg:
+                    x[d.Rd] = (x[d.Rn] ^ Shifted(x[d.Rm], d.ShiftType, d.Shift, d.Mask == ulong.MaxValue) ^ d.Imm2) & d.Mask;
+                    break;
+                case A64Kind.AndsReg:
                     {
                         bool sf = d.Mask == ulong.MaxValue;
-                        ulong b = Shifted(x[d.Rm], d.ShiftType, d.Shift, sf);
-                        if (d.Aux2 != 0) b = ~b;
-                        ulong a = x[d.Rn];
-                        switch (d.Aux)
-                        {
-                            case 0: x[d.Rd] = a & b & d.Mask; break;
-                            case 1: x[d.Rd] = (a | b) & d.Mask; break;
-                            case 2: x[d.Rd] = (a ^ b) & d.Mask; break;
-                            default:
-                                {
-                                    ulong r = a & b & d.Mask;
-                                    _nzcv = LogicFlags(r, sf);
-                                    x[d.Rd] = r;
-                                    break;
-                                }
-                        }
+                        ulong r = x[d.Rn] & (Shifted(x[d.Rm], d.ShiftType, d.Shift, sf) ^ d.Imm2) & d.Mask;
+                        _nzcv = sf ? (uint)(r >> 63) << 31 | (r == 0 ? FlagZ : 0) : (uint)(r >> 31) << 31 | (r == 0 ? FlagZ : 0);
+                        x[d.Rd] = r;
+                        TryFuseBranch(ref d, ref next, ref ic, pc, checkBreakpoints);
                         break;
                     }
                 case A64Kind.AddReg:
@@ -160,6 +159,7 @@ public sealed unsafe partial class Arm64Cpu
                     {
                         bool sf = d.Mask == ulong.MaxValue;
                         x[d.Rd] = AddSubFlags(x[d.Rn], Shifted(x[d.Rm], d.ShiftType, d.Shift, sf), d.Aux != 0, sf);
+                        TryFuseBranch(ref d, ref next, ref ic, pc, checkBreakpoints);
                         break;
                     }
                 case A64Kind.AddExt:
@@ -411,6 +411,22 @@ public sealed unsafe partial class Arm64Cpu
         Pc = pc;
         Icount = ic;
         return CpuStopOrRun.Limit;
+    }
+
+    /// <summary>
+    /// After an instruction that set the flags: when the next instruction is a B.cond already decoded in the
+    /// same page, runs it too, in the same dispatch (compare-and-branch is the commonest pair). Not when the
+    /// slice ends after this instruction (the count stays exact, and pending interrupts are taken between the
+    /// two as before) or while breakpoints are checked (one may be on the branch).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void TryFuseBranch(ref A64Op d, ref ulong next, ref ulong ic, ulong pc, bool checkBreakpoints)
+    {
+        if ((pc & 0xffc) == 0xffc || checkBreakpoints || ic + 1 >= _sliceEnd) return;
+        ref A64Op b = ref Unsafe.Add(ref d, 1);
+        if (b.Kind != A64Kind.BCond) return;
+        ic++;
+        next = Holds(b.Aux) ? next + b.Imm : next + 4;
     }
 
     /// <summary>What <see cref="RunDecoded"/> ends with (a fault leaves it by exception instead).</summary>

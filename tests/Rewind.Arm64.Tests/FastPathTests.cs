@@ -110,6 +110,33 @@ public class FastPathTests
     }
 
     [Fact]
+    public void A_breakpoint_on_the_branch_after_a_compare_stops_there_each_time()
+    {
+        var rig = LoopRig();
+        ulong branch = CpuRig.Ram + 0x1c; // b.ne loop, right after cmp x0, #100
+        rig.Cpu.AddBreakpoint(branch);
+        int hits = 0;
+        bool stepOver = false;
+        while (rig.Cpu.Run(10_000, stepOver) == CpuStop.Breakpoint)
+        {
+            Assert.Equal(branch, rig.Cpu.Pc);
+            Assert.Equal(2UL + (ulong)hits * 6 + 5, rig.Cpu.Icount);
+            hits++;
+            stepOver = true;
+        }
+        Assert.Equal(100, hits);
+    }
+
+    [Fact]
+    public void A_run_ending_between_a_compare_and_its_branch_stops_after_the_compare()
+    {
+        var rig = LoopRig();
+        Assert.Equal(CpuStop.Limit, rig.Cpu.Run(2 + 5)); // up to and including the first cmp
+        Assert.Equal(CpuRig.Ram + 0x1c, rig.Cpu.Pc);
+        Assert.Equal(7UL, rig.Cpu.Icount);
+    }
+
+    [Fact]
     public void A_watchpoint_set_after_the_page_was_accessed_still_stops_before_the_store()
     {
         var rig = LoopRig();

@@ -29,7 +29,10 @@ public enum A64Kind : byte
     Bfm,
     // Data processing, register.
     MovReg,        // Rd = Rm & Mask (ORR Rd, XZR, Rm)
-    LogicReg,      // Rd = Rn op (shift(Rm) ^ Invert): Aux = opc (0 and, 1 orr, 2 eor, 3 ands), Shift, ShiftType
+    AndReg,        // Rd = Rn op (shift(Rm) ^ Imm2) & Mask: Imm2 is all ones for BIC, ORN, EON, BICS; Shift, ShiftType
+    OrrReg,
+    EorReg,
+    AndsReg,
     AddReg,        // Rd = (Rn + shift(Rm)) & Mask, no flags
     SubReg,
     AddsReg,       // ADDS/SUBS/CMP/CMN shifted register: Aux bit 0 = subtract
