@@ -167,6 +167,48 @@ public sealed partial class Arm64Cpu
         Generic(ref op);
     }
 
+    /// <summary>
+    /// A shifted-register operand as rotate, mask and sign fill, so the interpreter computes any of LSL, LSR,
+    /// ASR and ROR the same way, without a branch: (ror(Rm, Shift) &amp; Imm) | (sign(Rm) &amp; Imm3).
+    /// </summary>
+    private static void SetShiftedOperand(ref A64Op op, uint type, int amount, bool sf)
+    {
+        int size = sf ? 64 : 32;
+        ulong ones = sf ? ulong.MaxValue : uint.MaxValue;
+        switch (type)
+        {
+            case 0: // LSL: rotate left, keep the bits above the amount
+                op.Shift = (byte)((size - amount) % size);
+                op.Imm = (ones << amount) & ones;
+                break;
+            case 1: // LSR
+                op.Shift = (byte)amount;
+                op.Imm = ones >> amount;
+                break;
+            case 2: // ASR: as LSR, the vacated bits filled with the sign
+                op.Shift = (byte)amount;
+                op.Imm = ones >> amount;
+                op.Imm3 = ~op.Imm & ones;
+                break;
+            default: // ROR
+                op.Shift = (byte)amount;
+                op.Imm = ones;
+                break;
+        }
+    }
+
+    /// <summary>
+    /// An extended-register operand (UXTB..SXTX, LSL) as shifts: the value's low (64 - Ra) bits, zero- or
+    /// (Aux2) sign-extended, then shifted left by Shift.
+    /// </summary>
+    private static void SetExtendedOperand(ref A64Op op, uint option, int shift)
+    {
+        int bits = 8 << (int)(option & 3);
+        op.Ra = (byte)(64 - bits);
+        op.Aux2 = (byte)((option & 4) != 0 ? 1 : 0);
+        op.Shift = (byte)shift;
+    }
+
     private static bool TryBitMasks(uint n, uint imms, uint immr, bool immediate, int dataSize, out ulong wmask, out ulong tmask)
     {
         try
@@ -207,8 +249,7 @@ public sealed partial class Arm64Cpu
                 }
                 op.Kind = opc switch { 0 => A64Kind.AndReg, 1 => A64Kind.OrrReg, 2 => A64Kind.EorReg, _ => A64Kind.AndsReg };
                 op.Imm2 = invert ? ulong.MaxValue : 0;
-                op.Shift = (byte)amount;
-                op.ShiftType = (byte)type;
+                SetShiftedOperand(ref op, type, amount, sf);
                 return;
             }
             if ((insn & (1u << 21)) == 0)
@@ -216,8 +257,7 @@ public sealed partial class Arm64Cpu
                 // Add/subtract (shifted register).
                 if (type == 3 || (!sf && amount >= 32)) goto generic;
                 bool sub = (insn & (1u << 30)) != 0;
-                op.Shift = (byte)amount;
-                op.ShiftType = (byte)type;
+                SetShiftedOperand(ref op, type, amount, sf);
                 if ((insn & (1u << 29)) != 0)
                 {
                     op.Kind = A64Kind.AddsReg;
@@ -232,8 +272,7 @@ public sealed partial class Arm64Cpu
                 if (imm3 > 4 || ((insn >> 22) & 3) != 0 || (insn & (1u << 29)) != 0) goto generic;
                 op.Kind = A64Kind.AddExt;
                 op.Aux = (byte)((insn & (1u << 30)) != 0 ? 1 : 0);
-                op.Shift = (byte)imm3;
-                op.ShiftType = (byte)((insn >> 13) & 7);
+                SetExtendedOperand(ref op, (insn >> 13) & 7, imm3);
                 return;
             }
         }
@@ -389,8 +428,7 @@ public sealed partial class Arm64Cpu
             }
             op.Kind = isLoad ? A64Kind.LdrReg : A64Kind.StrReg;
             op.Rm = (byte)((insn >> 16) & 31);
-            op.ShiftType = (byte)option;
-            op.Shift = (byte)((insn & (1u << 12)) != 0 ? sizeBits : 0);
+            SetExtendedOperand(ref op, option, (insn & (1u << 12)) != 0 ? sizeBits : 0);
             return;
         }
         Generic(ref op);

@@ -132,39 +132,39 @@ public sealed unsafe partial class Arm64Cpu
                     x[d.Rd] = x[d.Rm] & d.Mask;
                     break;
                 case A64Kind.AndReg:
-                    x[d.Rd] = x[d.Rn] & (Shifted(x[d.Rm], d.ShiftType, d.Shift, d.Mask == ulong.MaxValue) ^ d.Imm2) & d.Mask;
+                    x[d.Rd] = x[d.Rn] & (Operand2(x[d.Rm], ref d) ^ d.Imm2) & d.Mask;
                     break;
                 case A64Kind.OrrReg:
-                    x[d.Rd] = (x[d.Rn] | (Shifted(x[d.Rm], d.ShiftType, d.Shift, d.Mask == ulong.MaxValue) ^ d.Imm2)) & d.Mask;
+                    x[d.Rd] = (x[d.Rn] | (Operand2(x[d.Rm], ref d) ^ d.Imm2)) & d.Mask;
                     break;
                 case A64Kind.EorReg:
-                    x[d.Rd] = (x[d.Rn] ^ Shifted(x[d.Rm], d.ShiftType, d.Shift, d.Mask == ulong.MaxValue) ^ d.Imm2) & d.Mask;
+                    x[d.Rd] = (x[d.Rn] ^ Operand2(x[d.Rm], ref d) ^ d.Imm2) & d.Mask;
                     break;
                 case A64Kind.AndsReg:
                     {
                         bool sf = d.Mask == ulong.MaxValue;
-                        ulong r = x[d.Rn] & (Shifted(x[d.Rm], d.ShiftType, d.Shift, sf) ^ d.Imm2) & d.Mask;
+                        ulong r = x[d.Rn] & (Operand2(x[d.Rm], ref d) ^ d.Imm2) & d.Mask;
                         _nzcv = sf ? (uint)(r >> 63) << 31 | (r == 0 ? FlagZ : 0) : (uint)(r >> 31) << 31 | (r == 0 ? FlagZ : 0);
                         x[d.Rd] = r;
                         TryFuseBranch(ref d, ref next, ref ic, pc, checkBreakpoints);
                         break;
                     }
                 case A64Kind.AddReg:
-                    x[d.Rd] = (x[d.Rn] + Shifted(x[d.Rm], d.ShiftType, d.Shift, d.Mask == ulong.MaxValue)) & d.Mask;
+                    x[d.Rd] = (x[d.Rn] + Operand2(x[d.Rm], ref d)) & d.Mask;
                     break;
                 case A64Kind.SubReg:
-                    x[d.Rd] = (x[d.Rn] - Shifted(x[d.Rm], d.ShiftType, d.Shift, d.Mask == ulong.MaxValue)) & d.Mask;
+                    x[d.Rd] = (x[d.Rn] - Operand2(x[d.Rm], ref d)) & d.Mask;
                     break;
                 case A64Kind.AddsReg:
                     {
                         bool sf = d.Mask == ulong.MaxValue;
-                        x[d.Rd] = AddSubFlags(x[d.Rn], Shifted(x[d.Rm], d.ShiftType, d.Shift, sf), d.Aux != 0, sf);
+                        x[d.Rd] = AddSubFlags(x[d.Rn], Operand2(x[d.Rm], ref d), d.Aux != 0, sf);
                         TryFuseBranch(ref d, ref next, ref ic, pc, checkBreakpoints);
                         break;
                     }
                 case A64Kind.AddExt:
                     {
-                        ulong b = Extended(x[d.Rm], d.ShiftType, d.Shift) & d.Mask;
+                        ulong b = ExtendedOperand(x[d.Rm], ref d) & d.Mask;
                         ulong a = d.Rn == 31 ? Sp : x[d.Rn];
                         ulong r = (d.Aux != 0 ? a - b : a + b) & d.Mask;
                         if (d.Rd == 31) Sp = r;
@@ -274,7 +274,7 @@ public sealed unsafe partial class Arm64Cpu
                         ulong baseAddress = rn == 31 ? Sp : x[rn];
                         ulong address = kind switch
                         {
-                            A64Kind.LdrReg => baseAddress + Extended(x[d.Rm], d.ShiftType, d.Shift),
+                            A64Kind.LdrReg => baseAddress + ExtendedOperand(x[d.Rm], ref d),
                             A64Kind.LdrPost => baseAddress,
                             _ => baseAddress + d.Imm,
                         };
@@ -317,7 +317,7 @@ public sealed unsafe partial class Arm64Cpu
                         ulong baseAddress = rn == 31 ? Sp : x[rn];
                         ulong address = kind switch
                         {
-                            A64Kind.StrReg => baseAddress + Extended(x[d.Rm], d.ShiftType, d.Shift),
+                            A64Kind.StrReg => baseAddress + ExtendedOperand(x[d.Rm], ref d),
                             A64Kind.StrPost => baseAddress,
                             _ => baseAddress + d.Imm,
                         };
@@ -437,6 +437,34 @@ public sealed unsafe partial class Arm64Cpu
         Execute(_uncachedOp.Insn, pc);
     }
 
+    /// <summary>A shifted-register operand as decoded by SetShiftedOperand: no branch on the shift type.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Operand2(ulong v, ref A64Op d)
+    {
+        ulong r, sign;
+        if (d.Mask == ulong.MaxValue)
+        {
+            r = BitOperations.RotateRight(v, d.Shift);
+            sign = (ulong)((long)v >> 63);
+        }
+        else
+        {
+            r = BitOperations.RotateRight((uint)v, d.Shift);
+            sign = (uint)((int)v >> 31);
+        }
+        return (r & d.Imm) | (sign & d.Imm3);
+    }
+
+    /// <summary>An extended-register operand as decoded by SetExtendedOperand.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ExtendedOperand(ulong v, ref A64Op d)
+    {
+        int l = d.Ra;
+        ulong u = v << l;
+        ulong e = d.Aux2 != 0 ? (ulong)((long)u >> l) : u >> l;
+        return e << d.Shift;
+    }
+
     /// <summary><see cref="ShiftReg"/>, inlined.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Shifted(ulong value, int type, int amount, bool sf)
@@ -459,24 +487,6 @@ public sealed unsafe partial class Arm64Cpu
             2 => (uint)((int)w >> amount),
             _ => BitOperations.RotateRight(w, amount),
         };
-    }
-
-    /// <summary><see cref="ExtendReg"/>, inlined.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Extended(ulong value, int option, int shift)
-    {
-        ulong v = option switch
-        {
-            2 => (uint)value,
-            3 => value,
-            6 => (ulong)(int)value,
-            7 => value,
-            0 => (byte)value,
-            1 => (ushort)value,
-            4 => (ulong)(sbyte)value,
-            _ => (ulong)(short)value,
-        };
-        return v << shift;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -85,6 +85,8 @@ public struct A64Op
     public uint Insn;
     public ulong Imm;
     public ulong Imm2;
+    /// <summary>Shifted-register operands: the bits an arithmetic shift right fills with the sign.</summary>
+    public ulong Imm3;
     /// <summary>ulong.MaxValue for 64-bit operations, 0xffffffff for 32-bit ones.</summary>
     public ulong Mask;
 }
