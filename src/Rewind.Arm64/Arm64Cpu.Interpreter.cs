@@ -62,11 +62,14 @@ public sealed unsafe partial class Arm64Cpu
                     continue;
                 }
             }
-            ref A64Op d = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_fetchSlots), (int)((pc >> 2) & 1023));
-            if (d.Kind == A64Kind.Empty) d = Decode(*(uint*)(_fetchHost + (pc & 0xfff)));
+            ref A64Op d = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_fetchSlots), (nint)((pc >> 2) & 1023));
             ulong next = pc + 4;
+        dispatch:
             switch (d.Kind)
             {
+                case A64Kind.Empty:
+                    d = Decode(*(uint*)(_fetchHost + (pc & 0xfff)));
+                    goto dispatch;
                 case A64Kind.AddImm:
                     x[d.Rd] = (x[d.Rn] + d.Imm) & d.Mask;
                     break;
