@@ -19,10 +19,40 @@
 #   POLL=1 bench/reverse.sh           # only the long recording below (skips bench.elf and QEMU)
 #   SMP=2 bench/reverse.sh            # the same with 2 harts (bench.elf parks hart 1 in WFI); QEMU
 #                                     # refuses record/replay above -smp 1, and the run shows it
+#   bench/reverse.sh --arch aarch64 [QEMU_STEPS]
+#                                     # guests/aarch64/bin/bench.elf (the same work, about 158 M A64
+#                                     # instructions) through ./rewind-aarch64 and qemu-system-aarch64
+#                                     # (-cpu cortex-a57, semihosting); stops at semihosting_exit, its
+#                                     # last function; no long polling recording
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+arch=riscv64
+if [ "${1:-}" = --arch ]; then
+  arch="${2:-}"
+  shift 2 || true
+  case "$arch" in
+    riscv64 | aarch64) ;;
+    *) echo "reverse.sh: --arch riscv64 or --arch aarch64, not '$arch'" >&2; exit 2 ;;
+  esac
+fi
 bench=guests/bin/bench.elf
+# What differs between the architectures: the launcher and machine options, the guest's last function
+# (where both emulators stop, a few instructions before the recording ends), QEMU's binary.
+rewind_cmd=(./rewind)
+machine=(-M virt -bios none)
+end_fn=rt_exit
+qemu_bin=qemu-system-riscv64
+qemu_extra=()
+if [ "$arch" = aarch64 ]; then
+  bench=guests/aarch64/bin/bench.elf
+  rewind_cmd=(./rewind-aarch64)
+  machine=(-M virt -cpu cortex-a57 -semihosting-config enable=on,target=native)
+  end_fn=semihosting_exit
+  qemu_bin=qemu-system-aarch64
+  # QEMU's arm virt adds a network card (and looks for its option ROM) unless told not to; Rewind's has none.
+  qemu_extra=(-display none -monitor none)
+fi
 work="$(mktemp -d)"
 rewind_pid=""
 cleanup() {
@@ -37,16 +67,16 @@ command -v gdb-multiarch >/dev/null || { echo "reverse.sh: gdb-multiarch is not 
 gdb-multiarch -nx -batch -ex 'python print(1)' >/dev/null 2>&1 || { echo "reverse.sh: gdb-multiarch has no Python" >&2; exit 1; }
 
 echo "building..." >&2
-./rewind --version >/dev/null
+"${rewind_cmd[@]}" --version >/dev/null
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 now() { date +%s.%N; }
 
 rr="$work/bench.rr"
 t0=$(now)
-timeout 300 ./rewind -M virt -smp "$smp" -bios none -kernel "$bench" -nographic -icount "shift=0,rr=record,rrfile=$rr" </dev/null >/dev/null
+timeout 300 "${rewind_cmd[@]}" "${machine[@]}" -smp "$smp" -kernel "$bench" -nographic -icount "shift=0,rr=record,rrfile=$rr" </dev/null >/dev/null
 t1=$(now)
 end=$(./rewind info "$rr" | sed -n 's/.*at icount \([0-9,]*\).*/\1/p' | head -1 | tr -d ,)
-echo "recorded bench.elf on $smp hart(s): $end instructions, $(stat -c %s "$rr") bytes, $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s"
+echo "recorded $bench on $smp CPU(s): $end instructions, $(stat -c %s "$rr") bytes, $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}') s"
 
 # table[4095]: the last store of the last round, shortly before the final checksum loop and the exit.
 table=$(nm "$bench" | awk '$3 == "table" { print $1 }')
@@ -76,7 +106,8 @@ def icount():
     return int(m.group(1)) if m else -1
 
 # Both emulators stop here, a few instructions before the recording ends (QEMU would exit at the end).
-gdb.execute("break rt_exit", to_string=True)
+END_FN = os.environ["END_FN"]
+gdb.execute("break " + END_FN, to_string=True)
 r["continue"], out = timed("continue")
 r["at"] = icount()
 gdb.execute("delete", to_string=True)
@@ -89,7 +120,7 @@ r["rsi_median"] = statistics.median(steps)
 r["rsi_max"] = max(steps)
 r["rsi_first"] = steps[0]
 
-gdb.execute("break rt_exit", to_string=True)
+gdb.execute("break " + END_FN, to_string=True)
 gdb.execute("continue", to_string=True)          # back to the end
 gdb.execute("delete", to_string=True)
 gdb.execute("break *main", to_string=True)
@@ -98,7 +129,7 @@ r["rc_main"], out = timed("reverse-continue")
 r["rc_main_ok"] = pc() == main
 
 gdb.execute("delete", to_string=True)
-gdb.execute("break rt_exit", to_string=True)
+gdb.execute("break " + END_FN, to_string=True)
 gdb.execute("continue", to_string=True)          # forward to the end again (Rewind: snapshots now exist all along)
 gdb.execute("delete", to_string=True)
 gdb.execute("watch *(unsigned long *)" + os.environ["WATCH"], to_string=True)
@@ -141,7 +172,7 @@ drive() {
   "$@" -gdb "tcp::$port" -S </dev/null >"$work/$name.out" 2>&1 &
   rewind_pid=$!
   wait_listen "$port" || { echo "reverse.sh: $name does not listen on $port:" >&2; cat "$work/$name.out" >&2; exit 1; }
-  PORT=$port END=$end WATCH=$watch_addr STEPS=$steps SNAPSHOTS=$snapshots \
+  PORT=$port END=$end WATCH=$watch_addr STEPS=$steps SNAPSHOTS=$snapshots END_FN=$end_fn \
     timeout 900 gdb-multiarch -nx -batch "$bench" -x "$work/drive.py" >"$work/$name.gdb" 2>&1 \
     || { echo "reverse.sh: $name: gdb session failed:" >&2; cat "$work/$name.gdb" "$work/$name.out" >&2; exit 1; }
   grep -q '^RESULT' "$work/$name.gdb" || { echo "reverse.sh: $name: no results:" >&2; cat "$work/$name.gdb" >&2; exit 1; }
@@ -158,7 +189,7 @@ report() {
   at=$(grep '^RESULT continue' "$work/$name.gdb" | sed 's/.* at=\([0-9-]*\).*/\1/')
   echo
   echo "$title"
-  printf '  %-58s %s\n' "replay under GDB, continue to rt_exit (icount $at)" "${cont} s ($(awk -v n="$at" -v t="$cont" 'BEGIN{printf "%.0f", n/t/1e6}') MIPS)"
+  printf '  %-58s %s\n' "replay under GDB, continue to $end_fn (icount $at)" "${cont} s ($(awk -v n="$at" -v t="$cont" 'BEGIN{printf "%.0f", n/t/1e6}') MIPS)"
   printf '  %-58s %s\n' "reverse-stepi there, median of $(val "$name" steps)" "$(val "$name" rsi_median_s) s (first $(val "$name" rsi_first_s) s, max $(val "$name" rsi_max_s) s)"
   printf '  %-58s %s\n' "reverse-continue from there to break *main" "$(val "$name" rc_main_s) s (stopped at main: $(grep '^RESULT rc_main' "$work/$name.gdb" | sed 's/.*ok=//'))"
   printf '  %-58s %s\n' "reverse-continue from there to a write watchpoint" "$(val "$name" rc_watch_s) s (hit: $(grep '^RESULT rc_watch' "$work/$name.gdb" | sed 's/.*ok=\([A-Za-z]*\).*/\1/'), $((at - $(grep '^RESULT rc_watch' "$work/$name.gdb" | sed 's/.*at=//'))) instr. back)"
@@ -224,9 +255,27 @@ EOF2
 
 if [ -n "${POLL:-}" ]; then poll_bench; exit 0; fi
 
-drive rewind 20 monitor ./rewind -M virt -smp "$smp" -bios none -kernel "$bench" -nographic -icount "shift=0,rr=replay,rrfile=$rr"
+drive rewind 20 monitor "${rewind_cmd[@]}" "${machine[@]}" -smp "$smp" -kernel "$bench" -nographic -icount "shift=0,rr=replay,rrfile=$rr"
 report rewind "Rewind (this machine)"
 printf '  %-58s %s\n' "time-travel snapshots held" "$(grep '^RESULT snapshots=' "$work/rewind.gdb" | sed 's/^RESULT snapshots=//')"
+
+if [ "$arch" = aarch64 ]; then
+  if command -v "$qemu_bin" >/dev/null && command -v qemu-img >/dev/null; then
+    echo "QEMU: recording with rrsnapshot=init on a qcow2 drive..." >&2
+    qrr="$work/qemu.rr" qimg="$work/qemu-snap.qcow2"
+    qemu-img create -q -f qcow2 "$qimg" 1G
+    qemu_base=("$qemu_bin" "${machine[@]}" -kernel "$bench" "${qemu_extra[@]}" -net none
+               -drive "file=$qimg,if=none,id=rrsnap")
+    timeout 300 "${qemu_base[@]}" -icount "shift=0,rr=record,rrfile=$qrr,rrsnapshot=init" </dev/null >/dev/null 2>&1
+    drive qemu "$qemu_steps" none "${qemu_base[@]}" -icount "shift=0,rr=replay,rrfile=$qrr,rrsnapshot=init"
+    report qemu "$("$qemu_bin" --version | head -1) (this machine, same guest, only the init snapshot)"
+    printf '  %-58s %s\n' "snapshot drive (qcow2)" "$(( $(stat -c %s "$qimg") / 1024 )) KiB, log $(stat -c %s "$qrr") bytes"
+  else
+    echo
+    echo "QEMU not measured (needs $qemu_bin and qemu-img: Debian qemu-system-arm, qemu-utils)."
+  fi
+  exit 0
+fi
 
 if [ "$smp" -gt 1 ] && command -v qemu-system-riscv64 >/dev/null; then
   echo

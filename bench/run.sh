@@ -3,10 +3,15 @@
 # run through ./rewind and, if installed, through qemu-system-riscv64 with the same command line.
 #
 #   bench/run.sh [--sv39] [RUNS]   (default 3 runs each; the best wall time counts)
+#   bench/run.sh --arch aarch64 [RUNS]
 #
 # --sv39 also runs guests/bin/bench_sv39.elf, the same bench.o with main in S-mode and Sv39 paging on
 # (every fetch, load and store translated through 4 KiB pages, see guests/common/sv39.S), and prints its
 # MIPS next to bench.elf's and the slowdown: the cost of address translation.
+#
+# --arch aarch64 times guests/aarch64/bin/bench.elf (the same work, ported; about 158 million A64
+# instructions) through ./rewind-aarch64 (-cpu cortex-a57, semihosting console and exit), next to
+# qemu-system-aarch64 with -icount shift=0 and plain qemu-system-aarch64 (its TCG without icount).
 #
 # MIPS = (instructions of bench.elf - instructions of hello.elf) / (best bench time - best hello time):
 # hello.elf is the same boot path and exit with almost no work, so subtracting it removes process
@@ -16,7 +21,16 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 sv39=0
+arch=riscv64
 if [ "${1:-}" = --sv39 ]; then sv39=1; shift; fi
+if [ "${1:-}" = --arch ]; then
+  arch="${2:-}"
+  shift 2 || true
+  case "$arch" in
+    riscv64 | aarch64) ;;
+    *) echo "bench: --arch riscv64 or --arch aarch64, not '$arch'" >&2; exit 2 ;;
+  esac
+fi
 runs="${1:-3}"
 bench=guests/bin/bench.elf
 bench_sv39=guests/bin/bench_sv39.elf
@@ -28,7 +42,11 @@ echo "building..." >&2
 dotnet build bench/CountInstructions/CountInstructions.csproj -c Release -o out/bench/count -v quiet -nologo >out/bench-build.log 2>&1 \
   || { echo "bench: building CountInstructions failed, see out/bench-build.log" >&2; exit 1; }
 
-count() { dotnet out/bench/count/CountInstructions.dll "$1" 0; }
+count() { dotnet out/bench/count/CountInstructions.dll --arch "$arch" "$1" 0; }
+if [ "$arch" = aarch64 ]; then
+  bench=guests/aarch64/bin/bench.elf
+  hello=guests/aarch64/bin/hello.elf
+fi
 bench_icount=$(count "$bench")
 hello_icount=$(count "$hello")
 if [ "$sv39" = 1 ]; then sv39_icount=$(count "$bench_sv39"); fi
@@ -61,6 +79,63 @@ report() {
 }
 
 echo "instructions: $bench_icount (bench.elf) - $hello_icount (hello.elf, start-up)"
+
+if [ "$arch" = aarch64 ]; then
+  # measure CMD...: runs CMD $runs times, checks bench output, prints "WALL CPU": the best wall time and
+  # the best user+system CPU time (of the process and its children). On a shared machine the CPU time
+  # is the steadier figure: it does not count the time other jobs hold the cores.
+  measure() {
+    local best_wall="" best_cpu="" t0 t1 out cpu tf
+    tf=$(mktemp)
+    for ((i = 0; i < runs; i++)); do
+      t0=$(now)
+      out=$(/usr/bin/time -f "%U %S" -o "$tf" "$@" </dev/null) || { echo "bench: '$*' failed" >&2; rm -f "$tf"; return 1; }
+      t1=$(now)
+      case "$*" in
+        *bench.elf*) [ "$out" = "$expected" ] || { echo "bench: unexpected output from '$*': $out" >&2; rm -f "$tf"; return 1; } ;;
+      esac
+      cpu=$(awk 'END { printf "%.3f", $1 + $2 }' "$tf")
+      best_wall=$(awk -v a="$best_wall" -v b="$(awk -v x="$t0" -v y="$t1" 'BEGIN { printf "%.6f", y - x }')" \
+        'BEGIN { if (a == "" || b < a) print b; else print a }')
+      best_cpu=$(awk -v a="$best_cpu" -v b="$cpu" 'BEGIN { if (a == "" || b < a) print b; else print a }')
+    done
+    rm -f "$tf"
+    echo "$best_wall $best_cpu"
+  }
+  # report_a64 NAME "WALL CPU" "WALL CPU" (bench, hello): prints both MIPS figures; sets $mips_wall, $mips_cpu.
+  report_a64() {
+    local name=$1 b=($2) h=($3) n=$((bench_icount - hello_icount))
+    mips_wall=$(awk -v n="$n" -v tb="${b[0]}" -v th="${h[0]}" 'BEGIN { d = tb - th; if (d <= 0) d = tb; printf "%.1f", n / d / 1e6 }')
+    mips_cpu=$(awk -v n="$n" -v tb="${b[1]}" -v th="${h[1]}" 'BEGIN { d = tb - th; if (d <= 0) d = tb; printf "%.1f", n / d / 1e6 }')
+    printf '%s: wall %.2f s -> %s MIPS; CPU %.2f s -> %s MIPS (start-up %.2f s wall, %.2f s CPU subtracted)\n' \
+      "$name" "${b[0]}" "$mips_wall" "${b[1]}" "$mips_cpu" "${h[0]}" "${h[1]}"
+  }
+  [ -x /usr/bin/time ] || { echo "bench: --arch aarch64 needs /usr/bin/time (Debian package time)" >&2; exit 1; }
+  # The same machine for both: QEMU's virt also gets -net none, as it would otherwise add a network
+  # card (and look for its option ROM); Rewind's virt has none unless asked. QEMU writes semihosting
+  # output to stderr: qemu_a64 folds it into stdout for the output check.
+  args=(-M virt -cpu cortex-a57 -semihosting-config enable=on,target=native)
+  qargs=("${args[@]}" -display none -monitor none -net none)
+  qemu_a64=(bash -c 'exec qemu-system-aarch64 "$@" 2>&1' qemu-system-aarch64)
+  rewind_out=$(measure bash ./rewind-aarch64 "${args[@]}" -nographic -icount shift=0 -kernel "$bench")
+  rewind_hello=$(measure bash ./rewind-aarch64 "${args[@]}" -nographic -icount shift=0 -kernel "$hello")
+  report_a64 rewind "$rewind_out" "$rewind_hello"
+  rw_wall=$mips_wall rw_cpu=$mips_cpu
+  if ! command -v qemu-system-aarch64 >/dev/null 2>&1; then
+    echo "qemu: qemu-system-aarch64 not installed, no comparison"
+    exit 0
+  fi
+  report_a64 "qemu -icount shift=0" "$(measure "${qemu_a64[@]}" "${qargs[@]}" -icount shift=0 -kernel "$bench")" \
+    "$(measure "${qemu_a64[@]}" "${qargs[@]}" -icount shift=0 -kernel "$hello")"
+  qi_wall=$mips_wall qi_cpu=$mips_cpu
+  report_a64 "qemu (no icount)" "$(measure "${qemu_a64[@]}" "${qargs[@]}" -kernel "$bench")" \
+    "$(measure "${qemu_a64[@]}" "${qargs[@]}" -kernel "$hello")"
+  awk -v rw="$rw_wall" -v rc="$rw_cpu" -v qw="$qi_wall" -v qc="$qi_cpu" -v pw="$mips_wall" -v pc="$mips_cpu" 'BEGIN {
+    printf "ratio rewind / qemu -icount shift=0: %.2fx wall, %.2fx CPU\n", rw / qw, rc / qc
+    printf "ratio rewind / qemu (no icount):     %.2fx wall, %.2fx CPU\n", rw / pw, rc / pc
+  }'
+  exit 0
+fi
 if [ "$sv39" = 1 ]; then
   echo "instructions: $sv39_icount (bench_sv39.elf) - $hello_icount (hello.elf, start-up)"
 fi

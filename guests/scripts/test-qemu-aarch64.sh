@@ -8,6 +8,7 @@ set -u
 QEMU=${QEMU:-qemu-system-aarch64}
 BIN=${BIN:-bin}
 TIMEOUT=${TIMEOUT:-20}
+BENCH_CHECKSUM=0xe88d4c91c86f6469   # the same work as ../bench.c, so the RISC-V guest's checksum
 
 passed=0
 failed=0
@@ -51,6 +52,11 @@ fi
 run hello
 if [ "$status" -eq 0 ] && [ "$(tr -d '\r' <"$out")" = "Hello from Rewind aarch64 guest" ]; then report hello ok
 else report hello bad "exit status $status or unexpected output"
+fi
+
+run bench
+if [ "$status" -eq 0 ] && [ "$(tr -d '\r' <"$out")" = "bench checksum $BENCH_CHECKSUM" ]; then report bench ok
+else report bench bad "exit status $status or unexpected output"
 fi
 
 echo "aarch64 guests on $QEMU: $passed passed, $failed failed"

@@ -34,12 +34,17 @@ public sealed partial class Arm64Cpu : ICpu
 
     public bool RemoveBreakpoint(ulong address) => _breakpoints.Remove(address);
 
-    public void AddWatchpoint(Watchpoint watchpoint) => (_watchpoints ??= []).Add(watchpoint);
+    public void AddWatchpoint(Watchpoint watchpoint)
+    {
+        (_watchpoints ??= []).Add(watchpoint);
+        UpdateDataContext();
+    }
 
     public bool RemoveWatchpoint(Watchpoint watchpoint)
     {
         bool removed = _watchpoints?.Remove(watchpoint) ?? false;
         if (_watchpoints?.Count == 0) _watchpoints = null;
+        UpdateDataContext();
         return removed;
     }
 

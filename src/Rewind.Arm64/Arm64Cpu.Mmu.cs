@@ -15,7 +15,11 @@ public sealed partial class Arm64Cpu
 
     internal readonly record struct WalkResult(ulong Pa, byte Perm, uint Fault, int Level = 3);
 
-    public void FlushTlb() => Array.Fill(_tlbTag, NoTag);
+    public void FlushTlb()
+    {
+        Array.Fill(_tlbTag, NoTag);
+        FlushDataTlb();
+    }
 
     private ulong TranslateWithTlb(ulong va, Access access, int el)
     {

@@ -102,22 +102,26 @@ public sealed partial class Arm64Cpu
         }
     }
 
+    /// <summary>
+    /// Runs until the slice ends or something stops the CPU. Faults raised in <see cref="RunDecoded"/> are
+    /// taken here, at the instruction whose pc it stored in <see cref="_faultPc"/>, with the count it stored.
+    /// </summary>
     private CpuStop ExecuteSlice()
     {
-        bool checkBreakpoints = _breakpoints.Count > 0;
-        while (Icount < _sliceEnd)
+        while (true)
         {
-            if (checkBreakpoints && _breakpoints.Contains(Pc) && Pc != _resumePc) return CpuStop.Breakpoint;
-            _resumePc = NoPc;
-            ulong pc = Pc;
             try
             {
-                uint insn = Fetch(pc);
-                Pc = pc + 4;
-                Execute(insn, pc);
+                return RunDecoded() switch
+                {
+                    CpuStopOrRun.Breakpoint => CpuStop.Breakpoint,
+                    CpuStopOrRun.Idle => CpuStop.Idle,
+                    _ => CpuStop.Limit,
+                };
             }
             catch (ArmFault fault)
             {
+                ulong pc = _faultPc;
                 if (fault.Kind == FaultKind.WatchStop)
                 {
                     Pc = pc;
@@ -133,11 +137,11 @@ public sealed partial class Arm64Cpu
                     return CpuStop.Idle;
                 }
                 TakeSynchronous(fault, pc);
+                _resumePc = NoPc;
+                Icount++;
+                if (_waiting) return CpuStop.Idle;
             }
-            Icount++;
-            if (_waiting) return CpuStop.Idle;
         }
-        return CpuStop.Limit;
     }
 
     private bool TryTakeInterrupt()

@@ -7,7 +7,7 @@ public sealed partial class Arm64Cpu : IStateful
 {
     public void SaveState(BinaryWriter writer)
     {
-        foreach (ulong x in _x) writer.Write(x);
+        for (int i = 0; i < 32; i++) writer.Write(_x[i]);
         foreach (ulong v in _v) writer.Write(v);
         writer.Write(_spEl0);
         writer.Write(_spEl1);
@@ -27,7 +27,7 @@ public sealed partial class Arm64Cpu : IStateful
 
     public void LoadState(BinaryReader reader)
     {
-        for (int i = 0; i < _x.Length; i++) _x[i] = reader.ReadUInt64();
+        for (int i = 0; i < 32; i++) _x[i] = reader.ReadUInt64();
         for (int i = 0; i < _v.Length; i++) _v[i] = reader.ReadUInt64();
         _spEl0 = reader.ReadUInt64();
         _spEl1 = reader.ReadUInt64();

@@ -6,7 +6,18 @@ namespace Rewind.Arm64;
 /// </summary>
 public sealed partial class Arm64Cpu
 {
-    public int El;
+    /// <summary>The current exception level; the fast path's data TLB keys and fetch window depend on it.</summary>
+    public int El
+    {
+        get => _el;
+        set
+        {
+            _el = value;
+            UpdateDataContext();
+        }
+    }
+
+    private int _el;
     public bool SpSel;
     private ulong _spEl0, _spEl1;
     private uint _nzcv;

@@ -39,12 +39,17 @@ public sealed unsafe partial class Arm64Cpu
     private readonly ulong _ramSize;
     private readonly VirtualClock _clock;
 
-    /// <summary>x0..x30; index 31 is never read through here (it is SP or the zero register).</summary>
-    private readonly ulong[] _x = new ulong[32];
+    /// <summary>
+    /// x0..x30; x[31] is always zero (the zero register's reads) and x[32] is where the interpreter's writes
+    /// to the zero register go. Pinned, so the interpreter indexes it through <see cref="_xp"/>.
+    /// </summary>
+    private readonly ulong[] _x = GC.AllocateArray<ulong>(33, pinned: true);
+    private readonly ulong* _xp;
     /// <summary>v0..v31, two 64-bit halves each (low, high).</summary>
     private readonly ulong[] _v = new ulong[64];
 
-    public Arm64Cpu(int index, SystemBus bus, VirtualClock clock, ArmCpuModel model = ArmCpuModel.Max)
+    /// <param name="codeCache">The machine's code cache, shared by its CPUs; null makes one for this CPU.</param>
+    public Arm64Cpu(int index, SystemBus bus, VirtualClock clock, ArmCpuModel model = ArmCpuModel.Max, Arm64CodeCache? codeCache = null)
     {
         Index = index;
         _bus = bus;
@@ -52,8 +57,13 @@ public sealed unsafe partial class Arm64Cpu
         _ramPtr = _ram.Pointer;
         _ramBase = _ram.BaseAddress;
         _ramSize = _ram.Size;
+        _xp = (ulong*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _x[0]);
         _clock = clock;
         Model = model;
+        _code = codeCache ?? new Arm64CodeCache(_ram);
+        // A dropped page array may serve another page next: the fetch window is looked up again.
+        _code.Dropped += ForgetFetchPage;
+        SetUpDataTlb();
         Reset(0);
     }
 

@@ -1,0 +1,12 @@
+using Rewind.Arm64.Decode;
+using Rewind.Core.Memory;
+
+namespace Rewind.Arm64;
+
+/// <summary>
+/// An Arm machine's code cache: decoded instructions (<see cref="A64Op"/>) per physical RAM page, one
+/// slot per 4-byte instruction. A slot depends only on the four bytes at its address, so one cache may
+/// serve every CPU of a machine; writes to a page it holds forget the slots they overlap (see
+/// <see cref="PageCodeCache{TSlot}"/>), which keeps self-modifying code and loaders exact.
+/// </summary>
+public sealed class Arm64CodeCache(PhysicalMemory ram) : PageCodeCache<A64Op>(ram, slotShift: 2, maxInstructionBytes: 4);

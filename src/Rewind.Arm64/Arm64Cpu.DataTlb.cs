@@ -1,0 +1,153 @@
+using System.Runtime.CompilerServices;
+
+namespace Rewind.Arm64;
+
+/// <summary>
+/// The data TLB of the fast path: direct-mapped arrays for loads and stores whose entries map a virtual
+/// page straight to its RAM offset, so an access that hits costs a compare and an add. An entry is made
+/// only after the full path (<see cref="Load"/>, <see cref="Store"/>) has done the same access to a RAM
+/// page without a fault, so it holds exactly what that path would find again: the translation and the
+/// permission for this exception level (part of the key). Whatever can change either flushes it with the
+/// TLB (<see cref="FlushTlb"/>: translation register writes, TLBI, restores) or changes the key (the
+/// exception level); while watchpoints are set, every access takes the full path. Stores that hit still
+/// report to <see cref="Rewind.Core.Memory.PhysicalMemory.NoteWrite"/> (dirty pages for snapshots, decoded code).
+/// </summary>
+public sealed unsafe partial class Arm64Cpu
+{
+    private const int DataTlbBits = 8;
+    private const int DataTlbMask = (1 << DataTlbBits) - 1;
+    /// <summary>A key bit no entry carries: lookups made with it always miss (watchpoints set).</summary>
+    private const ulong DataTlbNever = 8;
+
+    private struct DataTlbEntry
+    {
+        /// <summary>Page-aligned virtual address | context bits; 0 never matches.</summary>
+        public ulong Key;
+        /// <summary>RAM offset minus virtual address.</summary>
+        public ulong Offset;
+    }
+
+    private readonly DataTlbEntry[] _dataTlb = GC.AllocateArray<DataTlbEntry>(2 << DataTlbBits, pinned: true);
+    private DataTlbEntry* _dataTlbRead, _dataTlbWrite;
+    private bool _dataTlbFilled;
+    /// <summary>Low bits of every key: valid, and the exception level (EL0 and EL1 are permitted differently); or DataTlbNever.</summary>
+    private ulong _dataContext = 1;
+
+    private void SetUpDataTlb()
+    {
+        _dataTlbRead = (DataTlbEntry*)Unsafe.AsPointer(ref _dataTlb[0]);
+        _dataTlbWrite = _dataTlbRead + (1 << DataTlbBits);
+    }
+
+    /// <summary>The key bits from the exception level and watchpoints; called wherever either changes.</summary>
+    private void UpdateDataContext()
+    {
+        _dataContext = _watchpoints != null ? DataTlbNever : 1UL | (ulong)El << 1;
+        UpdateFastAccessLimit();
+        ForgetFetchPage();
+    }
+
+    /// <summary>
+    /// Untranslated accesses (MMU off, no watchpoints) with a RAM offset below this are served inline with
+    /// no lookup at all; 0 (no offset is below it) while translation or watchpoints need the full path.
+    /// </summary>
+    private ulong _fastAccessLimit;
+
+    private void UpdateFastAccessLimit() =>
+        _fastAccessLimit = MmuOn || _watchpoints != null || _ramSize < 8 ? 0 : _ramSize - 7;
+
+    /// <summary>True, with <paramref name="off"/> set to the RAM offset, when the read TLB maps va's page and an access of up to 8 bytes stays in it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool DataTlbLoadHit(ulong va, ref ulong off)
+    {
+        DataTlbEntry* e = _dataTlbRead + ((int)(va >> 12) & DataTlbMask);
+        if (e->Key != ((va & ~0xfffUL) | _dataContext) || (va & 0xfff) > 0xff8) return false;
+        off = va + e->Offset;
+        return true;
+    }
+
+    /// <summary>As <see cref="DataTlbLoadHit"/> for stores; the caller reports the write to NoteWrite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool DataTlbStoreHit(ulong va, ref ulong off)
+    {
+        DataTlbEntry* e = _dataTlbWrite + ((int)(va >> 12) & DataTlbMask);
+        if (e->Key != ((va & ~0xfffUL) | _dataContext) || (va & 0xfff) > 0xff8) return false;
+        off = va + e->Offset;
+        return true;
+    }
+
+    private void FlushDataTlb()
+    {
+        ForgetFetchPage();
+        UpdateFastAccessLimit();
+        if (!_dataTlbFilled) return;
+        _dataTlbFilled = false;
+        Array.Clear(_dataTlb);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong LoadData(ulong va, int size)
+    {
+        DataTlbEntry* e = _dataTlbRead + ((int)(va >> 12) & DataTlbMask);
+        if (e->Key == ((va & ~0xfffUL) | _dataContext) && (va & 0xfff) <= 0xff8)
+        {
+            byte* p = _ramPtr + (va + e->Offset);
+            return size switch
+            {
+                1 => *p,
+                2 => *(ushort*)p,
+                4 => *(uint*)p,
+                _ => *(ulong*)p,
+            };
+        }
+        return LoadAndFill(va, size);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void StoreData(ulong va, int size, ulong value)
+    {
+        DataTlbEntry* e = _dataTlbWrite + ((int)(va >> 12) & DataTlbMask);
+        if (e->Key == ((va & ~0xfffUL) | _dataContext) && (va & 0xfff) <= 0xff8)
+        {
+            ulong off = va + e->Offset;
+            byte* p = _ramPtr + off;
+            switch (size)
+            {
+                case 1: *p = (byte)value; break;
+                case 2: *(ushort*)p = (ushort)value; break;
+                case 4: *(uint*)p = (uint)value; break;
+                default: *(ulong*)p = value; break;
+            }
+            _ram.NoteWrite(off);
+            return;
+        }
+        StoreAndFill(va, size, value);
+    }
+
+    private ulong LoadAndFill(ulong va, int size)
+    {
+        ulong value = Load(va, size);
+        FillDataTlb(va, Access.Read);
+        return value;
+    }
+
+    private void StoreAndFill(ulong va, int size, ulong value)
+    {
+        Store(va, size, value);
+        FillDataTlb(va, Access.Write);
+    }
+
+    /// <summary>After an access at va succeeded through the full path: remembers its page if it is RAM.</summary>
+    private void FillDataTlb(ulong va, Access access)
+    {
+        if (_dataContext == DataTlbNever) return;
+        // The access succeeded, so the translation is in the TLB and the permission holds: this only looks it up.
+        ulong pa = MmuOn ? TranslateWithTlb(va, access, El) : va;
+        ulong off = (pa & ~0xfffUL) - _ramBase;
+        if (off >= _ramSize) return;
+        DataTlbEntry* e = (access == Access.Write ? _dataTlbWrite : _dataTlbRead) + ((int)(va >> 12) & DataTlbMask);
+        e->Key = (va & ~0xfffUL) | _dataContext;
+        e->Offset = off - (va & ~0xfffUL);
+        _dataTlbFilled = true;
+    }
+}

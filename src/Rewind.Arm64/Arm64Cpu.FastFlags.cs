@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+
+namespace Rewind.Arm64;
+
+/// <summary>
+/// Flag arithmetic for the fast path, inlined: conditions by table lookup, and NZCV of additions and
+/// subtractions computed without the 128-bit sum that <see cref="AddWithCarry"/> uses (same results).
+/// </summary>
+public sealed partial class Arm64Cpu
+{
+    /// <summary>For each NZCV value (bits 3..0 = N, Z, C, V): bit c is set when condition c holds.</summary>
+    private static readonly ushort[] ConditionTable = BuildConditionTable();
+
+    private static ushort[] BuildConditionTable()
+    {
+        var table = new ushort[16];
+        for (uint f = 0; f < 16; f++)
+        {
+            bool n = (f & 8) != 0, z = (f & 4) != 0, c = (f & 2) != 0, v = (f & 1) != 0;
+            for (uint cond = 0; cond < 16; cond++)
+            {
+                bool result = (cond >> 1) switch
+                {
+                    0 => z,
+                    1 => c,
+                    2 => n,
+                    3 => v,
+                    4 => c && !z,
+                    5 => n == v,
+                    6 => n == v && !z,
+                    _ => true,
+                };
+                if ((cond & 1) != 0 && cond != 15) result = !result;
+                if (result) table[f] |= (ushort)(1 << (int)cond);
+            }
+        }
+        return table;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Holds(int cond) => ((ConditionTable[(int)(_nzcv >> 28)] >> cond) & 1) != 0;
+
+    /// <summary>a + b (or a - b when <paramref name="sub"/>: b is then the subtrahend, not its complement), setting NZCV.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong AddSubFlags(ulong a, ulong b, bool sub, bool sf)
+    {
+        ulong r;
+        uint nzcv;
+        if (sf)
+        {
+            if (sub)
+            {
+                r = a - b;
+                nzcv = (a >= b ? FlagC : 0) | (uint)((((a ^ b) & (a ^ r)) >> 63) << 28);
+            }
+            else
+            {
+                r = a + b;
+                nzcv = (r < a ? FlagC : 0) | (uint)(((~(a ^ b) & (a ^ r)) >> 63) << 28);
+            }
+            nzcv |= (uint)(r >> 63) << 31 | (r == 0 ? FlagZ : 0);
+        }
+        else
+        {
+            uint x = (uint)a, y = (uint)b, w;
+            if (sub)
+            {
+                w = x - y;
+                nzcv = (x >= y ? FlagC : 0) | (((x ^ y) & (x ^ w)) >> 31) << 28;
+            }
+            else
+            {
+                w = x + y;
+                nzcv = (w < x ? FlagC : 0) | ((~(x ^ y) & (x ^ w)) >> 31) << 28;
+            }
+            nzcv |= (w >> 31) << 31 | (w == 0 ? FlagZ : 0);
+            r = w;
+        }
+        _nzcv = nzcv;
+        return r;
+    }
+}
