@@ -32,7 +32,10 @@ public sealed class ArmVirtBoard : IBoard
         Input = options.Input ?? new LiveInput();
         Machine = new Machine(Bus, Clock, Input);
         Cpus = new Arm64Cpu[options.Smp];
-        for (int i = 0; i < Cpus.Length; i++) Cpus[i] = new Arm64Cpu(i, Bus, Clock, options.ArmCpu);
+        // One decoded-code cache for all CPUs: a slot depends only on the bytes at its address, and a
+        // store by any CPU, device or loader then forgets the slots every CPU would run.
+        var code = new Arm64CodeCache(Ram);
+        for (int i = 0; i < Cpus.Length; i++) Cpus[i] = new Arm64Cpu(i, Bus, Clock, options.ArmCpu, code);
         Machine.SetCpus([.. Cpus]);
 
         // A GIC register access reaches the bank of the CPU making it: the one whose turn it is.
