@@ -50,20 +50,21 @@ public sealed record NetDeviceSpec(string Netdev, byte[] Mac) : VirtioDeviceSpec
 }
 
 /// <summary>
-/// virtio-serial (-device virtio-serial-device) with its console ports (-device virtconsole on its bus),
-/// each on a character device (-chardev) or on none.
+/// virtio-serial (-device virtio-serial-device) with its ports (-device virtconsole or virtserialport on
+/// its bus), each on a character device (-chardev) or on none.
 /// </summary>
 public sealed record SerialDeviceSpec : VirtioDeviceSpec
 {
     public IReadOnlyList<ConsolePortSpec> Ports { get; init; } = [];
 
     public override string Describe() =>
-        "virtio-serial" + string.Concat(Ports.Select(p => $" port{p.Nr}=console{(p.Name != null ? "(" + p.Name + ")" : "")}"));
+        "virtio-serial" + string.Concat(Ports.Select(p => $" port{p.Nr}={(p.IsConsole ? "console" : "serial")}{(p.Name != null ? "(" + p.Name + ")" : "")}"));
 }
 
 /// <summary>
-/// One virtconsole: its port number on the device, its name=, its chardev= (null: none, the host side is
-/// closed), and which console port it is in command-line order: its host input arrives on
-/// <c>InputChannels.VirtConsole(Index)</c>.
+/// One virtconsole, or a virtserialport (<paramref name="IsConsole"/> false: a generic port the driver
+/// makes /dev/vportNpM, not an hvc console): its port number on the device, its name=, its chardev=
+/// (null: none, the host side is closed), and which port it is in command-line order: its host input
+/// arrives on <c>InputChannels.VirtConsole(Index)</c>.
 /// </summary>
-public sealed record ConsolePortSpec(uint Nr, string? Name, string? Chardev, int Index);
+public sealed record ConsolePortSpec(uint Nr, string? Name, string? Chardev, int Index, bool IsConsole = true);

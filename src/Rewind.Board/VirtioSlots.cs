@@ -140,7 +140,7 @@ public static class VirtioSlots
                         // A chardev the front end gave no output to (-chardev null) is still connected: it discards.
                         IConsoleOutput? output = p.Chardev == null ? null
                             : options.ConsoleOutputs.GetValueOrDefault(p.Chardev) ?? DiscardingConsoleOutput.Instance;
-                        var port = new VirtioConsolePort(p.Nr, isConsole: true, p.Name, output);
+                        var port = new VirtioConsolePort(p.Nr, p.IsConsole, p.Name, output);
                         input.Attach(InputChannels.VirtConsole(p.Index), port);
                         ports.Add(port);
                     }

@@ -78,8 +78,10 @@ Devices:
   -device virtio-serial-device[,id=ID][,bus=virtio-mmio-bus.N]
   -device virtconsole[,chardev=ID][,name=NAME][,nr=N][,bus=ID.0]
                                  a virtio console port (Linux: /dev/hvc0); its host input is recorded
+  -device virtserialport[,chardev=ID][,name=NAME][,nr=N][,bus=ID.0]
+                                 a generic named port (Linux: /dev/vport0p1, its name in sysfs), recorded alike
   -chardev null|stdio,id=ID | file,id=ID,path=F | socket,id=ID,(host=H,port=P|path=P)[,server=on[,wait=off]]
-                                 a virtconsole's host side (file: output only; stdio: not with -nographic)
+                                 a port's host side (file: output only; stdio: not with -nographic)
   -global virtio-mmio.force-legacy=false   virtio-mmio version 2 (default: 1, as QEMU 7.2)
   -snapshot                      disk writes stay in memory (always so when recording or replaying)
 

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Rewind.Cli.CommandLine;
 using Rewind.Cli.Host;
 using Rewind.Core.Input;
+using Rewind.Devices.Net;
 
 namespace Rewind.Cli.Tests;
 
@@ -74,6 +75,80 @@ public sealed class StreamNetdevTests
             int whole = frames.TakeWhile((_, i) => Wire(frames[..(i + 1)]).Length <= sent).Count();
             Assert.Equal(frames[..whole], sink.Received);
         }
+    }
+
+    /// <summary>
+    /// A peer far ahead of the guest: the netdev hands the input boundary no more than the device holds
+    /// (VirtioNet.MaxPending) and leaves the rest in the socket, so TCP holds the peer back, until the
+    /// device releases frames; then every frame arrives, once and in order, with nothing dropped.
+    /// </summary>
+    [Fact]
+    public void APeerFarAhead_IsReadOnlyAsFarAsTheDeviceHasRoom()
+    {
+        const int total = VirtioNet.MaxPending * 3;
+        var frames = Enumerable.Range(0, total).Select(i => Frame(60, (byte)i)).ToArray();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var netdev = StreamNetdev.Open(new NetdevOption("n0", "-netdev socket", false, "127.0.0.1", port, null), TextWriter.Null);
+        using var peer = listener.AcceptSocket();
+        var input = new LiveInput();
+        var sink = new Frames();
+        input.Attach(InputChannels.Net(0), sink);
+        netdev.Start(input, InputChannels.Net(0));
+        // All of it fits in the sockets' buffers, so the peer is not held back by the netdev's reading.
+        peer.Send(Wire(frames));
+        WaitUntilAcknowledged(peer);
+
+        DeliverUntil(input, sink, VirtioNet.MaxPending);
+        // Handshake: every byte is in the netdev's socket, so only the netdev's own limit keeps the rest there.
+        Assert.True(NetdevReceiveQueue(peer) > 0, "the netdev read the whole socket");
+        input.DeliverDue(0);
+        Assert.Equal(VirtioNet.MaxPending, sink.Received.Count);
+
+        for (int released = 0; released < total; released++) netdev.FrameReleased();
+        DeliverUntil(input, sink, total);
+        Assert.Equal(frames, sink.Received);
+    }
+
+    private static void DeliverUntil(LiveInput input, Frames sink, int count)
+    {
+        var deadline = DateTime.UtcNow + HangGuard;
+        while (sink.Received.Count < count)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"{sink.Received.Count} frames of {count} arrived");
+            input.DeliverDue(0);
+            Thread.Yield();
+        }
+    }
+
+    /// <summary>Waits until the netdev's socket has acknowledged everything the peer sent (the peer's tx_queue in /proc/net/tcp is 0).</summary>
+    private static void WaitUntilAcknowledged(Socket peer)
+    {
+        var deadline = DateTime.UtcNow + HangGuard;
+        while (TcpQueues(peer, fromPeer: true).Tx != 0)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail("the netdev's socket never took what its peer sent");
+            Thread.Sleep(1);
+        }
+    }
+
+    private static long NetdevReceiveQueue(Socket peer) => TcpQueues(peer, fromPeer: false).Rx;
+
+    /// <summary>The tx_queue and rx_queue of the peer's socket or of the netdev's, as /proc/net/tcp shows them.</summary>
+    private static (long Tx, long Rx) TcpQueues(Socket peer, bool fromPeer)
+    {
+        string peerEnd = Hex((IPEndPoint)peer.LocalEndPoint!), netdevEnd = Hex((IPEndPoint)peer.RemoteEndPoint!);
+        (string local, string remote) = fromPeer ? (peerEnd, netdevEnd) : (netdevEnd, peerEnd);
+        foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1))
+        {
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f[1] != local || f[2] != remote) continue;
+            var queues = f[4].Split(':');
+            return (long.Parse(queues[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+                long.Parse(queues[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+        }
+        throw new InvalidOperationException("the connection is not in /proc/net/tcp");
     }
 
     /// <summary>

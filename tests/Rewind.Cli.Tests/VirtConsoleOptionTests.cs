@@ -3,7 +3,7 @@ using Rewind.Cli.CommandLine;
 
 namespace Rewind.Cli.Tests;
 
-/// <summary>-device virtio-serial-device, -device virtconsole and -chardev, as QEMU spells them.</summary>
+/// <summary>-device virtio-serial-device, -device virtconsole, -device virtserialport and -chardev, as QEMU spells them.</summary>
 public class VirtConsoleOptionTests
 {
     private static Options Parse(string args) => OptionParser.Parse(args.Split(' '));
@@ -33,6 +33,24 @@ public class VirtConsoleOptionTests
         Assert.Equal([new ConsolePortSpec(3, null, null, 0)], ((SerialDeviceSpec)o.VirtioDevices[0]).Ports);
     }
 
+    [Fact]
+    public void Virtserialport_IsAGenericNamedPort_OnTheNextInputChannel()
+    {
+        var o = Parse("-chardev null,id=a -chardev null,id=b -device virtio-serial-device -device virtconsole,chardev=a -device virtserialport,chardev=b,name=org.rewind.port");
+        var serial = Assert.IsType<SerialDeviceSpec>(Assert.Single(o.VirtioDevices));
+        Assert.Equal([new ConsolePortSpec(0, null, "a", 0), new ConsolePortSpec(1, "org.rewind.port", "b", 1, IsConsole: false)], serial.Ports);
+        Assert.Equal("virtio-serial port0=console port1=serial(org.rewind.port)", serial.Describe());
+    }
+
+    /// <summary>As QEMU: port 0 is kept for a console, so a virtserialport takes the lowest free number from 1, and a later virtconsole still gets 0.</summary>
+    [Fact]
+    public void Virtserialport_LeavesPort0ForAConsole()
+    {
+        var o = Parse("-device virtio-serial-device -device virtserialport,name=x -device virtserialport,nr=2 -device virtserialport -device virtconsole");
+        Assert.Equal([new ConsolePortSpec(1, "x", null, 0, false), new ConsolePortSpec(2, null, null, 1, false), new ConsolePortSpec(3, null, null, 2, false), new ConsolePortSpec(0, null, null, 3)],
+            ((SerialDeviceSpec)o.VirtioDevices[0]).Ports);
+    }
+
     [Theory]
     [InlineData("-device virtconsole", "No 'virtio-serial-bus' bus found for device 'virtconsole'")]
     [InlineData("-device virtio-serial-device -device virtconsole,chardev=nope", "can't find value 'nope'")]
@@ -42,7 +60,11 @@ public class VirtConsoleOptionTests
     [InlineData("-device virtio-serial-device -device virtconsole,nr=2 -device virtconsole,nr=2", "nr=2: the port number is in use")]
     [InlineData("-device virtio-serial-device -device virtconsole,speed=9", "virtconsole has no property 'speed'")]
     [InlineData("-device virtio-serial-device,max_ports=4", "virtio-serial-device has no property 'max_ports'")]
-    [InlineData("-device virtio-serial-device -device virtserialport", "virtserialport is not supported")]
+    [InlineData("-device virtserialport", "No 'virtio-serial-bus' bus found for device 'virtserialport'")]
+    [InlineData("-device virtio-serial-device -device virtserialport,nr=0", "Port number 0 on virtio-serial devices reserved for virtconsole devices")]
+    [InlineData("-device virtio-serial-device -device virtserialport,chardev=nope", "Property 'virtserialport.chardev' can't find value 'nope'")]
+    [InlineData("-device virtio-serial-device -device virtserialport,name=a -device virtconsole,name=a", "a port named 'a' already exists")]
+    [InlineData("-device virtio-serial-device -device virtserialport,speed=9", "virtserialport has no property 'speed'")]
     [InlineData("-device virtio-serial-pci", "has no PCI bus; use virtio-serial-device")]
     [InlineData("-chardev pty,id=s", "the pty chardev backend is not supported")]
     [InlineData("-chardev socket,id=s", "Parameter 'port' or 'path' is missing")]
@@ -105,6 +127,6 @@ public class VirtConsoleOptionTests
     {
         string args = "-device virtio-serial-device" + string.Concat(Enumerable.Repeat(" -device virtconsole", 9));
         var e = Assert.Throws<UsageException>(() => Parse(args));
-        Assert.Contains("at most 8 virtconsoles", e.Message);
+        Assert.Contains("at most 8 virtconsoles and virtserialports", e.Message);
     }
 }

@@ -24,10 +24,10 @@ public class VirtioConsoleTests
         private readonly ushort[] _avail = new ushort[6];
         private readonly ushort[] _nextDesc = new ushort[6];
 
-        public ConsoleRig(bool multiport = true, bool modern = true, bool driverOk = true, bool emergencyWrite = false)
+        public ConsoleRig(bool multiport = true, bool modern = true, bool driverOk = true, bool emergencyWrite = false, CapturingOutput? output1 = null)
         {
             Port0 = new VirtioConsolePort(0, isConsole: true, name: null, Output0);
-            Port1 = new VirtioConsolePort(1, isConsole: false, name: "org.rewind.test", output: null);
+            Port1 = new VirtioConsolePort(1, isConsole: false, name: "org.rewind.test", output: output1);
             Console = new VirtioConsole([Port0, Port1]);
             Rig = new TransportRig(Console, legacy: !modern);
             Console.Transport = Rig.Transport;
@@ -210,6 +210,34 @@ public class VirtioConsoleTests
             (0u, VirtioConsole.PortOpen, (ushort)1, null),
             (1u, VirtioConsole.PortName, (ushort)1, "org.rewind.test"),
         ], sent);
+    }
+
+    /// <summary>
+    /// A virtserialport on a chardev: the driver hears its name and that the host side is open, never
+    /// that it is a console (Linux makes it /dev/vport0p1, not an hvc); bytes go both ways on its queues.
+    /// </summary>
+    [Fact]
+    public void GenericPortWithAChardev_IsNamedAndOpen_NotAConsole_AndCarriesBytesBothWays()
+    {
+        var output1 = new CapturingOutput();
+        var rig = new ConsoleRig(output1: output1);
+        for (int i = 0; i < 8; i++) rig.Offer(VirtioConsole.ControlReceiveQueue);
+        rig.Control(0, VirtioConsole.DeviceReady, 1);
+        rig.Control(1, VirtioConsole.PortReady, 1);
+        Assert.Equal([
+            (1u, VirtioConsole.PortName, (ushort)1, (string?)"org.rewind.test"),
+            (1u, VirtioConsole.PortOpen, (ushort)1, null),
+        ], rig.ControlSent().Skip(2).ToList());
+
+        rig.Control(1, VirtioConsole.PortOpen, 1);
+        rig.Offer(4);
+        rig.NotifyAndComplete(4);
+        rig.Deliver(rig.Port1, "to guest");
+        Assert.Equal(1, rig.UsedIndex(4));
+        Assert.Equal("to guest", rig.Received(4, 0));
+        rig.Send(5, "to host");
+        Assert.Equal("to host", Encoding.ASCII.GetString([.. output1.Bytes]));
+        Assert.Empty(rig.Output0.Bytes);
     }
 
     [Fact]

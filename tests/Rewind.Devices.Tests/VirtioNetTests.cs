@@ -15,7 +15,9 @@ public class VirtioNetTests
     private sealed class CapturingPeer : INetworkPeer
     {
         public List<byte[]> Frames { get; } = [];
+        public int Released { get; private set; }
         public void Transmit(ReadOnlySpan<byte> frame) => Frames.Add(frame.ToArray());
+        public void FrameReleased() => Released++;
     }
 
     /// <summary>A modern (VERSION_1, 12-byte header) or legacy (10-byte header) driver with both queues set up.</summary>
@@ -247,12 +249,38 @@ public class VirtioNetTests
     }
 
     [Fact]
-    public void TooManyWaitingFrames_AreDropped()
+    public void TooManyWaitingFrames_AreDropped_AndReleasedToTheHost()
     {
         var rig = new NetRig();
         for (int i = 0; i < VirtioNet.MaxPending + 3; i++) rig.Deliver(Frame(60, 1));
         Assert.Equal(VirtioNet.MaxPending, rig.Net.Pending);
         Assert.Equal(3ul, rig.Net.Dropped);
+        Assert.Equal(3, rig.Peer.Released);
+    }
+
+    /// <summary>
+    /// The host reads ahead of the driver only while the device has room (StreamNetdev): it hears of
+    /// each frame once, when the driver takes it into a buffer or it is dropped, and never before.
+    /// </summary>
+    [Fact]
+    public void EachFrame_IsReleasedToTheHostOnce_WhenTheDriverTakesItOrItIsDropped()
+    {
+        var rig = new NetRig();
+        rig.Deliver(Frame(60, 1));
+        rig.Deliver(Frame(200, 2));
+        rig.Deliver(Frame(60, 3));
+        rig.Net.Reset(); // keeps the frames, and owes the host nothing
+        Assert.Equal(0, rig.Peer.Released);
+        rig.PostRx(0);
+        rig.NotifyAndComplete(0);
+        Assert.Equal(1, rig.Peer.Released);
+        rig.PostRx(1, length: 100);
+        rig.NotifyAndComplete(0);
+        Assert.Equal(3, rig.Peer.Released); // the 200-byte frame dropped, the third taken
+        Assert.Equal(1ul, rig.Net.Dropped);
+        Assert.Equal(0, rig.Net.Pending);
+        rig.Deliver(Frame(VirtioNet.MaxFrame + 1, 4));
+        Assert.Equal(4, rig.Peer.Released);
     }
 
     [Theory]

@@ -76,13 +76,11 @@ internal static class VirtioOptionParser
     {
         var props = Split(value, "driver");
         string driver = props[0].Value;
-        if (driver is "virtserialport")
-            throw new UsageException($"-device {value}: virtserialport is not supported (Rewind has virtconsole ports on virtio-serial-device)");
-        if (driver is not ("virtio-blk-device" or "virtio-rng-device" or "virtio-net-device" or "virtio-serial-device" or "virtconsole"))
+        if (driver is not ("virtio-blk-device" or "virtio-rng-device" or "virtio-net-device" or "virtio-serial-device" or "virtconsole" or "virtserialport"))
         {
             if (driver.EndsWith("-pci", StringComparison.Ordinal) && driver.StartsWith("virtio-", StringComparison.Ordinal))
                 throw new UsageException($"-device {value}: the virt machine here has no PCI bus; use {driver[..^4]}-device");
-            throw new UsageException($"-device {value}: '{driver}' is not a valid device model name (Rewind has virtio-blk-device, virtio-rng-device, virtio-net-device, virtio-serial-device and virtconsole)");
+            throw new UsageException($"-device {value}: '{driver}' is not a valid device model name (Rewind has virtio-blk-device, virtio-rng-device, virtio-net-device, virtio-serial-device, virtconsole and virtserialport)");
         }
         var device = new DeviceOption(value, driver);
         foreach (var (k, v) in props.Skip(1))
@@ -92,7 +90,7 @@ internal static class VirtioOptionParser
                 "virtio-blk-device" => k is "drive" or "serial",
                 "virtio-net-device" => k is "netdev" or "mac",
                 "virtio-serial-device" => false,
-                "virtconsole" => k is "chardev" or "name" or "nr",
+                "virtconsole" or "virtserialport" => k is "chardev" or "name" or "nr",
                 _ => k == "rng",
             };
             if (!known) throw new UsageException($"-device {value}: {driver} has no property '{k}'");
@@ -177,8 +175,8 @@ internal static class VirtioOptionParser
                         specs.Add(new SerialDeviceSpec { Slot = Bus(o, dev, origin), Origin = origin });
                         break;
                     }
-                case DeviceOption { Driver: "virtconsole" } dev:
-                    VirtConsole(o, dev, serialBuses, usedChardevs);
+                case DeviceOption { Driver: "virtconsole" or "virtserialport" } dev:
+                    SerialPort(o, dev, serialBuses, usedChardevs);
                     break;
                 case DeviceOption dev:
                     {
@@ -196,7 +194,7 @@ internal static class VirtioOptionParser
         return specs;
     }
 
-    /// <summary>A virtio-serial-device being resolved: where its spec is, its id, and the virtconsoles on it so far.</summary>
+    /// <summary>A virtio-serial-device being resolved: where its spec is, its id, and the ports on it so far.</summary>
     private sealed record SerialBus(int SpecIndex, string? Id, int Number)
     {
         public List<ConsolePortSpec> Ports { get; } = [];
@@ -205,31 +203,36 @@ internal static class VirtioOptionParser
     }
 
     /// <summary>
-    /// -device virtconsole: on the bus= named, or the first virtio-serial-device given before it (as QEMU
-    /// takes the first bus of the kind); port 0 for the bus's first console, the lowest free number after.
+    /// -device virtconsole or virtserialport: on the bus= named, or the first virtio-serial-device given
+    /// before it (as QEMU takes the first bus of the kind). As in QEMU, port 0 is kept for a console (older
+    /// drivers know only port 0, as their console): a bus's first console without nr= takes it, every
+    /// other port the lowest free number from 1, and a virtserialport may not have nr=0.
     /// </summary>
-    private static void VirtConsole(Options o, DeviceOption dev, List<SerialBus> buses, HashSet<string> usedChardevs)
+    private static void SerialPort(Options o, DeviceOption dev, List<SerialBus> buses, HashSet<string> usedChardevs)
     {
         string origin = $"-device {dev.Text}";
+        bool console = dev.Driver == "virtconsole";
         SerialBus bus;
         if (dev.Values.TryGetValue("bus", out var busName))
             bus = buses.FirstOrDefault(b => b.Name == busName)
                 ?? throw new UsageException($"{origin}: Bus '{busName}' not found (a virtio-serial-device's bus is ID.0, or virtio-serial-bus.N without an id)");
         else bus = buses.FirstOrDefault()
-            ?? throw new UsageException($"{origin}: No 'virtio-serial-bus' bus found for device 'virtconsole' (add -device virtio-serial-device before it)");
+            ?? throw new UsageException($"{origin}: No 'virtio-serial-bus' bus found for device '{dev.Driver}' (add -device virtio-serial-device before it)");
         int index = buses.Sum(b => b.Ports.Count);
         if (index >= Rewind.Core.Input.InputChannels.MaxVirtConsoles)
-            throw new UsageException($"{origin}: at most {Rewind.Core.Input.InputChannels.MaxVirtConsoles} virtconsoles are supported");
+            throw new UsageException($"{origin}: at most {Rewind.Core.Input.InputChannels.MaxVirtConsoles} virtconsoles and virtserialports are supported");
         uint nr;
         if (dev.Values.TryGetValue("nr", out var nrText))
         {
             if (!uint.TryParse(nrText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out nr) || nr >= Rewind.Devices.Serial.VirtioConsole.MaxPorts)
                 throw new UsageException($"{origin}: nr={nrText}: a port number from 0 to {Rewind.Devices.Serial.VirtioConsole.MaxPorts - 1}");
+            if (nr == 0 && !console)
+                throw new UsageException($"{origin}: Port number 0 on virtio-serial devices reserved for virtconsole devices for backward compatibility.");
             if (bus.Ports.Any(p => p.Nr == nr)) throw new UsageException($"{origin}: nr={nr}: the port number is in use on {bus.Name}");
         }
         else
         {
-            nr = 0;
+            nr = console && !bus.Ports.Any(p => p.Nr == 0) ? 0u : 1u;
             while (bus.Ports.Any(p => p.Nr == nr)) nr++;
             if (nr >= Rewind.Devices.Serial.VirtioConsole.MaxPorts)
                 throw new UsageException($"{origin}: {bus.Name} has no free port (at most {Rewind.Devices.Serial.VirtioConsole.MaxPorts})");
@@ -238,14 +241,14 @@ internal static class VirtioOptionParser
         if (chardev != null)
         {
             if (!o.Chardevs.Any(c => c.Id == chardev))
-                throw new UsageException($"{origin}: Property 'virtconsole.chardev' can't find value '{chardev}'");
+                throw new UsageException($"{origin}: Property '{dev.Driver}.chardev' can't find value '{chardev}'");
             if (!usedChardevs.Add(chardev))
-                throw new UsageException($"{origin}: Property 'virtconsole.chardev' can't take value '{chardev}', it's in use");
+                throw new UsageException($"{origin}: Property '{dev.Driver}.chardev' can't take value '{chardev}', it's in use");
         }
         string? name = dev.Values.GetValueOrDefault("name");
         if (name != null && buses.Any(b => b.Ports.Any(p => p.Name == name)))
             throw new UsageException($"{origin}: a port named '{name}' already exists");
-        bus.Ports.Add(new ConsolePortSpec(nr, name, chardev, index));
+        bus.Ports.Add(new ConsolePortSpec(nr, name, chardev, index, console));
     }
 
     private static NetDeviceSpec Net(Options o, DeviceOption dev, int index, HashSet<string> usedNetdevs)

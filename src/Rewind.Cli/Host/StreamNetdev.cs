@@ -16,6 +16,11 @@ namespace Rewind.Cli.Host;
 /// after it leaves. Received frames go to the input boundary (<see cref="LiveInput.Enqueue"/>, so a
 /// recording logs them); frames the guest sends are written by a thread of their own, so the run loop
 /// never waits for the network, and are dropped while no peer is connected, as QEMU drops them.
+/// The reader stops reading the socket while <see cref="VirtioNet.MaxPending"/> frames it handed over are
+/// still held by the input boundary or the device (the guest offers no receive buffers), so TCP throttles
+/// the peer instead of the device dropping frames, as QEMU does; it reads again when the device releases
+/// one (<see cref="FrameReleased"/>). This only paces the host: the recording has each frame at the count
+/// the device got it, and a replay has no netdev at all.
 /// </summary>
 public sealed class StreamNetdev : INetworkPeer, IDisposable
 {
@@ -29,6 +34,9 @@ public sealed class StreamNetdev : INetworkPeer, IDisposable
     private readonly BlockingCollection<byte[]> _outgoing = new(MaxQueuedFrames);
     private readonly TextWriter _log;
     private readonly object _lock = new();
+    /// <summary>Frames the reader may still hand over before the device must release one.</summary>
+    private readonly SemaphoreSlim _room = new(VirtioNet.MaxPending);
+    private readonly CancellationTokenSource _closing = new();
     private Socket? _connection;
     private LiveInput? _input;
     private InputChannel _channel;
@@ -127,6 +135,9 @@ public sealed class StreamNetdev : INetworkPeer, IDisposable
         }
     }
 
+    /// <summary>The device took a frame into a receive buffer (or dropped it): the reader may read one more.</summary>
+    public void FrameReleased() => _room.Release();
+
     private void ReadLoop()
     {
         while (!_disposed)
@@ -175,20 +186,37 @@ public sealed class StreamNetdev : INetworkPeer, IDisposable
         {
             while (true)
             {
-                if (!ReadExactly(connection, header)) return null;
-                uint length = BinaryPrimitives.ReadUInt32BigEndian(header);
-                if (length > MaxWireFrame)
-                    return $"the peer sent a frame of {length} bytes (at most {MaxWireFrame}); connection closed";
-                var frame = new byte[length];
-                if (!ReadExactly(connection, frame)) return "the peer closed the connection inside a frame";
-                _input!.Enqueue(_channel, frame);
+                // Not a byte more from the socket until the device has room for the frame.
+                _room.Wait(_closing.Token);
+                bool handedOver = false;
+                try
+                {
+                    if (!ReadExactly(connection, header)) return null;
+                    uint length = BinaryPrimitives.ReadUInt32BigEndian(header);
+                    if (length > MaxWireFrame)
+                        return $"the peer sent a frame of {length} bytes (at most {MaxWireFrame}); connection closed";
+                    var frame = new byte[length];
+                    if (!ReadExactly(connection, frame)) return "the peer closed the connection inside a frame";
+                    _input!.Enqueue(_channel, frame);
+                    handedOver = true;
+                }
+                finally
+                {
+                    // No frame came: the room stays for the next one (or the next peer's).
+                    if (!handedOver) _room.Release();
+                }
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             return _disposed ? null : $"connection lost: {(e is SocketException s ? ListeningSocket.Describe(s) : e.Message)}";
         }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
+
 
     private static bool ReadExactly(Socket socket, byte[] buffer)
     {
@@ -229,6 +257,7 @@ public sealed class StreamNetdev : INetworkPeer, IDisposable
         lock (_lock)
         {
             _disposed = true;
+            _closing.Cancel(); // a reader waiting for room
             try
             {
                 _connection?.Shutdown(SocketShutdown.Both);

@@ -207,6 +207,7 @@ public sealed class Machine : IRunControl
     {
         FirstRunAt ??= DateTime.Now;
         _interruptRequested = false;
+        ulong dueAtIdle = ulong.MaxValue;
         while (true)
         {
             ulong now = Cpus[_current].Icount;
@@ -244,6 +245,15 @@ public sealed class Machine : IRunControl
                 case CpuStop.Idle:
                     {
                         ulong from = hart.Icount;
+                        // An input due at the count the hart began to wait at (a recording delivers what
+                        // came while it waited from the count it waited at on) is delivered first, on the
+                        // next round: the idle below ends at least one count later. Once per count, so one
+                        // the replay cannot deliver there is a divergence, not a loop.
+                        if (Input.NextDueIcount <= from && dueAtIdle != from)
+                        {
+                            dueAtIdle = from;
+                            break;
+                        }
                         ulong target = Math.Min(limit, NextEvent(from));
                         if (Cpus.Length > 1 && !AllIdle())
                         {

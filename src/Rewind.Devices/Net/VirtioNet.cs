@@ -10,7 +10,11 @@ namespace Rewind.Devices.Net;
 /// net channel), so they are logged with their counts when recording and come from the log when
 /// replaying; the device keeps the ones the driver has no buffer for yet, in its state, and fills
 /// buffers at the count the frame was delivered at or, later, when the driver offers buffers. Frames
-/// the guest transmits go to the <see cref="INetworkPeer"/>.
+/// the guest transmits go to the <see cref="INetworkPeer"/>, which also hears of every received frame the
+/// device lets go of (<see cref="INetworkPeer.FrameReleased"/>): a live host reads no more than
+/// <see cref="MaxPending"/> frames ahead of the driver, as QEMU stops reading its socket while the guest
+/// offers no buffers, so no frame is lost. What reaches the device, and when, is the input boundary's
+/// alone, so a replay (whose frames come from the log) needs neither the peer nor its pacing.
 /// </summary>
 public sealed class VirtioNet : IVirtioDevice, IInputSink
 {
@@ -21,7 +25,10 @@ public sealed class VirtioNet : IVirtioDevice, IInputSink
     public const ushort StatusLinkUp = 1;
     /// <summary>The virtio_net_hdr: 10 bytes for a legacy driver, 12 (with num_buffers) for a VERSION_1 one.</summary>
     public const int LegacyHeaderSize = 10, HeaderSize = 12;
-    /// <summary>Frames waiting for receive buffers; more are dropped (counted in <see cref="Dropped"/>), as a full NIC drops.</summary>
+    /// <summary>
+    /// Frames the device holds for the driver. A host that follows <see cref="INetworkPeer.FrameReleased"/>
+    /// never hands it more; if one did, the rest would be dropped (counted in <see cref="Dropped"/>).
+    /// </summary>
     public const int MaxPending = 256;
     /// <summary>The largest frame accepted in either direction (QEMU's NET_BUFSIZE less its headroom: 64 KiB).</summary>
     public const int MaxFrame = 65536;
@@ -95,6 +102,7 @@ public sealed class VirtioNet : IVirtioDevice, IInputSink
         if (_pending.Count >= MaxPending || data.Length > MaxFrame)
         {
             Dropped++;
+            _peer.FrameReleased();
             return;
         }
         _pending.Enqueue(data.ToArray());
@@ -121,6 +129,7 @@ public sealed class VirtioNet : IVirtioDevice, IInputSink
                 return;
             }
             byte[] frame = _pending.Dequeue();
+            _peer.FrameReleased();
             if (_chain.WritableLength < header + frame.Length)
             {
                 // As QEMU without mergeable buffers: the frame is dropped and the buffer goes back unused.
