@@ -53,9 +53,6 @@ public class Aarch64WatchpointTests(Aarch64BenchRecording recording) : IClassFix
         Gdb.RunAgainstReplay(Aarch64BenchRecording.Machine("-icount", $"shift=0,rr=replay,rrfile={recording.File}"),
             Aarch64BenchRecording.Bench, commands, out _, TimeSpan.FromMinutes(5));
 
-    private static List<ulong> Counts(string o) =>
-        Regex.Matches(o, @"current instruction count: (\d+)").Select(m => ulong.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
-
     /// <summary>The stops GDB printed for the watchpoint on table[4095], as (old, new) pairs, in order.</summary>
     private static List<(ulong Old, ulong New)> Hits(string o) =>
         Regex.Matches(o, @"Hardware watchpoint \d+: table\[4095\]\s+Old value = (\d+)\s+New value = (\d+)\s")
@@ -77,7 +74,7 @@ public class Aarch64WatchpointTests(Aarch64BenchRecording recording) : IClassFix
         ]);
         string Context() => "\n--- gdb, then rewind ---\n" + o;
         Assert.True(Hits(o).SequenceEqual([(0UL, Initial), (Initial, FirstRound)]), "GDB's old and new values" + Context());
-        Assert.True(Counts(o).SequenceEqual([AfterInitialStore, AfterFirstRoundStore]), "the stops' instruction counts" + Context());
+        Assert.True(Gdb.ReplayCounts(o).SequenceEqual([AfterInitialStore, AfterFirstRoundStore]), "the stops' instruction counts" + Context());
         // The instruction after the first loop's `str x0, [x1], #8`, and after the round's `str x1, [x4, x2, lsl #3]`.
         Assert.True(Instructions(o).SequenceEqual(["main+52: add x0, x0, x3", "main+228: add x2, x2, #0x1"]), "the stops' pcs" + Context());
     }
@@ -99,7 +96,7 @@ public class Aarch64WatchpointTests(Aarch64BenchRecording recording) : IClassFix
             "GDB's old and new values" + Context());
         // GDB steps back over the reported store itself and stops on it, one instruction before the
         // forward stop, the store not yet done; continuing performs it and stops where QEMU stops.
-        Assert.True(Counts(o).SequenceEqual([AfterFirstRoundStore - 1, AfterInitialStore - 1, AfterInitialStore]), "the stops' instruction counts" + Context());
+        Assert.True(Gdb.ReplayCounts(o).SequenceEqual([AfterFirstRoundStore - 1, AfterInitialStore - 1, AfterInitialStore]), "the stops' instruction counts" + Context());
         Assert.True(Instructions(o).SequenceEqual(["main+224: str x1, [x4, x2, lsl #3]", "main+48: str x0, [x1], #8", "main+52: add x0, x0, x3"]),
             "the stops' pcs" + Context());
         Assert.Matches($@"\$\d+ = {Initial}\n(.*\n)*\$\d+ = 0\n", o);
@@ -124,7 +121,7 @@ public class Aarch64WatchpointTests(Aarch64BenchRecording recording) : IClassFix
         string Context() => "\n--- gdb, then rewind ---\n" + o;
         Assert.True(Hits(o).SequenceEqual([(Last, BeforeLast), (BeforeLast, Last)]), "GDB's old and new values" + Context());
         Assert.DoesNotContain("SIGTRAP", o);
-        Assert.True(Counts(o).SequenceEqual([AtExit, QemuReverseLanding - 1, QemuReverseLanding]), "the stops' instruction counts" + Context());
+        Assert.True(Gdb.ReplayCounts(o).SequenceEqual([AtExit, QemuReverseLanding - 1, QemuReverseLanding]), "the stops' instruction counts" + Context());
         Assert.True(Instructions(o).SequenceEqual(["main+224: str x1, [x4, x2, lsl #3]", "main+228: add x2, x2, #0x1"]), "the stops' pcs" + Context());
         Assert.Matches($@"\$\d+ = {BeforeLast}\n", o);
     }
