@@ -29,11 +29,11 @@ public sealed class Aarch64BenchRecording : IDisposable
 }
 
 /// <summary>
-/// Write watchpoints on AArch64 under gdb-multiarch, against what the same GDB shows on
-/// qemu-system-aarch64 7.2 for the same guest. GDB's aarch64 watchpoints are non-steppable: the stop
-/// comes before the store (QEMU's arm target stops before the access), GDB then steps over it itself.
-/// The figures below are QEMU's: its replay of this guest, `watch table[4095]` and `continue`, stops at
-/// these instruction counts and pcs with these values.
+/// Watchpoints on AArch64 under gdb-multiarch, against what the same GDB shows on qemu-system-aarch64
+/// 7.2 for the same guest. GDB's aarch64 watchpoints are non-steppable: the stop comes before the access
+/// (QEMU's arm target stops before it too), GDB then steps over it itself. The figures below are QEMU's:
+/// its replay of this guest, `watch table[4095]` or `rwatch table[4095]` and `continue`, stops at these
+/// instruction counts and pcs with these values.
 /// </summary>
 public class Aarch64WatchpointTests(Aarch64BenchRecording recording) : IClassFixture<Aarch64BenchRecording>
 {
@@ -42,6 +42,9 @@ public class Aarch64WatchpointTests(Aarch64BenchRecording recording) : IClassFix
 
     /// <summary>QEMU 7.2: the counts after the first two stores to table[4095], and at semihosting_exit.</summary>
     private const ulong AfterInitialStore = 32797, AfterFirstRoundStore = 111789, AtExit = 158009349;
+
+    /// <summary>QEMU 7.2: the first load of table[4095] after those stores, and the value it reads.</summary>
+    private const ulong AfterFirstLoad = 258273, FirstLoaded = 11641938348710242291;
 
     /// <summary>table[4095]'s value before and after its last store, the last round's.</summary>
     private const ulong BeforeLast = 4743984342371361016, Last = 911188670529324519;
@@ -64,19 +67,24 @@ public class Aarch64WatchpointTests(Aarch64BenchRecording recording) : IClassFix
         Regex.Matches(o, @"=> 0x[0-9a-f]+ <(main\+\d+)>:\t(\S+)\t(.*)\n").Select(m => $"{m.Groups[1].Value}: {m.Groups[2].Value} {m.Groups[3].Value}").ToList();
 
     [Fact]
-    public void Forward_watchpoint_stops_just_after_each_store_at_qemus_counts_with_qemus_values()
+    public void Forward_watchpoints_stop_just_after_each_access_at_qemus_counts_with_qemus_values()
     {
         string o = Replay(
         [
             "watch table[4095]",
             "continue", "x/i $pc", "monitor info replay",
             "continue", "x/i $pc", "monitor info replay",
+            "delete", "rwatch table[4095]",
+            "continue", "x/i $pc", "monitor info replay",
         ]);
         string Context() => "\n--- gdb, then rewind ---\n" + o;
         Assert.True(Hits(o).SequenceEqual([(0UL, Initial), (Initial, FirstRound)]), "GDB's old and new values" + Context());
-        Assert.True(Gdb.ReplayCounts(o).SequenceEqual([AfterInitialStore, AfterFirstRoundStore]), "the stops' instruction counts" + Context());
-        // The instruction after the first loop's `str x0, [x1], #8`, and after the round's `str x1, [x4, x2, lsl #3]`.
-        Assert.True(Instructions(o).SequenceEqual(["main+52: add x0, x0, x3", "main+228: add x2, x2, #0x1"]), "the stops' pcs" + Context());
+        Assert.True(Regex.IsMatch(o, $@"Hardware read watchpoint 2: table\[4095\]\s+Value = {FirstLoaded}\s"), "GDB's read value" + Context());
+        Assert.True(Gdb.ReplayCounts(o).SequenceEqual([AfterInitialStore, AfterFirstRoundStore, AfterFirstLoad]), "the stops' instruction counts" + Context());
+        // The instruction after the first loop's `str x0, [x1], #8`, after the round's `str x1, [x4, x2, lsl #3]`,
+        // and after the round's `ldr x1, [x4, x6, lsl #3]`.
+        Assert.True(Instructions(o).SequenceEqual(["main+52: add x0, x0, x3", "main+228: add x2, x2, #0x1", "main+156: madd x1, x1, x10, x0"]),
+            "the stops' pcs" + Context());
     }
 
     [Fact]
