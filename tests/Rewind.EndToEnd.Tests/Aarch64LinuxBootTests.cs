@@ -15,12 +15,8 @@ public class Aarch64LinuxBootTests
     private const string Prompt = "rewind-linux# ";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(600);
 
-    private static string[] Machine(int cpus, params string[] extra)
-    {
-        var linux = LinuxWorkload.RequireAarch64();
-        return ["-arch", "aarch64", "-M", "virt", "-cpu", "cortex-a57", "-smp", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-kernel", linux.Image, "-initrd", linux.Initramfs, "-append", "console=ttyAMA0 earlycon", "-nographic", .. extra];
-    }
+    private static string[] Machine(int cpus, params string[] extra) =>
+        LinuxWorkload.RequireAarch64().Aarch64Machine(cpus, "console=ttyAMA0 earlycon", extra);
 
     private static string Text(string console) => Regex.Replace(console, "\r+\n", "\n");
 

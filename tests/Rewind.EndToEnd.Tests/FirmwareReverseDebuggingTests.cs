@@ -23,11 +23,6 @@ public class FirmwareReverseDebuggingTests
             .ToDictionary(r => r.Groups[1].Value, r => ulong.Parse(r.Groups[2].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture));
     }
 
-    /// <summary>The instruction counts of the `monitor info replay` answers, in order.</summary>
-    private static List<ulong> Icounts(string output) =>
-        Regex.Matches(output, @"current instruction count: (\d+)")
-            .Select(m => ulong.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
-
     /// <summary>The instruction `x/i` showed at <paramref name="address"/>, e.g. "ecall".</summary>
     private static string Disassembly(string output, ulong address)
     {
@@ -113,7 +108,7 @@ public class FirmwareReverseDebuggingTests
         Assert.True(trap["mcause"] == 9, $"mcause {Hex(trap["mcause"])}, expected 9 (ecall from S-mode)" + Context());
         Assert.True(ecall is >= UbootBase and < RamEnd, $"mepc {Hex(ecall)} is not in U-Boot" + Context());
         Assert.True(Disassembly(o, ecall) == "ecall", $"x/i $mepc shows '{Disassembly(o, ecall)}', expected ecall" + Context());
-        var icounts = Icounts(o);
+        var icounts = Gdb.ReplayCounts(o);
         Assert.True(icounts.Count == 4, "expected 4 answers to monitor info replay" + Context());
 
         // reverse-stepi from the handler's first instruction: the ecall, in S-mode, the trap undone.

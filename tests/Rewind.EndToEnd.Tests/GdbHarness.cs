@@ -182,8 +182,9 @@ internal static class Gdb
         psi.ArgumentList.Add(Path);
         psi.ArgumentList.Add("-nx");
         psi.ArgumentList.Add("-batch");
-        // A guest is a name in guests/bin, or a path to an ELF (the aarch64 guests).
-        if (guest != null) psi.ArgumentList.Add(guest.EndsWith(".elf", StringComparison.Ordinal) ? guest : RepoPaths.Guest(guest));
+        // A guest is a name in guests/bin, or a path to an ELF (the aarch64 guests, a kernel's vmlinux).
+        if (guest != null)
+            psi.ArgumentList.Add(System.IO.Path.IsPathRooted(guest) || guest.EndsWith(".elf", StringComparison.Ordinal) ? guest : RepoPaths.Guest(guest));
         string[] setup = guest == null
             ? ["set pagination off", "set confirm off", "set width 0", "set remotetimeout 30", "set architecture riscv:rv64", $"target remote 127.0.0.1:{port}"]
             : ["set pagination off", "set confirm off", "set width 0", "set remotetimeout 30", "directory guests", $"target remote 127.0.0.1:{port}"];
@@ -242,6 +243,11 @@ internal static class Gdb
     public static List<ulong> HexValues(string output) =>
         Regex.Matches(output, @"^\$\d+ = (?:\([^)]*\) )?0x([0-9a-f]+)", RegexOptions.Multiline)
             .Select(m => ulong.Parse(m.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToList();
+
+    /// <summary>The instruction counts of the `monitor info replay` answers in the output, in order.</summary>
+    public static List<ulong> ReplayCounts(string output) =>
+        Regex.Matches(output, @"current instruction count: (\d+)")
+            .Select(m => ulong.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
 
     /// <summary>The line number gdb names for a `// @marker` comment in a guest source file.</summary>
     public static int MarkerLine(string source, string marker)

@@ -15,6 +15,14 @@ internal sealed record LinuxWorkload(string Directory)
     /// <summary>The initramfs's static init on its own, for disk images (`root=/dev/vda`).</summary>
     public string Init => Path.Combine(Directory, "init");
 
+    /// <summary>
+    /// The aarch64 build booted as qemu-system-aarch64 users boot it: no firmware (PSCI answered on HVC),
+    /// `-M virt -cpu cortex-a57 -smp CPUS -kernel Image -initrd initramfs.cpio.gz -append APPEND -nographic`.
+    /// </summary>
+    public string[] Aarch64Machine(int cpus, string append, params string[] extra) =>
+        ["-arch", "aarch64", "-M", "virt", "-cpu", "cortex-a57", "-smp", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
+         "-kernel", Image, "-initrd", Initramfs, "-append", append, "-nographic", .. extra];
+
     private static readonly Lazy<LinuxWorkload> Built = new(() => Locate(cache: null), LazyThreadSafetyMode.ExecutionAndPublication);
     private static readonly Lazy<LinuxWorkload> BuiltAarch64 = new(() => Locate(cache: null, "aarch64"), LazyThreadSafetyMode.ExecutionAndPublication);
 

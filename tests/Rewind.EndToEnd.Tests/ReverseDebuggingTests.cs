@@ -40,11 +40,7 @@ public class ReverseDebuggingTests(ReverseRecordings recordings) : IClassFixture
 
     private static int Line(string marker) => Gdb.MarkerLine("revdebug.c", marker);
 
-    private static ulong CurrentIcount(string monitorInfoReplay, int occurrence)
-    {
-        var ms = Regex.Matches(monitorInfoReplay, @"current instruction count: (\d+)");
-        return ulong.Parse(ms[occurrence].Groups[1].Value, CultureInfo.InvariantCulture);
-    }
+    private static ulong CurrentIcount(string monitorInfoReplay, int occurrence) => Gdb.ReplayCounts(monitorInfoReplay)[occurrence];
 
     /// <summary>
     /// QEMU's tests/avocado/reverse_debugging.py on our recording: 10 steps noting pc, back over them,
