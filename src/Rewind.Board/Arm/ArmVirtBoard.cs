@@ -152,7 +152,7 @@ public sealed class ArmVirtBoard : IBoard
             throw new BoardConfigException($"gic-version={options.GicVersion}: the aarch64 virt board has GIC version 2 or 3");
         int maxCpus = MaxCpusFor(options.GicVersion);
         if (options.Smp < 1 || options.Smp > maxCpus)
-            throw new BoardConfigException($"-smp {options.Smp}: the aarch64 virt board with GICv{options.GicVersion} has 1 to {maxCpus} CPUs");
+            throw new BoardConfigException($"-smp {options.Smp}: the aarch64 virt board with GICv{options.GicVersion} has 1 to {maxCpus} CPUs{(options.GicVersion == 2 ? " (as QEMU's)" : "")}");
         var (role, path) = ImagesFor(options)[0];
         byte[] bytes = ReadImage(role, path);
         if (role == "bios")
