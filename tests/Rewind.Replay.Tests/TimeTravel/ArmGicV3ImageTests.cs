@@ -46,7 +46,12 @@ public sealed class ArmGicV3ImageTests : IDisposable
         File.WriteAllBytes(path, image);
         return ArmVirtBoard.Create(new BoardOptions
         {
-            Arch = GuestArch.Aarch64, Bios = "none", RamSize = 128UL << 20, Kernel = path, GicVersion = 3, IcountShift = 3,
+            Arch = GuestArch.Aarch64,
+            Bios = "none",
+            RamSize = 128UL << 20,
+            Kernel = path,
+            GicVersion = 3,
+            IcountShift = 3,
         });
     }
 
