@@ -53,6 +53,24 @@ public sealed partial class Arm64Cpu
         public static readonly int Ctr = Key(3, 3, 0, 0, 1), Dczid = Key(3, 3, 0, 0, 7);
         public static readonly int Ccsidr = Key(3, 1, 0, 0, 0), Clidr = Key(3, 1, 0, 0, 1), Csselr = Key(3, 2, 0, 0, 0);
         public static readonly int Mdscr = Key(2, 0, 0, 2, 2);
+        // The GICv3 CPU interface (answered by Gic): PMR, and CRn 12 with CRm 8 to 12.
+        public static readonly int IccPmr = Key(3, 0, 4, 6, 0);
+        public static readonly int IccIar0 = Key(3, 0, 12, 8, 0), IccEoir0 = Key(3, 0, 12, 8, 1), IccHppir0 = Key(3, 0, 12, 8, 2), IccBpr0 = Key(3, 0, 12, 8, 3);
+        public static readonly int IccAp0r0 = Key(3, 0, 12, 8, 4), IccAp1r0 = Key(3, 0, 12, 9, 0);
+        public static readonly int IccDir = Key(3, 0, 12, 11, 1), IccRpr = Key(3, 0, 12, 11, 3);
+        public static readonly int IccSgi1r = Key(3, 0, 12, 11, 5), IccAsgi1r = Key(3, 0, 12, 11, 6), IccSgi0r = Key(3, 0, 12, 11, 7);
+        public static readonly int IccIar1 = Key(3, 0, 12, 12, 0), IccEoir1 = Key(3, 0, 12, 12, 1), IccHppir1 = Key(3, 0, 12, 12, 2), IccBpr1 = Key(3, 0, 12, 12, 3);
+        public static readonly int IccCtlr = Key(3, 0, 12, 12, 4), IccSre = Key(3, 0, 12, 12, 5), IccIgrpen0 = Key(3, 0, 12, 12, 6), IccIgrpen1 = Key(3, 0, 12, 12, 7);
+    }
+
+    /// <summary>The GICv3 CPU interface's system registers, when the board has a GICv3; null without one (they are then undefined, as with a GICv2).</summary>
+    public IArmGicCpuInterface? Gic { get; set; }
+
+    /// <summary>Whether <paramref name="key"/> is an EL1 GIC CPU interface register (ICC_PMR_EL1, or op0 3, op1 0, CRn 12, CRm 8-12).</summary>
+    public static bool IsGicSystemRegister(int key)
+    {
+        int op0 = key >> 14, op1 = (key >> 11) & 7, crn = (key >> 7) & 15, crm = (key >> 3) & 15;
+        return key == SysReg.IccPmr || (op0 == 3 && op1 == 0 && crn == 12 && crm is >= 8 and <= 12);
     }
 
     /// <summary>The generic timer's frequency: QEMU's 62.5 MHz, one tick every 16 ns.</summary>
@@ -97,10 +115,12 @@ public sealed partial class Arm64Cpu
         int op0 = key >> 14, op1 = (key >> 11) & 7, crn = (key >> 7) & 15;
         // EL0 may read only the op1=3 group (NZCV, DAIF is checked below, FPCR/FPSR, TPIDR*_EL0, counters, CTR, DCZID).
         if (El == 0 && op1 != 3) return false;
+        if (IsGicSystemRegister(key)) return Gic != null && Gic.TryReadIcc(Index, key, out value);
         if (key == SysReg.Midr) value = Midr;
         else if (key == SysReg.Mpidr) value = 0x8000_0000UL | (uint)Index;
         else if (key == SysReg.Revidr) value = 0;
-        else if (key == SysReg.Pfr0) value = 0x0000_0000_0000_0011; // EL0 and EL1 AArch64 only; FP and AdvSIMD present
+        // EL0 and EL1 AArch64 only; FP and AdvSIMD present; GIC (bits 27:24) = 1 when the system-register CPU interface is there.
+        else if (key == SysReg.Pfr0) value = 0x0000_0000_0000_0011 | (Gic != null ? 1UL << 24 : 0);
         // 48-bit PA, 16-bit ASID; TGran4 and TGran64 = 0 (present), TGran16 = 1 (present) on max only, as in
         // QEMU's models (whose max says 4 and 16 KiB with 52-bit addresses, LPA2, which this CPU lacks).
         else if (key == SysReg.Mmfr0) value = Has16KGranule ? 0x0000_0000_0010_0025UL : 0x0000_0000_0000_0025UL;
@@ -168,6 +188,7 @@ public sealed partial class Arm64Cpu
     {
         int op0 = key >> 14, op1 = (key >> 11) & 7, crn = (key >> 7) & 15;
         if (El == 0 && op1 != 3) return false;
+        if (IsGicSystemRegister(key)) return Gic != null && Gic.TryWriteIcc(Index, key, value);
         if (key == SysReg.Sctlr)
         {
             _sctlr = value;

@@ -23,6 +23,8 @@ public sealed record BoardOptions
     public GuestArch Arch { get; init; } = GuestArch.Riscv64;
     /// <summary>-cpu on aarch64: what MIDR_EL1 and the device tree say.</summary>
     public ArmCpuModel ArmCpu { get; init; } = ArmCpuModel.CortexA57;
+    /// <summary>-machine gic-version on aarch64: 2 (the default) or 3.</summary>
+    public int GicVersion { get; init; } = 2;
     /// <summary>-semihosting-config enable=on: HLT #0xF000 calls reach the board (aarch64).</summary>
     public bool Semihosting { get; init; }
     /// <summary>virtio-mmio transports answer version 1 (QEMU 7.2's default) unless -global virtio-mmio.force-legacy=false.</summary>

@@ -102,6 +102,7 @@ internal sealed class Session : IDisposable
             Serial = backend,
             Arch = options.Arch,
             ArmCpu = options.ArmCpu,
+            GicVersion = options.GicVersion,
             Semihosting = options.Semihosting,
             VirtioLegacy = options.VirtioLegacy,
             VirtioDevices = options.VirtioDevices,
@@ -279,7 +280,7 @@ internal sealed class Session : IDisposable
             try
             {
                 File.WriteAllBytes(dtbPath, _options.Arch == GuestArch.Aarch64
-                    ? Rewind.Board.Arm.ArmVirtDeviceTree.Build(_options.RamSize, _options.Append, _options.ArmCpu, _options.Smp)
+                    ? Rewind.Board.Arm.ArmVirtDeviceTree.Build(_options.RamSize, _options.Append, _options.ArmCpu, _options.Smp, gicVersion: _options.GicVersion)
                     : Rewind.Board.DeviceTree.VirtDeviceTree.Build(new Rewind.Board.DeviceTree.VirtConfig(_options.RamSize, _options.Smp, _options.Append)));
             }
             catch (Exception e) when (HostFileError.IsFileError(e))

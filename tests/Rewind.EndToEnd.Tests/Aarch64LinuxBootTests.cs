@@ -6,7 +6,8 @@ namespace Rewind.EndToEnd.Tests;
 /// <summary>
 /// Linux 6.1 for arm64 (`scripts/build-linux.sh --arch aarch64`) on the aarch64 virt board, booted as
 /// qemu-system-aarch64 users boot it: `-kernel Image -initrd initramfs.cpio.gz -append "console=ttyAMA0
-/// earlycon"`, no firmware (PSCI is answered on HVC), on 1 and 2 CPUs. Its init prints the prompt `rewind-linux# `; the
+/// earlycon"`, no firmware (PSCI is answered on HVC), on 1 and 2 CPUs, with the GICv2 (the default)
+/// and with `-M virt,gic-version=3`. Its init prints the prompt `rewind-linux# `; the
 /// test types commands, checks their answers and powers off (PSCI SYSTEM_OFF), live, recorded and
 /// replayed with the same console output.
 /// </summary>
@@ -15,8 +16,8 @@ public class Aarch64LinuxBootTests
     private const string Prompt = "rewind-linux# ";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(600);
 
-    private static string[] Machine(int cpus, params string[] extra) =>
-        LinuxWorkload.RequireAarch64().Aarch64Machine(cpus, "console=ttyAMA0 earlycon", extra);
+    private static string[] Machine(int cpus, int gic, params string[] extra) =>
+        LinuxWorkload.RequireAarch64().Aarch64Machine(gic == 2 ? "virt" : $"virt,gic-version={gic}", cpus, "console=ttyAMA0 earlycon", extra);
 
     private static string Text(string console) => Regex.Replace(console, "\r+\n", "\n");
 
@@ -58,10 +59,20 @@ public class Aarch64LinuxBootTests
 
     private static readonly string[] Commands = ["write /tmp/note rewind was here", "cat /tmp/note", "uname", "harts"];
 
-    private static void AssertSession(ProcessResult r, int cpus)
+    private static void AssertSession(ProcessResult r, int cpus, int gic)
     {
         Assert.True(r.ExitCode == 0, r.ToString());
         string text = Text(r.Stdout);
+        if (gic == 3)
+        {
+            // As Linux reports QEMU 7.2's virt,gic-version=3,its=off.
+            Assert.Contains("CPU features: detected: GIC system register CPU interface\n", text);
+            Assert.Contains("GICv3: 224 SPIs implemented\n", text);
+            Assert.Contains("GICv3: GICv3 features: 16 PPIs\n", text);
+            Assert.Contains("GICv3: CPU0: found redistributor 0 region 0:0x00000000080a0000\n", text);
+            if (cpus > 1) Assert.Contains("GICv3: CPU1: found redistributor 1 region 0:0x00000000080c0000\n", text);
+        }
+        else Assert.DoesNotContain("GICv3", text);
         Assert.Contains("Booting Linux on physical CPU 0x0000000000 [0x411fd070]\n", text);
         Assert.Matches(@"Linux version 6\.1\.\d+", text);
         Assert.Contains("Kernel command line: console=ttyAMA0 earlycon\n", text);
@@ -82,24 +93,28 @@ public class Aarch64LinuxBootTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Arm64_linux_boots_to_the_prompt_answers_commands_and_powers_off(int cpus)
+    [InlineData(1, 2)]
+    [InlineData(2, 2)]
+    [InlineData(1, 3)]
+    [InlineData(2, 3)]
+    public void Arm64_linux_boots_to_the_prompt_answers_commands_and_powers_off(int cpus, int gic)
     {
-        AssertSession(TypedSession(Machine(cpus), Commands), cpus);
+        AssertSession(TypedSession(Machine(cpus, gic), Commands), cpus, gic);
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Typed_arm64_linux_session_recorded_replays_with_the_same_console(int cpus)
+    [InlineData(1, 2)]
+    [InlineData(2, 2)]
+    [InlineData(1, 3)]
+    [InlineData(2, 3)]
+    public void Typed_arm64_linux_session_recorded_replays_with_the_same_console(int cpus, int gic)
     {
         using var dir = new TempDir();
         string rr = dir.File("linux.rr");
-        string[] Rr(string mode) => Machine(cpus, "-icount", $"shift=3,rr={mode},rrfile={rr}");
+        string[] Rr(string mode) => Machine(cpus, gic, "-icount", $"shift=3,rr={mode},rrfile={rr}");
 
         var rec = TypedSession(Rr("record"), Commands);
-        AssertSession(rec, cpus);
+        AssertSession(rec, cpus, gic);
 
         using var replay = new RewindRun(Rr("replay"));
         replay.CloseStdin();

@@ -20,7 +20,11 @@ internal sealed record LinuxWorkload(string Directory)
     /// `-M virt -cpu cortex-a57 -smp CPUS -kernel Image -initrd initramfs.cpio.gz -append APPEND -nographic`.
     /// </summary>
     public string[] Aarch64Machine(int cpus, string append, params string[] extra) =>
-        ["-arch", "aarch64", "-M", "virt", "-cpu", "cortex-a57", "-smp", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Aarch64Machine("virt", cpus, append, extra);
+
+    /// <summary>The same with a board option string, e.g. "virt,gic-version=3".</summary>
+    public string[] Aarch64Machine(string board, int cpus, string append, params string[] extra) =>
+        ["-arch", "aarch64", "-M", board, "-cpu", "cortex-a57", "-smp", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture),
          "-kernel", Image, "-initrd", Initramfs, "-append", append, "-nographic", .. extra];
 
     private static readonly Lazy<LinuxWorkload> Built = new(() => Locate(cache: null), LazyThreadSafetyMode.ExecutionAndPublication);

@@ -12,10 +12,10 @@ public sealed class ArmGenericTimer : ITimedDevice
 {
     public const int VirtualPpi = 27, PhysicalPpi = 30;
     private readonly Arm64Cpu _cpu;
-    private readonly GicV2 _gic;
+    private readonly IArmGic _gic;
     private readonly VirtualClock _clock;
 
-    public ArmGenericTimer(Arm64Cpu cpu, GicV2 gic, IRunControl run)
+    public ArmGenericTimer(Arm64Cpu cpu, IArmGic gic, IRunControl run)
     {
         _cpu = cpu;
         _gic = gic;

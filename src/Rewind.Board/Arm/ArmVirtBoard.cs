@@ -14,7 +14,7 @@ namespace Rewind.Board.Arm;
 
 /// <summary>
 /// QEMU's arm `virt` machine as far as modelled here: 1 to 8 AArch64 CPUs at EL1 (taking turns in the
-/// machine's fixed, instruction-counted order), RAM at 0x40000000, the GICv2, each CPU's generic timer, the PL011 and the PL031, the CFI flash, fw_cfg, the 32 virtio-mmio slots,
+/// machine's fixed, instruction-counted order), RAM at 0x40000000, the GICv2 or GICv3, each CPU's generic timer, the PL011 and the PL031, the CFI flash, fw_cfg, the 32 virtio-mmio slots,
 /// PSCI over HVC, semihosting, a generated device tree, and the ELF and arm64 Image loaders, wired into
 /// one <see cref="Execution.Machine"/>.
 /// </summary>
@@ -22,6 +22,15 @@ public sealed class ArmVirtBoard : IBoard
 {
     /// <summary>As QEMU's virt with GICv2: one CPU interface per CPU, at most 8.</summary>
     public const int MaxCpus = GicV2.MaxCpus;
+
+    /// <summary>
+    /// With GICv3: 16 CPUs, as long as MPIDR's Aff0 is the CPU's index (QEMU puts 16 CPUs in each Aff1
+    /// cluster with a GICv3, so its first 16 have these affinities; an SGI's target list covers them).
+    /// </summary>
+    public const int MaxCpusGicV3 = 16;
+
+    /// <summary>The CPUs the board takes with GIC version <paramref name="gicVersion"/>.</summary>
+    public static int MaxCpusFor(int gicVersion) => gicVersion == 3 ? MaxCpusGicV3 : MaxCpus;
 
     private ArmVirtBoard(BoardOptions options, byte[] firmware)
     {
@@ -38,8 +47,23 @@ public sealed class ArmVirtBoard : IBoard
         for (int i = 0; i < Cpus.Length; i++) Cpus[i] = new Arm64Cpu(i, Bus, Clock, options.ArmCpu, code);
         Machine.SetCpus([.. Cpus]);
 
-        // A GIC register access reaches the bank of the CPU making it: the one whose turn it is.
-        Gic = new GicV2([.. Cpus.Select(c => (Action<bool>)c.SetIrq)], () => Machine.CurrentHart);
+        if (options.GicVersion == 3)
+        {
+            // The redistributors are addressed by frame; the CPU interface by each CPU's system registers.
+            var gic3 = new GicV3([.. Cpus.Select(c => (Action<bool>)c.SetIrq)], [.. Cpus.Select(c => (Action<bool>)c.SetFiq)]);
+            foreach (var c in Cpus) c.Gic = gic3;
+            Bus.Map(ArmVirtMap.GicDistBase, GicV3.DistributorSize, gic3.Distributor);
+            Bus.Map(ArmVirtMap.GicRedistBase, gic3.RedistributorsSize, gic3.Redistributors);
+            Gic = gic3;
+        }
+        else
+        {
+            // A GIC register access reaches the bank of the CPU making it: the one whose turn it is.
+            var gic2 = new GicV2([.. Cpus.Select(c => (Action<bool>)c.SetIrq)], () => Machine.CurrentHart);
+            Bus.Map(ArmVirtMap.GicDistBase, GicV2.DistributorSize, gic2.Distributor);
+            Bus.Map(ArmVirtMap.GicCpuBase, GicV2.CpuInterfaceSize, gic2.CpuInterface);
+            Gic = gic2;
+        }
         Uart = new Pl011(options.Serial, new IrqLine(Gic, ArmVirtMap.UartSpi));
         Rtc = new Pl031(Input, new IrqLine(Gic, ArmVirtMap.RtcSpi), Machine);
         Firmware = new ArmFirmware(options.Serial, Machine, Input, options.Semihosting) { Cpus = Cpus };
@@ -61,15 +85,14 @@ public sealed class ArmVirtBoard : IBoard
         Bus.Map(ArmVirtMap.FwCfgBase, FwCfg.Size, FwCfg);
         // The -device virtio devices, on the same transports as RISC-V's; slot N raises SPI 16 + N.
         Virtio = VirtioSlots.Build(options, VirtioLayout.Arm, Machine, Bus, Gic, Input);
-        Bus.Map(ArmVirtMap.GicDistBase, GicV2.DistributorSize, Gic.Distributor);
-        Bus.Map(ArmVirtMap.GicCpuBase, GicV2.CpuInterfaceSize, Gic.CpuInterface);
         Bus.Map(ArmVirtMap.UartBase, ArmVirtMap.UartSize, Uart);
         Bus.Map(ArmVirtMap.RtcBase, ArmVirtMap.RtcSize, Rtc);
 
         Machine.Power = Firmware;
         foreach (var t in Timers) Machine.AddTimed(t);
         foreach (var c in Cpus) Machine.AddState($"cpu{c.Index}", c);
-        Machine.AddState("gic", Gic);
+        // Each GIC under its own name: a GICv3 machine's state is never read as a GICv2's.
+        Machine.AddState(Gic is GicV3 ? "gicv3" : "gic", Gic);
         Machine.AddState("pl011", Uart);
         Machine.AddState("pl031", Rtc);
         Machine.AddState("firmware", Firmware);
@@ -101,7 +124,8 @@ public sealed class ArmVirtBoard : IBoard
     public Arm64Cpu Cpu => Cpus[0];
     /// <summary>The CPUs, by index (MPIDR Aff0); all but CPU 0 start powered off, waiting for PSCI CPU_ON.</summary>
     public Arm64Cpu[] Cpus { get; }
-    public GicV2 Gic { get; }
+    /// <summary>The interrupt controller: a <see cref="GicV2"/>, or a <see cref="GicV3"/> with gic-version=3.</summary>
+    public IArmGic Gic { get; }
     public ArmPsci Psci { get; }
     public Pl011 Uart { get; }
     public Pl031 Rtc { get; }
@@ -124,8 +148,11 @@ public sealed class ArmVirtBoard : IBoard
     /// <summary>Builds the board and loads the kernel. Errors are one-line messages.</summary>
     public static ArmVirtBoard Create(BoardOptions options)
     {
-        if (options.Smp is < 1 or > MaxCpus)
-            throw new BoardConfigException($"-smp {options.Smp}: the aarch64 virt board with GICv2 has 1 to {MaxCpus} CPUs (as QEMU's)");
+        if (options.GicVersion is not (2 or 3))
+            throw new BoardConfigException($"gic-version={options.GicVersion}: the aarch64 virt board has GIC version 2 or 3");
+        int maxCpus = MaxCpusFor(options.GicVersion);
+        if (options.Smp < 1 || options.Smp > maxCpus)
+            throw new BoardConfigException($"-smp {options.Smp}: the aarch64 virt board with GICv{options.GicVersion} has 1 to {maxCpus} CPUs{(options.GicVersion == 2 ? " (as QEMU's)" : "")}");
         var (role, path) = ImagesFor(options)[0];
         byte[] bytes = ReadImage(role, path);
         if (role == "bios")
@@ -182,7 +209,7 @@ public sealed class ArmVirtBoard : IBoard
     /// <summary>A -bios boot: the CPU starts at the flash, and the device tree is at the start of RAM (as QEMU puts it).</summary>
     private void LoadFirmware()
     {
-        byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu, Options.Smp);
+        byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu, Options.Smp, gicVersion: Options.GicVersion);
         FdtAddress = ArmVirtMap.RamBase;
         Bus.WriteBytes(FdtAddress, fdt);
         Entry = ArmVirtMap.Flash0Base;
@@ -205,7 +232,7 @@ public sealed class ArmVirtBoard : IBoard
                 var loaded = ImageLoader.LoadInto(Bus, elf);
                 Entry = loaded.Entry;
                 imageEnd = loaded.HighAddress;
-                byte[] elfTree = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu, Options.Smp);
+                byte[] elfTree = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu, Options.Smp, gicVersion: Options.GicVersion);
                 // As QEMU for an ELF that is not Linux: the tree goes at the start of RAM if it fits
                 // below the image, and no register points at it.
                 if (loaded.LowAddress >= ArmVirtMap.RamBase + (ulong)elfTree.Length)
@@ -237,7 +264,7 @@ public sealed class ArmVirtBoard : IBoard
                 }
                 // An arm64 kernel maps the 2 MiB around its tree early on, so QEMU aligns the tree to 2 MiB.
                 const ulong twoMiB = 2 * 1024 * 1024;
-                byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu, Options.Smp, initrd);
+                byte[] fdt = ArmVirtDeviceTree.Build(Options.RamSize, Options.Append, Options.ArmCpu, Options.Smp, initrd, Options.GicVersion);
                 FdtAddress = (treeAfter + twoMiB - 1) & ~(twoMiB - 1);
                 if (FdtAddress + (ulong)fdt.Length > ramEnd)
                     throw new BoardConfigException($"-m {Options.RamSize / (1024 * 1024)}M: no room for the device tree after the kernel");

@@ -12,7 +12,7 @@ public static class ArmVirtDeviceTree
 {
     public const uint ApbClockHz = 24_000_000;
 
-    public static byte[] Build(ulong ramSize, string? bootargs, ArmCpuModel model, int cpus = 1, (ulong Start, ulong End)? initrd = null)
+    public static byte[] Build(ulong ramSize, string? bootargs, ArmCpuModel model, int cpus = 1, (ulong Start, ulong End)? initrd = null, int gicVersion = 2)
     {
         var fdt = new FdtBuilder();
         uint clock = fdt.AllocatePhandle();
@@ -73,17 +73,22 @@ public static class ArmVirtDeviceTree
             .Strings("compatible", "arm,pl011", "arm,primecell")
             .EndNode();
 
-        fdt.BeginNode($"intc@{ArmVirtMap.GicDistBase:x}")
-            .Cells("reg", 0, (uint)ArmVirtMap.GicDistBase, 0, (uint)GicV2.DistributorSize, 0, (uint)ArmVirtMap.GicCpuBase, 0, (uint)GicV2.CpuInterfaceSize)
-            .String("compatible", "arm,cortex-a15-gic")
-            .Empty("interrupt-controller")
-            .U32("#interrupt-cells", 3)
-            .Phandle(gic)
-            .EndNode();
+        if (gicVersion == 3) AddGicV3(fdt, gic);
+        else
+        {
+            fdt.BeginNode($"intc@{ArmVirtMap.GicDistBase:x}")
+                .Cells("reg", 0, (uint)ArmVirtMap.GicDistBase, 0, (uint)GicV2.DistributorSize, 0, (uint)ArmVirtMap.GicCpuBase, 0, (uint)GicV2.CpuInterfaceSize)
+                .String("compatible", "arm,cortex-a15-gic")
+                .Empty("interrupt-controller")
+                .U32("#interrupt-cells", 3)
+                .Phandle(gic)
+                .EndNode();
+        }
 
         // PPIs 13, 14, 11, 10 (secure, non-secure physical, virtual, hypervisor), level high, with
-        // GICv2's mask of the CPUs they reach in bits 15:8 (every CPU has its own timer), as QEMU.
-        uint ppi = 0x4 | ((1u << cpus) - 1) << 8;
+        // GICv2's mask of the CPUs they reach in bits 15:8 (every CPU has its own timer), as QEMU;
+        // a GICv3's PPI specifiers have no such mask.
+        uint ppi = gicVersion == 3 ? 0x4 : 0x4 | ((1u << cpus) - 1) << 8;
         fdt.BeginNode("timer")
             .Cells("interrupts", 1, 13, ppi, 1, 14, ppi, 1, 11, ppi, 1, 10, ppi)
             .Empty("always-on")
@@ -114,6 +119,27 @@ public static class ArmVirtDeviceTree
 
         fdt.EndNode();
         return fdt.Finish();
+    }
+
+    /// <summary>
+    /// The GICv3 as QEMU 7.2 describes it with its=off: the distributor and one redistributor region
+    /// of QEMU's fixed size (Linux walks its frames to the one whose GICR_TYPER says Last). The
+    /// maintenance interrupt is listed only with virtualization=on, which is not modelled, so there
+    /// is no interrupts property (as QEMU); the empty ranges and cell sizes are for an ITS child.
+    /// </summary>
+    private static void AddGicV3(FdtBuilder fdt, uint phandle)
+    {
+        fdt.BeginNode($"intc@{ArmVirtMap.GicDistBase:x}")
+            .Phandle(phandle)
+            .Cells("reg", 0, (uint)ArmVirtMap.GicDistBase, 0, (uint)GicV3.DistributorSize, 0, (uint)ArmVirtMap.GicRedistBase, 0, (uint)GicV3.RedistributorRegionSize)
+            .U32("#redistributor-regions", 1)
+            .String("compatible", "arm,gic-v3")
+            .Empty("ranges")
+            .U32("#size-cells", 2)
+            .U32("#address-cells", 2)
+            .Empty("interrupt-controller")
+            .U32("#interrupt-cells", 3)
+            .EndNode();
     }
 
     /// <summary>

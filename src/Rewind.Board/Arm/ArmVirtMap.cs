@@ -6,6 +6,8 @@ public static class ArmVirtMap
     /// <summary>The two flash banks; -bios loads the firmware into the first, and the CPU starts at 0.</summary>
     public const ulong Flash0Base = 0x0000_0000, Flash1Base = 0x0400_0000;
     public const ulong GicDistBase = 0x0800_0000, GicCpuBase = 0x0801_0000;
+    /// <summary>GICv3: the redistributors, 128 KiB per CPU (the GICv2's CPU interface is absent then).</summary>
+    public const ulong GicRedistBase = 0x080a_0000;
     public const ulong UartBase = 0x0900_0000, UartSize = 0x1000;
     public const ulong RtcBase = 0x0901_0000, RtcSize = 0x1000;
     public const ulong FwCfgBase = 0x0902_0000;

@@ -13,7 +13,7 @@ namespace Rewind.Board.Arm;
 /// lines are level-sensitive inputs; each CPU interface drives its CPU's IRQ. Security extensions are
 /// absent (secure=off).
 /// </summary>
-public sealed partial class GicV2 : IIrqSink, IStateful
+public sealed partial class GicV2 : IArmGic
 {
     public const int IrqCount = 288, MaxCpus = 8;
     public const ulong DistributorSize = 0x10000, CpuInterfaceSize = 0x10000;

@@ -135,9 +135,9 @@ public static class OptionParser
                     throw new UsageException($"-cpu {o.Cpu}: unsupported CPU model (valid: {string.Join(", ", ArmCpus.Keys)})");
                 o.ArmCpu = model;
             }
-            if (o.GicVersion != 2) throw new UsageException($"-machine gic-version={o.GicVersion}: only GICv2 is modelled so far (use gic-version=2)");
-            if (o.Smp > Board.Arm.ArmVirtBoard.MaxCpus)
-                throw new UsageException($"-smp {o.Smp}: the aarch64 virt machine with GICv2 supports at most {Board.Arm.ArmVirtBoard.MaxCpus} CPUs");
+            int maxCpus = Board.Arm.ArmVirtBoard.MaxCpusFor(o.GicVersion);
+            if (o.Smp > maxCpus)
+                throw new UsageException($"-smp {o.Smp}: the aarch64 virt machine with GICv{o.GicVersion} supports at most {maxCpus} CPUs");
             return;
         }
         if (o.Cpu != null && o.Cpu is not ("rv64" or "max" or "any"))
@@ -189,10 +189,13 @@ public static class OptionParser
                 {
                     "2" => 2,
                     "3" => 3,
-                    _ => throw new UsageException($"-machine {value}: gic-version must be 2 or 3"),
+                    _ => throw new UsageException($"-machine {value}: unsupported gic-version '{p[12..]}' (valid: 2, 3)"),
                 };
             }
-            else if (p is "secure=off" or "virtualization=off") { }
+            else if (p is "secure=off" or "virtualization=off" or "its=off") { }
+            // The GICv3's ITS (QEMU's default with gic-version=3) is not modelled: no LPIs or MSIs.
+            else if (p.StartsWith("its=", StringComparison.Ordinal))
+                throw new UsageException($"-machine {value}: only its=off is supported (the GICv3 ITS is not modelled)");
             else if (p.StartsWith("secure=", StringComparison.Ordinal) || p.StartsWith("virtualization=", StringComparison.Ordinal))
                 throw new UsageException($"-machine {value}: only {p.Split('=')[0]}=off is supported (EL3 and EL2 are not modelled)");
             else if (p.Contains('=')) throw new UsageException($"-machine {value}: unknown property '{p.Split('=')[0]}'");
