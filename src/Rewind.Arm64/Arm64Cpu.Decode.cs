@@ -58,7 +58,7 @@ public sealed partial class Arm64Cpu
             or A64Kind.AndLsl64 or A64Kind.AndLsr64 or A64Kind.OrrLsl64 or A64Kind.OrrLsr64 or A64Kind.EorLsl64 or A64Kind.EorLsr64
             or A64Kind.Ubfm64 or A64Kind.Madd or A64Kind.Msub or A64Kind.Umulh or A64Kind.Smulh
             or A64Kind.Udiv or A64Kind.Csel or A64Kind.ShiftVar or A64Kind.LdrImm or A64Kind.LdrReg or A64Kind.LdrPre
-            or A64Kind.LdrPost or A64Kind.Ldp => true,
+            or A64Kind.LdrPost or A64Kind.Ldr64Imm or A64Kind.Ldr64Reg or A64Kind.Ldp => true,
         _ => false,
     };
 
@@ -431,7 +431,7 @@ public sealed partial class Arm64Cpu
         op.Aux = (byte)(lopc switch { 2 => 1, 3 => 2, _ => 0 });
         if ((insn & (1u << 24)) != 0)
         {
-            op.Kind = isLoad ? A64Kind.LdrImm : A64Kind.StrImm;
+            op.Kind = sizeBits == 3 ? (isLoad ? A64Kind.Ldr64Imm : A64Kind.Str64Imm) : isLoad ? A64Kind.LdrImm : A64Kind.StrImm;
             op.Imm = ((insn >> 10) & 0xfff) << sizeBits;
             return;
         }
@@ -457,6 +457,7 @@ public sealed partial class Arm64Cpu
             op.Kind = isLoad ? A64Kind.LdrReg : A64Kind.StrReg;
             op.Rm = (byte)((insn >> 16) & 31);
             SetExtendedOperand(ref op, option, (insn & (1u << 12)) != 0 ? sizeBits : 0);
+            if (sizeBits == 3 && option == 3) op.Kind = isLoad ? A64Kind.Ldr64Reg : A64Kind.Str64Reg;
             return;
         }
         Generic(ref op);

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Rewind.Arm64;
 
@@ -38,7 +39,8 @@ public sealed partial class Arm64Cpu
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Holds(int cond) => ((ConditionTable[(int)(_nzcv >> 28)] >> cond) & 1) != 0;
+    private bool Holds(int cond) =>
+        ((Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(ConditionTable), (nint)(_nzcv >> 28)) >> cond) & 1) != 0; // NZCV >> 28 < 16: no bounds check needed
 
     /// <summary>
     /// 1 or 0 without a branch (a SETcc): flags are often data, e.g. the Z of a test of a computed bit, and a

@@ -324,6 +324,26 @@ public sealed unsafe partial class Arm64Cpu
                         x[rd] = mode == 0 ? v : Extend(v, mode, size);
                         break;
                     }
+                case A64Kind.Ldr64Imm:
+                    {
+                        int rd = d.Rd;
+                        ulong v = Load64((d.Rn == 31 ? Sp : x[d.Rn]) + d.Imm, pc, ic);
+                        x[rd] = v; // after the load: the address of x[rd] would otherwise be kept across the slow path
+                        break;
+                    }
+                case A64Kind.Ldr64Reg:
+                    {
+                        int rd = d.Rd;
+                        ulong v = Load64((d.Rn == 31 ? Sp : x[d.Rn]) + (x[d.Rm] << d.Shift), pc, ic);
+                        x[rd] = v; // after the load: the address of x[rd] would otherwise be kept across the slow path
+                        break;
+                    }
+                case A64Kind.Str64Imm:
+                    Store64((d.Rn == 31 ? Sp : x[d.Rn]) + d.Imm, x[d.Rd], pc, ic);
+                    break;
+                case A64Kind.Str64Reg:
+                    Store64((d.Rn == 31 ? Sp : x[d.Rn]) + (x[d.Rm] << d.Shift), x[d.Rd], pc, ic);
+                    break;
                 case A64Kind.LdrReg:
                     {
                         int rd = d.Rd, size = d.Size;
@@ -461,6 +481,31 @@ public sealed unsafe partial class Arm64Cpu
             };
         }
         return LoadSlow(address, size, pc, ic);
+    }
+
+    /// <summary><see cref="LoadGpr"/> of 8 bytes, with no test of the size.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong Load64(ulong address, ulong pc, ulong ic)
+    {
+        ulong off = address - _ramBase;
+        if (off < _fastAccessLimit || DataTlbLoadHit(address, ref off)) return *(ulong*)(_ramPtr + off);
+        return LoadSlow(address, 8, pc, ic);
+    }
+
+    /// <summary><see cref="StoreGpr"/> of 8 bytes, with no test of the size.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Store64(ulong address, ulong value, ulong pc, ulong ic)
+    {
+        ulong off = address - _ramBase;
+        if (off < _fastAccessLimit || DataTlbStoreHit(address, ref off))
+        {
+            *(ulong*)(_ramPtr + off) = value;
+            _ram.NoteWrite(off);
+            // An untranslated store may end in the next page, which has its own code slots.
+            if ((off & 0xfff) > 0xff8) _ram.NoteWrite(off + 7);
+            return;
+        }
+        StoreSlow(address, 8, value, pc, ic);
     }
 
     /// <summary>As <see cref="LoadGpr"/> for stores; hits still report to NoteWrite (dirty pages, decoded code).</summary>

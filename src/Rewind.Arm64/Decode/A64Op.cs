@@ -77,6 +77,10 @@ public enum A64Kind : byte
     StrPre,
     LdrPost,       // [Rn|SP], then Rn += Imm
     StrPost,
+    Ldr64Imm,      // the commonest forms with their size fixed (8 bytes, no extension): as LdrImm
+    Str64Imm,
+    Ldr64Reg,      // [Rn|SP + (Rm << Shift)]: LSL or UXTX index
+    Str64Reg,
     Ldp,           // pairs: Rt = Rd, Rt2 = Rm; Aux2: 0 offset, 1 post-index, 2 pre-index; Aux 1 = LDPSW
     Stp,
 }
