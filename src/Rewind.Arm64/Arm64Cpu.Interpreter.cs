@@ -12,9 +12,18 @@ namespace Rewind.Arm64;
 /// that may raise an <see cref="ArmFault"/> (a fetch into a new page, a TLB miss, an instruction
 /// executed by the full decoder), it stores pc, the count and the faulting pc into fields, and
 /// <see cref="ExecuteSlice"/> catches the fault there, exactly as the one-instruction-at-a-time loop did.
-/// This method is the hot path: measure before changing it. It is left to tiered compilation (not
-/// AggressiveOptimization): with the profile of the guest's instruction mix its final code took about
-/// 10% less CPU time on bench.elf.
+/// This method is the hot path: measure before changing it (bench/README.md). It is compiled fully
+/// optimized at its first call (AggressiveOptimization): tiered compilation's final code, with the profile of
+/// the guest's instruction mix, is about 15% faster on bench.elf, but reaching it (instrumented code, two
+/// on-stack replacements of a method this size, then the final compile) cost more than that saved in a
+/// whole run of bench.elf: 0.98 s of process CPU time against 0.64 s.
+/// <para>
+/// The loop is mostly bound by latency, the guest's registers chained through memory, and by mispredicted
+/// host branches, so the fast forms aim at a short chain from operands to result (one kind per common
+/// addressing or shift form rather than tests at run time) and at no branch on data (flags and CSEL with
+/// SETcc and masks). Nothing on the fast path allocates: no closures, boxing or arrays, only locals and the
+/// fields and pinned arrays behind them, so a run never waits on the GC.
+/// </para>
 /// </summary>
 public sealed unsafe partial class Arm64Cpu
 {
@@ -44,7 +53,7 @@ public sealed unsafe partial class Arm64Cpu
         // The slot of the instruction at pc. After an instruction that goes on to pc + 4 it is advanced to the
         // next slot without recomputing it from pc: see the tail of the loop.
         ref A64Op d = ref Unsafe.NullRef<A64Op>();
-    // From the top: an instruction whose slot is found from pc (after a jump, a new page, or a slow path).
+        // From the top: an instruction whose slot is found from pc (after a jump, a new page, or a slow path).
     top:
         {
             if (ic >= _sliceEnd) goto end;
@@ -326,16 +335,29 @@ public sealed unsafe partial class Arm64Cpu
                     }
                 case A64Kind.Ldr64Imm:
                     {
+                        ulong address = (d.Rn == 31 ? Sp : x[d.Rn]) + d.Imm;
+                        if (TryLoad64(address, out ulong v))
+                        {
+                            x[d.Rd] = v;
+                            break;
+                        }
+                        // Rd before the slow path, which may write RAM and clear this slot.
                         int rd = d.Rd;
-                        ulong v = Load64((d.Rn == 31 ? Sp : x[d.Rn]) + d.Imm, pc, ic);
-                        x[rd] = v; // after the load: the address of x[rd] would otherwise be kept across the slow path
+                        v = LoadSlow(address, 8, pc, ic);
+                        x[rd] = v;
                         break;
                     }
                 case A64Kind.Ldr64Reg:
                     {
+                        ulong address = (d.Rn == 31 ? Sp : x[d.Rn]) + (x[d.Rm] << d.Shift);
+                        if (TryLoad64(address, out ulong v))
+                        {
+                            x[d.Rd] = v;
+                            break;
+                        }
                         int rd = d.Rd;
-                        ulong v = Load64((d.Rn == 31 ? Sp : x[d.Rn]) + (x[d.Rm] << d.Shift), pc, ic);
-                        x[rd] = v; // after the load: the address of x[rd] would otherwise be kept across the slow path
+                        v = LoadSlow(address, 8, pc, ic);
+                        x[rd] = v;
                         break;
                     }
                 case A64Kind.Str64Imm:
@@ -451,7 +473,7 @@ public sealed unsafe partial class Arm64Cpu
             d = ref Unsafe.Add(ref d, 1);
             goto dispatch;
         }
-    // pc already holds the next instruction's address (a taken branch, the full decoder).
+        // pc already holds the next instruction's address (a taken branch, the full decoder).
     jumped:
         ic++;
         goto top;
@@ -483,13 +505,22 @@ public sealed unsafe partial class Arm64Cpu
         return LoadSlow(address, size, pc, ic);
     }
 
-    /// <summary><see cref="LoadGpr"/> of 8 bytes, with no test of the size.</summary>
+    /// <summary>
+    /// An 8-byte load served inline (untranslated RAM or a data TLB hit), else false: the caller then reads
+    /// what it needs from its slot and takes <see cref="LoadSlow"/>, so nothing of the slot is kept in a
+    /// register across the call on the fast path.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong Load64(ulong address, ulong pc, ulong ic)
+    private bool TryLoad64(ulong address, out ulong value)
     {
         ulong off = address - _ramBase;
-        if (off < _fastAccessLimit || DataTlbLoadHit(address, ref off)) return *(ulong*)(_ramPtr + off);
-        return LoadSlow(address, 8, pc, ic);
+        if (off < _fastAccessLimit || DataTlbLoadHit(address, ref off))
+        {
+            value = *(ulong*)(_ramPtr + off);
+            return true;
+        }
+        value = 0;
+        return false;
     }
 
     /// <summary><see cref="StoreGpr"/> of 8 bytes, with no test of the size.</summary>
