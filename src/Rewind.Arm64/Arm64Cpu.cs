@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Rewind.Core.Bus;
 using Rewind.Core.Cpu;
 using Rewind.Core.Memory;
@@ -97,8 +96,6 @@ public sealed unsafe partial class Arm64Cpu
     /// <summary>The stack pointer the current exception level and SPSel select.</summary>
     public ulong Sp
     {
-        // Inlined: the interpreter reads it for every SP-based load and store.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get => El != 0 && SpSel ? _spEl1 : _spEl0;
         set
         {
