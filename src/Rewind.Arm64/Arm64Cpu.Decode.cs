@@ -54,9 +54,11 @@ public sealed partial class Arm64Cpu
     {
         A64Kind.Adr or A64Kind.Adrp or A64Kind.AddsImm or A64Kind.AndsImm or A64Kind.MovImm or A64Kind.Movk
             or A64Kind.Ubfm or A64Kind.Sbfm or A64Kind.Bfm or A64Kind.MovReg or A64Kind.AndReg or A64Kind.OrrReg or A64Kind.EorReg or A64Kind.AndsReg or A64Kind.AddReg
-            or A64Kind.SubReg or A64Kind.AddsReg or A64Kind.Madd or A64Kind.Msub or A64Kind.Umulh or A64Kind.Smulh
+            or A64Kind.SubReg or A64Kind.AddsReg or A64Kind.AddLsl64 or A64Kind.AddLsr64 or A64Kind.SubLsl64 or A64Kind.SubLsr64
+            or A64Kind.AndLsl64 or A64Kind.AndLsr64 or A64Kind.OrrLsl64 or A64Kind.OrrLsr64 or A64Kind.EorLsl64 or A64Kind.EorLsr64
+            or A64Kind.Ubfm64 or A64Kind.Madd or A64Kind.Msub or A64Kind.Umulh or A64Kind.Smulh
             or A64Kind.Udiv or A64Kind.Csel or A64Kind.ShiftVar or A64Kind.LdrImm or A64Kind.LdrReg or A64Kind.LdrPre
-            or A64Kind.LdrPost or A64Kind.Ldp => true,
+            or A64Kind.LdrPost or A64Kind.Ldr64Imm or A64Kind.Ldr64Reg or A64Kind.Ldp => true,
         _ => false,
     };
 
@@ -160,6 +162,11 @@ public sealed partial class Arm64Cpu
                     op.Imm2 = tmask;
                     op.Shift = (byte)immr;
                     op.Aux = (byte)imms;
+                    if (op.Kind == A64Kind.Ubfm && sf)
+                    {
+                        op.Kind = A64Kind.Ubfm64;
+                        op.Imm3 = wmask & tmask;
+                    }
                     return;
                 }
         }
@@ -195,6 +202,22 @@ public sealed partial class Arm64Cpu
                 op.Imm = ones;
                 break;
         }
+    }
+
+    /// <summary>A 64-bit AND, ORR, EOR, ADD or SUB with Rm shifted by LSL (type 0) or LSR (1): its kind of its own, Shift the amount.</summary>
+    private static void SetShifted64(ref A64Op op, uint type, int amount)
+    {
+        bool lsr = type == 1;
+        op.Kind = op.Kind switch
+        {
+            A64Kind.AddReg => lsr ? A64Kind.AddLsr64 : A64Kind.AddLsl64,
+            A64Kind.SubReg => lsr ? A64Kind.SubLsr64 : A64Kind.SubLsl64,
+            A64Kind.AndReg => lsr ? A64Kind.AndLsr64 : A64Kind.AndLsl64,
+            A64Kind.OrrReg => lsr ? A64Kind.OrrLsr64 : A64Kind.OrrLsl64,
+            _ => lsr ? A64Kind.EorLsr64 : A64Kind.EorLsl64,
+        };
+        op.Shift = (byte)amount;
+        op.Imm = op.Imm2 = op.Imm3 = 0;
     }
 
     /// <summary>
@@ -250,6 +273,7 @@ public sealed partial class Arm64Cpu
                 op.Kind = opc switch { 0 => A64Kind.AndReg, 1 => A64Kind.OrrReg, 2 => A64Kind.EorReg, _ => A64Kind.AndsReg };
                 op.Imm2 = invert ? ulong.MaxValue : 0;
                 SetShiftedOperand(ref op, type, amount, sf);
+                if (sf && !invert && opc != 3 && type <= 1) SetShifted64(ref op, type, amount);
                 return;
             }
             if ((insn & (1u << 21)) == 0)
@@ -263,7 +287,11 @@ public sealed partial class Arm64Cpu
                     op.Kind = A64Kind.AddsReg;
                     op.Aux = (byte)(sub ? 1 : 0);
                 }
-                else op.Kind = sub ? A64Kind.SubReg : A64Kind.AddReg;
+                else
+                {
+                    op.Kind = sub ? A64Kind.SubReg : A64Kind.AddReg;
+                    if (sf && type <= 1) SetShifted64(ref op, type, amount);
+                }
                 return;
             }
             {
@@ -403,7 +431,7 @@ public sealed partial class Arm64Cpu
         op.Aux = (byte)(lopc switch { 2 => 1, 3 => 2, _ => 0 });
         if ((insn & (1u << 24)) != 0)
         {
-            op.Kind = isLoad ? A64Kind.LdrImm : A64Kind.StrImm;
+            op.Kind = sizeBits == 3 ? (isLoad ? A64Kind.Ldr64Imm : A64Kind.Str64Imm) : isLoad ? A64Kind.LdrImm : A64Kind.StrImm;
             op.Imm = ((insn >> 10) & 0xfff) << sizeBits;
             return;
         }
@@ -429,6 +457,7 @@ public sealed partial class Arm64Cpu
             op.Kind = isLoad ? A64Kind.LdrReg : A64Kind.StrReg;
             op.Rm = (byte)((insn >> 16) & 31);
             SetExtendedOperand(ref op, option, (insn & (1u << 12)) != 0 ? sizeBits : 0);
+            if (sizeBits == 3 && option == 3) op.Kind = isLoad ? A64Kind.Ldr64Reg : A64Kind.Str64Reg;
             return;
         }
         Generic(ref op);

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Rewind.Arm64;
 
@@ -38,7 +39,20 @@ public sealed partial class Arm64Cpu
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Holds(int cond) => ((ConditionTable[(int)(_nzcv >> 28)] >> cond) & 1) != 0;
+    private bool Holds(int cond) =>
+        ((Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(ConditionTable), (nint)(_nzcv >> 28)) >> cond) & 1) != 0; // NZCV >> 28 < 16: no bounds check needed
+
+    /// <summary>
+    /// 1 or 0 without a branch (a SETcc): flags are often data, e.g. the Z of a test of a computed bit, and a
+    /// branch on them would mispredict half the time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Bit(bool b) => Unsafe.BitCast<bool, byte>(b);
+
+    /// <summary>NZCV of a logical operation (ANDS, TST): N and Z from the result, C and V clear.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint LogicalFlags(ulong r, bool sf) =>
+        sf ? (uint)(r >> 63) << 31 | Bit(r == 0) << 30 : (uint)(r >> 31) << 31 | Bit((uint)r == 0) << 30;
 
     /// <summary>a + b (or a - b when <paramref name="sub"/>: b is then the subtrahend, not its complement), setting NZCV.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -51,14 +65,14 @@ public sealed partial class Arm64Cpu
             if (sub)
             {
                 r = a - b;
-                nzcv = (a >= b ? FlagC : 0) | (uint)((((a ^ b) & (a ^ r)) >> 63) << 28);
+                nzcv = Bit(a >= b) << 29 | (uint)((((a ^ b) & (a ^ r)) >> 63) << 28);
             }
             else
             {
                 r = a + b;
-                nzcv = (r < a ? FlagC : 0) | (uint)(((~(a ^ b) & (a ^ r)) >> 63) << 28);
+                nzcv = Bit(r < a) << 29 | (uint)(((~(a ^ b) & (a ^ r)) >> 63) << 28);
             }
-            nzcv |= (uint)(r >> 63) << 31 | (r == 0 ? FlagZ : 0);
+            nzcv |= (uint)(r >> 63) << 31 | Bit(r == 0) << 30;
         }
         else
         {
@@ -66,14 +80,14 @@ public sealed partial class Arm64Cpu
             if (sub)
             {
                 w = x - y;
-                nzcv = (x >= y ? FlagC : 0) | (((x ^ y) & (x ^ w)) >> 31) << 28;
+                nzcv = Bit(x >= y) << 29 | (((x ^ y) & (x ^ w)) >> 31) << 28;
             }
             else
             {
                 w = x + y;
-                nzcv = (w < x ? FlagC : 0) | ((~(x ^ y) & (x ^ w)) >> 31) << 28;
+                nzcv = Bit(w < x) << 29 | ((~(x ^ y) & (x ^ w)) >> 31) << 28;
             }
-            nzcv |= (w >> 31) << 31 | (w == 0 ? FlagZ : 0);
+            nzcv |= (w >> 31) << 31 | Bit(w == 0) << 30;
             r = w;
         }
         _nzcv = nzcv;

@@ -12,25 +12,51 @@ namespace Rewind.Arm64;
 /// that may raise an <see cref="ArmFault"/> (a fetch into a new page, a TLB miss, an instruction
 /// executed by the full decoder), it stores pc, the count and the faulting pc into fields, and
 /// <see cref="ExecuteSlice"/> catches the fault there, exactly as the one-instruction-at-a-time loop did.
-/// This method is the hot path: measure before changing it. It is left to tiered compilation (not
-/// AggressiveOptimization): with the profile of the guest's instruction mix its final code took about
-/// 10% less CPU time on bench.elf.
+/// This method is the hot path: measure before changing it (bench/README.md). It is compiled fully
+/// optimized at its first call (AggressiveOptimization): tiered compilation's final code, with the profile of
+/// the guest's instruction mix, is about 15% faster on bench.elf, but reaching it (instrumented code, two
+/// on-stack replacements of a method this size, then the final compile) cost more than that saved in a
+/// whole run of bench.elf: 0.98 s of process CPU time against 0.64 s.
+/// <para>
+/// The loop is mostly bound by latency, the guest's registers chained through memory, and by mispredicted
+/// host branches, so the fast forms aim at a short chain from operands to result (one kind per common
+/// addressing or shift form rather than tests at run time) and at no branch on data (flags and CSEL with
+/// SETcc and masks). Nothing on the fast path allocates: no closures, boxing or arrays, only locals and the
+/// fields and pinned arrays behind them, so a run never waits on the GC.
+/// </para>
 /// </summary>
 public sealed unsafe partial class Arm64Cpu
 {
     /// <summary>The pc of the instruction being executed when a slow path was entered: where a fault is taken.</summary>
     private ulong _faultPc;
 
-    private CpuStopOrRun RunDecoded()
+    /// <summary>Selects <see cref="RunDecoded{TBreakpoints}"/>'s copy: with breakpoint checks only while breakpoints are set.</summary>
+    private CpuStopOrRun RunDecoded() =>
+        _breakpoints.Count > 0 ? RunDecoded<CheckBreakpoints>() : RunDecoded<NoBreakpoints>();
+
+    /// <summary>
+    /// Type arguments of <see cref="RunDecoded{TBreakpoints}"/>: the JIT compiles one copy per struct type and
+    /// folds <c>typeof(T) == typeof(CheckBreakpoints)</c> to a constant, so the copy run without breakpoints
+    /// has no test for them at all (and one register more for the loop).
+    /// </summary>
+    private struct CheckBreakpoints;
+
+    private struct NoBreakpoints;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private CpuStopOrRun RunDecoded<TBreakpoints>() where TBreakpoints : struct
     {
+        bool checkBreakpoints = typeof(TBreakpoints) == typeof(CheckBreakpoints);
         ulong* x = _xp;
-        byte* ram = _ramPtr;
-        ulong ramBase = _ramBase;
         ulong pc = Pc;
         ulong ic = Icount;
-        bool checkBreakpoints = _breakpoints.Count > 0;
-        while (ic < _sliceEnd)
+        // The slot of the instruction at pc. After an instruction that goes on to pc + 4 it is advanced to the
+        // next slot without recomputing it from pc: see the tail of the loop.
+        ref A64Op d = ref Unsafe.NullRef<A64Op>();
+        // From the top: an instruction whose slot is found from pc (after a jump, a new page, or a slow path).
+    top:
         {
+            if (ic >= _sliceEnd) goto end;
             if (checkBreakpoints)
             {
                 if (_breakpoints.Contains(pc) && pc != _resumePc)
@@ -60,11 +86,10 @@ public sealed unsafe partial class Arm64Cpu
                         Icount = ic;
                         return CpuStopOrRun.Idle;
                     }
-                    continue;
+                    goto top;
                 }
             }
-            ref A64Op d = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_fetchSlots), (nint)((pc >> 2) & 1023));
-            ulong next = pc + 4;
+            d = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_fetchSlots), (nint)((pc >> 2) & 1023));
         dispatch:
             switch (d.Kind)
             {
@@ -83,7 +108,7 @@ public sealed unsafe partial class Arm64Cpu
                     }
                 case A64Kind.AddsImm:
                     x[d.Rd] = AddSubFlags(x[d.Rn], d.Imm, d.Aux != 0, d.Mask == ulong.MaxValue);
-                    TryFuseBranch(ref d, ref next, ref ic, pc, checkBreakpoints);
+                    if (TryFuseBranch(ref d, ref pc, ref ic, checkBreakpoints)) goto jumped;
                     break;
                 case A64Kind.AndImm:
                     x[d.Rd] = x[d.Rn] & d.Imm;
@@ -97,9 +122,9 @@ public sealed unsafe partial class Arm64Cpu
                 case A64Kind.AndsImm:
                     {
                         ulong r = x[d.Rn] & d.Imm;
-                        _nzcv = d.Mask == ulong.MaxValue ? (uint)(r >> 63) << 31 | (r == 0 ? FlagZ : 0) : (uint)(r >> 31) << 31 | (r == 0 ? FlagZ : 0);
+                        _nzcv = LogicalFlags(r, d.Mask == ulong.MaxValue);
                         x[d.Rd] = r;
-                        TryFuseBranch(ref d, ref next, ref ic, pc, checkBreakpoints);
+                        if (TryFuseBranch(ref d, ref pc, ref ic, checkBreakpoints)) goto jumped;
                         break;
                     }
                 case A64Kind.MovImm:
@@ -115,6 +140,9 @@ public sealed unsafe partial class Arm64Cpu
                         x[d.Rd] = rotated & d.Imm & d.Imm2;
                         break;
                     }
+                case A64Kind.Ubfm64:
+                    x[d.Rd] = BitOperations.RotateRight(x[d.Rn], d.Shift) & d.Imm3;
+                    break;
                 case A64Kind.Sbfm:
                     {
                         ulong src = x[d.Rn];
@@ -148,9 +176,9 @@ public sealed unsafe partial class Arm64Cpu
                     {
                         bool sf = d.Mask == ulong.MaxValue;
                         ulong r = x[d.Rn] & (Operand2(x[d.Rm], ref d) ^ d.Imm2) & d.Mask;
-                        _nzcv = sf ? (uint)(r >> 63) << 31 | (r == 0 ? FlagZ : 0) : (uint)(r >> 31) << 31 | (r == 0 ? FlagZ : 0);
+                        _nzcv = LogicalFlags(r, sf);
                         x[d.Rd] = r;
-                        TryFuseBranch(ref d, ref next, ref ic, pc, checkBreakpoints);
+                        if (TryFuseBranch(ref d, ref pc, ref ic, checkBreakpoints)) goto jumped;
                         break;
                     }
                 case A64Kind.AddReg:
@@ -163,9 +191,39 @@ public sealed unsafe partial class Arm64Cpu
                     {
                         bool sf = d.Mask == ulong.MaxValue;
                         x[d.Rd] = AddSubFlags(x[d.Rn], Operand2(x[d.Rm], ref d), d.Aux != 0, sf);
-                        TryFuseBranch(ref d, ref next, ref ic, pc, checkBreakpoints);
+                        if (TryFuseBranch(ref d, ref pc, ref ic, checkBreakpoints)) goto jumped;
                         break;
                     }
+                case A64Kind.AddLsl64:
+                    x[d.Rd] = x[d.Rn] + (x[d.Rm] << d.Shift);
+                    break;
+                case A64Kind.AddLsr64:
+                    x[d.Rd] = x[d.Rn] + (x[d.Rm] >> d.Shift);
+                    break;
+                case A64Kind.SubLsl64:
+                    x[d.Rd] = x[d.Rn] - (x[d.Rm] << d.Shift);
+                    break;
+                case A64Kind.SubLsr64:
+                    x[d.Rd] = x[d.Rn] - (x[d.Rm] >> d.Shift);
+                    break;
+                case A64Kind.AndLsl64:
+                    x[d.Rd] = x[d.Rn] & (x[d.Rm] << d.Shift);
+                    break;
+                case A64Kind.AndLsr64:
+                    x[d.Rd] = x[d.Rn] & (x[d.Rm] >> d.Shift);
+                    break;
+                case A64Kind.OrrLsl64:
+                    x[d.Rd] = x[d.Rn] | (x[d.Rm] << d.Shift);
+                    break;
+                case A64Kind.OrrLsr64:
+                    x[d.Rd] = x[d.Rn] | (x[d.Rm] >> d.Shift);
+                    break;
+                case A64Kind.EorLsl64:
+                    x[d.Rd] = x[d.Rn] ^ (x[d.Rm] << d.Shift);
+                    break;
+                case A64Kind.EorLsr64:
+                    x[d.Rd] = x[d.Rn] ^ (x[d.Rm] >> d.Shift);
+                    break;
                 case A64Kind.AddExt:
                     {
                         ulong b = ExtendedOperand(x[d.Rm], ref d) & d.Mask;
@@ -202,20 +260,12 @@ public sealed unsafe partial class Arm64Cpu
                     }
                 case A64Kind.Csel:
                     {
-                        ulong r;
-                        if (Holds(d.Aux)) r = x[d.Rn];
-                        else
-                        {
-                            ulong b = x[d.Rm];
-                            r = d.ShiftType switch
-                            {
-                                0 => b,
-                                1 => b + 1,
-                                2 => ~b,
-                                _ => 0 - b,
-                            };
-                        }
-                        x[d.Rd] = r & d.Mask;
+                        // Without a branch: the condition is often data (a test of a computed bit), which a
+                        // branch would mispredict half the time. The variants as (Rm ^ invert) + increment:
+                        // CSEL (0, 0), CSINC (0, 1), CSINV (ones, 0), CSNEG (ones, 1).
+                        ulong alt = (x[d.Rm] ^ (0 - (ulong)(d.ShiftType >> 1))) + (ulong)(d.ShiftType & 1);
+                        ulong take = 0 - (ulong)Bit(Holds(d.Aux));
+                        x[d.Rd] = ((x[d.Rn] & take) | (alt & ~take)) & d.Mask;
                         break;
                     }
                 case A64Kind.Ccmp:
@@ -234,126 +284,131 @@ public sealed unsafe partial class Arm64Cpu
                     break;
                 case A64Kind.Nop:
                     break;
+                // A taken branch sets pc and leaves through "jumped" (its slot is found from pc); one not taken
+                // goes on to the next slot like any other instruction.
                 case A64Kind.B:
-                    next = pc + d.Imm;
-                    break;
+                    pc += d.Imm;
+                    goto jumped;
                 case A64Kind.Bl:
-                    x[30] = next;
-                    next = pc + d.Imm;
-                    break;
+                    x[30] = pc + 4;
+                    pc += d.Imm;
+                    goto jumped;
                 case A64Kind.BCond:
-                    if (Holds(d.Aux)) next = pc + d.Imm;
-                    break;
+                    if (!Holds(d.Aux)) break;
+                    pc += d.Imm;
+                    goto jumped;
                 case A64Kind.Cbz:
-                    if ((x[d.Rd] & d.Mask) == 0) next = pc + d.Imm;
-                    break;
+                    if ((x[d.Rd] & d.Mask) != 0) break;
+                    pc += d.Imm;
+                    goto jumped;
                 case A64Kind.Cbnz:
-                    if ((x[d.Rd] & d.Mask) != 0) next = pc + d.Imm;
-                    break;
+                    if ((x[d.Rd] & d.Mask) == 0) break;
+                    pc += d.Imm;
+                    goto jumped;
                 case A64Kind.Tbz:
-                    if (((x[d.Rd] >> d.Shift) & 1) == 0) next = pc + d.Imm;
-                    break;
+                    if (((x[d.Rd] >> d.Shift) & 1) != 0) break;
+                    pc += d.Imm;
+                    goto jumped;
                 case A64Kind.Tbnz:
-                    if (((x[d.Rd] >> d.Shift) & 1) != 0) next = pc + d.Imm;
-                    break;
+                    if (((x[d.Rd] >> d.Shift) & 1) == 0) break;
+                    pc += d.Imm;
+                    goto jumped;
                 case A64Kind.Br:
-                    next = x[d.Rn];
-                    break;
+                    pc = x[d.Rn];
+                    goto jumped;
                 case A64Kind.Blr:
                     {
                         ulong target = x[d.Rn];
-                        x[30] = next;
-                        next = target;
+                        x[30] = pc + 4;
+                        pc = target;
+                        goto jumped;
+                    }
+                // Loads and stores: one case per addressing form, so none tests the form at run time. Every
+                // field is read before the access: a slow path may write RAM and clear this slot.
+                case A64Kind.LdrImm:
+                    {
+                        int rd = d.Rd, size = d.Size;
+                        byte mode = d.Aux;
+                        ulong v = LoadGpr((d.Rn == 31 ? Sp : x[d.Rn]) + d.Imm, size, pc, ic);
+                        x[rd] = mode == 0 ? v : Extend(v, mode, size);
                         break;
                     }
-                case A64Kind.LdrImm:
+                case A64Kind.Ldr64Imm:
+                    {
+                        ulong address = (d.Rn == 31 ? Sp : x[d.Rn]) + d.Imm;
+                        if (TryLoad64(address, out ulong v))
+                        {
+                            x[d.Rd] = v;
+                            break;
+                        }
+                        // Rd before the slow path, which may write RAM and clear this slot.
+                        int rd = d.Rd;
+                        v = LoadSlow(address, 8, pc, ic);
+                        x[rd] = v;
+                        break;
+                    }
+                case A64Kind.Ldr64Reg:
+                    {
+                        ulong address = (d.Rn == 31 ? Sp : x[d.Rn]) + (x[d.Rm] << d.Shift);
+                        if (TryLoad64(address, out ulong v))
+                        {
+                            x[d.Rd] = v;
+                            break;
+                        }
+                        int rd = d.Rd;
+                        v = LoadSlow(address, 8, pc, ic);
+                        x[rd] = v;
+                        break;
+                    }
+                case A64Kind.Str64Imm:
+                    Store64((d.Rn == 31 ? Sp : x[d.Rn]) + d.Imm, x[d.Rd], pc, ic);
+                    break;
+                case A64Kind.Str64Reg:
+                    Store64((d.Rn == 31 ? Sp : x[d.Rn]) + (x[d.Rm] << d.Shift), x[d.Rd], pc, ic);
+                    break;
                 case A64Kind.LdrReg:
+                    {
+                        int rd = d.Rd, size = d.Size;
+                        byte mode = d.Aux;
+                        ulong v = LoadGpr((d.Rn == 31 ? Sp : x[d.Rn]) + ExtendedOperand(x[d.Rm], ref d), size, pc, ic);
+                        x[rd] = mode == 0 ? v : Extend(v, mode, size);
+                        break;
+                    }
                 case A64Kind.LdrPre:
                 case A64Kind.LdrPost:
                     {
-                        // Every field is read before the access: a slow path may write RAM and clear this slot.
-                        A64Kind kind = d.Kind;
                         int rd = d.Rd, rn = d.Rn, size = d.Size;
                         byte mode = d.Aux;
-                        ulong baseAddress = rn == 31 ? Sp : x[rn];
-                        ulong address = kind switch
-                        {
-                            A64Kind.LdrReg => baseAddress + ExtendedOperand(x[d.Rm], ref d),
-                            A64Kind.LdrPost => baseAddress,
-                            _ => baseAddress + d.Imm,
-                        };
-                        ulong imm = d.Imm;
-                        ulong off = address - ramBase;
-                        ulong v;
-                        if (off < _fastAccessLimit || DataTlbLoadHit(address, ref off))
-                        {
-                            byte* p = ram + off;
-                            v = size switch
-                            {
-                                8 => *(ulong*)p,
-                                4 => *(uint*)p,
-                                2 => *(ushort*)p,
-                                _ => *p,
-                            };
-                        }
-                        else
-                        {
-                            Pc = next;
-                            Icount = ic;
-                            _faultPc = pc;
-                            v = LoadAndFill(address, size);
-                        }
+                        ulong baseAddress = rn == 31 ? Sp : x[rn], after = baseAddress + d.Imm;
+                        ulong v = LoadGpr(d.Kind == A64Kind.LdrPost ? baseAddress : after, size, pc, ic);
                         x[rd] = mode == 0 ? v : Extend(v, mode, size);
-                        if (kind is A64Kind.LdrPre or A64Kind.LdrPost)
-                        {
-                            if (rn == 31) Sp = baseAddress + imm;
-                            else x[rn] = baseAddress + imm;
-                        }
+                        if (rn == 31) Sp = after;
+                        else x[rn] = after;
                         break;
                     }
                 case A64Kind.StrImm:
+                    {
+                        int size = d.Size;
+                        ulong value = x[d.Rd];
+                        StoreGpr((d.Rn == 31 ? Sp : x[d.Rn]) + d.Imm, size, value, pc, ic);
+                        break;
+                    }
                 case A64Kind.StrReg:
+                    {
+                        int size = d.Size;
+                        ulong value = x[d.Rd];
+                        StoreGpr((d.Rn == 31 ? Sp : x[d.Rn]) + ExtendedOperand(x[d.Rm], ref d), size, value, pc, ic);
+                        break;
+                    }
                 case A64Kind.StrPre:
                 case A64Kind.StrPost:
                     {
-                        A64Kind kind = d.Kind;
                         int rn = d.Rn, size = d.Size;
-                        ulong baseAddress = rn == 31 ? Sp : x[rn];
-                        ulong address = kind switch
-                        {
-                            A64Kind.StrReg => baseAddress + ExtendedOperand(x[d.Rm], ref d),
-                            A64Kind.StrPost => baseAddress,
-                            _ => baseAddress + d.Imm,
-                        };
-                        ulong imm = d.Imm;
+                        ulong baseAddress = rn == 31 ? Sp : x[rn], after = baseAddress + d.Imm;
                         ulong value = x[d.Rd];
-                        ulong off = address - ramBase;
-                        if (off < _fastAccessLimit || DataTlbStoreHit(address, ref off))
-                        {
-                            byte* p = ram + off;
-                            switch (size)
-                            {
-                                case 8: *(ulong*)p = value; break;
-                                case 4: *(uint*)p = (uint)value; break;
-                                case 2: *(ushort*)p = (ushort)value; break;
-                                default: *p = (byte)value; break;
-                            }
-                            _ram.NoteWrite(off);
-                            // An untranslated store may end in the next page, which has its own code slots.
-                            if ((off & 0xfff) > 0xff8) _ram.NoteWrite(off + (ulong)size - 1);
-                        }
-                        else
-                        {
-                            Pc = next;
-                            Icount = ic;
-                            _faultPc = pc;
-                            StoreAndFill(address, size, value);
-                        }
-                        if (kind is A64Kind.StrPre or A64Kind.StrPost)
-                        {
-                            if (rn == 31) Sp = baseAddress + imm;
-                            else x[rn] = baseAddress + imm;
-                        }
+                        StoreGpr(d.Kind == A64Kind.StrPost ? baseAddress : after, size, value, pc, ic);
+                        if (rn == 31) Sp = after;
+                        else x[rn] = after;
                         break;
                     }
                 case A64Kind.Ldp:
@@ -364,7 +419,7 @@ public sealed unsafe partial class Arm64Cpu
                         bool signed = d.Aux != 0;
                         ulong baseAddress = rn == 31 ? Sp : x[rn], after = baseAddress + d.Imm;
                         ulong address = index == 1 ? baseAddress : after;
-                        Pc = next;
+                        Pc = pc + 4;
                         Icount = ic;
                         _faultPc = pc;
                         if (kind == A64Kind.Ldp)
@@ -394,27 +449,136 @@ public sealed unsafe partial class Arm64Cpu
                 default:
                     {
                         // The full decoder: system instructions, FP/SIMD, exceptions, everything else.
-                        Pc = next;
+                        Pc = pc + 4;
                         Icount = ic;
                         _faultPc = pc;
                         Execute(d.Insn, pc);
-                        next = Pc;
+                        pc = Pc;
                         ic = Icount;
                         if (_waiting)
                         {
-                            Pc = next;
+                            Pc = pc;
                             Icount = ic + 1;
                             return CpuStopOrRun.Idle;
                         }
-                        break;
+                        goto jumped;
                     }
             }
-            pc = next;
+            // On to pc + 4. Its slot is the next one when the fetch window still holds pc's page: only the top
+            // refills the window (and recomputes d), so a window that still matches is the one d points into,
+            // while a page crossing or anything a slow path dropped (TLB flush, page drop) fails the compare.
+            pc += 4;
             ic++;
+            if (checkBreakpoints || ic >= _sliceEnd || (pc & ~0xffcUL) != _fetchPage) goto top;
+            d = ref Unsafe.Add(ref d, 1);
+            goto dispatch;
         }
+        // pc already holds the next instruction's address (a taken branch, the full decoder).
+    jumped:
+        ic++;
+        goto top;
+    end:
         Pc = pc;
         Icount = ic;
         return CpuStopOrRun.Limit;
+    }
+
+    /// <summary>
+    /// A general-register load of <paramref name="size"/> bytes: inline when RAM is untranslated or the data
+    /// TLB maps the page, else through <see cref="LoadSlow"/> (which may fault at <paramref name="pc"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong LoadGpr(ulong address, int size, ulong pc, ulong ic)
+    {
+        ulong off = address - _ramBase;
+        if (off < _fastAccessLimit || DataTlbLoadHit(address, ref off))
+        {
+            byte* p = _ramPtr + off;
+            return size switch
+            {
+                8 => *(ulong*)p,
+                4 => *(uint*)p,
+                2 => *(ushort*)p,
+                _ => *p,
+            };
+        }
+        return LoadSlow(address, size, pc, ic);
+    }
+
+    /// <summary>
+    /// An 8-byte load served inline (untranslated RAM or a data TLB hit), else false: the caller then reads
+    /// what it needs from its slot and takes <see cref="LoadSlow"/>, so nothing of the slot is kept in a
+    /// register across the call on the fast path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryLoad64(ulong address, out ulong value)
+    {
+        ulong off = address - _ramBase;
+        if (off < _fastAccessLimit || DataTlbLoadHit(address, ref off))
+        {
+            value = *(ulong*)(_ramPtr + off);
+            return true;
+        }
+        value = 0;
+        return false;
+    }
+
+    /// <summary><see cref="StoreGpr"/> of 8 bytes, with no test of the size.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Store64(ulong address, ulong value, ulong pc, ulong ic)
+    {
+        ulong off = address - _ramBase;
+        if (off < _fastAccessLimit || DataTlbStoreHit(address, ref off))
+        {
+            *(ulong*)(_ramPtr + off) = value;
+            _ram.NoteWrite(off);
+            // An untranslated store may end in the next page, which has its own code slots.
+            if ((off & 0xfff) > 0xff8) _ram.NoteWrite(off + 7);
+            return;
+        }
+        StoreSlow(address, 8, value, pc, ic);
+    }
+
+    /// <summary>As <see cref="LoadGpr"/> for stores; hits still report to NoteWrite (dirty pages, decoded code).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void StoreGpr(ulong address, int size, ulong value, ulong pc, ulong ic)
+    {
+        ulong off = address - _ramBase;
+        if (off < _fastAccessLimit || DataTlbStoreHit(address, ref off))
+        {
+            byte* p = _ramPtr + off;
+            switch (size)
+            {
+                case 8: *(ulong*)p = value; break;
+                case 4: *(uint*)p = (uint)value; break;
+                case 2: *(ushort*)p = (ushort)value; break;
+                default: *p = (byte)value; break;
+            }
+            _ram.NoteWrite(off);
+            // An untranslated store may end in the next page, which has its own code slots.
+            if ((off & 0xfff) > 0xff8) _ram.NoteWrite(off + (ulong)size - 1);
+            return;
+        }
+        StoreSlow(address, size, value, pc, ic);
+    }
+
+    /// <summary>The full load path, out of the loop: stores pc and the count where <see cref="ExecuteSlice"/> takes a fault.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong LoadSlow(ulong address, int size, ulong pc, ulong ic)
+    {
+        Pc = pc + 4;
+        Icount = ic;
+        _faultPc = pc;
+        return LoadAndFill(address, size);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void StoreSlow(ulong address, int size, ulong value, ulong pc, ulong ic)
+    {
+        Pc = pc + 4;
+        Icount = ic;
+        _faultPc = pc;
+        StoreAndFill(address, size, value);
     }
 
     /// <summary>
@@ -424,13 +588,15 @@ public sealed unsafe partial class Arm64Cpu
     /// two as before) or while breakpoints are checked (one may be on the branch).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void TryFuseBranch(ref A64Op d, ref ulong next, ref ulong ic, ulong pc, bool checkBreakpoints)
+    private bool TryFuseBranch(ref A64Op d, ref ulong pc, ref ulong ic, bool checkBreakpoints)
     {
-        if ((pc & 0xffc) == 0xffc || checkBreakpoints || ic + 1 >= _sliceEnd) return;
+        if ((pc & 0xffc) == 0xffc || checkBreakpoints || ic + 1 >= _sliceEnd) return false;
         ref A64Op b = ref Unsafe.Add(ref d, 1);
-        if (b.Kind != A64Kind.BCond) return;
+        if (b.Kind != A64Kind.BCond) return false;
+        // The flag setter is counted here, the branch by the caller ("jumped"), which finds the next slot from pc.
         ic++;
-        next = Holds(b.Aux) ? next + b.Imm : next + 4;
+        pc += Holds(b.Aux) ? 4 + b.Imm : 8;
+        return true;
     }
 
     /// <summary>What <see cref="RunDecoded"/> ends with (a fault leaves it by exception instead).</summary>

@@ -25,6 +25,7 @@ public enum A64Kind : byte
     MovImm,        // Rd = Imm (MOVZ, MOVN, and ORR with XZR)
     Movk,          // Rd = (Rd & Imm2) | Imm, then & Mask
     Ubfm,          // bitfield moves with masks precomputed: Imm = wmask, Imm2 = tmask, Shift = immr, Aux = imms
+    Ubfm64,        // 64-bit UBFM (LSR, LSL, UBFX...): Rd = ror(Rn, Shift) & Imm3, Imm3 = wmask & tmask
     Sbfm,
     Bfm,
     // Data processing, register.
@@ -36,6 +37,18 @@ public enum A64Kind : byte
     AddReg,        // Rd = (Rn + shift(Rm)) & Mask, no flags
     SubReg,
     AddsReg,       // ADDS/SUBS/CMP/CMN shifted register: Aux bit 0 = subtract
+    // The commonest shifted-register forms, 64-bit with LSL or LSR and no inversion: Rd = Rn op (Rm << or >> Shift),
+    // two host operations where the general kinds above rotate, mask, sign-fill, invert and trim.
+    AddLsl64,
+    AddLsr64,
+    SubLsl64,
+    SubLsr64,
+    AndLsl64,
+    AndLsr64,
+    OrrLsl64,
+    OrrLsr64,
+    EorLsl64,
+    EorLsr64,
     AddExt,        // ADD/SUB extended register, no flags, Rn/Rd may be SP: Aux bit 0 = subtract, Shift, ShiftType = option
     Madd,          // Rd = (Ra + Rn * Rm) & Mask
     Msub,          // Rd = (Ra - Rn * Rm) & Mask
@@ -64,6 +77,10 @@ public enum A64Kind : byte
     StrPre,
     LdrPost,       // [Rn|SP], then Rn += Imm
     StrPost,
+    Ldr64Imm,      // the commonest forms with their size fixed (8 bytes, no extension): as LdrImm
+    Str64Imm,
+    Ldr64Reg,      // [Rn|SP + (Rm << Shift)]: LSL or UXTX index
+    Str64Reg,
     Ldp,           // pairs: Rt = Rd, Rt2 = Rm; Aux2: 0 offset, 1 post-index, 2 pre-index; Aux 1 = LDPSW
     Stp,
 }
