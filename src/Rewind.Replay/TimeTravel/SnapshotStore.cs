@@ -53,6 +53,13 @@ public sealed class SnapshotStore
         return i >= 0 && _list[i].Icount == icount;
     }
 
+    /// <summary>Where <paramref name="snap"/> is in the list, or -1: counts are unique, so a binary search finds it.</summary>
+    private int IndexOf(Snapshot snap)
+    {
+        int i = IndexAtOrBefore(snap.Icount);
+        return i >= 0 && ReferenceEquals(_list[i], snap) ? i : -1;
+    }
+
     /// <summary>Captures the machine as it is now (it must be stopped between instructions).</summary>
     public Snapshot Take()
     {
@@ -64,19 +71,62 @@ public sealed class SnapshotStore
             MarkSynced(_list[at]);
             return _list[at];
         }
-        var pages = new Dictionary<int, byte[]?>();
-        for (int p = 0; p < _ram.PageCount; p++)
-        {
-            if (!_ram.IsDirty(p)) continue;
-            var span = _ram.Page(p);
-            pages[p] = span.IndexOfAnyExcept((byte)0) < 0 ? null : span.ToArray();
-        }
-        var (state, captures, capturedBytes) = SaveMachineState();
-        var snap = new Snapshot(icount, state, pages, captures, capturedBytes);
+        var snap = Capture(_machine);
         _list.Insert(at + 1, snap);
         Bytes += snap.Bytes;
         MarkSynced(snap);
         return snap;
+    }
+
+    /// <summary>
+    /// <paramref name="machine"/> (this store's or a clone built like it) as it is now: its parts'
+    /// state and the RAM pages marked dirty. The snapshot is complete only relative to the state the
+    /// dirty flags were last cleared at; nothing is cleared here.
+    /// </summary>
+    internal static Snapshot Capture(Machine machine)
+    {
+        var ram = machine.Bus.Ram;
+        var pages = new Dictionary<int, byte[]?>();
+        for (int p = ram.NextDirty(0); p >= 0; p = ram.NextDirty(p + 1))
+        {
+            var span = ram.Page(p);
+            pages[p] = span.IndexOfAnyExcept((byte)0) < 0 ? null : span.ToArray();
+        }
+        var (state, captures, capturedBytes) = SaveMachineState(machine);
+        return new Snapshot(machine.Icount, state, pages, captures, capturedBytes);
+    }
+
+    /// <summary>
+    /// Takes in snapshots a clone captured while replaying (<see cref="MachineClone"/>): each holds the
+    /// pages changed since the snapshot before it in <paramref name="chain"/>, the first since a
+    /// snapshot of this store at or before it. Where the store already has a snapshot at the same count
+    /// (the same state) the clone's is dropped; otherwise it goes in at its place, which keeps every
+    /// snapshot's pages a superset of the changes since the one before. The caller keeps the budget.
+    /// </summary>
+    public int Adopt(IReadOnlyList<Snapshot> chain)
+    {
+        int added = 0;
+        Snapshot? skipped = null;
+        foreach (var snap in chain)
+        {
+            if (skipped != null)
+            {
+                // Never dropped by the store so far, but kept correct if it ever is: a dropped link's pages move on.
+                foreach (var (p, data) in skipped.Pages) snap.Pages.TryAdd(p, data);
+                skipped = null;
+            }
+            int at = IndexAtOrBefore(snap.Icount);
+            if (at >= 0 && _list[at].Icount == snap.Icount) continue;
+            if (at < 0)
+            {
+                skipped = snap;
+                continue;
+            }
+            _list.Insert(at + 1, snap);
+            Bytes += snap.Bytes;
+            added++;
+        }
+        return added;
     }
 
     /// <summary>
@@ -94,11 +144,11 @@ public sealed class SnapshotStore
     /// The parts' state as named sections (<see cref="StateSections"/>), the container a machine image
     /// holds, except that bulky state (disk overlays) is captured by reference, sharing what is unchanged.
     /// </summary>
-    private (byte[] State, List<object> Captures, long CapturedBytes) SaveMachineState()
+    private static (byte[] State, List<object> Captures, long CapturedBytes) SaveMachineState(Machine machine)
     {
         using var ms = new MemoryStream();
         using var w = new CapturingStateWriter(ms);
-        StateSections.Write(w, _machine.StatefulParts);
+        StateSections.Write(w, machine.StatefulParts);
         w.Flush();
         return (ms.ToArray(), w.Captures, w.CapturedBytes);
     }
@@ -106,11 +156,10 @@ public sealed class SnapshotStore
     /// <summary>Puts the machine back to <paramref name="target"/>'s state.</summary>
     public void Restore(Snapshot target)
     {
-        int ti = _list.IndexOf(target);
-        int si = _sync == null ? -1 : _list.IndexOf(_sync);
+        int ti = IndexOf(target);
+        int si = _sync == null ? -1 : IndexOf(_sync);
         var changed = new HashSet<int>();
-        for (int p = 0; p < _ram.PageCount; p++)
-            if (_ram.IsDirty(p)) changed.Add(p);
+        for (int p = _ram.NextDirty(0); p >= 0; p = _ram.NextDirty(p + 1)) changed.Add(p);
         int lo = Math.Min(ti, si), hi = Math.Max(ti, si);
         for (int i = lo + 1; i <= hi; i++)
             foreach (int p in _list[i].Pages.Keys) changed.Add(p);
@@ -123,24 +172,24 @@ public sealed class SnapshotStore
     /// <summary>
     /// Puts another machine built like this one (a clone for a parallel search) into
     /// <paramref name="target"/>'s state. <paramref name="synced"/> is the snapshot the clone was last
-    /// restored to, with its RAM changed since only in pages marked dirty; null (or a snapshot thinned
-    /// away since) rewrites every page. Only reads the store: several clones may restore at once while
+    /// restored to, with its RAM changed since only in pages marked dirty or listed in
+    /// <paramref name="alsoChanged"/> (dirty flags the clone cleared when it captured snapshots of its
+    /// own); null (or a snapshot thinned away since) rewrites every page. Only reads the store: several clones may restore at once while
     /// the store does not change.
     /// </summary>
-    public void RestoreInto(Machine clone, Snapshot target, Snapshot? synced)
+    public void RestoreInto(Machine clone, Snapshot target, Snapshot? synced, IEnumerable<int>? alsoChanged = null)
     {
         var ram = clone.Bus.Ram;
         if (ram.PageCount != _ram.PageCount) throw new ArgumentException("the clone's RAM differs from the machine's", nameof(clone));
-        int ti = _list.IndexOf(target);
+        int ti = IndexOf(target);
         if (ti < 0) throw new ArgumentException("the snapshot is not in this store", nameof(target));
-        int si = synced == null ? -1 : _list.IndexOf(synced);
+        int si = synced == null ? -1 : IndexOf(synced);
         if (si < 0)
             RestoreAllPages(ram, ti);
         else
         {
-            var changed = new HashSet<int>();
-            for (int p = 0; p < ram.PageCount; p++)
-                if (ram.IsDirty(p)) changed.Add(p);
+            var changed = new HashSet<int>(alsoChanged ?? []);
+            for (int p = ram.NextDirty(0); p >= 0; p = ram.NextDirty(p + 1)) changed.Add(p);
             int lo = Math.Min(ti, si), hi = Math.Max(ti, si);
             for (int i = lo + 1; i <= hi; i++)
                 foreach (int p in _list[i].Pages.Keys) changed.Add(p);
