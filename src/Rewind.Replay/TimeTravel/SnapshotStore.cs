@@ -13,7 +13,13 @@ public sealed class SnapshotStore
     private readonly Machine _machine;
     private readonly PhysicalMemory _ram;
     private readonly List<Snapshot> _list = [];
+    // For each page, the snapshots that hold it, by count: a far restore asks "which pages changed
+    // between these two snapshots" and "which snapshot last held this page" without walking the
+    // thousands of snapshots between them.
+    private readonly Dictionary<int, List<Snapshot>> _holders = [];
     private Snapshot? _sync;
+    // Below this many snapshots between two states, listing their pages beats asking every page's holders.
+    private const int WalkLimit = 64;
 
     public SnapshotStore(Machine machine)
     {
@@ -72,8 +78,7 @@ public sealed class SnapshotStore
             return _list[at];
         }
         var snap = Capture(_machine);
-        _list.Insert(at + 1, snap);
-        Bytes += snap.Bytes;
+        Insert(at + 1, snap);
         MarkSynced(snap);
         return snap;
     }
@@ -122,8 +127,7 @@ public sealed class SnapshotStore
                 skipped = snap;
                 continue;
             }
-            _list.Insert(at + 1, snap);
-            Bytes += snap.Bytes;
+            Insert(at + 1, snap);
             added++;
         }
         return added;
@@ -160,9 +164,7 @@ public sealed class SnapshotStore
         int si = _sync == null ? -1 : IndexOf(_sync);
         var changed = new HashSet<int>();
         for (int p = _ram.NextDirty(0); p >= 0; p = _ram.NextDirty(p + 1)) changed.Add(p);
-        int lo = Math.Min(ti, si), hi = Math.Max(ti, si);
-        for (int i = lo + 1; i <= hi; i++)
-            foreach (int p in _list[i].Pages.Keys) changed.Add(p);
+        AddChangedBetween(changed, ti, si);
         foreach (int p in changed) RestorePage(p, ti);
         StateSections.Load(target.State, _machine.StatefulParts, target.Captures);
         _ram.ClearDirty();
@@ -190,9 +192,7 @@ public sealed class SnapshotStore
         {
             var changed = new HashSet<int>(alsoChanged ?? []);
             for (int p = ram.NextDirty(0); p >= 0; p = ram.NextDirty(p + 1)) changed.Add(p);
-            int lo = Math.Min(ti, si), hi = Math.Max(ti, si);
-            for (int i = lo + 1; i <= hi; i++)
-                foreach (int p in _list[i].Pages.Keys) changed.Add(p);
+            AddChangedBetween(changed, ti, si);
             foreach (int p in changed) CopyPage(ram, p, FindPage(p, ti));
         }
         // The disk overlays' clusters are shared by reference; a clone's writes copy them, as the machine's do.
@@ -200,29 +200,85 @@ public sealed class SnapshotStore
         ram.ClearDirty();
     }
 
-    /// <summary>Every page of <paramref name="ram"/> as of snapshot <paramref name="upTo"/>, newest holder first.</summary>
+    /// <summary>Every page of <paramref name="ram"/> as of snapshot <paramref name="upTo"/>.</summary>
     private void RestoreAllPages(PhysicalMemory ram, int upTo)
     {
         var done = new bool[ram.PageCount];
-        for (int i = upTo; i >= 0; i--)
+        ulong icount = _list[upTo].Icount;
+        foreach (var (p, holders) in _holders)
         {
-            foreach (var (p, data) in _list[i].Pages)
-            {
-                if (done[p]) continue;
-                done[p] = true;
-                CopyPage(ram, p, data);
-            }
+            int h = LastAtOrBefore(holders, icount);
+            if (h < 0) continue;
+            done[p] = true;
+            CopyPage(ram, p, holders[h].Pages[p]);
         }
         // Pages no snapshot holds are zero; reading an untouched page first keeps it uncommitted.
         for (int p = 0; p < ram.PageCount; p++)
             if (!done[p] && ram.Page(p).IndexOfAnyExcept((byte)0) >= 0) CopyPage(ram, p, null);
     }
 
+    /// <summary>The page as of snapshot <paramref name="upTo"/>: its latest holder at or before it (never held: zero).</summary>
     private byte[]? FindPage(int page, int upTo)
     {
-        for (int i = upTo; i >= 0; i--)
-            if (_list[i].Pages.TryGetValue(page, out var data)) return data;
-        return null;
+        if (!_holders.TryGetValue(page, out var holders)) return null;
+        int h = LastAtOrBefore(holders, _list[upTo].Icount);
+        return h < 0 ? null : holders[h].Pages[page];
+    }
+
+    /// <summary>Adds the pages some snapshot in (min, max] of indices <paramref name="a"/> and <paramref name="b"/> holds.</summary>
+    private void AddChangedBetween(HashSet<int> changed, int a, int b)
+    {
+        int lo = Math.Min(a, b), hi = Math.Max(a, b);
+        if (hi - lo <= WalkLimit || lo < 0)
+        {
+            for (int i = lo + 1; i <= hi; i++)
+                foreach (int p in _list[i].Pages.Keys) changed.Add(p);
+            return;
+        }
+        ulong from = _list[lo].Icount, to = _list[hi].Icount;
+        foreach (var (p, holders) in _holders)
+        {
+            int h = LastAtOrBefore(holders, to);
+            if (h >= 0 && holders[h].Icount > from) changed.Add(p);
+        }
+    }
+
+    private static int LastAtOrBefore(List<Snapshot> holders, ulong icount)
+    {
+        int lo = 0, hi = holders.Count - 1, found = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (holders[mid].Icount <= icount)
+            {
+                found = mid;
+                lo = mid + 1;
+            }
+            else hi = mid - 1;
+        }
+        return found;
+    }
+
+    private void Insert(int index, Snapshot snap)
+    {
+        _list.Insert(index, snap);
+        Bytes += snap.Bytes;
+        foreach (int p in snap.Pages.Keys) AddHolder(p, snap);
+    }
+
+    private void AddHolder(int page, Snapshot snap)
+    {
+        if (!_holders.TryGetValue(page, out var holders)) _holders[page] = holders = [];
+        int at = LastAtOrBefore(holders, snap.Icount) + 1;
+        holders.Insert(at, snap);
+    }
+
+    private void RemoveHolder(int page, Snapshot snap)
+    {
+        var holders = _holders[page];
+        int at = LastAtOrBefore(holders, snap.Icount);
+        holders.RemoveAt(at);
+        if (holders.Count == 0) _holders.Remove(page);
     }
 
     private static void CopyPage(PhysicalMemory ram, int page, byte[]? data)
@@ -232,22 +288,8 @@ public sealed class SnapshotStore
         ram.NoteWriteRange((ulong)page << PhysicalMemory.PageShift, PhysicalMemory.PageSize);
     }
 
-    private void RestorePage(int page, int upTo)
-    {
-        for (int i = upTo; i >= 0; i--)
-        {
-            if (_list[i].Pages.TryGetValue(page, out var data))
-            {
-                if (data == null) _ram.Page(page).Clear();
-                else data.CopyTo(_ram.Page(page));
-                _ram.NoteWriteRange((ulong)page << PhysicalMemory.PageShift, PhysicalMemory.PageSize);
-                return;
-            }
-        }
-        // Never captured: the page was never written before the first snapshot's time, so it is zero.
-        _ram.Page(page).Clear();
-        _ram.NoteWriteRange((ulong)page << PhysicalMemory.PageShift, PhysicalMemory.PageSize);
-    }
+    // Never captured: the page was never written before the first snapshot's time, so it is zero.
+    private void RestorePage(int page, int upTo) => CopyPage(_ram, page, FindPage(page, upTo));
 
     /// <summary>
     /// Drops snapshots so that, looking back from <paramref name="present"/>, spacing grows with
@@ -288,9 +330,11 @@ public sealed class SnapshotStore
             // Pages the next snapshot relies on finding here move into it.
             var next = _list[index + 1];
             Bytes -= next.Bytes;
-            foreach (var (p, data) in gone.Pages) next.Pages.TryAdd(p, data);
+            foreach (var (p, data) in gone.Pages)
+                if (next.Pages.TryAdd(p, data)) AddHolder(p, next);
             Bytes += next.Bytes;
         }
+        foreach (int p in gone.Pages.Keys) RemoveHolder(p, gone);
         _list.RemoveAt(index);
     }
 }
