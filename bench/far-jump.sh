@@ -14,6 +14,7 @@
 #   bench/far-jump.sh [JUMPS]
 #   REWIND="dotnet /tmp/old/rewind.dll" bench/far-jump.sh      # another build, same script
 #   FARJUMP_RR=/tmp/poll.rr bench/far-jump.sh                   # keep (or reuse) the recording
+#   INPROCESS=1 bench/far-jump.sh    # then the engine's own share, without GDB (bench/FarJumpInProcess)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -107,3 +108,8 @@ for tag in jump again; do
     "$(val ${tag}_median_ms)" "$(val ${tag}_max_ms)" "$(val ${tag}_seek_ms)" "$(val ${tag}_rsi_ms)" "$(val ${tag}_ok)"
 done
 printf '  %-46s %s\n' "snapshots" "$(val snapshots | tr _ ' ')"
+
+if [ -n "${INPROCESS:-}" ]; then
+  echo "in-process (TimeTravelEngine.Seek + ReverseStep, no GDB; load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+  dotnet run -c Release --project bench/FarJumpInProcess -v q -- "$rr" "$jumps" "$elf" | sed 's/^/  /'
+fi
