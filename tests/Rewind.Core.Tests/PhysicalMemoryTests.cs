@@ -28,6 +28,38 @@ public class PhysicalMemoryTests
     }
 
     [Fact]
+    public void NextDirty_finds_exactly_the_dirty_pages_watched_or_not()
+    {
+        var ram = CleanRam(pages: 37);
+        ram.WatchPage(5);
+        ram.WatchPage(6);
+        foreach (int p in new[] { 0, 6, 17, 36 }) ram.NoteWrite((ulong)p * PhysicalMemory.PageSize + 100);
+        var found = new List<int>();
+        for (int p = ram.NextDirty(0); p >= 0; p = ram.NextDirty(p + 1)) found.Add(p);
+        Assert.Equal([0, 6, 17, 36], found);
+        Assert.Equal(-1, ram.NextDirty(37));
+    }
+
+    [Fact]
+    public void ClearDirty_keeps_the_watched_flags_on_every_page()
+    {
+        // 19 pages: two words of eight flags and a tail of three, cleared separately.
+        var ram = CleanRam(pages: 19);
+        var written = new List<int>();
+        ram.WatchedPageWritten = (page, _, _) => written.Add(page);
+        foreach (int p in new[] { 3, 17 })
+        {
+            ram.NoteWrite((ulong)p * PhysicalMemory.PageSize);
+            ram.WatchPage(p); // dirty and watched
+        }
+        ram.ClearDirty();
+        Assert.Equal(-1, ram.NextDirty(0));
+        ram.NoteWrite(3 * PhysicalMemory.PageSize + 8);
+        ram.NoteWrite(17 * PhysicalMemory.PageSize + 8);
+        Assert.Equal([3, 17], written);
+    }
+
+    [Fact]
     public void NoteWrite_marks_only_the_written_page_dirty()
     {
         var ram = CleanRam();

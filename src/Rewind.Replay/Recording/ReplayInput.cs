@@ -121,7 +121,12 @@ public sealed class ReplayInput : IInputBoundary
     public void Attach(InputChannel channel, IInputSink sink) => _sinks[channel] = sink;
 
     /// <summary>Positions the feed for a machine restored to <paramref name="icount"/> (events at that count not yet delivered).</summary>
-    public void Seek(ulong icount)
+    public void Seek(ulong icount) => _cursor = FirstAtOrAfter(icount);
+
+    /// <summary>Recorded events (inputs, clock reads, digests) at counts in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    public int EventsBetween(ulong from, ulong to) => to <= from ? 0 : FirstAtOrAfter(to) - FirstAtOrAfter(from);
+
+    private int FirstAtOrAfter(ulong icount)
     {
         int lo = 0, hi = _events.Count;
         while (lo < hi)
@@ -130,7 +135,7 @@ public sealed class ReplayInput : IInputBoundary
             if (_events[mid].Icount < icount) lo = mid + 1;
             else hi = mid;
         }
-        _cursor = lo;
+        return lo;
     }
 
     public void DeliverDue(ulong icount)

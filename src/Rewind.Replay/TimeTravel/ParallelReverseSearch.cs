@@ -9,7 +9,9 @@ namespace Rewind.Replay.TimeTravel;
 /// them, noting the last accepted stop in each. A hit in a segment makes every older segment moot
 /// (workers abandon them), and the answer is the hit of the newest segment that has one, once every
 /// newer segment is known to have none: exactly what the serial search, newest window first, finds.
-/// The store is only read while workers run: the caller's machine waits, so nothing thins it.
+/// The store is only read while workers run: the caller's machine waits, so nothing thins it. The
+/// clones capture snapshots where <see cref="SnapshotSpacing"/> wants them and the store has none;
+/// <see cref="TakeCaptured"/> hands them back once the search is over.
 /// </summary>
 internal sealed class ParallelReverseSearch(Func<ReplayInput, Machine> build, ReplayInput recording)
 {
@@ -40,7 +42,7 @@ internal sealed class ParallelReverseSearch(Func<ReplayInput, Machine> build, Re
     /// history with <paramref name="workers"/> clones, segments of about <paramref name="segmentLength"/>
     /// instructions. <paramref name="report"/> hears the instructions replayed so far, on this thread.
     /// </summary>
-    public (MachineStop? Hit, bool Interrupted) Run(Machine original, SnapshotStore store, ulong floor, ulong end,
+    public (MachineStop? Hit, bool Interrupted) Run(Machine original, SnapshotStore store, SnapshotSpacing spacing, ulong floor, ulong end,
         int workers, ulong segmentLength, Func<MachineStop, bool> accept, Func<bool> interrupted, Action<ulong> report)
     {
         _cancel = false;
@@ -48,6 +50,8 @@ internal sealed class ParallelReverseSearch(Func<ReplayInput, Machine> build, Re
         workers = Math.Max(1, Math.Min(workers, segments.Count));
         EnsureClones(workers);
         var clones = _clones;
+        // Captures a failed search left behind may chain from snapshots thinned since: never adopted.
+        foreach (var c in clones) c.TakeCaptured();
         for (int w = 0; w < workers; w++) clones[w].CopyDebugPoints(original);
 
         var hits = new MachineStop?[segments.Count];
@@ -67,7 +71,7 @@ internal sealed class ParallelReverseSearch(Func<ReplayInput, Machine> build, Re
                     if (i >= segments.Count || i > Volatile.Read(ref best) || _cancel) return;
                     Volatile.Write(ref working[w], i);
                     var (start, stop) = segments[i];
-                    var found = SearchSegment(clone, store, start, stop, accept, () => _cancel || i > Volatile.Read(ref best), ref done[w]);
+                    var found = SearchSegment(clone, store, spacing, start, stop, accept, () => _cancel || i > Volatile.Read(ref best), ref done[w]);
                     if (found.Abandoned) return;
                     if (found.Hit is not MachineStop hit) continue;
                     hits[i] = hit;
@@ -115,6 +119,9 @@ internal sealed class ParallelReverseSearch(Func<ReplayInput, Machine> build, Re
         return (winner == int.MaxValue ? null : hits[winner], false);
     }
 
+    /// <summary>The snapshots the clones captured since the last call: chains for <see cref="SnapshotStore.Adopt"/>.</summary>
+    public List<List<Snapshot>> TakeCaptured() => [.. _clones.SelectMany(c => c.TakeCaptured())];
+
     /// <summary>[start, end) pieces, newest first, each starting at a snapshot (or the floor).</summary>
     internal static List<(ulong Start, ulong End)> Segments(SnapshotStore store, ulong floor, ulong end, ulong length)
     {
@@ -134,17 +141,29 @@ internal sealed class ParallelReverseSearch(Func<ReplayInput, Machine> build, Re
     /// <summary>
     /// One segment on a clone: restored, replayed silently to <paramref name="start"/>, then to
     /// <paramref name="end"/> noting the last stop <paramref name="accept"/> takes. The same steps, stop
-    /// for stop, as a window of <see cref="TimeTravelEngine"/>'s serial search.
+    /// for stop, as a window of <see cref="TimeTravelEngine"/>'s serial search. On the way the clone
+    /// captures a snapshot at every count <paramref name="spacing"/> wants that the store lacks; the
+    /// extra slicing this needs does not change what the guest does.
     /// </summary>
-    private static (MachineStop? Hit, bool Abandoned) SearchSegment(MachineClone clone, SnapshotStore store, ulong start, ulong end,
-        Func<MachineStop, bool> accept, Func<bool> abandon, ref long done)
+    private static (MachineStop? Hit, bool Abandoned) SearchSegment(MachineClone clone, SnapshotStore store, SnapshotSpacing spacing,
+        ulong start, ulong end, Func<MachineStop, bool> accept, Func<bool> abandon, ref long done)
     {
         var m = clone.Machine;
         clone.Restore(store, store.AtOrBefore(start) ?? store.All[0]);
+        // A device's write into a watched range stops the clone inside its count: no capture there.
+        bool midCount = false;
+        void Note(MachineStop s, ulong from)
+        {
+            if (s.Kind == StopKind.Watchpoint && s.Watch is { ByDevice: true }) midCount = true;
+            else if (m.Icount != from) midCount = false;
+            if (s.Kind == StopKind.Reached && !midCount && spacing.Wants(m.Icount) && !store.Has(m.Icount)) clone.Capture();
+        }
         bool stepOver = true;
         while (m.Icount < start)
         {
-            var s = m.Run(start, stepOver);
+            ulong at = m.Icount;
+            var s = m.Run(Math.Min(start, spacing.NextPoint(at)), stepOver);
+            Note(s, at);
             stepOver = false;
             if (s.Kind == StopKind.Breakpoint) stepOver = true;
             else if (s.Kind == StopKind.Interrupted && abandon()) return (null, true);
@@ -157,7 +176,9 @@ internal sealed class ParallelReverseSearch(Func<ReplayInput, Machine> build, Re
         while (m.Icount < end)
         {
             if (abandon()) return (null, true);
-            var s = m.Run(Math.Min(end, m.Icount + Chunk), stepOver);
+            ulong at = m.Icount;
+            var s = m.Run(Math.Min(Math.Min(end, at + Chunk), spacing.NextPoint(at)), stepOver);
+            Note(s, at);
             Volatile.Write(ref done, before + (long)(m.Icount - from));
             // As the serial search: after a breakpoint or watchpoint stop the next run steps over it.
             stepOver = s.Kind is StopKind.Breakpoint or StopKind.Watchpoint;

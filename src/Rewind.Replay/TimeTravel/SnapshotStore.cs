@@ -13,7 +13,13 @@ public sealed class SnapshotStore
     private readonly Machine _machine;
     private readonly PhysicalMemory _ram;
     private readonly List<Snapshot> _list = [];
+    // For each page, the snapshots that hold it, by count: a far restore asks "which pages changed
+    // between these two snapshots" and "which snapshot last held this page" without walking the
+    // thousands of snapshots between them.
+    private readonly Dictionary<int, List<Snapshot>> _holders = [];
     private Snapshot? _sync;
+    // Below this many snapshots between two states, listing their pages beats asking every page's holders.
+    private const int WalkLimit = 64;
 
     public SnapshotStore(Machine machine)
     {
@@ -53,6 +59,13 @@ public sealed class SnapshotStore
         return i >= 0 && _list[i].Icount == icount;
     }
 
+    /// <summary>Where <paramref name="snap"/> is in the list, or -1: counts are unique, so a binary search finds it.</summary>
+    private int IndexOf(Snapshot snap)
+    {
+        int i = IndexAtOrBefore(snap.Icount);
+        return i >= 0 && ReferenceEquals(_list[i], snap) ? i : -1;
+    }
+
     /// <summary>Captures the machine as it is now (it must be stopped between instructions).</summary>
     public Snapshot Take()
     {
@@ -64,19 +77,60 @@ public sealed class SnapshotStore
             MarkSynced(_list[at]);
             return _list[at];
         }
-        var pages = new Dictionary<int, byte[]?>();
-        for (int p = 0; p < _ram.PageCount; p++)
-        {
-            if (!_ram.IsDirty(p)) continue;
-            var span = _ram.Page(p);
-            pages[p] = span.IndexOfAnyExcept((byte)0) < 0 ? null : span.ToArray();
-        }
-        var (state, captures, capturedBytes) = SaveMachineState();
-        var snap = new Snapshot(icount, state, pages, captures, capturedBytes);
-        _list.Insert(at + 1, snap);
-        Bytes += snap.Bytes;
+        var snap = Capture(_machine);
+        Insert(at + 1, snap);
         MarkSynced(snap);
         return snap;
+    }
+
+    /// <summary>
+    /// <paramref name="machine"/> (this store's or a clone built like it) as it is now: its parts'
+    /// state and the RAM pages marked dirty. The snapshot is complete only relative to the state the
+    /// dirty flags were last cleared at; nothing is cleared here.
+    /// </summary>
+    internal static Snapshot Capture(Machine machine)
+    {
+        var ram = machine.Bus.Ram;
+        var pages = new Dictionary<int, byte[]?>();
+        for (int p = ram.NextDirty(0); p >= 0; p = ram.NextDirty(p + 1))
+        {
+            var span = ram.Page(p);
+            pages[p] = span.IndexOfAnyExcept((byte)0) < 0 ? null : span.ToArray();
+        }
+        var (state, captures, capturedBytes) = SaveMachineState(machine);
+        return new Snapshot(machine.Icount, state, pages, captures, capturedBytes);
+    }
+
+    /// <summary>
+    /// Takes in snapshots a clone captured while replaying (<see cref="MachineClone"/>): each holds the
+    /// pages changed since the snapshot before it in <paramref name="chain"/>, the first since a
+    /// snapshot of this store at or before it. Where the store already has a snapshot at the same count
+    /// (the same state) the clone's is dropped; otherwise it goes in at its place, which keeps every
+    /// snapshot's pages a superset of the changes since the one before. The caller keeps the budget.
+    /// </summary>
+    public int Adopt(IReadOnlyList<Snapshot> chain)
+    {
+        int added = 0;
+        Snapshot? skipped = null;
+        foreach (var snap in chain)
+        {
+            if (skipped != null)
+            {
+                // Never dropped by the store so far, but kept correct if it ever is: a dropped link's pages move on.
+                foreach (var (p, data) in skipped.Pages) snap.Pages.TryAdd(p, data);
+                skipped = null;
+            }
+            int at = IndexAtOrBefore(snap.Icount);
+            if (at >= 0 && _list[at].Icount == snap.Icount) continue;
+            if (at < 0)
+            {
+                skipped = snap;
+                continue;
+            }
+            Insert(at + 1, snap);
+            added++;
+        }
+        return added;
     }
 
     /// <summary>
@@ -94,11 +148,11 @@ public sealed class SnapshotStore
     /// The parts' state as named sections (<see cref="StateSections"/>), the container a machine image
     /// holds, except that bulky state (disk overlays) is captured by reference, sharing what is unchanged.
     /// </summary>
-    private (byte[] State, List<object> Captures, long CapturedBytes) SaveMachineState()
+    private static (byte[] State, List<object> Captures, long CapturedBytes) SaveMachineState(Machine machine)
     {
         using var ms = new MemoryStream();
         using var w = new CapturingStateWriter(ms);
-        StateSections.Write(w, _machine.StatefulParts);
+        StateSections.Write(w, machine.StatefulParts);
         w.Flush();
         return (ms.ToArray(), w.Captures, w.CapturedBytes);
     }
@@ -106,14 +160,11 @@ public sealed class SnapshotStore
     /// <summary>Puts the machine back to <paramref name="target"/>'s state.</summary>
     public void Restore(Snapshot target)
     {
-        int ti = _list.IndexOf(target);
-        int si = _sync == null ? -1 : _list.IndexOf(_sync);
+        int ti = IndexOf(target);
+        int si = _sync == null ? -1 : IndexOf(_sync);
         var changed = new HashSet<int>();
-        for (int p = 0; p < _ram.PageCount; p++)
-            if (_ram.IsDirty(p)) changed.Add(p);
-        int lo = Math.Min(ti, si), hi = Math.Max(ti, si);
-        for (int i = lo + 1; i <= hi; i++)
-            foreach (int p in _list[i].Pages.Keys) changed.Add(p);
+        for (int p = _ram.NextDirty(0); p >= 0; p = _ram.NextDirty(p + 1)) changed.Add(p);
+        AddChangedBetween(changed, ti, si);
         foreach (int p in changed) RestorePage(p, ti);
         StateSections.Load(target.State, _machine.StatefulParts, target.Captures);
         _ram.ClearDirty();
@@ -123,27 +174,25 @@ public sealed class SnapshotStore
     /// <summary>
     /// Puts another machine built like this one (a clone for a parallel search) into
     /// <paramref name="target"/>'s state. <paramref name="synced"/> is the snapshot the clone was last
-    /// restored to, with its RAM changed since only in pages marked dirty; null (or a snapshot thinned
-    /// away since) rewrites every page. Only reads the store: several clones may restore at once while
+    /// restored to, with its RAM changed since only in pages marked dirty or listed in
+    /// <paramref name="alsoChanged"/> (dirty flags the clone cleared when it captured snapshots of its
+    /// own); null (or a snapshot thinned away since) rewrites every page. Only reads the store: several clones may restore at once while
     /// the store does not change.
     /// </summary>
-    public void RestoreInto(Machine clone, Snapshot target, Snapshot? synced)
+    public void RestoreInto(Machine clone, Snapshot target, Snapshot? synced, IEnumerable<int>? alsoChanged = null)
     {
         var ram = clone.Bus.Ram;
         if (ram.PageCount != _ram.PageCount) throw new ArgumentException("the clone's RAM differs from the machine's", nameof(clone));
-        int ti = _list.IndexOf(target);
+        int ti = IndexOf(target);
         if (ti < 0) throw new ArgumentException("the snapshot is not in this store", nameof(target));
-        int si = synced == null ? -1 : _list.IndexOf(synced);
+        int si = synced == null ? -1 : IndexOf(synced);
         if (si < 0)
             RestoreAllPages(ram, ti);
         else
         {
-            var changed = new HashSet<int>();
-            for (int p = 0; p < ram.PageCount; p++)
-                if (ram.IsDirty(p)) changed.Add(p);
-            int lo = Math.Min(ti, si), hi = Math.Max(ti, si);
-            for (int i = lo + 1; i <= hi; i++)
-                foreach (int p in _list[i].Pages.Keys) changed.Add(p);
+            var changed = new HashSet<int>(alsoChanged ?? []);
+            for (int p = ram.NextDirty(0); p >= 0; p = ram.NextDirty(p + 1)) changed.Add(p);
+            AddChangedBetween(changed, ti, si);
             foreach (int p in changed) CopyPage(ram, p, FindPage(p, ti));
         }
         // The disk overlays' clusters are shared by reference; a clone's writes copy them, as the machine's do.
@@ -151,29 +200,85 @@ public sealed class SnapshotStore
         ram.ClearDirty();
     }
 
-    /// <summary>Every page of <paramref name="ram"/> as of snapshot <paramref name="upTo"/>, newest holder first.</summary>
+    /// <summary>Every page of <paramref name="ram"/> as of snapshot <paramref name="upTo"/>.</summary>
     private void RestoreAllPages(PhysicalMemory ram, int upTo)
     {
         var done = new bool[ram.PageCount];
-        for (int i = upTo; i >= 0; i--)
+        ulong icount = _list[upTo].Icount;
+        foreach (var (p, holders) in _holders)
         {
-            foreach (var (p, data) in _list[i].Pages)
-            {
-                if (done[p]) continue;
-                done[p] = true;
-                CopyPage(ram, p, data);
-            }
+            int h = LastAtOrBefore(holders, icount);
+            if (h < 0) continue;
+            done[p] = true;
+            CopyPage(ram, p, holders[h].Pages[p]);
         }
         // Pages no snapshot holds are zero; reading an untouched page first keeps it uncommitted.
         for (int p = 0; p < ram.PageCount; p++)
             if (!done[p] && ram.Page(p).IndexOfAnyExcept((byte)0) >= 0) CopyPage(ram, p, null);
     }
 
+    /// <summary>The page as of snapshot <paramref name="upTo"/>: its latest holder at or before it (never held: zero).</summary>
     private byte[]? FindPage(int page, int upTo)
     {
-        for (int i = upTo; i >= 0; i--)
-            if (_list[i].Pages.TryGetValue(page, out var data)) return data;
-        return null;
+        if (!_holders.TryGetValue(page, out var holders)) return null;
+        int h = LastAtOrBefore(holders, _list[upTo].Icount);
+        return h < 0 ? null : holders[h].Pages[page];
+    }
+
+    /// <summary>Adds the pages some snapshot in (min, max] of indices <paramref name="a"/> and <paramref name="b"/> holds.</summary>
+    private void AddChangedBetween(HashSet<int> changed, int a, int b)
+    {
+        int lo = Math.Min(a, b), hi = Math.Max(a, b);
+        if (hi - lo <= WalkLimit || lo < 0)
+        {
+            for (int i = lo + 1; i <= hi; i++)
+                foreach (int p in _list[i].Pages.Keys) changed.Add(p);
+            return;
+        }
+        ulong from = _list[lo].Icount, to = _list[hi].Icount;
+        foreach (var (p, holders) in _holders)
+        {
+            int h = LastAtOrBefore(holders, to);
+            if (h >= 0 && holders[h].Icount > from) changed.Add(p);
+        }
+    }
+
+    private static int LastAtOrBefore(List<Snapshot> holders, ulong icount)
+    {
+        int lo = 0, hi = holders.Count - 1, found = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (holders[mid].Icount <= icount)
+            {
+                found = mid;
+                lo = mid + 1;
+            }
+            else hi = mid - 1;
+        }
+        return found;
+    }
+
+    private void Insert(int index, Snapshot snap)
+    {
+        _list.Insert(index, snap);
+        Bytes += snap.Bytes;
+        foreach (int p in snap.Pages.Keys) AddHolder(p, snap);
+    }
+
+    private void AddHolder(int page, Snapshot snap)
+    {
+        if (!_holders.TryGetValue(page, out var holders)) _holders[page] = holders = [];
+        int at = LastAtOrBefore(holders, snap.Icount) + 1;
+        holders.Insert(at, snap);
+    }
+
+    private void RemoveHolder(int page, Snapshot snap)
+    {
+        var holders = _holders[page];
+        int at = LastAtOrBefore(holders, snap.Icount);
+        holders.RemoveAt(at);
+        if (holders.Count == 0) _holders.Remove(page);
     }
 
     private static void CopyPage(PhysicalMemory ram, int page, byte[]? data)
@@ -183,22 +288,8 @@ public sealed class SnapshotStore
         ram.NoteWriteRange((ulong)page << PhysicalMemory.PageShift, PhysicalMemory.PageSize);
     }
 
-    private void RestorePage(int page, int upTo)
-    {
-        for (int i = upTo; i >= 0; i--)
-        {
-            if (_list[i].Pages.TryGetValue(page, out var data))
-            {
-                if (data == null) _ram.Page(page).Clear();
-                else data.CopyTo(_ram.Page(page));
-                _ram.NoteWriteRange((ulong)page << PhysicalMemory.PageShift, PhysicalMemory.PageSize);
-                return;
-            }
-        }
-        // Never captured: the page was never written before the first snapshot's time, so it is zero.
-        _ram.Page(page).Clear();
-        _ram.NoteWriteRange((ulong)page << PhysicalMemory.PageShift, PhysicalMemory.PageSize);
-    }
+    // Never captured: the page was never written before the first snapshot's time, so it is zero.
+    private void RestorePage(int page, int upTo) => CopyPage(_ram, page, FindPage(page, upTo));
 
     /// <summary>
     /// Drops snapshots so that, looking back from <paramref name="present"/>, spacing grows with
@@ -239,9 +330,11 @@ public sealed class SnapshotStore
             // Pages the next snapshot relies on finding here move into it.
             var next = _list[index + 1];
             Bytes -= next.Bytes;
-            foreach (var (p, data) in gone.Pages) next.Pages.TryAdd(p, data);
+            foreach (var (p, data) in gone.Pages)
+                if (next.Pages.TryAdd(p, data)) AddHolder(p, next);
             Bytes += next.Bytes;
         }
+        foreach (int p in gone.Pages.Keys) RemoveHolder(p, gone);
         _list.RemoveAt(index);
     }
 }

@@ -6,19 +6,19 @@ namespace Rewind.Replay.TimeTravel;
 
 /// <summary>
 /// Moves a replaying machine to any instruction count, forwards or backwards. Going back restores the
-/// nearest earlier snapshot and replays forward; snapshots are taken every <see cref="Interval"/>
-/// instructions on the way, so wherever the user is, the next step back is at most one interval of
-/// replay away. Old snapshots are thinned to a logarithmic spacing to stay within the memory budget.
+/// nearest earlier snapshot and replays forward; snapshots are taken on the way where
+/// <see cref="Spacing"/> wants them (at most <see cref="Interval"/> apart, closer where replay costs
+/// more and snapshots cost little, and near where the user is), so wherever the user is, the next step
+/// back is at most one step of replay away. Clones replaying for a parallel search hand back the
+/// snapshots they take. Old snapshots are thinned to a logarithmic spacing to stay within the memory budget.
 /// </summary>
 public sealed class TimeTravelEngine
 {
     public const ulong DefaultInterval = 1 << 20;
     public const long DefaultBudgetBytes = 512L << 20;
-    private const int MaxSnapshots = 1 << 15;
-    /// <summary>Snapshots at most this big are cheap: they are then taken every <see cref="Interval"/>/4.</summary>
-    public const long CheapSnapshotBytes = 64 << 10;
-    /// <summary>How far short of a seek's target its landing snapshot is taken: a sixteenth of a step.</summary>
-    public ulong LandingGap => Math.Max(1, Step / 16);
+    private const int MaxSnapshots = 1 << 17;
+    /// <summary>How far short of a seek's target its landing snapshot is taken: a sixteenth of the step near the focus.</summary>
+    public ulong LandingGap => Math.Max(1, Spacing.FocusStep / 16);
 
     private readonly Machine _machine;
     private readonly ReplayInput _input;
@@ -28,7 +28,6 @@ public sealed class TimeTravelEngine
     private volatile bool _interrupt;
     private readonly ProgressMeter _progress = new();
     private int _searchWorkers = Environment.ProcessorCount;
-    private bool _fine;
     private ParallelReverseSearch? _parallel;
     // The machine stopped inside its count: a device wrote into a watched range in the devices' turn,
     // so the state is past that count's inputs and devices, not "at" the count (before them). A seek to
@@ -41,6 +40,7 @@ public sealed class TimeTravelEngine
         _input = input;
         Interval = interval;
         BudgetBytes = budgetBytes;
+        Spacing = new SnapshotSpacing(interval, budgetBytes, MaxSnapshots) { Length = input.HistoryEnd };
         Store = new SnapshotStore(machine);
         var start = Store.Take();
         start.Name = "start";
@@ -53,12 +53,11 @@ public sealed class TimeTravelEngine
     public ulong Interval { get; }
     public long BudgetBytes { get; }
 
-    /// <summary>
-    /// Instructions between snapshots now: <see cref="Interval"/>, or a quarter of it while snapshots
-    /// are cheap, so that a guest that dirties little memory (a polling loop) is never more than a
-    /// quarter interval of replay away, at little cost in memory.
-    /// </summary>
-    public ulong Step => _fine && Interval >= 4 ? Interval / 4 : Interval;
+    /// <summary>Where snapshots are taken: the step by replay cost and memory, finer near the focus.</summary>
+    public SnapshotSpacing Spacing { get; }
+
+    /// <summary>Instructions between snapshots now, away from where the user is (<see cref="SnapshotSpacing.Step"/>).</summary>
+    public ulong Step => Spacing.Step;
 
     /// <summary>
     /// Builds a machine like this one replaying through the given input (a fork of the recording's):
@@ -195,6 +194,7 @@ public sealed class TimeTravelEngine
     {
         _interrupt = false;
         if (End is ulong end && target > end) target = end;
+        Spacing.Focus = target;
         if (target < Icount || target == Icount && _midCount)
             RestoreAtOrBefore(target);
         else if (target > Icount)
@@ -227,7 +227,8 @@ public sealed class TimeTravelEngine
         ulong gap = LandingGap;
         if (target < Icount + 4 * gap) return new MachineStop(StopKind.Reached, Icount: Icount);
         // The nearest snapshot short of the target, held already or taken on the way at a step boundary.
-        ulong nearest = Math.Max(Store.AtOrBefore(target - 1)?.Icount ?? 0, (target - 1) / Step * Step);
+        ulong step = Spacing.StepAt(target - 1);
+        ulong nearest = Math.Max(Store.AtOrBefore(target - 1)?.Icount ?? 0, (target - 1) / step * step);
         if (nearest + 4 * gap >= target) return new MachineStop(StopKind.Reached, Icount: Icount);
         var stop = RunTaking(target - gap, stepOverBreakpoint: true, honourStops: false);
         if (stop.Kind == StopKind.Reached && Icount == target - gap && !Store.Has(Icount) && !_midCount) TakeSnapshot();
@@ -288,9 +289,11 @@ public sealed class TimeTravelEngine
             if (GoesParallel(present, windowEnd, floor) is ParallelReverseSearch parallel)
             {
                 ulong searched = present - windowEnd;
-                var (found, interrupted) = parallel.Run(_machine, Store, floor, windowEnd, SearchWorkers,
+                var (found, interrupted) = parallel.Run(_machine, Store, Spacing, floor, windowEnd, SearchWorkers,
                     Math.Max(Interval, (windowEnd - floor) / ((ulong)SearchWorkers * 8)), accept,
                     () => _interrupt, done => ReportDone(searched + done, windowEnd));
+                // The clones' snapshots come in before landing: the landing replays from one of them.
+                AdoptFrom(parallel, found?.Icount ?? floor);
                 if (interrupted) return new MachineStop(StopKind.Interrupted, Icount: Icount);
                 if (found is MachineStop far) return Land(far, watchLanding);
                 break;
@@ -466,19 +469,19 @@ public sealed class TimeTravelEngine
             if (breaksAfter is ulong after && after < ulong.MaxValue)
                 lim = Math.Min(limit, NextReplayBreak(Math.Max(after + 1, now)));
             if (now >= lim) return Reached();
-            ulong step = Step;
-            if (now % step == 0 && !Store.Has(now) && !_midCount) TakeSnapshot();
-            ulong nextSnap = (now / Step + 1) * Step;
+            if (Spacing.Wants(now) && !Store.Has(now) && !_midCount) TakeSnapshot();
+            ulong nextSnap = Spacing.NextPoint(now);
             _progress.Tick(now);
             var stop = _machine.Run(Math.Min(lim, nextSnap), stepOverBreakpoint);
             stepOverBreakpoint = false;
+            if (Icount > now) Spacing.NoteReplay(Icount - now, _input.EventsBetween(now, Icount));
             if (stop.Kind == StopKind.Watchpoint && stop.Watch is { ByDevice: true }) _midCount = true;
             else if (Icount != now) _midCount = false;
             HighWater = Math.Max(HighWater, Icount);
             switch (stop.Kind)
             {
                 case StopKind.Reached:
-                    if (Icount % Step == 0 && !Store.Has(Icount) && !_midCount) TakeSnapshot();
+                    if (Spacing.Wants(Icount) && !Store.Has(Icount) && !_midCount) TakeSnapshot();
                     continue;
                 case StopKind.Breakpoint:
                     if (honourStops) return AsTravel(stop);
@@ -512,14 +515,34 @@ public sealed class TimeTravelEngine
     private void TakeSnapshot()
     {
         var snap = Store.Take();
-        // A cheap snapshot (a guest that changes little memory) makes the next ones come 4 times as often.
-        _fine = snap.Bytes <= CheapSnapshotBytes;
+        Spacing.NoteSnapshot(snap.Bytes);
+        KeepBudget(Icount);
+    }
+
+    /// <summary>
+    /// The snapshots the clones took during a search join the store (under the same budget), so the
+    /// stretch they replayed is as quick to reach as one this machine replayed itself.
+    /// </summary>
+    private void AdoptFrom(ParallelReverseSearch parallel, ulong present)
+    {
+        int added = 0;
+        foreach (var chain in parallel.TakeCaptured())
+        {
+            added += Store.Adopt(chain);
+            foreach (var snap in chain) Spacing.NoteSnapshot(snap.Bytes);
+        }
+        if (added > 0) KeepBudget(present);
+    }
+
+    /// <summary>Thins old snapshots when the store is over its memory budget or count limit.</summary>
+    private void KeepBudget(ulong present)
+    {
         if (Store.Bytes <= BudgetBytes && Store.All.Count <= MaxSnapshots) return;
         // Over budget: thin gently first, harder only if that is not enough, so that the thinning
         // leaves room for a while and does not run again at the next snapshot.
         foreach (int divisor in (ReadOnlySpan<int>)[64, 16, 8, 4])
         {
-            Store.Thin(Icount, Interval, divisor);
+            Store.Thin(present, Interval, divisor);
             if (Store.Bytes <= BudgetBytes * 3 / 4 && Store.All.Count <= MaxSnapshots * 3 / 4) break;
         }
     }

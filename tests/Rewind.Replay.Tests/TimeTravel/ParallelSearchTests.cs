@@ -165,6 +165,47 @@ public class ParallelSearchTests
     }
 
     [Fact]
+    public void Clones_hand_back_the_snapshots_they_pass_and_the_store_restores_them_exactly()
+    {
+        var recording = Record("count_loop", 1);
+        var r = Replaying("count_loop", recording, 1, workers: 3);
+        Assert.Equal(StopKind.Exited, r.Engine.Forward(ulong.MaxValue).Kind);
+        ulong end = r.Machine.Icount;
+        // Forget the forward pass's snapshots far back, as thinning under a tight budget would.
+        r.Engine.Store.Thin(end, 4 * Interval, divisor: 4);
+        var before = r.Engine.Store.All.Select(s => s.Icount).ToHashSet();
+        r.Machine.Cpus[0].AddBreakpoint(r.Symbol("main"));
+        Assert.Equal(StopKind.Breakpoint, r.Engine.ReverseContinue().Kind);
+        Assert.True(r.Engine.CloneCount > 1, "the search never split");
+        var handedBack = r.Engine.Store.All.Select(s => s.Icount).Where(c => !before.Contains(c)).ToList();
+        Assert.True(handedBack.Count > 10, $"{handedBack.Count} snapshots handed back");
+        Assert.All(handedBack, c => Assert.True(r.Engine.Spacing.Wants(c) || c == r.Machine.Icount - r.Engine.LandingGap, $"{c} is off the grid"));
+        // Each restores to exactly the machine a plain replay reaches there.
+        var serial = Replaying("count_loop", recording, 1, workers: 1);
+        foreach (ulong c in handedBack.Where((_, i) => i % 5 == 0))
+        {
+            r.Engine.Seek(c);
+            serial.Engine.Seek(c);
+            Assert.Equal(MachineDigest.Compute(serial.Machine), MachineDigest.Compute(r.Machine));
+        }
+    }
+
+    [Fact]
+    public void Snapshots_handed_back_make_the_next_far_jump_there_replay_at_most_one_step()
+    {
+        var r = Replaying("count_loop", Record("count_loop", 1), 1, workers: 3);
+        Assert.Equal(StopKind.Exited, r.Engine.Forward(ulong.MaxValue).Kind);
+        ulong end = r.Machine.Icount;
+        r.Engine.Store.Thin(end, 4 * Interval, divisor: 4);
+        ulong target = 20 * Interval + 123;
+        Assert.True(target - r.Engine.Store.AtOrBefore(target)!.Icount > r.Engine.Step);
+        r.Machine.Cpus[0].AddBreakpoint(r.Symbol("main"));
+        r.Engine.ReverseContinue();
+        r.Machine.Cpus[0].RemoveBreakpoint(r.Symbol("main"));
+        Assert.True(target - r.Engine.Store.AtOrBefore(target)!.Icount <= r.Engine.Step);
+    }
+
+    [Fact]
     public void Segments_start_at_snapshots_and_cover_the_stretch_newest_first()
     {
         var r = Replaying("count_loop", Record("count_loop", 1), 1, workers: 1);

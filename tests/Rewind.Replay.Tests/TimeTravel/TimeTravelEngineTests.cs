@@ -42,13 +42,13 @@ public class TimeTravelEngineTests
     }
 
     [Fact]
-    public void Snapshots_are_taken_on_interval_boundaries_on_the_way()
+    public void Snapshots_are_taken_on_the_spacing_grid_on_the_way()
     {
         var (engine, _, _) = Replaying("count_loop");
         engine.Seek(5 * Interval + 7);
-        // count_loop dirties a page or two per interval: its snapshots are cheap, so they come every quarter.
-        Assert.All(engine.Store.All, s => Assert.Equal(0UL, s.Icount % (Interval / 4)));
-        for (ulong at = Interval; at <= 5 * Interval; at += Interval / 4)
+        // Every snapshot is on the grid of the step at its count (the step near the seek's target is finer).
+        Assert.All(engine.Store.All, s => Assert.Equal(0UL, s.Icount % engine.Spacing.MinStep));
+        for (ulong at = engine.Step; at <= 5 * Interval; at += engine.Step)
             Assert.True(engine.Store.Has(at), $"no snapshot at {at}");
         Assert.Equal("start", engine.Store.All[0].Name);
     }
@@ -74,28 +74,30 @@ public class TimeTravelEngineTests
     }
 
     [Fact]
-    public void Expensive_snapshots_keep_the_whole_interval_between_them()
-    {
-        var (engine, _, _) = Replaying("count_loop");
-        Assert.Equal(Interval, engine.Step); // the start snapshot holds the whole loaded program
-        engine.Seek(Interval);
-        Assert.Equal(Interval / 4, engine.Step);
-        Assert.True(engine.Store.All[^1].Bytes <= TimeTravelEngine.CheapSnapshotBytes);
-        Assert.True(engine.Store.All[0].Bytes > TimeTravelEngine.CheapSnapshotBytes);
-    }
-
-    [Fact]
-    public void A_forward_pass_leaves_every_snapshot_behind_while_the_budget_allows()
+    public void A_forward_pass_leaves_a_snapshot_at_every_step_while_the_budget_allows()
     {
         var (engine, _, _) = Replaying("count_loop");
         Assert.Equal(StopKind.Exited, engine.Forward(ulong.MaxValue).Kind);
         ulong end = engine.Icount;
-        // Well within the budget, none thinned: one every quarter interval to the end.
+        // Well within the budget, none thinned: one at every step the spacing wants, to the end.
+        ulong step = engine.Step;
         var all = engine.Store.All;
-        Assert.True(all.Count > 100);
-        Assert.Equal(Interval, all[1].Icount); // after the start snapshot, which is not cheap
-        for (int i = 2; i < all.Count; i++) Assert.Equal(Interval / 4, all[i].Icount - all[i - 1].Icount);
-        Assert.True(end - all[^1].Icount <= Interval / 4);
+        Assert.True(all.Count > 20);
+        for (ulong at = step; at <= end; at += step)
+            Assert.True(engine.Store.Has(at), $"no snapshot at {at}");
+        Assert.True(end - all[^1].Icount < step);
+    }
+
+    [Fact]
+    public void A_second_far_jump_after_a_forward_pass_replays_at_most_one_step()
+    {
+        var (engine, machine, _) = Replaying("count_loop");
+        engine.Seek(engine.End!.Value);
+        ulong target = 7 * Interval + 12_345;
+        var nearest = engine.Store.AtOrBefore(target)!;
+        Assert.True(target - nearest.Icount < engine.Step);
+        engine.Seek(target);
+        Assert.Equal(target, machine.Icount);
     }
 
     [Fact]
