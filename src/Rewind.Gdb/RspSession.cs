@@ -35,6 +35,7 @@ public sealed class RspSession
     private int _generalHart;     // Hg: register and memory accesses
     private int _continueHart = -1; // Hc: -1 = all / any
     private int _threadListCursor;
+    private byte[]? _threadsDocument;
     private bool _ended;
 
     /// <param name="lifecycle">The server's state machine; a session on its own gets one of its own, already Attached.</param>
@@ -292,12 +293,13 @@ public sealed class RspSession
                 && p["qSupported:".Length..].Split(';').Contains("error-message+");
             var sb = new StringBuilder();
             sb.Append("PacketSize=").Append(PacketSize.ToString("x", CultureInfo.InvariantCulture));
-            sb.Append(";qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+");
+            sb.Append(";qXfer:features:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+");
             if (_target.CanReverse) sb.Append(";ReverseStep+;ReverseContinue+");
             if (_errorMessages) sb.Append(";error-message+");
             return sb.ToString();
         }
         if (p.StartsWith("qXfer:features:read:", StringComparison.Ordinal)) return ReadFeature(p["qXfer:features:read:".Length..]);
+        if (p.StartsWith("qXfer:threads:read:", StringComparison.Ordinal)) return ReadThreads(p["qXfer:threads:read:".Length..]);
         if (p == "qAttached" || p.StartsWith("qAttached:", StringComparison.Ordinal)) return "1";
         if (p == "qC") return "QC" + ThreadId(_generalHart);
         if (p == "qfThreadInfo")
@@ -381,11 +383,40 @@ public sealed class RspSession
         if (!TryParseAddrLen(args.AsSpan(colon + 1), out ulong offset, out ulong length)) return Error(ErrorGeneric, "expected ANNEX:OFFSET,LENGTH");
         string? doc = _target.ReadFeature(annex);
         if (doc == null) return Error("E00", $"no target description named {annex}");
-        byte[] bytes = Encoding.UTF8.GetBytes(doc);
-        if (offset >= (ulong)bytes.Length) return "l";
-        int len = (int)Math.Min(Math.Min(length, (ulong)(PacketSize / 2)), (ulong)bytes.Length - offset);
-        bool last = offset + (ulong)len >= (ulong)bytes.Length;
-        byte[] escaped = RspFraming.EscapeBinary(bytes.AsSpan((int)offset, len));
+        return XferChunk(Encoding.UTF8.GetBytes(doc), offset, length);
+    }
+
+    /// <summary>
+    /// qXfer:threads:read (annex empty): every thread with its extra text in one document, so GDB
+    /// learns the threads in one packet after a stop instead of qfThreadInfo, qsThreadInfo and a
+    /// qThreadExtraInfo per thread. The document is made when read from offset 0 and kept for the
+    /// reads that follow, so a list longer than a packet is read whole from one moment.
+    /// </summary>
+    private string ReadThreads(string args)
+    {
+        if (!args.StartsWith(':') || !TryParseAddrLen(args.AsSpan(1), out ulong offset, out ulong length))
+            return Error(ErrorGeneric, "expected :OFFSET,LENGTH (the threads object has no annex)");
+        if (offset == 0 || _threadsDocument == null)
+        {
+            var sb = new StringBuilder("<?xml version=\"1.0\"?>\n<threads>\n");
+            for (int i = 0; i < _target.HartCount; i++)
+            {
+                string extra = _target.DescribeThread(i) ?? $"hart {i}";
+                sb.Append("<thread id=\"").Append(ThreadId(i)).Append("\" core=\"").Append(i.ToString(CultureInfo.InvariantCulture)).Append("\">")
+                  .Append(System.Security.SecurityElement.Escape(extra)).Append("</thread>\n");
+            }
+            _threadsDocument = Encoding.UTF8.GetBytes(sb.Append("</threads>\n").ToString());
+        }
+        return XferChunk(_threadsDocument, offset, length);
+    }
+
+    /// <summary>The qXfer reply for LENGTH bytes of DOC from OFFSET: m for more to come, l for the last.</summary>
+    private static string XferChunk(byte[] doc, ulong offset, ulong length)
+    {
+        if (offset >= (ulong)doc.Length) return "l";
+        int len = (int)Math.Min(Math.Min(length, (ulong)(PacketSize / 2)), (ulong)doc.Length - offset);
+        bool last = offset + (ulong)len >= (ulong)doc.Length;
+        byte[] escaped = RspFraming.EscapeBinary(doc.AsSpan((int)offset, len));
         return (last ? "l" : "m") + Encoding.Latin1.GetString(escaped);
     }
 
@@ -513,6 +544,7 @@ public sealed class RspSession
     private string StopReplyTo(MachineStop stop)
     {
         string reply = StopReply(stop);
+        if (stop.Kind != StopKind.Exited) reply = ExpediteRegisters(reply, stop.Cpu);
         if (stop.Kind == StopKind.Exited && !_exitReported) _exitReported = _tellTargetExitReported = true;
         return reply;
     }
@@ -557,6 +589,25 @@ public sealed class RspSession
             case StopKind.Watchpoint when stop.Watch != null: sb.Append("awatch:").Append(addr).Append(';'); break;
             case StopKind.HistoryBegin: sb.Append("replaylog:begin;"); break;
             case StopKind.HistoryEnd: sb.Append("replaylog:end;"); break;
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Appends the stopped thread's 'g' registers to a T reply as "NN:VALUE;" pairs. GDB fills its
+    /// register cache from them, so after a stop it needs no 'g' packet to show the frame: one round
+    /// trip less on every step, forwards or backwards (gdbserver expedites pc, sp and fp the same way;
+    /// QEMU expedites none). A register the CPU cannot read now is left out, GDB asks for it.
+    /// </summary>
+    private string ExpediteRegisters(string reply, int cpu)
+    {
+        if (cpu < 0 || cpu >= _target.HartCount) return reply;
+        var sb = new StringBuilder(reply, reply.Length + 1400);
+        for (int r = 0, count = _target.GPacketCount(cpu); r < count; r++)
+        {
+            string hex = _target.ReadRegisterHex(cpu, r);
+            if (hex.Length == 0) continue;
+            sb.Append(r.ToString("x2", CultureInfo.InvariantCulture)).Append(':').Append(hex).Append(';');
         }
         return sb.ToString();
     }

@@ -8,6 +8,10 @@ namespace Rewind.Gdb.Tests;
 internal sealed class RspClient : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>A T stop reply without its expedited "NN:VALUE;" registers, for tests about the stop itself.</summary>
+    public static string WithoutRegisters(string reply) =>
+        System.Text.RegularExpressions.Regex.Replace(reply, "(?<=;)[0-9a-f]+:[0-9a-f]+;", "");
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
     private readonly Queue<byte> _pending = new();
