@@ -48,6 +48,18 @@ public sealed partial class Hart
 
     private void MarkFpDirty() => _mstatus |= Riscv.Mstatus.Fs;
 
+    /// <summary>
+    /// fflags, frm or fcsr as a debugger reads them: whatever mstatus.FS says, as QEMU's gdbstub reads
+    /// them (its FS predicate lets the debugger through). GDB reads them when it stores a register,
+    /// and a guest that never enabled the FPU must not make that fail.
+    /// </summary>
+    public ulong DebugReadFpuCsr(ushort csr) => csr switch
+    {
+        Csr.Fflags => _fflags,
+        Csr.Frm => _frm,
+        _ => _fflags | (_frm << 5),
+    };
+
     private bool FpuCsrRead(ushort csr, out ulong value)
     {
         value = 0;

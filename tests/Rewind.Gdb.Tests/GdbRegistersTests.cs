@@ -39,6 +39,20 @@ public class GdbRegistersTests
     }
 
     [Fact]
+    public void The_fp_csrs_read_for_gdb_with_the_fpu_off_as_in_qemu()
+    {
+        var hart = NewHart();
+        Assert.True(hart.TryReadCsr(Csr.Mstatus, out ulong mstatus));
+        Assert.True(hart.TryWriteCsr(Csr.Mstatus, mstatus | (3UL << 13))); // FS dirty: the guest may write fcsr
+        Assert.True(hart.TryWriteCsr(Csr.Fcsr, (2UL << 5) | 0x11));
+        Assert.True(hart.TryWriteCsr(Csr.Mstatus, mstatus & ~(3UL << 13))); // FS off again
+        Assert.False(hart.TryReadCsr(Csr.Fflags, out _)); // the guest's own read would trap
+        Assert.Equal(0x11UL, Value(GdbRegisters.Read(hart, 65 + Csr.Fflags)));
+        Assert.Equal(2UL, Value(GdbRegisters.Read(hart, 65 + Csr.Frm)));
+        Assert.Equal(0x51UL, Value(GdbRegisters.Read(hart, 65 + Csr.Fcsr)));
+    }
+
+    [Fact]
     public void Writes_registers_and_ignores_writes_to_x0()
     {
         var hart = NewHart();

@@ -210,6 +210,9 @@ public static class GdbRegisters
             case >= FirstFpr and < FirstCsr:
                 value = hart.GetF(regno - FirstFpr);
                 break;
+            case FirstCsr + Csr.Fflags or FirstCsr + Csr.Frm or FirstCsr + Csr.Fcsr:
+                value = hart.DebugReadFpuCsr((ushort)(regno - FirstCsr));
+                break;
             case >= FirstCsr and < Priv:
                 if (!hart.TryReadCsr((ushort)(regno - FirstCsr), out value)) return "";
                 break;
