@@ -69,7 +69,7 @@ watch_expr="*(unsigned long *)$(sym pow10.0)"
 now() { date +%s.%N; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a - b }'; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b < a) print b; else print a }'; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+. "$root/bench/lib.sh"
 
 # plain_time ELF: whole-process wall time of one plain run (output checked for bench.elf).
 plain_time() {
@@ -128,11 +128,7 @@ gdb_time() {
   port=$(free_port)
   ./rewind -M virt -bios none -kernel "$bench" -nographic -gdb "tcp::$port" -S </dev/null >"$work/rewind.out" 2>"$work/rewind.err" &
   rewind_pid=$!
-  for _ in $(seq 400); do
-    if grep -q ":$(printf '%04X' "$port") .* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null; then up=1; break; fi
-    kill -0 "$rewind_pid" 2>/dev/null || break
-    sleep 0.05
-  done
+  wait_listen "$port" 400 "$rewind_pid" && up=1
   [ -n "$up" ] || { cat "$work/rewind.err" >&2; die "./rewind did not listen on port $port"; }
   PORT=$port SW_BREAKS="$1" HW_BREAKS="$2" WATCH="$3" timeout "$run_timeout" \
     gdb-multiarch -nx -batch "$bench" -x "$work/drive.py" >"$work/gdb.out" 2>&1 \

@@ -30,14 +30,7 @@ cleanup() {
 trap cleanup EXIT
 command -v gdb-multiarch >/dev/null || { echo "far-jump.sh: gdb-multiarch is not installed" >&2; exit 1; }
 gdb-multiarch -nx -batch -ex 'python print(1)' >/dev/null 2>&1 || { echo "far-jump.sh: gdb-multiarch has no Python" >&2; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_listen() {
-  for _ in $(seq 600); do
-    grep -q ":$(printf '%04X' "$1") .* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
+. "$root/bench/lib.sh"
 
 echo "building..." >&2
 "${rewind_cmd[@]}" --version >/dev/null

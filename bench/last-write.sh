@@ -14,6 +14,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+. "$root/bench/lib.sh"
 runs="${1:-5}"
 guest=guests/bin/revdebug.elf
 target_ms=50
@@ -38,7 +39,7 @@ out=$(timeout 120 ./rewind -M virt -bios none -kernel "$guest" -nographic -icoun
   || die "recording $guest failed"
 case "$out" in *"counter=75"*) ;; *) die "unexpected output from $guest: $out" ;; esac
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 ./rewind -M virt -bios none -kernel "$guest" -nographic -icount "shift=3,rr=replay,rrfile=$rr" \
   -gdb "tcp::$port" -S </dev/null >"$work/rewind.out" 2>&1 &
 rewind_pid=$!
@@ -83,7 +84,7 @@ qemu_base=(qemu-system-riscv64 -M virt -bios none -kernel "$guest" -nographic -n
   -drive "file=$qimg,if=none,id=snap")
 timeout 120 "${qemu_base[@]}" -icount "shift=3,rr=record,rrfile=$qrr,rrsnapshot=init" </dev/null >/dev/null \
   || die "QEMU could not record $guest"
-qport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+qport=$(free_port)
 "${qemu_base[@]}" -icount "shift=3,rr=replay,rrfile=$qrr,rrsnapshot=init" -gdb "tcp::$qport" -S </dev/null >"$work/qemu.out" 2>&1 &
 rewind_pid=$!
 for _ in $(seq 100); do

@@ -68,7 +68,7 @@ gdb-multiarch -nx -batch -ex 'python print(1)' >/dev/null 2>&1 || { echo "revers
 
 echo "building..." >&2
 "${rewind_cmd[@]}" --version >/dev/null
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+. "$root/bench/lib.sh"
 now() { date +%s.%N; }
 
 rr="$work/bench.rr"
@@ -156,14 +156,6 @@ except gdb.error:
     pass  # the emulator quits on kill and closes the connection
 EOF
 
-wait_listen() {
-  for _ in $(seq 200); do
-    grep -q ":$(printf '%04X' "$1") .* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
 # drive NAME STEPS SNAPSHOTS CMD...: starts the emulator's replay CMD (with -gdb tcp::PORT -S added),
 # runs the GDB script against it and leaves its RESULT lines in $work/NAME.gdb.
 drive() {
@@ -171,7 +163,7 @@ drive() {
   local port; port=$(free_port)
   "$@" -gdb "tcp::$port" -S </dev/null >"$work/$name.out" 2>&1 &
   rewind_pid=$!
-  wait_listen "$port" || { echo "reverse.sh: $name does not listen on $port:" >&2; cat "$work/$name.out" >&2; exit 1; }
+  wait_listen "$port" 200 || { echo "reverse.sh: $name does not listen on $port:" >&2; cat "$work/$name.out" >&2; exit 1; }
   PORT=$port END=$end WATCH=$watch_addr STEPS=$steps SNAPSHOTS=$snapshots END_FN=$end_fn \
     timeout 900 gdb-multiarch -nx -batch "$bench" -x "$work/drive.py" >"$work/$name.gdb" 2>&1 \
     || { echo "reverse.sh: $name: gdb session failed:" >&2; cat "$work/$name.gdb" "$work/$name.out" >&2; exit 1; }
@@ -237,7 +229,7 @@ EOF2
     REWIND_SEARCH_WORKERS=$w ./rewind -M virt -bios none -kernel "$poll" -nographic \
       -icount "shift=0,rr=replay,rrfile=$prr" -gdb "tcp::$port" -S </dev/null >"$work/poll$w.out" 2>&1 &
     rewind_pid=$!
-    wait_listen "$port" || { echo "reverse.sh: poll replay does not listen" >&2; cat "$work/poll$w.out" >&2; exit 1; }
+    wait_listen "$port" 200 || { echo "reverse.sh: poll replay does not listen" >&2; cat "$work/poll$w.out" >&2; exit 1; }
     PORT=$port END=$pend timeout 1200 gdb-multiarch -nx -batch "$poll" -x "$work/poll.py" >"$work/poll$w.gdb" 2>&1 \
       || { echo "reverse.sh: poll gdb session failed:" >&2; cat "$work/poll$w.gdb" >&2; exit 1; }
     kill "$rewind_pid" 2>/dev/null || true; wait "$rewind_pid" 2>/dev/null || true; rewind_pid=""

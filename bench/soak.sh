@@ -27,7 +27,7 @@ echo "building..." >&2
 ./rewind --version >/dev/null
 now() { date +%s.%N; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+. "$root/bench/lib.sh"
 # peak_rss PID: VmHWM of a running process in MiB, sampled until it exits; prints the largest VmRSS seen.
 sample_rss() {
   local pid=$1 out=$2 peak=0 kb
@@ -80,10 +80,7 @@ port=$(free_port)
 "${run[@]}" -icount "shift=3,rr=replay,rrfile=$rr" -gdb "tcp::$port" -S </dev/null >/dev/null 2>"$work/gdb-rewind.err" &
 rewind_pid=$!
 sample_rss "$rewind_pid" "$work/gdb.rss" &
-for _ in $(seq 200); do
-  grep -q ":$(printf '%04X' "$port") .* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && break
-  sleep 0.05
-done
+wait_listen "$port" 200 || true
 cat >"$work/drive.py" <<'PY'
 import gdb, os, random, re, statistics, time
 gdb.execute("set pagination off")

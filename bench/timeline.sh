@@ -34,7 +34,7 @@ die() { echo "timeline.sh: $*" >&2; exit 1; }
 [ -x /usr/bin/chromium ] || die "/usr/bin/chromium is not installed (scripts/install-deps.sh)"
 now() { date +%s.%N; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.0f", (b-a)*1000}'; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+. "$root/bench/lib.sh"
 echo "load before: $(uptime | sed 's/.*load average: //')"
 
 echo "building..." >&2
