@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Rewind.Core.Input;
@@ -10,8 +9,9 @@ namespace Rewind.EndToEnd.Tests;
 /// Linux 6.1 booted from an ext4 disk (`root=/dev/vda`, no initramfs) with virtio-blk, virtio-rng and
 /// virtio-net attached, its init running one script from the kernel command line: write a file and
 /// read it back across `sync` and a dropped page cache, read /dev/hwrng, exchange raw frames with a
-/// peer. Each hart count runs it three times, once for all the tests that look at it: live (the disk
-/// image written through, a peer answering), recorded (another peer) and replayed (no peer at all).
+/// peer. On each architecture's virt board (<see cref="LinuxVirtioBoard"/>: riscv64, aarch64) and hart
+/// count it runs three times, once for all the tests that look at it: live (the disk image written
+/// through, a peer answering), recorded (another peer) and replayed (no peer at all).
 /// </summary>
 public sealed class LinuxVirtioSessions : IDisposable
 {
@@ -23,13 +23,20 @@ public sealed class LinuxVirtioSessions : IDisposable
     private const ushort EtherType = 0x88b5; // IEEE local experimental
 
     private readonly TempDir _dir = new();
-    private readonly Dictionary<int, Lazy<LinuxVirtioSession>> _sessions;
+    private readonly Dictionary<(string Arch, int Harts), Lazy<LinuxVirtioSession>> _sessions = [];
 
-    public LinuxVirtioSessions() =>
-        _sessions = new() { [1] = new(() => Run(1)), [2] = new(() => Run(2)) };
+    public LinuxVirtioSessions()
+    {
+        foreach (var arch in new[] { LinuxVirtioBoard.Riscv64, LinuxVirtioBoard.Aarch64 })
+            foreach (int harts in new[] { 1, 2 })
+                _sessions[(arch, harts)] = new(() => Run(LinuxVirtioBoard.For(arch), harts));
+    }
 
-    /// <summary>The three runs on <paramref name="harts"/> harts (made on first use; a failure is kept for every test that asks).</summary>
-    public LinuxVirtioSession For(int harts) => _sessions[harts].Value;
+    /// <summary>
+    /// The three runs of <paramref name="arch"/>'s board on <paramref name="harts"/> harts (made on first
+    /// use; a failure is kept for every test that asks).
+    /// </summary>
+    public LinuxVirtioSession For(string arch, int harts) => _sessions[(arch, harts)].Value;
 
     /// <summary>Frame k the guest sends: to the peer, "ping k".</summary>
     public static byte[] Ping(int k) => Frame(PeerMac, GuestMac, $"ping {k}", pad: false);
@@ -68,28 +75,25 @@ public sealed class LinuxVirtioSessions : IDisposable
         "poweroff",
     ];
 
-    private static string[] Machine(int harts, string image, int peerPort, params string[] extra)
-    {
-        var linux = LinuxWorkload.Require();
-        return ["-M", "virt", "-bios", "default", "-kernel", linux.Image, "-nographic", "-smp", harts.ToString(CultureInfo.InvariantCulture),
-            "-append", "console=ttyS0 root=/dev/vda rw -- run /script",
-            "-drive", $"file={image},format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0",
+    private static string[] Machine(LinuxVirtioBoard board, int harts, string image, int peerPort, params string[] extra) =>
+        board.Machine(harts, "root=/dev/vda rw -- run /script",
+            ["-drive", $"file={image},format=raw,if=none,id=d0", "-device", "virtio-blk-device,drive=d0",
             "-object", "rng-random,id=r0,filename=/dev/urandom", "-device", "virtio-rng-device,rng=r0",
             "-netdev", $"socket,id=n0,connect=127.0.0.1:{peerPort}", "-device", "virtio-net-device,netdev=n0",
-            .. extra];
-    }
+            .. extra]);
 
-    private LinuxVirtioSession Run(int harts)
+    private LinuxVirtioSession Run(LinuxVirtioBoard board, int harts)
     {
-        string image = _dir.File($"root-{harts}.img"), liveImage = _dir.File($"live-{harts}.img"), rr = _dir.File($"linux-{harts}.rr");
-        Ext4Image.CreateLinuxRoot(image, LinuxWorkload.Require().Init, script: string.Join('\n', Script) + "\n");
+        string name = $"{board.Arch}-{harts}";
+        string image = _dir.File($"root-{name}.img"), liveImage = _dir.File($"live-{name}.img"), rr = _dir.File($"linux-{name}.rr");
+        Ext4Image.CreateLinuxRoot(image, board.Workload.Init, script: string.Join('\n', Script) + "\n");
         File.Copy(image, liveImage);
         string imageHash = Hash(image);
 
-        var (live, livePeer) = WithPeer(port => Machine(harts, liveImage, port));
-        var (recorded, recordPeer) = WithPeer(port => Machine(harts, image, port, RecordingRuns.Rr("record", rr)));
+        var (live, livePeer) = WithPeer(port => Machine(board, harts, liveImage, port));
+        var (recorded, recordPeer) = WithPeer(port => Machine(board, harts, image, port, RecordingRuns.Rr("record", rr)));
         // The peer is gone: its frames come from the recording (port 1 has no listener).
-        var replayed = Boot(Machine(harts, image, 1, RecordingRuns.Rr("replay", rr)));
+        var replayed = Boot(Machine(board, harts, image, 1, RecordingRuns.Rr("replay", rr)));
 
         var entropy = new List<byte>();
         var frames = new List<byte[]>();
@@ -100,7 +104,7 @@ public sealed class LinuxVirtioSessions : IDisposable
                 if (rec.Channel == InputChannel.Entropy) entropy.AddRange(rec.Data.ToArray());
                 if (rec.Channel == InputChannel.Net0) frames.Add(rec.Data.ToArray());
             }
-        return new LinuxVirtioSession(harts, live, livePeer, Ext4Image.ReadFile(liveImage, "/note"),
+        return new LinuxVirtioSession(board.Arch, board.Console, harts, live, livePeer, Ext4Image.ReadFile(liveImage, "/note"),
             recorded, recordPeer, replayed, rr, [.. entropy], frames, imageHash == Hash(image));
     }
 
@@ -129,9 +133,10 @@ public sealed class LinuxVirtioSessions : IDisposable
 public sealed record PeerLog(IReadOnlyList<byte[]> Received, IReadOnlyList<byte[]> Sent);
 
 /// <summary>
-/// One hart count's runs: <paramref name="LiveNote"/> is /note as the live run left it in its image;
-/// <paramref name="Entropy"/> and <paramref name="Frames"/> are the recording's entropy and net0 inputs.
+/// One architecture's and hart count's runs (<paramref name="Console"/> the kernel's console there):
+/// <paramref name="LiveNote"/> is /note as the live run left it in its image; <paramref name="Entropy"/>
+/// and <paramref name="Frames"/> are the recording's entropy and net0 inputs.
 /// </summary>
-public sealed record LinuxVirtioSession(int Harts, ProcessResult Live, PeerLog LivePeer, string LiveNote,
+public sealed record LinuxVirtioSession(string Arch, string Console, int Harts, ProcessResult Live, PeerLog LivePeer, string LiveNote,
     ProcessResult Recorded, PeerLog RecordPeer, ProcessResult Replayed, string Recording,
     byte[] Entropy, IReadOnlyList<byte[]> Frames, bool ImageUnchanged);

@@ -5,15 +5,16 @@ using Rewind.Replay.Log;
 namespace Rewind.EndToEnd.Tests;
 
 /// <summary>
-/// Linux on the virtio devices (<see cref="LinuxVirtioSessions"/>), on one hart and on two: a root
-/// filesystem on virtio-blk, a file across sync and a dropped page cache, /dev/hwrng, raw frames over
-/// virtio-net, each live, recorded, and replayed with the same console byte for byte.
+/// Linux on the virtio devices (<see cref="LinuxVirtioSessions"/>), on the riscv64 and the aarch64 virt
+/// board, on one hart (CPU) and on two: a root filesystem on virtio-blk, a file across sync and a
+/// dropped page cache, /dev/hwrng, raw frames over virtio-net, each live, recorded, and replayed with
+/// the same console byte for byte.
 /// </summary>
 public class LinuxVirtioTests(LinuxVirtioSessions sessions) : IClassFixture<LinuxVirtioSessions>
 {
     private const string Prompt = "rewind-linux# ";
 
-    /// <summary>The console with ttyS0's CR LF as LF and the kernel's own messages (timestamped lines) left out.</summary>
+    /// <summary>The console with the UART's CR LF as LF and the kernel's own messages (timestamped lines) left out.</summary>
     private static string Session(ProcessResult r)
     {
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -37,15 +38,17 @@ public class LinuxVirtioTests(LinuxVirtioSessions sessions) : IClassFixture<Linu
     private static IEnumerable<ProcessResult> LiveAndRecorded(LinuxVirtioSession s) => [s.Live, s.Recorded];
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Linux_mounts_the_ext4_disk_as_root_and_runs_init_from_it(int harts)
+    [InlineData("riscv64", 1)]
+    [InlineData("riscv64", 2)]
+    [InlineData("aarch64", 1)]
+    [InlineData("aarch64", 2)]
+    public void Linux_mounts_the_ext4_disk_as_root_and_runs_init_from_it(string arch, int harts)
     {
-        var s = sessions.For(harts);
+        var s = sessions.For(arch, harts);
         foreach (var r in LiveAndRecorded(s))
         {
             string text = Regex.Replace(r.Stdout, "\r+\n", "\n");
-            Assert.Contains("Kernel command line: console=ttyS0 root=/dev/vda rw -- ", text);
+            Assert.Contains($"Kernel command line: console={s.Console} root=/dev/vda rw -- ", text);
             Assert.Matches(@"virtio_blk virtio\d+: \[vda\] \d+ 512-byte logical blocks \(16\.8 MB/16\.0 MiB\)\n", text);
             Assert.Contains("EXT4-fs (vda): mounted filesystem with ordered data mode.", text);
             Assert.Contains("VFS: Mounted root (ext4 filesystem) on device 254:0.\n", text);
@@ -67,11 +70,13 @@ public class LinuxVirtioTests(LinuxVirtioSessions sessions) : IClassFixture<Linu
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void A_file_written_reads_back_from_the_disk_after_sync_and_dropping_the_page_cache(int harts)
+    [InlineData("riscv64", 1)]
+    [InlineData("riscv64", 2)]
+    [InlineData("aarch64", 1)]
+    [InlineData("aarch64", 2)]
+    public void A_file_written_reads_back_from_the_disk_after_sync_and_dropping_the_page_cache(string arch, int harts)
     {
-        var s = sessions.For(harts);
+        var s = sessions.For(arch, harts);
         foreach (var r in LiveAndRecorded(s))
         {
             string session = Session(r);
@@ -91,11 +96,13 @@ public class LinuxVirtioTests(LinuxVirtioSessions sessions) : IClassFixture<Linu
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Hwrng_bytes_are_host_entropy_live_and_the_logged_bytes_in_the_replay(int harts)
+    [InlineData("riscv64", 1)]
+    [InlineData("riscv64", 2)]
+    [InlineData("aarch64", 1)]
+    [InlineData("aarch64", 2)]
+    public void Hwrng_bytes_are_host_entropy_live_and_the_logged_bytes_in_the_replay(string arch, int harts)
     {
-        var s = sessions.For(harts);
+        var s = sessions.For(arch, harts);
         string live = Output(Session(s.Live), "hex /dev/hwrng 32");
         string recorded = Output(Session(s.Recorded), "hex /dev/hwrng 32");
         Assert.Matches("^[0-9a-f]{64}\n$", live);
@@ -107,11 +114,13 @@ public class LinuxVirtioTests(LinuxVirtioSessions sessions) : IClassFixture<Linu
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Frames_reach_the_peer_and_its_answers_replay_from_the_recording_without_it(int harts)
+    [InlineData("riscv64", 1)]
+    [InlineData("riscv64", 2)]
+    [InlineData("aarch64", 1)]
+    [InlineData("aarch64", 2)]
+    public void Frames_reach_the_peer_and_its_answers_replay_from_the_recording_without_it(string arch, int harts)
     {
-        var s = sessions.For(harts);
+        var s = sessions.For(arch, harts);
         var pings = Enumerable.Range(0, LinuxVirtioSessions.Pings).Select(LinuxVirtioSessions.Ping).ToArray();
         foreach (var (r, peer) in new[] { (s.Live, s.LivePeer), (s.Recorded, s.RecordPeer) })
         {
@@ -128,11 +137,13 @@ public class LinuxVirtioTests(LinuxVirtioSessions sessions) : IClassFixture<Linu
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void The_replay_prints_the_recorded_console_byte_for_byte(int harts)
+    [InlineData("riscv64", 1)]
+    [InlineData("riscv64", 2)]
+    [InlineData("aarch64", 1)]
+    [InlineData("aarch64", 2)]
+    public void The_replay_prints_the_recorded_console_byte_for_byte(string arch, int harts)
     {
-        var s = sessions.For(harts);
+        var s = sessions.For(arch, harts);
         Assert.True(s.Replayed.ExitCode == 0, s.Replayed.ToString());
         // Both runs decode stdout as Latin-1, so string equality is byte equality.
         Assert.Equal(s.Recorded.Stdout, s.Replayed.Stdout);
