@@ -11,9 +11,22 @@ namespace Rewind.Cli.Host;
 /// to compile them, fetch-page changes, traps, idle steps and the time spent waiting while idle. Host
 /// figures only, for finding where time goes; nothing here reaches the guest.
 /// </summary>
-internal static class RunStats
+public static class RunStats
 {
     public const string EnvironmentVariable = "REWIND_STATS";
+
+    /// <summary>
+    /// The interpreted steps, which no counter holds: the count less the compiled, idle and trap steps.
+    /// The counters add up host work, the count goes back when time travel restores a snapshot, so
+    /// after a reverse step or seek the difference means nothing (it would wrap around): then say so.
+    /// </summary>
+    public static string Interpreted(ulong icount, ulong compiled, ulong idle, ulong traps)
+    {
+        ulong accounted = compiled + idle + traps;
+        if (accounted > icount) return "interpreted unknown (the count went back in time)";
+        ulong interpreted = icount - accounted;
+        return $"interpreted ~{interpreted:N0} ({100.0 * interpreted / Math.Max(1, interpreted + compiled):F1} % of executed)";
+    }
 
     public static bool Asked => Environment.GetEnvironmentVariable(EnvironmentVariable) is "1";
 
@@ -31,9 +44,8 @@ internal static class RunStats
         {
             if (cpu is not Hart hart) continue;
             var c = hart.Counters;
-            ulong interpreted = hart.Icount - c.CompiledSteps - c.IdleSkipped - c.Traps;
             to.WriteLine($"  hart {hart.HartId}: compiled {c.CompiledSteps:N0} steps in {c.BlockRuns:N0} block runs, " +
-                $"interpreted ~{interpreted:N0} ({100.0 * interpreted / Math.Max(1, interpreted + c.CompiledSteps):F1} % of executed), idle {c.IdleSkipped:N0}, traps {c.Traps:N0}, slices {c.Slices:N0}, fetch refills {c.FetchRefills:N0}");
+                $"{Interpreted(hart.Icount, c.CompiledSteps, c.IdleSkipped, c.Traps)}, idle {c.IdleSkipped:N0}, traps {c.Traps:N0}, slices {c.Slices:N0}, fetch refills {c.FetchRefills:N0}");
             to.WriteLine($"    first runs of compiled bodies (runtime JIT): {ms(c.FirstRunTicks):N0} ms, {c.FirstRunCpuNanoseconds / 1e6:N0} ms of CPU " +
                 $"({c.FirstRunCpuNanoseconds / 1e3 / Math.Max(1UL, c.FirstRuns):N0} µs each, {c.FirstRuns:N0} bodies)");
             to.WriteLine($"    rare ops interpreted: {Top(c.RareOps)}");
