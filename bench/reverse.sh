@@ -27,6 +27,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+. bench/lib/gdb-replay.sh  # free_port, wait_listen
 arch=riscv64
 if [ "${1:-}" = --arch ]; then
   arch="${2:-}"
@@ -68,7 +69,6 @@ gdb-multiarch -nx -batch -ex 'python print(1)' >/dev/null 2>&1 || { echo "revers
 
 echo "building..." >&2
 "${rewind_cmd[@]}" --version >/dev/null
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 now() { date +%s.%N; }
 
 rr="$work/bench.rr"
@@ -155,14 +155,6 @@ try:
 except gdb.error:
     pass  # the emulator quits on kill and closes the connection
 EOF
-
-wait_listen() {
-  for _ in $(seq 200); do
-    grep -q ":$(printf '%04X' "$1") .* 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
 
 # drive NAME STEPS SNAPSHOTS CMD...: starts the emulator's replay CMD (with -gdb tcp::PORT -S added),
 # runs the GDB script against it and leaves its RESULT lines in $work/NAME.gdb.
