@@ -141,10 +141,22 @@ import gdb, os, re, statistics, time
 
 MASK = 0xffffffffffffffff
 
+HZ = os.sysconf("SC_CLK_TCK")
+
+def cpu_seconds():
+    # The emulator's user + system CPU time (all its threads): steadier than wall time on a shared machine.
+    with open("/proc/%s/stat" % os.environ["EMU_PID"]) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / HZ
+
+cpu = {}
+
 def timed(cmd):
-    t = time.perf_counter()
+    c, t = cpu_seconds(), time.perf_counter()
     gdb.execute(cmd, to_string=True)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    cpu.setdefault(cmd, []).append(cpu_seconds() - c)
+    return wall
 
 def pc():
     return int(gdb.parse_and_eval("$pc")) & MASK
@@ -196,6 +208,10 @@ print("RESULT rc_first_s=%.3f" % reverse[0])
 print("RESULT rc_again_s=%s" % ("%.3f" % statistics.median(reverse[1:]) if len(reverse) > 1 else "-"))
 print("RESULT continue_again_s=%s" % ("%.3f" % statistics.median(forward) if forward else "-"))
 print("RESULT rc_all=%s" % ",".join("%.3f" % t for t in reverse))
+rc_cpu = cpu["reverse-continue"]
+print("RESULT cpu_continue_s=%.2f cpu_rc_first_s=%.2f cpu_rc_again_s=%s cpu_continue_again_s=%s" % (
+    cpu["continue"][0], rc_cpu[0], "%.2f" % statistics.median(rc_cpu[1:]) if len(rc_cpu) > 1 else "-",
+    "%.2f" % statistics.median(cpu["continue"][1:]) if len(cpu["continue"]) > 1 else "-"))
 print("SNAPSHOTS " + snapshots)
 try:
     gdb.execute("kill")
@@ -210,7 +226,7 @@ drive() {
   echo "replaying under gdb-multiarch: $name..." >&2
   port=$(free_port)
   start_gdb_replay "$port" "$work/$name-replay.out" "$@" || fail "$name: the replay does not listen on $port ($work/$name-replay.out)"
-  PORT=$port NAME=$name LATE=$late_fn EARLY=$early_fn REPS=$reps \
+  PORT=$port EMU_PID=$gdb_replay_pid NAME=$name LATE=$late_fn EARLY=$early_fn REPS=$reps \
     timeout 600 gdb-multiarch -nx -batch "$vmlinux" -x "$work/drive.py" >"$work/$name.gdb" 2>&1 ||
     fail "$name: the gdb session failed: $(grep -m1 -iE 'error|exception' "$work/$name.gdb" || tail -n 1 "$work/$name.gdb")"
   grep -q '^RESULT' "$work/$name.gdb" || fail "$name: gdb printed no results ($work/$name.gdb)"
@@ -254,6 +270,11 @@ row "continue from the start to $late_fn" continue_s
 row "reverse-continue to $early_fn, first" rc_first_s
 row "reverse-continue to $early_fn again, median of $((reps - 1))" rc_again_s
 row "continue back to $late_fn, median of $((reps - 1))" continue_again_s
+printf '%s\n' "CPU seconds of the emulator process (all threads), the steadier figure on a shared machine:"
+row "  continue from the start" cpu_continue_s
+row "  reverse-continue, first" cpu_rc_first_s
+row "  reverse-continue again, median" cpu_rc_again_s
+row "  continue back, median" cpu_continue_again_s
 echo
 echo "every reverse-continue: Rewind $(val rewind rc_all)${have_qemu:+; QEMU $(val qemu rc_all)}"
 echo "Rewind snapshots after the first reverse-continue: $(sed -n 's/^SNAPSHOTS //p' "$work/rewind.gdb")"
