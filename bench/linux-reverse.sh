@@ -34,6 +34,7 @@
 #   SHIFT=N     -icount shift (default 0; larger shifts make the boot shorter and the distance smaller)
 #   LATE=FN EARLY=FN    other functions to travel between
 #   REWIND_SEARCH_WORKERS=N   threads of Rewind's reverse search (default: one per core)
+#   QEMU=BINARY the QEMU to compare with (default qemu-system-riscv64; QEMU=none: Rewind alone)
 #   KEEP_WORK=1 keeps the recordings and logs
 #
 # Nothing is asserted: it prints a table (operation, Rewind, QEMU, Rewind/QEMU) and the load average,
@@ -51,14 +52,18 @@ work="$(mktemp -d)"
 keep="${KEEP_WORK:-}"
 cleanup() {
   stop_gdb_replay
-  if [ -n "$keep" ]; then echo "linux-reverse: kept $work" >&2; else rm -rf "$work"; fi
+  if [ -n "${KEEP_WORK:-}" ]; then echo "linux-reverse: kept $work" >&2; elif [ -z "$keep" ]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-# fail MESSAGE: one line on stderr, the logs kept for a look.
+# fail MESSAGE: one line on stderr; once there are logs, they are kept for a look and the line says where.
 fail() {
-  keep=1
-  echo "linux-reverse: $*" >&2
+  if [ -n "$(ls -A "$work")" ]; then
+    keep=1
+    echo "linux-reverse: $* (logs in $work)" >&2
+  else
+    echo "linux-reverse: $*" >&2
+  fi
   exit 1
 }
 
@@ -68,12 +73,12 @@ require_gdb_python linux-reverse || exit 1
 linux="$(bash scripts/build-linux.sh --print-path 2>/dev/null)" ||
   fail "the Linux workload is not built${linux:+ ($linux)}: run scripts/build-linux.sh"
 vmlinux="$linux/vmlinux"
-nm "$vmlinux" >"$work/vmlinux.syms" 2>/dev/null || fail "cannot read the symbols of $vmlinux"
+syms="$(nm "$vmlinux" 2>/dev/null)" || fail "cannot read the symbols of $vmlinux"
 for fn in "$late_fn" "$early_fn"; do
-  grep -q " [tT] $fn\$" "$work/vmlinux.syms" || fail "$vmlinux has no function '$fn'"
+  grep -q " [tT] $fn\$" <<<"$syms" || fail "$vmlinux has no function '$fn'"
 done
 
-qemu=qemu-system-riscv64
+qemu="${QEMU:-qemu-system-riscv64}"
 have_qemu=1
 command -v "$qemu" >/dev/null && command -v qemu-img >/dev/null || have_qemu=""
 
@@ -115,9 +120,9 @@ record() {
   local name=$1 t0 t1
   shift
   t0=$(now)
-  timeout 900 "$@" </dev/null >"$work/$name-record.out" 2>&1 || fail "$name: recording failed (exit $?, $work/$name-record.out)"
+  timeout 900 "$@" </dev/null >"$work/$name-record.out" 2>&1 || fail "$name: recording failed (exit $?)"
   t1=$(now)
-  grep -q "reboot: Power down" "$work/$name-record.out" || fail "$name: the recorded boot did not power off ($work/$name-record.out)"
+  grep -q "reboot: Power down" "$work/$name-record.out" || fail "$name: the recorded boot did not power off"
   record_s=$(secs "$t0" "$t1")
 }
 
@@ -225,11 +230,11 @@ drive() {
   shift
   echo "replaying under gdb-multiarch: $name..." >&2
   port=$(free_port)
-  start_gdb_replay "$port" "$work/$name-replay.out" "$@" || fail "$name: the replay does not listen on $port ($work/$name-replay.out)"
+  start_gdb_replay "$port" "$work/$name-replay.out" "$@" || fail "$name: the replay does not listen on $port"
   PORT=$port EMU_PID=$gdb_replay_pid NAME=$name LATE=$late_fn EARLY=$early_fn REPS=$reps \
     timeout 600 gdb-multiarch -nx -batch "$vmlinux" -x "$work/drive.py" >"$work/$name.gdb" 2>&1 ||
     fail "$name: the gdb session failed: $(grep -m1 -iE 'error|exception' "$work/$name.gdb" || tail -n 1 "$work/$name.gdb")"
-  grep -q '^RESULT' "$work/$name.gdb" || fail "$name: gdb printed no results ($work/$name.gdb)"
+  grep -q '^RESULT' "$work/$name.gdb" || fail "$name: gdb printed no results"
   stop_gdb_replay
 }
 
@@ -251,7 +256,7 @@ if [ -n "$have_qemu" ]; then
     "$early_fn last at $(val qemu early_at): $(val qemu distance) instructions back" \
     "(landed on $early_fn: $(val qemu at_early), same count each time: $(val qemu same_stop))"
 else
-  echo "QEMU:   not measured ($qemu and qemu-img are not installed: Debian qemu-system-misc, qemu-utils)"
+  echo "QEMU:   not measured ($qemu or qemu-img not found: Debian qemu-system-misc and qemu-utils have them)"
 fi
 echo
 row() {
