@@ -69,6 +69,8 @@ fail() {
 
 case "$reps" in '' | *[!0-9]* | 0) fail "REPS must be a positive number, not '$reps'" ;; esac
 case "$shift_n" in '' | *[!0-9]*) fail "SHIFT must be a number from 0 to 10, not '$shift_n'" ;; esac
+payload_kib="${PAYLOAD_KIB:-2432}"
+case "$payload_kib" in '' | *[!0-9]*) fail "PAYLOAD_KIB must be a number of KiB, not '$payload_kib'" ;; esac
 require_gdb_python linux-reverse || exit 1
 linux="$(bash scripts/build-linux.sh --print-path 2>/dev/null)" ||
   fail "the Linux workload is not built${linux:+ ($linux)}: run scripts/build-linux.sh"
@@ -89,7 +91,7 @@ echo "building..." >&2
 # of vmlinux as /payload (the kernel unpacks concatenated archives in turn). Unpacking it lengthens the
 # boot before the console opens as a busybox-sized initramfs would; see the header for why.
 initrd="$work/initramfs+payload.cpio.gz"
-python3 - "$linux/initramfs.cpio.gz" "$vmlinux" "${PAYLOAD_KIB:-2432}" "$initrd" <<'PY' || fail "could not write $initrd"
+python3 - "$linux/initramfs.cpio.gz" "$vmlinux" "$payload_kib" "$initrd" 2>/dev/null <<'PY' || fail "could not write $initrd"
 import gzip, sys
 base, vmlinux, kib, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 data = open(vmlinux, "rb").read()[: kib * 1024]
