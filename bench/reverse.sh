@@ -27,6 +27,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+. bench/lib/gdb-replay.sh  # free_port, wait_listen
 arch=riscv64
 if [ "${1:-}" = --arch ]; then
   arch="${2:-}"
@@ -68,7 +69,6 @@ gdb-multiarch -nx -batch -ex 'python print(1)' >/dev/null 2>&1 || { echo "revers
 
 echo "building..." >&2
 "${rewind_cmd[@]}" --version >/dev/null
-. "$root/bench/lib.sh"
 now() { date +%s.%N; }
 
 rr="$work/bench.rr"
