@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Rewind.Board.Arm;
 
 /// <summary>
@@ -5,34 +7,45 @@ namespace Rewind.Board.Arm;
 /// and the SPIs shared by all CPUs. An access names the CPU whose bank it reaches; for an SPI the CPU
 /// does not matter.
 /// </summary>
-internal sealed class GicIdTable<T> where T : struct
+/// <remarks>
+/// A struct over one flat array, so that a lookup in the GICs' per-update scan of every ID costs one
+/// array access, as the separate arrays it replaces did, and no allocation.
+/// </remarks>
+internal readonly struct GicIdTable<T> where T : struct
 {
-    private readonly T[][] _banks;
-    // Indexed by interrupt ID; entries below 32 are unused (those live in the banks).
-    private readonly T[] _spis;
+    private const int Banked = GicInterruptLines.Banked;
+    // The SPIs at their IDs (0-31 unused), then each CPU's IDs 0-31 (CPU n's from irqCount + 32 n):
+    // an SPI, most of what the scans read, is found by its ID alone.
+    private readonly T[] _values;
+    private readonly int _irqCount;
 
     public GicIdTable(int cpus, int irqCount)
     {
-        _banks = new T[cpus][];
-        for (int c = 0; c < cpus; c++) _banks[c] = new T[GicInterruptLines.Banked];
-        _spis = new T[irqCount];
+        _irqCount = irqCount;
+        _values = new T[irqCount + cpus * Banked];
     }
 
     /// <summary>ID <paramref name="id"/> as CPU <paramref name="cpu"/> sees it; a reference, so that reads and writes take no copy.</summary>
-    public ref T this[int cpu, int id] => ref id < GicInterruptLines.Banked ? ref _banks[cpu][id] : ref _spis[id];
-
-    public int CpuCount => _banks.Length;
+    public ref T this[int cpu, int id]
+    {
+        get
+        {
+            Debug.Assert(id < _irqCount && (id >= Banked || (uint)cpu < (uint)CpuCount), "no such interrupt ID or CPU");
+            return ref _values[id < Banked ? _irqCount + cpu * Banked + id : id];
+        }
+    }
 
     /// <summary>CPU <paramref name="cpu"/>'s values for IDs 0-31.</summary>
-    public T[] Bank(int cpu) => _banks[cpu];
+    public Span<T> Bank(int cpu) => _values.AsSpan(_irqCount + cpu * Banked, Banked);
 
-    /// <summary>The shared values, indexed by ID (entries below 32 unused).</summary>
-    public T[] Spis => _spis;
+    /// <summary>The shared values, from ID 32 up.</summary>
+    public Span<T> Spis => _values.AsSpan(Banked, _irqCount - Banked);
+
+    public int CpuCount => (_values.Length - _irqCount) / Banked;
+
+    /// <summary>Whether this is <paramref name="other"/> (the same values, not equal ones).</summary>
+    public bool Is(GicIdTable<T> other) => _values == other._values;
 
     /// <summary>Every bank and the SPIs back to the default value.</summary>
-    public void Clear()
-    {
-        foreach (var b in _banks) Array.Clear(b);
-        Array.Clear(_spis);
-    }
+    public void Clear() => Array.Clear(_values);
 }

@@ -7,14 +7,14 @@ namespace Rewind.Board.Arm;
 /// them clear). What differs between the two (SGI senders, targets or routes, the CPU interface) stays
 /// with each GIC.
 /// </summary>
-internal sealed class GicInterruptLines
+/// <remarks>A struct of <see cref="GicIdTable{T}"/> structs: the GICs hold it inline, so that their scans reach each array with no extra hop.</remarks>
+internal readonly struct GicInterruptLines
 {
     /// <summary>IDs 0-31 are banked per CPU; 0-15 of them are SGIs.</summary>
     public const int Banked = 32, SgiCount = 16;
 
     public readonly GicIdTable<bool> Enabled, PendingLatch, Level, Active, Edge, Group1;
     public readonly GicIdTable<byte> Priority;
-    private readonly int _irqCount;
     // The flags in the order the saved state holds them (sections "gic" and "gicv3"); built once so that
     // saving and loading allocate no list.
     private readonly GicIdTable<bool>[] _savedFlags;
@@ -25,7 +25,6 @@ internal sealed class GicInterruptLines
     /// <param name="groups">Whether the group of each interrupt is part of the state (and of the saved state).</param>
     public GicInterruptLines(int cpus, int irqCount, bool groups)
     {
-        _irqCount = irqCount;
         Enabled = new(cpus, irqCount);
         PendingLatch = new(cpus, irqCount);
         Level = new(cpus, irqCount);
@@ -83,21 +82,18 @@ internal sealed class GicInterruptLines
     public void SaveSpis(BinaryWriter writer)
     {
         foreach (var flags in _savedFlags)
-        {
-            bool[] spis = flags.Spis;
-            for (int id = Banked; id < _irqCount; id++) writer.Write(spis[id]);
-        }
-        writer.Write(Priority.Spis, Banked, _irqCount - Banked);
+            foreach (bool v in flags.Spis) writer.Write(v);
+        writer.Write(Priority.Spis);
     }
 
     public void LoadSpis(BinaryReader reader)
     {
         foreach (var flags in _savedFlags)
         {
-            bool[] spis = flags.Spis;
-            for (int id = Banked; id < _irqCount; id++) spis[id] = reader.ReadBoolean();
+            var spis = flags.Spis;
+            for (int i = 0; i < spis.Length; i++) spis[i] = reader.ReadBoolean();
         }
-        reader.ReadExactly(Priority.Spis.AsSpan(Banked));
+        reader.ReadExactly(Priority.Spis);
     }
 
     /// <summary>CPU <paramref name="cpu"/>'s flags for IDs 0-31 (each in turn), then its priorities.</summary>
@@ -112,7 +108,7 @@ internal sealed class GicInterruptLines
     {
         foreach (var flags in _savedFlags)
         {
-            bool[] bank = flags.Bank(cpu);
+            var bank = flags.Bank(cpu);
             for (int i = 0; i < bank.Length; i++) bank[i] = reader.ReadBoolean();
         }
         reader.ReadExactly(Priority.Bank(cpu));

@@ -55,8 +55,8 @@ public sealed partial class GicV2
         foreach (var flags in _lines.SavedFlags)
         {
             for (int id = 0; id < IrqCount; id++) flat[id] = reader.ReadBoolean();
-            Array.Copy(flat, flags.Bank(0), Banked);
-            Array.Copy(flat, Banked, flags.Spis, Banked, IrqCount - Banked);
+            flat.AsSpan(0, Banked).CopyTo(flags.Bank(0));
+            flat.AsSpan(Banked).CopyTo(flags.Spis);
         }
         // Version 1 kept an SGI's pending state as a latch; its only possible sender was CPU 0.
         for (int id = 0; id < SgiCount; id++)
@@ -67,8 +67,8 @@ public sealed partial class GicV2
         }
         byte[] priority = reader.ReadBytes(IrqCount);
         if (priority.Length != IrqCount) throw new EndOfStreamException();
-        Array.Copy(priority, _lines.Priority.Bank(0), Banked);
-        Array.Copy(priority, Banked, _lines.Priority.Spis, Banked, IrqCount - Banked);
+        priority.AsSpan(0, Banked).CopyTo(_lines.Priority.Bank(0));
+        priority.AsSpan(Banked).CopyTo(_lines.Priority.Spis);
         Array.Clear(_targets);
         _distEnabled = reader.ReadBoolean();
         LoadCpuInterface(reader, b);
@@ -87,7 +87,7 @@ public sealed partial class GicV2
         // Version 1 kept an SGI's pending state as a latch.
         foreach (var flags in _lines.SavedFlags)
             for (int id = 0; id < IrqCount; id++)
-                writer.Write(flags == _lines.PendingLatch && id < SgiCount ? b.SgiSources[id] != 0 : flags[0, id]);
+                writer.Write(flags.Is(_lines.PendingLatch) && id < SgiCount ? b.SgiSources[id] != 0 : flags[0, id]);
         for (int id = 0; id < IrqCount; id++) writer.Write(_lines.Priority[0, id]);
         writer.Write(_distEnabled);
         SaveCpuInterface(writer, b);
