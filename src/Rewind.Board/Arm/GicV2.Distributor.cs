@@ -24,7 +24,7 @@ public sealed partial class GicV2
         {
             int first = o - 0x400;
             uint v = 0;
-            for (int i = 0; i < 4 && first + i < IrqCount; i++) v |= (uint)PriorityOf(cpu, first + i) << (8 * i);
+            for (int i = 0; i < 4 && first + i < IrqCount; i++) v |= (uint)_lines.Priority[cpu, first + i] << (8 * i);
             return v;
         }
         if (o >= 0x800 && o < 0x800 + IrqCount)
@@ -44,7 +44,7 @@ public sealed partial class GicV2
             int first = (o - 0xc00) * 4;
             uint v = 0;
             for (int i = 0; i < 16 && first + i < IrqCount; i++)
-                if (first + i < Banked ? _banks[cpu].Edge[first + i] : _edge[first + i]) v |= 2u << (2 * i);
+                if (_lines.Edge[cpu, first + i]) v |= 2u << (2 * i);
             return v;
         }
         if (o >= 0xf10 && o < 0xf30)
@@ -72,12 +72,7 @@ public sealed partial class GicV2
         else if (o >= 0x400 && o < 0x400 + IrqCount)
         {
             int first = o - 0x400;
-            for (int i = 0; i < 4 && first + i < IrqCount; i++)
-            {
-                byte p = (byte)(value >> (8 * i));
-                if (first + i < Banked) _banks[cpu].Priority[first + i] = p;
-                else _priority[first + i] = p;
-            }
+            for (int i = 0; i < 4 && first + i < IrqCount; i++) _lines.Priority[cpu, first + i] = (byte)(value >> (8 * i));
         }
         else if (o >= 0x800 + Banked && o < 0x800 + IrqCount)
         {
@@ -98,8 +93,7 @@ public sealed partial class GicV2
                 int id = first + i;
                 bool edge = ((value >> (2 * i)) & 2) != 0;
                 if (id < SgiCount) continue;
-                if (id < Banked) _banks[cpu].Edge[id] = edge;
-                else _edge[id] = edge;
+                _lines.Edge[cpu, id] = edge;
             }
         }
         else if (o == 0xf00) SendSgi(cpu, value);
@@ -126,9 +120,9 @@ public sealed partial class GicV2
             int id = first + i;
             bool on = which switch
             {
-                Bit.Enabled => IsEnabled(cpu, id),
+                Bit.Enabled => _lines.Enabled[cpu, id],
                 Bit.Pending => IsPending(cpu, id),
-                _ => IsActive(cpu, id),
+                _ => _lines.Active[cpu, id],
             };
             if (on) v |= 1u << i;
         }
@@ -143,13 +137,13 @@ public sealed partial class GicV2
             int id = first + i;
             // SGIs pend and clear through SGIR and the SGI pending registers, not these (GICv2).
             if (which == Bit.Pending && id < SgiCount) continue;
-            bool[] set = which switch
+            var set = which switch
             {
-                Bit.Enabled => id < Banked ? _banks[cpu].Enabled : _enabled,
-                Bit.Pending => id < Banked ? _banks[cpu].PendingLatch : _pendingLatch,
-                _ => id < Banked ? _banks[cpu].Active : _active,
+                Bit.Enabled => _lines.Enabled,
+                Bit.Pending => _lines.PendingLatch,
+                _ => _lines.Active,
             };
-            set[id] = to;
+            set[cpu, id] = to;
         }
     }
 

@@ -15,20 +15,13 @@ public sealed partial class GicV2
     {
         writer.Write(_banks.Length);
         writer.Write(_distEnabled);
-        foreach (var arr in new[] { _enabled, _pendingLatch, _level, _active, _edge })
-            for (int id = Banked; id < IrqCount; id++) writer.Write(arr[id]);
-        writer.Write(_priority, Banked, IrqCount - Banked);
+        _lines.SaveSpis(writer);
         writer.Write(_targets, Banked, IrqCount - Banked);
-        foreach (var b in _banks)
+        for (int c = 0; c < _banks.Length; c++)
         {
-            foreach (var arr in new[] { b.Enabled, b.PendingLatch, b.Level, b.Active, b.Edge })
-                foreach (bool v in arr) writer.Write(v);
-            writer.Write(b.Priority);
-            writer.Write(b.SgiSources);
-            writer.Write(b.CpuEnabled);
-            writer.Write(b.Pmr);
-            writer.Write(b.Bpr);
-            WriteStack(writer, b.ActiveStack);
+            _lines.SaveBank(writer, c);
+            writer.Write(_banks[c].SgiSources);
+            SaveCpuInterface(writer, _banks[c]);
         }
     }
 
@@ -37,20 +30,13 @@ public sealed partial class GicV2
         int cpus = reader.ReadInt32();
         if (cpus != _banks.Length) throw new InvalidDataException($"GIC state is for {cpus} CPUs; this machine has {_banks.Length}");
         _distEnabled = reader.ReadBoolean();
-        foreach (var arr in new[] { _enabled, _pendingLatch, _level, _active, _edge })
-            for (int id = Banked; id < IrqCount; id++) arr[id] = reader.ReadBoolean();
-        reader.ReadExactly(_priority.AsSpan(Banked));
+        _lines.LoadSpis(reader);
         reader.ReadExactly(_targets.AsSpan(Banked));
-        foreach (var b in _banks)
+        for (int c = 0; c < _banks.Length; c++)
         {
-            foreach (var arr in new[] { b.Enabled, b.PendingLatch, b.Level, b.Active, b.Edge })
-                for (int i = 0; i < arr.Length; i++) arr[i] = reader.ReadBoolean();
-            reader.ReadExactly(b.Priority);
-            reader.ReadExactly(b.SgiSources);
-            b.CpuEnabled = reader.ReadBoolean();
-            b.Pmr = reader.ReadUInt32();
-            b.Bpr = reader.ReadUInt32();
-            ReadStack(reader, b.ActiveStack);
+            _lines.LoadBank(reader, c);
+            reader.ReadExactly(_banks[c].SgiSources);
+            LoadCpuInterface(reader, _banks[c]);
         }
         Update();
     }
@@ -66,28 +52,26 @@ public sealed partial class GicV2
         if (!Uniprocessor) throw new InvalidDataException($"GIC state version 1 is for one CPU; this machine has {_banks.Length}");
         var b = _banks[0];
         bool[] flat = new bool[IrqCount];
-        foreach (var (shared, banked) in new[] { (_enabled, b.Enabled), (_pendingLatch, b.PendingLatch), (_level, b.Level), (_active, b.Active), (_edge, b.Edge) })
+        foreach (var flags in _lines.SavedFlags)
         {
             for (int id = 0; id < IrqCount; id++) flat[id] = reader.ReadBoolean();
-            Array.Copy(flat, banked, Banked);
-            Array.Copy(flat, Banked, shared, Banked, IrqCount - Banked);
+            flat.AsSpan(0, Banked).CopyTo(flags.Bank(0));
+            flat.AsSpan(Banked).CopyTo(flags.Spis);
         }
         // Version 1 kept an SGI's pending state as a latch; its only possible sender was CPU 0.
         for (int id = 0; id < SgiCount; id++)
         {
-            b.SgiSources[id] = (byte)(b.PendingLatch[id] ? 1 : 0);
-            b.PendingLatch[id] = false;
+            ref bool latch = ref _lines.PendingLatch[0, id];
+            b.SgiSources[id] = (byte)(latch ? 1 : 0);
+            latch = false;
         }
         byte[] priority = reader.ReadBytes(IrqCount);
         if (priority.Length != IrqCount) throw new EndOfStreamException();
-        Array.Copy(priority, b.Priority, Banked);
-        Array.Copy(priority, Banked, _priority, Banked, IrqCount - Banked);
+        priority.AsSpan(0, Banked).CopyTo(_lines.Priority.Bank(0));
+        priority.AsSpan(Banked).CopyTo(_lines.Priority.Spis);
         Array.Clear(_targets);
         _distEnabled = reader.ReadBoolean();
-        b.CpuEnabled = reader.ReadBoolean();
-        b.Pmr = reader.ReadUInt32();
-        b.Bpr = reader.ReadUInt32();
-        ReadStack(reader, b.ActiveStack);
+        LoadCpuInterface(reader, b);
         Update();
     }
 
@@ -100,31 +84,33 @@ public sealed partial class GicV2
         }
         if (version != 1 || !Uniprocessor) throw new NotSupportedException($"GicV2 with {_banks.Length} CPUs cannot write state version {version}");
         var b = _banks[0];
-        foreach (var (shared, banked) in new[] { (_enabled, b.Enabled), (_pendingLatch, b.PendingLatch), (_level, b.Level), (_active, b.Active), (_edge, b.Edge) })
+        // Version 1 kept an SGI's pending state as a latch.
+        foreach (var flags in _lines.SavedFlags)
             for (int id = 0; id < IrqCount; id++)
-            {
-                bool v = id >= Banked ? shared[id] : banked == b.PendingLatch && id < SgiCount ? b.SgiSources[id] != 0 : banked[id];
-                writer.Write(v);
-            }
-        for (int id = 0; id < IrqCount; id++) writer.Write(id < Banked ? b.Priority[id] : _priority[id]);
+                writer.Write(flags.Is(_lines.PendingLatch) && id < SgiCount ? b.SgiSources[id] != 0 : flags[0, id]);
+        for (int id = 0; id < IrqCount; id++) writer.Write(_lines.Priority[0, id]);
         writer.Write(_distEnabled);
+        SaveCpuInterface(writer, b);
+    }
+
+    /// <summary>A CPU interface, as both versions hold it: enable, priority mask, binary point, active priorities.</summary>
+    private static void SaveCpuInterface(BinaryWriter writer, CpuBank b)
+    {
         writer.Write(b.CpuEnabled);
         writer.Write(b.Pmr);
         writer.Write(b.Bpr);
-        WriteStack(writer, b.ActiveStack);
+        writer.Write(b.ActiveStack.Count);
+        foreach (int p in b.ActiveStack) writer.Write(p);
     }
 
-    private static void WriteStack(BinaryWriter writer, List<int> stack)
+    private static void LoadCpuInterface(BinaryReader reader, CpuBank b)
     {
-        writer.Write(stack.Count);
-        foreach (int p in stack) writer.Write(p);
-    }
-
-    private static void ReadStack(BinaryReader reader, List<int> stack)
-    {
-        stack.Clear();
+        b.CpuEnabled = reader.ReadBoolean();
+        b.Pmr = reader.ReadUInt32();
+        b.Bpr = reader.ReadUInt32();
+        b.ActiveStack.Clear();
         int n = reader.ReadInt32();
         if (n < 0 || n > IrqCount) throw new InvalidDataException($"GIC state holds {n} active priorities");
-        for (int i = 0; i < n; i++) stack.Add(reader.ReadInt32());
+        for (int i = 0; i < n; i++) b.ActiveStack.Add(reader.ReadInt32());
     }
 }

@@ -17,32 +17,24 @@ public sealed partial class GicV2 : IArmGic
 {
     public const int IrqCount = 288, MaxCpus = 8;
     public const ulong DistributorSize = 0x10000, CpuInterfaceSize = 0x10000;
-    /// <summary>IDs 0-31 are banked per CPU; 0-15 of them are SGIs.</summary>
-    private const int Banked = 32, SgiCount = 16;
+    private const int Banked = GicInterruptLines.Banked, SgiCount = GicInterruptLines.SgiCount;
     private const int Spurious = 1023;
 
     private readonly Action<bool>[] _irqOutputs;
     private readonly Func<int> _accessingCpu;
     private readonly CpuBank[] _banks;
-    // SPI state, indexed by interrupt ID (entries below 32 are unused: those live in the banks).
-    private readonly bool[] _enabled = new bool[IrqCount];
-    private readonly bool[] _pendingLatch = new bool[IrqCount];
-    private readonly bool[] _level = new bool[IrqCount];
-    private readonly bool[] _active = new bool[IrqCount];
-    private readonly bool[] _edge = new bool[IrqCount];
-    private readonly byte[] _priority = new byte[IrqCount];
+    /// <summary>
+    /// Enables, levels, triggers, pending latches, active bits and priorities: banked for IDs 0-31,
+    /// shared for SPIs. An SGI's pending state is not its latch but the bank's SGI senders.
+    /// </summary>
+    private readonly GicInterruptLines _lines;
+    // SPI targets, indexed by interrupt ID (entries below 32 are unused).
     private readonly byte[] _targets = new byte[IrqCount];
     private bool _distEnabled;
 
-    /// <summary>The state of IDs 0-31 and the CPU interface of one CPU.</summary>
+    /// <summary>The SGI senders and the CPU interface of one CPU (its IDs 0-31 are in the banks of <see cref="_lines"/>).</summary>
     private sealed class CpuBank
     {
-        public readonly bool[] Enabled = new bool[Banked];
-        public readonly bool[] PendingLatch = new bool[Banked]; // PPIs; SGIs pend through SgiSources
-        public readonly bool[] Level = new bool[Banked];
-        public readonly bool[] Active = new bool[Banked];
-        public readonly bool[] Edge = new bool[Banked];
-        public readonly byte[] Priority = new byte[Banked];
         /// <summary>For each SGI, the CPUs that sent it and whose request is still pending (bit n = CPU n).</summary>
         public readonly byte[] SgiSources = new byte[SgiCount];
         public bool CpuEnabled;
@@ -54,13 +46,7 @@ public sealed partial class GicV2 : IArmGic
 
         public void Reset()
         {
-            Array.Clear(Enabled);
-            Array.Clear(PendingLatch);
-            Array.Clear(Active);
-            Array.Clear(Priority);
             Array.Clear(SgiSources);
-            // SGIs are edge-triggered (their configuration reads so); PPIs start level-sensitive.
-            for (int i = 0; i < Banked; i++) Edge[i] = i < SgiCount;
             CpuEnabled = false;
             Pmr = Bpr = 0;
             ActiveStack.Clear();
@@ -76,6 +62,7 @@ public sealed partial class GicV2 : IArmGic
         _accessingCpu = accessingCpu;
         _banks = new CpuBank[irqOutputs.Count];
         for (int c = 0; c < _banks.Length; c++) _banks[c] = new CpuBank();
+        _lines = new GicInterruptLines(_banks.Length, IrqCount, groups: false);
         Distributor = new DistributorWindow(this);
         CpuInterface = new CpuInterfaceWindow(this);
         Reset();
@@ -93,11 +80,7 @@ public sealed partial class GicV2 : IArmGic
 
     public void Reset()
     {
-        Array.Clear(_enabled);
-        Array.Clear(_pendingLatch);
-        Array.Clear(_active);
-        Array.Clear(_priority);
-        Array.Clear(_edge);
+        _lines.Reset();
         Array.Clear(_targets);
         foreach (var b in _banks) b.Reset();
         _distEnabled = false;
@@ -107,40 +90,17 @@ public sealed partial class GicV2 : IArmGic
     /// <summary>SPI <paramref name="line"/> (interrupt ID 32 + line), as the device tree numbers it.</summary>
     public void SetIrq(int line, bool level)
     {
-        int id = Banked + line;
-        if (_level[id] == level) return;
-        _level[id] = level;
-        if (level && _edge[id]) _pendingLatch[id] = true;
-        Update();
+        if (_lines.SetLevel(0, Banked + line, level)) Update();
     }
 
     /// <summary>CPU <paramref name="cpu"/>'s private peripheral input <paramref name="id"/> (16-31; the generic timer's).</summary>
     public void SetPpi(int cpu, int id, bool level)
     {
-        var b = _banks[cpu];
-        if (b.Level[id] == level) return;
-        b.Level[id] = level;
-        if (level && b.Edge[id]) b.PendingLatch[id] = true;
-        Update();
+        if (_lines.SetLevel(cpu, id, level)) Update();
     }
 
-    private bool IsEnabled(int cpu, int id) => id < Banked ? _banks[cpu].Enabled[id] : _enabled[id];
-
-    private bool IsActive(int cpu, int id) => id < Banked ? _banks[cpu].Active[id] : _active[id];
-
-    private byte PriorityOf(int cpu, int id) => id < Banked ? _banks[cpu].Priority[id] : _priority[id];
-
-    /// <summary>Pending as the distributor's pending registers show it to <paramref name="cpu"/>.</summary>
-    private bool IsPending(int cpu, int id)
-    {
-        if (id < SgiCount) return _banks[cpu].SgiSources[id] != 0;
-        if (id < Banked)
-        {
-            var b = _banks[cpu];
-            return b.PendingLatch[id] || (!b.Edge[id] && b.Level[id]);
-        }
-        return _pendingLatch[id] || (!_edge[id] && _level[id]);
-    }
+    /// <summary>Pending as the distributor's pending registers show it to <paramref name="cpu"/>: an SGI while a sender's request waits.</summary>
+    private bool IsPending(int cpu, int id) => id < SgiCount ? _banks[cpu].SgiSources[id] != 0 : _lines.IsPending(cpu, id);
 
     private bool Targets(int cpu, int id) => id < Banked || Uniprocessor || (_targets[id] & (1 << cpu)) != 0;
 
@@ -150,8 +110,8 @@ public sealed partial class GicV2 : IArmGic
         int best = Spurious, bestPriority = 0x100;
         for (int id = 0; id < IrqCount; id++)
         {
-            if (!IsEnabled(cpu, id) || IsActive(cpu, id) || !IsPending(cpu, id) || !Targets(cpu, id)) continue;
-            int p = PriorityOf(cpu, id);
+            if (!_lines.Enabled[cpu, id] || _lines.Active[cpu, id] || !IsPending(cpu, id) || !Targets(cpu, id)) continue;
+            int p = _lines.Priority[cpu, id];
             if (p < bestPriority)
             {
                 best = id;
@@ -170,7 +130,7 @@ public sealed partial class GicV2 : IArmGic
             if (_distEnabled && b.CpuEnabled)
             {
                 int id = HighestPending(c);
-                irq = id != Spurious && PriorityOf(c, id) < b.Pmr && PriorityOf(c, id) < b.RunningPriority;
+                irq = id != Spurious && _lines.Priority[c, id] < b.Pmr && _lines.Priority[c, id] < b.RunningPriority;
             }
             _irqOutputs[c](irq);
         }
@@ -181,27 +141,18 @@ public sealed partial class GicV2 : IArmGic
     {
         var b = _banks[cpu];
         int id = HighestPending(cpu);
-        if (id == Spurious || !_distEnabled || !b.CpuEnabled || PriorityOf(cpu, id) >= b.Pmr) return Spurious;
+        if (id == Spurious || !_distEnabled || !b.CpuEnabled || _lines.Priority[cpu, id] >= b.Pmr) return Spurious;
         uint value = (uint)id;
         if (id < SgiCount)
         {
             // One source's request at a time: the lowest-numbered sender first; the others stay pending.
             int source = System.Numerics.BitOperations.TrailingZeroCount(b.SgiSources[id]);
             b.SgiSources[id] &= (byte)~(1 << source);
-            b.Active[id] = true;
+            _lines.Active[cpu, id] = true;
             value |= (uint)source << 10;
         }
-        else if (id < Banked)
-        {
-            b.PendingLatch[id] = false;
-            b.Active[id] = true;
-        }
-        else
-        {
-            _pendingLatch[id] = false;
-            _active[id] = true;
-        }
-        b.ActiveStack.Add(PriorityOf(cpu, id));
+        else _lines.Activate(cpu, id);
+        b.ActiveStack.Add(_lines.Priority[cpu, id]);
         Update();
         return value;
     }
@@ -209,11 +160,10 @@ public sealed partial class GicV2 : IArmGic
     private void EndOfInterrupt(int cpu, uint value)
     {
         int id = (int)(value & 0x3ff);
-        if (id >= IrqCount || !IsActive(cpu, id)) return;
-        if (id < Banked) _banks[cpu].Active[id] = false;
-        else _active[id] = false;
+        if (id >= IrqCount || !_lines.Active[cpu, id]) return;
+        _lines.Active[cpu, id] = false;
         var stack = _banks[cpu].ActiveStack;
-        int at = stack.LastIndexOf(PriorityOf(cpu, id));
+        int at = stack.LastIndexOf(_lines.Priority[cpu, id]);
         if (at >= 0) stack.RemoveAt(at);
         Update();
     }

@@ -22,7 +22,7 @@ public sealed partial class GicV3 : IArmGicCpuInterface
         else if (key == R.IccHppir1 || key == R.IccHppir0)
         {
             int id = HighestPending(cpu);
-            value = id != Spurious && IsGroup1(cpu, id) == (key == R.IccHppir1) ? (ulong)id : Spurious;
+            value = id != Spurious && _lines.Group1[cpu, id] == (key == R.IccHppir1) ? (ulong)id : Spurious;
         }
         else if (key == R.IccRpr) value = (ulong)RunningPriority(c);
         else if (key == R.IccBpr1) value = (c.Ctlr & 1) != 0 ? Math.Min(c.Bpr0 + 1, 7) : c.Bpr1;

@@ -52,7 +52,7 @@ public sealed partial class GicV3
         {
             // GICD_SETSPI_NSR / GICD_CLRSPI_NSR: an SPI pended or cleared by its ID.
             int id = (int)(value & 0x3ff);
-            if (id >= Banked && id < IrqCount) _pendingLatch[id] = o == 0x0040;
+            if (id >= Banked && id < IrqCount) _lines.PendingLatch[0, id] = o == 0x0040;
         }
         else if (o >= 0x6000 + 8 * Banked && o < 0x6000 + 8 * IrqCount)
         {
@@ -106,7 +106,7 @@ public sealed partial class GicV3
             for (int i = 0; i < 4; i++)
             {
                 int id = o - 0x400 + i;
-                if (id >= lo && id < hi) v |= (uint)PriorityOf(cpu, id) << (8 * i);
+                if (id >= lo && id < hi) v |= (uint)_lines.Priority[cpu, id] << (8 * i);
             }
         }
         else if (o >= 0xc00 && o < 0xd00)
@@ -114,7 +114,7 @@ public sealed partial class GicV3
             for (int i = 0; i < 16; i++)
             {
                 int id = (o - 0xc00) * 4 + i;
-                if (id >= lo && id < hi && (id < Banked ? _cpus[cpu].Edge[id] : _edge[id])) v |= 2u << (2 * i);
+                if (id >= lo && id < hi && _lines.Edge[cpu, id]) v |= 2u << (2 * i);
             }
         }
         return v;
@@ -144,9 +144,7 @@ public sealed partial class GicV3
             {
                 int id = o - 0x400 + i;
                 if (id < lo || id >= hi) continue;
-                byte p = (byte)((value >> (8 * i)) & PriorityMask);
-                if (id < Banked) _cpus[cpu].Priority[id] = p;
-                else _priority[id] = p;
+                _lines.Priority[cpu, id] = (byte)((value >> (8 * i)) & PriorityMask);
             }
         }
         else if (o >= 0xc00 && o < 0xd00)
@@ -156,32 +154,29 @@ public sealed partial class GicV3
             {
                 int id = (o - 0xc00) * 4 + i;
                 if (id < lo || id >= hi || id < SgiCount) continue;
-                bool edge = ((value >> (2 * i)) & 2) != 0;
-                if (id < Banked) _cpus[cpu].Edge[id] = edge;
-                else _edge[id] = edge;
+                _lines.Edge[cpu, id] = ((value >> (2 * i)) & 2) != 0;
             }
         }
     }
 
     private bool Get(Bit which, int cpu, int id) => which switch
     {
-        Bit.Group => IsGroup1(cpu, id),
-        Bit.Enabled => IsEnabled(cpu, id),
-        Bit.Pending => IsPending(cpu, id),
-        _ => IsActive(cpu, id),
+        Bit.Group => _lines.Group1[cpu, id],
+        Bit.Enabled => _lines.Enabled[cpu, id],
+        Bit.Pending => _lines.IsPending(cpu, id),
+        _ => _lines.Active[cpu, id],
     };
 
     private void Set(Bit which, int cpu, int id, bool to)
     {
-        var c = _cpus[cpu];
-        bool[] arr = which switch
+        var flags = which switch
         {
-            Bit.Group => id < Banked ? c.Group1 : _group1,
-            Bit.Enabled => id < Banked ? c.Enabled : _enabled,
-            Bit.Pending => id < Banked ? c.PendingLatch : _pendingLatch,
-            _ => id < Banked ? c.Active : _active,
+            Bit.Group => _lines.Group1,
+            Bit.Enabled => _lines.Enabled,
+            Bit.Pending => _lines.PendingLatch,
+            _ => _lines.Active,
         };
-        arr[id] = to;
+        flags[cpu, id] = to;
     }
 
     /// <summary>Splits 8-byte accesses (GICD_IROUTER, GICR_TYPER) into words and narrows byte and halfword ones.</summary>

@@ -18,7 +18,7 @@ public sealed partial class GicV3 : IArmGic
     public const ulong DistributorSize = 0x10000, RedistributorStride = 0x20000;
     /// <summary>The size QEMU's device tree gives the redistributor region (123 frames of 128 KiB).</summary>
     public const ulong RedistributorRegionSize = 0xf60000;
-    private const int Banked = 32, SgiCount = 16;
+    private const int Banked = GicInterruptLines.Banked, SgiCount = GicInterruptLines.SgiCount;
     private const int Spurious = 1023;
     /// <summary>Implemented priority bits (ICC_CTLR_EL1.PRIbits + 1): priorities step by 8.</summary>
     private const int PriorityBits = 5;
@@ -27,28 +27,19 @@ public sealed partial class GicV3 : IArmGic
 
     private readonly Action<bool>[] _irqOutputs, _fiqOutputs;
     private readonly CpuState[] _cpus;
-    // SPI state, indexed by interrupt ID (entries below 32 are unused: those live in the redistributors).
-    private readonly bool[] _enabled = new bool[IrqCount];
-    private readonly bool[] _pendingLatch = new bool[IrqCount];
-    private readonly bool[] _level = new bool[IrqCount];
-    private readonly bool[] _active = new bool[IrqCount];
-    private readonly bool[] _edge = new bool[IrqCount];
-    private readonly bool[] _group1 = new bool[IrqCount];
-    private readonly byte[] _priority = new byte[IrqCount];
+    /// <summary>
+    /// Groups, enables, levels, triggers, pending latches, active bits and priorities: in each CPU's
+    /// redistributor for IDs 0-31, in the distributor for SPIs.
+    /// </summary>
+    private readonly GicInterruptLines _lines;
+    // SPI routes (GICD_IROUTER), indexed by interrupt ID (entries below 32 are unused).
     private readonly ulong[] _router = new ulong[IrqCount];
     /// <summary>GICD_CTLR.EnableGrp0 and EnableGrp1.</summary>
     private bool _grp0Enabled, _grp1Enabled;
 
-    /// <summary>One CPU's redistributor (IDs 0-31, GICR_WAKER) and CPU interface.</summary>
+    /// <summary>One CPU's GICR_WAKER and CPU interface (its IDs 0-31 are in the banks of <see cref="_lines"/>).</summary>
     private sealed class CpuState
     {
-        public readonly bool[] Enabled = new bool[Banked];
-        public readonly bool[] PendingLatch = new bool[Banked];
-        public readonly bool[] Level = new bool[Banked];
-        public readonly bool[] Active = new bool[Banked];
-        public readonly bool[] Edge = new bool[Banked];
-        public readonly bool[] Group1 = new bool[Banked];
-        public readonly byte[] Priority = new byte[Banked];
         /// <summary>GICR_WAKER.ProcessorSleep; ChildrenAsleep follows it at once.</summary>
         public bool ProcessorSleep;
         public uint Pmr, Bpr0, Bpr1;
@@ -60,13 +51,6 @@ public sealed partial class GicV3 : IArmGic
 
         public void Reset()
         {
-            Array.Clear(Enabled);
-            Array.Clear(PendingLatch);
-            Array.Clear(Active);
-            Array.Clear(Group1);
-            Array.Clear(Priority);
-            // SGIs are edge-triggered; PPIs start level-sensitive.
-            for (int i = 0; i < Banked; i++) Edge[i] = i < SgiCount;
             ProcessorSleep = true;
             Pmr = 0;
             Bpr0 = MinBpr0;
@@ -92,6 +76,7 @@ public sealed partial class GicV3 : IArmGic
         for (int c = 0; c < _cpus.Length; c++) _cpus[c] = new CpuState();
         Distributor = new DistributorWindow(this);
         Redistributors = new RedistributorWindow(this);
+        _lines = new GicInterruptLines(_cpus.Length, IrqCount, groups: true);
         Reset();
     }
 
@@ -107,12 +92,7 @@ public sealed partial class GicV3 : IArmGic
 
     public void Reset()
     {
-        Array.Clear(_enabled);
-        Array.Clear(_pendingLatch);
-        Array.Clear(_active);
-        Array.Clear(_edge);
-        Array.Clear(_group1);
-        Array.Clear(_priority);
+        _lines.Reset();
         Array.Clear(_router);
         foreach (var c in _cpus) c.Reset();
         _grp0Enabled = _grp1Enabled = false;
@@ -122,35 +102,12 @@ public sealed partial class GicV3 : IArmGic
     /// <summary>SPI <paramref name="line"/> (interrupt ID 32 + line), as the device tree numbers it.</summary>
     public void SetIrq(int line, bool level)
     {
-        int id = Banked + line;
-        if (_level[id] == level) return;
-        _level[id] = level;
-        if (level && _edge[id]) _pendingLatch[id] = true;
-        Update();
+        if (_lines.SetLevel(0, Banked + line, level)) Update();
     }
 
     public void SetPpi(int cpu, int id, bool level)
     {
-        var c = _cpus[cpu];
-        if (c.Level[id] == level) return;
-        c.Level[id] = level;
-        if (level && c.Edge[id]) c.PendingLatch[id] = true;
-        Update();
-    }
-
-    private bool IsEnabled(int cpu, int id) => id < Banked ? _cpus[cpu].Enabled[id] : _enabled[id];
-    private bool IsActive(int cpu, int id) => id < Banked ? _cpus[cpu].Active[id] : _active[id];
-    private bool IsGroup1(int cpu, int id) => id < Banked ? _cpus[cpu].Group1[id] : _group1[id];
-    private byte PriorityOf(int cpu, int id) => id < Banked ? _cpus[cpu].Priority[id] : _priority[id];
-
-    private bool IsPending(int cpu, int id)
-    {
-        if (id < Banked)
-        {
-            var c = _cpus[cpu];
-            return c.PendingLatch[id] || (!c.Edge[id] && c.Level[id]);
-        }
-        return _pendingLatch[id] || (!_edge[id] && _level[id]);
+        if (_lines.SetLevel(cpu, id, level)) Update();
     }
 
     /// <summary>
@@ -174,10 +131,10 @@ public sealed partial class GicV3 : IArmGic
         int best = Spurious, bestPriority = 0x100;
         for (int id = 0; id < IrqCount; id++)
         {
-            if (!IsEnabled(cpu, id) || IsActive(cpu, id) || !IsPending(cpu, id)) continue;
+            if (!_lines.Enabled[cpu, id] || _lines.Active[cpu, id] || !_lines.IsPending(cpu, id)) continue;
             if (id >= Banked && RoutedTo(id) != cpu) continue;
-            if (!GroupEnabled(cpu, IsGroup1(cpu, id))) continue;
-            int p = PriorityOf(cpu, id);
+            if (!GroupEnabled(cpu, _lines.Group1[cpu, id])) continue;
+            int p = _lines.Priority[cpu, id];
             if (p < bestPriority)
             {
                 best = id;
@@ -207,8 +164,8 @@ public sealed partial class GicV3 : IArmGic
     private bool CanSignal(int cpu, int id)
     {
         var c = _cpus[cpu];
-        int p = PriorityOf(cpu, id);
-        return p < c.Pmr && (p & GroupPriorityMask(c, IsGroup1(cpu, id))) < RunningPriority(c);
+        int p = _lines.Priority[cpu, id];
+        return p < c.Pmr && (p & GroupPriorityMask(c, _lines.Group1[cpu, id])) < RunningPriority(c);
     }
 
     private void Update()
@@ -217,7 +174,7 @@ public sealed partial class GicV3 : IArmGic
         {
             int id = HighestPending(c);
             bool signal = id != Spurious && CanSignal(c, id);
-            bool group1 = signal && IsGroup1(c, id);
+            bool group1 = signal && _lines.Group1[c, id];
             _irqOutputs[c](signal && group1);
             _fiqOutputs[c](signal && !group1);
         }
@@ -227,19 +184,10 @@ public sealed partial class GicV3 : IArmGic
     private uint Acknowledge(int cpu, bool group1)
     {
         int id = HighestPending(cpu);
-        if (id == Spurious || IsGroup1(cpu, id) != group1 || !CanSignal(cpu, id)) return Spurious;
+        if (id == Spurious || _lines.Group1[cpu, id] != group1 || !CanSignal(cpu, id)) return Spurious;
         var c = _cpus[cpu];
-        if (id < Banked)
-        {
-            c.PendingLatch[id] = false;
-            c.Active[id] = true;
-        }
-        else
-        {
-            _pendingLatch[id] = false;
-            _active[id] = true;
-        }
-        int bit = (int)(PriorityOf(cpu, id) & GroupPriorityMask(c, group1)) >> (8 - PriorityBits);
+        _lines.Activate(cpu, id);
+        int bit = (int)(_lines.Priority[cpu, id] & GroupPriorityMask(c, group1)) >> (8 - PriorityBits);
         if (group1) c.Ap1 |= 1u << bit;
         else c.Ap0 |= 1u << bit;
         Update();
@@ -266,8 +214,7 @@ public sealed partial class GicV3 : IArmGic
     {
         int id = (int)(value & 0xff_ffff);
         if (id >= IrqCount) return;
-        if (id < Banked) _cpus[cpu].Active[id] = false;
-        else _active[id] = false;
+        _lines.Active[cpu, id] = false;
         Update();
     }
 
@@ -288,7 +235,7 @@ public sealed partial class GicV3 : IArmGic
             bool to = everyOther
                 ? c != source
                 : (aff & ~0xffUL) == upper && (int)(aff & 0xff) - rangeBase is >= 0 and < 16 && (value & (1UL << ((int)(aff & 0xff) - rangeBase))) != 0;
-            if (to && _cpus[c].Group1[id] == group1) _cpus[c].PendingLatch[id] = true;
+            if (to && _lines.Group1[c, id] == group1) _lines.PendingLatch[c, id] = true;
         }
         Update();
     }

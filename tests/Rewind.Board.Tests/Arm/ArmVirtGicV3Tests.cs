@@ -1,7 +1,7 @@
-using System.Buffers.Binary;
 using Rewind.Arm64;
 using Rewind.Board.Arm;
 using Rewind.Board.DeviceTree;
+using Rewind.TestSupport;
 
 namespace Rewind.Board.Tests.Arm;
 
@@ -19,14 +19,7 @@ public sealed class ArmVirtGicV3Tests : IDisposable
     /// <summary>An arm64 Image that spins (b .): the tests look at the board, not at what it runs.</summary>
     private ArmVirtBoard Boot(int smp, int gicVersion)
     {
-        byte[] image = new byte[0x44];
-        BinaryPrimitives.WriteUInt32LittleEndian(image, 0x1400_0010); // b 0x40
-        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(16), (ulong)image.Length);
-        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(24), 0xa);
-        BinaryPrimitives.WriteUInt32LittleEndian(image.AsSpan(0x38), ArmLinuxImage.Magic);
-        BinaryPrimitives.WriteUInt32LittleEndian(image.AsSpan(0x40), 0x1400_0000);
-        string path = Path.Combine(_dir, "Image");
-        File.WriteAllBytes(path, image);
+        string path = Arm64Image.Save(_dir, Arm64Image.Build([0x1400_0000]));
         return ArmVirtBoard.Create(new BoardOptions { Arch = GuestArch.Aarch64, Bios = "none", RamSize = 128UL << 20, Kernel = path, Smp = smp, GicVersion = gicVersion });
     }
 

@@ -1,8 +1,8 @@
-using System.Buffers.Binary;
 using Rewind.Board.Arm;
 using Rewind.Board.DeviceTree;
 using Rewind.Core.Execution;
 using Rewind.Core.State;
+using Rewind.TestSupport;
 
 namespace Rewind.Board.Tests.Arm;
 
@@ -51,14 +51,7 @@ public sealed class ArmVirtSmpTests : IDisposable
 
     private ArmVirtBoard Boot(int smp)
     {
-        byte[] image = new byte[0x40 + 4 * Program.Length];
-        BinaryPrimitives.WriteUInt32LittleEndian(image, 0x1400_0010); // b 0x40
-        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(16), (ulong)image.Length);
-        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(24), 0xa);
-        BinaryPrimitives.WriteUInt32LittleEndian(image.AsSpan(0x38), ArmLinuxImage.Magic);
-        for (int i = 0; i < Program.Length; i++) BinaryPrimitives.WriteUInt32LittleEndian(image.AsSpan(0x40 + 4 * i), Program[i]);
-        string path = Path.Combine(_dir, "Image");
-        File.WriteAllBytes(path, image);
+        string path = Arm64Image.Save(_dir, Arm64Image.Build(Program));
         return ArmVirtBoard.Create(new BoardOptions { Arch = GuestArch.Aarch64, Bios = "none", RamSize = 128UL << 20, Kernel = path, Smp = smp });
     }
 

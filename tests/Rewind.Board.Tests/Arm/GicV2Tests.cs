@@ -257,6 +257,41 @@ public sealed class GicV2Tests
         Assert.Equal(33u, copy.Cpu(0, CIar));
     }
 
+    /// <summary>
+    /// The bytes of sections "gic" version 2 and version 1 for a GIC with shared and banked state
+    /// set: recordings and snapshots made earlier hold these layouts, so they must not move.
+    /// </summary>
+    [Fact]
+    public void Saved_layouts_stay_as_recordings_hold_them()
+    {
+        var rig = new Rig(2).Enabled();
+        rig.Dist(1, IsEnabler, 0xffff | 1u << 27);
+        rig.Dist(0, IsEnabler + 4, 0b110);
+        rig.Dist(0, IPriority + 32, 0x4050);
+        rig.Dist(1, IPriority + 24, 0x30u << 24);
+        rig.Dist(0, 0xc00 + 8, 0b1000); // ID 33 edge-triggered
+        rig.Dist(0, Sgir, 0b10u << 16 | 4);
+        rig.Gic.SetPpi(1, 27, true);
+        rig.Gic.SetIrq(1, true);
+        rig.Gic.SetIrq(2, true);
+        rig.Dist(0, ITargets + 32, 0x0102_0102);
+        Assert.Equal(4u, rig.Cpu(1, CIar));
+        Assert.Equal("10009D7BE86A8CA3781FC4811A806E63C59CAF9F18104172F0A2EAD5398EB31B", Sha256(Save(rig.Gic)));
+
+        var one = new Rig(1).Enabled();
+        one.Dist(0, IsEnabler, 0xffff | 1u << 27);
+        one.Dist(0, IsEnabler + 4, 0b110);
+        one.Dist(0, IPriority + 32, 0x4050);
+        one.Dist(0, Sgir, 2u << 24 | 9);
+        one.Gic.SetPpi(0, 27, true);
+        one.Gic.SetIrq(1, true);
+        Assert.Equal(9u, one.Cpu(0, CIar));
+        Assert.Equal("3A2E9A8B31CE3032A45496A5418306383934C4960B5E8222665F754CFF83B5B8", Sha256(Save(one.Gic, 1)));
+        Assert.Equal("9369582D90CCE55CC68603A054E45B1B61E3FC6664A762E70AE416EC078CC83A", Sha256(Save(one.Gic)));
+    }
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes));
+
     [Fact]
     public void Version_1_state_is_refused_by_a_two_cpu_gic()
     {

@@ -263,6 +263,32 @@ public sealed class GicV3Tests
         Assert.Equal(1UL, copy.Redist(1, GicrTyper, 8) >> 32);
     }
 
+    /// <summary>
+    /// The bytes of section "gicv3" version 1 with distributor, redistributor and CPU interface state
+    /// set: recordings and snapshots made earlier hold this layout, so it must not move.
+    /// </summary>
+    [Fact]
+    public void Saved_layout_stays_as_recordings_hold_it()
+    {
+        var rig = new Rig(2).Enabled();
+        rig.SetDist(IsEnabler + 4, 0b111);
+        rig.SetDist(IPriority + 32, 0x60a0);
+        rig.SetDist(ICfg + 8, 0b1000); // ID 33 edge-triggered
+        rig.SetDist(IRouter + 8 * 32, 1);
+        rig.SetDist(IRouter + 8 * 34, 1UL << 31, 8);
+        rig.SetRedist(1, Sgi + IsEnabler, 1u << 2 | 1u << 27);
+        rig.SetRedist(1, Sgi + IPriority, 0x80u << 16);
+        rig.SetRedist(0, Sgi + IGroup, 0xffff_fffe);
+        rig.SetIcc(1, R.IccBpr1, 4);
+        rig.SetIcc(0, R.IccCtlr, 2);
+        rig.Gic.SetIrq(0, true);
+        rig.Gic.SetIrq(1, true);
+        rig.Gic.SetPpi(1, 27, true);
+        Assert.Equal(27UL, rig.Icc(1, R.IccIar1));
+        rig.SetIcc(0, R.IccSgi1r, 2UL << 24 | 2);
+        Assert.Equal("4AB691E56FDCDDBA35FD31577C0A372E435792F50C363339B33CD312230E4B26", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Save(rig.Gic))));
+    }
+
     [Fact]
     public void State_for_another_cpu_count_is_refused()
     {

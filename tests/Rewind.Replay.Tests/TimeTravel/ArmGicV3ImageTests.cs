@@ -1,8 +1,8 @@
-using System.Buffers.Binary;
 using Rewind.Board;
 using Rewind.Board.Arm;
 using Rewind.Replay.Recording;
 using Rewind.Replay.TimeTravel;
+using Rewind.TestSupport;
 
 namespace Rewind.Replay.Tests.TimeTravel;
 
@@ -35,15 +35,9 @@ public sealed class ArmGicV3ImageTests : IDisposable
 
     private ArmVirtBoard Boot()
     {
-        byte[] image = new byte[0xa98];
-        BinaryPrimitives.WriteUInt32LittleEndian(image, 0x1400_0010); // b 0x40
-        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(16), (ulong)image.Length);
-        BinaryPrimitives.WriteUInt64LittleEndian(image.AsSpan(24), 0xa);
-        BinaryPrimitives.WriteUInt32LittleEndian(image.AsSpan(0x38), ArmLinuxImage.Magic);
-        for (int i = 0; i < Code.Length; i++) BinaryPrimitives.WriteUInt32LittleEndian(image.AsSpan(0x40 + 4 * i), Code[i]);
-        for (int i = 0; i < Handler.Length; i++) BinaryPrimitives.WriteUInt32LittleEndian(image.AsSpan(0xa80 + 4 * i), Handler[i]);
-        string path = Path.Combine(_dir, "Image");
-        File.WriteAllBytes(path, image);
+        byte[] image = Arm64Image.Build(Code, 0xa98);
+        Arm64Image.Put(image, 0xa80, Handler);
+        string path = Arm64Image.Save(_dir, image);
         return ArmVirtBoard.Create(new BoardOptions
         {
             Arch = GuestArch.Aarch64,
