@@ -122,28 +122,8 @@ public sealed partial class Arm64Cpu
 
     private static long SignExtend(ulong value, int bits) => (long)(value << (64 - bits)) >> (64 - bits);
 
-    private static ulong ShiftReg(ulong value, uint type, int amount, bool sf)
-    {
-        if (amount == 0) return Trim(value, sf);
-        if (sf)
-        {
-            return type switch
-            {
-                0 => value << amount,
-                1 => value >> amount,
-                2 => (ulong)((long)value >> amount),
-                _ => BitOperations.RotateRight(value, amount),
-            };
-        }
-        uint w = (uint)value;
-        return type switch
-        {
-            0 => w << amount,
-            1 => w >> amount,
-            2 => (uint)((int)w >> amount),
-            _ => BitOperations.RotateRight(w, amount),
-        };
-    }
+    private static ulong ShiftReg(ulong value, uint type, int amount, bool sf) =>
+        amount == 0 ? Trim(value, sf) : Shifted(value, (int)type, amount, sf);
 
     /// <summary>The extended-register operand: UXTB..SXTX of <paramref name="value"/>, shifted left.</summary>
     private static ulong ExtendReg(ulong value, uint option, int shift)
