@@ -47,11 +47,7 @@ public sealed class LinuxVirtConsoleTests : IDisposable
         string rr = Path.Combine(_dir, "hvc.rr");
         var recorded = RewindProcess.Run(Machine("rec.txt", [.. RecordingRuns.Rr("record", rr)]), "world\n", Timeout);
         AssertSession(recorded, Serial("rec.txt"));
-        var input = new List<byte>();
-        using (var reader = ReplayLogReader.Open(rr))
-            while (reader.TryReadNext(out var rec))
-                if (rec.Kind == RecordKind.InputEvent && rec.Channel == InputChannel.VirtConsole0) input.AddRange(rec.Data.ToArray());
-        Assert.Equal("world\n"u8.ToArray(), input.ToArray());
+        Assert.Equal("world\n"u8.ToArray(), RecordingRuns.LoggedInput(rr, InputChannel.VirtConsole0));
         Assert.Contains("virtconsole0 6 bytes", RecordingSummary.Read(rr).Format());
 
         // Keys typed at a replay are not the guest's input: the recording's bytes are, at their counts.

@@ -50,11 +50,7 @@ public sealed class LinuxVirtSerialPortTests : IDisposable
         string rr = Path.Combine(_dir, "vport.rr");
         var recorded = RewindProcess.Run(Machine("rec.txt", [.. RecordingRuns.Rr("record", rr)]), "world\n", Timeout);
         AssertSession(recorded, Serial("rec.txt"));
-        var input = new List<byte>();
-        using (var reader = ReplayLogReader.Open(rr))
-            while (reader.TryReadNext(out var rec))
-                if (rec.Kind == RecordKind.InputEvent && rec.Channel == InputChannel.VirtConsole0) input.AddRange(rec.Data.ToArray());
-        Assert.Equal("world\n"u8.ToArray(), input.ToArray());
+        Assert.Equal("world\n"u8.ToArray(), RecordingRuns.LoggedInput(rr, InputChannel.VirtConsole0));
 
         var replayed = RewindProcess.Run(Machine("rep.txt", [.. RecordingRuns.Rr("replay", rr)]), "other\n", Timeout);
         AssertSession(replayed, Serial("rep.txt"));
