@@ -73,6 +73,51 @@ public class CodeCacheTests
     }
 
     [Fact]
+    public void A_page_whose_code_is_all_overwritten_is_dropped_after_quiet_writes_and_stops_reporting_stores()
+    {
+        var m = new TwoHarts();
+        int reports = 0;
+        var previous = m.Ram.WatchedPageWritten;
+        m.Ram.WatchedPageWritten = (page, start, length) =>
+        {
+            previous?.Invoke(page, start, length);
+            if (page == 1) reports++;
+        };
+        m.Load(PageB, Addi(T0, Zero, 7));
+        m.H0.Pc = PageB;
+        Step(m.H0);
+        Assert.True(m.Cache.Holds(1));
+        // The code is overwritten (a freed page reused for data), then data is stored there again and again.
+        m.Load(PageB, 0);
+        for (int i = 0; i < CodeCache.QuietWritesBeforeScan; i++) m.Load(PageB + 0x800, (uint)i);
+        Assert.False(m.Cache.Holds(1));
+        int before = reports;
+        for (int i = 0; i < 100; i++) m.Load(PageB + 0x800, (uint)i);
+        Assert.Equal(before, reports); // no longer watched: the stores take the fast path
+        // Code placed there again is decoded afresh.
+        m.Load(PageB, Addi(T0, Zero, 9));
+        m.H1.Pc = PageB;
+        Step(m.H1);
+        Assert.Equal(9UL, m.H1.GetX(T0));
+        Assert.True(m.Cache.Holds(1));
+    }
+
+    [Fact]
+    public void A_page_that_still_holds_code_stays_watched_through_any_number_of_data_stores()
+    {
+        var m = new TwoHarts();
+        m.Load(PageB, Addi(T0, Zero, 7));
+        m.H0.Pc = PageB;
+        Step(m.H0);
+        for (int i = 0; i < 5000; i++) m.Load(PageB + 0x800, (uint)i);
+        Assert.True(m.Cache.Holds(1));
+        m.Load(PageB, Addi(T0, Zero, 8)); // still heard: the hart runs the new instruction
+        m.H0.Pc = PageB;
+        Step(m.H0);
+        Assert.Equal(8UL, m.H0.GetX(T0));
+    }
+
+    [Fact]
     public void A_page_rewritten_whole_under_a_hart_fetching_from_it_is_looked_up_again_by_that_hart()
     {
         var m = new TwoHarts();

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Rewind.Core.Memory;
 
 /// <summary>
@@ -13,8 +15,13 @@ namespace Rewind.Core.Memory;
 /// RAM (a boot ROM) have no such notification and are forgotten as a whole by <see cref="ForgetOutsideRam"/>.
 /// </para>
 /// </summary>
-/// <typeparam name="TSlot">What a slot holds; default(TSlot) means "not filled yet".</typeparam>
-public class PageCodeCache<TSlot> where TSlot : struct
+/// <para>
+/// A page whose slots are all empty again (code that ran once, such as a kernel's freed init text, whose
+/// page now holds data) is dropped and no longer watched, so its stores take the fast path again instead
+/// of reporting every write: see <see cref="QuietWritesBeforeScan"/>.
+/// </para>
+/// <typeparam name="TSlot">What a slot holds; all-zero bytes (default(TSlot)) mean "not filled yet".</typeparam>
+public class PageCodeCache<TSlot> where TSlot : unmanaged
 {
     private readonly PhysicalMemory _ram;
     private readonly int _slotShift;
@@ -22,6 +29,17 @@ public class PageCodeCache<TSlot> where TSlot : struct
     private readonly TSlot[]?[] _pages;
     private readonly Stack<TSlot[]> _free = new();
     private readonly Dictionary<ulong, TSlot[]> _outsideRam = [];
+    private readonly int[] _quietWrites;
+    private readonly byte[] _scanBackoff;
+
+    /// <summary>
+    /// Writes to a page that forget no filled slot before the page is scanned for any filled slot left.
+    /// A watched page reports every write, not just the first, so a data page that once held code costs
+    /// each store a call; scanning after this many quiet writes (and twice as many after each scan that
+    /// finds code, up to 1024 times as many) bounds the scans on pages that mix code and data.
+    /// </summary>
+    public const int QuietWritesBeforeScan = 64;
+    private const int MaxScanBackoff = 10;
 
     /// <param name="ram">The machine's RAM; the cache subscribes to its writes once.</param>
     /// <param name="slotShift">log2 of the instruction alignment (1 for 2-byte, 2 for 4-byte instructions).</param>
@@ -33,6 +51,8 @@ public class PageCodeCache<TSlot> where TSlot : struct
         _maxInstructionBytes = maxInstructionBytes;
         SlotsPerPage = PhysicalMemory.PageSize >> slotShift;
         _pages = new TSlot[]?[ram.PageCount];
+        _quietWrites = new int[ram.PageCount];
+        _scanBackoff = new byte[ram.PageCount];
         var previous = ram.WatchedPageWritten;
         ram.WatchedPageWritten = (page, start, length) =>
         {
@@ -91,8 +111,38 @@ public class PageCodeCache<TSlot> where TSlot : struct
         }
         int first = Math.Max(0, (start - (_maxInstructionBytes - 1)) >> _slotShift);
         int last = Math.Min(SlotsPerPage - 1, (start + length - 1) >> _slotShift);
-        Array.Clear(p, first, last - first + 1);
+        var written = p.AsSpan(first, last - first + 1);
+        if (Filled(written))
+        {
+            written.Clear();
+            _quietWrites[page] = 0;
+        }
+        else if (++_quietWrites[page] >= QuietWritesBeforeScan << _scanBackoff[page])
+        {
+            _quietWrites[page] = 0;
+            if (!Filled(p))
+            {
+                // Nothing decoded is left: stop watching (the write cleared the flag) until code runs here again.
+                Drop(page);
+                return;
+            }
+            if (_scanBackoff[page] < MaxScanBackoff) _scanBackoff[page]++;
+        }
         _ram.WatchPage(page);
+    }
+
+    /// <summary>Whether any of <paramref name="slots"/> is filled (has a non-zero byte).</summary>
+    private static bool Filled(Span<TSlot> slots) => MemoryMarshal.AsBytes(slots).IndexOfAnyExcept((byte)0) >= 0;
+
+    /// <summary>How many RAM pages have slots now (for tests and statistics).</summary>
+    public int PagesHeld
+    {
+        get
+        {
+            int n = 0;
+            foreach (var p in _pages) if (p != null) n++;
+            return n;
+        }
     }
 
     /// <summary>Forgets every slot of RAM page <paramref name="page"/>.</summary>
@@ -103,6 +153,8 @@ public class PageCodeCache<TSlot> where TSlot : struct
         _pages[page] = null;
         Array.Clear(p);
         _free.Push(p);
+        _quietWrites[page] = 0;
+        _scanBackoff[page] = 0;
         Generation++;
         Dropped?.Invoke();
     }
