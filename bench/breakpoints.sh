@@ -69,7 +69,7 @@ watch_expr="*(unsigned long *)$(sym pow10.0)"
 now() { date +%s.%N; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a - b }'; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b < a) print b; else print a }'; }
-. "$root/bench/lib.sh"
+. "$root/bench/lib/ports.sh"
 
 # plain_time ELF: whole-process wall time of one plain run (output checked for bench.elf).
 plain_time() {

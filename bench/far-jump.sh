@@ -30,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 command -v gdb-multiarch >/dev/null || { echo "far-jump.sh: gdb-multiarch is not installed" >&2; exit 1; }
 gdb-multiarch -nx -batch -ex 'python print(1)' >/dev/null 2>&1 || { echo "far-jump.sh: gdb-multiarch has no Python" >&2; exit 1; }
-. "$root/bench/lib.sh"
+. "$root/bench/lib/ports.sh"
 
 echo "building..." >&2
 "${rewind_cmd[@]}" --version >/dev/null

@@ -14,7 +14,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-. "$root/bench/lib.sh"
+. "$root/bench/lib/ports.sh"
 runs="${1:-5}"
 guest=guests/bin/revdebug.elf
 target_ms=50

@@ -55,9 +55,8 @@ if [ "$arch" = aarch64 ]; then
   qemu_extra=(-display none -monitor none)
 fi
 work="$(mktemp -d)"
-rewind_pid=""
 cleanup() {
-  [ -n "$rewind_pid" ] && kill "$rewind_pid" 2>/dev/null || true
+  stop_gdb_replay
   [ -n "${KEEP_WORK:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -161,16 +160,13 @@ EOF
 drive() {
   local name=$1 steps=$2 snapshots=$3; shift 3
   local port; port=$(free_port)
-  "$@" -gdb "tcp::$port" -S </dev/null >"$work/$name.out" 2>&1 &
-  rewind_pid=$!
-  wait_listen "$port" 200 || { echo "reverse.sh: $name does not listen on $port:" >&2; cat "$work/$name.out" >&2; exit 1; }
+  start_gdb_replay "$port" "$work/$name.out" "$@" \
+    || { echo "reverse.sh: $name does not listen on $port:" >&2; cat "$work/$name.out" >&2; exit 1; }
   PORT=$port END=$end WATCH=$watch_addr STEPS=$steps SNAPSHOTS=$snapshots END_FN=$end_fn \
     timeout 900 gdb-multiarch -nx -batch "$bench" -x "$work/drive.py" >"$work/$name.gdb" 2>&1 \
     || { echo "reverse.sh: $name: gdb session failed:" >&2; cat "$work/$name.gdb" "$work/$name.out" >&2; exit 1; }
   grep -q '^RESULT' "$work/$name.gdb" || { echo "reverse.sh: $name: no results:" >&2; cat "$work/$name.gdb" >&2; exit 1; }
-  kill "$rewind_pid" 2>/dev/null || true
-  wait "$rewind_pid" 2>/dev/null || true
-  rewind_pid=""
+  stop_gdb_replay
 }
 
 val() { grep '^RESULT' "$work/$1.gdb" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
@@ -226,13 +222,12 @@ EOF2
   local w port
   for w in 1 2; do
     port=$(free_port)
-    REWIND_SEARCH_WORKERS=$w ./rewind -M virt -bios none -kernel "$poll" -nographic \
-      -icount "shift=0,rr=replay,rrfile=$prr" -gdb "tcp::$port" -S </dev/null >"$work/poll$w.out" 2>&1 &
-    rewind_pid=$!
-    wait_listen "$port" 200 || { echo "reverse.sh: poll replay does not listen" >&2; cat "$work/poll$w.out" >&2; exit 1; }
+    start_gdb_replay "$port" "$work/poll$w.out" env REWIND_SEARCH_WORKERS=$w ./rewind -M virt -bios none \
+      -kernel "$poll" -nographic -icount "shift=0,rr=replay,rrfile=$prr" \
+      || { echo "reverse.sh: poll replay does not listen" >&2; cat "$work/poll$w.out" >&2; exit 1; }
     PORT=$port END=$pend timeout 1200 gdb-multiarch -nx -batch "$poll" -x "$work/poll.py" >"$work/poll$w.gdb" 2>&1 \
       || { echo "reverse.sh: poll gdb session failed:" >&2; cat "$work/poll$w.gdb" >&2; exit 1; }
-    kill "$rewind_pid" 2>/dev/null || true; wait "$rewind_pid" 2>/dev/null || true; rewind_pid=""
+    stop_gdb_replay
   done
   echo
   echo "Rewind, uart_echo.elf polling for ${POLL_SECONDS:-25} s: $pend instructions (noisy if the machine is shared)"

@@ -27,7 +27,7 @@ echo "building..." >&2
 ./rewind --version >/dev/null
 now() { date +%s.%N; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-. "$root/bench/lib.sh"
+. "$root/bench/lib/ports.sh"
 # peak_rss PID: VmHWM of a running process in MiB, sampled until it exits; prints the largest VmRSS seen.
 sample_rss() {
   local pid=$1 out=$2 peak=0 kb

@@ -34,7 +34,7 @@ die() { echo "timeline.sh: $*" >&2; exit 1; }
 [ -x /usr/bin/chromium ] || die "/usr/bin/chromium is not installed (scripts/install-deps.sh)"
 now() { date +%s.%N; }
 ms() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.0f", (b-a)*1000}'; }
-. "$root/bench/lib.sh"
+. "$root/bench/lib/ports.sh"
 echo "load before: $(uptime | sed 's/.*load average: //')"
 
 echo "building..." >&2

@@ -1,8 +1,8 @@
 # Shared by the benchmarks that replay a recording under -gdb/-S and drive gdb-multiarch against it,
 # Rewind and QEMU alike (bench/reverse.sh, bench/linux-reverse.sh). Source it; it defines functions only.
 
-# free_port and wait_listen come from bench/lib.sh, which every benchmark script may use.
-. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+# free_port and wait_listen come from bench/lib/ports.sh, which every benchmark script may use.
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 
 # require_gdb_python NAME: fails with one line unless gdb-multiarch runs Python scripts.
 require_gdb_python() {

@@ -134,17 +134,6 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
     /// <summary>Whether any of <paramref name="slots"/> is filled (has a non-zero byte).</summary>
     private static bool Filled(Span<TSlot> slots) => MemoryMarshal.AsBytes(slots).IndexOfAnyExcept((byte)0) >= 0;
 
-    /// <summary>How many RAM pages have slots now (for tests and statistics).</summary>
-    public int PagesHeld
-    {
-        get
-        {
-            int n = 0;
-            foreach (var p in _pages) if (p != null) n++;
-            return n;
-        }
-    }
-
     /// <summary>Forgets every slot of RAM page <paramref name="page"/>.</summary>
     public void Drop(int page)
     {

@@ -1,4 +1,4 @@
-# Helpers the benchmark scripts share; sourced, not run: `. "$root/bench/lib.sh"`.
+# Helpers the benchmark scripts share; sourced, not run: `. "$root/bench/lib/ports.sh"`.
 
 # A TCP port free on the loopback now (the kernel's choice), for -gdb tcp::PORT and the like.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
