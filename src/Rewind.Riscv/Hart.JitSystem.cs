@@ -20,7 +20,7 @@ public sealed partial class Hart
     /// afterwards; <see cref="JitExit"/> says whether the run stops.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    internal void JitSystem(int op, int rd, int rs1, int rs2, int aux, long imm, uint raw, int length, ulong pc, ulong ic)
+    internal void JitSystem(int op, int rd, int rs1, int rs2, int aux, int imm, int length, ulong pc, ulong ic)
     {
         Pc = pc;
         Icount = ic;
@@ -32,7 +32,6 @@ public sealed partial class Hart
             Rs2 = (byte)rs2,
             Aux = (ushort)aux,
             Imm = imm,
-            Raw = raw,
             Length = (byte)length,
         };
         Counters.CompiledRareOps[op]++;

@@ -60,10 +60,34 @@ public sealed partial class Hart
         }
     }
 
+    // d is unused now that a slot holds no copy of its bits, but every caller has the instruction at hand.
+#pragma warning disable IDE0060
     private ulong Illegal(ref DecodedInsn d)
+#pragma warning restore IDE0060
     {
-        RaiseException(ExceptionCause.IllegalInstruction, d.Raw);
+        RaiseException(ExceptionCause.IllegalInstruction, InstructionBits(Pc));
         return Pc;
+    }
+
+    /// <summary>
+    /// The bits of the instruction at <paramref name="pc"/>, for mtval/stval of an illegal instruction,
+    /// read again from memory: decoded slots keep no copy (<see cref="DecodedInsn"/>), and the code cache
+    /// drops a slot whose bytes change, so these are the bits that were decoded. 0 if they cannot be read
+    /// (the spec allows 0 there).
+    /// </summary>
+    private uint InstructionBits(ulong pc)
+    {
+        uint raw = 0;
+        for (int half = 0; half < 2; half++)
+        {
+            ulong va = pc + (ulong)(2 * half);
+            if (Translate(va, AccessKind.Execute, out ulong pa, updateAccessed: false) != null || !_bus.TryRead(pa, 2, out ulong h))
+                return 0;
+            raw |= (uint)h << (16 * half);
+            if (half == 0 && !Decoder.IsCompressed((uint)h)) continue;
+            break;
+        }
+        return raw;
     }
 
     private ulong ExecuteCsr(ref DecodedInsn d, ulong next)

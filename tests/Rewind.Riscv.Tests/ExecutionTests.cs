@@ -195,6 +195,31 @@ public class ExecutionTests
         Assert.Equal(Mret, rig.Csr(Csr.Mtval));
     }
 
+    [Fact]
+    public void An_illegal_compressed_instruction_reports_its_16_bits_in_mtval()
+    {
+        // c.lui ra, 0 is reserved; the half after it must not show in mtval.
+        var rig = new HartRig();
+        rig.LoadHalves(Base, 0x6081, 0xdead);
+        rig.Step();
+        Assert.Equal((ulong)ExceptionCause.IllegalInstruction, rig.Csr(Csr.Mcause));
+        Assert.Equal(0x6081UL, rig.Csr(Csr.Mtval));
+        Assert.Equal(Base, rig.Csr(Csr.Mepc));
+    }
+
+    [Fact]
+    public void An_illegal_instruction_reports_its_bits_after_its_slot_was_decoded_before()
+    {
+        // The second run takes the decoded slot from the code cache, which keeps no copy of the bits.
+        var rig = new HartRig();
+        rig.Program(0xffff_ffff);
+        rig.Step();
+        rig.Hart.Pc = Base;
+        rig.Step();
+        Assert.Equal((ulong)ExceptionCause.IllegalInstruction, rig.Csr(Csr.Mcause));
+        Assert.Equal(0xffff_ffffUL, rig.Csr(Csr.Mtval));
+    }
+
     private static HartRig WithInterruptsEnabled()
     {
         var rig = new HartRig();

@@ -3,7 +3,7 @@ namespace Rewind.Riscv.Decode;
 /// <summary>C extension: each 16-bit form decodes to the operation of its 32-bit expansion.</summary>
 public static partial class Decoder
 {
-    private static long Sext(int value, int bits) => (long)value << (64 - bits) >> (64 - bits);
+    private static int Sext(int value, int bits) => value << (32 - bits) >> (32 - bits);
 
     /// <summary>c.fld/c.fsd/c.fldsp/c.fsdsp: the D extension's double load or store.</summary>
     private static void FloatForm(ref DecodedInsn d, bool isStore) => d.Op = isStore ? Op.Fsd : Op.Fld;
@@ -140,7 +140,7 @@ public static partial class Decoder
         }
     }
 
-    private static void Set(ref DecodedInsn d, Op op, byte rd, byte rs1, byte rs2, long imm)
+    private static void Set(ref DecodedInsn d, Op op, byte rd, byte rs1, byte rs2, int imm)
     {
         d.Op = op;
         d.Rd = rd;

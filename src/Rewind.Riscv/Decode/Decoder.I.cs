@@ -44,10 +44,10 @@ public static partial class Decoder
             case 4: d.Op = Op.Xori; break;
             case 6: d.Op = Op.Ori; break;
             case 7: d.Op = Op.Andi; break;
-            case 1: d.Op = top6 == 0 ? Op.Slli : Op.Illegal; d.Imm = shamt; break;
+            case 1: d.Op = top6 == 0 ? Op.Slli : Op.Illegal; d.Imm = (int)shamt; break;
             case 5:
                 d.Op = top6 switch { 0 => Op.Srli, 0x10 => Op.Srai, _ => Op.Illegal };
-                d.Imm = shamt;
+                d.Imm = (int)shamt;
                 break;
         }
     }
@@ -60,10 +60,10 @@ public static partial class Decoder
         switch (funct3)
         {
             case 0: d.Op = Op.Addiw; break;
-            case 1: d.Op = funct7 == 0 ? Op.Slliw : Op.Illegal; d.Imm = shamt; break;
+            case 1: d.Op = funct7 == 0 ? Op.Slliw : Op.Illegal; d.Imm = (int)shamt; break;
             case 5:
                 d.Op = funct7 switch { 0 => Op.Srliw, 0x20 => Op.Sraiw, _ => Op.Illegal };
-                d.Imm = shamt;
+                d.Imm = (int)shamt;
                 break;
             default: d.Op = Op.Illegal; break;
         }

@@ -10,10 +10,9 @@ public static partial class Decoder
 
     public static DecodedInsn Decode(uint raw)
     {
-        var d = new DecodedInsn { Raw = raw };
+        var d = new DecodedInsn();
         if (IsCompressed(raw))
         {
-            d.Raw = raw & 0xffff;
             d.Length = 2;
             DecodeCompressed(ref d, (ushort)raw);
         }
@@ -72,10 +71,10 @@ public static partial class Decoder
         if (!handled) d.Op = Op.Illegal;
     }
 
-    internal static long ImmI(uint raw) => (int)raw >> 20;
-    internal static long ImmS(uint raw) => ((int)raw >> 25 << 5) | (int)((raw >> 7) & 31);
-    internal static long ImmB(uint raw) =>
+    internal static int ImmI(uint raw) => (int)raw >> 20;
+    internal static int ImmS(uint raw) => ((int)raw >> 25 << 5) | (int)((raw >> 7) & 31);
+    internal static int ImmB(uint raw) =>
         ((int)raw >> 31 << 12) | (int)((raw << 4) & 0x800) | (int)((raw >> 20) & 0x7e0) | (int)((raw >> 7) & 0x1e);
-    internal static long ImmJ(uint raw) =>
+    internal static int ImmJ(uint raw) =>
         ((int)raw >> 31 << 20) | (int)(raw & 0xff000) | (int)((raw >> 9) & 0x800) | (int)((raw >> 20) & 0x7fe);
 }

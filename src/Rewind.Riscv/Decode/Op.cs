@@ -4,7 +4,7 @@ namespace Rewind.Riscv.Decode;
 /// Operations after decoding. Compressed instructions decode to the same operations as their 32-bit
 /// expansions, so the executor has one case per behaviour.
 /// </summary>
-public enum Op : ushort
+public enum Op : byte
 {
     Undecoded = 0,
     Illegal,
@@ -37,7 +37,7 @@ public enum Op : ushort
     Mret, Sret, Wfi, SfenceVma,
 
     // F and D live above this value; the FPU executes them.
-    FirstFloat = 0x100,
+    FirstFloat = 0x80,
     Flw, Fsw, Fld, Fsd,
     // Single precision; the double block below mirrors this order (FmaddD - FmaddS apart).
     FmaddS, FmsubS, FnmsubS, FnmaddS,

@@ -264,7 +264,7 @@ public sealed class BlockCache
             foreach (var insn in b.Insns)
             {
                 ref DecodedInsn now = ref slots[offset >> 1];
-                if (now.Op != insn.Op || now.Raw != insn.Raw || now.Length != insn.Length) return false;
+                if (now.Op != insn.Op || now.Imm != insn.Imm || now.Length != insn.Length) return false;
                 offset += insn.Length;
             }
         }

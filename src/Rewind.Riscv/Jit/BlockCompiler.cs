@@ -229,11 +229,11 @@ internal static class BlockCompiler
             switch (d.Op)
             {
                 case Op.Lui: Const(d.Imm); Store(d.Rd); return false;
-                case Op.Auipc: PcPlus(o + d.Imm); Store(d.Rd); return false;
+                case Op.Auipc: PcPlus(o + (long)d.Imm); Store(d.Rd); return false;
                 case Op.Jal:
                     PcPlus(next);
                     Store(d.Rd);
-                    Goto(o + d.Imm);
+                    Goto(o + (long)d.Imm);
                     return true;
                 case Op.Jalr:
                     // The target first: rd may be rs1.
@@ -276,7 +276,7 @@ internal static class BlockCompiler
                         }, taken);
                         Goto(next);
                         il.MarkLabel(taken);
-                        Goto(o + d.Imm);
+                        Goto(o + (long)d.Imm);
                         return true;
                     }
 
@@ -321,12 +321,12 @@ internal static class BlockCompiler
                     CheckExit(k, next, 0);
                     return false;
 
-                case Op.Addi: Binary(d.Rs1, d.Imm, OpCodes.Add, d.Rd); return false;
-                case Op.Slti: Compare(d.Rs1, d.Imm, OpCodes.Clt, d.Rd); return false;
-                case Op.Sltiu: Compare(d.Rs1, d.Imm, OpCodes.Clt_Un, d.Rd); return false;
-                case Op.Xori: Binary(d.Rs1, d.Imm, OpCodes.Xor, d.Rd); return false;
-                case Op.Ori: Binary(d.Rs1, d.Imm, OpCodes.Or, d.Rd); return false;
-                case Op.Andi: Binary(d.Rs1, d.Imm, OpCodes.And, d.Rd); return false;
+                case Op.Addi: BinaryImm(d.Rs1, d.Imm, OpCodes.Add, d.Rd); return false;
+                case Op.Slti: CompareImm(d.Rs1, d.Imm, OpCodes.Clt, d.Rd); return false;
+                case Op.Sltiu: CompareImm(d.Rs1, d.Imm, OpCodes.Clt_Un, d.Rd); return false;
+                case Op.Xori: BinaryImm(d.Rs1, d.Imm, OpCodes.Xor, d.Rd); return false;
+                case Op.Ori: BinaryImm(d.Rs1, d.Imm, OpCodes.Or, d.Rd); return false;
+                case Op.Andi: BinaryImm(d.Rs1, d.Imm, OpCodes.And, d.Rd); return false;
                 case Op.Slli: ShiftImm(d.Rs1, d.Imm, OpCodes.Shl, d.Rd); return false;
                 case Op.Srli: ShiftImm(d.Rs1, d.Imm, OpCodes.Shr_Un, d.Rd); return false;
                 case Op.Srai: ShiftImm(d.Rs1, d.Imm, OpCodes.Shr, d.Rd); return false;
@@ -341,7 +341,7 @@ internal static class BlockCompiler
                 case Op.Srl: Shift(d.Rs1, d.Rs2, OpCodes.Shr_Un, 63, null, d.Rd); return false;
                 case Op.Sra: Shift(d.Rs1, d.Rs2, OpCodes.Shr, 63, null, d.Rd); return false;
 
-                case Op.Addiw: Binary(d.Rs1, d.Imm, OpCodes.Add, d.Rd, word: true); return false;
+                case Op.Addiw: BinaryImm(d.Rs1, d.Imm, OpCodes.Add, d.Rd, word: true); return false;
                 case Op.Slliw: Word(d.Rs1, OpCodes.Conv_U4, d.Imm, OpCodes.Shl, d.Rd); return false;
                 case Op.Srliw: Word(d.Rs1, OpCodes.Conv_U4, d.Imm, OpCodes.Shr_Un, d.Rd); return false;
                 case Op.Sraiw: Word(d.Rs1, OpCodes.Conv_I4, d.Imm, OpCodes.Shr, d.Rd); return false;
@@ -418,8 +418,7 @@ internal static class BlockCompiler
             il.Emit(OpCodes.Ldc_I4, (int)d.Rs1);
             il.Emit(OpCodes.Ldc_I4, (int)d.Rs2);
             il.Emit(OpCodes.Ldc_I4, (int)d.Aux);
-            Const(d.Imm);
-            il.Emit(OpCodes.Ldc_I4, unchecked((int)d.Raw));
+            il.Emit(OpCodes.Ldc_I4, d.Imm);
             il.Emit(OpCodes.Ldc_I4, (int)d.Length);
             PcPlus(o);
             Count(k);
@@ -504,7 +503,7 @@ internal static class BlockCompiler
             _memoryExits.Add((label, k, nextOffset, rd));
         }
 
-        private void Binary(int rs1, long imm, OpCode op, int rd, bool word = false)
+        private void BinaryImm(int rs1, long imm, OpCode op, int rd, bool word = false)
         {
             Load(rs1);
             Const(imm);
@@ -522,7 +521,7 @@ internal static class BlockCompiler
             Store(rd);
         }
 
-        private void Compare(int rs1, long imm, OpCode op, int rd)
+        private void CompareImm(int rs1, long imm, OpCode op, int rd)
         {
             Load(rs1);
             Const(imm);
