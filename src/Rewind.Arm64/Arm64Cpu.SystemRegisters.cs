@@ -117,7 +117,7 @@ public sealed partial class Arm64Cpu
         if (El == 0 && op1 != 3) return false;
         if (IsGicSystemRegister(key)) return Gic != null && Gic.TryReadIcc(Index, key, out value);
         if (key == SysReg.Midr) value = Midr;
-        else if (key == SysReg.Mpidr) value = 0x8000_0000UL | (uint)Index;
+        else if (key == SysReg.Mpidr) value = 0x8000_0000UL | Affinity; // bit 31 RES1; U = 0, MT = 0
         else if (key == SysReg.Revidr) value = 0;
         // EL0 and EL1 AArch64 only; FP and AdvSIMD present; GIC (bits 27:24) = 1 when the system-register CPU interface is there.
         else if (key == SysReg.Pfr0) value = 0x0000_0000_0000_0011 | (Gic != null ? 1UL << 24 : 0);

@@ -68,6 +68,8 @@ public sealed unsafe partial class Arm64Cpu
     }
 
     public int Index { get; }
+    /// <summary>MPIDR_EL1's affinity fields: QEMU's virt numbering of the CPU with this index.</summary>
+    public ulong Affinity => ArmAffinity.OfIndex(Index);
     public ArmCpuModel Model { get; }
     public ulong Pc;
     /// <summary>Steps this CPU has taken: executed instructions plus interrupt entries.</summary>

@@ -28,7 +28,7 @@ Machine:
   -cpu rv64                      CPU model (rv64 only; aarch64: cortex-a53, cortex-a57, cortex-a72, max)
   -M virt[,gic-version=2|3,its=off,secure=off,virtualization=off]
                                  aarch64 board properties: GICv2 (default, up to 8 CPUs) or
-                                 GICv3 (up to 16 CPUs, no ITS)
+                                 GICv3 (up to 123 CPUs, no ITS)
   -semihosting-config enable=on[,target=native]
                                  aarch64: HLT #0xF000 semihosting calls (console, exit, clock)
   -bios none|default|FILE        firmware (default: Debian's OpenSBI fw_dynamic; aarch64: FILE in flash at 0)

@@ -35,13 +35,14 @@ public class GicVersionOptionTests
     }
 
     [Theory]
-    [InlineData("-arch", "aarch64", "-M", "virt,gic-version=3", "-smp", "17")]
-    [InlineData("-smp", "17", "-M", "virt,gic-version=3", "-arch", "aarch64")]
-    public void Aarch64_with_gicv3_takes_at_most_16_cpus(params string[] args)
+    [InlineData("-arch", "aarch64", "-M", "virt,gic-version=3", "-smp", "124")]
+    [InlineData("-smp", "124", "-M", "virt,gic-version=3", "-arch", "aarch64")]
+    public void Aarch64_with_gicv3_takes_at_most_123_cpus(params string[] args)
     {
         var e = Assert.Throws<UsageException>(() => OptionParser.Parse(args));
-        Assert.Equal("-smp 17: the aarch64 virt machine with GICv3 supports at most 16 CPUs", e.Message);
-        Assert.Equal(16, OptionParser.Parse(["-arch", "aarch64", "-M", "virt,gic-version=3", "-smp", "16"]).Smp);
+        Assert.Equal("-smp 124: the aarch64 virt machine with GICv3 supports at most 123 CPUs (the first redistributor region's; QEMU's second, above 4 GiB, is not modelled)", e.Message);
+        Assert.Equal(123, OptionParser.Parse(["-arch", "aarch64", "-M", "virt,gic-version=3", "-smp", "123"]).Smp);
+        Assert.Equal(20, OptionParser.Parse(["-arch", "aarch64", "-M", "virt,gic-version=3", "-smp", "20"]).Smp);
     }
 
     [Fact]

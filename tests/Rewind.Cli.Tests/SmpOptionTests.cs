@@ -41,7 +41,7 @@ public class SmpOptionTests
     public void Aarch64_with_gicv2_takes_at_most_8_cpus_whichever_option_comes_first(params string[] args)
     {
         var e = Assert.Throws<UsageException>(() => OptionParser.Parse(args));
-        Assert.Equal("-smp 9: the aarch64 virt machine with GICv2 supports at most 8 CPUs", e.Message);
+        Assert.Equal("-smp 9: the aarch64 virt machine with GICv2 supports at most 8 CPUs (as QEMU's)", e.Message);
         Assert.Equal(8, OptionParser.Parse(["-arch", "aarch64", "-smp", "8"]).Smp);
     }
 }

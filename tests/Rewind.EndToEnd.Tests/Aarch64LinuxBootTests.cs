@@ -122,4 +122,34 @@ public class Aarch64LinuxBootTests
         Assert.True(rep.ExitCode == 0, rep.ToString());
         Assert.Equal(rec.Stdout, rep.Stdout);
     }
+
+    /// <summary>
+    /// Twenty CPUs with the GICv3, booted straight to poweroff: Linux brings up as many as its
+    /// CONFIG_NR_CPUS allows (the cached build's config says how many) and names the rest by their
+    /// device tree nodes, as it does on qemu-system-aarch64 7.2 with the same command line.
+    /// </summary>
+    [Fact]
+    public void Arm64_linux_on_twenty_gicv3_cpus_brings_up_what_nr_cpus_allows_and_sees_the_rest()
+    {
+        const int Cpus = 20;
+        var linux = LinuxWorkload.RequireAarch64();
+        var nrCpus = Regex.Match(File.ReadAllText(Path.Combine(linux.Directory, "config")), @"^CONFIG_NR_CPUS=(\d+)$", RegexOptions.Multiline);
+        Assert.True(nrCpus.Success, "the kernel config has no CONFIG_NR_CPUS");
+        int online = Math.Min(Cpus, int.Parse(nrCpus.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+        var r = RewindProcess.Run(linux.Aarch64Machine("virt,gic-version=3", Cpus, "console=ttyAMA0 earlycon -- poweroff"), null, Timeout);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        string text = Text(r.Stdout);
+        for (int i = 0; i < online; i++)
+        {
+            Assert.Contains($"GICv3: CPU{i}: found redistributor {i} region 0:0x{0x080a_0000 + i * 0x2_0000:x16}\n", text);
+            // Linux prints the MPIDR affinity: CPU 16 would be 0x0000000100.
+            int affinity = (i / 16) << 8 | (i % 16);
+            if (i > 0) Assert.Contains($"CPU{i}: Booted secondary processor 0x{affinity:x10} [0x411fd070]\n", text);
+        }
+        for (int i = online; i < Cpus; i++)
+            Assert.Contains($"CPU node for /cpus/cpu@{i} exist but the possible cpu range is :0-{online - 1}\n", text);
+        Assert.Contains($"smp: Brought up 1 node, {online} CPUs\n", text);
+        Assert.Contains($"rewind-linux: init up, harts online: {online}\n", text);
+        Assert.Contains("reboot: Power down", text);
+    }
 }

@@ -5,16 +5,27 @@ namespace Rewind.EndToEnd.Tests;
 /// <summary>
 /// Several AArch64 CPUs on the virt board (-smp N): guests/aarch64/smp.elf starts them with PSCI CPU_ON,
 /// wakes them with an SGI and has them all update shared counters with exclusives; live, recorded and
-/// replayed, and under gdb-multiarch, where each CPU is a thread, forwards and backwards.
+/// replayed, and under gdb-multiarch, where each CPU is a thread, forwards and backwards. With
+/// `-M virt,gic-version=3` it starts CPUs by QEMU's cluster affinities (CPU 16 is MPIDR 0x100), checks
+/// each GICR_TYPER and wakes them with one ICC_SGI1R_EL1 write per Aff1 cluster.
 /// </summary>
 public class Aarch64SmpTests
 {
     private static readonly string Smp = RepoPaths.Aarch64Guest("smp");
     private const string Expected = "smp: 2 cpus\nsmp: woke 1\nsmp: exclusive 40000 locked 40000 expected 40000\nPASS smp\n";
 
-    private static string[] Machine(string smp, params string[] extra) =>
-        ["-arch", "aarch64", "-monitor", "none", "-display", "none", "-M", "virt", "-cpu", "max", "-smp", smp,
+    private static string[] Machine(string smp, params string[] extra) => MachineOn("virt", smp, extra);
+
+    /// <summary>The same on a board option string, e.g. "virt,gic-version=3".</summary>
+    private static string[] MachineOn(string board, string smp, params string[] extra) =>
+        ["-arch", "aarch64", "-monitor", "none", "-display", "none", "-M", board, "-cpu", "max", "-smp", smp,
          "-semihosting-config", "enable=on", "-kernel", Smp, .. extra];
+
+    private static string ExpectedFor(int cpus)
+    {
+        long total = 20000L * cpus;
+        return $"smp: {cpus} cpus\nsmp: woke {cpus - 1}\nsmp: exclusive {total} locked {total} expected {total}\nPASS smp\n";
+    }
 
     private static string Record(TempDir dir)
     {
@@ -33,8 +44,32 @@ public class Aarch64SmpTests
     {
         var r = RewindProcess.Run(Machine(cpus.ToString(System.Globalization.CultureInfo.InvariantCulture)), null, TimeSpan.FromSeconds(120));
         Assert.True(r.ExitCode == 0, r.ToString());
-        long total = 20000L * cpus;
-        Assert.Equal($"smp: {cpus} cpus\nsmp: woke {cpus - 1}\nsmp: exclusive {total} locked {total} expected {total}\nPASS smp\n", r.Stdout);
+        Assert.Equal(ExpectedFor(cpus), r.Stdout);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(20)]
+    public void With_gicv3_every_cpu_past_the_first_cluster_starts_and_wakes(int cpus)
+    {
+        var r = RewindProcess.Run(MachineOn("virt,gic-version=3", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture)), null, TimeSpan.FromSeconds(120));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(ExpectedFor(cpus), r.Stdout);
+    }
+
+    [Fact]
+    public void A_twenty_cpu_gicv3_recording_replays_identically()
+    {
+        using var dir = new TempDir();
+        string rr = dir.File("smp20.rr");
+        string[] Rr(string mode) => MachineOn("virt,gic-version=3", "20", "-icount", $"shift=3,rr={mode},rrfile={rr}");
+        var rec = RewindProcess.Run(Rr("record"), null, TimeSpan.FromSeconds(120));
+        Assert.True(rec.ExitCode == 0 && rec.Stdout == ExpectedFor(20), rec.ToString());
+        var rep = RewindProcess.Run(Rr("replay"), null, TimeSpan.FromSeconds(120));
+        Assert.True(rep.ExitCode == 0 && rep.Stdout == ExpectedFor(20), rep.ToString());
+        Assert.Matches(@"ended cleanly \(poweroff\) at icount", RewindProcess.Run("info", rr).Stdout);
     }
 
     [Fact]

@@ -7,7 +7,8 @@ namespace Rewind.Board.Arm;
 /// <summary>
 /// PSCI 1.1 as QEMU's virt answers it on HVC (target/arm/psci.c): version, features, CPU_ON with an
 /// entry point and context id, CPU_OFF, AFFINITY_INFO, CPU_SUSPEND, MIGRATE_INFO_TYPE, SYSTEM_OFF and
-/// SYSTEM_RESET. CPUs are named by MPIDR affinity (Aff0 = CPU index). Secondaries start powered off;
+/// SYSTEM_RESET. CPUs are named by MPIDR affinity (QEMU's clusters of 16:
+/// Aff1 = index / 16, Aff0 = index % 16). Secondaries start powered off;
 /// the power states are this part's snapshot state.
 /// </summary>
 public sealed class ArmPsci : IStateful
@@ -37,7 +38,7 @@ public sealed class ArmPsci : IStateful
         // Affinity fields Aff3 (39:32) and Aff2:Aff0 (23:0); the U and MT bits are not part of the name.
         ulong aff = mpidr & 0xff_00ff_ffffUL;
         foreach (var c in _cpus)
-            if ((ulong)c.Index == aff) return c;
+            if (c.Affinity == aff) return c;
         return null;
     }
 

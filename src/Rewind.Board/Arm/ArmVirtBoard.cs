@@ -13,7 +13,7 @@ using Rewind.Core.Time;
 namespace Rewind.Board.Arm;
 
 /// <summary>
-/// QEMU's arm `virt` machine as far as modelled here: 1 to 8 AArch64 CPUs at EL1 (taking turns in the
+/// QEMU's arm `virt` machine as far as modelled here: 1 to 8 AArch64 CPUs (123 with a GICv3) at EL1 (taking turns in the
 /// machine's fixed, instruction-counted order), RAM at 0x40000000, the GICv2 or GICv3, each CPU's generic timer, the PL011 and the PL031, the CFI flash, fw_cfg, the 32 virtio-mmio slots,
 /// PSCI over HVC, semihosting, a generated device tree, and the ELF and arm64 Image loaders, wired into
 /// one <see cref="Execution.Machine"/>.
@@ -24,13 +24,19 @@ public sealed class ArmVirtBoard : IBoard
     public const int MaxCpus = GicV2.MaxCpus;
 
     /// <summary>
-    /// With GICv3: 16 CPUs, as long as MPIDR's Aff0 is the CPU's index (QEMU puts 16 CPUs in each Aff1
-    /// cluster with a GICv3, so its first 16 have these affinities; an SGI's target list covers them).
+    /// With GICv3: as many CPUs as QEMU 7.2's first redistributor region holds (0xF60000 bytes from
+    /// 0x080A0000, 128 KiB each: 123), with QEMU's affinities (<see cref="ArmAffinity"/>: clusters of
+    /// 16). QEMU takes up to 512 by adding a second region above 4 GiB (highmem), not modelled here.
     /// </summary>
-    public const int MaxCpusGicV3 = 16;
+    public const int MaxCpusGicV3 = GicV3.MaxCpus;
 
     /// <summary>The CPUs the board takes with GIC version <paramref name="gicVersion"/>.</summary>
     public static int MaxCpusFor(int gicVersion) => gicVersion == 3 ? MaxCpusGicV3 : MaxCpus;
+
+    /// <summary>Why <paramref name="gicVersion"/> limits the CPUs, for the one-line -smp errors.</summary>
+    public static string CpuLimitReason(int gicVersion) => gicVersion == 3
+        ? "the first redistributor region's; QEMU's second, above 4 GiB, is not modelled"
+        : "as QEMU's";
 
     private ArmVirtBoard(BoardOptions options, byte[] firmware)
     {
@@ -122,7 +128,7 @@ public sealed class ArmVirtBoard : IBoard
     public Machine Machine { get; }
     /// <summary>CPU 0, the boot CPU.</summary>
     public Arm64Cpu Cpu => Cpus[0];
-    /// <summary>The CPUs, by index (MPIDR Aff0); all but CPU 0 start powered off, waiting for PSCI CPU_ON.</summary>
+    /// <summary>The CPUs, by index (MPIDR affinity <see cref="ArmAffinity.OfIndex"/>); all but CPU 0 start powered off, waiting for PSCI CPU_ON.</summary>
     public Arm64Cpu[] Cpus { get; }
     /// <summary>The interrupt controller: a <see cref="GicV2"/>, or a <see cref="GicV3"/> with gic-version=3.</summary>
     public IArmGic Gic { get; }
@@ -152,7 +158,7 @@ public sealed class ArmVirtBoard : IBoard
             throw new BoardConfigException($"gic-version={options.GicVersion}: the aarch64 virt board has GIC version 2 or 3");
         int maxCpus = MaxCpusFor(options.GicVersion);
         if (options.Smp < 1 || options.Smp > maxCpus)
-            throw new BoardConfigException($"-smp {options.Smp}: the aarch64 virt board with GICv{options.GicVersion} has 1 to {maxCpus} CPUs{(options.GicVersion == 2 ? " (as QEMU's)" : "")}");
+            throw new BoardConfigException($"-smp {options.Smp}: the aarch64 virt board with GICv{options.GicVersion} has 1 to {maxCpus} CPUs ({CpuLimitReason(options.GicVersion)})");
         var (role, path) = ImagesFor(options)[0];
         byte[] bytes = ReadImage(role, path);
         if (role == "bios")

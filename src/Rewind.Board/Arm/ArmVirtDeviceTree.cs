@@ -143,7 +143,8 @@ public static class ArmVirtDeviceTree
     }
 
     /// <summary>
-    /// A node per CPU, reg its MPIDR affinity (the index). With several, as QEMU: each started through
+    /// A node per CPU, named by its index in decimal (cpu@16) and reg its MPIDR affinity (0x100), as
+    /// QEMU 7.2's fdt_add_cpu_nodes; one address cell, as no CPU here has an Aff3. With several, as QEMU: each started through
     /// PSCI (`enable-method`), with a phandle, and a cpu-map of one socket and cluster, a core per CPU.
     /// One CPU gets the node this board always gave it.
     /// </summary>
@@ -170,9 +171,9 @@ public static class ArmVirtDeviceTree
         }
         for (int i = 0; i < cpus; i++)
         {
-            fdt.BeginNode($"cpu@{i:x}");
+            fdt.BeginNode($"cpu@{i}");
             if (cpus > 1) fdt.Phandle(phandles[i]);
-            fdt.U32("reg", (uint)i);
+            fdt.U32("reg", (uint)ArmAffinity.OfIndex(i));
             if (cpus > 1) fdt.String("enable-method", "psci");
             fdt.String("compatible", compatible)
                 .String("device_type", "cpu")

@@ -71,9 +71,10 @@ public sealed partial class GicV3
         switch (o)
         {
             case 0x0004: return Iidr;
-            // GICR_TYPER: Processor_Number and Last (bit 4) for the final frame; the high word is below.
+            // GICR_TYPER: Processor_Number (the CPU's index, as QEMU's) and Last (bit 4) for the final
+            // frame of the one region; the high word is the CPU's packed affinity (Aff3.Aff2.Aff1.Aff0).
             case 0x0008: return (uint)cpu << 8 | (cpu == _cpus.Length - 1 ? 1u << 4 : 0);
-            case 0x000c: return (uint)Affinity(cpu);
+            case 0x000c: return Affinity(cpu);
             case 0x0014: return c.ProcessorSleep ? 6u : 0; // ProcessorSleep and ChildrenAsleep
         }
         if (o >= 0xffd0) return RedistributorIds[(o - 0xffd0) / 4];

@@ -1,3 +1,4 @@
+using Rewind.Arm64;
 using Rewind.Core.Bus;
 
 namespace Rewind.Board.Arm;
@@ -87,8 +88,11 @@ public sealed partial class GicV3 : IArmGic
     /// <summary>The bytes the redistributors take on the bus.</summary>
     public ulong RedistributorsSize => (ulong)_cpus.Length * RedistributorStride;
 
-    /// <summary>CPU <paramref name="cpu"/>'s affinity as MPIDR_EL1 gives it (Aff0 = the index; Aff1-3 zero).</summary>
-    private static ulong Affinity(int cpu) => (ulong)cpu;
+    /// <summary>
+    /// CPU <paramref name="cpu"/>'s affinity as MPIDR_EL1 gives it, packed Aff3.Aff2.Aff1.Aff0: QEMU's
+    /// clusters of 16, so an SGI's 16-bit target list covers one cluster.
+    /// </summary>
+    private static uint Affinity(int cpu) => ArmAffinity.Packed(ArmAffinity.OfIndex(cpu));
 
     public void Reset()
     {
@@ -111,15 +115,15 @@ public sealed partial class GicV3 : IArmGic
     }
 
     /// <summary>
-    /// The CPU an SPI goes to: the one GICD_IROUTER names (Aff3.Aff2.Aff1.Aff0), or with
-    /// Interrupt_Routing_Mode (bit 31) any CPU, which here is always CPU 0; none if no CPU has that affinity.
+    /// The CPU an SPI goes to: the one GICD_IROUTER names (Aff3 in 39:32, Aff2.Aff1.Aff0 in 23:0, as
+    /// MPIDR), or with Interrupt_Routing_Mode (bit 31) any CPU, which here is always CPU 0; none if no
+    /// CPU has that affinity.
     /// </summary>
     private int RoutedTo(int id)
     {
         ulong r = _router[id];
         if ((r & (1UL << 31)) != 0) return 0;
-        ulong affinity = (r & 0xff_ffff) | (r >> 32 & 0xff) << 24;
-        return affinity < (ulong)_cpus.Length ? (int)affinity : -1;
+        return ArmAffinity.IndexOf(r, _cpus.Length);
     }
 
     private bool GroupEnabled(int cpu, bool group1) =>
@@ -227,14 +231,15 @@ public sealed partial class GicV3 : IArmGic
     {
         int id = (int)(value >> 24 & 15);
         bool everyOther = (value & (1UL << 40)) != 0;
-        ulong upper = (value >> 16 & 0xff) << 8 | (value >> 32 & 0xff) << 16 | (value >> 48 & 0xff) << 24;
+        uint upper = (uint)((value >> 16 & 0xff) << 8 | (value >> 32 & 0xff) << 16 | (value >> 48 & 0xff) << 24);
         int rangeBase = (int)(value >> 44 & 15) * 16;
         for (int c = 0; c < _cpus.Length; c++)
         {
-            ulong aff = Affinity(c);
+            uint aff = Affinity(c);
+            int bit = (int)(aff & 0xff) - rangeBase;
             bool to = everyOther
                 ? c != source
-                : (aff & ~0xffUL) == upper && (int)(aff & 0xff) - rangeBase is >= 0 and < 16 && (value & (1UL << ((int)(aff & 0xff) - rangeBase))) != 0;
+                : (aff & ~0xffu) == upper && bit is >= 0 and < 16 && (value & (1UL << bit)) != 0;
             if (to && _lines.Group1[c, id] == group1) _lines.PendingLatch[c, id] = true;
         }
         Update();

@@ -137,7 +137,7 @@ public static class OptionParser
             }
             int maxCpus = Board.Arm.ArmVirtBoard.MaxCpusFor(o.GicVersion);
             if (o.Smp > maxCpus)
-                throw new UsageException($"-smp {o.Smp}: the aarch64 virt machine with GICv{o.GicVersion} supports at most {maxCpus} CPUs");
+                throw new UsageException($"-smp {o.Smp}: the aarch64 virt machine with GICv{o.GicVersion} supports at most {maxCpus} CPUs ({Board.Arm.ArmVirtBoard.CpuLimitReason(o.GicVersion)})");
             return;
         }
         if (o.Cpu != null && o.Cpu is not ("rv64" or "max" or "any"))

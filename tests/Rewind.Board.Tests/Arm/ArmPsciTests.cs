@@ -121,4 +121,32 @@ public sealed class ArmPsciTests
         _psci.LoadState(new BinaryReader(ms));
         Assert.Equal([false, true, false], _cpus.Select(c => c.PoweredOff));
     }
+
+    [Fact]
+    public void Cpu_on_of_mpidr_0x100_starts_cpu_16_and_0x10_names_no_cpu()
+    {
+        var bus = new SystemBus(new PhysicalMemory(0x4000_0000, 1 << 20));
+        var clock = new VirtualClock(3);
+        Arm64Cpu[] cpus = [.. Enumerable.Range(0, 18).Select(i => new Arm64Cpu(i, bus, clock))];
+        var psci = new ArmPsci(cpus, _requests.Add);
+        cpus[0].PowerOn(0x4000_0000, 0);
+        psci.ResetSecondaries();
+        long Call(ulong function, ulong a1, ulong a2 = 0)
+        {
+            cpus[0].SetX(0, function);
+            cpus[0].SetX(1, a1);
+            cpus[0].SetX(2, a2);
+            Assert.True(psci.Call(cpus[0]));
+            return (long)cpus[0].GetX(0);
+        }
+        Assert.Equal(ArmPsci.InvalidParameters, Call(ArmPsci.CpuOn | ArmPsci.Call64, 0x10, 0x4000_2000));
+        Assert.Equal(ArmPsci.Success, Call(ArmPsci.CpuOn | ArmPsci.Call64, 0x8000_0100, 0x4000_2000));
+        Assert.False(cpus[16].PoweredOff);
+        Assert.Equal(0x4000_2000UL, cpus[16].Pc);
+        Assert.True(cpus[17].PoweredOff);
+        Assert.Equal(ArmPsci.On, Call(ArmPsci.AffinityInfo | ArmPsci.Call64, 0x100));
+        Assert.Equal(ArmPsci.Off, Call(ArmPsci.AffinityInfo | ArmPsci.Call64, 0x101));
+        Assert.Equal(ArmPsci.InvalidParameters, Call(ArmPsci.AffinityInfo | ArmPsci.Call64, 0x102)); // CPU 18 of 18
+        Assert.Equal(ArmPsci.AlreadyOn, Call(ArmPsci.CpuOn | ArmPsci.Call64, 0x100, 0x4000_2000));
+    }
 }

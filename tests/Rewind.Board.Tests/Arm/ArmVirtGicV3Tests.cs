@@ -110,10 +110,33 @@ public sealed class ArmVirtGicV3Tests : IDisposable
     }
 
     [Fact]
-    public void Sixteen_cpus_boot_with_gicv3_and_seventeen_are_a_one_line_error()
+    public void A_hundred_and_twenty_three_cpus_boot_with_gicv3_and_one_more_is_a_one_line_error()
     {
-        Assert.Equal(16, Boot(16, 3).Cpus.Length);
-        var e = Assert.Throws<BoardConfigException>(() => Boot(17, 3));
-        Assert.Equal("-smp 17: the aarch64 virt board with GICv3 has 1 to 16 CPUs", e.Message);
+        var board = Boot(123, 3);
+        Assert.Equal(123, board.Cpus.Length);
+        Assert.Equal(0x70aUL, board.Cpus[122].Affinity);
+        // CPU 122's redistributor is the last frame of QEMU's first region.
+        ulong frame = ArmVirtMap.GicRedistBase + 122 * GicV3.RedistributorStride;
+        Assert.Equal(ArmVirtMap.GicRedistBase + GicV3.RedistributorRegionSize, frame + GicV3.RedistributorStride);
+        Assert.Equal(0x70aUL << 32 | 122 << 8 | 0x10, Read(board, frame + 8, 8));
+        var e = Assert.Throws<BoardConfigException>(() => Boot(124, 3));
+        Assert.Equal("-smp 124: the aarch64 virt board with GICv3 has 1 to 123 CPUs (the first redistributor region's; QEMU's second, above 4 GiB, is not modelled)", e.Message);
+    }
+
+    /// <summary>As `qemu-system-aarch64 -M virt,gic-version=3,dumpdtb=x.dtb -smp 20` through `dtc -I dtb`.</summary>
+    [Fact]
+    public void Device_tree_cpu_nodes_are_named_by_index_with_qemus_affinity_as_reg()
+    {
+        var tree = Tree(Boot(20, 3));
+        Assert.Equal([1u], tree.Find("/cpus")!.GetCells("#address-cells"));
+        for (int i = 0; i < 20; i++)
+        {
+            var cpu = tree.Find($"/cpus/cpu@{i}")!;
+            Assert.Equal(i < 16 ? (uint)i : 0x100u + (uint)(i - 16), cpu.GetCells("reg")[0]);
+            Assert.Equal("psci", cpu.GetString("enable-method"));
+            Assert.Equal(cpu.GetCells("phandle"), tree.Find($"/cpus/cpu-map/socket0/cluster0/core{i}")!.GetCells("cpu"));
+        }
+        Assert.Null(tree.Find("/cpus/cpu@a")); // decimal names, as QEMU's cpu@%d
+        Assert.Null(tree.Find("/cpus/cpu@20"));
     }
 }

@@ -87,6 +87,21 @@ public sealed class GicV3Tests
         }
     }
 
+    [Theory]
+    [InlineData(20, 16, 0x100UL)]
+    [InlineData(20, 17, 0x101UL)]
+    [InlineData(20, 19, 0x103UL)]
+    [InlineData(123, 122, 0x70aUL)]
+    public void Redistributor_typer_of_a_cpu_past_15_gives_qemus_cluster_affinity(int cpus, int cpu, ulong affinity)
+    {
+        var rig = new Rig(cpus);
+        ulong typer = rig.Redist(cpu, GicrTyper, 8);
+        Assert.Equal(affinity, typer >> 32);
+        Assert.Equal((ulong)cpu, typer >> 8 & 0xffff); // Processor_Number stays the index
+        Assert.Equal(cpu == cpus - 1, (typer & 0x10) != 0);
+        Assert.Equal(0UL, rig.Redist(cpus - 2, GicrTyper) & 0x10);
+    }
+
     [Fact]
     public void Waker_children_asleep_follows_processor_sleep()
     {
@@ -194,6 +209,22 @@ public sealed class GicV3Tests
     }
 
     [Fact]
+    public void An_spi_routed_to_aff1_1_aff0_1_reaches_cpu_17_and_aff0_17_reaches_none()
+    {
+        var rig = new Rig(20).Enabled();
+        rig.SetDist(IsEnabler + 4, 1u << 1); // SPI 33
+        rig.SetDist(IRouter + 8 * 33, 0x101, 8);
+        rig.Gic.SetIrq(1, true);
+        Assert.Equal([17], Raised(rig.Irq));
+        Assert.Equal(33UL, rig.Icc(17, R.IccIar1));
+        rig.SetIcc(17, R.IccEoir1, 33);
+        rig.SetDist(IRouter + 8 * 33, 17, 8); // Aff0 = 17: QEMU's clusters stop at 15
+        Assert.Empty(Raised(rig.Irq));
+    }
+
+    private static int[] Raised(bool[] lines) => [.. Enumerable.Range(0, lines.Length).Where(c => lines[c])];
+
+    [Fact]
     public void Distributor_words_for_sgis_and_ppis_read_as_zero_with_affinity_routing()
     {
         var rig = new Rig(1).Enabled();
@@ -222,6 +253,23 @@ public sealed class GicV3Tests
         Assert.Equal(3UL, rig.Icc(2, R.IccIar1));
         rig.SetIcc(0, R.IccSgi1r, 1UL << 16 | 7UL << 24 | 1); // Aff1 = 1: no such CPU
         Assert.Equal(1023UL, rig.Icc(1, R.IccIar1));
+    }
+
+    [Fact]
+    public void Sgi1r_to_aff1_1_target_bit_1_reaches_cpu_17_only()
+    {
+        var rig = new Rig(20).Enabled();
+        for (int c = 0; c < 20; c++) rig.SetRedist(c, Sgi + IsEnabler, 0xffff);
+        rig.SetIcc(0, R.IccSgi1r, 1UL << 16 | 4UL << 24 | 0b10); // SGI 4 to Aff1 = 1, Aff0 = 1
+        Assert.Equal([17], Raised(rig.Irq));
+        Assert.Equal(4UL, rig.Icc(17, R.IccIar1));
+        rig.SetIcc(17, R.IccEoir1, 4);
+        rig.SetIcc(17, R.IccSgi1r, 4UL << 24 | 0b10); // the same list in cluster 0: CPU 1
+        Assert.Equal([1], Raised(rig.Irq));
+        Assert.Equal(4UL, rig.Icc(1, R.IccIar1));
+        rig.SetIcc(1, R.IccEoir1, 4);
+        rig.SetIcc(16, R.IccSgi1r, 1UL << 40 | 6UL << 24); // IRM: every CPU but 16, across both clusters
+        Assert.Equal([.. Enumerable.Range(0, 20).Where(c => c != 16)], Raised(rig.Irq));
     }
 
     [Fact]
