@@ -165,7 +165,8 @@ public sealed partial class Arm64Cpu
                     if (op.Kind == A64Kind.Ubfm && sf)
                     {
                         op.Kind = A64Kind.Ubfm64;
-                        op.Imm3 = wmask & tmask;
+                        op.Imm = wmask & tmask;
+                        op.Imm2 = 0;
                     }
                     return;
                 }
@@ -176,7 +177,7 @@ public sealed partial class Arm64Cpu
 
     /// <summary>
     /// A shifted-register operand as rotate, mask and sign fill, so the interpreter computes any of LSL, LSR,
-    /// ASR and ROR the same way, without a branch: (ror(Rm, Shift) &amp; Imm) | (sign(Rm) &amp; Imm3).
+    /// ASR and ROR the same way, without a branch: (ror(Rm, Shift) &amp; Imm) | (sign(Rm) &amp; ~Imm &amp; Mask), the sign only with SignFill (ASR).
     /// </summary>
     private static void SetShiftedOperand(ref A64Op op, uint type, int amount, bool sf)
     {
@@ -195,7 +196,7 @@ public sealed partial class Arm64Cpu
             case 2: // ASR: as LSR, the vacated bits filled with the sign
                 op.Shift = (byte)amount;
                 op.Imm = ones >> amount;
-                op.Imm3 = ~op.Imm & ones;
+                op.SignFill = 0xff;
                 break;
             default: // ROR
                 op.Shift = (byte)amount;
@@ -217,7 +218,8 @@ public sealed partial class Arm64Cpu
             _ => lsr ? A64Kind.EorLsr64 : A64Kind.EorLsl64,
         };
         op.Shift = (byte)amount;
-        op.Imm = op.Imm2 = op.Imm3 = 0;
+        op.Imm = op.Imm2 = 0;
+        op.SignFill = 0;
     }
 
     /// <summary>

@@ -141,7 +141,7 @@ public sealed unsafe partial class Arm64Cpu
                         break;
                     }
                 case A64Kind.Ubfm64:
-                    x[d.Rd] = BitOperations.RotateRight(x[d.Rn], d.Shift) & d.Imm3;
+                    x[d.Rd] = BitOperations.RotateRight(x[d.Rn], d.Shift) & d.Imm;
                     break;
                 case A64Kind.Sbfm:
                     {
@@ -622,7 +622,8 @@ public sealed unsafe partial class Arm64Cpu
             r = BitOperations.RotateRight((uint)v, d.Shift);
             sign = (uint)((int)v >> 31);
         }
-        return (r & d.Imm) | (sign & d.Imm3);
+        // The vacated bits (those Imm clears within the width) take the sign, for ASR only.
+        return (r & d.Imm) | (sign & ~d.Imm & d.Mask & (ulong)(long)(sbyte)d.SignFill);
     }
 
     /// <summary>An extended-register operand as decoded by SetExtendedOperand.</summary>

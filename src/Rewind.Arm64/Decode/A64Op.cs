@@ -25,7 +25,7 @@ public enum A64Kind : byte
     MovImm,        // Rd = Imm (MOVZ, MOVN, and ORR with XZR)
     Movk,          // Rd = (Rd & Imm2) | Imm, then & Mask
     Ubfm,          // bitfield moves with masks precomputed: Imm = wmask, Imm2 = tmask, Shift = immr, Aux = imms
-    Ubfm64,        // 64-bit UBFM (LSR, LSL, UBFX...): Rd = ror(Rn, Shift) & Imm3, Imm3 = wmask & tmask
+    Ubfm64,        // 64-bit UBFM (LSR, LSL, UBFX...): Rd = ror(Rn, Shift) & Imm, Imm = wmask & tmask
     Sbfm,
     Bfm,
     // Data processing, register.
@@ -89,6 +89,12 @@ public enum A64Kind : byte
 /// One decoded instruction in the code cache: a pure function of the instruction's bits (never of its
 /// address, so a page's slots serve every virtual address it is mapped at). Fields a kind does not use are zero.
 /// </summary>
+/// <remarks>
+/// 32 bytes, and it should stay so: the code cache holds one per instruction of every code page, so a
+/// 4 KiB page of kernel code takes 32 KiB of slots (48 before the width and the sign fill became bytes),
+/// and a Linux boot runs through megabytes of them; the interpreter's first load of a slot is where a
+/// cache miss shows.
+/// </remarks>
 public struct A64Op
 {
     public A64Kind Kind;
@@ -99,11 +105,18 @@ public struct A64Op
     public byte Aux;
     public byte Aux2;
     public byte Size;
+    /// <summary>0 for 64-bit operations, 32 for 32-bit ones: <see cref="Mask"/> in one byte.</summary>
+    public byte MaskShift;
+    /// <summary>Shifted-register operands: 0xff for an arithmetic shift right, whose vacated bits take the sign.</summary>
+    public byte SignFill;
     public uint Insn;
     public ulong Imm;
     public ulong Imm2;
-    /// <summary>Shifted-register operands: the bits an arithmetic shift right fills with the sign.</summary>
-    public ulong Imm3;
+
     /// <summary>ulong.MaxValue for 64-bit operations, 0xffffffff for 32-bit ones.</summary>
-    public ulong Mask;
+    public ulong Mask
+    {
+        readonly get => ulong.MaxValue >> MaskShift;
+        set => MaskShift = value == ulong.MaxValue ? (byte)0 : (byte)32;
+    }
 }
