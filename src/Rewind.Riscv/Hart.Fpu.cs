@@ -109,7 +109,7 @@ public sealed partial class Hart
 
     private ulong ExecuteFloat(ref DecodedInsn d, ulong next)
     {
-        if (!FpuEnabled) return Illegal(ref d);
+        if (!FpuEnabled) return Illegal();
         Op op = d.Op;
         int rd = d.Rd & 31;
         switch (op)
@@ -133,7 +133,7 @@ public sealed partial class Hart
             case Op.FcvtSD:
             case Op.FcvtDS:
                 {
-                    if (!TryRoundingMode(ref d, out var rm)) return Illegal(ref d);
+                    if (!TryRoundingMode(ref d, out var rm)) return Illegal();
                     uint flags = 0;
                     _f[rd] = op == Op.FcvtSD
                         ? BoxUpper | SoftFloat.Convert(_f[d.Rs1], FloatFormat.Double, FloatFormat.Single, rm, ref flags)
@@ -159,7 +159,7 @@ public sealed partial class Hart
             case Op.FnmsubS:
             case Op.FnmaddS:
                 {
-                    if (!TryRoundingMode(ref d, out var rm)) return Illegal(ref d);
+                    if (!TryRoundingMode(ref d, out var rm)) return Illegal();
                     int rs3 = d.Aux & 31;
                     ulong c = dbl ? _f[rs3] : Unbox(_f[rs3]);
                     bool negProduct = k is Op.FnmsubS or Op.FnmaddS;
@@ -173,7 +173,7 @@ public sealed partial class Hart
             case Op.FdivS:
             case Op.FsqrtS:
                 {
-                    if (!TryRoundingMode(ref d, out var rm)) return Illegal(ref d);
+                    if (!TryRoundingMode(ref d, out var rm)) return Illegal();
                     result = k switch
                     {
                         Op.FaddS => SoftFloat.Add(a, b, f, rm, ref fl),
@@ -194,7 +194,7 @@ public sealed partial class Hart
             case Op.FcvtLS:
             case Op.FcvtLuS:
                 {
-                    if (!TryRoundingMode(ref d, out var rm)) return Illegal(ref d);
+                    if (!TryRoundingMode(ref d, out var rm)) return Illegal();
                     bool signed = k is Op.FcvtWS or Op.FcvtLS;
                     int bits = k is Op.FcvtWS or Op.FcvtWuS ? 32 : 64;
                     result = SoftFloat.ToInt(a, f, signed, bits, rm, ref fl);
@@ -206,7 +206,7 @@ public sealed partial class Hart
             case Op.FcvtSL:
             case Op.FcvtSLu:
                 {
-                    if (!TryRoundingMode(ref d, out var rm)) return Illegal(ref d);
+                    if (!TryRoundingMode(ref d, out var rm)) return Illegal();
                     bool signed = k is Op.FcvtSW or Op.FcvtSL;
                     int bits = k is Op.FcvtSW or Op.FcvtSWu ? 32 : 64;
                     result = SoftFloat.FromInt(GetX(d.Rs1), signed, bits, f, rm, ref fl);
@@ -221,7 +221,7 @@ public sealed partial class Hart
             case Op.FeqS: result = SoftFloat.Eq(a, b, f, ref fl) ? 1UL : 0; toInt = true; break;
             case Op.FltS: result = SoftFloat.Lt(a, b, orEqual: false, f, ref fl) ? 1UL : 0; toInt = true; break;
             case Op.FleS: result = SoftFloat.Lt(a, b, orEqual: true, f, ref fl) ? 1UL : 0; toInt = true; break;
-            default: return Illegal(ref d);
+            default: return Illegal();
         }
         if (toInt)
         {

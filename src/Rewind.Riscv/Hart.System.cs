@@ -27,19 +27,19 @@ public sealed partial class Hart
                 RaiseException(ExceptionCause.Breakpoint, 0);
                 return Pc;
             case Op.Mret:
-                if (Privilege != PrivilegeLevel.Machine) return Illegal(ref d);
+                if (Privilege != PrivilegeLevel.Machine) return Illegal();
                 DoMret();
                 return Pc;
             case Op.Sret:
                 if (Privilege == PrivilegeLevel.User
                     || (Privilege == PrivilegeLevel.Supervisor && (_mstatus & Riscv.Mstatus.Tsr) != 0))
-                    return Illegal(ref d);
+                    return Illegal();
                 DoSret();
                 return Pc;
             case Op.Wfi:
                 if (Privilege == PrivilegeLevel.User
                     || (Privilege == PrivilegeLevel.Supervisor && (_mstatus & Riscv.Mstatus.Tw) != 0))
-                    return Illegal(ref d);
+                    return Illegal();
                 if (!WaitingCanWake())
                 {
                     _waiting = true;
@@ -49,21 +49,18 @@ public sealed partial class Hart
             case Op.SfenceVma:
                 if (Privilege == PrivilegeLevel.User
                     || (Privilege == PrivilegeLevel.Supervisor && (_mstatus & Riscv.Mstatus.Tvm) != 0))
-                    return Illegal(ref d);
+                    return Illegal();
                 FlushTlb();
                 InvalidateTranslation();
                 return next;
             case >= Op.FirstFloat:
                 return ExecuteFloat(ref d, next);
             default:
-                return Illegal(ref d);
+                return Illegal();
         }
     }
 
-    // d is unused now that a slot holds no copy of its bits, but every caller has the instruction at hand.
-#pragma warning disable IDE0060
-    private ulong Illegal(ref DecodedInsn d)
-#pragma warning restore IDE0060
+    private ulong Illegal()
     {
         RaiseException(ExceptionCause.IllegalInstruction, InstructionBits(Pc));
         return Pc;
@@ -99,7 +96,7 @@ public sealed partial class Hart
         ulong old = 0;
         if (isRead || isWrite)
         {
-            if (!CsrRead(csr, out old)) return Illegal(ref d);
+            if (!CsrRead(csr, out old)) return Illegal();
         }
         if (isWrite)
         {
@@ -110,7 +107,7 @@ public sealed partial class Hart
                 Op.Csrrs or Op.Csrrsi => basis | operand,
                 _ => basis & ~operand,
             };
-            if (!CsrWrite(csr, value)) return Illegal(ref d);
+            if (!CsrWrite(csr, value)) return Illegal();
         }
         _regs[d.Rd] = old;
         return next;
