@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Rewind.Core.Cpu;
 using Rewind.Riscv.Decode;
 
@@ -38,7 +39,9 @@ public sealed unsafe partial class Hart
                     continue;
                 }
             }
-            ref DecodedInsn d = ref _fetchPage[(pc & 0xfff) >> 1];
+            // No bounds check: the window always holds a whole page of slots once pc's page matches it
+            // (_fetchVpn never matches before the first refill), and the index is below 2048.
+            ref DecodedInsn d = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_fetchPage), (nint)((pc & 0xfff) >> 1));
             if (d.Op == Op.Undecoded) DecodeSlot(ref d, pc);
             if (blocks != null)
             {
