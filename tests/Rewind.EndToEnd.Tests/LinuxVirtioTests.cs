@@ -37,11 +37,17 @@ public class LinuxVirtioTests(LinuxVirtioSessions sessions) : IClassFixture<Linu
 
     private static IEnumerable<ProcessResult> LiveAndRecorded(LinuxVirtioSession s) => [s.Live, s.Recorded];
 
+    /// <summary>Every test runs on both architectures, on one CPU and on two.</summary>
+    public static TheoryData<string, int> Machines => new()
+    {
+        { "riscv64", 1 },
+        { "riscv64", 2 },
+        { "aarch64", 1 },
+        { "aarch64", 2 },
+    };
+
     [Theory]
-    [InlineData("riscv64", 1)]
-    [InlineData("riscv64", 2)]
-    [InlineData("aarch64", 1)]
-    [InlineData("aarch64", 2)]
+    [MemberData(nameof(Machines))]
     public void Linux_mounts_the_ext4_disk_as_root_and_runs_init_from_it(string arch, int harts)
     {
         var s = sessions.For(arch, harts);
@@ -70,10 +76,7 @@ public class LinuxVirtioTests(LinuxVirtioSessions sessions) : IClassFixture<Linu
     }
 
     [Theory]
-    [InlineData("riscv64", 1)]
-    [InlineData("riscv64", 2)]
-    [InlineData("aarch64", 1)]
-    [InlineData("aarch64", 2)]
+    [MemberData(nameof(Machines))]
     public void A_file_written_reads_back_from_the_disk_after_sync_and_dropping_the_page_cache(string arch, int harts)
     {
         var s = sessions.For(arch, harts);
@@ -96,10 +99,7 @@ public class LinuxVirtioTests(LinuxVirtioSessions sessions) : IClassFixture<Linu
     }
 
     [Theory]
-    [InlineData("riscv64", 1)]
-    [InlineData("riscv64", 2)]
-    [InlineData("aarch64", 1)]
-    [InlineData("aarch64", 2)]
+    [MemberData(nameof(Machines))]
     public void Hwrng_bytes_are_host_entropy_live_and_the_logged_bytes_in_the_replay(string arch, int harts)
     {
         var s = sessions.For(arch, harts);
@@ -114,10 +114,7 @@ public class LinuxVirtioTests(LinuxVirtioSessions sessions) : IClassFixture<Linu
     }
 
     [Theory]
-    [InlineData("riscv64", 1)]
-    [InlineData("riscv64", 2)]
-    [InlineData("aarch64", 1)]
-    [InlineData("aarch64", 2)]
+    [MemberData(nameof(Machines))]
     public void Frames_reach_the_peer_and_its_answers_replay_from_the_recording_without_it(string arch, int harts)
     {
         var s = sessions.For(arch, harts);
@@ -137,10 +134,7 @@ public class LinuxVirtioTests(LinuxVirtioSessions sessions) : IClassFixture<Linu
     }
 
     [Theory]
-    [InlineData("riscv64", 1)]
-    [InlineData("riscv64", 2)]
-    [InlineData("aarch64", 1)]
-    [InlineData("aarch64", 2)]
+    [MemberData(nameof(Machines))]
     public void The_replay_prints_the_recorded_console_byte_for_byte(string arch, int harts)
     {
         var s = sessions.For(arch, harts);
