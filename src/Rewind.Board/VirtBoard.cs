@@ -41,7 +41,11 @@ public sealed class VirtBoard : IBoard
         Harts = new Hart[options.Smp];
         CodeCache = new CodeCache(Ram);
         if (options.Jit)
-            CodeCache.EnableCompiler(Rewind.Riscv.Jit.JitSettings.ThresholdFromEnvironment(), Rewind.Riscv.Jit.JitSettings.BackgroundFromEnvironment());
+        {
+            bool native = Rewind.Riscv.Jit.JitSettings.NativeFromEnvironment();
+            CodeCache.EnableCompiler(Rewind.Riscv.Jit.JitSettings.ThresholdFromEnvironment(native),
+                Rewind.Riscv.Jit.JitSettings.BackgroundFromEnvironment(), native);
+        }
         for (int h = 0; h < Harts.Length; h++) Harts[h] = new Hart(h, Bus, CodeCache);
         Machine.SetCpus([.. Harts]);
         IInterruptTarget[] targets = [.. Harts];

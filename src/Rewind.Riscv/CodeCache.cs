@@ -22,8 +22,9 @@ public sealed class CodeCache(PhysicalMemory ram) : PageCodeCache<DecodedInsn>(r
     /// <paramref name="threshold"/> times is compiled. Compiled and interpreted runs are the same, step for step.
     /// With <paramref name="background"/>, blocks are compiled on another thread while the harts interpret.
     /// </summary>
-    public void EnableCompiler(int threshold = JitSettings.DefaultThreshold, bool background = false) =>
-        Blocks ??= new BlockCache(Ram, threshold, background);
+    /// With <paramref name="native"/>, hot regions are first translated to machine code (where the host allows).
+    public void EnableCompiler(int threshold = JitSettings.DefaultThreshold, bool background = false, bool native = false) =>
+        Blocks ??= new BlockCache(Ram, threshold, background, native);
 
     // Virtual addresses with a breakpoint on at least one hart, and on how many.
     private readonly Dictionary<ulong, int> _breakpoints = [];

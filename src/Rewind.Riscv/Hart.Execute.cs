@@ -61,7 +61,7 @@ public sealed unsafe partial class Hart
                 else if (atTarget && mark > hot && (d.Jit = mark - 1) == hot)
                 {
                     Pc = pc;
-                    CompileAt(blocks, pc);
+                    CompileAt(blocks, pc, blocks.FirstTier);
                 }
             }
         dispatch:

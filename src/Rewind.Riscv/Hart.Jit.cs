@@ -16,6 +16,8 @@ public sealed unsafe partial class Hart
     internal const int JitTrapped = 1;
     /// <summary>... or the access completed but the run must go back to the interpreter after it.</summary>
     internal const int JitStopAfter = 2;
+    /// <summary>... or native code stopped before an access it leaves to the interpreter.</summary>
+    internal const int JitNativeMiss = 3;
 
     /// <summary>0 while compiled code runs normally; set by the access methods below and the block cache.</summary>
     internal int JitExit;
@@ -30,26 +32,43 @@ public sealed unsafe partial class Hart
         if (Icount + (ulong)block.Length > _sliceEnd) return false;
         blocks.Running = this;
         ulong* x = _x;
+        ulong entered = Icount;
+        if (blocks.Native) UseNativeRoutines(blocks);
         var counters = Counters;
         while (true)
         {
             // The count on entry: a slow access inside the block sets Icount to its own instruction's.
             ulong start = Icount, steps;
-            // A block that keeps running is worth the runtime's longer compile of its whole region.
-            // (Counted again from 0 after asking: a block placed again later, after a restore, asks again.)
-            if (!block.IsRegion && ++block.Runs >= BlockCache.RegionThreshold)
+            // A body that keeps running is worth the runtime's longer compile of its whole region.
+            // (Counted again from 0 after asking: a body placed again later, after a restore, asks again.)
+            if (block.Tier != BodyTier.Region && ++block.Runs >= BlockCache.UpgradeThreshold(block.Tier))
             {
                 block.Runs = 0;
-                CompileAt(blocks, Pc, region: true);
+                CompileAt(blocks, Pc, BodyTier.Region);
             }
-            if (block.Ran) steps = block.Code(this, x, Pc, start, _sliceEnd);
+            if (block.Native != 0) steps = RunNative(block, x, start);
+            else if (block.Ran) steps = block.Code!(this, x, Pc, start, _sliceEnd);
             else steps = FirstRun(block, x);
+            // Native code that stopped before its very first instruction has made no progress: that
+            // instruction is the interpreter's, or the same body would be entered again at once.
+            if (steps == 0 && JitExit == JitNativeMiss && start == entered)
+            {
+                counters.BlockExits[(int)JitExitReason.NativeMiss]++;
+                JitExit = 0;
+                blocks.Running = null;
+                return false;
+            }
             Icount = start + steps;
             counters.CompiledSteps += steps;
             counters.BlockRuns++;
             if (JitExit != 0)
             {
-                counters.BlockExits[(int)(JitExit == JitTrapped ? JitExitReason.Trapped : JitExitReason.StopAfter)]++;
+                counters.BlockExits[(int)(JitExit switch
+                {
+                    JitTrapped => JitExitReason.Trapped,
+                    JitNativeMiss => JitExitReason.NativeMiss,
+                    _ => JitExitReason.StopAfter,
+                })]++;
                 JitExit = 0;
                 break;
             }
@@ -107,7 +126,7 @@ public sealed unsafe partial class Hart
     private ulong FirstRun(CompiledBlock block, ulong* x)
     {
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), cpu0 = ThreadCpuClock.Nanoseconds();
-        ulong steps = block.Code(this, x, Pc, Icount, _sliceEnd);
+        ulong steps = block.Code!(this, x, Pc, Icount, _sliceEnd);
         Counters.FirstRunTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
         Counters.FirstRunCpuNanoseconds += ThreadCpuClock.Nanoseconds() - cpu0;
         Counters.FirstRuns++;
@@ -116,15 +135,16 @@ public sealed unsafe partial class Hart
     }
 
     /// <summary>
-    /// Compiles (or places again, if its bytes were compiled before) the block at pc, on the fetch page,
-    /// or with <paramref name="region"/> its whole region: that block and the blocks on the page its
-    /// direct jumps reach (<see cref="Region"/>), which then replaces the block.
+    /// Compiles (or places again, if its bytes were compiled before) a body of <paramref name="tier"/> for
+    /// the code at pc, on the fetch page: its block alone, or its whole region: that block and the blocks
+    /// on the page its direct jumps reach (<see cref="Region"/>), which then replaces an earlier tier.
     /// </summary>
-    private void CompileAt(BlockCache blocks, ulong pc, bool region = false)
+    private void CompileAt(BlockCache blocks, ulong pc, BodyTier tier)
     {
         // Only RAM: its writes are heard, a ROM's are not.
         if (!_ram.Contains(_fetchPhysPage, PhysicalMemory.PageSize)) return;
-        var found = new Region(region);
+        var found = new Region(whole: tier != BodyTier.Block);
+        bool native = tier == BodyTier.Native;
         var pending = new List<int> { (int)(pc & 0xfff) };
         var seen = new HashSet<int>();
         Span<DecodedInsn> insns = stackalloc DecodedInsn[BlockCompiler.MaxInstructions];
@@ -135,7 +155,7 @@ public sealed unsafe partial class Hart
             if (!seen.Add(start)) continue;
             int room = Math.Min(insns.Length, Region.MaxInstructions - found.InstructionCount);
             if (room <= 0) break;
-            int n = ScanBlock(pc & ~0xfffUL, start, insns[..room], out bool endedByLength);
+            int n = ScanBlock(pc & ~0xfffUL, start, insns[..room], native, out bool endedByLength);
             if (n == 0)
             {
                 if (found.Blocks.Count == 0) return;
@@ -145,7 +165,7 @@ public sealed unsafe partial class Hart
             Region.Successors(start, insns[..n], endedByLength, pending);
         }
         int ramPage = (int)((_fetchPhysPage - _ramBase) >> PhysicalMemory.PageShift);
-        blocks.Place(_fetchPage, ramPage, found);
+        blocks.Place(_fetchPage, ramPage, found, tier);
     }
 
     /// <summary>
@@ -153,7 +173,7 @@ public sealed unsafe partial class Hart
     /// <paramref name="pageVa"/>) into <paramref name="insns"/>: up to its first jump or branch, or the
     /// last instruction before one the compiler leaves to the interpreter. Returns its length.
     /// </summary>
-    private int ScanBlock(ulong pageVa, int start, Span<DecodedInsn> insns, out bool endedByLength)
+    private int ScanBlock(ulong pageVa, int start, Span<DecodedInsn> insns, bool native, out bool endedByLength)
     {
         int offset = start, n = 0;
         endedByLength = false;
@@ -166,7 +186,7 @@ public sealed unsafe partial class Hart
             }
             ref DecodedInsn slot = ref _fetchPage[offset >> 1];
             if (slot.Op == Op.Undecoded) DecodeSlot(ref slot, pageVa | (uint)offset);
-            if (!BlockCompiler.Supports(slot.Op))
+            if (!(native ? NativeCompiler.Supports(slot.Op) : BlockCompiler.Supports(slot.Op)))
             {
                 Counters.BlockStops[(int)slot.Op]++;
                 break;

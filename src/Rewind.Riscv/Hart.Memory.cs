@@ -54,6 +54,7 @@ public sealed unsafe partial class Hart
         UpdateTlbContext(watchLoads, watchStores);
         _fastLoadLimit = direct && !watchLoads ? _ram.Size - 8 : 0;
         _fastStoreLimit = direct && !watchStores ? _ram.Size - 8 : 0;
+        SyncNativeContext();
     }
 
     /// <summary>

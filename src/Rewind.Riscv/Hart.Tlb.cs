@@ -23,6 +23,8 @@ public sealed unsafe partial class Hart
 {
     private const int TlbBits = 8;
     private const int TlbMask = (1 << TlbBits) - 1;
+    /// <summary>Entries in each of the read, write and fetch TLBs (native code indexes them as the interpreter does).</summary>
+    internal const int TlbEntries = 1 << TlbBits;
     private const int IoTlbMask = 15;
     /// <summary>A context bit no filled entry carries: an inline lookup made with it always misses.</summary>
     private const ulong TlbNever = 32;
@@ -57,6 +59,7 @@ public sealed unsafe partial class Hart
         _tlbRead = all;
         _tlbWrite = all + (1 << TlbBits);
         _tlbFetch = all + (2 << TlbBits);
+        SyncNativeContext();
 
         var previous = _ram.WatchedPageWritten;
         _ram.WatchedPageWritten = (page, start, length) =>

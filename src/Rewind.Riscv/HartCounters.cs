@@ -57,6 +57,8 @@ public enum JitExitReason
     NotCompiled,
     /// <summary>The next block does not fit in what is left of the slice.</summary>
     SliceEnd,
+    /// <summary>Native code stopped before an access it could not make itself (TLB miss, device, clean or watched page).</summary>
+    NativeMiss,
     /// <summary>The number of reasons.</summary>
     Count,
 }

@@ -57,6 +57,9 @@ public static class RunStats
         if (board is VirtBoard { CodeCache.Blocks: { } blocks })
             to.WriteLine($"  blocks: compiled {blocks.Compiled:N0} (IL emit {ms(blocks.EmitTicks):N0} ms, {blocks.EmitCpuNanoseconds / 1e6:N0} ms of CPU; on the compiling thread {ms(blocks.BackgroundTicks):N0} ms, {blocks.BackgroundCpuNanoseconds / 1e6:N0} ms of CPU; pending {blocks.Pending}), placements {blocks.Placements:N0}, " +
                 $"placed {blocks.Placed:N0}, invalidated {blocks.Invalidated:N0}, start-overs {blocks.StartOvers}");
+        if (board is VirtBoard { CodeCache.Blocks: { Native: true } native })
+            to.WriteLine($"  native: {native.NativeCompiled:N0} regions, {native.NativeBytes / 1024:N0} KiB, translated in {ms(native.NativeTicks):N0} ms " +
+                $"({ms(native.NativeTicks) * 1000 / Math.Max(1, native.NativeCompiled):N1} µs each), start-overs {native.NativeStartOvers}");
     }
 
     private static double Uptime() => (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;

@@ -33,7 +33,9 @@ public sealed unsafe class PhysicalMemory
         Size = size;
         _bytes = GC.AllocateArray<byte>((int)size, pinned: true);
         _base = (byte*)Unsafe.AsPointer(ref _bytes[0]);
-        _pageFlags = new byte[size >> PageShift];
+        // Pinned: native code (the RISC-V block compiler's first tier) reads a page's flags through a pointer.
+        _pageFlags = GC.AllocateArray<byte>((int)(size >> PageShift), pinned: true);
+        PageFlagsPointer = (byte*)Unsafe.AsPointer(ref _pageFlags[0]);
         // Every page counts as changed before the first snapshot, which therefore copies it all.
         Array.Fill(_pageFlags, DirtyFlag);
     }
@@ -41,6 +43,9 @@ public sealed unsafe class PhysicalMemory
     public ulong BaseAddress { get; }
     public ulong Size { get; }
     public int PageCount => _pageFlags.Length;
+
+    /// <summary>The page flags (<see cref="DirtyFlag"/>, <see cref="WatchedFlag"/>), one byte per page, at a fixed address.</summary>
+    public byte* PageFlagsPointer { get; }
     public byte* Pointer => _base;
     public Span<byte> Bytes => _bytes;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Rewind.Core.Memory;
+using Rewind.Core.Native;
 using Rewind.Riscv.Decode;
 
 namespace Rewind.Riscv.Jit;
@@ -28,8 +29,30 @@ public sealed class BlockCache
     /// <summary>Runs of a compiled block alone before its whole region is compiled to replace it (see <see cref="Region"/>).</summary>
     public const int RegionThreshold = 65536;
 
-    /// <summary>Times a jump target is reached by the interpreter before its block is compiled.</summary>
+    /// <summary>Runs of a native region before its IL region is compiled to replace it.</summary>
+    public static readonly int NativeUpgradeThreshold =
+        int.TryParse(Environment.GetEnvironmentVariable("REWIND_JIT_UPGRADE"), out int u) && u >= 1 ? u : 65536;
+
+    /// <summary>Bytes of machine code native bodies may hold at once; when full, they start over.</summary>
+    public const int NativeArenaBytes = 32 << 20;
+
+    /// <summary>Times a jump target is reached by the interpreter before its first body is compiled.</summary>
     public int Threshold { get; }
+
+    /// <summary>
+    /// The tier a hot jump target gets first: its whole region in native code when that is on, else its
+    /// block alone in IL.
+    /// </summary>
+    internal BodyTier FirstTier => _arena != null ? BodyTier.Native : BodyTier.Block;
+
+    /// <summary>Whether native code (<see cref="NativeCompiler"/>) is the first tier.</summary>
+    public bool Native => _arena != null;
+
+    /// <summary>Runs of a body of <paramref name="tier"/> before the next tier is compiled to replace it.</summary>
+    internal static int UpgradeThreshold(BodyTier tier) => tier == BodyTier.Native ? NativeUpgradeThreshold : RegionThreshold;
+
+    private readonly ExecutableMemory? _arena;
+    private readonly NativeCompiler? _nativeCompiler;
 
     private struct Placement
     {
@@ -53,8 +76,21 @@ public sealed class BlockCache
     /// is ready (<see cref="InstallFinished"/>). Compiled and interpreted runs are the same, so when a block
     /// arrives changes only speed; tests that need a block in place at a known count compile in the foreground.
     /// </param>
-    public BlockCache(PhysicalMemory ram, int threshold, bool background = false)
+    /// <param name="native">
+    /// Make native code the first tier, where this host allows (Linux on x86-64); IL bodies then come only
+    /// for regions that keep running.
+    /// </param>
+    public BlockCache(PhysicalMemory ram, int threshold, bool background = false, bool native = false)
     {
+        if (native)
+        {
+            _arena = ExecutableMemory.TryCreate(NativeArenaBytes);
+            if (_arena != null)
+            {
+                _nativeCompiler = new NativeCompiler();
+                AddRoutines();
+            }
+        }
         ArgumentOutOfRangeException.ThrowIfLessThan(threshold, 1);
         Threshold = threshold;
         Background = background;
@@ -71,6 +107,18 @@ public sealed class BlockCache
 
     /// <summary>Blocks compiled to IL since the cache was made (placements from kept bodies are not counted).</summary>
     public int Compiled { get; private set; }
+
+    /// <summary>Regions translated to native code since the cache was made.</summary>
+    public int NativeCompiled { get; private set; }
+
+    /// <summary>Bytes of native code translated since the cache was made.</summary>
+    public long NativeBytes { get; private set; }
+
+    /// <summary>Host ticks spent translating regions to native code.</summary>
+    public long NativeTicks { get; private set; }
+
+    /// <summary>Times the native arena was full and started over.</summary>
+    public int NativeStartOvers { get; private set; }
 
     /// <summary>Host ticks spent emitting IL and making delegates (the runtime compiles the IL on first run).</summary>
     public long EmitTicks { get; private set; }
@@ -103,32 +151,81 @@ public sealed class BlockCache
     /// <paramref name="slots"/>, and marks its entry slot. A body compiled before from the same bytes and
     /// shape is placed again without compiling.
     /// </summary>
-    internal void Place(DecodedInsn[] slots, int ramPage, Region region)
+    internal void Place(DecodedInsn[] slots, int ramPage, Region region, BodyTier tier)
     {
+        if (tier == BodyTier.Native && _arena == null) return;
         var bytes = _ram.Page(ramPage)[region.Low..region.High];
         int[] shape = region.Shape();
-        ulong key = Hash(bytes, shape) ^ (region.Whole ? 1UL : 0UL);
-        if (!_bodies.TryGetValue(key, out var block) || block.IsRegion != region.Whole || !block.Matches(bytes, shape))
+        ulong key = Hash(bytes, shape) ^ (ulong)tier;
+        if (!_bodies.TryGetValue(key, out var block) || block.Tier != tier || !block.Matches(bytes, shape))
         {
-            if (Background)
+            if (tier != BodyTier.Native && Background)
             {
-                Request(key, bytes, shape, slots, ramPage, region);
+                Request(key, bytes, shape, slots, ramPage, region, tier);
                 return;
             }
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), cpu0 = ThreadCpuClock.Nanoseconds();
-            block = new CompiledBlock(BlockCompiler.Compile(region), region.EntryLength, bytes.ToArray(), shape, region.Whole);
-            EmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
-            EmitCpuNanoseconds += ThreadCpuClock.Nanoseconds() - cpu0;
+            if (tier == BodyTier.Native)
+            {
+                long n0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                block = Translate(region, bytes, shape);
+                NativeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - n0;
+            }
+            else
+            {
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp(), cpu0 = ThreadCpuClock.Nanoseconds();
+                block = new CompiledBlock(BlockCompiler.Compile(region), 0, region.EntryLength, bytes.ToArray(), shape, tier);
+                EmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+                EmitCpuNanoseconds += ThreadCpuClock.Nanoseconds() - cpu0;
+            }
             Keep(key, block);
         }
         PlaceBody(block, slots, ramPage, region.Entry, region.Low, region.High);
+    }
+
+    /// <summary>
+    /// Translates a region to native code. A full arena starts over: every native body is forgotten and
+    /// every placement dropped first (none is running: the interpreter asks for native code, between runs).
+    /// </summary>
+    /// <summary>Emits the routines bodies share (<see cref="NativeRoutines"/>) at the start of the arena; they stay at the same addresses for its life.</summary>
+    private void AddRoutines()
+    {
+        var a = new X64Assembler();
+        var layout = NativeRoutines.Emit(a);
+        nint at = _arena!.Add(a.Code);
+        LoadRoutine = at + layout.Load;
+        StoreRoutine = at + layout.Store;
+        ExitRoutine = at + layout.Exit;
+        MissRoutine = at + layout.Miss;
+    }
+
+    /// <summary>Addresses of the shared native routines, which harts copy into their <see cref="NativeContext"/>.</summary>
+    internal nint LoadRoutine, StoreRoutine, ExitRoutine, MissRoutine;
+
+    private CompiledBlock Translate(Region region, ReadOnlySpan<byte> bytes, int[] shape)
+    {
+        var code = _nativeCompiler!.Translate(region);
+        nint at = _arena!.Add(code);
+        if (at == 0)
+        {
+            NativeStartOvers++;
+            foreach (var (key, body) in _bodies)
+                if (body.Tier == BodyTier.Native) _bodies.Remove(key);
+            StartOver();
+            _arena.Reset();
+            // The same routines at the same addresses: harts' contexts stay right.
+            AddRoutines();
+            at = _arena.Add(code);
+        }
+        NativeCompiled++;
+        NativeBytes += code.Length;
+        return new CompiledBlock(null, at, region.EntryLength, bytes.ToArray(), shape, BodyTier.Native);
     }
 
     private void Keep(ulong key, CompiledBlock block)
     {
         if (_bodies.Count >= MaxBodies) _bodies.Clear();
         _bodies[key] = block;
-        Compiled++;
+        if (block.Tier != BodyTier.Native) Compiled++;
     }
 
     private void PlaceBody(CompiledBlock block, DecodedInsn[] slots, int ramPage, int entry, int low, int high)
@@ -157,7 +254,7 @@ public sealed class BlockCache
     // Background compiling. A job holds copies of everything the compiler needs, so the compiling thread
     // touches nothing the hart uses; finished bodies come back through _finished and are placed by the
     // hart's own thread between slices, only where the slots still hold the very instructions compiled.
-    private sealed record Job(ulong Key, byte[] Bytes, int[] Shape, Region Region, DecodedInsn[] Slots, int RamPage)
+    private sealed record Job(ulong Key, byte[] Bytes, int[] Shape, Region Region, DecodedInsn[] Slots, int RamPage, BodyTier Tier)
     {
         public CompiledBlock? Block;
     }
@@ -190,7 +287,7 @@ public sealed class BlockCache
     /// <summary>Jobs handed to the compiling thread and not yet placed or dropped.</summary>
     public int Pending => _pending.Count;
 
-    private void Request(ulong key, ReadOnlySpan<byte> bytes, int[] shape, DecodedInsn[] slots, int ramPage, Region region)
+    private void Request(ulong key, ReadOnlySpan<byte> bytes, int[] shape, DecodedInsn[] slots, int ramPage, Region region, BodyTier tier)
     {
         int slot = region.Entry >> 1;
         if (_pending.Count >= MaxPending || !_pending.Add(key))
@@ -201,7 +298,7 @@ public sealed class BlockCache
             return;
         }
         // The region's blocks are copies already: the compiling thread shares nothing with the hart.
-        _requests.Enqueue(new Job(key, bytes.ToArray(), shape, region, slots, ramPage));
+        _requests.Enqueue(new Job(key, bytes.ToArray(), shape, region, slots, ramPage, tier));
         if (Interlocked.CompareExchange(ref _workerActive, 1, 0) == 0)
             ThreadPool.UnsafeQueueUserWorkItem(static cache => cache.CompileRequests(), this, preferLocal: false);
     }
@@ -218,7 +315,7 @@ public sealed class BlockCache
                 BlockCompiler.Prepare(code);
                 Interlocked.Add(ref _backgroundTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
                 Interlocked.Add(ref _backgroundCpuNanoseconds, ThreadCpuClock.Nanoseconds() - cpu0);
-                job.Block = new CompiledBlock(code, job.Region.EntryLength, job.Bytes, job.Shape, job.Region.Whole) { Ran = true };
+                job.Block = new CompiledBlock(code, 0, job.Region.EntryLength, job.Bytes, job.Shape, job.Tier) { Ran = true };
                 _finished.Enqueue(job);
                 _anyFinished = true;
             }
@@ -245,8 +342,8 @@ public sealed class BlockCache
             var region = job.Region;
             int entry = region.Entry >> 1;
             int now = job.Slots[entry].Jit;
-            // Free, or holding the block this region grows from.
-            bool free = now <= 0 || (region.Whole && !_placed[now].Block!.IsRegion);
+            // Free, or holding a body of an earlier tier, which this one replaces.
+            bool free = now <= 0 || _placed[now].Block!.Tier < job.Tier;
             if (free && StillHolds(job.Slots, region)
                 && _ram.Page(job.RamPage)[region.Low..region.High].SequenceEqual(job.Bytes))
                 PlaceBody(block, job.Slots, job.RamPage, region.Entry, region.Low, region.High);

@@ -17,12 +17,29 @@ public static class JitSettings
     /// </summary>
     public const int DefaultThreshold = 16384;
 
+    /// <summary>
+    /// Interpreted visits to a jump target before its region is translated to native code
+    /// (<see cref="NativeCompiler"/>): a translation costs microseconds, about as long as interpreting a
+    /// few thousand instructions, so warm code earns it back.
+    /// </summary>
+    public const int DefaultNativeThreshold = 64;
+
     /// <summary>The environment variable that sets the threshold (visits before compiling) for experiments.</summary>
     public const string ThresholdVariable = "REWIND_JIT_THRESHOLD";
 
-    /// <summary>The threshold: REWIND_JIT_THRESHOLD when it holds a positive number, else <see cref="DefaultThreshold"/>.</summary>
-    public static int ThresholdFromEnvironment() =>
-        int.TryParse(Environment.GetEnvironmentVariable(ThresholdVariable), out int t) && t >= 1 ? t : DefaultThreshold;
+    /// <summary>
+    /// The threshold: REWIND_JIT_THRESHOLD when it holds a positive number, else
+    /// <see cref="DefaultNativeThreshold"/> for a native first tier or <see cref="DefaultThreshold"/>.
+    /// </summary>
+    public static int ThresholdFromEnvironment(bool native = false) =>
+        int.TryParse(Environment.GetEnvironmentVariable(ThresholdVariable), out int t) && t >= 1 ? t
+        : native ? DefaultNativeThreshold : DefaultThreshold;
+
+    /// <summary>The environment variable that turns native code, the first tier, off (0) for experiments.</summary>
+    public const string NativeVariable = "REWIND_JIT_NATIVE";
+
+    /// <summary>Whether hot regions are first translated to native code: yes unless REWIND_JIT_NATIVE=0.</summary>
+    public static bool NativeFromEnvironment() => Environment.GetEnvironmentVariable(NativeVariable) != "0";
 
     /// <summary>The environment variable that keeps compiling on the hart's own thread (0) for experiments.</summary>
     public const string BackgroundVariable = "REWIND_JIT_BACKGROUND";

@@ -20,9 +20,9 @@ public class BlockCompilerDifferentialTests
     /// <summary>
     /// A board for <paramref name="guest"/>; with <paramref name="jit"/>, compiling in the foreground at the
     /// default threshold, so blocks are in place at the same counts in every run (a board left to itself
-    /// compiles in the background, when a thread gets to it).
+    /// compiles in the background, when a thread gets to it); with <paramref name="native"/>, native code first.
     /// </summary>
-    internal static VirtBoard Board(string guest, bool jit, int smp = 1)
+    internal static VirtBoard Board(string guest, bool jit, int smp = 1, bool native = false)
     {
         var board = VirtBoard.Create(new BoardOptions
         {
@@ -34,7 +34,8 @@ public class BlockCompilerDifferentialTests
             // The RTC reads the host clock: both machines must see the same one.
             Input = new LiveInput(() => 1_700_000_000_000_000_000),
         });
-        if (jit) board.CodeCache.EnableCompiler(JitSettings.DefaultThreshold, background: false);
+        if (jit)
+            board.CodeCache.EnableCompiler(native ? JitSettings.DefaultNativeThreshold : JitSettings.DefaultThreshold, background: false, native);
         return board;
     }
 
@@ -48,28 +49,33 @@ public class BlockCompilerDifferentialTests
 
     /// <summary>
     /// Every guest with a threshold of 1 (everything reached twice is compiled, even in short guests),
-    /// the long-running ones also with the default threshold.
+    /// the long-running ones also with the default threshold; each with IL bodies alone and with native
+    /// code first (whose hottest regions then move on to IL, so the tiers mix).
     /// </summary>
-    public static TheoryData<string, int, int> Guests()
+    public static TheoryData<string, int, int, bool> Guests()
     {
-        var data = new TheoryData<string, int, int>();
-        foreach (var path in Directory.GetFiles(Path.Combine(RepoPaths.Root, "guests", "bin"), "*.elf").Order())
+        var data = new TheoryData<string, int, int, bool>();
+        foreach (bool native in new[] { false, true })
         {
-            string name = Path.GetFileNameWithoutExtension(path);
-            data.Add(name, name == "smp" ? 2 : 1, 1);
+            foreach (var path in Directory.GetFiles(Path.Combine(RepoPaths.Root, "guests", "bin"), "*.elf").Order())
+            {
+                string name = Path.GetFileNameWithoutExtension(path);
+                data.Add(name, name == "smp" ? 2 : 1, 1, native);
+            }
+            foreach (var name in new[] { "bench", "bench_sv39", "count_loop", "smp", "uart_echo", "input_timing" })
+                data.Add(name, name == "smp" ? 3 : 1, native ? JitSettings.DefaultNativeThreshold : JitSettings.DefaultThreshold, native);
         }
-        foreach (var name in new[] { "bench", "bench_sv39", "count_loop", "smp", "uart_echo", "input_timing" })
-            data.Add(name, name == "smp" ? 3 : 1, JitSettings.DefaultThreshold);
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Guests))]
-    public void A_guest_runs_the_same_with_the_compiler_as_without(string guest, int smp, int threshold)
+    public void A_guest_runs_the_same_with_the_compiler_as_without(string guest, int smp, int threshold, bool native)
     {
         var interpreted = Board(guest, jit: false, smp);
         var compiled = Board(guest, jit: false, smp);
-        compiled.CodeCache.EnableCompiler(threshold);
+        compiled.CodeCache.EnableCompiler(threshold, native: native);
+        Assert.Equal(native, compiled.CodeCache.Blocks!.Native);
         Assert.Null(interpreted.CodeCache.Blocks);
         ulong at = 0;
         int points = 0;
@@ -86,7 +92,8 @@ public class BlockCompilerDifferentialTests
         }
         Assert.True(interpreted.Ram.Bytes.SequenceEqual(compiled.Ram.Bytes), $"{guest}: RAM differs at the end");
         Assert.True(points > 3, $"{guest}: only {points} comparisons");
-        Assert.True(compiled.CodeCache.Blocks!.Compiled > 0, $"{guest}: nothing was compiled");
+        var blocks = compiled.CodeCache.Blocks!;
+        Assert.True((native ? blocks.NativeCompiled : blocks.Compiled) > 0, $"{guest}: nothing was compiled");
     }
 
     internal static void AssertSameState(VirtBoard interpreted, VirtBoard compiled, string where)

@@ -1,0 +1,317 @@
+namespace Rewind.Core.Native;
+
+/// <summary>The x86-64 general registers, numbered as the encoding numbers them.</summary>
+public enum X64Reg : byte
+{
+    Rax, Rcx, Rdx, Rbx, Rsp, Rbp, Rsi, Rdi, R8, R9, R10, R11, R12, R13, R14, R15,
+}
+
+/// <summary>x86-64 condition codes, numbered as Jcc and SETcc encode them.</summary>
+public enum X64Cond : byte
+{
+    /// <summary>Unsigned below (carry).</summary>
+    B = 0x2,
+    /// <summary>Unsigned above or equal.</summary>
+    AE = 0x3,
+    E = 0x4,
+    NE = 0x5,
+    /// <summary>Unsigned above.</summary>
+    A = 0x7,
+    /// <summary>Signed less.</summary>
+    L = 0xc,
+    /// <summary>Signed greater or equal.</summary>
+    GE = 0xd,
+}
+
+/// <summary>The ALU operations that share the classic encoding (opcode group 0x00-0x3b and 0x81 /digit).</summary>
+public enum X64Alu : byte
+{
+    Add = 0, Or = 1, And = 4, Sub = 5, Xor = 6, Cmp = 7,
+}
+
+/// <summary>The shifts of opcode group C1/D3, by their /digit.</summary>
+public enum X64Shift : byte
+{
+    Shl = 4, Shr = 5, Sar = 7,
+}
+
+/// <summary>A place in the code that jumps name before it is known; bound once, patched then.</summary>
+public readonly record struct X64Label(int Id);
+
+/// <summary>
+/// A small x86-64 encoder: just the instructions a baseline translator needs, with memory operands
+/// always of the form [base + disp] (no index), which keeps the encoding to REX, opcode, ModRM, an
+/// optional SIB for rsp/r12 and a displacement. Jumps are rel32 to labels, patched when a label is bound
+/// or at <see cref="Finish"/>. The output is position independent: it holds no absolute address.
+/// </summary>
+public sealed class X64Assembler
+{
+    private byte[] _code = new byte[4096];
+    private int _length;
+    private readonly List<int> _labels = [];
+    private readonly List<(int At, int Label)> _fixups = [];
+
+    /// <summary>Bytes emitted so far.</summary>
+    public int Length => _length;
+
+    /// <summary>Empties the buffer for the next body (the buffer itself is kept, so translating allocates little).</summary>
+    public void Reset()
+    {
+        _length = 0;
+        _labels.Clear();
+        _fixups.Clear();
+    }
+
+    /// <summary>The code: valid until the next <see cref="Reset"/>.</summary>
+    public ReadOnlySpan<byte> Code => _code.AsSpan(0, _length);
+
+    public X64Label NewLabel()
+    {
+        _labels.Add(-1);
+        return new X64Label(_labels.Count - 1);
+    }
+
+    public void Bind(X64Label label)
+    {
+        if (_labels[label.Id] >= 0) throw new InvalidOperationException("a label is bound once");
+        _labels[label.Id] = _length;
+    }
+
+    /// <summary>Patches every jump to its label; throws if one is unbound (a translator bug, never guest input).</summary>
+    public void Finish()
+    {
+        foreach (var (at, label) in _fixups)
+        {
+            int target = _labels[label];
+            if (target < 0) throw new InvalidOperationException("a jump to an unbound label");
+            BitConverter.TryWriteBytes(_code.AsSpan(at, 4), target - (at + 4));
+        }
+        _fixups.Clear();
+    }
+
+    private void Byte(int b)
+    {
+        if (_length == _code.Length) Array.Resize(ref _code, _code.Length * 2);
+        _code[_length++] = (byte)b;
+    }
+
+    private void Int32(int v)
+    {
+        Byte(v);
+        Byte(v >> 8);
+        Byte(v >> 16);
+        Byte(v >> 24);
+    }
+
+    /// <summary>A REX prefix when any bit is needed (or <paramref name="force"/>, for byte registers above bl).</summary>
+    private void Rex(bool w, int reg, int rm, bool force = false)
+    {
+        int rex = 0x40 | (w ? 8 : 0) | ((reg & 8) != 0 ? 4 : 0) | ((rm & 8) != 0 ? 1 : 0);
+        if (rex != 0x40 || force) Byte(rex);
+    }
+
+    /// <summary>ModRM (and SIB, displacement) for [base + disp] with <paramref name="reg"/> in the reg field.</summary>
+    private void Mem(int reg, X64Reg b, int disp)
+    {
+        int bits = (int)b & 7;
+        int mod = disp == 0 && bits != 5 ? 0 : disp is >= -128 and <= 127 ? 1 : 2;
+        Byte((mod << 6) | ((reg & 7) << 3) | bits);
+        if (bits == 4) Byte(0x24);
+        if (mod == 1) Byte(disp);
+        else if (mod == 2) Int32(disp);
+    }
+
+    private void RegReg(int reg, X64Reg rm) => Byte(0xc0 | ((reg & 7) << 3) | ((int)rm & 7));
+
+    /// <summary>op reg, [base + disp] with an opcode of one or two bytes (0x0f first).</summary>
+    private void OpMem(bool w, int opcode, int reg, X64Reg b, int disp, bool twoByte = false, bool force = false)
+    {
+        Rex(w, reg, (int)b, force);
+        if (twoByte) Byte(0x0f);
+        Byte(opcode);
+        Mem(reg, b, disp);
+    }
+
+    private void OpReg(bool w, int opcode, int reg, X64Reg rm, bool twoByte = false)
+    {
+        Rex(w, reg, (int)rm);
+        if (twoByte) Byte(0x0f);
+        Byte(opcode);
+        RegReg(reg, rm);
+    }
+
+    /// <summary>mov dst, [base + disp] (64 bits).</summary>
+    public void Load(X64Reg dst, X64Reg b, int disp) => OpMem(true, 0x8b, (int)dst, b, disp);
+
+    /// <summary>mov [base + disp], src (64 bits).</summary>
+    public void Store(X64Reg b, int disp, X64Reg src) => OpMem(true, 0x89, (int)src, b, disp);
+
+    /// <summary>mov qword [base + disp], imm (sign-extended imm32).</summary>
+    public void StoreImm(X64Reg b, int disp, int imm)
+    {
+        OpMem(true, 0xc7, 0, b, disp);
+        Int32(imm);
+    }
+
+    /// <summary>A load of <paramref name="size"/> bytes, zero- or sign-extended to 64 bits.</summary>
+    public void LoadExtend(X64Reg dst, X64Reg b, int disp, int size, bool signed)
+    {
+        switch (size, signed)
+        {
+            case (1, false): OpMem(false, 0xb6, (int)dst, b, disp, twoByte: true); break;
+            case (2, false): OpMem(false, 0xb7, (int)dst, b, disp, twoByte: true); break;
+            case (4, false): OpMem(false, 0x8b, (int)dst, b, disp); break;
+            case (1, true): OpMem(true, 0xbe, (int)dst, b, disp, twoByte: true); break;
+            case (2, true): OpMem(true, 0xbf, (int)dst, b, disp, twoByte: true); break;
+            case (4, true): OpMem(true, 0x63, (int)dst, b, disp); break;
+            case (8, _): Load(dst, b, disp); break;
+            default: throw new ArgumentOutOfRangeException(nameof(size));
+        }
+    }
+
+    /// <summary>A store of the low <paramref name="size"/> bytes of <paramref name="src"/>.</summary>
+    public void StoreSized(X64Reg b, int disp, X64Reg src, int size)
+    {
+        switch (size)
+        {
+            // sil/dil and up need a REX prefix to mean the low byte rather than ah-bh.
+            case 1: OpMem(false, 0x88, (int)src, b, disp, force: src >= X64Reg.Rsp); break;
+            case 2: Byte(0x66); OpMem(false, 0x89, (int)src, b, disp); break;
+            case 4: OpMem(false, 0x89, (int)src, b, disp); break;
+            case 8: Store(b, disp, src); break;
+            default: throw new ArgumentOutOfRangeException(nameof(size));
+        }
+    }
+
+    /// <summary>mov dst, src (64 bits).</summary>
+    public void Mov(X64Reg dst, X64Reg src) => OpReg(true, 0x8b, (int)dst, src);
+
+    /// <summary>dst = value, in the shortest form: xor for 0, mov r32 for a zero-extended one, sign-extended imm32, else imm64.</summary>
+    public void MovImm(X64Reg dst, long value)
+    {
+        if (value == 0)
+        {
+            OpReg(false, 0x33, (int)dst, dst);
+        }
+        else if (value is > 0 and <= uint.MaxValue)
+        {
+            Rex(false, 0, (int)dst);
+            Byte(0xb8 + ((int)dst & 7));
+            Int32((int)(uint)value);
+        }
+        else if (value is >= int.MinValue and <= int.MaxValue)
+        {
+            Rex(true, 0, (int)dst);
+            Byte(0xc7);
+            RegReg(0, dst);
+            Int32((int)value);
+        }
+        else
+        {
+            Rex(true, 0, (int)dst);
+            Byte(0xb8 + ((int)dst & 7));
+            Int32((int)value);
+            Int32((int)(value >> 32));
+        }
+    }
+
+    /// <summary>lea dst, [base + disp].</summary>
+    public void Lea(X64Reg dst, X64Reg b, int disp) => OpMem(true, 0x8d, (int)dst, b, disp);
+
+    /// <summary>op dst, [base + disp]; 32-bit when not <paramref name="wide"/> (the result is zero-extended).</summary>
+    public void AluMem(X64Alu op, X64Reg dst, X64Reg b, int disp, bool wide = true) =>
+        OpMem(wide, ((int)op << 3) | 3, (int)dst, b, disp);
+
+    /// <summary>op dst, src.</summary>
+    public void AluReg(X64Alu op, X64Reg dst, X64Reg src, bool wide = true) =>
+        OpReg(wide, ((int)op << 3) | 3, (int)dst, src);
+
+    /// <summary>op dst, imm (sign-extended imm8 or imm32).</summary>
+    public void AluImm(X64Alu op, X64Reg dst, int imm, bool wide = true)
+    {
+        Rex(wide, 0, (int)dst);
+        if (imm is >= -128 and <= 127)
+        {
+            Byte(0x83);
+            RegReg((int)op, dst);
+            Byte(imm);
+        }
+        else
+        {
+            Byte(0x81);
+            RegReg((int)op, dst);
+            Int32(imm);
+        }
+    }
+
+    /// <summary>cmp byte [base + disp], imm8.</summary>
+    public void CmpByteMem(X64Reg b, int disp, byte imm)
+    {
+        Rex(false, 0, (int)b);
+        Byte(0x80);
+        Mem((int)X64Alu.Cmp, b, disp);
+        Byte(imm);
+    }
+
+    /// <summary>A shift of dst by a constant.</summary>
+    public void ShiftImm(X64Shift op, X64Reg dst, int amount, bool wide = true)
+    {
+        Rex(wide, 0, (int)dst);
+        Byte(0xc1);
+        RegReg((int)op, dst);
+        Byte(amount);
+    }
+
+    /// <summary>A shift of dst by cl (the hardware masks it to 6 bits, or 5 for 32-bit shifts, as RISC-V does).</summary>
+    public void ShiftCl(X64Shift op, X64Reg dst, bool wide = true)
+    {
+        Rex(wide, 0, (int)dst);
+        Byte(0xd3);
+        RegReg((int)op, dst);
+    }
+
+    /// <summary>imul dst, [base + disp] (the low half: the same for signed and unsigned).</summary>
+    public void ImulMem(X64Reg dst, X64Reg b, int disp, bool wide = true) => OpMem(wide, 0xaf, (int)dst, b, disp, twoByte: true);
+
+    /// <summary>movsxd dst, src32: the low word of src, sign-extended.</summary>
+    public void SignExtend32(X64Reg dst, X64Reg src) => OpReg(true, 0x63, (int)dst, src);
+
+    /// <summary>dst = cond ? 1 : 0 (setcc then movzx; the flags must be set before).</summary>
+    public void SetCond(X64Cond cond, X64Reg dst)
+    {
+        Rex(false, 0, (int)dst, force: dst >= X64Reg.Rsp);
+        Byte(0x0f);
+        Byte(0x90 | (int)cond);
+        RegReg(0, dst);
+        Rex(false, (int)dst, (int)dst, force: dst >= X64Reg.Rsp);
+        Byte(0x0f);
+        Byte(0xb6);
+        RegReg((int)dst, dst);
+    }
+
+    public void Jump(X64Label to)
+    {
+        Byte(0xe9);
+        _fixups.Add((_length, to.Id));
+        Int32(0);
+    }
+
+    public void JumpIf(X64Cond cond, X64Label to)
+    {
+        Byte(0x0f);
+        Byte(0x80 | (int)cond);
+        _fixups.Add((_length, to.Id));
+        Int32(0);
+    }
+
+    /// <summary>call qword [base + disp]: an indirect call through a table of routine addresses.</summary>
+    public void CallMem(X64Reg b, int disp) => OpMem(false, 0xff, 2, b, disp);
+
+    /// <summary>jmp qword [base + disp].</summary>
+    public void JumpMem(X64Reg b, int disp) => OpMem(false, 0xff, 4, b, disp);
+
+    /// <summary>test a, b (64 bits): sets ZF when a &amp; b is 0.</summary>
+    public void Test(X64Reg a, X64Reg b) => OpReg(true, 0x85, (int)b, a);
+
+    public void Ret() => Byte(0xc3);
+}
