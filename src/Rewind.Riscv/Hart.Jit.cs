@@ -26,6 +26,9 @@ public sealed unsafe partial class Hart
     /// Runs the compiled block <paramref name="id"/> at <see cref="Pc"/>, then every following one on the
     /// same fetch page, while each fits the slice. False when the first does not fit: interpret.
     /// </summary>
+    // Straight to optimised code: it runs millions of times in a boot, most of which is over before
+    // the runtime's tiering would get to it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool RunCompiled(BlockCache blocks, int id)
     {
         var block = blocks.Get(id);

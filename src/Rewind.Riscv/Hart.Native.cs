@@ -47,6 +47,7 @@ public sealed unsafe partial class Hart
     /// steps and leaves the next pc in <see cref="Pc"/>. No GC transition: the code is short, never
     /// blocks and never calls back into .NET.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong RunNative(CompiledBlock block, ulong* x, ulong start)
     {
         var code = (delegate* unmanaged[SuppressGCTransition]<NativeContext*, ulong*, ulong, ulong, ulong, ulong>)block.Native;

@@ -86,6 +86,7 @@ public sealed unsafe partial class Hart
         // The fetch window (_fetchVpn) is kept, as it always was: it is re-translated at the next page change.
         if (!_tlbFilled) return;
         _tlbFilled = false;
+        Counters.TlbFlushes++;
         Array.Clear(_tlbArrays);
         Array.Clear(_tlbIoRead);
         Array.Clear(_tlbIoWrite);
@@ -160,6 +161,7 @@ public sealed unsafe partial class Hart
         }
         if (paging)
         {
+            Counters.Walks++;
             _walkPteCount = 0;
             var fault = Walk(va, kind, priv, out pa, updateAccessed: true);
             if (fault != null) return fault;
@@ -205,6 +207,7 @@ public sealed unsafe partial class Hart
             return true;
         }
         _walkPteCount = 0;
+        Counters.Walks++;
         var fault = Translate(pc, AccessKind.Execute, out pa);
         if (fault != null)
         {

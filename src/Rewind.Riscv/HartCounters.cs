@@ -17,6 +17,8 @@ public sealed class HartCounters
     public ulong Slices;
     /// <summary>Times the fetch window moved to another page.</summary>
     public ulong FetchRefills;
+    /// <summary>Page-table walks for loads, stores and fetches that missed the TLB, and flushes of the whole TLB.</summary>
+    public ulong Walks, TlbFlushes;
     /// <summary>Traps taken (exceptions and interrupts).</summary>
     public ulong Traps;
     /// <summary>Steps skipped while in WFI with nothing to do.</summary>

@@ -57,12 +57,18 @@ public class CompilerDifferentialBootTests
         };
     }
 
-    private static VirtBoard Compiling(BoardOptions options, int threshold)
+    /// <summary>A compiling machine: IL bodies alone, or native code first (regions that keep running move on to IL).</summary>
+    private static VirtBoard Compiling(BoardOptions options, int threshold, bool native)
     {
         var board = VirtBoard.Create(options);
-        board.CodeCache.EnableCompiler(threshold);
+        board.CodeCache.EnableCompiler(threshold, native: native);
+        Assert.Equal(native, board.CodeCache.Blocks!.Native);
         return board;
     }
+
+    /// <summary>Bodies the machine compiled in the tier it starts with.</summary>
+    private static int FirstTierBodies(VirtBoard board) =>
+        board.CodeCache.Blocks!.Native ? board.CodeCache.Blocks.NativeCompiled : board.CodeCache.Blocks.Compiled;
 
     /// <summary>
     /// Runs both machines to the same counts, growing irregularly (so stops fall inside blocks, at their
@@ -100,39 +106,45 @@ public class CompilerDifferentialBootTests
         Assert.Equal(MachineDigest.Compute(interpreted.Machine), MachineDigest.Compute(compiled.Machine));
     }
 
-    [Fact]
-    public void OpenSBI_and_UBoot_boot_the_same_with_the_compiler_as_without()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void OpenSBI_and_UBoot_boot_the_same_with_the_compiler_as_without(bool native)
     {
         var consoleA = new Collect();
         var consoleB = new Collect();
         var interpreted = VirtBoard.Create(Firmware(consoleA));
-        var compiled = Compiling(Firmware(consoleB), FirmwareThreshold);
+        var compiled = Compiling(Firmware(consoleB), FirmwareThreshold, native);
         int points = Lockstep(interpreted, compiled, () => consoleA.Text.Contains("No ethernet found.\r\nNo ethernet found.\r\n", StringComparison.Ordinal), 2_000_000_000);
         Assert.Contains("OpenSBI", consoleA.Text, StringComparison.Ordinal);
         Assert.Contains("No ethernet found.", consoleA.Text, StringComparison.Ordinal);
         Assert.Equal(consoleA.Text, consoleB.Text);
         Assert.True(interpreted.Ram.Bytes.SequenceEqual(compiled.Ram.Bytes), "RAM differs at the end");
         Assert.True(points > 10, $"only {points} comparisons");
-        Assert.True(compiled.CodeCache.Blocks!.Compiled > 100, $"only {compiled.CodeCache.Blocks.Compiled} blocks compiled");
+        Assert.True(FirstTierBodies(compiled) > 100, $"only {FirstTierBodies(compiled)} bodies compiled");
     }
 
-    [Fact]
-    public void Linux_boots_to_its_prompt_the_same_with_the_compiler_as_without()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Linux_boots_to_its_prompt_the_same_with_the_compiler_as_without(bool native)
     {
         var consoleA = new Collect();
         var consoleB = new Collect();
         var interpreted = VirtBoard.Create(Linux(consoleA, new LiveInput(() => 1_700_000_000_000_000_000)));
-        var compiled = Compiling(Linux(consoleB, new LiveInput(() => 1_700_000_000_000_000_000)), LinuxThreshold);
+        var compiled = Compiling(Linux(consoleB, new LiveInput(() => 1_700_000_000_000_000_000)), LinuxThreshold, native);
         int points = Lockstep(interpreted, compiled, () => consoleA.Text.Contains(LinuxPrompt, StringComparison.Ordinal), 3_000_000_000);
         Assert.Contains(LinuxPrompt, consoleA.Text, StringComparison.Ordinal);
         Assert.Equal(consoleA.Text, consoleB.Text);
         Assert.True(interpreted.Ram.Bytes.SequenceEqual(compiled.Ram.Bytes), "RAM differs at the end");
         Assert.True(points > 10, $"only {points} comparisons");
-        Assert.True(compiled.CodeCache.Blocks!.Compiled > 200, $"only {compiled.CodeCache.Blocks.Compiled} blocks compiled");
+        Assert.True(FirstTierBodies(compiled) > 200, $"only {FirstTierBodies(compiled)} bodies compiled");
     }
 
-    [Fact]
-    public void An_interpreter_recording_of_a_Linux_session_replays_with_the_compiler()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_interpreter_recording_of_a_Linux_session_replays_with_the_compiler(bool native)
     {
         // Record with the interpreter: boot, type a command at the prompt, power off.
         var ms = new MemoryStream();
@@ -170,7 +182,7 @@ public class CompilerDifferentialBootTests
         // Replay with the compiler: every digest in the log is checked on the way.
         var replay = new ReplayInput(new ReplayLogReader(new MemoryStream(ms.ToArray())));
         var replayedConsole = new Collect();
-        var replayer = Compiling(Linux(replayedConsole, replay), LinuxThreshold);
+        var replayer = Compiling(Linux(replayedConsole, replay), LinuxThreshold, native);
         replay.Machine = replayer.Machine;
         do stop = replayer.Machine.Run(4_000_000_000);
         while (stop.Kind == StopKind.Reached && replayer.Machine.Icount < 4_000_000_000);
@@ -179,7 +191,7 @@ public class CompilerDifferentialBootTests
         Assert.Equal(recordedConsole.Text, replayedConsole.Text);
         Assert.Equal(recordedDigest, MachineDigest.Compute(replayer.Machine));
         Assert.True(replay.DigestsChecked > 3, $"only {replay.DigestsChecked} digests checked");
-        Assert.True(replayer.CodeCache.Blocks!.Compiled > 200, $"only {replayer.CodeCache.Blocks.Compiled} blocks compiled");
+        Assert.True(FirstTierBodies(replayer) > 200, $"only {FirstTierBodies(replayer)} bodies compiled");
     }
 
     private static int CountOf(string haystack, string needle)
