@@ -119,6 +119,7 @@ internal sealed class Session : IDisposable
                 RecordFile = options.RecordFile,
                 RecordSnapshot = options.RecordSnapshot,
                 NoReboot = options.NoReboot,
+                Sleep = options.IcountSleep,
             }, FlushSerial, Console.Error);
         }
         catch (Exception e) when (options.RecordFile != null && HostFileError.IsFileError(e))

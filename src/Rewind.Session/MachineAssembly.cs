@@ -20,6 +20,8 @@ public sealed record MachineSetup
     public string? RecordSnapshot { get; init; }
     /// <summary>-no-reboot: a guest's reset ends the run.</summary>
     public bool NoReboot { get; init; }
+    /// <summary>-icount sleep=on (the default): a live machine's idle time follows the wall clock; off, it jumps to the next deadline.</summary>
+    public bool Sleep { get; init; } = true;
 }
 
 /// <summary>
@@ -82,7 +84,7 @@ public sealed class MachineAssembly : IDisposable
             if (replay != null) RecordReplay.LoadStartSnapshot(replay, machine, snapshot, setup.RecordFile!);
         }
         // A live machine's idle time follows the wall clock; a replay's jumps (its inputs carry their counts).
-        machine.Pacer = live != null ? new WallClockPacer(live) : InstantPacer.Instance;
+        machine.Pacer = live == null ? InstantPacer.Instance : setup.Sleep ? new WallClockPacer(live) : new DeadlinePacer(live);
         var runner = new MachineRunner(machine, recorder, replay, flush, log)
         {
             CloneFactory = replay == null ? null : fork => BuildClone(setup, fork),

@@ -330,7 +330,15 @@ public static class OptionParser
                     break;
                 case "rrfile": o.RecordFile = val; break;
                 case "rrsnapshot": o.RecordSnapshot = val; break;
-                case "align": case "sleep": break;
+                case "sleep":
+                    o.IcountSleep = val switch
+                    {
+                        "on" => true,
+                        "off" => false,
+                        _ => throw new UsageException($"-icount sleep={val}: must be on or off"),
+                    };
+                    break;
+                case "align": break;
                 default: throw new UsageException($"-icount: unknown parameter '{key}'");
             }
         }

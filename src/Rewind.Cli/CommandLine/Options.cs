@@ -20,6 +20,8 @@ public sealed record Options
     public SocketSpec? SerialSocket { get; set; }
     public string? Monitor { get; set; }
     public int IcountShift { get; set; } = Core.Time.VirtualClock.DefaultShift;
+    /// <summary>-icount sleep=: idle time follows the wall clock (on, QEMU's default) or jumps to the next deadline (off).</summary>
+    public bool IcountSleep { get; set; } = true;
     public bool IcountGiven { get; set; }
     public RunMode RecordReplay { get; set; }
     public string? RecordFile { get; set; }
