@@ -31,8 +31,10 @@ public sealed unsafe partial class Hart
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool RunCompiled(BlockCache blocks, int id)
     {
-        var block = blocks.Get(id);
-        if (Icount + (ulong)block.Length > _sliceEnd) return false;
+        // The dense entry table, not the body object, for what every run needs: the body objects are
+        // scattered over the heap, and loading one was the most sampled instruction of this loop.
+        ref NativeEntry entry = ref blocks.Entry(id);
+        if (Icount + (ulong)entry.Length > _sliceEnd) return false;
         blocks.Running = this;
         ulong* x = _x;
         ulong entered = Icount;
@@ -44,14 +46,25 @@ public sealed unsafe partial class Hart
             ulong start = Icount, steps;
             // A body that keeps running is worth the runtime's longer compile of its whole region.
             // (Counted again from 0 after asking: a body placed again later, after a restore, asks again.)
-            if (block.Tier != BodyTier.Region && ++block.Runs >= BlockCache.UpgradeThreshold(block.Tier))
+            nint native = entry.Code;
+            if (native != 0)
             {
-                block.Runs = 0;
-                CompileAt(blocks, Pc, BodyTier.Region);
+                // Compiling in the foreground may replace this placement (and clear its entry) at once;
+                // its code stays in the arena, valid for this run.
+                if (blocks.NativeUpgradeDue(id)) CompileAt(blocks, Pc, BodyTier.Region);
+                steps = RunNative(native - NativeCompiler.PrologueBytes, x, start);
+                blocks.CountNativeSteps(id, steps);
             }
-            if (block.Native != 0) steps = RunNative(block, x, start);
-            else if (block.Ran) steps = block.Code!(this, x, Pc, start, _sliceEnd);
-            else steps = FirstRun(block, x);
+            else
+            {
+                var block = blocks.Get(id);
+                if (block.Tier == BodyTier.Block && ++block.Runs >= BlockCache.RegionThreshold)
+                {
+                    block.Runs = 0;
+                    CompileAt(blocks, Pc, BodyTier.Region);
+                }
+                steps = block.Ran ? block.Code!(this, x, Pc, start, _sliceEnd) : FirstRun(block, x);
+            }
             // Native code that stopped before its very first instruction has made no progress: that
             // instruction is the interpreter's, or the same body would be entered again at once.
             if (steps == 0 && JitExit == JitNativeMiss && start == entered)
@@ -78,14 +91,14 @@ public sealed unsafe partial class Hart
             ulong pc = Pc;
             if ((pc >> PhysicalMemory.PageShift) != _fetchVpn && !ChainToPage(pc)) break;
             ref DecodedInsn slot = ref _fetchPage[(pc & 0xfff) >> 1];
-            int next = slot.Jit;
-            if (next <= 0)
+            id = slot.Jit;
+            if (id <= 0)
             {
                 NoteExitBefore(ref slot);
                 break;
             }
-            block = blocks.Get(next);
-            if (Icount + (ulong)block.Length > _sliceEnd)
+            entry = ref blocks.Entry(id);
+            if (Icount + (ulong)entry.Length > _sliceEnd)
             {
                 counters.BlockExits[(int)JitExitReason.SliceEnd]++;
                 break;

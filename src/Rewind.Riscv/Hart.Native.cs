@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Rewind.Riscv.Jit;
 
 namespace Rewind.Riscv;
@@ -40,6 +41,8 @@ public sealed unsafe partial class Hart
         c->StoreRoutine = blocks.StoreRoutine;
         c->ExitRoutine = blocks.ExitRoutine;
         c->MissRoutine = blocks.MissRoutine;
+        c->ChainRoutine = blocks.ChainRoutine;
+        c->Entries = blocks.Entries;
     }
 
     /// <summary>
@@ -48,11 +51,13 @@ public sealed unsafe partial class Hart
     /// blocks and never calls back into .NET.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ulong RunNative(CompiledBlock block, ulong* x, ulong start)
+    private ulong RunNative(nint native, ulong* x, ulong start)
     {
-        var code = (delegate* unmanaged[SuppressGCTransition]<NativeContext*, ulong*, ulong, ulong, ulong, ulong>)block.Native;
+        var code = (delegate* unmanaged[SuppressGCTransition]<NativeContext*, ulong*, ulong, ulong, ulong, ulong>)native;
         var c = NativeContextPointer;
         c->Missed = 0;
+        // The fetch page's slots: bodies go on to others placed on the same page through them.
+        c->Slots = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_fetchPage));
         ulong steps = code(c, x, Pc, start, _sliceEnd);
         Pc = c->Pc;
         // The instruction at the pc is the interpreter's: a body starting there would stop at once again.

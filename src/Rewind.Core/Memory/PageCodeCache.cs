@@ -75,11 +75,17 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
     public event Action? Dropped;
 
     /// <summary>The slots of RAM page <paramref name="page"/> (index from the start of RAM), created empty on first use.</summary>
+    /// <summary>
+    /// A page of slots, pinned: native code (the RISC-V block compiler's first tier) reads the slots of
+    /// the page it runs on through a pointer, to go from one compiled body to the next.
+    /// </summary>
+    private TSlot[] NewPage() => GC.AllocateArray<TSlot>(SlotsPerPage, pinned: true);
+
     public TSlot[] PageFor(int page)
     {
         var p = _pages[page];
         if (p != null) return p;
-        p = _free.Count > 0 ? _free.Pop() : new TSlot[SlotsPerPage];
+        p = _free.Count > 0 ? _free.Pop() : NewPage();
         _pages[page] = p;
         _ram.WatchPage(page);
         return p;
@@ -89,7 +95,7 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
     public TSlot[] PageOutsideRam(ulong physicalPage)
     {
         if (!_outsideRam.TryGetValue(physicalPage, out var p))
-            _outsideRam[physicalPage] = p = new TSlot[SlotsPerPage];
+            _outsideRam[physicalPage] = p = NewPage();
         return p;
     }
 

@@ -17,6 +17,8 @@ public enum X64Cond : byte
     NE = 0x5,
     /// <summary>Unsigned above.</summary>
     A = 0x7,
+    /// <summary>Signed less or equal.</summary>
+    LE = 0xe,
     /// <summary>Signed less.</summary>
     L = 0xc,
     /// <summary>Signed greater or equal.</summary>
@@ -306,6 +308,12 @@ public sealed class X64Assembler
 
     /// <summary>call qword [base + disp]: an indirect call through a table of routine addresses.</summary>
     public void CallMem(X64Reg b, int disp) => OpMem(false, 0xff, 2, b, disp);
+
+    /// <summary>inc dword [base + disp].</summary>
+    public void IncMem32(X64Reg b, int disp) => OpMem(false, 0xff, 0, b, disp);
+
+    /// <summary>jmp reg.</summary>
+    public void JumpReg(X64Reg target) => OpReg(false, 0xff, 4, target);
 
     /// <summary>jmp qword [base + disp].</summary>
     public void JumpMem(X64Reg b, int disp) => OpMem(false, 0xff, 4, b, disp);

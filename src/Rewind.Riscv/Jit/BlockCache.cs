@@ -29,9 +29,9 @@ public sealed class BlockCache
     /// <summary>Runs of a compiled block alone before its whole region is compiled to replace it (see <see cref="Region"/>).</summary>
     public const int RegionThreshold = 65536;
 
-    /// <summary>Runs of a native region before its IL region is compiled to replace it.</summary>
-    public static readonly int NativeUpgradeThreshold =
-        int.TryParse(Environment.GetEnvironmentVariable("REWIND_JIT_UPGRADE"), out int u) && u >= 1 ? u : 65536;
+    /// <summary>Work of a native region, about in instructions (see <see cref="NativeUpgradeDue"/>), before its IL region is compiled to replace it.</summary>
+    public static readonly long NativeUpgradeThreshold =
+        long.TryParse(Environment.GetEnvironmentVariable("REWIND_JIT_UPGRADE"), out long u) && u >= 1 ? u : 2_000_000;
 
     /// <summary>Bytes of machine code native bodies may hold at once; when full, they start over.</summary>
     public const int NativeArenaBytes = 32 << 20;
@@ -48,8 +48,6 @@ public sealed class BlockCache
     /// <summary>Whether native code (<see cref="NativeCompiler"/>) is the first tier.</summary>
     public bool Native => _arena != null;
 
-    /// <summary>Runs of a body of <paramref name="tier"/> before the next tier is compiled to replace it.</summary>
-    internal static int UpgradeThreshold(BodyTier tier) => tier == BodyTier.Native ? NativeUpgradeThreshold : RegionThreshold;
 
     private readonly ExecutableMemory? _arena;
     private readonly NativeCompiler? _nativeCompiler;
@@ -63,6 +61,37 @@ public sealed class BlockCache
     }
 
     private readonly Placement[] _placed = new Placement[MaxBlocks + 1];
+    // Beside each placement, what native code reads to enter it (pinned: native code holds its address).
+    private readonly NativeEntry[] _entries = GC.AllocateArray<NativeEntry>(MaxBlocks + 1, pinned: true);
+
+    /// <summary>Placement <paramref name="id"/>'s entry: its native code (0 for IL) and entry block length.</summary>
+    internal ref NativeEntry Entry(int id) => ref _entries[id];
+
+    // Steps run from each native placement when the hart entered it (host bookkeeping only).
+    private readonly long[] _nativeSteps = new long[MaxBlocks + 1];
+
+    /// <summary>
+    /// Whether native placement <paramref name="id"/> has done enough work to be worth its IL region: the
+    /// steps run from it when the hart entered it, plus 16 for each time other native code entered it
+    /// (which counts in <see cref="NativeEntry.Runs"/>). A loop inside one body counts by its steps, a
+    /// chain of short bodies by its entries. The count starts again once it says yes.
+    /// </summary>
+    internal bool NativeUpgradeDue(int id)
+    {
+        ref NativeEntry e = ref _entries[id];
+        if (_nativeSteps[id] + e.Runs * 16L < _upgradeThreshold) return false;
+        _nativeSteps[id] = 0;
+        e.Runs = 0;
+        return true;
+    }
+
+    /// <summary>Adds <paramref name="steps"/> run from native placement <paramref name="id"/>, entered by the hart.</summary>
+    internal void CountNativeSteps(int id, ulong steps) => _nativeSteps[id] += (long)steps;
+
+    private readonly long _upgradeThreshold = NativeUpgradeThreshold;
+
+    /// <summary>The table native code enters bodies through, indexed by placement id.</summary>
+    internal unsafe NativeEntry* Entries => (NativeEntry*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _entries[0]);
     private readonly Stack<int> _free = new();
     private readonly List<int>?[] _pageBlocks;
     private readonly Dictionary<ulong, CompiledBlock> _bodies = [];
@@ -196,10 +225,11 @@ public sealed class BlockCache
         StoreRoutine = at + layout.Store;
         ExitRoutine = at + layout.Exit;
         MissRoutine = at + layout.Miss;
+        ChainRoutine = at + layout.Chain;
     }
 
     /// <summary>Addresses of the shared native routines, which harts copy into their <see cref="NativeContext"/>.</summary>
-    internal nint LoadRoutine, StoreRoutine, ExitRoutine, MissRoutine;
+    internal nint LoadRoutine, StoreRoutine, ExitRoutine, MissRoutine, ChainRoutine;
 
     private CompiledBlock Translate(Region region, ReadOnlySpan<byte> bytes, int[] shape)
     {
@@ -237,6 +267,8 @@ public sealed class BlockCache
         Placements++;
         int slot = entry >> 1;
         _placed[id] = new Placement { Block = block, Slots = slots, Slot = slot, Start = low, End = high };
+        _entries[id] = new NativeEntry { Code = block.Native != 0 ? block.Native + NativeCompiler.PrologueBytes : 0, Length = block.Length };
+        _nativeSteps[id] = 0;
         (_pageBlocks[ramPage] ??= []).Add(id);
         slots[slot].Jit = id;
     }
@@ -247,6 +279,7 @@ public sealed class BlockCache
         ref Placement p = ref _placed[id];
         if (p.Slots != null && p.Slots[p.Slot].Jit == id) p.Slots[p.Slot].Jit = 0;
         p = default;
+        _entries[id] = default;
         _pageBlocks[ramPage]?.Remove(id);
         _free.Push(id);
     }
@@ -391,6 +424,7 @@ public sealed class BlockCache
             }
             if (!stale) p.Slots[p.Slot].Jit = 0;
             p = default;
+            _entries[id] = default;
             _free.Push(id);
             list[i] = list[^1];
             list.RemoveAt(list.Count - 1);
@@ -409,6 +443,7 @@ public sealed class BlockCache
             if (p.Slots != null && p.Slots[p.Slot].Jit == id) p.Slots[p.Slot].Jit = 0;
             p = default;
         }
+        Array.Clear(_entries);
         Array.Clear(_pageBlocks);
         _free.Clear();
         for (int id = MaxBlocks; id >= 1; id--) _free.Push(id);

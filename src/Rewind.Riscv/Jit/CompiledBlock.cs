@@ -30,7 +30,7 @@ internal enum BodyTier
 internal sealed class CompiledBlock(BlockCode? code, nint native, int length, byte[] bytes, int[] shape, BodyTier tier)
 {
     public readonly BodyTier Tier = tier;
-    /// <summary>Runs, counted up to the threshold of the next tier (host bookkeeping only).</summary>
+    /// <summary>Runs of an IL block alone, counted up to <see cref="BlockCache.RegionThreshold"/> (host bookkeeping only; native runs are counted by the cache).</summary>
     public int Runs;
     public readonly BlockCode? Code = code;
     /// <summary>The machine code's address in the cache's <see cref="Core.Native.ExecutableMemory"/>, or 0.</summary>

@@ -33,6 +33,9 @@ internal sealed class NativeCompiler
 
     private const X64Reg Ctx = Rdi, Regs = Rsi, EntryPc = R9, BlockCount = R10, SliceEnd = R11, EntryCount = R8;
 
+    /// <summary>Bytes of the prologue, which sets r8-r11 from the arguments: a body entered from another (<see cref="NativeRoutines"/>' Chain) starts after it.</summary>
+    public const int PrologueBytes = 12;
+
     /// <summary>True for the operations native code runs itself; a block ends before any other.</summary>
     public static bool Supports(Op op) =>
         op is (>= Op.Lui and <= Op.Sraw) or Op.Fence or Op.FenceI or Op.Mul or Op.Mulw;
@@ -51,6 +54,7 @@ internal sealed class NativeCompiler
         _a.Mov(BlockCount, Rcx);
         _a.Mov(SliceEnd, R8);
         _a.Mov(EntryCount, Rcx);
+        if (_a.Length != PrologueBytes) throw new InvalidOperationException("the prologue is not the length chained entries skip");
         foreach (var b in region.Blocks)
         {
             int offset = b.Start - region.Entry;
@@ -86,15 +90,6 @@ internal sealed class NativeCompiler
         _a.JumpMem(Ctx, routine);
     }
 
-    /// <summary>Returns the steps: the blocks run before this one, plus <paramref name="steps"/>; the pc is already written.</summary>
-    private void Return(int steps)
-    {
-        _a.Mov(Rax, BlockCount);
-        _a.AluReg(X64Alu.Sub, Rax, EntryCount);
-        if (steps != 0) _a.AluImm(X64Alu.Add, Rax, steps);
-        _a.Ret();
-    }
-
     /// <summary>A jump to the cold exit that leaves before instruction <paramref name="k"/> at <paramref name="o"/>.</summary>
     private X64Label ExitBefore(int k, int o)
     {
@@ -118,8 +113,13 @@ internal sealed class NativeCompiler
             _a.AluImm(X64Alu.Add, BlockCount, _length);
             _a.Jump(to.Label);
             _a.Bind(leave);
+            Exit(target, _length);
+            return;
         }
-        Exit(target, _length);
+        // Out of the region: on to the body placed there, if any and it fits, else back to the hart.
+        PcPlus(Rdx, target);
+        _a.MovImm(Rcx, _length);
+        _a.JumpMem(Ctx, NativeContext.ChainRoutineOffset);
     }
 
     private static int Reg(int r) => r * 8;
@@ -151,10 +151,11 @@ internal sealed class NativeCompiler
                     a.AluImm(X64Alu.And, Rcx, -2);
                     PcPlus(Rax, next);
                     a.Store(Regs, Reg(d.Rd), Rax);
-                    // Always out: in a kernel an indirect jump is mostly a return to another page's caller,
-                    // and comparing with every block of the region made bodies long.
-                    a.Store(Ctx, NativeContext.PcOffset, Rcx);
-                    Return(_length);
+                    // On to whatever body is placed at the target (comparing with every block of the region
+                    // made bodies long; in a kernel an indirect jump is mostly a return to another page anyway).
+                    a.Mov(Rdx, Rcx);
+                    a.MovImm(Rcx, _length);
+                    a.JumpMem(Ctx, NativeContext.ChainRoutineOffset);
                     return true;
                 }
             case >= Op.Beq and <= Op.Bgeu:

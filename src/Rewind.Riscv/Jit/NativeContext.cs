@@ -30,6 +30,13 @@ internal unsafe struct NativeContext
     /// so that a body holds no absolute address and stays small.
     /// </summary>
     public nint LoadRoutine, StoreRoutine, ExitRoutine, MissRoutine;
+    /// <summary>
+    /// For going from one body to the next without returning: the routine, the decoded slots of the
+    /// page the run is on (pinned), and the cache's table of bodies by placement id (<see cref="NativeEntry"/>).
+    /// </summary>
+    public nint ChainRoutine;
+    public void* Slots;
+    public NativeEntry* Entries;
 
     public const int PcOffset = 0;
     public const int RamBaseOffset = 8;
@@ -46,4 +53,24 @@ internal unsafe struct NativeContext
     public const int StoreRoutineOffset = 96;
     public const int ExitRoutineOffset = 104;
     public const int MissRoutineOffset = 112;
+    public const int ChainRoutineOffset = 120;
+    public const int SlotsOffset = 128;
+    public const int EntriesOffset = 136;
+}
+
+/// <summary>
+/// What native code needs of a placed body to enter it from another: its code past the prologue (0 for
+/// an IL body or a free id) and the instructions in its entry block (the slice must have room for them);
+/// and its runs, counted by the hart and by native code entering it, towards its IL region.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct NativeEntry
+{
+    public nint Code;
+    public int Length;
+    public int Runs;
+
+    public const int Size = 16;
+    public const int LengthOffset = 8;
+    public const int RunsOffset = 12;
 }

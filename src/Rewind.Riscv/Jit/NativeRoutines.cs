@@ -13,7 +13,10 @@ namespace Rewind.Riscv.Jit;
 internal static class NativeRoutines
 {
     /// <summary>Offsets of the routines in the code <see cref="Emit"/> returns.</summary>
-    public readonly record struct Layout(int Load, int Store, int Exit, int Miss);
+    public readonly record struct Layout(int Load, int Store, int Exit, int Miss, int Chain);
+
+    /// <summary>Where a slot's <see cref="Decode.DecodedInsn.Jit"/> lies in it.</summary>
+    private static readonly int JitOffset = (int)System.Runtime.InteropServices.Marshal.OffsetOf<Decode.DecodedInsn>(nameof(Decode.DecodedInsn.Jit));
 
     /// <summary>
     /// Emits the routines:
@@ -43,8 +46,55 @@ internal static class NativeRoutines
         a.AluReg(X64Alu.Sub, Rax, R8);
         a.AluReg(X64Alu.Add, Rax, Rcx);
         a.Ret();
+        int chain = a.Length;
+        Chain(a);
         a.Finish();
-        return new Layout(load, store, exit, miss);
+        return new Layout(load, store, exit, miss, chain);
+    }
+
+    /// <summary>
+    /// Chain (jumped to): rdx = the next pc (absolute), rcx = the steps of the block just run, all retired.
+    /// Enters the body placed at that pc, past its prologue, when it is on the same page (whose slots
+    /// the context holds), is native, and its entry block fits the slice: the checks the hart's dispatch
+    /// loop makes between bodies, without going back to it. Otherwise leaves with the pc there.
+    /// </summary>
+    private static void Chain(X64Assembler a)
+    {
+        var leave = a.NewLabel();
+        a.AluReg(X64Alu.Add, R10, Rcx);
+        // Same virtual page as the running body's entry (r9)?
+        a.Mov(Rax, Rdx);
+        a.AluReg(X64Alu.Xor, Rax, R9);
+        a.ShiftImm(X64Shift.Shr, Rax, PhysicalMemory.PageShift);
+        a.JumpIf(X64Cond.NE, leave);
+        // The slot: slots + (pc & 0xfff) / 2 * 16; its mark, a placement id when above 0.
+        a.Mov(Rax, Rdx);
+        a.AluImm(X64Alu.And, Rax, 0xffe, wide: false);
+        a.ShiftImm(X64Shift.Shl, Rax, 3, wide: false);
+        a.AluMem(X64Alu.Add, Rax, Rdi, NativeContext.SlotsOffset);
+        a.LoadExtend(Rax, Rax, JitOffset, 4, signed: true);
+        a.Test(Rax, Rax);
+        a.JumpIf(X64Cond.LE, leave);
+        a.ShiftImm(X64Shift.Shl, Rax, 4);
+        a.AluMem(X64Alu.Add, Rax, Rdi, NativeContext.EntriesOffset);
+        // Room in the slice for its whole entry block?
+        a.LoadExtend(Rcx, Rax, NativeEntry.LengthOffset, 4, signed: false);
+        a.AluReg(X64Alu.Add, Rcx, R10);
+        a.AluReg(X64Alu.Cmp, Rcx, R11);
+        a.JumpIf(X64Cond.A, leave);
+        a.Load(Rcx, Rax, 0);
+        a.Test(Rcx, Rcx);
+        a.JumpIf(X64Cond.E, leave);
+        // A run, towards the IL region the hart compiles when it next enters this body itself.
+        a.IncMem32(Rax, NativeEntry.RunsOffset);
+        a.Mov(R9, Rdx);
+        a.JumpReg(Rcx);
+
+        a.Bind(leave);
+        a.Store(Rdi, NativeContext.PcOffset, Rdx);
+        a.Mov(Rax, R10);
+        a.AluReg(X64Alu.Sub, Rax, R8);
+        a.Ret();
     }
 
     private static void Translate(X64Assembler a, bool load)

@@ -59,6 +59,9 @@ public class X64AssemblerTests
         { "mov rax, -2", "48c7c0feffffff" },
         { "mov rax, 0x123456789", "48b88967452301000000" },
         { "mov r9d, 5", "41b905000000" },
+        { "inc dword [rax+12]", "ff400c" },
+        { "jmp rcx", "ffe1" },
+        { "jmp r11", "41ffe3" },
     };
 
     [Theory]
@@ -106,6 +109,9 @@ public class X64AssemblerTests
             "mov rax, -2" => a => a.MovImm(Rax, -2),
             "mov rax, 0x123456789" => a => a.MovImm(Rax, 0x1_2345_6789),
             "mov r9d, 5" => a => a.MovImm(R9, 5),
+            "inc dword [rax+12]" => a => a.IncMem32(Rax, 12),
+            "jmp rcx" => a => a.JumpReg(Rcx),
+            "jmp r11" => a => a.JumpReg(R11),
             _ => throw new ArgumentException(instruction),
         };
         Assert.Equal(expected, Hex(emit));
