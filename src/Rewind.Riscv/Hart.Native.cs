@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Rewind.Core.Memory;
 using Rewind.Riscv.Jit;
 
 namespace Rewind.Riscv;
@@ -31,6 +32,10 @@ public sealed unsafe partial class Hart
         c->LoadContext = _tlbLoadContext;
         c->StoreContext = _tlbStoreContext;
         c->PageFlags = _ram.PageFlagsPointer;
+        c->TlbFetch = _tlbFetch;
+        c->FetchContext = _tlbFetchContext;
+        // Null while SetUpTlb runs from the constructor, before the code cache is assigned.
+        if (_codeCache != null) c->PageSlots = _codeCache.PageAddresses;
     }
 
     /// <summary>Points the native context at <paramref name="blocks"/>' shared routines (before native code runs).</summary>
@@ -58,6 +63,7 @@ public sealed unsafe partial class Hart
         c->Missed = 0;
         // The fetch page's slots: bodies go on to others placed on the same page through them.
         c->Slots = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_fetchPage));
+        c->SlotsPage = _fetchVpn << PhysicalMemory.PageShift;
         ulong steps = code(c, x, Pc, start, _sliceEnd);
         Pc = c->Pc;
         // The instruction at the pc is the interpreter's: a body starting there would stop at once again.

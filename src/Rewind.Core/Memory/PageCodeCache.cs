@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Rewind.Core.Memory;
@@ -81,12 +82,40 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
     /// </summary>
     private TSlot[] NewPage() => GC.AllocateArray<TSlot>(SlotsPerPage, pinned: true);
 
+    // Beside _pages, the address of each RAM page's (pinned) slots, or 0: native code follows a jump to
+    // another page through it.
+    private nint[]? _pageAddresses;
+
+    /// <summary>The address of each RAM page's slots (0 where it has none), by RAM page number, at a fixed address.</summary>
+    public unsafe nint* PageAddresses
+    {
+        get
+        {
+            if (_pageAddresses == null)
+            {
+                // Made on first use, then kept in step by SetPage.
+                _pageAddresses = GC.AllocateArray<nint>(_pages.Length, pinned: true);
+                for (int i = 0; i < _pages.Length; i++) _pageAddresses[i] = Address(_pages[i]);
+            }
+            return (nint*)Unsafe.AsPointer(ref _pageAddresses[0]);
+        }
+    }
+
+    private static unsafe nint Address(TSlot[]? slots) =>
+        slots == null ? 0 : (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(slots));
+
+    private void SetPage(int page, TSlot[]? slots)
+    {
+        _pages[page] = slots;
+        if (_pageAddresses != null) _pageAddresses[page] = Address(slots);
+    }
+
     public TSlot[] PageFor(int page)
     {
         var p = _pages[page];
         if (p != null) return p;
         p = _free.Count > 0 ? _free.Pop() : NewPage();
-        _pages[page] = p;
+        SetPage(page, p);
         _ram.WatchPage(page);
         return p;
     }
@@ -145,7 +174,7 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
     {
         var p = _pages[page];
         if (p == null) return;
-        _pages[page] = null;
+        SetPage(page, null);
         Array.Clear(p);
         _free.Push(p);
         _quietWrites[page] = 0;
@@ -173,7 +202,7 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
         {
             var p = _pages[i];
             if (p == null) continue;
-            _pages[i] = null;
+            SetPage(i, null);
             Array.Clear(p);
             _free.Push(p);
         }

@@ -37,6 +37,12 @@ internal unsafe struct NativeContext
     public nint ChainRoutine;
     public void* Slots;
     public NativeEntry* Entries;
+    /// <summary>The virtual page (address) <see cref="Slots"/> belong to; a jump elsewhere looks its page up.</summary>
+    public ulong SlotsPage;
+    /// <summary>For a jump to another page: the fetch TLB, its context bits, and the code cache's slots by RAM page.</summary>
+    public void* TlbFetch;
+    public ulong FetchContext;
+    public nint* PageSlots;
 
     public const int PcOffset = 0;
     public const int RamBaseOffset = 8;
@@ -56,6 +62,10 @@ internal unsafe struct NativeContext
     public const int ChainRoutineOffset = 120;
     public const int SlotsOffset = 128;
     public const int EntriesOffset = 136;
+    public const int SlotsPageOffset = 144;
+    public const int TlbFetchOffset = 152;
+    public const int FetchContextOffset = 160;
+    public const int PageSlotsOffset = 168;
 }
 
 /// <summary>

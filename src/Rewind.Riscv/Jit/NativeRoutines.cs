@@ -54,19 +54,44 @@ internal static class NativeRoutines
 
     /// <summary>
     /// Chain (jumped to): rdx = the next pc (absolute), rcx = the steps of the block just run, all retired.
-    /// Enters the body placed at that pc, past its prologue, when it is on the same page (whose slots
-    /// the context holds), is native, and its entry block fits the slice: the checks the hart's dispatch
-    /// loop makes between bodies, without going back to it. Otherwise leaves with the pc there.
+    /// Enters the body placed at that pc, past its prologue, when its page's slots are found (the page
+    /// the context holds, or another through a fetch-TLB hit), it is native, and its entry block fits the
+    /// slice: the checks the hart's dispatch loop makes between bodies (after moving its fetch window, which
+    /// it does on return), without going back to it. Otherwise leaves with the pc there.
     /// </summary>
     private static void Chain(X64Assembler a)
     {
         var leave = a.NewLabel();
+        var samePage = a.NewLabel();
         a.AluReg(X64Alu.Add, R10, Rcx);
-        // Same virtual page as the running body's entry (r9)?
+        // On the page whose slots the context holds?
         a.Mov(Rax, Rdx);
-        a.AluReg(X64Alu.Xor, Rax, R9);
-        a.ShiftImm(X64Shift.Shr, Rax, PhysicalMemory.PageShift);
+        a.AluImm(X64Alu.And, Rax, -PhysicalMemory.PageSize);
+        a.AluMem(X64Alu.Cmp, Rax, Rdi, NativeContext.SlotsPageOffset);
+        a.JumpIf(X64Cond.E, samePage);
+        // Another page: what the hart's fetch would do on a fetch-TLB hit (a miss is the hart's to walk),
+        // then that RAM page's slots, if the code cache has any.
+        a.Mov(Rcx, Rdx);
+        a.ShiftImm(X64Shift.Shr, Rcx, PhysicalMemory.PageShift);
+        a.AluImm(X64Alu.And, Rcx, Hart.TlbEntries - 1, wide: false);
+        a.ShiftImm(X64Shift.Shl, Rcx, 4, wide: false);
+        a.AluMem(X64Alu.Add, Rcx, Rdi, NativeContext.TlbFetchOffset);
+        a.AluMem(X64Alu.Or, Rax, Rdi, NativeContext.FetchContextOffset);
+        a.AluMem(X64Alu.Cmp, Rax, Rcx, 0);
         a.JumpIf(X64Cond.NE, leave);
+        a.Load(Rax, Rcx, 8);
+        a.AluReg(X64Alu.Add, Rax, Rdx);
+        a.ShiftImm(X64Shift.Shr, Rax, PhysicalMemory.PageShift);
+        a.ShiftImm(X64Shift.Shl, Rax, 3);
+        a.AluMem(X64Alu.Add, Rax, Rdi, NativeContext.PageSlotsOffset);
+        a.Load(Rax, Rax, 0);
+        a.Test(Rax, Rax);
+        a.JumpIf(X64Cond.E, leave);
+        a.Store(Rdi, NativeContext.SlotsOffset, Rax);
+        a.Mov(Rax, Rdx);
+        a.AluImm(X64Alu.And, Rax, -PhysicalMemory.PageSize);
+        a.Store(Rdi, NativeContext.SlotsPageOffset, Rax);
+        a.Bind(samePage);
         // The slot: slots + (pc & 0xfff) / 2 * 16; its mark, a placement id when above 0.
         a.Mov(Rax, Rdx);
         a.AluImm(X64Alu.And, Rax, 0xffe, wide: false);
