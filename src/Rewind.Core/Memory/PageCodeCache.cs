@@ -110,6 +110,9 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
         if (_pageAddresses != null) _pageAddresses[page] = Address(slots);
     }
 
+    // Optimised at once: it runs on every fetch-page change, and as an instantiation over another
+    // assembly's slot type it has no precompiled code, so it ran unoptimised for much of a Linux boot.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TSlot[] PageFor(int page)
     {
         var p = _pages[page];

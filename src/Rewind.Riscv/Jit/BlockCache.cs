@@ -31,7 +31,7 @@ public sealed class BlockCache
 
     /// <summary>Work of a native region, about in instructions (see <see cref="NativeUpgradeDue"/>), before its IL region is compiled to replace it.</summary>
     public static readonly long NativeUpgradeThreshold =
-        long.TryParse(Environment.GetEnvironmentVariable("REWIND_JIT_UPGRADE"), out long u) && u >= 1 ? u : 2_000_000;
+        long.TryParse(Environment.GetEnvironmentVariable("REWIND_JIT_UPGRADE"), out long u) && u >= 1 ? u : 10_000_000;
 
     /// <summary>Bytes of machine code native bodies may hold at once; when full, they start over.</summary>
     public const int NativeArenaBytes = 32 << 20;
