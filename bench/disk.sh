@@ -32,7 +32,8 @@ machine=(-M virt -bios default -kernel "$linux/Image" -initrd "$linux/initramfs.
   -drive "file=$work/disk.img,format=raw,if=none,id=d0,readonly=on" -device virtio-blk-device,drive=d0)
 
 # count_of PATTERN FILE: how many lines of FILE contain PATTERN.
-count_of() { grep -cF "$1" "$2" 2>/dev/null || true; }
+# (0 while FILE does not exist yet: grep then prints no count at all.)
+count_of() { local n; n=$(grep -cF "$1" "$2" 2>/dev/null) || true; echo "${n:-0}"; }
 
 # wait_for PATTERN N PID: until FILE out holds PATTERN N times; fails if PID ends first.
 wait_for() {
