@@ -29,10 +29,6 @@ public sealed class BlockCache
     /// <summary>Runs of a compiled block alone before its whole region is compiled to replace it (see <see cref="Region"/>).</summary>
     public const int RegionThreshold = 65536;
 
-    /// <summary>Work of a native region, about in instructions (see <see cref="NativeUpgradeDue"/>), before its IL region is compiled to replace it.</summary>
-    public static readonly long NativeUpgradeThreshold =
-        long.TryParse(Environment.GetEnvironmentVariable("REWIND_JIT_UPGRADE"), out long u) && u >= 1 ? u : 10_000_000;
-
     /// <summary>Bytes of machine code native bodies may hold at once; when full, they start over.</summary>
     public const int NativeArenaBytes = 32 << 20;
 
@@ -47,7 +43,6 @@ public sealed class BlockCache
 
     /// <summary>Whether native code (<see cref="NativeCompiler"/>) is the first tier.</summary>
     public bool Native => _arena != null;
-
 
     private readonly ExecutableMemory? _arena;
     private readonly NativeCompiler? _nativeCompiler;
@@ -88,10 +83,12 @@ public sealed class BlockCache
     /// <summary>Adds <paramref name="steps"/> run from native placement <paramref name="id"/>, entered by the hart.</summary>
     internal void CountNativeSteps(int id, ulong steps) => _nativeSteps[id] += (long)steps;
 
-    private readonly long _upgradeThreshold = NativeUpgradeThreshold;
+    // Work of a native region, about in instructions (see NativeUpgradeDue), before its IL region replaces it.
+    private readonly long _upgradeThreshold = JitSettings.UpgradeFromEnvironment();
 
     /// <summary>The table native code enters bodies through, indexed by placement id.</summary>
     internal unsafe NativeEntry* Entries => (NativeEntry*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _entries[0]);
+
     private readonly Stack<int> _free = new();
     private readonly List<int>?[] _pageBlocks;
     private readonly Dictionary<ulong, CompiledBlock> _bodies = [];
