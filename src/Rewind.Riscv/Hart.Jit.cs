@@ -161,24 +161,27 @@ public sealed unsafe partial class Hart
         if (!_ram.Contains(_fetchPhysPage, PhysicalMemory.PageSize)) return;
         var found = new Region(whole: tier != BodyTier.Block);
         bool native = tier == BodyTier.Native;
-        var pending = new List<int> { (int)(pc & 0xfff) };
-        var seen = new HashSet<int>();
+        // On the stack, not in a List and a HashSet: this runs for every region translated, on the hart's
+        // thread. Each block found adds at most two successors, so the queue cannot overflow.
+        Span<int> pending = stackalloc int[2 * Region.MaxWholeBlocks + 1];
+        int queued = 0;
+        pending[queued++] = (int)(pc & 0xfff);
         Span<DecodedInsn> insns = stackalloc DecodedInsn[BlockCompiler.MaxInstructions];
         // Breadth first from the entry: the blocks nearest to it are the likeliest to run.
-        for (int next = 0; next < pending.Count && found.Blocks.Count < found.MaxBlocks; next++)
+        for (int next = 0; next < queued && found.BlockCount < found.MaxBlocks; next++)
         {
             int start = pending[next];
-            if (!seen.Add(start)) continue;
+            if (pending[..next].Contains(start)) continue;
             int room = Math.Min(insns.Length, Region.MaxInstructions - found.InstructionCount);
             if (room <= 0) break;
             int n = ScanBlock(pc & ~0xfffUL, start, insns[..room], native, out bool endedByLength);
             if (n == 0)
             {
-                if (found.Blocks.Count == 0) return;
+                if (found.BlockCount == 0) return;
                 continue;
             }
             found.Add(start, insns[..n]);
-            Region.Successors(start, insns[..n], endedByLength, pending);
+            queued = Region.Successors(start, insns[..n], endedByLength, pending, queued);
         }
         int ramPage = (int)((_fetchPhysPage - _ramBase) >> PhysicalMemory.PageShift);
         blocks.Place(_fetchPage, ramPage, found, tier);

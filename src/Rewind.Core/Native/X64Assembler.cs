@@ -1,3 +1,7 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Rewind.Core.Native;
 
 /// <summary>The x86-64 general registers, numbered as the encoding numbers them.</summary>
@@ -48,10 +52,18 @@ public readonly record struct X64Label(int Id);
 /// </summary>
 public sealed class X64Assembler
 {
+    // Plain arrays, not List<T>: a list of a tuple is a generic instantiation ReadyToRun cannot precompile,
+    // so it ran unoptimised for much of a Linux boot, where translating is on the hart's critical path.
     private byte[] _code = new byte[4096];
     private int _length;
-    private readonly List<int> _labels = [];
-    private readonly List<(int At, int Label)> _fixups = [];
+    private int[] _labels = new int[64];
+    private int _labelCount;
+    private int[] _fixupAt = new int[64], _fixupLabel = new int[64];
+    private int _fixupCount;
+
+    // The longest instruction this encoder emits (a mov with imm64 is 10 bytes): each emitting method
+    // makes room for one up front, so the byte writes below need no check of their own.
+    private const int MaxInstructionBytes = 16;
 
     /// <summary>Bytes emitted so far.</summary>
     public int Length => _length;
@@ -60,8 +72,8 @@ public sealed class X64Assembler
     public void Reset()
     {
         _length = 0;
-        _labels.Clear();
-        _fixups.Clear();
+        _labelCount = 0;
+        _fixupCount = 0;
     }
 
     /// <summary>The code: valid until the next <see cref="Reset"/>.</summary>
@@ -69,12 +81,14 @@ public sealed class X64Assembler
 
     public X64Label NewLabel()
     {
-        _labels.Add(-1);
-        return new X64Label(_labels.Count - 1);
+        if (_labelCount == _labels.Length) Array.Resize(ref _labels, _labels.Length * 2);
+        _labels[_labelCount] = -1;
+        return new X64Label(_labelCount++);
     }
 
     public void Bind(X64Label label)
     {
+        if ((uint)label.Id >= (uint)_labelCount) throw new ArgumentOutOfRangeException(nameof(label), "a label of another body");
         if (_labels[label.Id] >= 0) throw new InvalidOperationException("a label is bound once");
         _labels[label.Id] = _length;
     }
@@ -82,37 +96,58 @@ public sealed class X64Assembler
     /// <summary>Patches every jump to its label; throws if one is unbound (a translator bug, never guest input).</summary>
     public void Finish()
     {
-        foreach (var (at, label) in _fixups)
+        for (int i = 0; i < _fixupCount; i++)
         {
-            int target = _labels[label];
+            int at = _fixupAt[i], target = _labels[_fixupLabel[i]];
             if (target < 0) throw new InvalidOperationException("a jump to an unbound label");
-            BitConverter.TryWriteBytes(_code.AsSpan(at, 4), target - (at + 4));
+            BinaryPrimitives.WriteInt32LittleEndian(_code.AsSpan(at, 4), target - (at + 4));
         }
-        _fixups.Clear();
+        _fixupCount = 0;
     }
 
-    private void Byte(int b)
+    /// <summary>Makes room for one more instruction: called first by every method that emits one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Room()
     {
-        if (_length == _code.Length) Array.Resize(ref _code, _code.Length * 2);
-        _code[_length++] = (byte)b;
+        if (_code.Length - _length < MaxInstructionBytes) Grow();
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow() => Array.Resize(ref _code, _code.Length * 2);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Byte(int b) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_code), _length++) = (byte)b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Int32(int v)
     {
-        Byte(v);
-        Byte(v >> 8);
-        Byte(v >> 16);
-        Byte(v >> 24);
+        Unsafe.WriteUnaligned(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_code), _length), BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v));
+        _length += 4;
+    }
+
+    private void Fixup(X64Label to)
+    {
+        if (_fixupCount == _fixupAt.Length)
+        {
+            Array.Resize(ref _fixupAt, _fixupAt.Length * 2);
+            Array.Resize(ref _fixupLabel, _fixupLabel.Length * 2);
+        }
+        _fixupAt[_fixupCount] = _length;
+        _fixupLabel[_fixupCount++] = to.Id;
     }
 
     /// <summary>A REX prefix when any bit is needed (or <paramref name="force"/>, for byte registers above bl).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Rex(bool w, int reg, int rm, bool force = false)
     {
+        // Every instruction but the few that start with a fixed byte (jumps, ret, the 0x66 prefix) starts here.
+        Room();
         int rex = 0x40 | (w ? 8 : 0) | ((reg & 8) != 0 ? 4 : 0) | ((rm & 8) != 0 ? 1 : 0);
         if (rex != 0x40 || force) Byte(rex);
     }
 
     /// <summary>ModRM (and SIB, displacement) for [base + disp] with <paramref name="reg"/> in the reg field.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Mem(int reg, X64Reg b, int disp)
     {
         int bits = (int)b & 7;
@@ -123,9 +158,11 @@ public sealed class X64Assembler
         else if (mod == 2) Int32(disp);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void RegReg(int reg, X64Reg rm) => Byte(0xc0 | ((reg & 7) << 3) | ((int)rm & 7));
 
     /// <summary>op reg, [base + disp] with an opcode of one or two bytes (0x0f first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void OpMem(bool w, int opcode, int reg, X64Reg b, int disp, bool twoByte = false, bool force = false)
     {
         Rex(w, reg, (int)b, force);
@@ -134,6 +171,7 @@ public sealed class X64Assembler
         Mem(reg, b, disp);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void OpReg(bool w, int opcode, int reg, X64Reg rm, bool twoByte = false)
     {
         Rex(w, reg, (int)rm);
@@ -178,7 +216,7 @@ public sealed class X64Assembler
         {
             // sil/dil and up need a REX prefix to mean the low byte rather than ah-bh.
             case 1: OpMem(false, 0x88, (int)src, b, disp, force: src >= X64Reg.Rsp); break;
-            case 2: Byte(0x66); OpMem(false, 0x89, (int)src, b, disp); break;
+            case 2: Room(); Byte(0x66); OpMem(false, 0x89, (int)src, b, disp); break;
             case 4: OpMem(false, 0x89, (int)src, b, disp); break;
             case 8: Store(b, disp, src); break;
             default: throw new ArgumentOutOfRangeException(nameof(size));
@@ -293,16 +331,18 @@ public sealed class X64Assembler
 
     public void Jump(X64Label to)
     {
+        Room();
         Byte(0xe9);
-        _fixups.Add((_length, to.Id));
+        Fixup(to);
         Int32(0);
     }
 
     public void JumpIf(X64Cond cond, X64Label to)
     {
+        Room();
         Byte(0x0f);
         Byte(0x80 | (int)cond);
-        _fixups.Add((_length, to.Id));
+        Fixup(to);
         Int32(0);
     }
 
@@ -321,5 +361,9 @@ public sealed class X64Assembler
     /// <summary>test a, b (64 bits): sets ZF when a &amp; b is 0.</summary>
     public void Test(X64Reg a, X64Reg b) => OpReg(true, 0x85, (int)b, a);
 
-    public void Ret() => Byte(0xc3);
+    public void Ret()
+    {
+        Room();
+        Byte(0xc3);
+    }
 }

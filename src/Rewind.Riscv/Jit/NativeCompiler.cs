@@ -26,8 +26,13 @@ namespace Rewind.Riscv.Jit;
 internal sealed class NativeCompiler
 {
     private readonly X64Assembler _a = new();
-    private readonly Dictionary<int, (X64Label Label, int Length)> _starts = [];
-    private readonly List<(X64Label Label, int PcOffset, int Steps)> _exits = [];
+    // The region's blocks by their offset from the entry (at most Region.MaxWholeBlocks: a linear search),
+    // and the cold exits to emit after them. Arrays of our own structs, not a Dictionary or List of tuples:
+    // ReadyToRun precompiles these, not those, and translating is on the hart's critical path.
+    private readonly Start[] _starts = new Start[Region.MaxWholeBlocks];
+    private int _startCount;
+    private ColdExit[] _exits = new ColdExit[64];
+    private int _exitCount;
     private Region _region = null!;
     private int _length;
 
@@ -44,21 +49,22 @@ internal sealed class NativeCompiler
     public ReadOnlySpan<byte> Translate(Region region)
     {
         _a.Reset();
-        _starts.Clear();
-        _exits.Clear();
+        _startCount = 0;
+        _exitCount = 0;
         _region = region;
-        foreach (var b in region.Blocks)
-            _starts[b.Start - region.Entry] = (_a.NewLabel(), b.Insns.Length);
+        foreach (ref readonly var b in region.Blocks)
+            _starts[_startCount++] = new Start(b.Start - region.Entry, _a.NewLabel(), b.Insns.Length);
 
         _a.Mov(EntryPc, Rdx);
         _a.Mov(BlockCount, Rcx);
         _a.Mov(SliceEnd, R8);
         _a.Mov(EntryCount, Rcx);
         if (_a.Length != PrologueBytes) throw new InvalidOperationException("the prologue is not the length chained entries skip");
-        foreach (var b in region.Blocks)
+        for (int i = 0; i < _startCount; i++)
         {
+            ref readonly var b = ref region.Blocks[i];
             int offset = b.Start - region.Entry;
-            _a.Bind(_starts[offset].Label);
+            _a.Bind(_starts[i].Label);
             _length = b.Insns.Length;
             bool ended = false;
             for (int k = 0; k < b.Insns.Length && !ended; k++)
@@ -70,10 +76,10 @@ internal sealed class NativeCompiler
             if (!ended) Goto(offset);
         }
         // Cold exits, out of line: each leaves before instruction Steps of its block, at its pc.
-        foreach (var (label, pcOffset, steps) in _exits)
+        for (int i = 0; i < _exitCount; i++)
         {
-            _a.Bind(label);
-            Leave(NativeContext.MissRoutineOffset, pcOffset, steps);
+            _a.Bind(_exits[i].Label);
+            Leave(NativeContext.MissRoutineOffset, _exits[i].PcOffset, _exits[i].Steps);
         }
         _a.Finish();
         return _a.Code;
@@ -94,8 +100,21 @@ internal sealed class NativeCompiler
     private X64Label ExitBefore(int k, int o)
     {
         var label = _a.NewLabel();
-        _exits.Add((label, o, k));
+        if (_exitCount == _exits.Length) Array.Resize(ref _exits, _exits.Length * 2);
+        _exits[_exitCount++] = new ColdExit(label, o, k);
         return label;
+    }
+
+    private readonly record struct Start(int Offset, X64Label Label, int Length);
+
+    private readonly record struct ColdExit(X64Label Label, int PcOffset, int Steps);
+
+    /// <summary>The index of the region's block <paramref name="offset"/> bytes from the entry, or -1.</summary>
+    private int StartAt(long offset)
+    {
+        for (int i = 0; i < _startCount; i++)
+            if (_starts[i].Offset == offset) return i;
+        return -1;
     }
 
     /// <summary>
@@ -104,8 +123,10 @@ internal sealed class NativeCompiler
     /// </summary>
     private void Goto(long target)
     {
-        if (_starts.TryGetValue((int)target, out var to))
+        int index = StartAt(target);
+        if (index >= 0)
         {
+            var to = _starts[index];
             var leave = _a.NewLabel();
             _a.Lea(Rax, BlockCount, _length + to.Length);
             _a.AluReg(X64Alu.Cmp, Rax, SliceEnd);

@@ -32,10 +32,15 @@ internal sealed class Region(bool whole)
     /// <summary>One basic block: its first byte on the page and its instructions, in order.</summary>
     public readonly record struct Block(int Start, DecodedInsn[] Insns);
 
-    private readonly List<Block> _blocks = [];
+    // An array, not a List: a list of this struct is an instantiation ReadyToRun cannot precompile.
+    private readonly Block[] _blocks = new Block[whole ? MaxWholeBlocks : 1];
+    private int _count;
 
     /// <summary>The blocks; the entry is the first.</summary>
-    public IReadOnlyList<Block> Blocks => _blocks;
+    public ReadOnlySpan<Block> Blocks => _blocks.AsSpan(0, _count);
+
+    /// <summary>Blocks found so far.</summary>
+    public int BlockCount => _count;
 
     /// <summary>Byte offset on the page of the entry block.</summary>
     public int Entry => _blocks[0].Start;
@@ -55,7 +60,8 @@ internal sealed class Region(bool whole)
     {
         int length = 0;
         foreach (var d in insns) length += d.Length;
-        _blocks.Add(new Block(start, insns.ToArray()));
+        if (_count == _blocks.Length) throw new InvalidOperationException("a region holds at most MaxBlocks blocks");
+        _blocks[_count++] = new Block(start, insns.ToArray());
         Low = Math.Min(Low, start);
         High = Math.Max(High, start + length);
         InstructionCount += insns.Length;
@@ -67,8 +73,8 @@ internal sealed class Region(bool whole)
     /// </summary>
     public int[] Shape()
     {
-        var shape = new int[_blocks.Count * 2];
-        for (int i = 0; i < _blocks.Count; i++)
+        var shape = new int[_count * 2];
+        for (int i = 0; i < _count; i++)
         {
             shape[2 * i] = _blocks[i].Start;
             shape[2 * i + 1] = _blocks[i].Insns.Length;
@@ -80,9 +86,10 @@ internal sealed class Region(bool whole)
     /// The page offsets a block's end may go to next, if they are on the page: a branch's target and
     /// fall-through, a jal's target, the return point after a call (a jal or jalr that links), or the
     /// byte after a block that ended only because it was long. A jalr's own target is known only when it
-    /// runs: the body compares it with its blocks' starts then.
+    /// runs: the body compares it with its blocks' starts then. They are appended to <paramref name="into"/>
+    /// after its first <paramref name="count"/> (as many as fit); returns the new count.
     /// </summary>
-    public static void Successors(int start, ReadOnlySpan<DecodedInsn> insns, bool endedByLength, List<int> into)
+    public static int Successors(int start, ReadOnlySpan<DecodedInsn> insns, bool endedByLength, Span<int> into, int count)
     {
         int offset = start;
         for (int k = 0; k < insns.Length - 1; k++) offset += insns[k].Length;
@@ -91,25 +98,26 @@ internal sealed class Region(bool whole)
         switch (last.Op)
         {
             case Op.Jal:
-                Add(offset + (int)last.Imm, into);
+                Add(offset + (int)last.Imm, into, ref count);
                 // A call (it links): the callee's return comes back right after it.
-                if (last.Rd != 0) Add(end, into);
+                if (last.Rd != 0) Add(end, into, ref count);
                 break;
             case >= Op.Beq and <= Op.Bgeu:
-                Add(offset + (int)last.Imm, into);
-                Add(end, into);
+                Add(offset + (int)last.Imm, into, ref count);
+                Add(end, into, ref count);
                 break;
             case Op.Jalr:
-                if (last.Rd != 0) Add(end, into);
+                if (last.Rd != 0) Add(end, into, ref count);
                 break;
             default:
-                if (endedByLength) Add(end, into);
+                if (endedByLength) Add(end, into, ref count);
                 break;
         }
+        return count;
 
-        static void Add(int target, List<int> into)
+        static void Add(int target, Span<int> into, ref int count)
         {
-            if (target >= 0 && target < 4096 && (target & 1) == 0) into.Add(target);
+            if (target >= 0 && target < 4096 && (target & 1) == 0 && count < into.Length) into[count++] = target;
         }
     }
 }

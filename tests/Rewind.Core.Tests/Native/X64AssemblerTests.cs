@@ -139,4 +139,42 @@ public class X64AssemblerTests
         a.Jump(a.NewLabel());
         Assert.Throws<InvalidOperationException>(a.Finish);
     }
+
+    [Fact]
+    public void A_body_longer_than_the_first_buffer_with_many_labels_keeps_every_byte_and_jump()
+    {
+        // Past the 4 KiB buffer and the 64 first labels and jumps, which grow as the body does: 1,000
+        // rounds of "jne to the next round's label; mov rax, imm64", then every jump checked.
+        var a = new X64Assembler();
+        const int rounds = 1000;
+        var labels = new X64Label[rounds + 1];
+        for (int i = 0; i <= rounds; i++) labels[i] = a.NewLabel();
+        for (int i = 0; i < rounds; i++)
+        {
+            a.Bind(labels[i]);
+            a.JumpIf(X64Cond.NE, labels[i + 1]);
+            a.MovImm(Rax, 0x1122334455667788 + i);
+        }
+        a.Bind(labels[rounds]);
+        a.Ret();
+        a.Finish();
+        var code = a.Code;
+        const int round = 6 + 10;
+        Assert.Equal(rounds * round + 1, code.Length);
+        for (int i = 0; i < rounds; i++)
+        {
+            var r = code.Slice(i * round, round);
+            Assert.Equal("0f85", Convert.ToHexString(r[..2]).ToLowerInvariant());
+            Assert.Equal(round - 6, BitConverter.ToInt32(r[2..6]));
+            Assert.Equal(0x1122334455667788 + i, BitConverter.ToInt64(r[8..16]));
+        }
+        Assert.Equal(0xc3, code[^1]);
+    }
+
+    [Fact]
+    public void Binding_a_label_of_another_body_is_a_translator_bug()
+    {
+        var a = new X64Assembler();
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.Bind(new X64Label(5)));
+    }
 }
