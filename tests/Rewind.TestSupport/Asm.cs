@@ -72,6 +72,8 @@ public static class Asm
     public static uint Sw(int rs2, int rs1, int imm) => S(imm, rs2, rs1, 2, 0x23);
     public static uint Sd(int rs2, int rs1, int imm) => S(imm, rs2, rs1, 3, 0x23);
     public static uint Sh(int rs2, int rs1, int imm) => S(imm, rs2, rs1, 1, 0x23);
+    /// <summary>An AMO: funct5 is 0 add, 1 swap, 4 xor, 8 or, 0xc and, 0x10 min, ...; a word when <paramref name="word"/>.</summary>
+    public static uint Amo(uint funct5, int rd, int rs2, int rs1, bool word) => R(funct5 << 2, rs2, rs1, word ? 2u : 3u, rd, 0x2f);
     public static uint LrD(int rd, int rs1) => R(0b0001000, 0, rs1, 3, rd, 0x2f);
     public static uint ScD(int rd, int rs2, int rs1) => R(0b0001100, rs2, rs1, 3, rd, 0x2f);
 

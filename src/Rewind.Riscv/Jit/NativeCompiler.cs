@@ -43,7 +43,15 @@ internal sealed class NativeCompiler
 
     /// <summary>True for the operations native code runs itself; a block ends before any other.</summary>
     public static bool Supports(Op op) =>
-        op is (>= Op.Lui and <= Op.Sraw) or Op.Fence or Op.FenceI or Op.Mul or Op.Mulw;
+        op is (>= Op.Lui and <= Op.Sraw) or Op.Fence or Op.FenceI or Op.Mul or Op.Mulw
+        || NativeAmo(op);
+
+    /// <summary>
+    /// The AMOs native code runs itself: swap, add, and the bitwise ones, the kernel's atomics and
+    /// spinlocks. Min and max are rare; LR and SC need the reservation, which lives in the hart.
+    /// </summary>
+    private static bool NativeAmo(Op op) =>
+        op is (>= Op.AmoSwapW and <= Op.AmoOrW) or (>= Op.AmoSwapD and <= Op.AmoOrD);
 
     /// <summary>Translates <paramref name="region"/>; the bytes are valid until the next call.</summary>
     public ReadOnlySpan<byte> Translate(Region region)
@@ -267,6 +275,11 @@ internal sealed class NativeCompiler
                     return false;
                 }
 
+            case >= Op.AmoSwapW and <= Op.AmoOrW:
+            case >= Op.AmoSwapD and <= Op.AmoOrD:
+                Amo(ref d, ExitBefore(k, o));
+                return false;
+
             case Op.Fence:
             case Op.FenceI:
                 // As in the interpreter: stores already invalidate the code they overwrite.
@@ -276,6 +289,37 @@ internal sealed class NativeCompiler
                 Exit(o, k);
                 return true;
         }
+    }
+
+    /// <summary>
+    /// An AMO on a plain dirty RAM page, as the interpreter's: rd = the old value (a word sign-extended),
+    /// memory = old op rs2. A misaligned address, or one the store routine leaves to the interpreter,
+    /// leaves before the instruction: the interpreter raises the fault or takes the slow path. A write
+    /// TLB hit is enough, as in the interpreter: a valid PTE that allows writes allows reads. Harts run
+    /// in turns on one thread, so the read and write need no host atomicity.
+    /// </summary>
+    private void Amo(ref DecodedInsn d, X64Label miss)
+    {
+        bool word = d.Op <= Op.AmoMaxuW;
+        int size = word ? 4 : 8;
+        Op op = word ? d.Op : d.Op - (Op.AmoSwapD - Op.AmoSwapW);
+        _a.Load(Rax, Regs, Reg(d.Rs1));
+        _a.Mov(Rcx, Rax);
+        _a.AluImm(X64Alu.And, Rcx, size - 1, wide: false);
+        _a.JumpIf(X64Cond.NE, miss);
+        Translate(NativeContext.StoreRoutineOffset, miss);
+        _a.LoadExtend(Rax, Rdx, 0, size, signed: true);
+        _a.Load(Rcx, Regs, Reg(d.Rs2));
+        switch (op)
+        {
+            case Op.AmoAddW: _a.AluReg(X64Alu.Add, Rcx, Rax); break;
+            case Op.AmoXorW: _a.AluReg(X64Alu.Xor, Rcx, Rax); break;
+            case Op.AmoAndW: _a.AluReg(X64Alu.And, Rcx, Rax); break;
+            case Op.AmoOrW: _a.AluReg(X64Alu.Or, Rcx, Rax); break;
+            // Swap: memory takes rs2 as it is.
+        }
+        _a.StoreSized(Rdx, 0, Rcx, size);
+        _a.Store(Regs, Reg(d.Rd), Rax);
     }
 
     /// <summary>dst = the entry's pc plus <paramref name="offset"/>.</summary>

@@ -75,6 +75,83 @@ public class BlockCompilerExactnessTests
         }
     }
 
+    /// <summary>
+    /// A hot loop of AMOs (add, swap, xor, or, and; words and doublewords) and, every other round, an
+    /// amoadd.w at a misaligned address, which the trap handler at 0x80 counts in s2 and steps over.
+    /// </summary>
+    internal static byte[] AmoProgram(int rounds)
+    {
+        const int T6 = 31;
+        // The data on the next page: a store to a page holding compiled code always leaves native code.
+        var code = new uint[0x1020 / 4];
+        uint[] main =
+        [
+            Auipc(T0, 0),                         // 00: t0 = base
+            Lui(T1, 1),                           // 04
+            Add(T1, T1, T0),                      // 08: t1 = the data, base + 0x1000 (t2, the round, starts at 0)
+            Addi(T3, Zero, rounds),               // 0c
+            Addi(A0, T0, 0x80),                   // 10
+            Csrrw(Zero, 0x305, A0),               // 14: mtvec = the handler
+            Addi(T4, T1, 8),                      // 18
+            Addi(T5, T1, 16),                     // 1c
+            Addi(T6, T1, 24),                     // 20
+            Amo(0x00, A1, T2, T1, word: true),    // 24: L: amoadd.w a1, t2, (t1)
+            Amo(0x01, A2, T2, T4, word: false),   // 28: amoswap.d a2, t2, (t4)
+            Amo(0x04, A3, T2, T5, word: true),    // 2c: amoxor.w a3, t2, (t5)
+            Amo(0x08, A4, T2, T6, word: false),   // 30: amoor.d a4, t2, (t6)
+            Amo(0x0c, A5, A1, T6, word: false),   // 34: amoand.d a5, a1, (t6)
+            I(1, T2, 7, S1, 0x13),                // 38: andi s1, t2, 1
+            Add(S1, S1, S1),                      // 3c: s1 = 2 on odd rounds
+            Add(S1, S1, T1),                      // 40
+            Amo(0x00, 16, T2, S1, word: true),    // 44: amoadd.w a6, t2, (s1): misaligned on odd rounds
+            Addi(T2, T2, 1),                      // 48
+            Bne(T2, T3, -0x28),                   // 4c: to L
+            JumpSelf,                             // 50
+        ];
+        main.CopyTo(code, 0);
+        uint[] handler =
+        [
+            Csrr(17, 0x341),                      // 80: a7 = mepc
+            Addi(17, 17, 4),                      // 84
+            Csrrw(Zero, 0x341, 17),               // 88: step over the AMO
+            Addi(S2, S2, 1),                      // 8c
+            Mret,                                 // 90
+        ];
+        handler.CopyTo(code, 0x80 / 4);
+        code[0x1000 / 4] = 0x7fff_fff0; // the add wraps past int.MaxValue: its word is sign-extended
+        return code.SelectMany(BitConverter.GetBytes).ToArray();
+    }
+
+    [Fact]
+    public void Amos_in_native_code_match_the_interpreter_and_misaligned_ones_trap_at_their_instruction()
+    {
+        const int rounds = 1000;
+        var image = AmoProgram(rounds);
+        var interpreted = RawBoard(image, jit: false);
+        var compiled = RawBoard(image, jit: true, threshold: 1, native: true);
+        for (ulong at = 7; at < 40_000; at += 1 + at % 13)
+        {
+            interpreted.Machine.Run(at);
+            compiled.Machine.Run(at);
+            BlockCompilerDifferentialTests.AssertSameState(interpreted, compiled, $"at {at}");
+        }
+        Assert.Equal((ulong)rounds, compiled.Hart.GetX(T2));
+        Assert.Equal((ulong)rounds / 2, compiled.Hart.GetX(S2));
+
+        // Run through at once, the aligned AMOs run in native code: the interpreter takes the misaligned
+        // ones (and the stops above, every few instructions, left little room for bodies to run).
+        interpreted = RawBoard(image, jit: false);
+        compiled = RawBoard(image, jit: true, threshold: 1, native: true);
+        interpreted.Machine.Run(40_000);
+        compiled.Machine.Run(40_000);
+        BlockCompilerDifferentialTests.AssertSameState(interpreted, compiled, "at 40,000");
+        var hart = compiled.Hart;
+        Assert.Equal((ulong)rounds / 2, hart.GetX(S2));
+        Assert.True(compiled.CodeCache.Blocks!.NativeCompiled > 0, "no native body");
+        ulong interpretedAdds = hart.Counters.RareOps[(int)Rewind.Riscv.Decode.Op.AmoAddW];
+        Assert.True(interpretedAdds < rounds, $"{interpretedAdds} amoadd.w interpreted in {rounds} rounds, two a round");
+    }
+
     [Theory]
     [InlineData(1, false)]
     [InlineData(8, false)]
