@@ -44,6 +44,12 @@ public sealed unsafe partial class Hart
         var c = NativeContextPointer;
         c->LoadRoutine = blocks.LoadRoutine;
         c->StoreRoutine = blocks.StoreRoutine;
+        c->Load1Routine = blocks.Load1Routine;
+        c->Load2Routine = blocks.Load2Routine;
+        c->Load4Routine = blocks.Load4Routine;
+        c->Store1Routine = blocks.Store1Routine;
+        c->Store2Routine = blocks.Store2Routine;
+        c->Store4Routine = blocks.Store4Routine;
         c->ExitRoutine = blocks.ExitRoutine;
         c->MissRoutine = blocks.MissRoutine;
         c->ChainRoutine = blocks.ChainRoutine;

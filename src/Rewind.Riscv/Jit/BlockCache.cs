@@ -220,6 +220,12 @@ public sealed class BlockCache
         nint at = _arena!.Add(a.Code);
         LoadRoutine = at + layout.Load;
         StoreRoutine = at + layout.Store;
+        Load1Routine = at + layout.Load1;
+        Load2Routine = at + layout.Load2;
+        Load4Routine = at + layout.Load4;
+        Store1Routine = at + layout.Store1;
+        Store2Routine = at + layout.Store2;
+        Store4Routine = at + layout.Store4;
         ExitRoutine = at + layout.Exit;
         MissRoutine = at + layout.Miss;
         ChainRoutine = at + layout.Chain;
@@ -227,6 +233,7 @@ public sealed class BlockCache
 
     /// <summary>Addresses of the shared native routines, which harts copy into their <see cref="NativeContext"/>.</summary>
     internal nint LoadRoutine, StoreRoutine, ExitRoutine, MissRoutine, ChainRoutine;
+    internal nint Load1Routine, Load2Routine, Load4Routine, Store1Routine, Store2Routine, Store4Routine;
 
     private CompiledBlock Translate(Region region, ReadOnlySpan<byte> bytes, int[] shape)
     {

@@ -220,7 +220,7 @@ internal sealed class NativeCompiler
                         _ => (4, false),
                     };
                     Address(ref d);
-                    Translate(NativeContext.LoadRoutineOffset, ExitBefore(k, o));
+                    Translate(NativeContext.LoadRoutineOffsetFor(size), ExitBefore(k, o));
                     a.LoadExtend(Rax, Rdx, 0, size, signed);
                     a.Store(Regs, Reg(d.Rd), Rax);
                     return false;
@@ -229,7 +229,7 @@ internal sealed class NativeCompiler
                 {
                     int size = d.Op switch { Op.Sb => 1, Op.Sh => 2, Op.Sw => 4, _ => 8 };
                     Address(ref d);
-                    Translate(NativeContext.StoreRoutineOffset, ExitBefore(k, o));
+                    Translate(NativeContext.StoreRoutineOffsetFor(size), ExitBefore(k, o));
                     a.Load(Rcx, Regs, Reg(d.Rs2));
                     a.StoreSized(Rdx, 0, Rcx, size);
                     return false;
@@ -307,7 +307,7 @@ internal sealed class NativeCompiler
         _a.Mov(Rcx, Rax);
         _a.AluImm(X64Alu.And, Rcx, size - 1, wide: false);
         _a.JumpIf(X64Cond.NE, miss);
-        Translate(NativeContext.StoreRoutineOffset, miss);
+        Translate(NativeContext.StoreRoutineOffsetFor(size), miss);
         _a.LoadExtend(Rax, Rdx, 0, size, signed: true);
         _a.Load(Rcx, Regs, Reg(d.Rs2));
         switch (op)

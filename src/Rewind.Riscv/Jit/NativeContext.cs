@@ -43,6 +43,12 @@ internal unsafe struct NativeContext
     public void* TlbFetch;
     public ulong FetchContext;
     public nint* PageSlots;
+    /// <summary>
+    /// The load and store routines for 1, 2 and 4 bytes (<see cref="LoadRoutine"/> and
+    /// <see cref="StoreRoutine"/> are the 8-byte ones): each serves an access that ends by the page's end,
+    /// so a byte near it is served too (a Linux copy's tail bytes left native code at every page's end).
+    /// </summary>
+    public nint Load1Routine, Load2Routine, Load4Routine, Store1Routine, Store2Routine, Store4Routine;
 
     public const int PcOffset = 0;
     public const int RamBaseOffset = 8;
@@ -66,6 +72,30 @@ internal unsafe struct NativeContext
     public const int TlbFetchOffset = 152;
     public const int FetchContextOffset = 160;
     public const int PageSlotsOffset = 168;
+    public const int Load1RoutineOffset = 176;
+    public const int Load2RoutineOffset = 184;
+    public const int Load4RoutineOffset = 192;
+    public const int Store1RoutineOffset = 200;
+    public const int Store2RoutineOffset = 208;
+    public const int Store4RoutineOffset = 216;
+
+    /// <summary>The offset of the routine for a load of <paramref name="size"/> bytes.</summary>
+    public static int LoadRoutineOffsetFor(int size) => size switch
+    {
+        1 => Load1RoutineOffset,
+        2 => Load2RoutineOffset,
+        4 => Load4RoutineOffset,
+        _ => LoadRoutineOffset,
+    };
+
+    /// <summary>The offset of the routine for a store of <paramref name="size"/> bytes.</summary>
+    public static int StoreRoutineOffsetFor(int size) => size switch
+    {
+        1 => Store1RoutineOffset,
+        2 => Store2RoutineOffset,
+        4 => Store4RoutineOffset,
+        _ => StoreRoutineOffset,
+    };
 }
 
 /// <summary>

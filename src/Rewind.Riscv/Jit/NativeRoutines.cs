@@ -13,7 +13,8 @@ namespace Rewind.Riscv.Jit;
 internal static class NativeRoutines
 {
     /// <summary>Offsets of the routines in the code <see cref="Emit"/> returns.</summary>
-    public readonly record struct Layout(int Load, int Store, int Exit, int Miss, int Chain);
+    public readonly record struct Layout(int Load, int Store, int Exit, int Miss, int Chain,
+        int Load1, int Load2, int Load4, int Store1, int Store2, int Store4);
 
     /// <summary>Where a slot's <see cref="Decode.DecodedInsn.Jit"/> lies in it.</summary>
     private static readonly int JitOffset = (int)System.Runtime.InteropServices.Marshal.OffsetOf<Decode.DecodedInsn>(nameof(Decode.DecodedInsn.Jit));
@@ -21,9 +22,9 @@ internal static class NativeRoutines
     /// <summary>
     /// Emits the routines:
     /// <list type="bullet">
-    /// <item>Load and Store: rax = virtual address in; rdx = host pointer out, or 0 when the access is the
-    /// interpreter's (TLB miss, device, for a store a page that is not plain dirty, or the last 7 bytes of
-    /// a page). rcx is clobbered.</item>
+    /// <item>Load and Store, one of each for 1, 2, 4 and 8 bytes: rax = virtual address in; rdx = host
+    /// pointer out, or 0 when the access is the interpreter's (TLB miss, device, for a store a page that is
+    /// not plain dirty, or an access that would cross the page's end). rcx is clobbered.</item>
     /// <item>Exit and Miss (jumped to): rdx = pc offset from the entry, rcx = steps into the running block;
     /// they write the pc and return the steps from the body; Miss also marks the run as stopped before an
     /// access (<see cref="NativeContext.Missed"/>).</item>
@@ -33,9 +34,21 @@ internal static class NativeRoutines
     {
         a.Reset();
         int load = a.Length;
-        Translate(a, load: true);
+        Translate(a, load: true, size: 8);
         int store = a.Length;
-        Translate(a, load: false);
+        Translate(a, load: false, size: 8);
+        int load1 = a.Length;
+        Translate(a, load: true, size: 1);
+        int load2 = a.Length;
+        Translate(a, load: true, size: 2);
+        int load4 = a.Length;
+        Translate(a, load: true, size: 4);
+        int store1 = a.Length;
+        Translate(a, load: false, size: 1);
+        int store2 = a.Length;
+        Translate(a, load: false, size: 2);
+        int store4 = a.Length;
+        Translate(a, load: false, size: 4);
         int miss = a.Length;
         a.StoreImm(Rdi, NativeContext.MissedOffset, 1);
         int exit = a.Length;
@@ -49,7 +62,7 @@ internal static class NativeRoutines
         int chain = a.Length;
         Chain(a);
         a.Finish();
-        return new Layout(load, store, exit, miss, chain);
+        return new Layout(load, store, exit, miss, chain, load1, load2, load4, store1, store2, store4);
     }
 
     /// <summary>
@@ -122,8 +135,10 @@ internal static class NativeRoutines
         a.Ret();
     }
 
-    private static void Translate(X64Assembler a, bool load)
+    /// <summary>A load or store routine for accesses of <paramref name="size"/> bytes, which must end by the page's end.</summary>
+    private static void Translate(X64Assembler a, bool load, int size)
     {
+        int lastStart = PhysicalMemory.PageSize - size;
         var tlb = a.NewLabel();
         var found = a.NewLabel();
         var miss = a.NewLabel();
@@ -137,13 +152,13 @@ internal static class NativeRoutines
             // A store must stay in one page: only that page's flags are checked.
             a.Mov(Rcx, Rdx);
             a.AluImm(X64Alu.And, Rcx, 0xfff, wide: false);
-            a.AluImm(X64Alu.Cmp, Rcx, PhysicalMemory.PageSize - 8, wide: false);
+            a.AluImm(X64Alu.Cmp, Rcx, lastStart, wide: false);
             a.JumpIf(X64Cond.A, miss);
         }
         a.Jump(found);
 
         // The TLB: entry = table + ((va >> 12) & mask) * 16; a hit has key == page | context and the
-        // access no further than 8 bytes from the page's end, as Hart.TlbLoadHit and TlbStoreHit test.
+        // access within the page (Hart.TlbLoadHit and TlbStoreHit, for any size, ask 8 bytes' room).
         a.Bind(tlb);
         a.Mov(Rcx, Rax);
         a.ShiftImm(X64Shift.Shr, Rcx, 12);
@@ -155,10 +170,13 @@ internal static class NativeRoutines
         a.AluMem(X64Alu.Or, Rdx, Rdi, load ? NativeContext.LoadContextOffset : NativeContext.StoreContextOffset);
         a.AluMem(X64Alu.Cmp, Rdx, Rcx, 0);
         a.JumpIf(X64Cond.NE, miss);
-        a.Mov(Rdx, Rax);
-        a.AluImm(X64Alu.And, Rdx, 0xfff, wide: false);
-        a.AluImm(X64Alu.Cmp, Rdx, 0xff8, wide: false);
-        a.JumpIf(X64Cond.A, miss);
+        if (size > 1)
+        {
+            a.Mov(Rdx, Rax);
+            a.AluImm(X64Alu.And, Rdx, 0xfff, wide: false);
+            a.AluImm(X64Alu.Cmp, Rdx, lastStart, wide: false);
+            a.JumpIf(X64Cond.A, miss);
+        }
         a.Load(Rdx, Rcx, 8);
         a.AluReg(X64Alu.Add, Rdx, Rax);
 

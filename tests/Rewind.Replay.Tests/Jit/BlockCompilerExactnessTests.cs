@@ -152,6 +152,60 @@ public class BlockCompilerExactnessTests
         Assert.True(interpretedAdds < rounds, $"{interpretedAdds} amoadd.w interpreted in {rounds} rounds, two a round");
     }
 
+    /// <summary>
+    /// A hot loop storing and loading a byte, a halfword and a word that end at the last byte of a page.
+    /// </summary>
+    internal static byte[] PageEndProgram(int rounds)
+    {
+        var code = new uint[0x1000 / 4 + 4];
+        uint[] main =
+        [
+            Auipc(T0, 0),                         // 00
+            Lui(T1, 1),                           // 04
+            Add(T1, T1, T0),                      // 08: t1 = the data page, base + 0x1000
+            Addi(T4, T1, 0x7ff),                  // 0c
+            Addi(T4, T4, 0x7f9),                  // 10: t4 = its last 8 bytes
+            Addi(T3, Zero, rounds),               // 14
+            S(7, T2, T4, 0, 0x23),                // 18: L: sb t2, 7(t4): the page's last byte
+            I(7, T4, 4, A1, 0x03),                // 1c: lbu a1, 7(t4)
+            Sh(T2, T4, 6),                        // 20: its last halfword
+            I(6, T4, 5, A2, 0x03),                // 24: lhu a2, 6(t4)
+            Sw(T2, T4, 4),                        // 28: its last word
+            Lw(A3, T4, 4),                        // 2c
+            Add(A4, A4, A1),                      // 30
+            Add(A4, A4, A3),                      // 34
+            Addi(T2, T2, 1),                      // 38
+            Bne(T2, T3, -0x24),                   // 3c: to L
+            JumpSelf,                             // 40
+        ];
+        main.CopyTo(code, 0);
+        return code.SelectMany(BitConverter.GetBytes).ToArray();
+    }
+
+    [Fact]
+    public void Accesses_ending_at_a_page_end_stay_in_native_code()
+    {
+        const int rounds = 1000;
+        var image = PageEndProgram(rounds);
+        var interpreted = RawBoard(image, jit: false);
+        var compiled = RawBoard(image, jit: true, threshold: 1, native: true);
+        for (ulong at = 5; at < 20_000; at += 1 + at % 11)
+        {
+            interpreted.Machine.Run(at);
+            compiled.Machine.Run(at);
+            BlockCompilerDifferentialTests.AssertSameState(interpreted, compiled, $"at {at}");
+        }
+        Assert.Equal((ulong)rounds, compiled.Hart.GetX(T2));
+
+        compiled = RawBoard(image, jit: true, threshold: 1, native: true);
+        compiled.Machine.Run(20_000);
+        Assert.Equal((ulong)rounds, compiled.Hart.GetX(T2));
+        // Only the first store, to a page not yet dirty, is the interpreter's; before, every round's
+        // byte and halfword left native code, as accesses "within 8 bytes of the page's end".
+        ulong misses = compiled.Hart.Counters.BlockExits[(int)Rewind.Riscv.JitExitReason.NativeMiss];
+        Assert.True(misses < 20, $"{misses} runs of native code ended before an access in {rounds} rounds");
+    }
+
     [Theory]
     [InlineData(1, false)]
     [InlineData(8, false)]
