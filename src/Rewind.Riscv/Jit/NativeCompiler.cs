@@ -316,7 +316,7 @@ internal sealed class NativeCompiler
             case Op.AmoXorW: _a.AluReg(X64Alu.Xor, Rcx, Rax); break;
             case Op.AmoAndW: _a.AluReg(X64Alu.And, Rcx, Rax); break;
             case Op.AmoOrW: _a.AluReg(X64Alu.Or, Rcx, Rax); break;
-            // Swap: memory takes rs2 as it is.
+            default: break; // swap: memory takes rs2 as it is
         }
         _a.StoreSized(Rdx, 0, Rcx, size);
         _a.Store(Regs, Reg(d.Rd), Rax);
