@@ -69,6 +69,7 @@ public sealed unsafe partial class Hart
             // instruction is the interpreter's, or the same body would be entered again at once.
             if (steps == 0 && JitExit == JitNativeMiss && start == entered)
             {
+                if (native != 0) blocks.CountNativeStall(id);
                 counters.BlockExits[(int)JitExitReason.NativeMiss]++;
                 JitExit = 0;
                 blocks.Running = null;

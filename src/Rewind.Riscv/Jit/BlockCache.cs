@@ -83,6 +83,17 @@ public sealed class BlockCache
     /// <summary>Adds <paramref name="steps"/> run from native placement <paramref name="id"/>, entered by the hart.</summary>
     internal void CountNativeSteps(int id, ulong steps) => _nativeSteps[id] += (long)steps;
 
+    /// <summary>
+    /// Counts a run of native placement <paramref name="id"/> that stopped before its first instruction
+    /// (a device access, mostly: a loop polling a register starts with one). Such a body makes no progress
+    /// and costs a call every time it is tried; its IL region reads the device in-line instead. Polling
+    /// the UART ran at 55 M instructions a second this way, against 107 M interpreted and 146 M in IL.
+    /// </summary>
+    internal void CountNativeStall(int id) => _nativeSteps[id] += NativeStallWork;
+
+    // Work a stall counts for towards the IL upgrade: about 2,400 stalls at the default threshold.
+    private const long NativeStallWork = 4096;
+
     // Work of a native region, about in instructions (see NativeUpgradeDue), before its IL region replaces it.
     private readonly long _upgradeThreshold = JitSettings.UpgradeFromEnvironment();
 

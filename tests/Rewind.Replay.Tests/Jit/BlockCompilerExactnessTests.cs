@@ -206,6 +206,46 @@ public class BlockCompilerExactnessTests
         Assert.True(misses < 20, $"{misses} runs of native code ended before an access in {rounds} rounds");
     }
 
+    /// <summary>A loop that reads the UART's line status register, then counts: rounds of a device read and two instructions.</summary>
+    internal static byte[] PollingProgram(int rounds)
+    {
+        uint[] code =
+        [
+            Lui(T0, 0x10000),                     // 00: t0 = the UART
+            Lui(T3, (uint)(rounds >> 12)),        // 04
+            Addi(T3, T3, rounds & 0x7ff),         // 08: t3 = rounds (a multiple of 4,096 plus under 2,048)
+            I(5, T0, 4, A5, 0x03),                // 0c: L: lbu a5, 5(t0): the line status
+            Addi(T2, T2, 1),                      // 10
+            Bne(T2, T3, -8),                      // 14: to L
+            JumpSelf,                             // 18
+        ];
+        return code.SelectMany(BitConverter.GetBytes).ToArray();
+    }
+
+    [Fact]
+    public void A_native_body_that_stops_at_a_device_read_every_time_moves_on_to_its_IL_region()
+    {
+        const int rounds = 16_384 + 1_000;
+        var image = PollingProgram(rounds);
+        var interpreted = RawBoard(image, jit: false);
+        var compiled = RawBoard(image, jit: true, threshold: 1, native: true);
+        for (ulong at = 3; at < 3 * rounds + 100; at += 1 + at % 997)
+        {
+            interpreted.Machine.Run(at);
+            compiled.Machine.Run(at);
+            BlockCompilerDifferentialTests.AssertSameState(interpreted, compiled, $"at {at}");
+        }
+        interpreted.Machine.Run(3 * rounds + 100);
+        compiled.Machine.Run(3 * rounds + 100);
+        BlockCompilerDifferentialTests.AssertSameState(interpreted, compiled, "at the end");
+        var hart = compiled.Hart;
+        Assert.Equal((ulong)rounds, hart.GetX(T2));
+        // The native body at L stops before its device read every time it is tried; after a few thousand
+        // such stops its IL region (in the foreground here) runs the loop, reading the device in-line.
+        Assert.True(compiled.CodeCache.Blocks!.Compiled > 0, "no IL region compiled");
+        Assert.True(hart.Counters.CompiledSteps > (ulong)rounds, $"{hart.Counters.CompiledSteps} steps compiled in {3 * rounds}");
+    }
+
     [Theory]
     [InlineData(1, false)]
     [InlineData(8, false)]
