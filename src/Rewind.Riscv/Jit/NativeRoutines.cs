@@ -33,22 +33,9 @@ internal static class NativeRoutines
     public static Layout Emit(X64Assembler a)
     {
         a.Reset();
-        int load = a.Length;
-        Translate(a, load: true, size: 8);
-        int store = a.Length;
-        Translate(a, load: false, size: 8);
-        int load1 = a.Length;
-        Translate(a, load: true, size: 1);
-        int load2 = a.Length;
-        Translate(a, load: true, size: 2);
-        int load4 = a.Length;
-        Translate(a, load: true, size: 4);
-        int store1 = a.Length;
-        Translate(a, load: false, size: 1);
-        int store2 = a.Length;
-        Translate(a, load: false, size: 2);
-        int store4 = a.Length;
-        Translate(a, load: false, size: 4);
+        int load = Translate(a, load: true, size: 8), store = Translate(a, load: false, size: 8);
+        int load1 = Translate(a, load: true, size: 1), load2 = Translate(a, load: true, size: 2), load4 = Translate(a, load: true, size: 4);
+        int store1 = Translate(a, load: false, size: 1), store2 = Translate(a, load: false, size: 2), store4 = Translate(a, load: false, size: 4);
         int miss = a.Length;
         a.StoreImm(Rdi, NativeContext.MissedOffset, 1);
         int exit = a.Length;
@@ -135,9 +122,13 @@ internal static class NativeRoutines
         a.Ret();
     }
 
-    /// <summary>A load or store routine for accesses of <paramref name="size"/> bytes, which must end by the page's end.</summary>
-    private static void Translate(X64Assembler a, bool load, int size)
+    /// <summary>
+    /// Emits a load or store routine for accesses of <paramref name="size"/> bytes, which must end by the
+    /// page's end; returns where it starts.
+    /// </summary>
+    private static int Translate(X64Assembler a, bool load, int size)
     {
+        int start = a.Length;
         int lastStart = PhysicalMemory.PageSize - size;
         var tlb = a.NewLabel();
         var found = a.NewLabel();
@@ -196,5 +187,6 @@ internal static class NativeRoutines
         a.Bind(miss);
         a.MovImm(Rdx, 0);
         a.Ret();
+        return start;
     }
 }

@@ -76,6 +76,20 @@ public class BlockCompilerExactnessTests
     }
 
     /// <summary>
+    /// Runs both boards to the same irregular counts from <paramref name="first"/> to before
+    /// <paramref name="end"/> (strides of 1 to <paramref name="spread"/>), comparing them at each.
+    /// </summary>
+    private static void RunInLockstep(VirtBoard interpreted, VirtBoard compiled, ulong first, ulong end, ulong spread)
+    {
+        for (ulong at = first; at < end; at += 1 + at % spread)
+        {
+            interpreted.Machine.Run(at);
+            compiled.Machine.Run(at);
+            BlockCompilerDifferentialTests.AssertSameState(interpreted, compiled, $"at {at}");
+        }
+    }
+
+    /// <summary>
     /// A hot loop of AMOs (add, swap, xor, or, and; words and doublewords) and, every other round, an
     /// amoadd.w at a misaligned address, which the trap handler at 0x80 counts in s2 and steps over.
     /// </summary>
@@ -129,12 +143,7 @@ public class BlockCompilerExactnessTests
         var image = AmoProgram(rounds);
         var interpreted = RawBoard(image, jit: false);
         var compiled = RawBoard(image, jit: true, threshold: 1, native: true);
-        for (ulong at = 7; at < 40_000; at += 1 + at % 13)
-        {
-            interpreted.Machine.Run(at);
-            compiled.Machine.Run(at);
-            BlockCompilerDifferentialTests.AssertSameState(interpreted, compiled, $"at {at}");
-        }
+        RunInLockstep(interpreted, compiled, first: 7, end: 40_000, spread: 13);
         Assert.Equal((ulong)rounds, compiled.Hart.GetX(T2));
         Assert.Equal((ulong)rounds / 2, compiled.Hart.GetX(S2));
 
@@ -189,12 +198,7 @@ public class BlockCompilerExactnessTests
         var image = PageEndProgram(rounds);
         var interpreted = RawBoard(image, jit: false);
         var compiled = RawBoard(image, jit: true, threshold: 1, native: true);
-        for (ulong at = 5; at < 20_000; at += 1 + at % 11)
-        {
-            interpreted.Machine.Run(at);
-            compiled.Machine.Run(at);
-            BlockCompilerDifferentialTests.AssertSameState(interpreted, compiled, $"at {at}");
-        }
+        RunInLockstep(interpreted, compiled, first: 5, end: 20_000, spread: 11);
         Assert.Equal((ulong)rounds, compiled.Hart.GetX(T2));
 
         compiled = RawBoard(image, jit: true, threshold: 1, native: true);
@@ -229,12 +233,7 @@ public class BlockCompilerExactnessTests
         var image = PollingProgram(rounds);
         var interpreted = RawBoard(image, jit: false);
         var compiled = RawBoard(image, jit: true, threshold: 1, native: true);
-        for (ulong at = 3; at < 3 * rounds + 100; at += 1 + at % 997)
-        {
-            interpreted.Machine.Run(at);
-            compiled.Machine.Run(at);
-            BlockCompilerDifferentialTests.AssertSameState(interpreted, compiled, $"at {at}");
-        }
+        RunInLockstep(interpreted, compiled, first: 3, end: 3 * rounds + 100, spread: 997);
         interpreted.Machine.Run(3 * rounds + 100);
         compiled.Machine.Run(3 * rounds + 100);
         BlockCompilerDifferentialTests.AssertSameState(interpreted, compiled, "at the end");
