@@ -38,22 +38,18 @@ public sealed unsafe partial class Hart
         if (_codeCache != null) c->PageSlots = _codeCache.PageAddresses;
     }
 
+    // The cache whose routines the context holds: they keep their addresses for the cache's life (an arena
+    // that starts over emits them at the same place), so they are copied once, not before every run.
+    private BlockCache? _nativeRoutinesOf;
+
     /// <summary>Points the native context at <paramref name="blocks"/>' shared routines (before native code runs).</summary>
     private void UseNativeRoutines(BlockCache blocks)
     {
+        if (_nativeRoutinesOf == blocks) return;
         var c = NativeContextPointer;
-        c->LoadRoutine = blocks.LoadRoutine;
-        c->StoreRoutine = blocks.StoreRoutine;
-        c->Load1Routine = blocks.Load1Routine;
-        c->Load2Routine = blocks.Load2Routine;
-        c->Load4Routine = blocks.Load4Routine;
-        c->Store1Routine = blocks.Store1Routine;
-        c->Store2Routine = blocks.Store2Routine;
-        c->Store4Routine = blocks.Store4Routine;
-        c->ExitRoutine = blocks.ExitRoutine;
-        c->MissRoutine = blocks.MissRoutine;
-        c->ChainRoutine = blocks.ChainRoutine;
+        c->Routines = blocks.Routines;
         c->Entries = blocks.Entries;
+        _nativeRoutinesOf = blocks;
     }
 
     /// <summary>

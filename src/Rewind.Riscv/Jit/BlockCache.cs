@@ -121,6 +121,8 @@ public sealed class BlockCache
     {
         if (native)
         {
+            // Emitted code reads the context at the offsets NativeContext declares: never at others.
+            if (!NativeContext.OffsetsMatchLayout()) throw new InvalidOperationException("NativeContext's offsets do not match its layout");
             _arena = ExecutableMemory.TryCreate(NativeArenaBytes);
             if (_arena != null)
             {
@@ -219,33 +221,21 @@ public sealed class BlockCache
         PlaceBody(block, slots, ramPage, region.Entry, region.Low, region.High);
     }
 
-    /// <summary>
-    /// Translates a region to native code. A full arena starts over: every native body is forgotten and
-    /// every placement dropped first (none is running: the interpreter asks for native code, between runs).
-    /// </summary>
     /// <summary>Emits the routines bodies share (<see cref="NativeRoutines"/>) at the start of the arena; they stay at the same addresses for its life.</summary>
     private void AddRoutines()
     {
         var a = new X64Assembler();
-        var layout = NativeRoutines.Emit(a);
-        nint at = _arena!.Add(a.Code);
-        LoadRoutine = at + layout.Load;
-        StoreRoutine = at + layout.Store;
-        Load1Routine = at + layout.Load1;
-        Load2Routine = at + layout.Load2;
-        Load4Routine = at + layout.Load4;
-        Store1Routine = at + layout.Store1;
-        Store2Routine = at + layout.Store2;
-        Store4Routine = at + layout.Store4;
-        ExitRoutine = at + layout.Exit;
-        MissRoutine = at + layout.Miss;
-        ChainRoutine = at + layout.Chain;
+        var routines = NativeRoutines.Emit(a);
+        Routines = routines.At(_arena!.Add(a.Code));
     }
 
     /// <summary>Addresses of the shared native routines, which harts copy into their <see cref="NativeContext"/>.</summary>
-    internal nint LoadRoutine, StoreRoutine, ExitRoutine, MissRoutine, ChainRoutine;
-    internal nint Load1Routine, Load2Routine, Load4Routine, Store1Routine, Store2Routine, Store4Routine;
+    internal NativeRoutineTable Routines { get; private set; }
 
+    /// <summary>
+    /// Translates a region to native code. A full arena starts over: every native body is forgotten and
+    /// every placement dropped first (none is running: the interpreter asks for native code, between runs).
+    /// </summary>
     private CompiledBlock Translate(Region region, ReadOnlySpan<byte> bytes, int[] shape)
     {
         var code = _nativeCompiler!.Translate(region);

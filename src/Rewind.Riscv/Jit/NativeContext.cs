@@ -29,12 +29,12 @@ internal unsafe struct NativeContext
     /// The routines bodies share (<see cref="NativeRoutines"/>), called or jumped to through these fields
     /// so that a body holds no absolute address and stays small.
     /// </summary>
-    public nint LoadRoutine, StoreRoutine, ExitRoutine, MissRoutine;
+    public NativeRoutineTable Routines;
     /// <summary>
-    /// For going from one body to the next without returning: the routine, the decoded slots of the
-    /// page the run is on (pinned), and the cache's table of bodies by placement id (<see cref="NativeEntry"/>).
+    /// For going from one body to the next without returning (<see cref="NativeRoutineTable.Chain"/>): the
+    /// decoded slots of the page the run is on (pinned), and the cache's table of bodies by placement id
+    /// (<see cref="NativeEntry"/>).
     /// </summary>
-    public nint ChainRoutine;
     public void* Slots;
     public NativeEntry* Entries;
     /// <summary>The virtual page (address) <see cref="Slots"/> belong to; a jump elsewhere looks its page up.</summary>
@@ -43,12 +43,6 @@ internal unsafe struct NativeContext
     public void* TlbFetch;
     public ulong FetchContext;
     public nint* PageSlots;
-    /// <summary>
-    /// The load and store routines for 1, 2 and 4 bytes (<see cref="LoadRoutine"/> and
-    /// <see cref="StoreRoutine"/> are the 8-byte ones): each serves an access that ends by the page's end,
-    /// so a byte near it is served too (a Linux copy's tail bytes left native code at every page's end).
-    /// </summary>
-    public nint Load1Routine, Load2Routine, Load4Routine, Store1Routine, Store2Routine, Store4Routine;
 
     public const int PcOffset = 0;
     public const int RamBaseOffset = 8;
@@ -66,18 +60,47 @@ internal unsafe struct NativeContext
     public const int ExitRoutineOffset = 104;
     public const int MissRoutineOffset = 112;
     public const int ChainRoutineOffset = 120;
-    public const int SlotsOffset = 128;
-    public const int EntriesOffset = 136;
-    public const int SlotsPageOffset = 144;
-    public const int TlbFetchOffset = 152;
-    public const int FetchContextOffset = 160;
-    public const int PageSlotsOffset = 168;
-    public const int Load1RoutineOffset = 176;
-    public const int Load2RoutineOffset = 184;
-    public const int Load4RoutineOffset = 192;
-    public const int Store1RoutineOffset = 200;
-    public const int Store2RoutineOffset = 208;
-    public const int Store4RoutineOffset = 216;
+    public const int Load1RoutineOffset = 128;
+    public const int Load2RoutineOffset = 136;
+    public const int Load4RoutineOffset = 144;
+    public const int Store1RoutineOffset = 152;
+    public const int Store2RoutineOffset = 160;
+    public const int Store4RoutineOffset = 168;
+    public const int SlotsOffset = 176;
+    public const int EntriesOffset = 184;
+    public const int SlotsPageOffset = 192;
+    public const int TlbFetchOffset = 200;
+    public const int FetchContextOffset = 208;
+    public const int PageSlotsOffset = 216;
+
+    /// <summary>
+    /// True when the offsets above are where the runtime lays the fields out. Emitted code trusts them;
+    /// the code cache checks this once before it emits any.
+    /// </summary>
+    public static bool OffsetsMatchLayout()
+    {
+        static int At(string field) => (int)Marshal.OffsetOf<NativeContext>(field);
+        static int Routine(string field) => At(nameof(Routines)) + (int)Marshal.OffsetOf<NativeRoutineTable>(field);
+        return At(nameof(Pc)) == PcOffset && At(nameof(RamBase)) == RamBaseOffset && At(nameof(RamPtr)) == RamPtrOffset
+            && At(nameof(FastLoadLimit)) == FastLoadLimitOffset && At(nameof(FastStoreLimit)) == FastStoreLimitOffset
+            && At(nameof(TlbRead)) == TlbReadOffset && At(nameof(TlbWrite)) == TlbWriteOffset
+            && At(nameof(LoadContext)) == LoadContextOffset && At(nameof(StoreContext)) == StoreContextOffset
+            && At(nameof(PageFlags)) == PageFlagsOffset && At(nameof(Missed)) == MissedOffset
+            && Routine(nameof(NativeRoutineTable.Load)) == LoadRoutineOffset
+            && Routine(nameof(NativeRoutineTable.Store)) == StoreRoutineOffset
+            && Routine(nameof(NativeRoutineTable.Exit)) == ExitRoutineOffset
+            && Routine(nameof(NativeRoutineTable.Miss)) == MissRoutineOffset
+            && Routine(nameof(NativeRoutineTable.Chain)) == ChainRoutineOffset
+            && Routine(nameof(NativeRoutineTable.Load1)) == Load1RoutineOffset
+            && Routine(nameof(NativeRoutineTable.Load2)) == Load2RoutineOffset
+            && Routine(nameof(NativeRoutineTable.Load4)) == Load4RoutineOffset
+            && Routine(nameof(NativeRoutineTable.Store1)) == Store1RoutineOffset
+            && Routine(nameof(NativeRoutineTable.Store2)) == Store2RoutineOffset
+            && Routine(nameof(NativeRoutineTable.Store4)) == Store4RoutineOffset
+            && At(nameof(Slots)) == SlotsOffset && At(nameof(Entries)) == EntriesOffset
+            && At(nameof(SlotsPage)) == SlotsPageOffset && At(nameof(TlbFetch)) == TlbFetchOffset
+            && At(nameof(FetchContext)) == FetchContextOffset && At(nameof(PageSlots)) == PageSlotsOffset;
+    }
 
     /// <summary>The offset of the routine for a load of <paramref name="size"/> bytes.</summary>
     public static int LoadRoutineOffsetFor(int size) => size switch

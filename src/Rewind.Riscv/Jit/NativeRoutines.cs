@@ -12,10 +12,6 @@ namespace Rewind.Riscv.Jit;
 /// </summary>
 internal static class NativeRoutines
 {
-    /// <summary>Offsets of the routines in the code <see cref="Emit"/> returns.</summary>
-    public readonly record struct Layout(int Load, int Store, int Exit, int Miss, int Chain,
-        int Load1, int Load2, int Load4, int Store1, int Store2, int Store4);
-
     /// <summary>Where a slot's <see cref="Decode.DecodedInsn.Jit"/> lies in it.</summary>
     private static readonly int JitOffset = (int)System.Runtime.InteropServices.Marshal.OffsetOf<Decode.DecodedInsn>(nameof(Decode.DecodedInsn.Jit));
 
@@ -30,7 +26,7 @@ internal static class NativeRoutines
     /// access (<see cref="NativeContext.Missed"/>).</item>
     /// </list>
     /// </summary>
-    public static Layout Emit(X64Assembler a)
+    public static NativeRoutineTable Emit(X64Assembler a)
     {
         a.Reset();
         int load = Translate(a, load: true, size: 8), store = Translate(a, load: false, size: 8);
@@ -49,7 +45,20 @@ internal static class NativeRoutines
         int chain = a.Length;
         Chain(a);
         a.Finish();
-        return new Layout(load, store, exit, miss, chain, load1, load2, load4, store1, store2, store4);
+        return new NativeRoutineTable
+        {
+            Load = load,
+            Store = store,
+            Exit = exit,
+            Miss = miss,
+            Chain = chain,
+            Load1 = load1,
+            Load2 = load2,
+            Load4 = load4,
+            Store1 = store1,
+            Store2 = store2,
+            Store4 = store4,
+        };
     }
 
     /// <summary>
