@@ -11,6 +11,7 @@ public sealed class MachineController(Action interruptRun)
     private readonly object _drive = new();
     private bool _paused;
     private bool _freeRunning;
+    private int _freeRunThread;
     private bool _quit;
     private int _driving;
 
@@ -22,6 +23,15 @@ public sealed class MachineController(Action interruptRun)
         get
         {
             lock (_gate) return _paused;
+        }
+    }
+
+    /// <summary>True while the main loop runs the machine (<see cref="RunFree"/>).</summary>
+    public bool IsFreeRunning
+    {
+        get
+        {
+            lock (_gate) return _freeRunning;
         }
     }
 
@@ -38,12 +48,7 @@ public sealed class MachineController(Action interruptRun)
         {
             changed = !_paused;
             _paused = true;
-            // An interrupt can land just before the run starts and be forgotten: repeat it until the run ends.
-            while (_freeRunning && !_quit)
-            {
-                interruptRun();
-                System.Threading.Monitor.Wait(_gate, 20);
-            }
+            while (!_quit) if (!InterruptFreeRun()) break;
         }
         if (changed) PausedChanged?.Invoke(true);
     }
@@ -67,8 +72,23 @@ public sealed class MachineController(Action interruptRun)
             _quit = true;
             ExitCode ??= exitCode;
             System.Threading.Monitor.PulseAll(_gate);
+            while (InterruptFreeRun()) { }
         }
         interruptRun();
+    }
+
+    /// <summary>
+    /// Under the gate: interrupts the free run once and waits a little for it to end; false once none is
+    /// left. An interrupt can land just before the run starts, which clears requests on entry, and be
+    /// forgotten: callers repeat it until the run ends. On the run's own thread (a request made from
+    /// inside the run) the request is seen at the next check, and waiting would never end.
+    /// </summary>
+    private bool InterruptFreeRun()
+    {
+        if (!_freeRunning || _freeRunThread == Environment.CurrentManagedThreadId) return false;
+        interruptRun();
+        System.Threading.Monitor.Wait(_gate, 20);
+        return true;
     }
 
     /// <summary>Debugger: runs the (paused) machine on the caller's thread; monitors wait or interrupt it.</summary>
@@ -118,6 +138,7 @@ public sealed class MachineController(Action interruptRun)
             while (_paused && !_quit) System.Threading.Monitor.Wait(_gate);
             if (_quit) return null;
             _freeRunning = true;
+            _freeRunThread = Environment.CurrentManagedThreadId;
         }
         try
         {

@@ -54,6 +54,47 @@ public class MachineControllerTests
     }
 
     [Fact]
+    public async Task A_quit_that_lands_before_the_run_clears_its_requests_still_ends_the_run()
+    {
+        // The machine clears interrupt requests when its run starts: a quit between the controller's
+        // check and that clear must be repeated, or a guest that polls forever never lets the run end.
+        var quitSent = new ManualResetEventSlim();
+        int requested = 0;
+        var controller = new MachineController(() =>
+        {
+            Volatile.Write(ref requested, 1);
+            quitSent.Set();
+        });
+        var main = Task.Run(() => controller.RunFree(() =>
+        {
+            quitSent.Wait();
+            Volatile.Write(ref requested, 0);
+            while (Volatile.Read(ref requested) == 0) Thread.Sleep(1);
+            return 5;
+        }));
+        while (!controller.IsFreeRunning) await Task.Delay(1);
+        var quit = Task.Run(() => controller.Quit(2));
+        Assert.Equal(5, await main.WaitAsync(TimeSpan.FromSeconds(10)));
+        await quit.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, controller.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_quit_from_inside_the_run_does_not_wait_for_the_run_to_end()
+    {
+        int interrupts = 0;
+        var controller = new MachineController(() => Interlocked.Increment(ref interrupts));
+        var main = Task.Run(() => controller.RunFree(() =>
+        {
+            controller.Quit(1);
+            return 9;
+        }));
+        Assert.Equal(9, await main.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(controller.Quitting);
+        Assert.True(interrupts > 0);
+    }
+
+    [Fact]
     public async Task A_debugger_drive_is_announced_and_a_monitor_takes_the_machine_after_it()
     {
         var controller = new MachineController(() => { });
