@@ -106,6 +106,7 @@ public sealed unsafe partial class Hart : IInterruptTarget
         _resumePc = stepOverBreakpoint ? Pc : NoPc;
         _yieldRequested = false;
         LastWatchHit = null;
+        bool lookForSpin = SkipSpins;
         while (true)
         {
             if (Icount >= limit) return CpuStop.Limit;
@@ -129,6 +130,13 @@ public sealed unsafe partial class Hart : IInterruptTarget
             {
                 if (WaitingCanWake()) _waiting = false;
                 else return CpuStop.Idle;
+            }
+            if (lookForSpin)
+            {
+                lookForSpin = false;
+                var spun = TrySkipSpin(limit);
+                if (spun != CpuStop.Limit) return spun;
+                continue;
             }
             _sliceEnd = limit;
             var stop = ExecuteSlice();

@@ -12,7 +12,7 @@ namespace Rewind.Board.Devices;
 /// after four character times (in virtual time), and host bytes that do not fit wait in a queue
 /// instead of overrunning, because QEMU's character layer only offers bytes the UART can take.
 /// </summary>
-public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
+public sealed class Uart16550 : IMmioDevice, ISteadyReads, IInputSink, ITimedDevice, IStateful
 {
     public const int FifoLength = 16;
     /// <summary>The baud base QEMU's virt board gives its UART (clock 3.6864 MHz / 16, as QEMU rounds it).</summary>
@@ -151,6 +151,18 @@ public sealed class Uart16550 : IMmioDevice, IInputSink, ITimedDevice, IStateful
             default: return _scr; // Reg.Scr
         }
     }
+
+    /// <summary>
+    /// What a polling loop reads: LSR while it holds no error to clear, and the registers that only
+    /// writes change. Not RBR (it pops the FIFO), IIR (it acknowledges) or MSR (it clears deltas).
+    /// </summary>
+    public bool IsSteadyRead(ulong offset, int size) => offset switch
+    {
+        Reg.Lsr => (_lsr & (LsrBi | LsrOe)) == 0,
+        Reg.Rbr => (_lcr & LcrDlab) != 0,
+        Reg.Ier or Reg.Lcr or Reg.Mcr or Reg.Scr => true,
+        _ => false,
+    };
 
     private byte ReadRbr()
     {

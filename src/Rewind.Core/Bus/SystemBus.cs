@@ -40,6 +40,22 @@ public sealed class SystemBus
         return null;
     }
 
+    /// <summary>
+    /// Reading <paramref name="size"/> bytes at <paramref name="address"/> now changes nothing, and what
+    /// it reads changes only with the machine's state, never with the count alone: RAM, a ROM, or a
+    /// device register that says so (<see cref="ISteadyReads"/>). A CPU may then skip a loop polling it.
+    /// </summary>
+    public bool IsSteadyRead(ulong address, int size)
+    {
+        if (Ram.Contains(address, size)) return true;
+        return Find(address, out ulong off) switch
+        {
+            IReadOnlyMemoryDevice => true,
+            ISteadyReads steady => steady.IsSteadyRead(off, size),
+            _ => false,
+        };
+    }
+
     /// <summary>Reads 1, 2, 4 or 8 bytes; false means nothing answers at that address (an access fault).</summary>
     public unsafe bool TryRead(ulong address, int size, out ulong value)
     {

@@ -27,6 +27,17 @@ public interface ICpu : IStateful
     /// <summary>Thread-safe: ends the current <see cref="Run"/> after the instruction in progress.</summary>
     void RequestYield();
 
+    /// <summary>
+    /// Set by the machine when every input to come is known (a replay): the CPU may then move the count
+    /// over whole iterations of a loop that only waits for one, provided the state at every count it can
+    /// stop at is the one running them would give. A CPU that cannot prove that ignores it.
+    /// </summary>
+    bool SkipSpins
+    {
+        get => false;
+        set { }
+    }
+
     /// <summary>Waiting for an interrupt with nothing pending that would wake it.</summary>
     bool IsIdle { get; }
 

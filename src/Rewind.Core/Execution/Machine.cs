@@ -50,6 +50,12 @@ public sealed class Machine : IRunControl
     /// <summary>With -no-reboot a guest reset ends the run instead of restarting the machine.</summary>
     public bool NoReboot { get; set; }
     public Action? OnReset { get; set; }
+    /// <summary>
+    /// Lets CPUs fast-forward loops that only wait for an input, when every input is known ahead
+    /// (<see cref="IInputBoundary.InputsKnownAhead"/>). The state is the same either way: off, for
+    /// comparing the two, and for a user who wants every iteration executed (REWIND_SKIP_SPINS=0).
+    /// </summary>
+    public bool SkipSpins { get; set; } = Environment.GetEnvironmentVariable("REWIND_SKIP_SPINS") != "0";
 
     public ulong Icount => Cpus.Length == 0 ? 0 : Cpus[_current].Icount;
 
@@ -207,6 +213,8 @@ public sealed class Machine : IRunControl
     {
         FirstRunAt ??= DateTime.Now;
         _interruptRequested = false;
+        bool skipSpins = SkipSpins && Input.InputsKnownAhead;
+        foreach (var c in Cpus) c.SkipSpins = skipSpins;
         ulong dueAtIdle = ulong.MaxValue;
         while (true)
         {

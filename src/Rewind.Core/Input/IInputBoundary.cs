@@ -46,6 +46,13 @@ public interface IInputBoundary
     /// </summary>
     ulong? HistoryEnd { get; }
 
+    /// <summary>
+    /// Every input to come is known ahead (a replay): none can arrive before <see cref="NextDueIcount"/>,
+    /// so the run loop may fast-forward a guest that only waits for one (<see cref="Cpu.ICpu.SkipSpins"/>).
+    /// A live or recording run's inputs come when the host sends them: its count must not race ahead.
+    /// </summary>
+    bool InputsKnownAhead => false;
+
     /// <summary>Where asynchronous inputs go; the board registers its devices here.</summary>
     void Attach(InputChannel channel, IInputSink sink);
 }

@@ -14,6 +14,8 @@ public sealed class ReplayInput : IInputBoundary
     private readonly Dictionary<InputChannel, IInputSink> _sinks = [];
     private int _cursor;
 
+    public bool InputsKnownAhead => true;
+
     public ReplayInput(ReplayLogReader reader)
     {
         Header = reader.Header;
