@@ -1,8 +1,10 @@
 namespace Rewind.Cli;
 
-internal static class HelpText
+public static class HelpText
 {
-    public const string Version = "Rewind 0.1.0 (QEMU-compatible command line, riscv64 virt)";
+    /// <summary>What --version prints: the emulator the launcher stands in for (rewind-aarch64 is QEMU's aarch64 one).</summary>
+    public static string VersionFor(Board.GuestArch arch) =>
+        $"Rewind 0.1.0 (QEMU-compatible command line, {(arch == Board.GuestArch.Aarch64 ? "aarch64" : "riscv64")} virt)";
 
     /// <summary>
     /// A run with neither -kernel nor other firmware boots the default OpenSBI with nothing after it,

@@ -21,7 +21,7 @@ public static class EntryPoint
             }
             if (options.Version)
             {
-                Console.Out.WriteLine(HelpText.Version);
+                Console.Out.WriteLine(HelpText.VersionFor(options.Arch));
                 return 0;
             }
             if (options.Kernel == null && options.Bios == "default" && options.DumpDtb == null)
