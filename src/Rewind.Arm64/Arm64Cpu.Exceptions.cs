@@ -45,6 +45,7 @@ public sealed partial class Arm64Cpu
 
     internal void TakeException(Vector kind, ulong returnAddress, uint? esr)
     {
+        _exceptionsTaken++;
         _spsr = Pstate;
         _elr = returnAddress;
         if (esr is uint e) _esr = e;

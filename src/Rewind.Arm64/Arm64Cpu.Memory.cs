@@ -65,6 +65,7 @@ public sealed unsafe partial class Arm64Cpu
                 _ => *(ulong*)p,
             };
         }
+        if (_spinExamining && !_bus.IsSteadyRead(pa, size)) _spinUnsteady = true;
         if (_bus.TryRead(pa, size, out ulong value)) return value;
         throw ArmFault.Exception(ExceptionClass.DataAbort, 0x10, va);
     }

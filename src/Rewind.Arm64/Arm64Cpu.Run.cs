@@ -68,6 +68,7 @@ public sealed partial class Arm64Cpu
         _resumePc = stepOverBreakpoint ? Pc : NoPc;
         _yieldRequested = false;
         LastWatchHit = null;
+        bool lookForSpin = SkipSpins;
         while (true)
         {
             if (Icount >= limit) return CpuStop.Limit;
@@ -95,6 +96,13 @@ public sealed partial class Arm64Cpu
                     _wakeRequested = false;
                 }
                 else return CpuStop.Idle;
+            }
+            if (lookForSpin)
+            {
+                lookForSpin = false;
+                var spun = _spins.TrySkip(this, limit);
+                if (spun != CpuStop.Limit) return spun;
+                continue;
             }
             _sliceEnd = limit;
             var stop = ExecuteSlice();

@@ -4,94 +4,52 @@ using Rewind.Riscv.Decode;
 namespace Rewind.Riscv;
 
 /// <summary>
-/// Fast-forward through a loop that only waits (a spin), exactly. A guest polling a device register
-/// repeats the same few instructions until an input, a timer deadline or a device event changes what it
-/// reads, and the machine ends every slice at those. So when one whole iteration reads only RAM and
-/// device registers whose reads change nothing (<see cref="Core.Bus.SystemBus.IsSteadyRead"/>), stores
-/// nothing, reads no counter, traps to nowhere, and brings the registers back to what they were at its
-/// start, every later iteration of the slice is the same one, and the count may jump over them whole:
-/// the state at the slice's end is the one running them would leave. The proof is made by running the
-/// iterations one instruction at a time: real execution, nothing is undone when it fails.
-/// Only when the machine says every input to come is known (<see cref="SkipSpins"/>, a replay): a live
-/// run's count would race ahead of the host's input.
+/// The hart's side of skipping a loop that only waits (<see cref="SpinSkipper"/>): single steps, and
+/// which instructions may be in the examined iteration. Only integer, branch and load instructions, and a
+/// load only from RAM, ROM or a steady device register (<see cref="Core.Bus.SystemBus.IsSteadyRead"/>),
+/// checked before it runs: no store, CSR (the counters move with the count), atomic, FP or system
+/// instruction. A breakpoint's slot is not examined either, so a breakpoint in the loop is always run into.
 /// </summary>
-public sealed unsafe partial class Hart
+public sealed unsafe partial class Hart : ISpinTarget
 {
-    /// <summary>The longest iteration looked for, in instructions.</summary>
-    private const int SpinMaxIteration = 64;
-    /// <summary>The shortest slice worth a look: the iterations that prove the spin run one by one first.</summary>
-    private const ulong SpinMinSlice = 1024;
-    /// <summary>After failed looks, slices let go by before the next (doubling up to this).</summary>
-    private const int SpinMaxBackoff = 256;
+    private readonly SpinSkipper _spins = new(31);
 
-    private readonly ulong[] _spinRegs = new ulong[32];
-    private int _spinBackoff = 1, _spinWait;
-
-    /// <summary>Every input to come is known (a replay): this hart may skip whole iterations of a spin.</summary>
+    /// <summary>Every input to come is known ahead (a replay): this hart may skip whole iterations of a spin.</summary>
     public bool SkipSpins { get; set; }
 
-    /// <summary>
-    /// At a slice's start: looks for a spin and skips its iterations up to <paramref name="limit"/>.
-    /// Returns <see cref="CpuStop.Limit"/> to go on running (whether or not it skipped), or the stop an
-    /// instruction it ran made (a breakpoint, a watchpoint, a yield).
-    /// </summary>
     private CpuStop TrySkipSpin(ulong limit)
     {
-        if (limit - Icount < SpinMinSlice || --_spinWait > 0) return CpuStop.Limit;
-        // One instruction first, unexamined: the fetch window then holds the loop's page.
-        if (!StepForSpin(limit, out var stop)) return stop;
-        ulong head = Pc;
-        // The first iteration settles the registers a spin overwrites (the value read, say).
-        if (SpinIteration(head, limit, examine: false, out stop) == 0) return SpinFailed(stop);
-        for (int r = 1; r < 32; r++) _spinRegs[r] = _x[r];
-        int length = SpinIteration(head, limit, examine: true, out stop);
-        if (length == 0) return SpinFailed(stop);
-        for (int r = 1; r < 32; r++)
-            if (_spinRegs[r] != _x[r]) return SpinFailed(stop);
-        ulong skipped = (limit - Icount) / (ulong)length * (ulong)length;
-        Icount += skipped;
-        Counters.SpinSkipped += skipped;
-        Counters.SpinsSkipped++;
-        _spinBackoff = 1;
-        _spinWait = 0;
-        return CpuStop.Limit;
-    }
-
-    private CpuStop SpinFailed(CpuStop stop)
-    {
-        _spinBackoff = Math.Min(2 * _spinBackoff, SpinMaxBackoff);
-        _spinWait = _spinBackoff;
+        ulong before = _spins.Skipped;
+        var stop = _spins.TrySkip(this, limit);
+        if (_spins.Skipped != before)
+        {
+            Counters.SpinSkipped += _spins.Skipped - before;
+            Counters.SpinsSkipped++;
+        }
         return stop;
     }
 
-    /// <summary>
-    /// Runs instructions one at a time until the pc is back at <paramref name="head"/>; returns how many,
-    /// or 0 if it is not back within <see cref="SpinMaxIteration"/>, something needs the run loop, or
-    /// (with <paramref name="examine"/>) an instruction could change anything but registers.
-    /// </summary>
-    private int SpinIteration(ulong head, ulong limit, bool examine, out CpuStop stop)
+    ulong ISpinTarget.Pc => Pc;
+
+    ulong ISpinTarget.Icount
     {
-        stop = CpuStop.Limit;
-        ulong traps = Counters.Traps;
-        for (int n = 1; n <= SpinMaxIteration; n++)
-        {
-            if (examine && !SteadyNext()) return 0;
-            if (!StepForSpin(limit, out stop)) return 0;
-            if (Counters.Traps != traps) return 0;
-            if (Pc == head) return n;
-        }
-        return 0;
+        get => Icount;
+        set => Icount = value;
     }
 
-    /// <summary>One instruction, as the run loop would run it; false when the run loop must take over.</summary>
-    private bool StepForSpin(ulong limit, out CpuStop stop)
+    ulong ISpinTarget.TrapsTaken => Counters.Traps;
+
+    bool ISpinTarget.StepForSpin(ulong limit, bool examine, out CpuStop stop)
     {
         stop = CpuStop.Limit;
         if (_interruptCheck || _yieldRequested || _waiting || Icount >= limit) return false;
+        if (examine && !SteadyNext()) return false;
         _sliceEnd = Icount + 1;
         stop = ExecuteSlice();
         return stop == CpuStop.Limit;
     }
+
+    void ISpinTarget.CopyRegisters(Span<ulong> to) => new ReadOnlySpan<ulong>(_regs, 1, 31).CopyTo(to);
 
     /// <summary>
     /// The instruction at the pc, already decoded in the fetch window, changes nothing but registers and

@@ -12,7 +12,7 @@ namespace Rewind.Board.Arm;
 /// byte (QEMU's read trigger is always 1), and host bytes that do not fit wait in a queue instead of
 /// overrunning. Host bytes arrive only through the input boundary (<see cref="Receive"/>).
 /// </summary>
-public sealed class Pl011 : IMmioDevice, IInputSink, IStateful
+public sealed class Pl011 : IMmioDevice, ISteadyReads, IInputSink, IStateful
 {
     public const int Dr = 0x00, Rsr = 0x04, Fr = 0x18, Ilpr = 0x20, Ibrd = 0x24, Fbrd = 0x28, LcrH = 0x2c, Cr = 0x30;
     public const int Ifls = 0x34, Imsc = 0x38, Ris = 0x3c, Mis = 0x40, Icr = 0x44, Dmacr = 0x48;
@@ -96,6 +96,9 @@ public sealed class Pl011 : IMmioDevice, IInputSink, IStateful
             default: return 0;
         }
     }
+
+    /// <summary>Every register but DR, whose read takes a byte from the FIFO; none moves with the count.</summary>
+    public bool IsSteadyRead(ulong offset, int size) => offset != Dr;
 
     public void Write(ulong offset, int size, ulong value)
     {
