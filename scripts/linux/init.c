@@ -306,6 +306,84 @@ static int cmd_netrecv(int argc, char **argv) {
     }
 }
 
+// Bulk traffic for bench/net.sh, timed by the guest's clock. Frames go to the broadcast address with
+// EtherType 0x88b5 (local experimental); the "ready" frame netsink sends first has 0x88b6.
+static long elapsed_us(const struct timespec *t0) {
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000000L + (t1.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+static void bulk_frame(unsigned char *frame, size_t size, unsigned short type) {
+    memset(frame, 0xff, 6);
+    static const unsigned char src[6] = {0x02, 0, 0, 0, 0, 0x02};
+    memcpy(frame + 6, src, 6);
+    frame[12] = (unsigned char)(type >> 8);
+    frame[13] = (unsigned char)type;
+    for (size_t i = ETH_HLEN; i < size; i++) frame[i] = (unsigned char)i;
+}
+
+// netflood IF COUNT SIZE: sends COUNT frames of SIZE bytes on IF as fast as it can.
+static int cmd_netflood(int argc, char **argv) {
+    if (argc != 4) { fprintf(stderr, "usage: netflood IF COUNT SIZE\n"); return 1; }
+    struct link *l = find_link(argv[1], "netflood");
+    if (l == NULL) return 1;
+    long count = atol(argv[2]), size = atol(argv[3]);
+    if (count <= 0 || size < ETH_ZLEN || size > MAX_FRAME) {
+        fprintf(stderr, "netflood: COUNT > 0, SIZE %d to %d\n", ETH_ZLEN, MAX_FRAME);
+        return 1;
+    }
+    unsigned char frame[MAX_FRAME];
+    bulk_frame(frame, (size_t)size, 0x88b5);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (long i = 0; i < count; i++) {
+        frame[ETH_HLEN] = (unsigned char)i;
+        while (send(l->fd, frame, (size_t)size, 0) != size) {
+            if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) { fail("netflood", argv[1]); return 1; }
+            struct pollfd p = {.fd = l->fd, .events = POLLOUT};
+            poll(&p, 1, 10);
+        }
+    }
+    printf("netflood: %ld frames %ld bytes in %ld us\n", count, count * size, elapsed_us(&t0));
+    return 0;
+}
+
+// netsink IF COUNT: sends one ready frame, then takes up to COUNT frames arriving on IF, until 3 s pass
+// with none; prints how many came and the time from the ready frame to the last one.
+static int cmd_netsink(int argc, char **argv) {
+    if (argc != 3) { fprintf(stderr, "usage: netsink IF COUNT\n"); return 1; }
+    struct link *l = find_link(argv[1], "netsink");
+    if (l == NULL) return 1;
+    long count = atol(argv[2]);
+    if (count <= 0) { fprintf(stderr, "netsink: COUNT > 0\n"); return 1; }
+    // A socket buffer for bursts, so that frames wait in it rather than drop while this loop runs.
+    int room = 8 << 20;
+    setsockopt(l->fd, SOL_SOCKET, SO_RCVBUFFORCE, &room, sizeof room);
+    unsigned char frame[MAX_FRAME + 4];
+    bulk_frame(frame, ETH_ZLEN, 0x88b6);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (send(l->fd, frame, ETH_ZLEN, 0) != ETH_ZLEN) { fail("netsink", argv[1]); return 1; }
+    long got = 0, bytes = 0, last = 0;
+    while (got < count) {
+        struct pollfd p = {.fd = l->fd, .events = POLLIN};
+        int ready = poll(&p, 1, 3000);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) break;
+        struct sockaddr_ll from;
+        socklen_t len = sizeof from;
+        ssize_t n = recvfrom(l->fd, frame, sizeof frame, 0, (struct sockaddr *)&from, &len);
+        if (n < 0) { fail("netsink", argv[1]); return 1; }
+        if (from.sll_pkttype == PACKET_OUTGOING) continue;
+        got++;
+        bytes += n;
+        last = elapsed_us(&t0);
+    }
+    printf("netsink: %ld frames %ld bytes in %ld us\n", got, bytes, last);
+    return got < count;
+}
+
 static int power(unsigned int how, const char *what) {
     sync();
     fflush(stdout);
@@ -337,6 +415,8 @@ static const struct command {
     {"netup", "netup IF", cmd_netup},
     {"netsend", "netsend IF HEXFRAME", cmd_netsend},
     {"netrecv", "netrecv IF [SECONDS]", cmd_netrecv},
+    {"netflood", "netflood IF COUNT SIZE", cmd_netflood},
+    {"netsink", "netsink IF COUNT", cmd_netsink},
     {"uname", "uname", cmd_uname},
     {"harts", "harts", cmd_harts},
     {"poweroff", "poweroff", cmd_poweroff},
