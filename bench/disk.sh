@@ -13,6 +13,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+. "$root/bench/lib/io-compare.sh"
 runs="${1:-3}"
 mib="${2:-64}"
 prompt='rewind-linux# '
@@ -85,14 +86,4 @@ measure() {
 }
 
 echo "virtio-blk: dd of $mib MiB from /dev/vda in Linux 6.1, $runs runs each"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-measure "Rewind" bash ./rewind "${machine[@]}" -icount shift=0
-measure "Rewind, recording" bash ./rewind "${machine[@]}" -icount "shift=0,rr=record,rrfile=$work/run.rr"
-echo "recording of the last run: $(du -k "$work/run.rr" | cut -f1) KiB"
-if command -v qemu-system-riscv64 >/dev/null 2>&1; then
-  measure "QEMU -icount shift=0" qemu-system-riscv64 "${machine[@]}" -icount shift=0
-  measure "QEMU" qemu-system-riscv64 "${machine[@]}"
-else
-  echo "QEMU: qemu-system-riscv64 is not installed (scripts/install-deps.sh), no comparison"
-fi
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+measure_four_ways "${machine[@]}"

@@ -21,6 +21,7 @@ count="${2:-20000}"
 size=1514
 prompt='rewind-linux# '
 . "$root/bench/lib/ports.sh"
+. "$root/bench/lib/io-compare.sh"
 
 linux="$(bash scripts/build-linux.sh --print-path)" ||
   { echo "net: the Linux workload is not built ($linux): run scripts/build-linux.sh" >&2; exit 1; }
@@ -113,14 +114,4 @@ machine=(-M virt -bios default -kernel "$linux/Image" -initrd "$linux/initramfs.
   -append "console=ttyS0" -nographic)
 
 echo "virtio-net: $count frames of $size bytes each way, Linux 6.1 packet sockets, $runs runs each"
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-measure "Rewind" bash ./rewind "${machine[@]}" -icount shift=0
-measure "Rewind, recording" bash ./rewind "${machine[@]}" -icount "shift=0,rr=record,rrfile=$work/run.rr"
-echo "recording of the last run: $(du -k "$work/run.rr" | cut -f1) KiB"
-if command -v qemu-system-riscv64 >/dev/null 2>&1; then
-  measure "QEMU -icount shift=0" qemu-system-riscv64 "${machine[@]}" -icount shift=0
-  measure "QEMU" qemu-system-riscv64 "${machine[@]}"
-else
-  echo "QEMU: qemu-system-riscv64 is not installed (scripts/install-deps.sh), no comparison"
-fi
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+measure_four_ways "${machine[@]}"

@@ -30,6 +30,26 @@ public sealed class SpinSkipReplayTests : IDisposable
         return (board, replay);
     }
 
+    /// <summary>
+    /// Runs both machines to the same stops until they end: inside iterations, just before and after
+    /// inputs, and <paramref name="far"/> apart; at each the kind of stop, the count and the digest agree.
+    /// </summary>
+    private static void AssertSameAtEveryStop(Machine skipping, Machine running, ulong far)
+    {
+        ulong limit = 0;
+        for (int i = 0; ; i++)
+        {
+            limit += i % 3 == 0 ? far + (ulong)i : (ulong)(i * 13 + 1);
+            var a = skipping.Run(limit);
+            var b = running.Run(limit);
+            Assert.Equal(b.Kind, a.Kind);
+            Assert.Equal(running.Icount, skipping.Icount);
+            Assert.True(MachineDigest.Compute(running).AsSpan().SequenceEqual(MachineDigest.Compute(skipping)),
+                $"the machines differ at {running.Icount}");
+            if (a.Kind != StopKind.Reached) break;
+        }
+    }
+
     [Fact]
     public void A_replay_skipping_a_polling_loop_is_the_same_machine_at_every_count_as_one_running_it()
     {
@@ -38,19 +58,7 @@ public sealed class SpinSkipReplayTests : IDisposable
         var (recording, recorded) = RecordReplayApiTests.Record(kernel, at, "ab\nq"u8.ToArray());
         var (skipping, skipInput) = Replaying(kernel, recording, skip: true);
         var (running, runInput) = Replaying(kernel, recording, skip: false);
-        ulong limit = 0;
-        for (int i = 0; ; i++)
-        {
-            // Stops inside iterations, just before and after inputs, and far between them.
-            limit += i % 3 == 0 ? 4_999_999UL + (ulong)i : (ulong)(i * 13 + 1);
-            var a = skipping.Machine.Run(limit);
-            var b = running.Machine.Run(limit);
-            Assert.Equal(b.Kind, a.Kind);
-            Assert.Equal(running.Machine.Icount, skipping.Machine.Icount);
-            Assert.True(MachineDigest.Compute(running.Machine).AsSpan().SequenceEqual(MachineDigest.Compute(skipping.Machine)),
-                $"the machines differ at {running.Machine.Icount}");
-            if (a.Kind != StopKind.Reached) break;
-        }
+        AssertSameAtEveryStop(skipping.Machine, running.Machine, far: 4_999_999);
         Assert.Equal(recorded.Icount, skipping.Machine.Icount);
         Assert.Equal(recorded.Digest, MachineDigest.Compute(skipping.Machine));
         Assert.Equal(runInput.DigestsChecked, skipInput.DigestsChecked);
@@ -122,18 +130,7 @@ public sealed class SpinSkipReplayTests : IDisposable
         }
         var (skipping, _) = Replaying(skip: true);
         var (running, _) = Replaying(skip: false);
-        ulong limit = 0;
-        for (int i = 0; ; i++)
-        {
-            limit += i % 3 == 0 ? 1_999_999UL + (ulong)i : (ulong)(i * 13 + 1);
-            var a = skipping.Machine.Run(limit);
-            var b = running.Machine.Run(limit);
-            Assert.Equal(b.Kind, a.Kind);
-            Assert.Equal(running.Machine.Icount, skipping.Machine.Icount);
-            Assert.True(MachineDigest.Compute(running.Machine).AsSpan().SequenceEqual(MachineDigest.Compute(skipping.Machine)),
-                $"the machines differ at {running.Machine.Icount}");
-            if (a.Kind != StopKind.Reached) break;
-        }
+        AssertSameAtEveryStop(skipping.Machine, running.Machine, far: 1_999_999);
         Assert.Equal(recorded.Machine.Icount, skipping.Machine.Icount);
         Assert.Equal(digest, MachineDigest.Compute(skipping.Machine));
         var cpu = (Arm64Cpu)skipping.Machine.Cpus[0];
