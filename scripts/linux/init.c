@@ -199,6 +199,21 @@ static int cmd_uname(int argc, char **argv) {
     return 0;
 }
 
+// wait FILE [SECONDS]: waits (default 10 s) until FILE exists. A driver may add its device after init
+// has started (virtio_console's hvc0 comes once the device has announced its port), and a command that
+// opens it at once would race with that.
+static int cmd_wait(int argc, char **argv) {
+    if (argc < 2 || argc > 3) { fprintf(stderr, "usage: wait FILE [SECONDS]\n"); return 1; }
+    long polls = (argc == 3 ? atol(argv[2]) : 10) * 100;
+    struct stat st;
+    for (long i = 0; stat(argv[1], &st) != 0; i++) {
+        if (i >= polls) { fprintf(stderr, "wait: %s: not there\n", argv[1]); return 1; }
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
+    return 0;
+}
+
 static int cmd_harts(int argc, char **argv) {
     (void)argc; (void)argv;
     printf("harts online: %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
@@ -419,6 +434,7 @@ static const struct command {
     {"netsink", "netsink IF COUNT", cmd_netsink},
     {"uname", "uname", cmd_uname},
     {"harts", "harts", cmd_harts},
+    {"wait", "wait FILE [SECONDS]", cmd_wait},
     {"poweroff", "poweroff", cmd_poweroff},
     {"reboot", "reboot", cmd_reboot},
     {"run", "run FILE", cmd_run},

@@ -20,8 +20,9 @@ public sealed class LinuxVirtConsoleTests : IDisposable
     {
         var linux = LinuxWorkload.Require();
         // The tty echoes what it reads: the host's line comes back on the port before init's own write.
+        // hvc0 appears once the device has announced its port, which may be after init starts: wait for it.
         return ["-M", "virt", "-bios", "default", "-kernel", linux.Image, "-initrd", linux.Initramfs,
-            "-append", "console=ttyS0 -- hex /dev/hvc0 6; echo hello > /dev/hvc0; poweroff",
+            "-append", "console=ttyS0 -- wait /dev/hvc0; hex /dev/hvc0 6; echo hello > /dev/hvc0; poweroff",
             "-display", "none", "-monitor", "none", "-serial", $"file:{Path.Combine(_dir, serialFile)}",
             "-chardev", "stdio,id=c0", "-device", "virtio-serial-device", "-device", "virtconsole,chardev=c0", .. extra];
     }

@@ -22,7 +22,7 @@ public sealed class LinuxVirtSerialPortTests : IDisposable
     {
         var linux = LinuxWorkload.Require();
         return ["-M", "virt", "-bios", "default", "-kernel", linux.Image, "-initrd", linux.Initramfs,
-            "-append", "console=ttyS0 -- cat /sys/class/virtio-ports/vport0p1/name; hex /dev/vport0p1 6; echo hello > /dev/vport0p1; poweroff",
+            "-append", "console=ttyS0 -- wait /dev/vport0p1; cat /sys/class/virtio-ports/vport0p1/name; hex /dev/vport0p1 6; echo hello > /dev/vport0p1; poweroff",
             "-display", "none", "-monitor", "none", "-serial", $"file:{Path.Combine(_dir, serialFile)}",
             "-chardev", "stdio,id=c0", "-device", "virtio-serial-device", "-device", $"virtserialport,chardev=c0,name={PortName}", .. extra];
     }
