@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Rewind.Core.Input;
 using Rewind.Replay.Log;
 using Xunit.Abstractions;
@@ -35,15 +36,25 @@ public class SizeTests(ITestOutputHelper output)
         using var w = new ReplayLogWriter(Stream.Null, new RecordingHeader());
         for (int i = 0; i < 1000; i++)
             w.WriteInput((ulong)i, InputChannel.Serial0, [1]);
+        // The runtime may allocate on this thread once, as it moves a method to better code in the middle
+        // of a round (seen once in CI: 5,080 bytes); a write path that allocates does so in every round.
+        var rounds = new long[3];
+        for (int r = 0; r < rounds.Length; r++) rounds[r] = AllocatedWriting(w, 1000 + (ulong)r * 100_000);
+        Assert.True(rounds.Min() == 0, $"bytes allocated in each round: {string.Join(", ", rounds)}");
+    }
+
+    /// <summary>Bytes this thread allocates writing 20,000 events and a monitor command from <paramref name="from"/> on.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static long AllocatedWriting(ReplayLogWriter w, ulong from)
+    {
         ReadOnlySpan<byte> one = [(byte)'q'];
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10_000; i++)
         {
-            w.WriteInput(1000 + (ulong)i * 7, InputChannel.Serial0, one);
-            w.WriteClockRead(1000 + (ulong)i * 7, 42);
+            w.WriteInput(from + (ulong)i * 7, InputChannel.Serial0, one);
+            w.WriteClockRead(from + (ulong)i * 7, 42);
         }
-        w.WriteMonitor(100_000, "info replay");
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        w.WriteMonitor(from + 90_000, "info replay");
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 }
