@@ -17,17 +17,9 @@ public sealed unsafe partial class Hart : ISpinTarget
     /// <summary>Every input to come is known ahead (a replay): this hart may skip whole iterations of a spin.</summary>
     public bool SkipSpins { get; set; }
 
-    private CpuStop TrySkipSpin(ulong limit)
-    {
-        ulong before = _spins.Skipped;
-        var stop = _spins.TrySkip(this, limit);
-        if (_spins.Skipped != before)
-        {
-            Counters.SpinSkipped += _spins.Skipped - before;
-            Counters.SpinsSkipped++;
-        }
-        return stop;
-    }
+    /// <summary>Steps skipped as whole iterations of spins, and the times it was done (host counters).</summary>
+    public ulong SpinSkipped => _spins.Skipped;
+    public ulong SpinsSkipped => _spins.Spins;
 
     ulong ISpinTarget.Pc => Pc;
 

@@ -134,7 +134,7 @@ public sealed unsafe partial class Hart : IInterruptTarget
             if (lookForSpin)
             {
                 lookForSpin = false;
-                var spun = TrySkipSpin(limit);
+                var spun = _spins.TrySkip(this, limit);
                 if (spun != CpuStop.Limit) return spun;
                 continue;
             }

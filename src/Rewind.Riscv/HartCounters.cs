@@ -23,8 +23,6 @@ public sealed class HartCounters
     public ulong Traps;
     /// <summary>Steps skipped while in WFI with nothing to do.</summary>
     public ulong IdleSkipped;
-    /// <summary>Steps skipped as whole iterations of a loop that only waits, and the times it was done (Hart.Spin.cs).</summary>
-    public ulong SpinSkipped, SpinsSkipped;
     /// <summary>Host ticks (<see cref="System.Diagnostics.Stopwatch"/>) spent in the first run of each compiled body: the runtime's JIT compiling it.</summary>
     public long FirstRunTicks;
     /// <summary>CPU time of the hart's thread (nanoseconds) in those first runs: their cost whatever else the machine does.</summary>

@@ -45,7 +45,7 @@ public static class RunStats
             if (cpu is not Hart hart) continue;
             var c = hart.Counters;
             to.WriteLine($"  hart {hart.HartId}: compiled {c.CompiledSteps:N0} steps in {c.BlockRuns:N0} block runs, " +
-                $"{Interpreted(hart.Icount, c.CompiledSteps, c.IdleSkipped + c.SpinSkipped, c.Traps)}, idle {c.IdleSkipped:N0}, spins skipped {c.SpinSkipped:N0} in {c.SpinsSkipped:N0}, traps {c.Traps:N0}, slices {c.Slices:N0}, fetch refills {c.FetchRefills:N0}, " +
+                $"{Interpreted(hart.Icount, c.CompiledSteps, c.IdleSkipped + hart.SpinSkipped, c.Traps)}, idle {c.IdleSkipped:N0}, spins skipped {hart.SpinSkipped:N0} in {hart.SpinsSkipped:N0}, traps {c.Traps:N0}, slices {c.Slices:N0}, fetch refills {c.FetchRefills:N0}, " +
                 $"TLB walks {c.Walks:N0}, TLB flushes {c.TlbFlushes:N0}");
             to.WriteLine($"    first runs of compiled bodies (runtime JIT): {ms(c.FirstRunTicks):N0} ms, {c.FirstRunCpuNanoseconds / 1e6:N0} ms of CPU " +
                 $"({c.FirstRunCpuNanoseconds / 1e3 / Math.Max(1UL, c.FirstRuns):N0} µs each, {c.FirstRuns:N0} bodies)");

@@ -32,11 +32,7 @@ public interface ICpu : IStateful
     /// over whole iterations of a loop that only waits for one, provided the state at every count it can
     /// stop at is the one running them would give. A CPU that cannot prove that ignores it.
     /// </summary>
-    bool SkipSpins
-    {
-        get => false;
-        set { }
-    }
+    bool SkipSpins { get; set; }
 
     /// <summary>Waiting for an interrupt with nothing pending that would wake it.</summary>
     bool IsIdle { get; }
