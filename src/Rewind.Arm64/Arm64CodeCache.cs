@@ -9,4 +9,11 @@ namespace Rewind.Arm64;
 /// serve every CPU of a machine; writes to a page it holds forget the slots they overlap (see
 /// <see cref="PageCodeCache{TSlot}"/>), which keeps self-modifying code and loaders exact.
 /// </summary>
-public sealed class Arm64CodeCache(PhysicalMemory ram) : PageCodeCache<A64Op>(ram, slotShift: 2, maxInstructionBytes: 4);
+public sealed class Arm64CodeCache(PhysicalMemory ram) : PageCodeCache<A64Op>(ram, slotShift: 2, maxInstructionBytes: 4)
+{
+    /// <summary>The compiled regions, once <see cref="EnableCompiler"/> has been called; null while every instruction is interpreted.</summary>
+    public Jit.ArmBlockCache? Blocks { get; private set; }
+
+    /// <summary>Turns the block compiler on: a region is compiled where the interpreter arrives <paramref name="threshold"/> times.</summary>
+    public void EnableCompiler(int threshold = Jit.ArmJitSettings.DefaultThreshold) => Blocks ??= new Jit.ArmBlockCache(Ram, threshold);
+}

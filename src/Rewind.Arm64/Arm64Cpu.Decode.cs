@@ -46,6 +46,9 @@ public sealed partial class Arm64Cpu
         return op;
     }
 
+    /// <summary>The fast-path kind an instruction decodes to (<see cref="A64Kind.Generic"/> for the full decoder's): for tests and tools.</summary>
+    public static A64Kind DecodedKind(uint insn) => Decode(insn).Kind;
+
     /// <summary>Where writes to the zero register go (x[32]); reads of register 31 find x[31], always zero.</summary>
     internal const byte ZeroSink = 32;
 

@@ -42,6 +42,11 @@ public sealed partial class Arm64Cpu
     private bool Holds(int cond) =>
         ((Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(ConditionTable), (nint)(_nzcv >> 28)) >> cond) & 1) != 0; // NZCV >> 28 < 16: no bounds check needed
 
+    /// <summary>Whether condition <paramref name="cond"/> holds for <paramref name="nzcv"/> (compiled regions keep NZCV in a local).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool ConditionHolds(uint nzcv, int cond) =>
+        ((Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(ConditionTable), (nint)(nzcv >> 28)) >> cond) & 1) != 0;
+
     /// <summary>
     /// 1 or 0 without a branch (a SETcc): flags are often data, e.g. the Z of a test of a computed bit, and a
     /// branch on them would mispredict half the time.

@@ -90,12 +90,28 @@ public sealed unsafe partial class Arm64Cpu
                 }
             }
             d = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_fetchSlots), (nint)((pc >> 2) & 1023));
+            // Places reached from the top (jump targets, page entries) are where compiled regions start.
+            if (_jit != null && d.Kind != A64Kind.Jit && VisitIsHot(pc, _jit.Threshold)) CompileRegion(pc);
         dispatch:
             switch (d.Kind)
             {
                 case A64Kind.Empty:
                     d = Decode(*(uint*)(_fetchHost + (pc & 0xfff)));
                     goto dispatch;
+                case A64Kind.Jit:
+                    {
+                        // A compiled region: entered only with room in the slice for its whole first block,
+                        // never while breakpoints are checked or a spin is examined one step at a time.
+                        if (checkBreakpoints || _spinExamining) goto default;
+                        var block = _jit!.Block((int)d.Imm);
+                        if (ic + (ulong)block.EntryLength > _sliceEnd) goto default;
+                        ulong steps = block.Code(this, x, pc, ic, _sliceEnd);
+                        // No step: its first instruction needs the interpreter's slow path, alone.
+                        if (steps == 0) goto default;
+                        pc = Pc;
+                        ic += steps;
+                        goto top;
+                    }
                 case A64Kind.AddImm:
                     x[d.Rd] = (x[d.Rn] + d.Imm) & d.Mask;
                     break;

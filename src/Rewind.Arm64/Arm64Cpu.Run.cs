@@ -68,6 +68,7 @@ public sealed partial class Arm64Cpu
         _resumePc = stepOverBreakpoint ? Pc : NoPc;
         _yieldRequested = false;
         LastWatchHit = null;
+        _jit = _code.Blocks;
         bool lookForSpin = SkipSpins;
         while (true)
         {

@@ -66,7 +66,7 @@ public sealed unsafe partial class Arm64Cpu : ISpinTarget
     private bool SteadyKindNext()
     {
         if ((Pc & ~0xfffUL) != _fetchPage) return false;
-        var kind = _fetchSlots[(Pc >> 2) & 1023].Kind;
+        var kind = KindOf(_fetchSlots[(Pc >> 2) & 1023]);
         return kind is >= A64Kind.Nop and <= A64Kind.Blr
             or A64Kind.LdrImm or A64Kind.LdrReg or A64Kind.LdrPre or A64Kind.LdrPost
             or A64Kind.Ldr64Imm or A64Kind.Ldr64Reg or A64Kind.Ldp;

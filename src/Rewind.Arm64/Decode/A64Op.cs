@@ -83,6 +83,10 @@ public enum A64Kind : byte
     Str64Reg,
     Ldp,           // pairs: Rt = Rd, Rt2 = Rm; Aux2: 0 offset, 1 post-index, 2 pre-index; Aux 1 = LDPSW
     Stp,
+    // Not a decoding: the entry of a compiled region (Rewind.Arm64.Jit) placed over its first instruction's slot.
+    // Imm = the block's id in the machine's ArmBlockCache, Insn = the instruction's bits (run alone by the full
+    // decoder when the region cannot run: breakpoints set, or the slice too short for its first block).
+    Jit,
 }
 
 /// <summary>

@@ -49,7 +49,8 @@ public sealed class ArmVirtBoard : IBoard
         Cpus = new Arm64Cpu[options.Smp];
         // One decoded-code cache for all CPUs: a slot depends only on the bytes at its address, and a
         // store by any CPU, device or loader then forgets the slots every CPU would run.
-        var code = new Arm64CodeCache(Ram);
+        var code = CodeCache = new Arm64CodeCache(Ram);
+        if (options.Jit) code.EnableCompiler(Rewind.Arm64.Jit.ArmJitSettings.ThresholdFromEnvironment());
         for (int i = 0; i < Cpus.Length; i++) Cpus[i] = new Arm64Cpu(i, Bus, Clock, options.ArmCpu, code);
         Machine.SetCpus([.. Cpus]);
 
@@ -130,6 +131,9 @@ public sealed class ArmVirtBoard : IBoard
     public Arm64Cpu Cpu => Cpus[0];
     /// <summary>The CPUs, by index (MPIDR affinity <see cref="ArmAffinity.OfIndex"/>); all but CPU 0 start powered off, waiting for PSCI CPU_ON.</summary>
     public Arm64Cpu[] Cpus { get; }
+
+    /// <summary>The decoded code and compiled regions the CPUs share.</summary>
+    public Arm64CodeCache CodeCache { get; }
     /// <summary>The interrupt controller: a <see cref="GicV2"/>, or a <see cref="GicV3"/> with gic-version=3.</summary>
     public IArmGic Gic { get; }
     public ArmPsci Psci { get; }

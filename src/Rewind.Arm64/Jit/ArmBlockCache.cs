@@ -1,0 +1,123 @@
+using Rewind.Arm64.Decode;
+using Rewind.Core.Memory;
+
+namespace Rewind.Arm64.Jit;
+
+/// <summary>
+/// A compiled region's body: runs from <paramref name="pc"/> (the region's entry, at any virtual address its
+/// page is mapped at) with the CPU's count at <paramref name="ic"/>, never past <paramref name="sliceEnd"/>;
+/// sets the CPU's pc and returns the steps it took. 0 steps means it ran nothing: its first instruction needs
+/// the interpreter (a TLB miss, a device), which then runs that one instruction.
+/// </summary>
+internal unsafe delegate ulong ArmBlockCode(Arm64Cpu cpu, ulong* x, ulong pc, ulong ic, ulong sliceEnd);
+
+/// <summary>One placed region: its code, where its entry slot is, and the bytes of its page it was compiled from.</summary>
+internal sealed class ArmBlock(ArmBlockCode code, int entryLength, A64Kind entryKind, A64Op[] slots, int slot, int page, int start, int end)
+{
+    public readonly ArmBlockCode Code = code;
+    /// <summary>Instructions of the entry block: the room a slice must have for the region to be entered.</summary>
+    public readonly int EntryLength = entryLength;
+    /// <summary>What the entry slot held before: the kind the spin skipper asks about.</summary>
+    public readonly A64Kind EntryKind = entryKind;
+    public readonly A64Op[] Slots = slots;
+    public readonly int Slot = slot;
+    public readonly int Page = page;
+    /// <summary>Byte range in the page, [Start, End), that the region's instructions were read from.</summary>
+    public readonly int Start = start, End = end;
+}
+
+/// <summary>
+/// The machine's compiled Arm regions, shared by its CPUs like the decoded slots they sit in: a region's id
+/// is in the <see cref="A64Kind.Jit"/> slot that replaced its first instruction's, so reaching it costs the
+/// interpreter the slot it already reads. A region is a pure function of the bytes it was compiled from (it
+/// takes its pc as an argument), so it is valid wherever those bytes are mapped.
+/// <para>
+/// Invalidation: the cache hears every write to a RAM page that holds decoded slots (guest stores, devices,
+/// the debugger, snapshot restores, loaders) after the code cache has, and forgets each region whose bytes the
+/// write overlaps, putting its entry slot back to empty (decoded again on its next visit).
+/// <see cref="Generation"/> moves whenever one is forgotten, which is how a running region learns that one of
+/// its own stores rewrote code, and leaves. The table is bounded: when full, it starts over.
+/// </para>
+/// </summary>
+public sealed class ArmBlockCache
+{
+    /// <summary>Most regions placed at once.</summary>
+    public const int MaxBlocks = 8192;
+
+    private readonly ArmBlock?[] _blocks = new ArmBlock?[MaxBlocks];
+    private readonly Dictionary<int, List<int>> _byPage = [];
+    private int _next;
+
+    public ArmBlockCache(PhysicalMemory ram, int threshold)
+    {
+        Threshold = threshold;
+        var previous = ram.WatchedPageWritten;
+        ram.WatchedPageWritten = (page, start, length) =>
+        {
+            previous?.Invoke(page, start, length);
+            Written(page, start, length);
+        };
+    }
+
+    /// <summary>Visits to an address before its region is compiled.</summary>
+    public int Threshold { get; }
+
+    /// <summary>Moves each time a placed region is forgotten.</summary>
+    public int Generation { get; private set; }
+
+    /// <summary>Regions compiled since the machine started (host statistics).</summary>
+    public long Compiled { get; private set; }
+
+    internal ArmBlock?[] Blocks => _blocks;
+
+    internal ArmBlock Block(int id) => _blocks[id]!;
+
+    /// <summary>Places a compiled region over its entry slot.</summary>
+    /// <param name="entry">The entry instruction, decoded.</param>
+    internal void Place(ArmBlockCode code, int entryLength, A64Op entry, A64Op[] slots, int slot, int page, int start, int end)
+    {
+        if (_next == MaxBlocks) StartOver();
+        int id = _next++;
+        var block = new ArmBlock(code, entryLength, entry.Kind, slots, slot, page, start, end);
+        _blocks[id] = block;
+        if (!_byPage.TryGetValue(page, out var list)) _byPage[page] = list = [];
+        list.Add(id);
+        slots[slot] = new A64Op { Kind = A64Kind.Jit, Insn = entry.Insn, Imm = (ulong)id };
+        Compiled++;
+    }
+
+    private void Written(int page, int start, int length)
+    {
+        if (!_byPage.TryGetValue(page, out var list)) return;
+        int end = start + length;
+        for (int i = list.Count - 1; i >= 0; i--)
+        {
+            var b = _blocks[list[i]];
+            if (b == null || (b.Start < end && start < b.End))
+            {
+                Forget(list[i]);
+                list.RemoveAt(i);
+            }
+        }
+        if (list.Count == 0) _byPage.Remove(page);
+    }
+
+    private void Forget(int id)
+    {
+        var b = _blocks[id];
+        if (b == null) return;
+        ref A64Op s = ref b.Slots[b.Slot];
+        // The slot array may have been dropped and reused since: only this region's own mark is cleared.
+        if (s.Kind == A64Kind.Jit && s.Imm == (ulong)id) s = default;
+        _blocks[id] = null;
+        Generation++;
+    }
+
+    /// <summary>Forgets every region (the table is full, or the machine's code was dropped).</summary>
+    public void StartOver()
+    {
+        for (int id = 0; id < _next; id++) Forget(id);
+        _byPage.Clear();
+        _next = 0;
+    }
+}

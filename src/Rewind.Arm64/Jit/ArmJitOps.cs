@@ -1,0 +1,161 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Rewind.Arm64.Jit;
+
+/// <summary>
+/// The operations compiled regions call with the decoded fields as constants, which the runtime's JIT then
+/// folds: each is the interpreter's computation for that kind (Arm64Cpu.Interpreter.cs) with the fields of
+/// its <see cref="Decode.A64Op"/> passed in, so both tiers compute the same bits.
+/// </summary>
+internal static class ArmJitOps
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Bit(bool b) => Unsafe.BitCast<bool, byte>(b);
+
+    /// <summary>NZCV of a - b (<paramref name="sub"/>) or a + b, as Arm64Cpu.AddSubFlags sets it.</summary>
+    public static uint AddSubFlags(ulong a, ulong b, bool sub, bool sf)
+    {
+        uint nzcv;
+        if (sf)
+        {
+            ulong r;
+            if (sub)
+            {
+                r = a - b;
+                nzcv = Bit(a >= b) << 29 | (uint)((((a ^ b) & (a ^ r)) >> 63) << 28);
+            }
+            else
+            {
+                r = a + b;
+                nzcv = Bit(r < a) << 29 | (uint)(((~(a ^ b) & (a ^ r)) >> 63) << 28);
+            }
+            return nzcv | (uint)(r >> 63) << 31 | Bit(r == 0) << 30;
+        }
+        uint x = (uint)a, y = (uint)b, w;
+        if (sub)
+        {
+            w = x - y;
+            nzcv = Bit(x >= y) << 29 | (((x ^ y) & (x ^ w)) >> 31) << 28;
+        }
+        else
+        {
+            w = x + y;
+            nzcv = Bit(w < x) << 29 | ((~(x ^ y) & (x ^ w)) >> 31) << 28;
+        }
+        return nzcv | (w >> 31) << 31 | Bit(w == 0) << 30;
+    }
+
+    public static uint LogicalFlags(ulong r, bool sf) =>
+        sf ? (uint)(r >> 63) << 31 | Bit(r == 0) << 30 : (uint)(r >> 31) << 31 | Bit((uint)r == 0) << 30;
+
+    /// <summary>Whether condition <paramref name="cond"/> holds for <paramref name="nzcv"/> (in bits 31..28).</summary>
+    public static bool Holds(uint nzcv, int cond) => Arm64Cpu.ConditionHolds(nzcv, cond);
+
+    /// <summary>A shifted-register operand (Arm64Cpu.Operand2 with its fields).</summary>
+    public static ulong Operand2(ulong v, int shift, ulong imm, bool sf, ulong signFill)
+    {
+        ulong r, sign;
+        if (sf)
+        {
+            r = BitOperations.RotateRight(v, shift);
+            sign = (ulong)((long)v >> 63);
+        }
+        else
+        {
+            r = BitOperations.RotateRight((uint)v, shift);
+            sign = (uint)((int)v >> 31);
+        }
+        ulong mask = sf ? ulong.MaxValue : 0xffff_ffff;
+        return (r & imm) | (sign & ~imm & mask & signFill);
+    }
+
+    /// <summary>An extended-register operand (Arm64Cpu.ExtendedOperand with its fields).</summary>
+    public static ulong Extended(ulong v, int l, bool signed, int shift)
+    {
+        ulong u = v << l;
+        ulong e = signed ? (ulong)((long)u >> l) : u >> l;
+        return e << shift;
+    }
+
+    public static ulong Ubfm(ulong src, int shift, ulong imm, ulong imm2, bool sf)
+    {
+        ulong rotated = sf ? BitOperations.RotateRight(src, shift) : BitOperations.RotateRight((uint)src, shift);
+        return rotated & imm & imm2;
+    }
+
+    public static ulong Sbfm(ulong src, int shift, ulong imm, ulong imm2, int signBit, bool sf)
+    {
+        ulong rotated = sf ? BitOperations.RotateRight(src, shift) : BitOperations.RotateRight((uint)src, shift);
+        ulong bot = rotated & imm;
+        ulong top = ((src >> signBit) & 1) != 0 ? ulong.MaxValue : 0;
+        return ((top & ~imm2) | (bot & imm2)) & (sf ? ulong.MaxValue : 0xffff_ffff);
+    }
+
+    public static ulong Bfm(ulong src, ulong dst, int shift, ulong imm, ulong imm2, bool sf)
+    {
+        ulong rotated = sf ? BitOperations.RotateRight(src, shift) : BitOperations.RotateRight((uint)src, shift);
+        ulong bot = (dst & ~imm) | (rotated & imm);
+        return ((dst & ~imm2) | (bot & imm2)) & (sf ? ulong.MaxValue : 0xffff_ffff);
+    }
+
+    public static ulong RotateRight(ulong v, int shift) => BitOperations.RotateRight(v, shift);
+
+    public static ulong MultiplyHigh(ulong a, ulong b) => Math.BigMul(a, b, out _);
+
+    public static ulong MultiplyHighSigned(ulong a, ulong b) => (ulong)Math.BigMul((long)a, (long)b, out _);
+
+    public static ulong Udiv(ulong a, ulong b, ulong mask)
+    {
+        a &= mask;
+        b &= mask;
+        return b == 0 ? 0 : a / b;
+    }
+
+    public static ulong ShiftVar(ulong value, ulong by, int type, bool sf)
+    {
+        int amount = (int)(by & (sf ? 63UL : 31UL));
+        if (sf)
+        {
+            return type switch
+            {
+                0 => value << amount,
+                1 => value >> amount,
+                2 => (ulong)((long)value >> amount),
+                _ => BitOperations.RotateRight(value, amount),
+            };
+        }
+        uint w = (uint)value;
+        return type switch
+        {
+            0 => w << amount,
+            1 => w >> amount,
+            2 => (uint)((int)w >> amount),
+            _ => BitOperations.RotateRight(w, amount),
+        };
+    }
+
+    /// <summary>CSEL, CSINC, CSINV and CSNEG (<paramref name="variant"/> 0..3).</summary>
+    public static ulong Csel(ulong n, ulong m, int variant, bool take, ulong mask)
+    {
+        ulong alt = (m ^ (0 - (ulong)(variant >> 1))) + (ulong)(variant & 1);
+        return (take ? n : alt) & mask;
+    }
+
+    /// <summary>CCMP and CCMN: the flags of the comparison when the condition holds, else <paramref name="otherwise"/>.</summary>
+    public static uint Ccmp(uint nzcv, ulong a, ulong b, int cond, bool sub, bool sf, uint otherwise) =>
+        Holds(nzcv, cond) ? AddSubFlags(a, b, sub, sf) : otherwise;
+
+    /// <summary>A loaded value extended as Arm64Cpu.Extend does (mode 0 none, 1 to 64 bits, 2 to 32 bits).</summary>
+    public static ulong Extend(ulong v, int mode, int size)
+    {
+        int bits = size * 8;
+        long s = (long)(v << (64 - bits)) >> (64 - bits);
+        return mode switch
+        {
+            0 => v,
+            1 => (ulong)s,
+            _ => (uint)s,
+        };
+    }
+}

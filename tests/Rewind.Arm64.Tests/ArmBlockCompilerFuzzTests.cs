@@ -1,0 +1,152 @@
+using Rewind.Arm64.Decode;
+
+namespace Rewind.Arm64.Tests;
+
+/// <summary>
+/// Compiled regions against the interpreter on random programs: every kind a region holds, with random
+/// registers, immediates, shifts, extends, widths and conditions, in a loop with branches inside it, loads
+/// and stores into RAM (and, through registers that hold other values, outside it, which fault into a
+/// handler that steps over them). Two CPUs run the same program in lockstep, one compiling everything it
+/// reaches from the top of its loop; registers, flags, pc and count must agree at every stop, RAM at the end.
+/// </summary>
+public class ArmBlockCompilerFuzzTests
+{
+    private const int Length = 96;
+    private const ulong Data = CpuRig.Ram + 0x40000;
+
+    /// <summary>A random instruction word of one of the groups regions hold, decoding to a kind they hold.</summary>
+    private static uint RandomWord(Random rng, int at)
+    {
+        while (true)
+        {
+            uint w = (uint)rng.NextInt64(0, 1L << 32);
+            switch (rng.Next(8))
+            {
+                case 0 or 1:
+                    w = (w & ~(7u << 26)) | (4u << 26); // data processing, immediate
+                    break;
+                case 2 or 3 or 4:
+                    w = (w & ~(7u << 25)) | (5u << 25); // data processing, register
+                    break;
+                case 5 or 6:
+                    w = (w | (1u << 27)) & ~(1u << 25); // loads and stores
+                    w &= ~(1u << 26);                    // of general registers
+                    break;
+                default:
+                    return RandomBranch(rng, at);
+            }
+            var kind = Arm64Cpu.DecodedKind(w);
+            if (kind is >= A64Kind.Nop and <= A64Kind.Stp && kind is not (A64Kind.Bl or A64Kind.Br or A64Kind.Blr or A64Kind.B
+                or A64Kind.BCond or A64Kind.Cbz or A64Kind.Cbnz or A64Kind.Tbz or A64Kind.Tbnz))
+                return w;
+        }
+    }
+
+    /// <summary>A conditional branch to another instruction of the program.</summary>
+    private static uint RandomBranch(Random rng, int at)
+    {
+        int offset = rng.Next(-at, Length - at); // in instructions
+        uint rt = (uint)rng.Next(32);
+        return rng.Next(3) switch
+        {
+            0 => 0x5400_0000u | ((uint)offset & 0x7ffff) << 5 | (uint)rng.Next(16),
+            1 => (uint)rng.Next(2) << 31 | 0x3400_0000u | (uint)rng.Next(2) << 24 | ((uint)offset & 0x7ffff) << 5 | rt,
+            _ => (uint)rng.Next(2) << 31 | 0x3600_0000u | (uint)rng.Next(2) << 24 | (uint)rng.Next(32) << 19 | ((uint)offset & 0x3fff) << 5 | rt,
+        };
+    }
+
+    private static uint[] Program(Random rng)
+    {
+        var words = new uint[Length + 1];
+        for (int i = 0; i < Length; i++) words[i] = RandomWord(rng, i);
+        words[Length] = 0x1400_0000u | (unchecked((uint)-Length) & 0x3ff_ffff); // b to the start
+        return words;
+    }
+
+    private static CpuRig Rig(uint[] program, int seed, bool compile)
+    {
+        var rig = new CpuRig(program);
+        if (compile) rig.Cpu.CodeCache.EnableCompiler(threshold: 1);
+        // Synchronous exceptions from EL1 with SP_EL1: step over the instruction (x30 is the scratch).
+        rig.Load(CpuRig.Vbar + 0x200, 0xd538403e, 0x910013de, 0xd518403e, 0xd69f03e0); // mrs x30, elr_el1; add x30, x30, #4; msr elr_el1, x30; eret
+        var rng = new Random(seed * 7919);
+        // Most registers hold addresses in the data window (bases for loads and stores), a few anything.
+        for (int r = 0; r < 31; r++)
+            rig.Cpu.SetX(r, rng.Next(4) == 0 ? (ulong)rng.NextInt64() : Data + (ulong)rng.Next(0x8000) * 8 + (ulong)rng.Next(8));
+        rig.Cpu.Sp = Data + 0x8000;
+        rig.Cpu.SetCpsr((uint)rng.Next(16) << 28 | 0x3c5);
+        for (ulong a = Data - 0x8000; a < Data + 0x18000; a += 8) rig.Bus.TryWrite(a, 8, (ulong)rng.NextInt64());
+        return rig;
+    }
+
+    public static TheoryData<int> Seeds()
+    {
+        var data = new TheoryData<int>();
+        for (int s = 1; s <= 40; s++) data.Add(s);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void A_random_program_runs_the_same_compiled_as_interpreted(int seed)
+    {
+        var program = Program(new Random(seed));
+        var interpreted = Rig(program, seed, compile: false);
+        var compiled = Rig(program, seed, compile: true);
+        var rng = new Random(seed + 1000);
+        ulong at = 0;
+        while (at < 30_000)
+        {
+            at += 1 + (ulong)rng.Next(rng.Next(2) == 0 ? 8 : 400);
+            var a = interpreted.Cpu.Run(at);
+            var b = compiled.Cpu.Run(at);
+            string where = $"seed {seed} at {at}";
+            Assert.Equal(a, b);
+            Assert.True(interpreted.Cpu.Icount == compiled.Cpu.Icount, $"{where}: count {interpreted.Cpu.Icount} against {compiled.Cpu.Icount}");
+            Assert.True(interpreted.Cpu.Pc == compiled.Cpu.Pc, $"{where}: pc {interpreted.Cpu.Pc:x} against {compiled.Cpu.Pc:x}");
+            for (int r = 0; r < 31; r++)
+                Assert.True(interpreted.Cpu.GetX(r) == compiled.Cpu.GetX(r), $"{where}: x{r} {interpreted.Cpu.GetX(r):x} against {compiled.Cpu.GetX(r):x}");
+            Assert.True(interpreted.Cpu.Sp == compiled.Cpu.Sp, $"{where}: sp");
+            Assert.True(interpreted.Cpu.Pstate == compiled.Cpu.Pstate, $"{where}: pstate {interpreted.Cpu.Pstate:x} against {compiled.Cpu.Pstate:x}");
+        }
+        Assert.True(interpreted.Memory.Bytes.SequenceEqual(compiled.Memory.Bytes), $"seed {seed}: RAM differs");
+        Assert.True(compiled.Cpu.RegionsCompiled > 0, $"seed {seed}: nothing compiled");
+    }
+
+    [Fact]
+    public void A_region_that_rewrites_its_own_next_instruction_runs_the_new_one()
+    {
+        uint[] program =
+        [
+            0x91000442, // 0: loop: add x2, x2, #1
+            0xb9000085, // 4: str w5, [x4]        (x4 = 12: the instruction two ahead)
+            0x4a0600a5, // 8: eor w5, w5, w6      (the other encoding next time)
+            0x91000463, // c: add x3, x3, #1      (rewritten: #100, then #1, ...)
+            0x17fffffc, // 10: b loop
+        ];
+        CpuRig Rig(bool compile)
+        {
+            var rig = new CpuRig(program);
+            if (compile) rig.Cpu.CodeCache.EnableCompiler(threshold: 1);
+            rig.Cpu.SetX(4, CpuRig.Ram + 12);
+            rig.Cpu.SetX(5, 0x91019063); // add x3, x3, #100
+            rig.Cpu.SetX(6, 0x91019063 ^ 0x91000463);
+            return rig;
+        }
+        var interpreted = Rig(compile: false);
+        var compiled = Rig(compile: true);
+        for (ulong at = 1; at <= 5_000; at += 1 + at % 7)
+        {
+            interpreted.Cpu.Run(at);
+            compiled.Cpu.Run(at);
+            Assert.Equal(interpreted.Cpu.Pc, compiled.Cpu.Pc);
+            Assert.Equal(interpreted.Cpu.GetX(3), compiled.Cpu.GetX(3));
+        }
+        interpreted.Cpu.Run(10_000);
+        compiled.Cpu.Run(10_000);
+        // 2,000 rounds of five instructions: 1,000 adds of 100 and 1,000 of 1.
+        Assert.Equal(101_000UL, compiled.Cpu.GetX(3));
+        Assert.Equal(interpreted.Cpu.GetX(3), compiled.Cpu.GetX(3));
+        Assert.True(compiled.Cpu.RegionsCompiled > 1, "the rewritten region was compiled again");
+    }
+}
