@@ -15,5 +15,7 @@ public sealed class Arm64CodeCache(PhysicalMemory ram) : PageCodeCache<A64Op>(ra
     public Jit.ArmBlockCache? Blocks { get; private set; }
 
     /// <summary>Turns the block compiler on: a region is compiled where the interpreter arrives <paramref name="threshold"/> times.</summary>
-    public void EnableCompiler(int threshold = Jit.ArmJitSettings.DefaultThreshold) => Blocks ??= new Jit.ArmBlockCache(Ram, threshold);
+    /// <param name="background">Compile on another thread (see <see cref="Jit.ArmBlockCache"/>); tests comparing tiers step by step compile in the foreground.</param>
+    public void EnableCompiler(int threshold = Jit.ArmJitSettings.DefaultThreshold, bool background = false) =>
+        Blocks ??= new Jit.ArmBlockCache(Ram, threshold, background);
 }

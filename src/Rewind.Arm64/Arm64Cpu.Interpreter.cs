@@ -106,8 +106,14 @@ public sealed unsafe partial class Arm64Cpu
                         var block = _jit!.Block((int)d.Imm);
                         if (ic + (ulong)block.EntryLength > _sliceEnd) goto default;
                         ulong steps = block.Code(this, x, pc, ic, _sliceEnd);
+                        RegionRuns++;
                         // No step: its first instruction needs the interpreter's slow path, alone.
-                        if (steps == 0) goto default;
+                        if (steps == 0)
+                        {
+                            RegionDeclines++;
+                            goto default;
+                        }
+                        RegionSteps += steps;
                         pc = Pc;
                         ic += steps;
                         goto top;

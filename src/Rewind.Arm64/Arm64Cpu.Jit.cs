@@ -28,6 +28,12 @@ public sealed unsafe partial class Arm64Cpu
     /// <summary>Regions this CPU compiled (host statistics).</summary>
     public long RegionsCompiled { get; private set; }
 
+    /// <summary>Host statistics: calls into compiled regions, the steps they ran, and calls that ran nothing (their first instruction needed the interpreter).</summary>
+    public ulong RegionRuns, RegionSteps, RegionDeclines;
+
+    /// <summary>Host statistics: Stopwatch ticks spent discovering, emitting and compiling regions.</summary>
+    public long CompileTicks;
+
     /// <summary>
     /// Counts a visit to pc from the top of the loop; true, starting the count again, when its region is due
     /// to be compiled (again, if an earlier one was forgotten when its code was written).
@@ -56,39 +62,50 @@ public sealed unsafe partial class Arm64Cpu
         var cache = _jit;
         if (cache == null || (pc & ~0xfffUL) != _fetchPage) return;
         byte* page = _fetchHost;
+        int ramPage = (int)((ulong)(page - _ramPtr) >> 12);
+        if (cache.Background)
+        {
+            cache.Request(ramPage, (int)(pc & 0xfff), _fetchSlots);
+            return;
+        }
         var region = ArmRegion.Discover((int)(pc & 0xfff), at => *(uint*)(page + at));
         if (region == null) return;
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var code = ArmBlockCompiler.Compile(region);
+        ArmBlockCompiler.Prepare(code);
+        CompileTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
         var (start, end) = region.Span;
         int slot = (int)((pc >> 2) & 1023);
-        cache.Place(code, region.Blocks[0].Ops.Length, region.Blocks[0].Ops[0], _fetchSlots, slot,
-            (int)((ulong)(page - _ramPtr) >> 12), start, end);
+        cache.Place(code, region.Blocks[0].Ops.Length, region.Blocks[0].Ops[0], _fetchSlots, slot, ramPage, start, end);
         RegionsCompiled++;
     }
 
-    /// <summary>The RAM offset a load of up to 8 bytes at va would read through the fast path, or ulong.MaxValue.</summary>
+    /// <summary>The RAM page flags (dirty, watched), at a fixed address: compiled stores test them inline.</summary>
+    private readonly byte* _pageFlags;
+
+    /// <summary>The RAM offset the data TLB maps a load of up to 8 bytes at va to, or ulong.MaxValue (compiled code tests the untranslated range itself).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ulong JitReadOffset(ulong va)
+    internal ulong JitTlbReadOffset(ulong va)
     {
-        ulong off = va - _ramBase;
-        return off < _fastAccessLimit || DataTlbLoadHit(va, ref off) ? off : ulong.MaxValue;
+        ulong off = 0;
+        return DataTlbLoadHit(va, ref off) ? off : ulong.MaxValue;
     }
 
-    /// <summary>As <see cref="JitReadOffset"/> for a store.</summary>
+    /// <summary>As <see cref="JitTlbReadOffset"/> for a store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ulong JitWriteOffset(ulong va)
+    internal ulong JitTlbWriteOffset(ulong va)
     {
-        ulong off = va - _ramBase;
-        return off < _fastAccessLimit || DataTlbStoreHit(va, ref off) ? off : ulong.MaxValue;
+        ulong off = 0;
+        return DataTlbStoreHit(va, ref off) ? off : ulong.MaxValue;
     }
 
     /// <summary>
     /// Reports a compiled region's store of <paramref name="size"/> bytes at RAM offset <paramref name="off"/>
-    /// (dirty pages, decoded code); true when it made the cache forget a compiled region, which may be the
-    /// one storing: it then leaves after this instruction.
+    /// whose page holds code or was clean (compiled code tests for the usual case inline): true when it made
+    /// the cache forget a compiled region, which may be the one storing, which then leaves after the store.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool JitWrote(ulong off, int size)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool JitWroteSlow(ulong off, int size)
     {
         int generation = _jit!.Generation;
         _ram.NoteWrite(off);

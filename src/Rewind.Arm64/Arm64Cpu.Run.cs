@@ -69,6 +69,7 @@ public sealed partial class Arm64Cpu
         _yieldRequested = false;
         LastWatchHit = null;
         _jit = _code.Blocks;
+        if (_jit is { AnyFinished: true }) _jit.InstallFinished(_code);
         bool lookForSpin = SkipSpins;
         while (true)
         {

@@ -56,6 +56,7 @@ public sealed unsafe partial class Arm64Cpu
         _ram = bus.Ram;
         _ramPtr = _ram.Pointer;
         _ramBase = _ram.BaseAddress;
+        _pageFlags = _ram.PageFlagsPointer;
         _ramSize = _ram.Size;
         _xp = (ulong*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _x[0]);
         _clock = clock;

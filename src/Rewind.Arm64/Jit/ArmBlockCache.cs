@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Rewind.Arm64.Decode;
 using Rewind.Core.Memory;
 
@@ -48,9 +49,18 @@ public sealed class ArmBlockCache
     private readonly Dictionary<int, List<int>> _byPage = [];
     private int _next;
 
-    public ArmBlockCache(PhysicalMemory ram, int threshold)
+    private readonly PhysicalMemory _ram;
+
+    /// <param name="background">
+    /// Compile on a thread-pool thread while the CPU goes on interpreting, placing finished regions between
+    /// slices (a board's choice); else on the CPU's thread at once, so a region is in place at the same count
+    /// in every run (tests comparing tiers step by step).
+    /// </param>
+    public ArmBlockCache(PhysicalMemory ram, int threshold, bool background = false)
     {
+        _ram = ram;
         Threshold = threshold;
+        Background = background;
         var previous = ram.WatchedPageWritten;
         ram.WatchedPageWritten = (page, start, length) =>
         {
@@ -58,6 +68,8 @@ public sealed class ArmBlockCache
             Written(page, start, length);
         };
     }
+
+    public bool Background { get; }
 
     /// <summary>Visits to an address before its region is compiled.</summary>
     public int Threshold { get; }
@@ -111,6 +123,98 @@ public sealed class ArmBlockCache
         if (s.Kind == A64Kind.Jit && s.Imm == (ulong)id) s = default;
         _blocks[id] = null;
         Generation++;
+    }
+
+    // Background compiling. A job holds a copy of the page it compiles from, so the compiling thread touches
+    // nothing the CPUs use; finished regions come back through _finished and are placed by a CPU's thread
+    // between slices, only where the page still holds the very bytes compiled and the slots are the same.
+    private sealed class Job(byte[] page, int entry, A64Op[] slots, int ramPage)
+    {
+        public readonly byte[] Page = page;
+        public readonly int Entry = entry;
+        public readonly A64Op[] Slots = slots;
+        public readonly int RamPage = ramPage;
+        public ArmRegion? Region;
+        public ArmBlockCode? Code;
+        public int Key => RamPage << 12 | Entry;
+    }
+
+    /// <summary>Most jobs waiting for the compiling thread; requests beyond it are dropped (and made again later).</summary>
+    public const int MaxPending = 128;
+
+    private readonly ConcurrentQueue<Job> _requests = new();
+    private readonly ConcurrentQueue<Job> _finished = new();
+    private readonly HashSet<int> _pending = [];
+    private int _workerActive;
+    private volatile bool _anyFinished;
+    private long _backgroundTicks;
+
+    /// <summary>Host ticks the compiling thread spent discovering, emitting and compiling regions.</summary>
+    public long BackgroundTicks => Interlocked.Read(ref _backgroundTicks);
+
+    /// <summary>True when the compiling thread has regions for <see cref="InstallFinished"/> to place.</summary>
+    public bool AnyFinished => _anyFinished;
+
+    /// <summary>Jobs handed to the compiling thread and not yet placed or dropped.</summary>
+    public int Pending => _pending.Count;
+
+    /// <summary>Waits until the compiling thread has nothing left to compile (for tests; a CPU never waits).</summary>
+    public bool WaitForCompiler(TimeSpan timeout) =>
+        SpinWait.SpinUntil(() => _requests.IsEmpty && Volatile.Read(ref _workerActive) == 0, timeout);
+
+    /// <summary>Asks the compiling thread for the region entered at byte <paramref name="entry"/> of RAM page <paramref name="ramPage"/>.</summary>
+    internal unsafe void Request(int ramPage, int entry, A64Op[] slots)
+    {
+        var job = new Job(new ReadOnlySpan<byte>(_ram.Pointer + ((long)ramPage << 12), 4096).ToArray(), entry, slots, ramPage);
+        if (_pending.Count >= MaxPending || !_pending.Add(job.Key)) return;
+        _requests.Enqueue(job);
+        if (Interlocked.CompareExchange(ref _workerActive, 1, 0) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static cache => cache.CompileRequests(), this, preferLocal: false);
+    }
+
+    private void CompileRequests()
+    {
+        while (true)
+        {
+            while (_requests.TryDequeue(out var job))
+            {
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                byte[] page = job.Page;
+                job.Region = ArmRegion.Discover(job.Entry, at => BitConverter.ToUInt32(page, at));
+                if (job.Region != null)
+                {
+                    job.Code = ArmBlockCompiler.Compile(job.Region);
+                    ArmBlockCompiler.Prepare(job.Code);
+                }
+                Interlocked.Add(ref _backgroundTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+                _finished.Enqueue(job);
+                _anyFinished = true;
+            }
+            Volatile.Write(ref _workerActive, 0);
+            // A request enqueued after the drain but before the flag cleared would be stranded: look again.
+            if (_requests.IsEmpty || Interlocked.CompareExchange(ref _workerActive, 1, 0) != 0) return;
+        }
+    }
+
+    /// <summary>
+    /// Places the regions the compiling thread finished, on a CPU's thread between slices, where the page still
+    /// has the same slots and holds the bytes compiled, and the entry is not compiled already.
+    /// </summary>
+    internal unsafe void InstallFinished(Arm64CodeCache code)
+    {
+        _anyFinished = false;
+        while (_finished.TryDequeue(out var job))
+        {
+            _pending.Remove(job.Key);
+            var region = job.Region;
+            if (region == null || job.Code == null || code.Current(job.RamPage) != job.Slots) continue;
+            int slot = job.Entry >> 2;
+            if (job.Slots[slot].Kind == A64Kind.Jit) continue;
+            var (start, end) = region.Span;
+            var now = new ReadOnlySpan<byte>(_ram.Pointer + ((long)job.RamPage << 12) + start, end - start);
+            if (!now.SequenceEqual(job.Page.AsSpan(start, end - start))) continue;
+            Place(job.Code, region.Blocks[0].Ops.Length, region.Blocks[0].Ops[0], job.Slots, slot, job.RamPage, start, end);
+        }
     }
 
     /// <summary>Forgets every region (the table is full, or the machine's code was dropped).</summary>

@@ -23,19 +23,32 @@ internal static class ArmBlockCompiler
     private static readonly FieldInfo PcField = typeof(Arm64Cpu).GetField(nameof(Arm64Cpu.Pc), Any)!;
     private static readonly FieldInfo NzcvField = typeof(Arm64Cpu).GetField("_nzcv", Any)!;
     private static readonly FieldInfo RamField = typeof(Arm64Cpu).GetField("_ramPtr", Any)!;
+    private static readonly FieldInfo RamBaseField = typeof(Arm64Cpu).GetField("_ramBase", Any)!;
+    private static readonly FieldInfo FastLimitField = typeof(Arm64Cpu).GetField("_fastAccessLimit", Any)!;
+    private static readonly FieldInfo PageFlagsField = typeof(Arm64Cpu).GetField("_pageFlags", Any)!;
     private static readonly MethodInfo GetSp = typeof(Arm64Cpu).GetProperty(nameof(Arm64Cpu.Sp))!.GetMethod!;
     private static readonly MethodInfo SetSp = typeof(Arm64Cpu).GetProperty(nameof(Arm64Cpu.Sp))!.SetMethod!;
-    private static readonly MethodInfo ReadOffset = typeof(Arm64Cpu).GetMethod("JitReadOffset", Any)!;
-    private static readonly MethodInfo WriteOffset = typeof(Arm64Cpu).GetMethod("JitWriteOffset", Any)!;
-    private static readonly MethodInfo Wrote = typeof(Arm64Cpu).GetMethod("JitWrote", Any)!;
+    private static readonly MethodInfo ReadOffset = typeof(Arm64Cpu).GetMethod("JitTlbReadOffset", Any)!;
+    private static readonly MethodInfo WriteOffset = typeof(Arm64Cpu).GetMethod("JitTlbWriteOffset", Any)!;
+    private static readonly MethodInfo WroteSlow = typeof(Arm64Cpu).GetMethod("JitWroteSlow", Any)!;
 
     private static readonly Dictionary<string, MethodInfo> Ops = typeof(ArmJitOps).GetMethods(Any)
         .Where(m => m.DeclaringType == typeof(ArmJitOps)).GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First());
 
+    /// <summary>
+    /// Has the runtime compile <paramref name="code"/> now, on the calling thread, rather than at its first
+    /// real run: a call with a slice end of 0 returns at once, touching nothing.
+    /// </summary>
+    public static unsafe void Prepare(ArmBlockCode code) => code(null!, null, 0, 0, 0);
+
     public static unsafe ArmBlockCode Compile(ArmRegion region)
     {
         var method = new DynamicMethod("a64_region", typeof(ulong),
-            [typeof(Arm64Cpu), typeof(ulong*), typeof(ulong), typeof(ulong), typeof(ulong)], typeof(Arm64Cpu), skipVisibility: true);
+            [typeof(Arm64Cpu), typeof(ulong*), typeof(ulong), typeof(ulong), typeof(ulong)], typeof(Arm64Cpu), skipVisibility: true)
+        {
+            // Every local is written before it is read: zeroing them all on each call is wasted work.
+            InitLocals = false,
+        };
         new Emitter(method.GetILGenerator(), region).Emit();
         return (ArmBlockCode)method.CreateDelegate(typeof(ArmBlockCode));
     }
@@ -47,6 +60,11 @@ internal static class ArmBlockCompiler
         private readonly Dictionary<int, Label> _starts = [];
         private readonly LocalBuilder?[] _regs = new LocalBuilder?[31];
         private LocalBuilder? _sp;
+        // Registers (and SP) some instruction of the region writes: only they are written back at the exit.
+        private readonly bool[] _written = new bool[31];
+        private bool _spWritten;
+        // The RAM fast path's constants, loaded once: nothing a region runs can change them.
+        private readonly LocalBuilder _ramBase, _fastLimit, _pageFlags;
         private readonly LocalBuilder _nzcv, _ram, _count, _steps, _nextPc, _address, _offset, _offset2, _a, _b;
         private readonly Label _exit;
         private ArmRegionBlock _block = null!;
@@ -57,6 +75,9 @@ internal static class ArmBlockCompiler
             _region = region;
             _nzcv = il.DeclareLocal(typeof(uint));
             _ram = il.DeclareLocal(typeof(byte*));
+            _ramBase = il.DeclareLocal(typeof(ulong));
+            _fastLimit = il.DeclareLocal(typeof(ulong));
+            _pageFlags = il.DeclareLocal(typeof(byte*));
             _count = il.DeclareLocal(typeof(ulong));
             _steps = il.DeclareLocal(typeof(ulong));
             _nextPc = il.DeclareLocal(typeof(ulong));
@@ -71,6 +92,14 @@ internal static class ArmBlockCompiler
 
         public void Emit()
         {
+            // A slice end of 0 is Prepare's call: nothing to run (the cpu may be null).
+            var run = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldarg_S, (byte)4);
+            _il.Emit(OpCodes.Brtrue, run);
+            _il.Emit(OpCodes.Ldc_I8, 0L);
+            _il.Emit(OpCodes.Ret);
+            _il.MarkLabel(run);
+
             // Every register the region names is loaded on entry, so every exit can write them all back.
             foreach (var b in _region.Blocks)
             {
@@ -94,9 +123,12 @@ internal static class ArmBlockCompiler
             _il.Emit(OpCodes.Ldarg_0);
             _il.Emit(OpCodes.Ldfld, NzcvField);
             _il.Emit(OpCodes.Stloc, _nzcv);
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldfld, RamField);
-            _il.Emit(OpCodes.Stloc, _ram);
+            foreach (var (field, local) in new[] { (RamField, _ram), (RamBaseField, _ramBase), (FastLimitField, _fastLimit), (PageFlagsField, _pageFlags) })
+            {
+                _il.Emit(OpCodes.Ldarg_0);
+                _il.Emit(OpCodes.Ldfld, field);
+                _il.Emit(OpCodes.Stloc, local);
+            }
             _il.Emit(OpCodes.Ldarg_3);
             _il.Emit(OpCodes.Stloc, _count);
 
@@ -111,17 +143,17 @@ internal static class ArmBlockCompiler
             _il.MarkLabel(_exit);
             for (int r = 0; r < 31; r++)
             {
-                if (_regs[r] == null) continue;
+                if (!_written[r]) continue;
                 _il.Emit(OpCodes.Ldarg_1);
                 _il.Emit(OpCodes.Ldc_I4, r * 8);
                 _il.Emit(OpCodes.Add);
                 _il.Emit(OpCodes.Ldloc, _regs[r]!);
                 _il.Emit(OpCodes.Stind_I8);
             }
-            if (_sp != null)
+            if (_spWritten)
             {
                 _il.Emit(OpCodes.Ldarg_0);
-                _il.Emit(OpCodes.Ldloc, _sp);
+                _il.Emit(OpCodes.Ldloc, _sp!);
                 _il.Emit(OpCodes.Call, SetSp);
             }
             _il.Emit(OpCodes.Ldarg_0);
@@ -168,8 +200,13 @@ internal static class ArmBlockCompiler
         /// <summary>Pops into general register r (31 and 32 discard).</summary>
         private void St(int r)
         {
-            if (r >= 31) _il.Emit(OpCodes.Pop);
-            else _il.Emit(OpCodes.Stloc, _regs[r]!);
+            if (r >= 31)
+            {
+                _il.Emit(OpCodes.Pop);
+                return;
+            }
+            _il.Emit(OpCodes.Stloc, _regs[r]!);
+            _written[r] = true;
         }
 
         /// <summary>Pushes the base register of an access: SP for 31.</summary>
@@ -181,8 +218,14 @@ internal static class ArmBlockCompiler
 
         private void StBase(int r)
         {
-            if (r == 31) _il.Emit(OpCodes.Stloc, _sp!);
+            if (r == 31) StSp();
             else St(r);
+        }
+
+        private void StSp()
+        {
+            _il.Emit(OpCodes.Stloc, _sp!);
+            _spWritten = true;
         }
 
         private void Const(ulong v) => _il.Emit(OpCodes.Ldc_I8, (long)v);
@@ -308,7 +351,7 @@ internal static class ArmBlockCompiler
                     Const(d.Imm);
                     _il.Emit(OpCodes.Add);
                     Trim(d);
-                    if ((d.Aux & 2) != 0) _il.Emit(OpCodes.Stloc, _sp!);
+                    if ((d.Aux & 2) != 0) StSp();
                     else St(d.Rd);
                     break;
                 case A64Kind.AddsImm:
@@ -456,7 +499,7 @@ internal static class ArmBlockCompiler
                     _il.Emit(OpCodes.And);
                     _il.Emit(d.Aux != 0 ? OpCodes.Sub : OpCodes.Add);
                     Trim(d);
-                    if (d.Rd == 31) _il.Emit(OpCodes.Stloc, _sp!);
+                    if (d.Rd == 31) StSp();
                     else St(d.Rd);
                     break;
                 case A64Kind.Madd:
@@ -640,19 +683,32 @@ internal static class ArmBlockCompiler
             Call(nameof(ArmJitOps.Holds));
         }
 
-        /// <summary>Pushes the RAM offset of the address in _address for an access, or leaves (bails) on a miss.</summary>
+        /// <summary>
+        /// Sets <paramref name="into"/> to the RAM offset of the address in _address (plus <paramref name="plus"/>) as
+        /// the interpreter's fast path finds it: untranslated RAM below the fast limit, else a data TLB hit. Leaves
+        /// (bails) before the instruction otherwise.
+        /// </summary>
         private void Translate(LocalBuilder into, bool write, int k, int at, int plus = 0)
         {
-            _il.Emit(OpCodes.Ldarg_0);
-            _il.Emit(OpCodes.Ldloc, _address);
-            if (plus != 0)
+            var hit = _il.DefineLabel();
+            void Address()
             {
+                _il.Emit(OpCodes.Ldloc, _address);
+                if (plus == 0) return;
                 Const((ulong)plus);
                 _il.Emit(OpCodes.Add);
             }
+            Address();
+            _il.Emit(OpCodes.Ldloc, _ramBase);
+            _il.Emit(OpCodes.Sub);
+            _il.Emit(OpCodes.Stloc, into);
+            _il.Emit(OpCodes.Ldloc, into);
+            _il.Emit(OpCodes.Ldloc, _fastLimit);
+            _il.Emit(OpCodes.Blt_Un, hit);
+            _il.Emit(OpCodes.Ldarg_0);
+            Address();
             _il.Emit(OpCodes.Call, write ? WriteOffset : ReadOffset);
             _il.Emit(OpCodes.Stloc, into);
-            var hit = _il.DefineLabel();
             _il.Emit(OpCodes.Ldloc, into);
             Const(ulong.MaxValue);
             _il.Emit(OpCodes.Bne_Un, hit);
@@ -694,24 +750,46 @@ internal static class ArmBlockCompiler
             }
         }
 
-        /// <summary>Reports a store at <paramref name="offset"/>; pushes whether it rewrote compiled code.</summary>
-        private void NoteWrite(LocalBuilder offset, int size)
+        /// <summary>
+        /// Reports a store at <paramref name="offset"/> (dirty pages, decoded code), going to <paramref name="changed"/>
+        /// if it rewrote compiled code. Inline only the usual case: a page already dirty that holds no code.
+        /// </summary>
+        private void NoteWrite(LocalBuilder offset, int size, Label changed)
         {
+            var slow = _il.DefineLabel();
+            var done = _il.DefineLabel();
+            _il.Emit(OpCodes.Ldloc, _pageFlags);
+            _il.Emit(OpCodes.Ldloc, offset);
+            Const(12);
+            _il.Emit(OpCodes.Shr_Un);
+            _il.Emit(OpCodes.Conv_U);
+            _il.Emit(OpCodes.Add);
+            _il.Emit(OpCodes.Ldind_U1);
+            Const((int)Rewind.Core.Memory.PhysicalMemory.DirtyFlag);
+            _il.Emit(OpCodes.Bne_Un, slow);
+            _il.Emit(OpCodes.Ldloc, offset);
+            Const(0xfffUL);
+            _il.Emit(OpCodes.And);
+            Const(0xff8UL);
+            _il.Emit(OpCodes.Ble_Un, done);
+            _il.MarkLabel(slow);
             _il.Emit(OpCodes.Ldarg_0);
             _il.Emit(OpCodes.Ldloc, offset);
             Const(size);
-            _il.Emit(OpCodes.Call, Wrote);
+            _il.Emit(OpCodes.Call, WroteSlow);
+            _il.Emit(OpCodes.Brtrue, changed);
+            _il.MarkLabel(done);
         }
 
-        /// <summary>After a store and its write-back: leaves after this instruction if the store rewrote compiled code.</summary>
-        private void LeaveIfCodeChanged(LocalBuilder changed, int k, int at)
+        /// <summary>The place a store that rewrote compiled code goes: out, after this instruction (its write-back done).</summary>
+        private void LeaveAfter(Label changed, int k, int at)
         {
-            var same = _il.DefineLabel();
-            _il.Emit(OpCodes.Ldloc, changed);
-            _il.Emit(OpCodes.Brfalse, same);
+            var on = _il.DefineLabel();
+            _il.Emit(OpCodes.Br, on);
+            _il.MarkLabel(changed);
             PcPlus(at, 4);
             ExitWith(k + 1);
-            _il.MarkLabel(same);
+            _il.MarkLabel(on);
         }
 
         /// <summary>Single loads and stores of general registers, in each addressing form.</summary>
@@ -775,15 +853,14 @@ internal static class ArmBlockCompiler
             _il.Emit(OpCodes.Stloc, _a);
             Translate(_offset, write: true, k, at);
             StoreTo(_offset, size, _a);
-            NoteWrite(_offset, size);
-            _il.Emit(OpCodes.Conv_U8);
-            _il.Emit(OpCodes.Stloc, _offset2);
             if (writeBack)
             {
                 _il.Emit(OpCodes.Ldloc, _b);
                 StBase(d.Rn);
             }
-            LeaveIfCodeChanged(_offset2, k, at);
+            var changed = _il.DefineLabel();
+            NoteWrite(_offset, size, changed);
+            LeaveAfter(changed, k, at);
         }
 
         /// <summary>LDP, LDPSW and STP in their three indexings: both halves are translated before either is done.</summary>
@@ -842,17 +919,23 @@ internal static class ArmBlockCompiler
             _il.Emit(OpCodes.Stloc, secondValue);
             StoreTo(_offset, size, first);
             StoreTo(_offset2, size, secondValue);
-            var changed = _il.DeclareLocal(typeof(bool));
-            NoteWrite(_offset, size);
-            NoteWrite(_offset2, size);
-            _il.Emit(OpCodes.Or);
-            _il.Emit(OpCodes.Stloc, changed);
             if (index != 0)
             {
                 _il.Emit(OpCodes.Ldloc, _b);
                 StBase(d.Rn);
             }
-            LeaveIfCodeChanged(changed, k, at);
+            // Both writes are reported before leaving: the second store's page must hear of it too.
+            var changed = _il.DefineLabel();
+            var firstChanged = _il.DefineLabel();
+            NoteWrite(_offset, size, firstChanged);
+            NoteWrite(_offset2, size, changed);
+            LeaveAfter(changed, k, at);
+            var end = _il.DefineLabel();
+            _il.Emit(OpCodes.Br, end);
+            _il.MarkLabel(firstChanged);
+            NoteWrite(_offset2, size, changed);
+            _il.Emit(OpCodes.Br, changed);
+            _il.MarkLabel(end);
         }
     }
 }

@@ -14,6 +14,7 @@ internal static class ArmJitOps
     private static uint Bit(bool b) => Unsafe.BitCast<bool, byte>(b);
 
     /// <summary>NZCV of a - b (<paramref name="sub"/>) or a + b, as Arm64Cpu.AddSubFlags sets it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint AddSubFlags(ulong a, ulong b, bool sub, bool sf)
     {
         uint nzcv;
@@ -46,13 +47,32 @@ internal static class ArmJitOps
         return nzcv | (w >> 31) << 31 | Bit(w == 0) << 30;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint LogicalFlags(ulong r, bool sf) =>
         sf ? (uint)(r >> 63) << 31 | Bit(r == 0) << 30 : (uint)(r >> 31) << 31 | Bit((uint)r == 0) << 30;
 
     /// <summary>Whether condition <paramref name="cond"/> holds for <paramref name="nzcv"/> (in bits 31..28).</summary>
-    public static bool Holds(uint nzcv, int cond) => Arm64Cpu.ConditionHolds(nzcv, cond);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Holds(uint nzcv, int cond)
+    {
+        // Folded to one case when cond is a constant, as in compiled code; the table (ConditionHolds) otherwise.
+        bool n = (nzcv & 0x8000_0000) != 0, z = (nzcv & 0x4000_0000) != 0, c = (nzcv & 0x2000_0000) != 0, v = (nzcv & 0x1000_0000) != 0;
+        bool result = (cond >> 1) switch
+        {
+            0 => z,
+            1 => c,
+            2 => n,
+            3 => v,
+            4 => c & !z,
+            5 => n == v,
+            6 => (n == v) & !z,
+            _ => true,
+        };
+        return (cond & 1) != 0 && cond != 15 ? !result : result;
+    }
 
     /// <summary>A shifted-register operand (Arm64Cpu.Operand2 with its fields).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Operand2(ulong v, int shift, ulong imm, bool sf, ulong signFill)
     {
         ulong r, sign;
@@ -71,6 +91,7 @@ internal static class ArmJitOps
     }
 
     /// <summary>An extended-register operand (Arm64Cpu.ExtendedOperand with its fields).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Extended(ulong v, int l, bool signed, int shift)
     {
         ulong u = v << l;
@@ -78,12 +99,14 @@ internal static class ArmJitOps
         return e << shift;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Ubfm(ulong src, int shift, ulong imm, ulong imm2, bool sf)
     {
         ulong rotated = sf ? BitOperations.RotateRight(src, shift) : BitOperations.RotateRight((uint)src, shift);
         return rotated & imm & imm2;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Sbfm(ulong src, int shift, ulong imm, ulong imm2, int signBit, bool sf)
     {
         ulong rotated = sf ? BitOperations.RotateRight(src, shift) : BitOperations.RotateRight((uint)src, shift);
@@ -92,6 +115,7 @@ internal static class ArmJitOps
         return ((top & ~imm2) | (bot & imm2)) & (sf ? ulong.MaxValue : 0xffff_ffff);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Bfm(ulong src, ulong dst, int shift, ulong imm, ulong imm2, bool sf)
     {
         ulong rotated = sf ? BitOperations.RotateRight(src, shift) : BitOperations.RotateRight((uint)src, shift);
@@ -99,12 +123,16 @@ internal static class ArmJitOps
         return ((dst & ~imm2) | (bot & imm2)) & (sf ? ulong.MaxValue : 0xffff_ffff);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong RotateRight(ulong v, int shift) => BitOperations.RotateRight(v, shift);
 
-    public static ulong MultiplyHigh(ulong a, ulong b) => Math.BigMul(a, b, out _);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong MultiplyHigh(ulong a, ulong b) => (ulong)(((UInt128)a * b) >> 64);
 
-    public static ulong MultiplyHighSigned(ulong a, ulong b) => (ulong)Math.BigMul((long)a, (long)b, out _);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong MultiplyHighSigned(ulong a, ulong b) => (ulong)(((Int128)(long)a * (long)b) >> 64);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Udiv(ulong a, ulong b, ulong mask)
     {
         a &= mask;
@@ -112,6 +140,7 @@ internal static class ArmJitOps
         return b == 0 ? 0 : a / b;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong ShiftVar(ulong value, ulong by, int type, bool sf)
     {
         int amount = (int)(by & (sf ? 63UL : 31UL));
@@ -136,6 +165,7 @@ internal static class ArmJitOps
     }
 
     /// <summary>CSEL, CSINC, CSINV and CSNEG (<paramref name="variant"/> 0..3).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Csel(ulong n, ulong m, int variant, bool take, ulong mask)
     {
         ulong alt = (m ^ (0 - (ulong)(variant >> 1))) + (ulong)(variant & 1);
@@ -143,10 +173,12 @@ internal static class ArmJitOps
     }
 
     /// <summary>CCMP and CCMN: the flags of the comparison when the condition holds, else <paramref name="otherwise"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint Ccmp(uint nzcv, ulong a, ulong b, int cond, bool sub, bool sf, uint otherwise) =>
         Holds(nzcv, cond) ? AddSubFlags(a, b, sub, sf) : otherwise;
 
     /// <summary>A loaded value extended as Arm64Cpu.Extend does (mode 0 none, 1 to 64 bits, 2 to 32 bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Extend(ulong v, int mode, int size)
     {
         int bits = size * 8;

@@ -50,7 +50,8 @@ public sealed class ArmVirtBoard : IBoard
         // One decoded-code cache for all CPUs: a slot depends only on the bytes at its address, and a
         // store by any CPU, device or loader then forgets the slots every CPU would run.
         var code = CodeCache = new Arm64CodeCache(Ram);
-        if (options.Jit) code.EnableCompiler(Rewind.Arm64.Jit.ArmJitSettings.ThresholdFromEnvironment());
+        if (options.Jit)
+            code.EnableCompiler(Rewind.Arm64.Jit.ArmJitSettings.ThresholdFromEnvironment(), Rewind.Riscv.Jit.JitSettings.BackgroundFromEnvironment());
         for (int i = 0; i < Cpus.Length; i++) Cpus[i] = new Arm64Cpu(i, Bus, Clock, options.ArmCpu, code);
         Machine.SetCpus([.. Cpus]);
 

@@ -42,6 +42,13 @@ public static class RunStats
         to.WriteLine($"  idle waits {machine.IdleWaits:N0}, {ms(machine.IdleWaitTicks):N0} ms waiting for the wall clock");
         foreach (var cpu in machine.Cpus)
         {
+            if (cpu is Rewind.Arm64.Arm64Cpu arm)
+            {
+                to.WriteLine($"  cpu {arm.Index}: {arm.RegionSteps:N0} steps in {arm.RegionRuns:N0} runs of compiled regions " +
+                    $"({100.0 * arm.RegionSteps / Math.Max(1UL, arm.Icount):F1} % of the count), {arm.RegionDeclines:N0} runs declined; " +
+                    $"{arm.RegionsCompiled:N0} regions compiled in {ms(arm.CompileTicks):N0} ms; spins skipped {arm.SpinSkipped:N0} in {arm.SpinsSkipped:N0}");
+                continue;
+            }
             if (cpu is not Hart hart) continue;
             var c = hart.Counters;
             to.WriteLine($"  hart {hart.HartId}: compiled {c.CompiledSteps:N0} steps in {c.BlockRuns:N0} block runs, " +

@@ -138,6 +138,9 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
     public bool Holds(int page) => _pages[page] != null;
 
     /// <summary>Forgets the slots whose instruction may overlap the written bytes; keeps watching the page.</summary>
+    // Optimised at once, as PageFor: stores to data beside code (compiled Arm code's too) call it on every
+    // write, and as an instantiation over another assembly's slot type it would start unoptimised.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Forget(int page, int start, int length)
     {
         var p = _pages[page];
@@ -170,6 +173,7 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
     }
 
     /// <summary>Whether any of <paramref name="slots"/> is filled (has a non-zero byte).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool Filled(Span<TSlot> slots) => MemoryMarshal.AsBytes(slots).IndexOfAnyExcept((byte)0) >= 0;
 
     /// <summary>Forgets every slot of RAM page <paramref name="page"/>.</summary>
