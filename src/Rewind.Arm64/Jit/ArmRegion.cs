@@ -87,7 +87,10 @@ internal sealed class ArmRegion
                     break;
                 case A64Kind.BCond or A64Kind.Cbz or A64Kind.Cbnz or A64Kind.Tbz or A64Kind.Tbnz:
                     Follow(lastAt + (long)last.Imm);
-                    Follow(block.End);
+                    // A branch back to the entry closes the loop the region was entered for: what follows it
+                    // (the loop's exit) is left out, which keeps the body small and its registers in host
+                    // registers; it gets a region of its own if it is hot.
+                    if (lastAt + (long)last.Imm != entry) Follow(block.End);
                     break;
                 case A64Kind.Bl or A64Kind.Br or A64Kind.Blr:
                     break;
