@@ -149,4 +149,69 @@ public class ArmBlockCompilerFuzzTests
         Assert.Equal(interpreted.Cpu.GetX(3), compiled.Cpu.GetX(3));
         Assert.True(compiled.Cpu.RegionsCompiled > 1, "the rewritten region was compiled again");
     }
+
+    /// <summary>SUBS, ADDS and ANDS of x1 and x2 into x0, 64 and 32 bits.</summary>
+    private static readonly uint[] FlagSetters = [0xEB020020, 0x6B020020, 0xAB020020, 0x2B020020, 0xEA020020, 0x6A020020];
+
+    private static readonly ulong[] Edges =
+        [0, 1, 2, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000, 0x7fff_ffff_ffff_ffff, 0x8000_0000_0000_0000, ulong.MaxValue, ulong.MaxValue - 1, 0x1234_5678_9abc_def0];
+
+    public static TheoryData<int, int> SetterAndCondition()
+    {
+        var data = new TheoryData<int, int>();
+        for (int setter = 0; setter < FlagSetters.Length; setter++)
+        {
+            for (int cond = 0; cond < 16; cond++) data.Add(setter, cond);
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// Every condition after every flag setter, at the edges of both widths: read by CSEL and B.cond in the
+    /// setter's block (compiled straight from its operands), by CCMP, and by a CSEL after it, which reads the
+    /// flags CCMP made; and left to the interpreter at the end, which reads NZCV itself.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SetterAndCondition))]
+    public void Every_condition_after_every_flag_setter_holds_as_interpreted(int setter, int cond)
+    {
+        uint c = (uint)cond << 12;
+        uint[] program =
+        [
+            FlagSetters[setter],   // 0: subs/adds/ands x0, x1, x2 (or w)
+            0x9A850083 | c,        // 4: csel x3, x4, x5, cond
+            0x54000060 | (uint)cond, // 8: b.cond 14
+            0xD2800026,            // c: movz x6, #1
+            0x14000002,            // 10: b 18
+            0xD2800046,            // 14: movz x6, #2
+            0xFA420025 | c,        // 18: ccmp x1, x2, #5, cond
+            0x9A850087 | c,        // 1c: csel x7, x4, x5, cond
+            0x14000000,            // 20: b .
+        ];
+        var interpreted = new CpuRig(program);
+        var compiled = new CpuRig(program);
+        compiled.Cpu.CodeCache.EnableCompiler(threshold: 1);
+        foreach (ulong a in Edges)
+        {
+            foreach (ulong b in Edges)
+            {
+                foreach (var rig in new[] { interpreted, compiled })
+                {
+                    rig.Cpu.Pc = CpuRig.Ram;
+                    rig.Cpu.SetX(1, a);
+                    rig.Cpu.SetX(2, b);
+                    rig.Cpu.SetX(4, 0xaaaa);
+                    rig.Cpu.SetX(5, 0xbbbb);
+                    rig.Cpu.SetX(6, 0);
+                    rig.Cpu.Run(rig.Cpu.Icount + 20);
+                }
+                string where = $"setter {FlagSetters[setter]:x8} cond {cond} a {a:x} b {b:x}";
+                foreach (int r in new[] { 0, 3, 6, 7 })
+                    Assert.True(interpreted.Cpu.GetX(r) == compiled.Cpu.GetX(r), $"{where}: x{r} {interpreted.Cpu.GetX(r):x} against {compiled.Cpu.GetX(r):x}");
+                Assert.True(interpreted.Cpu.Pstate == compiled.Cpu.Pstate, $"{where}: pstate {interpreted.Cpu.Pstate:x} against {compiled.Cpu.Pstate:x}");
+                Assert.Equal(interpreted.Cpu.Pc, compiled.Cpu.Pc);
+            }
+        }
+        Assert.True(compiled.Cpu.RegionSteps > 0, "nothing ran compiled");
+    }
 }

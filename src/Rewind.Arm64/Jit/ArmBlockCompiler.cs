@@ -65,6 +65,10 @@ internal static class ArmBlockCompiler
         private bool _spWritten;
         // The RAM fast path's constants, loaded once: nothing a region runs can change them.
         private readonly LocalBuilder _ramBase, _fastLimit, _pageFlags;
+        // Pending flags: the operands of the last flag setter and, where not known while compiling, its kind.
+        private readonly LocalBuilder _fa, _fb, _fkind;
+        // The kind while compiling (ArmJitOps.Flags*): null at a block's start, reached from anywhere.
+        private int? _known;
         private readonly LocalBuilder _nzcv, _ram, _count, _steps, _nextPc, _address, _offset, _offset2, _a, _b;
         private readonly Label _exit;
         private ArmRegionBlock _block = null!;
@@ -74,6 +78,9 @@ internal static class ArmBlockCompiler
             _il = il;
             _region = region;
             _nzcv = il.DeclareLocal(typeof(uint));
+            _fa = il.DeclareLocal(typeof(ulong));
+            _fb = il.DeclareLocal(typeof(ulong));
+            _fkind = il.DeclareLocal(typeof(int));
             _ram = il.DeclareLocal(typeof(byte*));
             _ramBase = il.DeclareLocal(typeof(ulong));
             _fastLimit = il.DeclareLocal(typeof(ulong));
@@ -131,10 +138,18 @@ internal static class ArmBlockCompiler
             }
             _il.Emit(OpCodes.Ldarg_3);
             _il.Emit(OpCodes.Stloc, _count);
+            // The flags come in ready, in _nzcv.
+            Const(ArmJitOps.FlagsReady);
+            _il.Emit(OpCodes.Stloc, _fkind);
+            Const(0UL);
+            _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Stloc, _fa);
+            _il.Emit(OpCodes.Stloc, _fb);
 
             foreach (var b in _region.Blocks)
             {
                 _block = b;
+                _known = null;
                 _il.MarkLabel(_starts[b.Start]);
                 for (int k = 0; k < b.Ops.Length; k++) Instruction(b.Ops[k], k, b.Start + 4 * k);
                 if (!b.EndsInBranch) Goto(b.End);
@@ -280,6 +295,7 @@ internal static class ArmBlockCompiler
         private void ExitWith(int steps)
         {
             _il.Emit(OpCodes.Stloc, _nextPc);
+            MaterializeForExit();
             Const((ulong)steps);
             _il.Emit(OpCodes.Stloc, _steps);
             _il.Emit(OpCodes.Br, _exit);
@@ -304,6 +320,12 @@ internal static class ArmBlockCompiler
                 _il.Emit(OpCodes.Add);
                 _il.Emit(OpCodes.Ldarg_S, (byte)4);
                 _il.Emit(OpCodes.Bgt_Un, leave);
+                // The next block does not know the flags' kind while compiling: it finds it in _fkind.
+                if (_known is int kind)
+                {
+                    Const(kind);
+                    _il.Emit(OpCodes.Stloc, _fkind);
+                }
                 _il.Emit(OpCodes.Br, label);
                 _il.MarkLabel(leave);
             }
@@ -545,16 +567,16 @@ internal static class ArmBlockCompiler
                     St(d.Rd);
                     break;
                 case A64Kind.Ccmp:
-                    _il.Emit(OpCodes.Ldloc, _nzcv);
+                    Holds(d.Aux);
                     Ld(d.Rn);
                     if ((d.Aux2 & 1) != 0) Const((ulong)d.Rm);
                     else Ld(d.Rm);
-                    Const((int)d.Aux);
                     Bool((d.Aux2 & 2) != 0);
                     Bool(Sf(d));
                     Const((int)(uint)d.Imm2);
-                    Call(nameof(ArmJitOps.Ccmp));
+                    Call(nameof(ArmJitOps.CcmpWith));
                     _il.Emit(OpCodes.Stloc, _nzcv);
+                    _known = ArmJitOps.FlagsReady;
                     break;
                 case A64Kind.B:
                     Goto(at + (long)d.Imm);
@@ -617,6 +639,7 @@ internal static class ArmBlockCompiler
                         _il.Emit(OpCodes.Ldloc, _a);
                     }
                     _il.Emit(OpCodes.Stloc, _nextPc);
+                    MaterializeForExit();
                     _il.Emit(OpCodes.Ldloc, _count);
                     Const((ulong)_block.Ops.Length);
                     _il.Emit(OpCodes.Add);
@@ -648,15 +671,14 @@ internal static class ArmBlockCompiler
             }
         }
 
-        /// <summary>Rd = a ± b with NZCV, from locals _a and _b.</summary>
+        /// <summary>Rd = a ± b from locals _a and _b, its flags left pending.</summary>
         private void AddSub(in A64Op d, bool sub)
         {
             _il.Emit(OpCodes.Ldloc, _a);
+            _il.Emit(OpCodes.Stloc, _fa);
             _il.Emit(OpCodes.Ldloc, _b);
-            Bool(sub);
-            Bool(Sf(d));
-            Call(nameof(ArmJitOps.AddSubFlags));
-            _il.Emit(OpCodes.Stloc, _nzcv);
+            _il.Emit(OpCodes.Stloc, _fb);
+            _known = sub ? (Sf(d) ? ArmJitOps.FlagsSub64 : ArmJitOps.FlagsSub32) : (Sf(d) ? ArmJitOps.FlagsAdd64 : ArmJitOps.FlagsAdd32);
             _il.Emit(OpCodes.Ldloc, _a);
             _il.Emit(OpCodes.Ldloc, _b);
             _il.Emit(sub ? OpCodes.Sub : OpCodes.Add);
@@ -664,20 +686,72 @@ internal static class ArmBlockCompiler
             St(d.Rd);
         }
 
-        /// <summary>NZCV of the logical result on the stack, which then goes to Rd.</summary>
+        /// <summary>The logical result on the stack goes to Rd, its flags left pending.</summary>
         private void LogicalFlags(in A64Op d)
         {
-            _il.Emit(OpCodes.Stloc, _a);
-            _il.Emit(OpCodes.Ldloc, _a);
-            Bool(Sf(d));
-            Call(nameof(ArmJitOps.LogicalFlags));
-            _il.Emit(OpCodes.Stloc, _nzcv);
-            _il.Emit(OpCodes.Ldloc, _a);
+            _il.Emit(OpCodes.Dup);
+            _il.Emit(OpCodes.Stloc, _fa);
+            _known = Sf(d) ? ArmJitOps.FlagsLogic64 : ArmJitOps.FlagsLogic32;
             St(d.Rd);
         }
 
+        /// <summary>Makes _nzcv hold the flags, on a path that leaves (the kind known while compiling stays as it is).</summary>
+        private void MaterializeForExit()
+        {
+            switch (_known)
+            {
+                case ArmJitOps.FlagsReady:
+                    return;
+                case int kind:
+                    _il.Emit(OpCodes.Ldloc, _fa);
+                    if (kind is ArmJitOps.FlagsLogic64 or ArmJitOps.FlagsLogic32)
+                    {
+                        Bool(kind == ArmJitOps.FlagsLogic64);
+                        Call(nameof(ArmJitOps.LogicalFlags));
+                    }
+                    else
+                    {
+                        _il.Emit(OpCodes.Ldloc, _fb);
+                        Bool(kind is ArmJitOps.FlagsSub64 or ArmJitOps.FlagsSub32);
+                        Bool(kind is ArmJitOps.FlagsSub64 or ArmJitOps.FlagsAdd64);
+                        Call(nameof(ArmJitOps.AddSubFlags));
+                    }
+                    break;
+                default:
+                    _il.Emit(OpCodes.Ldloc, _fkind);
+                    _il.Emit(OpCodes.Ldloc, _fa);
+                    _il.Emit(OpCodes.Ldloc, _fb);
+                    _il.Emit(OpCodes.Ldloc, _nzcv);
+                    Call(nameof(ArmJitOps.Materialize));
+                    break;
+            }
+            _il.Emit(OpCodes.Stloc, _nzcv);
+        }
+
+        /// <summary>Pushes whether condition <paramref name="cond"/> holds: from the pending operands when their kind is known.</summary>
         private void Holds(int cond)
         {
+            switch (_known)
+            {
+                case ArmJitOps.FlagsSub64 or ArmJitOps.FlagsSub32 or ArmJitOps.FlagsAdd64 or ArmJitOps.FlagsAdd32:
+                    _il.Emit(OpCodes.Ldloc, _fa);
+                    _il.Emit(OpCodes.Ldloc, _fb);
+                    Const(cond);
+                    Bool(_known is ArmJitOps.FlagsSub64 or ArmJitOps.FlagsAdd64);
+                    Call(_known is ArmJitOps.FlagsSub64 or ArmJitOps.FlagsSub32 ? nameof(ArmJitOps.CondSub) : nameof(ArmJitOps.CondAdd));
+                    return;
+                case ArmJitOps.FlagsLogic64 or ArmJitOps.FlagsLogic32:
+                    _il.Emit(OpCodes.Ldloc, _fa);
+                    Const(cond);
+                    Bool(_known == ArmJitOps.FlagsLogic64);
+                    Call(nameof(ArmJitOps.CondLogic));
+                    return;
+                case null:
+                    // Set in another block: made ready here, once for the rest of this block.
+                    MaterializeForExit();
+                    _known = ArmJitOps.FlagsReady;
+                    break;
+            }
             _il.Emit(OpCodes.Ldloc, _nzcv);
             Const(cond);
             Call(nameof(ArmJitOps.Holds));

@@ -71,6 +71,91 @@ internal static class ArmJitOps
         return (cond & 1) != 0 && cond != 15 ? !result : result;
     }
 
+    // Flags compiled regions keep pending: the operands of the last flag-setting instruction and its kind,
+    // turned into NZCV only where something needs them all (see ArmBlockCompiler).
+    public const int FlagsReady = 0, FlagsSub64 = 1, FlagsSub32 = 2, FlagsAdd64 = 3, FlagsAdd32 = 4, FlagsLogic64 = 5, FlagsLogic32 = 6;
+
+    /// <summary>NZCV from a pending kind and its operands (<paramref name="nzcv"/> itself when they are ready).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static uint Materialize(int kind, ulong a, ulong b, uint nzcv) => kind switch
+    {
+        FlagsSub64 => AddSubFlags(a, b, true, true),
+        FlagsSub32 => AddSubFlags(a, b, true, false),
+        FlagsAdd64 => AddSubFlags(a, b, false, true),
+        FlagsAdd32 => AddSubFlags(a, b, false, false),
+        FlagsLogic64 => LogicalFlags(a, true),
+        FlagsLogic32 => LogicalFlags(a, false),
+        _ => nzcv,
+    };
+
+    /// <summary>Whether <paramref name="cond"/> holds after a - b (SUBS, CMP), straight from the operands where it can.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool CondSub(ulong a, ulong b, int cond, bool sf)
+    {
+        if (!sf)
+        {
+            a = (uint)a;
+            b = (uint)b;
+        }
+        return cond switch
+        {
+            0 => a == b,
+            1 => a != b,
+            2 => a >= b,
+            3 => a < b,
+            8 => a > b,
+            9 => a <= b,
+            10 => sf ? (long)a >= (long)b : (int)a >= (int)b,
+            11 => sf ? (long)a < (long)b : (int)a < (int)b,
+            12 => sf ? (long)a > (long)b : (int)a > (int)b,
+            13 => sf ? (long)a <= (long)b : (int)a <= (int)b,
+            14 or 15 => true,
+            _ => Holds(AddSubFlags(a, b, true, sf), cond),
+        };
+    }
+
+    /// <summary>Whether <paramref name="cond"/> holds after a + b (ADDS, CMN).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool CondAdd(ulong a, ulong b, int cond, bool sf)
+    {
+        ulong r = sf ? a + b : (uint)(a + b);
+        bool negative = sf ? (long)r < 0 : (int)r < 0;
+        return cond switch
+        {
+            0 => r == 0,
+            1 => r != 0,
+            4 => negative,
+            5 => !negative,
+            14 or 15 => true,
+            _ => Holds(AddSubFlags(a, b, false, sf), cond),
+        };
+    }
+
+    /// <summary>Whether <paramref name="cond"/> holds after a logical operation with result r (ANDS, TST): C and V clear.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool CondLogic(ulong r, int cond, bool sf)
+    {
+        if (!sf) r = (uint)r;
+        bool negative = sf ? (long)r < 0 : (int)r < 0;
+        return cond switch
+        {
+            0 => r == 0,
+            1 => r != 0,
+            2 or 6 or 8 => false,
+            3 or 7 or 9 => true,
+            4 or 11 => negative,
+            5 or 10 => !negative,
+            12 => r != 0 && !negative,
+            13 => r == 0 || negative,
+            _ => true,
+        };
+    }
+
+    /// <summary>CCMP and CCMN given whether their condition holds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint CcmpWith(bool holds, ulong a, ulong b, bool sub, bool sf, uint otherwise) =>
+        holds ? AddSubFlags(a, b, sub, sf) : otherwise;
+
     /// <summary>A shifted-register operand (Arm64Cpu.Operand2 with its fields).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Operand2(ulong v, int shift, ulong imm, bool sf, ulong signFill)
