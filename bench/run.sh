@@ -3,7 +3,7 @@
 # run through ./rewind and, if installed, through qemu-system-riscv64 with the same command line.
 #
 #   bench/run.sh [--sv39] [RUNS]   (default 3 runs each; the best wall time counts)
-#   bench/run.sh --arch aarch64 [RUNS]
+#   bench/run.sh [--sv39] --arch aarch64 [RUNS]
 #
 # --sv39 also runs guests/bin/bench_sv39.elf, the same bench.o with main in S-mode and Sv39 paging on
 # (every fetch, load and store translated through 4 KiB pages, see guests/common/sv39.S), and prints its
@@ -12,6 +12,9 @@
 # --arch aarch64 times guests/aarch64/bin/bench.elf (the same work, ported; about 158 million A64
 # instructions) through ./rewind-aarch64 (-cpu cortex-a57, semihosting console and exit), next to
 # qemu-system-aarch64 with -icount shift=0 and plain qemu-system-aarch64 (its TCG without icount).
+#
+# With --arch aarch64, --sv39 also times guests/aarch64/bin/bench_mmu.elf, the same bench.o with stage 1
+# translation on before main (4 KiB pages over the program and its data, guests/aarch64/common/mmu.c).
 #
 # MIPS = (instructions of bench.elf - instructions of hello.elf) / (best bench time - best hello time):
 # hello.elf is the same boot path and exit with almost no work, so subtracting it removes process
@@ -46,6 +49,7 @@ count() { dotnet out/bench/count/CountInstructions.dll --arch "$arch" "$1" 0; }
 if [ "$arch" = aarch64 ]; then
   bench=guests/aarch64/bin/bench.elf
   hello=guests/aarch64/bin/hello.elf
+  bench_sv39=guests/aarch64/bin/bench_mmu.elf
 fi
 bench_icount=$(count "$bench")
 hello_icount=$(count "$hello")
@@ -92,7 +96,7 @@ if [ "$arch" = aarch64 ]; then
       out=$(/usr/bin/time -f "%U %S" -o "$tf" "$@" </dev/null) || { echo "bench: '$*' failed" >&2; rm -f "$tf"; return 1; }
       t1=$(now)
       case "$*" in
-        *bench.elf*) [ "$out" = "$expected" ] || { echo "bench: unexpected output from '$*': $out" >&2; rm -f "$tf"; return 1; } ;;
+        *bench.elf* | *bench_mmu.elf*) [ "$out" = "$expected" ] || { echo "bench: unexpected output from '$*': $out" >&2; rm -f "$tf"; return 1; } ;;
       esac
       cpu=$(awk 'END { printf "%.3f", $1 + $2 }' "$tf")
       best_wall=$(awk -v a="$best_wall" -v b="$(awk -v x="$t0" -v y="$t1" 'BEGIN { printf "%.6f", y - x }')" \
@@ -134,6 +138,18 @@ if [ "$arch" = aarch64 ]; then
     printf "ratio rewind / qemu -icount shift=0: %.2fx wall, %.2fx CPU\n", rw / qw, rc / qc
     printf "ratio rewind / qemu (no icount):     %.2fx wall, %.2fx CPU\n", rw / pw, rc / pc
   }'
+  if [ "$sv39" = 1 ]; then
+    # The translated variant: the same start-up (hello.elf) subtracted, its own instruction count.
+    echo "instructions: $sv39_icount (bench_mmu.elf)"
+    bench_icount=$sv39_icount
+    report_a64 "rewind, MMU on" "$(measure bash ./rewind-aarch64 "${args[@]}" -nographic -icount shift=0 -kernel "$bench_sv39")" "$rewind_hello"
+    rw_wall=$mips_wall rw_cpu=$mips_cpu
+    report_a64 "qemu -icount shift=0, MMU on" "$(measure "${qemu_a64[@]}" "${qargs[@]}" -icount shift=0 -kernel "$bench_sv39")" \
+      "$(measure "${qemu_a64[@]}" "${qargs[@]}" -icount shift=0 -kernel "$hello")"
+    awk -v rw="$rw_wall" -v rc="$rw_cpu" -v qw="$mips_wall" -v qc="$mips_cpu" 'BEGIN {
+      printf "ratio rewind / qemu -icount shift=0, MMU on: %.2fx wall, %.2fx CPU\n", rw / qw, rc / qc
+    }'
+  fi
   exit 0
 fi
 if [ "$sv39" = 1 ]; then
