@@ -71,9 +71,9 @@ public sealed unsafe partial class Arm64Cpu
         var region = ArmRegion.Discover((int)(pc & 0xfff), at => *(uint*)(page + at));
         if (region == null) return;
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        var code = ArmBlockCompiler.Compile(region);
-        ArmBlockCompiler.Prepare(code);
+        var code = cache.TryCompile(region);
         CompileTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+        if (code == null) return;
         var (start, end) = region.Span;
         int slot = (int)((pc >> 2) & 1023);
         cache.Place(code, region.Blocks[0].Ops.Length, region.Blocks[0].Ops[0], _fetchSlots, slot, ramPage, start, end);

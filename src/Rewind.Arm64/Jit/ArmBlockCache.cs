@@ -181,11 +181,7 @@ public sealed class ArmBlockCache
                 long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 byte[] page = job.Page;
                 job.Region = ArmRegion.Discover(job.Entry, at => BitConverter.ToUInt32(page, at));
-                if (job.Region != null)
-                {
-                    job.Code = ArmBlockCompiler.Compile(job.Region);
-                    ArmBlockCompiler.Prepare(job.Code);
-                }
+                if (job.Region != null) job.Code = TryCompile(job.Region);
                 Interlocked.Add(ref _backgroundTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
                 _finished.Enqueue(job);
                 _anyFinished = true;
@@ -193,6 +189,31 @@ public sealed class ArmBlockCache
             Volatile.Write(ref _workerActive, 0);
             // A request enqueued after the drain but before the flag cleared would be stranded: look again.
             if (_requests.IsEmpty || Interlocked.CompareExchange(ref _workerActive, 1, 0) != 0) return;
+        }
+    }
+
+    /// <summary>Regions the compiler or the runtime's JIT refused (a bug of ours): they stay interpreted.</summary>
+    public int Failures => Volatile.Read(ref _failures);
+
+    private int _failures;
+
+    /// <summary>
+    /// Emits a region and has the runtime compile it; null if either throws. A region is only ever a way to
+    /// run faster, so one that cannot be compiled is left to the interpreter rather than stopping the machine
+    /// (or, on the compiling thread, the process).
+    /// </summary>
+    internal ArmBlockCode? TryCompile(ArmRegion region)
+    {
+        try
+        {
+            var code = ArmBlockCompiler.Compile(region);
+            ArmBlockCompiler.Prepare(code);
+            return code;
+        }
+        catch (Exception e) when (e is InvalidProgramException or InvalidOperationException or NotSupportedException or ArgumentException)
+        {
+            Interlocked.Increment(ref _failures);
+            return null;
         }
     }
 

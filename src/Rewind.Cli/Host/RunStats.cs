@@ -63,7 +63,7 @@ public static class RunStats
             to.WriteLine($"    ended before: {Top(c.ExitsBefore)}");
         }
         if (board is Rewind.Board.Arm.ArmVirtBoard { CodeCache.Blocks: { } regions })
-            to.WriteLine($"  regions: placed {regions.Compiled:N0}, compiling thread {ms(regions.BackgroundTicks):N0} ms ({ms(regions.BackgroundTicks) * 1000 / Math.Max(1, regions.Compiled):N0} µs each), pending {regions.Pending}");
+            to.WriteLine($"  regions: placed {regions.Compiled:N0}, compiling thread {ms(regions.BackgroundTicks):N0} ms ({ms(regions.BackgroundTicks) * 1000 / Math.Max(1, regions.Compiled):N0} µs each), pending {regions.Pending}, refused {regions.Failures}");
         if (board is VirtBoard { CodeCache.Blocks: { } blocks })
             to.WriteLine($"  blocks: compiled {blocks.Compiled:N0} (IL emit {ms(blocks.EmitTicks):N0} ms, {blocks.EmitCpuNanoseconds / 1e6:N0} ms of CPU; on the compiling thread {ms(blocks.BackgroundTicks):N0} ms, {blocks.BackgroundCpuNanoseconds / 1e6:N0} ms of CPU; pending {blocks.Pending}), placements {blocks.Placements:N0}, " +
                 $"placed {blocks.Placed:N0}, invalidated {blocks.Invalidated:N0}, start-overs {blocks.StartOvers}");
