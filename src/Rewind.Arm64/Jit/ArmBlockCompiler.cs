@@ -706,19 +706,13 @@ internal static class ArmBlockCompiler
                 case ArmJitOps.FlagsReady:
                     return;
                 case int kind:
+                    // A call, not inlined: exits are many and cold, and each inlined copy would cost the
+                    // runtime's JIT time and the hot path code space.
+                    Const(kind);
                     _il.Emit(OpCodes.Ldloc, _fa);
-                    if (kind is ArmJitOps.FlagsLogic64 or ArmJitOps.FlagsLogic32)
-                    {
-                        Bool(kind == ArmJitOps.FlagsLogic64);
-                        Call(nameof(ArmJitOps.LogicalFlags));
-                    }
-                    else
-                    {
-                        _il.Emit(OpCodes.Ldloc, _fb);
-                        Bool(kind is ArmJitOps.FlagsSub64 or ArmJitOps.FlagsSub32);
-                        Bool(kind is ArmJitOps.FlagsSub64 or ArmJitOps.FlagsAdd64);
-                        Call(nameof(ArmJitOps.AddSubFlags));
-                    }
+                    _il.Emit(OpCodes.Ldloc, _fb);
+                    _il.Emit(OpCodes.Ldloc, _nzcv);
+                    Call(nameof(ArmJitOps.Materialize));
                     break;
                 default:
                     _il.Emit(OpCodes.Ldloc, _fkind);
