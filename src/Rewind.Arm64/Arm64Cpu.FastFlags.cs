@@ -56,14 +56,21 @@ public sealed partial class Arm64Cpu
 
     /// <summary>NZCV of a logical operation (ANDS, TST): N and Z from the result, C and V clear.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint LogicalFlags(ulong r, bool sf) =>
+    internal static uint LogicalFlags(ulong r, bool sf) =>
         sf ? (uint)(r >> 63) << 31 | Bit(r == 0) << 30 : (uint)(r >> 31) << 31 | Bit((uint)r == 0) << 30;
 
     /// <summary>a + b (or a - b when <paramref name="sub"/>: b is then the subtrahend, not its complement), setting NZCV.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong AddSubFlags(ulong a, ulong b, bool sub, bool sf)
     {
-        ulong r;
+        _nzcv = AddSubNzcv(a, b, sub, sf, out ulong r);
+        return r;
+    }
+
+    /// <summary>The NZCV of a + b (or a - b), with the result in <paramref name="r"/>: the interpreter's and compiled regions' one computation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static uint AddSubNzcv(ulong a, ulong b, bool sub, bool sf, out ulong r)
+    {
         uint nzcv;
         if (sf)
         {
@@ -95,7 +102,6 @@ public sealed partial class Arm64Cpu
             nzcv |= (w >> 31) << 31 | Bit(w == 0) << 30;
             r = w;
         }
-        _nzcv = nzcv;
-        return r;
+        return nzcv;
     }
 }

@@ -660,7 +660,7 @@ public sealed unsafe partial class Arm64Cpu
 
     /// <summary><see cref="ShiftReg"/>, inlined.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Shifted(ulong value, int type, int amount, bool sf)
+    internal static ulong Shifted(ulong value, int type, int amount, bool sf)
     {
         if (sf)
         {

@@ -10,46 +10,12 @@ namespace Rewind.Arm64.Jit;
 /// </summary>
 internal static class ArmJitOps
 {
+    /// <summary>NZCV of a - b (<paramref name="sub"/>) or a + b: what the interpreter's AddSubFlags sets.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint Bit(bool b) => Unsafe.BitCast<bool, byte>(b);
-
-    /// <summary>NZCV of a - b (<paramref name="sub"/>) or a + b, as Arm64Cpu.AddSubFlags sets it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint AddSubFlags(ulong a, ulong b, bool sub, bool sf)
-    {
-        uint nzcv;
-        if (sf)
-        {
-            ulong r;
-            if (sub)
-            {
-                r = a - b;
-                nzcv = Bit(a >= b) << 29 | (uint)((((a ^ b) & (a ^ r)) >> 63) << 28);
-            }
-            else
-            {
-                r = a + b;
-                nzcv = Bit(r < a) << 29 | (uint)(((~(a ^ b) & (a ^ r)) >> 63) << 28);
-            }
-            return nzcv | (uint)(r >> 63) << 31 | Bit(r == 0) << 30;
-        }
-        uint x = (uint)a, y = (uint)b, w;
-        if (sub)
-        {
-            w = x - y;
-            nzcv = Bit(x >= y) << 29 | (((x ^ y) & (x ^ w)) >> 31) << 28;
-        }
-        else
-        {
-            w = x + y;
-            nzcv = Bit(w < x) << 29 | ((~(x ^ y) & (x ^ w)) >> 31) << 28;
-        }
-        return nzcv | (w >> 31) << 31 | Bit(w == 0) << 30;
-    }
+    public static uint AddSubFlags(ulong a, ulong b, bool sub, bool sf) => Arm64Cpu.AddSubNzcv(a, b, sub, sf, out _);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint LogicalFlags(ulong r, bool sf) =>
-        sf ? (uint)(r >> 63) << 31 | Bit(r == 0) << 30 : (uint)(r >> 31) << 31 | Bit((uint)r == 0) << 30;
+    public static uint LogicalFlags(ulong r, bool sf) => Arm64Cpu.LogicalFlags(r, sf);
 
     /// <summary>Whether condition <paramref name="cond"/> holds for <paramref name="nzcv"/> (in bits 31..28).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -226,28 +192,8 @@ internal static class ArmJitOps
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong ShiftVar(ulong value, ulong by, int type, bool sf)
-    {
-        int amount = (int)(by & (sf ? 63UL : 31UL));
-        if (sf)
-        {
-            return type switch
-            {
-                0 => value << amount,
-                1 => value >> amount,
-                2 => (ulong)((long)value >> amount),
-                _ => BitOperations.RotateRight(value, amount),
-            };
-        }
-        uint w = (uint)value;
-        return type switch
-        {
-            0 => w << amount,
-            1 => w >> amount,
-            2 => (uint)((int)w >> amount),
-            _ => BitOperations.RotateRight(w, amount),
-        };
-    }
+    public static ulong ShiftVar(ulong value, ulong by, int type, bool sf) =>
+        Arm64Cpu.Shifted(value, type, (int)(by & (sf ? 63UL : 31UL)), sf);
 
     /// <summary>CSEL, CSINC, CSINV and CSNEG (<paramref name="variant"/> 0..3).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -37,10 +37,6 @@ public class ArmBlockCompilerDifferentialTests
         return board;
     }
 
-    private static readonly ulong[] Chunks = [1, 3, 100, 17, 1_000, 2, 5_003, 5, 31, 250, 7];
-
-    private static ulong Chunk(int i) => Chunks[i % Chunks.Length] * Math.Min(4096UL, 1UL << (i / Chunks.Length));
-
     /// <summary>Every aarch64 guest with a threshold of 1 (a region is compiled wherever the interpreter's loop starts over), and the default.</summary>
     public static TheoryData<string, int, int> Guests()
     {
@@ -66,7 +62,7 @@ public class ArmBlockCompilerDifferentialTests
         int points = 0;
         for (int i = 0; ; i++)
         {
-            at += Chunk(i);
+            at += BlockCompilerDifferentialTests.Chunk(i);
             var a = interpreted.Machine.Run(at);
             var b = compiled.Machine.Run(at);
             Assert.Equal(a.Kind, b.Kind);

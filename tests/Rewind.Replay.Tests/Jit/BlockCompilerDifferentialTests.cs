@@ -45,7 +45,7 @@ public class BlockCompilerDifferentialTests
     /// </summary>
     private static readonly ulong[] Chunks = [1, 3, 100, 17, 1_000, 2, 5_003, 5, 31, 250, 7];
 
-    private static ulong Chunk(int i) => Chunks[i % Chunks.Length] * Math.Min(4096UL, 1UL << (i / Chunks.Length));
+    internal static ulong Chunk(int i) => Chunks[i % Chunks.Length] * Math.Min(4096UL, 1UL << (i / Chunks.Length));
 
     /// <summary>
     /// Every guest with a threshold of 1 (everything reached twice is compiled, even in short guests),
