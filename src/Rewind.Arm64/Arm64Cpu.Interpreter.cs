@@ -101,10 +101,12 @@ public sealed unsafe partial class Arm64Cpu
                 case A64Kind.Jit:
                     {
                         // A compiled region: entered only with room in the slice for its whole first block,
-                        // never while breakpoints are checked or a spin is examined one step at a time.
-                        if (checkBreakpoints || _spinExamining) goto default;
+                        // with no breakpoint on any of its instructions, and never while a spin is examined
+                        // one step at a time.
+                        if (_spinExamining) goto default;
                         var block = _jit!.Block((int)d.Imm);
                         if (ic + (ulong)block.EntryLength > _sliceEnd) goto default;
+                        if (checkBreakpoints && BreakpointIn(pc & ~0xfffUL, block)) goto default;
                         ulong steps = block.Code(this, x, pc, ic, _sliceEnd);
                         RegionRuns++;
                         // No step: its first instruction needs the interpreter's slow path, alone.

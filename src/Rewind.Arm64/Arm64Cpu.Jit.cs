@@ -114,6 +114,21 @@ public sealed unsafe partial class Arm64Cpu
         return _jit.Generation != generation;
     }
 
+    /// <summary>
+    /// Whether a breakpoint lies on the bytes <paramref name="block"/> was compiled from, in the page at virtual
+    /// address <paramref name="page"/>: then the interpreter runs that code, stopping where the debugger asked.
+    /// A debugger sets a few breakpoints, so a scan of them all is cheap next to a region's run.
+    /// </summary>
+    private bool BreakpointIn(ulong page, ArmBlock block)
+    {
+        foreach (ulong b in _breakpoints)
+        {
+            ulong at = b - page;
+            if (at >= (ulong)block.Start && at < (ulong)block.End) return true;
+        }
+        return false;
+    }
+
     /// <summary>The kind of the instruction a slot holds, looking through a compiled region's mark.</summary>
     private A64Kind KindOf(in A64Op slot) =>
         slot.Kind == A64Kind.Jit ? _code.Blocks!.Block((int)slot.Imm).EntryKind : slot.Kind;

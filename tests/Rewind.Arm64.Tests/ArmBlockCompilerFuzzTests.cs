@@ -214,4 +214,56 @@ public class ArmBlockCompilerFuzzTests
         }
         Assert.True(compiled.Cpu.RegionSteps > 0, "nothing ran compiled");
     }
+
+    /// <summary>
+    /// With breakpoints set, a region runs unless one lies on its code: a breakpoint inside a compiled loop
+    /// stops every round at its count, and one outside lets the loop run compiled to it.
+    /// </summary>
+    [Fact]
+    public void A_breakpoint_in_a_compiled_loop_stops_there_and_one_outside_it_lets_the_loop_run_compiled()
+    {
+        uint[] program =
+        [
+            0x91000442, // 0: loop: add x2, x2, #1
+            0x91000863, // 4: add x3, x3, #2
+            0xF101905F, // 8: cmp x2, #100
+            0x54FFFFA1, // c: b.ne loop
+            0x14000000, // 10: b .
+        ];
+        var interpreted = new CpuRig(program);
+        var compiled = new CpuRig(program);
+        compiled.Cpu.CodeCache.EnableCompiler(threshold: 1);
+        foreach (var rig in new[] { interpreted, compiled })
+        {
+            rig.Cpu.Run(50);
+            rig.Cpu.AddBreakpoint(CpuRig.Ram + 4);
+        }
+        ulong before = compiled.Cpu.RegionSteps;
+        for (int hit = 0; hit < 5; hit++)
+        {
+            var a = interpreted.Cpu.Run(10_000, stepOverBreakpoint: hit > 0);
+            var b = compiled.Cpu.Run(10_000, stepOverBreakpoint: hit > 0);
+            Assert.Equal(Rewind.Core.Cpu.CpuStop.Breakpoint, b);
+            Assert.Equal(a, b);
+            Assert.Equal(CpuRig.Ram + 4, compiled.Cpu.Pc);
+            Assert.Equal(interpreted.Cpu.Icount, compiled.Cpu.Icount);
+            Assert.Equal(interpreted.Cpu.GetX(2), compiled.Cpu.GetX(2));
+        }
+        Assert.Equal(before, compiled.Cpu.RegionSteps);
+
+        foreach (var rig in new[] { interpreted, compiled })
+        {
+            rig.Cpu.RemoveBreakpoint(CpuRig.Ram + 4);
+            rig.Cpu.AddBreakpoint(CpuRig.Ram + 0x10);
+        }
+        var c = interpreted.Cpu.Run(10_000, stepOverBreakpoint: true);
+        var d = compiled.Cpu.Run(10_000, stepOverBreakpoint: true);
+        Assert.Equal(Rewind.Core.Cpu.CpuStop.Breakpoint, d);
+        Assert.Equal(c, d);
+        Assert.Equal(CpuRig.Ram + 0x10, compiled.Cpu.Pc);
+        Assert.Equal(interpreted.Cpu.Icount, compiled.Cpu.Icount);
+        Assert.Equal(100UL, compiled.Cpu.GetX(2));
+        Assert.Equal(interpreted.Cpu.GetX(3), compiled.Cpu.GetX(3));
+        Assert.True(compiled.Cpu.RegionSteps > before + 100, "the loop ran compiled with a breakpoint set outside it");
+    }
 }
