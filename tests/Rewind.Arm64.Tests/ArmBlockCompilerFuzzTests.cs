@@ -266,4 +266,32 @@ public class ArmBlockCompilerFuzzTests
         Assert.Equal(interpreted.Cpu.GetX(3), compiled.Cpu.GetX(3));
         Assert.True(compiled.Cpu.RegionSteps > before + 100, "the loop ran compiled with a breakpoint set outside it");
     }
+
+    /// <summary>
+    /// A region the compiler refuses (here made to throw, as an IL bug of ours would) stays interpreted and is
+    /// counted; the run goes on exactly as the interpreter's, on the CPU's thread and on the compiling thread.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_region_the_compiler_refuses_is_left_to_the_interpreter(bool background)
+    {
+        var program = Program(new Random(7));
+        var interpreted = Rig(program, 7, compile: false);
+        var refusing = Rig(program, 7, compile: false);
+        refusing.Cpu.CodeCache.EnableCompiler(threshold: 1, background);
+        var cache = refusing.Cpu.CodeCache.Blocks!;
+        cache.CompileForTests = _ => throw new InvalidProgramException("a region the runtime rejects");
+        for (ulong at = 1_000; at <= 20_000; at += 1_000)
+        {
+            interpreted.Cpu.Run(at);
+            refusing.Cpu.Run(at);
+            if (background) Assert.True(cache.WaitForCompiler(TimeSpan.FromSeconds(30)));
+            Assert.Equal(interpreted.Cpu.Pc, refusing.Cpu.Pc);
+            for (int r = 0; r < 31; r++) Assert.Equal(interpreted.Cpu.GetX(r), refusing.Cpu.GetX(r));
+        }
+        Assert.True(cache.Failures > 0, "the compiler was never asked");
+        Assert.Equal(0, cache.Compiled);
+        Assert.Equal(0UL, refusing.Cpu.RegionSteps);
+    }
 }

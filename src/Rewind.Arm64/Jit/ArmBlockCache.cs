@@ -192,6 +192,9 @@ public sealed class ArmBlockCache
         }
     }
 
+    /// <summary>Replaces the compiler, so a test can make it fail as a bug of ours would.</summary>
+    internal Func<ArmRegion, ArmBlockCode>? CompileForTests { get; set; }
+
     /// <summary>Regions the compiler or the runtime's JIT refused (a bug of ours): they stay interpreted.</summary>
     public int Failures => Volatile.Read(ref _failures);
 
@@ -206,7 +209,7 @@ public sealed class ArmBlockCache
     {
         try
         {
-            var code = ArmBlockCompiler.Compile(region);
+            var code = CompileForTests?.Invoke(region) ?? ArmBlockCompiler.Compile(region);
             ArmBlockCompiler.Prepare(code);
             return code;
         }
