@@ -17,35 +17,40 @@ public sealed partial class Arm64Cpu
         var table = new ushort[16];
         for (uint f = 0; f < 16; f++)
         {
-            bool n = (f & 8) != 0, z = (f & 4) != 0, c = (f & 2) != 0, v = (f & 1) != 0;
-            for (uint cond = 0; cond < 16; cond++)
+            for (int cond = 0; cond < 16; cond++)
             {
-                bool result = (cond >> 1) switch
-                {
-                    0 => z,
-                    1 => c,
-                    2 => n,
-                    3 => v,
-                    4 => c && !z,
-                    5 => n == v,
-                    6 => n == v && !z,
-                    _ => true,
-                };
-                if ((cond & 1) != 0 && cond != 15) result = !result;
-                if (result) table[f] |= (ushort)(1 << (int)cond);
+                if (Condition(f << 28, cond)) table[f] |= (ushort)(1 << cond);
             }
         }
         return table;
     }
 
+    /// <summary>
+    /// Whether condition <paramref name="cond"/> holds for <paramref name="nzcv"/> (bits 31..28): the one definition,
+    /// which the interpreter's table is built from and compiled regions call with a constant condition (the
+    /// runtime's JIT then folds it to the one case).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool Condition(uint nzcv, int cond)
+    {
+        bool n = (nzcv & 0x8000_0000) != 0, z = (nzcv & 0x4000_0000) != 0, c = (nzcv & 0x2000_0000) != 0, v = (nzcv & 0x1000_0000) != 0;
+        bool result = (cond >> 1) switch
+        {
+            0 => z,
+            1 => c,
+            2 => n,
+            3 => v,
+            4 => c & !z,
+            5 => n == v,
+            6 => (n == v) & !z,
+            _ => true,
+        };
+        return (cond & 1) != 0 && cond != 15 ? !result : result;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Holds(int cond) =>
         ((Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(ConditionTable), (nint)(_nzcv >> 28)) >> cond) & 1) != 0; // NZCV >> 28 < 16: no bounds check needed
-
-    /// <summary>Whether condition <paramref name="cond"/> holds for <paramref name="nzcv"/> (compiled regions keep NZCV in a local).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool ConditionHolds(uint nzcv, int cond) =>
-        ((Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(ConditionTable), (nint)(nzcv >> 28)) >> cond) & 1) != 0;
 
     /// <summary>
     /// 1 or 0 without a branch (a SETcc): flags are often data, e.g. the Z of a test of a computed bit, and a

@@ -80,8 +80,6 @@ public sealed class ArmBlockCache
     /// <summary>Regions compiled since the machine started (host statistics).</summary>
     public long Compiled { get; private set; }
 
-    internal ArmBlock?[] Blocks => _blocks;
-
     internal ArmBlock Block(int id) => _blocks[id]!;
 
     /// <summary>Places a compiled region over its entry slot.</summary>

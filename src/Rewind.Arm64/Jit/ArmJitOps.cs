@@ -19,23 +19,7 @@ internal static class ArmJitOps
 
     /// <summary>Whether condition <paramref name="cond"/> holds for <paramref name="nzcv"/> (in bits 31..28).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Holds(uint nzcv, int cond)
-    {
-        // Folded to one case when cond is a constant, as in compiled code; the table (ConditionHolds) otherwise.
-        bool n = (nzcv & 0x8000_0000) != 0, z = (nzcv & 0x4000_0000) != 0, c = (nzcv & 0x2000_0000) != 0, v = (nzcv & 0x1000_0000) != 0;
-        bool result = (cond >> 1) switch
-        {
-            0 => z,
-            1 => c,
-            2 => n,
-            3 => v,
-            4 => c & !z,
-            5 => n == v,
-            6 => (n == v) & !z,
-            _ => true,
-        };
-        return (cond & 1) != 0 && cond != 15 ? !result : result;
-    }
+    public static bool Holds(uint nzcv, int cond) => Arm64Cpu.Condition(nzcv, cond);
 
     // Flags compiled regions keep pending: the operands of the last flag-setting instruction and its kind,
     // turned into NZCV only where something needs them all (see ArmBlockCompiler).
@@ -202,11 +186,6 @@ internal static class ArmJitOps
         ulong alt = (m ^ (0 - (ulong)(variant >> 1))) + (ulong)(variant & 1);
         return (take ? n : alt) & mask;
     }
-
-    /// <summary>CCMP and CCMN: the flags of the comparison when the condition holds, else <paramref name="otherwise"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint Ccmp(uint nzcv, ulong a, ulong b, int cond, bool sub, bool sf, uint otherwise) =>
-        Holds(nzcv, cond) ? AddSubFlags(a, b, sub, sf) : otherwise;
 
     /// <summary>A loaded value extended as Arm64Cpu.Extend does (mode 0 none, 1 to 64 bits, 2 to 32 bits).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

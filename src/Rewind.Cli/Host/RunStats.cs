@@ -46,7 +46,7 @@ public static class RunStats
             {
                 to.WriteLine($"  cpu {arm.Index}: {arm.RegionSteps:N0} steps in {arm.RegionRuns:N0} runs of compiled regions " +
                     $"({100.0 * arm.RegionSteps / Math.Max(1UL, arm.Icount):F1} % of the count), {arm.RegionDeclines:N0} runs declined; " +
-                    $"{arm.RegionsCompiled:N0} regions compiled in {ms(arm.CompileTicks):N0} ms; spins skipped {arm.SpinSkipped:N0} in {arm.SpinsSkipped:N0}");
+                    $"{arm.RegionsCompiled:N0} regions compiled on its own thread in {ms(arm.CompileTicks):N0} ms (the rest: regions, below); spins skipped {arm.SpinSkipped:N0} in {arm.SpinsSkipped:N0}");
                 continue;
             }
             if (cpu is not Hart hart) continue;
