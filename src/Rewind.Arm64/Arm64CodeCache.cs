@@ -16,6 +16,8 @@ public sealed class Arm64CodeCache(PhysicalMemory ram) : PageCodeCache<A64Op>(ra
 
     /// <summary>Turns the block compiler on: a region is compiled where the interpreter arrives <paramref name="threshold"/> times.</summary>
     /// <param name="background">Compile on another thread (see <see cref="Jit.ArmBlockCache"/>); tests comparing tiers step by step compile in the foreground.</param>
-    public void EnableCompiler(int threshold = Jit.ArmJitSettings.DefaultThreshold, bool background = false) =>
-        Blocks ??= new Jit.ArmBlockCache(Ram, threshold, background);
+    /// <param name="native">Translate regions to native code first (see <see cref="Jit.ArmBlockCache"/>).</param>
+    public void EnableCompiler(int threshold = Jit.ArmJitSettings.DefaultThreshold, bool background = false, bool native = false,
+        int nativeThreshold = Jit.ArmJitSettings.DefaultNativeThreshold) =>
+        Blocks ??= new Jit.ArmBlockCache(Ram, threshold, background, native, nativeThreshold);
 }

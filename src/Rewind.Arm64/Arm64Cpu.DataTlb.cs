@@ -16,6 +16,8 @@ public sealed unsafe partial class Arm64Cpu
 {
     private const int DataTlbBits = 8;
     private const int DataTlbMask = (1 << DataTlbBits) - 1;
+    /// <summary>Entries in each of the read and write arrays (native code indexes them itself).</summary>
+    internal const int DataTlbEntries = 1 << DataTlbBits;
     /// <summary>A key bit no entry carries: lookups made with it always miss (watchpoints set).</summary>
     private const ulong DataTlbNever = 8;
 

@@ -24,7 +24,36 @@ public sealed unsafe partial class Arm64Cpu
     /// <summary>The machine's code cache this CPU fetches through.</summary>
     public Arm64CodeCache CodeCache => _code;
 
-    private void ForgetFetchPage() => _fetchPage = NoPc;
+    /// <summary>
+    /// Drops the fetch window, and with it every page the fetch TLB remembers: their keys carry an epoch, which
+    /// moves here (the array is cleared when it wraps).
+    /// </summary>
+    private void ForgetFetchPage()
+    {
+        _fetchPage = NoPc;
+        if (++_fetchEpoch == 0x1000)
+        {
+            Array.Clear(_fetchTlb);
+            _fetchEpoch = 1;
+        }
+    }
+
+    /// <summary>
+    /// Virtual pages the fetch window has been on since it was last dropped, with their slots: native code
+    /// (<see cref="Jit.ArmNativeCompiler"/>) follows a branch to another page through it, as the window would.
+    /// </summary>
+    private struct FetchTlbEntry
+    {
+        /// <summary>The virtual page | the epoch it was made in (0 never matches: no epoch is 0).</summary>
+        public ulong Key;
+        /// <summary>The address of the page's pinned slots.</summary>
+        public ulong Slots;
+    }
+
+    internal const int FetchTlbEntries = 256;
+
+    private readonly FetchTlbEntry[] _fetchTlb = GC.AllocateArray<FetchTlbEntry>(FetchTlbEntries, pinned: true);
+    private ulong _fetchEpoch = 1;
 
     /// <summary>
     /// Points the fetch window at pc's page, or, for a pc outside RAM, leaves it off and decodes the
@@ -45,5 +74,8 @@ public sealed unsafe partial class Arm64Cpu
         _fetchSlots = _code.PageFor((int)(off >> PhysicalMemory.PageShift));
         _fetchHost = _ramPtr + (off & ~0xfffUL);
         _fetchPage = pc & ~0xfffUL;
+        ref FetchTlbEntry e = ref _fetchTlb[(int)(pc >> PhysicalMemory.PageShift) & (FetchTlbEntries - 1)];
+        e.Key = _fetchPage | _fetchEpoch;
+        e.Slots = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_fetchSlots));
     }
 }

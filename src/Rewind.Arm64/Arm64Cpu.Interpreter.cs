@@ -91,7 +91,7 @@ public sealed unsafe partial class Arm64Cpu
             }
             d = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_fetchSlots), (nint)((pc >> 2) & 1023));
             // Places reached from the top (jump targets, page entries) are where compiled regions start.
-            if (_jit != null && d.Kind != A64Kind.Jit && VisitIsHot(pc, _jit.Threshold)) CompileRegion(pc);
+            if (_jit != null && d.Kind != A64Kind.Jit && VisitIsHot(pc, _jit.FirstThreshold)) CompileRegion(pc);
         dispatch:
             switch (d.Kind)
             {
@@ -107,7 +107,14 @@ public sealed unsafe partial class Arm64Cpu
                         var block = _jit!.Block((int)d.Imm);
                         if (ic + (ulong)block.EntryLength > _sliceEnd) goto default;
                         if (checkBreakpoints && BreakpointIn(pc & ~0xfffUL, block)) goto default;
-                        ulong steps = block.Code(this, x, pc, ic, _sliceEnd);
+                        ulong steps;
+                        if (block.Native != 0)
+                        {
+                            // A native body that keeps running earns its region the runtime's JIT.
+                            if (_jit.NativeRunIsHot((int)d.Imm)) CompileRegion(pc, secondTier: true);
+                            steps = RunNative(block.Native, x, pc, ic, _sliceEnd, chain: !checkBreakpoints);
+                        }
+                        else steps = block.Code(this, x, pc, ic, _sliceEnd);
                         RegionRuns++;
                         // No step: its first instruction needs the interpreter's slow path, alone.
                         if (steps == 0)

@@ -18,7 +18,11 @@ public sealed unsafe partial class Arm64Cpu
     {
         public ulong Pc;
         public int Visits;
+        /// <summary>No native body can start here: the next time it is hot, the runtime's JIT compiles it.</summary>
+        public bool NativeRefused;
     }
+
+    private ref HotSpot HotFor(ulong pc) => ref _hot[(int)((pc >> 2) ^ (pc >> 14)) & (HotEntries - 1)];
 
     private readonly HotSpot[] _hot = new HotSpot[HotEntries];
 
@@ -41,11 +45,12 @@ public sealed unsafe partial class Arm64Cpu
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool VisitIsHot(ulong pc, int threshold)
     {
-        ref HotSpot h = ref _hot[(int)((pc >> 2) ^ (pc >> 14)) & (HotEntries - 1)];
+        ref HotSpot h = ref HotFor(pc);
         if (h.Pc != pc)
         {
             h.Pc = pc;
             h.Visits = 0;
+            h.NativeRefused = false;
         }
         if (++h.Visits < threshold) return false;
         h.Visits = 0;
@@ -56,11 +61,28 @@ public sealed unsafe partial class Arm64Cpu
     /// Compiles the region entered at pc, in the fetch window, and places it over pc's slot. Nothing is placed
     /// when pc's instruction is not one a region runs.
     /// </summary>
+    /// <param name="secondTier">The region's native body has run often enough: compile it through the runtime's JIT.</param>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void CompileRegion(ulong pc)
+    private void CompileRegion(ulong pc, bool secondTier = false)
     {
         var cache = _jit;
         if (cache == null || (pc & ~0xfffUL) != _fetchPage) return;
+        // First the native tier, where there is one. A place it cannot start (its instruction is one native
+        // code leaves to the interpreter) goes to the runtime's JIT once it has been visited as often as that
+        // tier asks of any place, not at the native tier's low count.
+        if (!secondTier && cache.NativeTier)
+        {
+            ref HotSpot h = ref HotFor(pc);
+            if (!h.NativeRefused || h.Pc != pc)
+            {
+                if (CompileNative(pc, cache)) return;
+                h.Pc = pc;
+                h.NativeRefused = true;
+                h.Visits = cache.NativeThreshold - cache.Threshold;
+                return;
+            }
+            h.NativeRefused = false;
+        }
         byte* page = _fetchHost;
         int ramPage = (int)((ulong)(page - _ramPtr) >> 12);
         if (cache.Background)

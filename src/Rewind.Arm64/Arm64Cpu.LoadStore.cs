@@ -157,7 +157,7 @@ public sealed partial class Arm64Cpu
         }
         else if (load)
         {
-            ulong a = Load(address, size), b = Load(address + (ulong)size, size);
+            ulong a = LoadAndFill(address, size), b = LoadAndFill(address + (ulong)size, size);
             if (signed)
             {
                 a = (ulong)(int)a;
@@ -169,8 +169,8 @@ public sealed partial class Arm64Cpu
         else
         {
             ulong a = Xr(rt), b = Xr(rt2);
-            Store(address, size, a);
-            Store(address + (ulong)size, size, b);
+            StoreAndFill(address, size, a);
+            StoreAndFill(address + (ulong)size, size, b);
         }
         if (index is 1 or 3) SetXs(rn, baseAddress + (ulong)offset);
     }
@@ -243,10 +243,10 @@ public sealed partial class Arm64Cpu
             switch (opc)
             {
                 case 0:
-                    Store(address, size, Xr(rt));
+                    StoreAndFill(address, size, Xr(rt));
                     break;
                 case 1:
-                    SetXr(rt, Load(address, size));
+                    SetXr(rt, LoadAndFill(address, size));
                     break;
                 case 2:
                     if (sizeBits == 3)
@@ -255,11 +255,11 @@ public sealed partial class Arm64Cpu
                         if (writeBack || ((insn & (1u << 24)) == 0 && (insn & (1u << 21)) == 0 && ((insn >> 10) & 3) == 2)) throw Undefined();
                         return;
                     }
-                    SetXr(rt, (ulong)SignExtend(Load(address, size), size * 8));
+                    SetXr(rt, (ulong)SignExtend(LoadAndFill(address, size), size * 8));
                     break;
                 default:
                     if (sizeBits >= 2) throw Undefined();
-                    SetXr(rt, (uint)SignExtend(Load(address, size), size * 8));
+                    SetXr(rt, (uint)SignExtend(LoadAndFill(address, size), size * 8));
                     break;
             }
         }

@@ -63,10 +63,27 @@ public class ArmBlockCompilerFuzzTests
         return words;
     }
 
-    private static CpuRig Rig(uint[] program, int seed, bool compile)
+    /// <summary>Which tiers compile: the runtime's JIT alone, native code alone, or native code first and then the runtime's JIT.</summary>
+    public enum Tier { Runtime, Native, NativeThenRuntime }
+
+    public static TheoryData<Tier> Tiers() => [Tier.Runtime, Tier.Native, Tier.NativeThenRuntime];
+
+    /// <summary>Turns the compiler on for <paramref name="tier"/>, compiling at the first visit.</summary>
+    private static void Enable(CpuRig rig, Tier tier)
+    {
+        switch (tier)
+        {
+            case Tier.Runtime: rig.Cpu.CodeCache.EnableCompiler(threshold: 1); break;
+            case Tier.Native: rig.Cpu.CodeCache.EnableCompiler(threshold: int.MaxValue, native: true, nativeThreshold: 1); break;
+            default: rig.Cpu.CodeCache.EnableCompiler(threshold: 3, native: true, nativeThreshold: 1); break;
+        }
+        Assert.Equal(tier != Tier.Runtime, rig.Cpu.CodeCache.Blocks!.NativeTier);
+    }
+
+    private static CpuRig Rig(uint[] program, int seed, bool compile, Tier tier = Tier.Runtime)
     {
         var rig = new CpuRig(program);
-        if (compile) rig.Cpu.CodeCache.EnableCompiler(threshold: 1);
+        if (compile) Enable(rig, tier);
         // Synchronous exceptions from EL1 with SP_EL1: step over the instruction (x30 is the scratch).
         rig.Load(CpuRig.Vbar + 0x200, 0xd538403e, 0x910013de, 0xd518403e, 0xd69f03e0); // mrs x30, elr_el1; add x30, x30, #4; msr elr_el1, x30; eret
         var rng = new Random(seed * 7919);
@@ -79,20 +96,23 @@ public class ArmBlockCompilerFuzzTests
         return rig;
     }
 
-    public static TheoryData<int> Seeds()
+    public static TheoryData<int, Tier> Seeds()
     {
-        var data = new TheoryData<int>();
-        for (int s = 1; s <= 40; s++) data.Add(s);
+        var data = new TheoryData<int, Tier>();
+        foreach (var tier in Enum.GetValues<Tier>())
+        {
+            for (int s = 1; s <= 40; s++) data.Add(s, tier);
+        }
         return data;
     }
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void A_random_program_runs_the_same_compiled_as_interpreted(int seed)
+    public void A_random_program_runs_the_same_compiled_as_interpreted(int seed, Tier tier)
     {
         var program = Program(new Random(seed));
         var interpreted = Rig(program, seed, compile: false);
-        var compiled = Rig(program, seed, compile: true);
+        var compiled = Rig(program, seed, compile: true, tier);
         var rng = new Random(seed + 1000);
         ulong at = 0;
         while (at < 30_000)
@@ -110,11 +130,13 @@ public class ArmBlockCompilerFuzzTests
             Assert.True(interpreted.Cpu.Pstate == compiled.Cpu.Pstate, $"{where}: pstate {interpreted.Cpu.Pstate:x} against {compiled.Cpu.Pstate:x}");
         }
         Assert.True(interpreted.Memory.Bytes.SequenceEqual(compiled.Memory.Bytes), $"seed {seed}: RAM differs");
-        Assert.True(compiled.Cpu.RegionsCompiled > 0, $"seed {seed}: nothing compiled");
+        Assert.True(compiled.Cpu.RegionSteps > 0, $"seed {seed}: nothing ran compiled");
+        if (tier != Tier.Runtime) Assert.True(compiled.Cpu.CodeCache.Blocks!.NativeCompiled > 0, $"seed {seed}: nothing translated to native code");
     }
 
-    [Fact]
-    public void A_region_that_rewrites_its_own_next_instruction_runs_the_new_one()
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void A_region_that_rewrites_its_own_next_instruction_runs_the_new_one(Tier tier)
     {
         uint[] program =
         [
@@ -127,7 +149,7 @@ public class ArmBlockCompilerFuzzTests
         CpuRig Rig(bool compile)
         {
             var rig = new CpuRig(program);
-            if (compile) rig.Cpu.CodeCache.EnableCompiler(threshold: 1);
+            if (compile) Enable(rig, tier);
             rig.Cpu.SetX(4, CpuRig.Ram + 12);
             rig.Cpu.SetX(5, 0x91019063); // add x3, x3, #100
             rig.Cpu.SetX(6, 0x91019063 ^ 0x91000463);
@@ -147,7 +169,7 @@ public class ArmBlockCompilerFuzzTests
         // 2,000 rounds of five instructions: 1,000 adds of 100 and 1,000 of 1.
         Assert.Equal(101_000UL, compiled.Cpu.GetX(3));
         Assert.Equal(interpreted.Cpu.GetX(3), compiled.Cpu.GetX(3));
-        Assert.True(compiled.Cpu.RegionsCompiled > 1, "the rewritten region was compiled again");
+        Assert.True(compiled.Cpu.CodeCache.Blocks!.Compiled > 1, "the rewritten region was compiled again");
     }
 
     /// <summary>SUBS, ADDS and ANDS of x1 and x2 into x0, 64 and 32 bits.</summary>
@@ -156,12 +178,15 @@ public class ArmBlockCompilerFuzzTests
     private static readonly ulong[] Edges =
         [0, 1, 2, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000, 0x7fff_ffff_ffff_ffff, 0x8000_0000_0000_0000, ulong.MaxValue, ulong.MaxValue - 1, 0x1234_5678_9abc_def0];
 
-    public static TheoryData<int, int> SetterAndCondition()
+    public static TheoryData<int, int, Tier> SetterAndCondition()
     {
-        var data = new TheoryData<int, int>();
-        for (int setter = 0; setter < FlagSetters.Length; setter++)
+        var data = new TheoryData<int, int, Tier>();
+        foreach (var tier in new[] { Tier.Runtime, Tier.Native })
         {
-            for (int cond = 0; cond < 16; cond++) data.Add(setter, cond);
+            for (int setter = 0; setter < FlagSetters.Length; setter++)
+            {
+                for (int cond = 0; cond < 16; cond++) data.Add(setter, cond, tier);
+            }
         }
         return data;
     }
@@ -173,7 +198,7 @@ public class ArmBlockCompilerFuzzTests
     /// </summary>
     [Theory]
     [MemberData(nameof(SetterAndCondition))]
-    public void Every_condition_after_every_flag_setter_holds_as_interpreted(int setter, int cond)
+    public void Every_condition_after_every_flag_setter_holds_as_interpreted(int setter, int cond, Tier tier)
     {
         uint c = (uint)cond << 12;
         uint[] program =
@@ -190,7 +215,7 @@ public class ArmBlockCompilerFuzzTests
         ];
         var interpreted = new CpuRig(program);
         var compiled = new CpuRig(program);
-        compiled.Cpu.CodeCache.EnableCompiler(threshold: 1);
+        Enable(compiled, tier);
         foreach (ulong a in Edges)
         {
             foreach (ulong b in Edges)
@@ -219,8 +244,9 @@ public class ArmBlockCompilerFuzzTests
     /// With breakpoints set, a region runs unless one lies on its code: a breakpoint inside a compiled loop
     /// stops every round at its count, and one outside lets the loop run compiled to it.
     /// </summary>
-    [Fact]
-    public void A_breakpoint_in_a_compiled_loop_stops_there_and_one_outside_it_lets_the_loop_run_compiled()
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void A_breakpoint_in_a_compiled_loop_stops_there_and_one_outside_it_lets_the_loop_run_compiled(Tier tier)
     {
         uint[] program =
         [
@@ -232,7 +258,7 @@ public class ArmBlockCompilerFuzzTests
         ];
         var interpreted = new CpuRig(program);
         var compiled = new CpuRig(program);
-        compiled.Cpu.CodeCache.EnableCompiler(threshold: 1);
+        Enable(compiled, tier);
         foreach (var rig in new[] { interpreted, compiled })
         {
             rig.Cpu.Run(50);
@@ -265,6 +291,48 @@ public class ArmBlockCompilerFuzzTests
         Assert.Equal(100UL, compiled.Cpu.GetX(2));
         Assert.Equal(interpreted.Cpu.GetX(3), compiled.Cpu.GetX(3));
         Assert.True(compiled.Cpu.RegionSteps > before + 100, "the loop ran compiled with a breakpoint set outside it");
+    }
+
+    /// <summary>
+    /// With the MMU on, a region whose first instruction is a store that misses the data TLB declines, and the
+    /// full decoder runs that store. The full decoder fills the TLB as the fast path does, so the region declines
+    /// once a page, not once a round (it did, for every round on a page it had not stored to before).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Tiers))]
+    public void A_region_that_starts_with_a_store_missing_the_data_tlb_declines_once_a_page(Tier tier)
+    {
+        uint[] program =
+        [
+            0xF8227801, // 0: loop: str x1, [x0, x2, lsl #3]
+            0x91000442, // 4: add x2, x2, #1
+            0x17FFFFFE, // 8: b loop
+        ];
+        CpuRig Mapped(bool compile)
+        {
+            var rig = new CpuRig(program);
+            var tables = new TranslationTables(rig, 12, 39);
+            tables.Map(CpuRig.Ram, CpuRig.Ram);
+            for (ulong page = 0; page < 8; page++) tables.Map(Data + page * 0x1000, Data + page * 0x1000);
+            tables.Enable();
+            if (compile) Enable(rig, tier);
+            rig.Cpu.SetX(0, Data);
+            rig.Cpu.SetX(1, 0x5a5a);
+            return rig;
+        }
+        var interpreted = Mapped(compile: false);
+        var compiled = Mapped(compile: true);
+        // 4,096 rounds of three: a store to each word of 8 pages.
+        for (ulong at = 1_000; at <= 12_288; at += 1_000 + at % 17)
+        {
+            interpreted.Cpu.Run(Math.Min(at, 12_288));
+            compiled.Cpu.Run(Math.Min(at, 12_288));
+            Assert.Equal(interpreted.Cpu.Pc, compiled.Cpu.Pc);
+            Assert.Equal(interpreted.Cpu.GetX(2), compiled.Cpu.GetX(2));
+        }
+        Assert.True(interpreted.Memory.Bytes.SequenceEqual(compiled.Memory.Bytes), "RAM differs");
+        Assert.True(compiled.Cpu.RegionSteps > 10_000, $"only {compiled.Cpu.RegionSteps} steps compiled");
+        Assert.True(compiled.Cpu.RegionDeclines <= 32, $"{compiled.Cpu.RegionDeclines} declines for 8 pages");
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ public class Aarch64CompilerDifferentialBootTests
         public string Text => Encoding.Latin1.GetString(_bytes.ToArray());
     }
 
-    private static ArmVirtBoard Linux(ISerialBackend serial, int cpus, int threshold)
+    private static ArmVirtBoard Linux(ISerialBackend serial, int cpus, int threshold, bool native = false)
     {
         var linux = LinuxWorkload.RequireAarch64();
         var board = ArmVirtBoard.Create(new BoardOptions
@@ -43,11 +43,11 @@ public class Aarch64CompilerDifferentialBootTests
             Serial = serial,
             Input = new LiveInput(() => 1_700_000_000_000_000_000),
         });
-        if (threshold > 0) board.CodeCache.EnableCompiler(threshold);
+        if (threshold > 0) board.CodeCache.EnableCompiler(threshold, native: native, nativeThreshold: 16);
         return board;
     }
 
-    private static ArmVirtBoard Uboot(ISerialBackend serial, int threshold)
+    private static ArmVirtBoard Uboot(ISerialBackend serial, int threshold, bool native = false)
     {
         var board = ArmVirtBoard.Create(new BoardOptions
         {
@@ -58,22 +58,27 @@ public class Aarch64CompilerDifferentialBootTests
             Serial = serial,
             Input = new LiveInput(() => 1_700_000_000_000_000_000),
         });
-        if (threshold > 0) board.CodeCache.EnableCompiler(threshold);
+        if (threshold > 0) board.CodeCache.EnableCompiler(threshold, native: native, nativeThreshold: 16);
         return board;
     }
 
     /// <summary>U-Boot copies itself to the top of RAM, rewrites its relocations there and runs from there: code written, then compiled.</summary>
-    [Fact]
-    public void Uboot_reaches_its_prompt_the_same_with_the_compiler_as_without()
+    /// <param name="native">Native code first (compiled at 16 visits), then the runtime's JIT (after 16 runs).</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Uboot_reaches_its_prompt_the_same_with_the_compiler_as_without(bool native)
     {
         var consoleA = new Collect();
         var consoleB = new Collect();
         var interpreted = Uboot(consoleA, threshold: 0);
-        var compiled = Uboot(consoleB, threshold: 16);
+        var compiled = Uboot(consoleB, threshold: 16, native);
         Lockstep(interpreted, compiled, () => consoleA.Text.Contains("=> ", StringComparison.Ordinal), 2_000_000_000);
         Assert.Contains("=> ", consoleA.Text, StringComparison.Ordinal);
         Assert.Equal(consoleA.Text, consoleB.Text);
-        Assert.True(compiled.Cpu.RegionsCompiled > 50, $"only {compiled.Cpu.RegionsCompiled} regions compiled");
+        long placed = compiled.CodeCache.Blocks!.Compiled;
+        Assert.True(placed > 50, $"only {placed} regions compiled");
+        if (native) Assert.True(compiled.CodeCache.Blocks.NativeCompiled > 50, $"only {compiled.CodeCache.Blocks.NativeCompiled} native bodies");
     }
 
     private static int Lockstep(ArmVirtBoard interpreted, ArmVirtBoard compiled, Func<bool> done, ulong fuel)
@@ -96,20 +101,23 @@ public class Aarch64CompilerDifferentialBootTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Arm64_linux_boots_to_its_prompt_the_same_with_the_compiler_as_without(int cpus)
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    public void Arm64_linux_boots_to_its_prompt_the_same_with_the_compiler_as_without(int cpus, bool native)
     {
         var consoleA = new Collect();
         var consoleB = new Collect();
         var interpreted = Linux(consoleA, cpus, threshold: 0);
-        var compiled = Linux(consoleB, cpus, Threshold);
+        var compiled = Linux(consoleB, cpus, Threshold, native);
         int points = Lockstep(interpreted, compiled, () => consoleA.Text.Contains(LinuxPrompt, StringComparison.Ordinal), 6_000_000_000);
         Assert.Contains(LinuxPrompt, consoleA.Text, StringComparison.Ordinal);
         Assert.Equal(consoleA.Text, consoleB.Text);
         Assert.True(interpreted.Ram.Bytes.SequenceEqual(compiled.Ram.Bytes), "RAM differs at the end");
         Assert.True(points > 10, $"only {points} comparisons");
-        long regions = compiled.Cpus.Sum(c => c.RegionsCompiled);
+        long regions = compiled.CodeCache.Blocks!.Compiled;
+        if (native) Assert.True(compiled.CodeCache.Blocks.NativeCompiled > 200, $"only {compiled.CodeCache.Blocks.NativeCompiled} native bodies");
         ulong steps = compiled.Cpus.Aggregate(0UL, (s, c) => s + c.RegionSteps);
         Assert.True(regions > 200, $"only {regions} regions compiled");
         // Most of a one-CPU boot runs compiled (about 70 %); with two, the count also holds the idle CPUs' waits.

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Rewind.Arm64.Decode;
 using Rewind.Core.Memory;
+using Rewind.Core.Native;
 
 namespace Rewind.Arm64.Jit;
 
@@ -13,9 +14,11 @@ namespace Rewind.Arm64.Jit;
 internal unsafe delegate ulong ArmBlockCode(Arm64Cpu cpu, ulong* x, ulong pc, ulong ic, ulong sliceEnd);
 
 /// <summary>One placed region: its code, where its entry slot is, and the bytes of its page it was compiled from.</summary>
-internal sealed class ArmBlock(ArmBlockCode code, int entryLength, A64Kind entryKind, A64Op[] slots, int slot, int page, int start, int end)
+internal sealed class ArmBlock(ArmBlockCode code, int entryLength, A64Kind entryKind, A64Op[] slots, int slot, int page, int start, int end, nint native = 0)
 {
     public readonly ArmBlockCode Code = code;
+    /// <summary>The first tier's machine code (<see cref="ArmNativeCompiler"/>), or 0 for a region the runtime compiled.</summary>
+    public readonly nint Native = native;
     /// <summary>Instructions of the entry block: the room a slice must have for the region to be entered.</summary>
     public readonly int EntryLength = entryLength;
     /// <summary>What the entry slot held before: the kind the spin skipper asks about.</summary>
@@ -56,11 +59,20 @@ public sealed class ArmBlockCache
     /// slices (a board's choice); else on the CPU's thread at once, so a region is in place at the same count
     /// in every run (tests comparing tiers step by step).
     /// </param>
-    public ArmBlockCache(PhysicalMemory ram, int threshold, bool background = false)
+    /// <param name="native">
+    /// Translate a region into x86-64 code first (<see cref="ArmNativeCompiler"/>) after
+    /// <paramref name="nativeThreshold"/> visits, and through the runtime's JIT after <paramref name="threshold"/>
+    /// runs of that code; without it, through the runtime's JIT after <paramref name="threshold"/> visits.
+    /// Ignored where the host gives no executable memory.
+    /// </param>
+    public ArmBlockCache(PhysicalMemory ram, int threshold, bool background = false, bool native = false, int nativeThreshold = ArmJitSettings.DefaultNativeThreshold)
     {
         _ram = ram;
         Threshold = threshold;
         Background = background;
+        if (native && (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64))
+            _arena = ExecutableMemory.TryCreate(NativeArenaBytes);
+        NativeThreshold = nativeThreshold;
         var previous = ram.WatchedPageWritten;
         ram.WatchedPageWritten = (page, start, length) =>
         {
@@ -71,8 +83,67 @@ public sealed class ArmBlockCache
 
     public bool Background { get; }
 
-    /// <summary>Visits to an address before its region is compiled.</summary>
+    /// <summary>Bytes of executable memory for native bodies; when full, every region is forgotten and the arena starts over.</summary>
+    public const int NativeArenaBytes = 32 << 20;
+
+    private readonly ExecutableMemory? _arena;
+    private readonly ArmNativeCompiler _native = new();
+
+    /// <summary>Each placement's native entry, by id (pinned: native code follows chains through it).</summary>
+    private readonly ArmNativeEntry[] _entries = GC.AllocateArray<ArmNativeEntry>(MaxBlocks, pinned: true);
+
+    internal unsafe ArmNativeEntry* Entries => (ArmNativeEntry*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _entries[0]);
+
+    /// <summary>
+    /// Counts a run of placement <paramref name="id"/>'s native body (chained runs count in native code); true
+    /// once, when the runs reach <see cref="Threshold"/>: its region is then due for the runtime's JIT.
+    /// </summary>
+    internal bool NativeRunIsHot(int id)
+    {
+        ref ArmNativeEntry e = ref _entries[id];
+        if (++e.Runs < Threshold) return false;
+        e.Runs = int.MinValue;
+        return true;
+    }
+
+    /// <summary>Whether regions are translated to native code first.</summary>
+    public bool NativeTier => _arena != null;
+
+    /// <summary>Visits to an address before its region is translated to native code (with <see cref="NativeTier"/>).</summary>
+    public int NativeThreshold { get; }
+
+    /// <summary>Native bodies translated (host statistics).</summary>
+    public long NativeCompiled { get; private set; }
+
+    /// <summary>
+    /// Translates the region to native code and places it over its entry slot; false when its first
+    /// instruction is not one native code runs (or the arena had no room even after starting over).
+    /// </summary>
+    internal unsafe bool PlaceNative(ArmRegion region, A64Op[] slots, int slot, int page)
+    {
+        // Room in the table first: starting over resets the arena, which would drop this body too.
+        if (_next == MaxBlocks) StartOver();
+        var bytes = _native.Translate(region);
+        nint code = _arena!.Add(bytes);
+        if (code == 0)
+        {
+            StartOver();
+            code = _arena.Add(bytes);
+            if (code == 0) return false;
+        }
+        var (start, end) = region.Span;
+        var entry = region.Blocks[0].Ops[0];
+        ArmBlockCode run = (cpu, x, pc, ic, sliceEnd) => cpu.RunNative(code, x, pc, ic, sliceEnd);
+        Place(run, region.Blocks[0].Ops.Length, entry, slots, slot, page, start, end, code);
+        NativeCompiled++;
+        return true;
+    }
+
+    /// <summary>Visits to an address before its region is compiled (runs of its native body, with <see cref="NativeTier"/>).</summary>
     public int Threshold { get; }
+
+    /// <summary>Visits to an address before its first compile, whichever tier that is.</summary>
+    public int FirstThreshold => NativeTier ? NativeThreshold : Threshold;
 
     /// <summary>Moves each time a placed region is forgotten.</summary>
     public int Generation { get; private set; }
@@ -84,16 +155,18 @@ public sealed class ArmBlockCache
 
     /// <summary>Places a compiled region over its entry slot.</summary>
     /// <param name="entry">The entry instruction, decoded.</param>
-    internal void Place(ArmBlockCode code, int entryLength, A64Op entry, A64Op[] slots, int slot, int page, int start, int end)
+    internal ArmBlock Place(ArmBlockCode code, int entryLength, A64Op entry, A64Op[] slots, int slot, int page, int start, int end, nint native = 0)
     {
         if (_next == MaxBlocks) StartOver();
         int id = _next++;
-        var block = new ArmBlock(code, entryLength, entry.Kind, slots, slot, page, start, end);
+        var block = new ArmBlock(code, entryLength, entry.Kind, slots, slot, page, start, end, native);
         _blocks[id] = block;
         if (!_byPage.TryGetValue(page, out var list)) _byPage[page] = list = [];
         list.Add(id);
+        _entries[id] = new ArmNativeEntry { Code = native, Length = entryLength };
         slots[slot] = new A64Op { Kind = A64Kind.Jit, Insn = entry.Insn, Imm = (ulong)id };
         Compiled++;
+        return block;
     }
 
     private void Written(int page, int start, int length)
@@ -120,6 +193,7 @@ public sealed class ArmBlockCache
         // The slot array may have been dropped and reused since: only this region's own mark is cleared.
         if (s.Kind == A64Kind.Jit && s.Imm == (ulong)id) s = default;
         _blocks[id] = null;
+        _entries[id] = default;
         Generation++;
     }
 
@@ -231,7 +305,9 @@ public sealed class ArmBlockCache
             var region = job.Region;
             if (region == null || job.Code == null || code.Current(job.RamPage) != job.Slots) continue;
             int slot = job.Entry >> 2;
-            if (job.Slots[slot].Kind == A64Kind.Jit) continue;
+            // A native body there is what this region replaces; a region the runtime compiled stays.
+            ref A64Op mark = ref job.Slots[slot];
+            if (mark.Kind == A64Kind.Jit && _blocks[(int)mark.Imm] is { Native: 0 }) continue;
             var (start, end) = region.Span;
             var now = new ReadOnlySpan<byte>(_ram.Pointer + ((long)job.RamPage << 12) + start, end - start);
             if (!now.SequenceEqual(job.Page.AsSpan(start, end - start))) continue;
@@ -245,5 +321,7 @@ public sealed class ArmBlockCache
         for (int id = 0; id < _next; id++) Forget(id);
         _byPage.Clear();
         _next = 0;
+        // No native body is running: the CPUs run on one thread, and only between their instructions come here.
+        _arena?.Reset();
     }
 }

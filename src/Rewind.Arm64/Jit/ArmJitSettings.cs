@@ -16,6 +16,13 @@ public static class ArmJitSettings
     /// </summary>
     public const int DefaultThreshold = 8192;
 
+    /// <summary>
+    /// Visits before an address's region is translated to native code (the first tier, microseconds a region),
+    /// when the board has the native tier on. Its regions go to the runtime's JIT after
+    /// <see cref="DefaultThreshold"/> runs.
+    /// </summary>
+    public const int DefaultNativeThreshold = 64;
+
     /// <summary>The environment variable that sets the threshold for experiments (shared with RISC-V's).</summary>
     public const string ThresholdVariable = "REWIND_JIT_THRESHOLD";
 

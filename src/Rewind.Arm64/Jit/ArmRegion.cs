@@ -43,8 +43,10 @@ internal sealed class ArmRegion
     /// The region entered at byte <paramref name="entry"/> of the page whose 4-byte words
     /// <paramref name="word"/> reads, or null if its first instruction is not one a region runs.
     /// </summary>
-    public static ArmRegion? Discover(int entry, Func<int, uint> word)
+    /// <param name="supports">The kinds the compiling tier runs (default <see cref="Supports"/>): a block ends before any other.</param>
+    public static ArmRegion? Discover(int entry, Func<int, uint> word, Func<A64Op, bool>? supports = null)
     {
+        supports ??= static op => Supports(op.Kind);
         var region = new ArmRegion(entry);
         var pending = new Queue<int>();
         var seen = new HashSet<int>();
@@ -59,7 +61,7 @@ internal sealed class ArmRegion
             while (at < 4096 && ops.Count < MaxBlockInstructions && total + ops.Count < MaxInstructions)
             {
                 var op = Arm64Cpu.Decode(word(at));
-                if (!Supports(op.Kind)) break;
+                if (!supports(op)) break;
                 ops.Add(op);
                 at += 4;
                 if (IsBranch(op.Kind)) break;

@@ -51,7 +51,8 @@ public sealed class ArmVirtBoard : IBoard
         // store by any CPU, device or loader then forgets the slots every CPU would run.
         var code = CodeCache = new Arm64CodeCache(Ram);
         if (options.Jit)
-            code.EnableCompiler(Rewind.Arm64.Jit.ArmJitSettings.ThresholdFromEnvironment(), Rewind.Riscv.Jit.JitSettings.BackgroundFromEnvironment());
+            code.EnableCompiler(Rewind.Arm64.Jit.ArmJitSettings.ThresholdFromEnvironment(), Rewind.Riscv.Jit.JitSettings.BackgroundFromEnvironment(),
+                Rewind.Riscv.Jit.JitSettings.NativeFromEnvironment());
         for (int i = 0; i < Cpus.Length; i++) Cpus[i] = new Arm64Cpu(i, Bus, Clock, options.ArmCpu, code);
         Machine.SetCpus([.. Cpus]);
 

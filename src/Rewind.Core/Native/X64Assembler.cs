@@ -13,6 +13,8 @@ public enum X64Reg : byte
 /// <summary>x86-64 condition codes, numbered as Jcc and SETcc encode them.</summary>
 public enum X64Cond : byte
 {
+    /// <summary>Overflow.</summary>
+    O = 0x0,
     /// <summary>Unsigned below (carry).</summary>
     B = 0x2,
     /// <summary>Unsigned above or equal.</summary>
@@ -27,6 +29,8 @@ public enum X64Cond : byte
     L = 0xc,
     /// <summary>Signed greater or equal.</summary>
     GE = 0xd,
+    /// <summary>Sign (negative).</summary>
+    S = 0x8,
 }
 
 /// <summary>The ALU operations that share the classic encoding (opcode group 0x00-0x3b and 0x81 /digit).</summary>
@@ -38,7 +42,7 @@ public enum X64Alu : byte
 /// <summary>The shifts of opcode group C1/D3, by their /digit.</summary>
 public enum X64Shift : byte
 {
-    Shl = 4, Shr = 5, Sar = 7,
+    Ror = 1, Shl = 4, Shr = 5, Sar = 7,
 }
 
 /// <summary>A place in the code that jumps name before it is known; bound once, patched then.</summary>
@@ -360,6 +364,30 @@ public sealed class X64Assembler
 
     /// <summary>test a, b (64 bits): sets ZF when a &amp; b is 0.</summary>
     public void Test(X64Reg a, X64Reg b) => OpReg(true, 0x85, (int)b, a);
+
+    /// <summary>lahf: ah = SF, ZF, AF, PF, CF (bits 7, 6, 4, 2, 0).</summary>
+    public void Lahf()
+    {
+        Room();
+        Byte(0x9f);
+    }
+
+    /// <summary>bt value32, bit32: CF = bit <paramref name="bit"/> (mod 32) of <paramref name="value"/>.</summary>
+    public void BitTest(X64Reg value, X64Reg bit) => OpReg(false, 0xa3, (int)bit, value, twoByte: true);
+
+    /// <summary>bswap reg: reverses the bytes of its low 32 bits (zero-extended), or of all 64 when <paramref name="wide"/>.</summary>
+    public void ByteSwap(X64Reg reg, bool wide = true)
+    {
+        Rex(wide, 0, (int)reg);
+        Byte(0x0f);
+        Byte(0xc8 + ((int)reg & 7));
+    }
+
+    /// <summary>cmovcc dst, src (64 bits).</summary>
+    public void CMov(X64Cond cond, X64Reg dst, X64Reg src) => OpReg(true, 0x40 | (int)cond, (int)dst, src, twoByte: true);
+
+    /// <summary>imul dst, src (the low half).</summary>
+    public void ImulReg(X64Reg dst, X64Reg src, bool wide = true) => OpReg(wide, 0xaf, (int)dst, src, twoByte: true);
 
     public void Ret()
     {

@@ -1,0 +1,62 @@
+using Rewind.Arm64.Jit;
+
+namespace Rewind.Arm64;
+
+/// <summary>
+/// The CPU's side of the native first tier (<see cref="ArmNativeCompiler"/>): translating the region at a warm
+/// address, and calling native bodies with the context they read.
+/// </summary>
+public sealed unsafe partial class Arm64Cpu
+{
+    /// <summary>The native context (<see cref="ArmNativeContext"/>), pinned so native code reaches it by address.</summary>
+    private readonly ulong[] _nativeWords = GC.AllocateArray<ulong>(ArmNativeContext.Words, pinned: true);
+
+    private ulong* NativeContextPointer => (ulong*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _nativeWords[0]);
+
+    /// <summary>
+    /// Translates the region entered at pc (in the fetch window) to native code and places it; false when its
+    /// first instruction is not one native code runs.
+    /// </summary>
+    private bool CompileNative(ulong pc, ArmBlockCache cache)
+    {
+        byte* page = _fetchHost;
+        var region = ArmRegion.Discover((int)(pc & 0xfff), at => *(uint*)(page + at), ArmNativeCompiler.Supports);
+        if (region == null) return false;
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        int ramPage = (int)((ulong)(page - _ramPtr) >> 12);
+        bool placed = cache.PlaceNative(region, _fetchSlots, (int)((pc >> 2) & 1023), ramPage);
+        CompileTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+        return placed;
+    }
+
+    /// <summary>
+    /// Runs a native body from pc with the count at ic, never past sliceEnd: fills the context, calls it, and
+    /// takes back the pc, the stack pointer and NZCV. Returns the steps it took (0: it ran nothing).
+    /// </summary>
+    /// <param name="chain">Whether the body may go on to others without returning: not while breakpoints are set, so every body is entered through the interpreter's check for them.</param>
+    internal ulong RunNative(nint code, ulong* x, ulong pc, ulong ic, ulong sliceEnd, bool chain = true)
+    {
+        ulong* c = NativeContextPointer;
+        c[ArmNativeContext.Sp / 8] = Sp;
+        c[ArmNativeContext.Nzcv / 8] = _nzcv;
+        c[ArmNativeContext.RamBase / 8] = _ramBase;
+        c[ArmNativeContext.FastLimit / 8] = _fastAccessLimit;
+        c[ArmNativeContext.RamPtr / 8] = (ulong)_ramPtr;
+        c[ArmNativeContext.TlbRead / 8] = (ulong)_dataTlbRead;
+        c[ArmNativeContext.TlbWrite / 8] = (ulong)_dataTlbWrite;
+        c[ArmNativeContext.DataContext / 8] = _dataContext;
+        c[ArmNativeContext.PageFlags / 8] = (ulong)_pageFlags;
+        // The fetch window's slots and the fetch TLB, for chaining between bodies.
+        c[ArmNativeContext.Slots / 8] = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_fetchSlots));
+        c[ArmNativeContext.SlotsPage / 8] = chain ? _fetchPage : NoPc;
+        c[ArmNativeContext.Entries / 8] = (ulong)_jit!.Entries;
+        c[ArmNativeContext.FetchTlb / 8] = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _fetchTlb[0]);
+        c[ArmNativeContext.FetchEpoch / 8] = chain ? _fetchEpoch : 0;
+        var body = (delegate* unmanaged[SuppressGCTransition]<ulong*, ulong*, ulong, ulong, ulong, ulong>)code;
+        ulong steps = body(c, x, pc, ic, sliceEnd);
+        Sp = c[ArmNativeContext.Sp / 8];
+        _nzcv = (uint)c[ArmNativeContext.Nzcv / 8];
+        Pc = c[ArmNativeContext.Pc / 8];
+        return steps;
+    }
+}

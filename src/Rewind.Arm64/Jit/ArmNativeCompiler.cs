@@ -1,0 +1,788 @@
+using Rewind.Arm64.Decode;
+using Rewind.Core.Native;
+using static Rewind.Core.Native.X64Reg;
+using Ctx = Rewind.Arm64.Jit.ArmNativeContext;
+
+namespace Rewind.Arm64.Jit;
+
+/// <summary>
+/// The Arm block compiler's first tier: translates a region straight into x86-64 machine code, in
+/// microseconds where the runtime's JIT takes milliseconds per region (<see cref="ArmBlockCompiler"/>, the
+/// second tier). So a kernel's warm code, run hundreds rather than millions of times, is worth compiling.
+/// The code is a baseline: guest registers stay in the CPU's register array, each instruction is a short
+/// template, and NZCV is computed eagerly into the context from the host's flags.
+/// <para>
+/// The code never calls back into .NET. Whatever it cannot finish on its own (a load or store that misses
+/// the TLB, reaches a device, writes a page that is clean, watched or holds code; an instruction it does
+/// not translate) ends the run <em>before</em> that instruction, with the pc and count exact, and the
+/// interpreter executes it. So faults, devices, code invalidation and dirty-page tracking stay on the
+/// interpreter's paths, and a body is safe to call without a GC transition.
+/// </para>
+/// <para>
+/// Calling convention (System V): rdi = the context (<see cref="ArmNativeContext"/>), rsi = the general
+/// registers, rdx = the entry's pc, rcx = the count on entry, r8 = the slice end. It returns the steps
+/// taken and leaves the next pc in the context. Inside, r9 holds the entry pc, r10 the count at the start
+/// of the running block, r11 the slice end, r8 the count on entry; rax, rcx and rdx are scratch.
+/// </para>
+/// </summary>
+internal sealed class ArmNativeCompiler
+{
+    private readonly X64Assembler _a = new();
+    private readonly List<(int Offset, X64Label Label, int Length)> _starts = [];
+    private readonly List<(X64Label Label, int PcOffset, int Steps)> _exits = [];
+    private X64Label _exitRelative, _chain;
+    private int _length;
+
+    private const X64Reg Context = Rdi, Regs = Rsi, EntryCount = R8, EntryPc = R9, BlockCount = R10, SliceEnd = R11;
+
+    /// <summary>Bytes of the prologue, which sets r8-r11 from the arguments: a body entered from another skips it.</summary>
+    public const int PrologueBytes = 12;
+
+    /// <summary>The instructions native code runs itself; a block ends before any other.</summary>
+    public static bool Supports(A64Op op) => op.Kind switch
+    {
+        A64Kind.Bfm or A64Kind.Umulh or A64Kind.Smulh or A64Kind.Udiv => false,
+        // Of the full decoder's, the few a kernel runs between its calls: hints, barriers and prefetches
+        // (which change nothing the interpreter keeps), and byte reversal (device trees are big-endian).
+        A64Kind.Generic => IsNoOperation(op.Insn) || IsByteReverse(op.Insn),
+        _ => ArmRegion.Supports(op.Kind),
+    };
+
+    /// <summary>
+    /// PRFM (immediate), every hint but WFI (BTI, PACIASP without pointer authentication, YIELD, WFE and SEV
+    /// act as NOP in the interpreter), and DSB, DMB, ISB and SB (barriers have nothing to order in it).
+    /// </summary>
+    internal static bool IsNoOperation(uint insn) =>
+        (insn & 0xffc0_0000) == 0xf980_0000
+        || ((insn & 0xffff_f01f) == 0xd503_201f && insn != 0xd503_207f)
+        || ((insn & 0xffff_f01f) == 0xd503_301f && ((insn >> 5) & 7) >= 4);
+
+    /// <summary>REV of a W or an X register.</summary>
+    internal static bool IsByteReverse(uint insn) =>
+        (insn & 0xffff_fc00) == 0x5ac0_0800 || (insn & 0xffff_fc00) == 0xdac0_0c00;
+
+    /// <summary>Translates <paramref name="region"/>; the bytes are valid until the next call.</summary>
+    public ReadOnlySpan<byte> Translate(ArmRegion region)
+    {
+        var a = _a;
+        a.Reset();
+        _starts.Clear();
+        _exits.Clear();
+        _exitRelative = a.NewLabel();
+        _chain = a.NewLabel();
+        foreach (var b in region.Blocks) _starts.Add((b.Start - region.Entry, a.NewLabel(), b.Ops.Length));
+
+        a.Mov(EntryPc, Rdx);
+        a.Mov(BlockCount, Rcx);
+        a.Mov(SliceEnd, R8);
+        a.Mov(EntryCount, Rcx);
+        if (a.Length != PrologueBytes) throw new InvalidOperationException("the prologue is not the length chained entries skip");
+        for (int i = 0; i < region.Blocks.Count; i++)
+        {
+            var b = region.Blocks[i];
+            int offset = b.Start - region.Entry;
+            a.Bind(_starts[i].Label);
+            _length = b.Ops.Length;
+            bool ended = false;
+            for (int k = 0; k < b.Ops.Length && !ended; k++)
+            {
+                ended = Instruction(b.Ops[k], k, offset);
+                offset += 4;
+            }
+            if (!ended) Goto(offset);
+        }
+        // Cold exits, out of line: each leaves before instruction Steps of its block, at its pc.
+        foreach (var (label, pcOffset, steps) in _exits)
+        {
+            a.Bind(label);
+            Exit(pcOffset, steps);
+        }
+        // rdx = the pc offset from the entry (or the pc itself), rcx = steps into the running block.
+        a.Bind(_exitRelative);
+        a.AluReg(X64Alu.Add, Rdx, EntryPc);
+        a.Store(Context, Ctx.Pc, Rdx);
+        a.Mov(Rax, BlockCount);
+        a.AluReg(X64Alu.Add, Rax, Rcx);
+        a.AluReg(X64Alu.Sub, Rax, EntryCount);
+        a.Ret();
+        Chain();
+        a.Finish();
+        return a.Code;
+    }
+
+    /// <summary>
+    /// Chain (jumped to): rdx = the next pc (absolute), rcx = the steps of the block just run, all retired.
+    /// Enters the native body placed at that pc, past its prologue, when its page's slots are found (the page
+    /// the context holds, or another the fetch TLB knows) and the body's entry block fits the slice: the
+    /// checks the interpreter makes between bodies, without going back to it. Otherwise leaves with the pc there.
+    /// </summary>
+    private void Chain()
+    {
+        var a = _a;
+        var leave = a.NewLabel();
+        var samePage = a.NewLabel();
+        a.Bind(_chain);
+        a.AluReg(X64Alu.Add, BlockCount, Rcx);
+        a.Mov(Rax, Rdx);
+        a.AluImm(X64Alu.And, Rax, -4096);
+        a.AluMem(X64Alu.Cmp, Rax, Context, Ctx.SlotsPage);
+        a.JumpIf(X64Cond.E, samePage);
+        // Another page: its slots through the fetch TLB, as the interpreter's fetch window would find them.
+        a.Mov(Rcx, Rdx);
+        a.ShiftImm(X64Shift.Shr, Rcx, 12);
+        a.AluImm(X64Alu.And, Rcx, Arm64Cpu.FetchTlbEntries - 1, wide: false);
+        a.ShiftImm(X64Shift.Shl, Rcx, 4, wide: false);
+        a.AluMem(X64Alu.Add, Rcx, Context, Ctx.FetchTlb);
+        a.AluMem(X64Alu.Or, Rax, Context, Ctx.FetchEpoch);
+        a.AluMem(X64Alu.Cmp, Rax, Rcx, 0);
+        a.JumpIf(X64Cond.NE, leave);
+        a.Load(Rax, Rcx, 8);
+        a.Store(Context, Ctx.Slots, Rax);
+        a.Mov(Rax, Rdx);
+        a.AluImm(X64Alu.And, Rax, -4096);
+        a.Store(Context, Ctx.SlotsPage, Rax);
+        a.Bind(samePage);
+        // The slot: slots + (pc & 0xffc) / 4 * 32, a placement's mark when its kind is Jit (id in Imm).
+        a.Mov(Rax, Rdx);
+        a.AluImm(X64Alu.And, Rax, 0xffc, wide: false);
+        a.ShiftImm(X64Shift.Shl, Rax, 3, wide: false);
+        a.AluMem(X64Alu.Add, Rax, Context, Ctx.Slots);
+        a.CmpByteMem(Rax, 0, (byte)A64Kind.Jit);
+        a.JumpIf(X64Cond.NE, leave);
+        a.Load(Rax, Rax, SlotImmOffset);
+        a.ShiftImm(X64Shift.Shl, Rax, 4);
+        a.AluMem(X64Alu.Add, Rax, Context, Ctx.Entries);
+        a.Load(Rcx, Rax, ArmNativeEntry.CodeOffset);
+        a.Test(Rcx, Rcx);
+        a.JumpIf(X64Cond.E, leave);
+        // Room in the slice for its whole entry block?
+        a.LoadExtend(Rcx, Rax, ArmNativeEntry.LengthOffset, 4, signed: false);
+        a.AluReg(X64Alu.Add, Rcx, BlockCount);
+        a.AluReg(X64Alu.Cmp, Rcx, SliceEnd);
+        a.JumpIf(X64Cond.A, leave);
+        a.IncMem32(Rax, ArmNativeEntry.RunsOffset);
+        a.Load(Rcx, Rax, ArmNativeEntry.CodeOffset);
+        a.AluImm(X64Alu.Add, Rcx, PrologueBytes);
+        a.Mov(EntryPc, Rdx);
+        a.JumpReg(Rcx);
+        a.Bind(leave);
+        a.Store(Context, Ctx.Pc, Rdx);
+        a.Mov(Rax, BlockCount);
+        a.AluReg(X64Alu.Sub, Rax, EntryCount);
+        a.Ret();
+    }
+
+    /// <summary>Where a slot (<see cref="A64Op"/>) keeps Imm: a Jit mark's placement id.</summary>
+    private static readonly int SlotImmOffset = (int)System.Runtime.InteropServices.Marshal.OffsetOf<A64Op>(nameof(A64Op.Imm));
+
+    /// <summary>Leaves for the interpreter with the pc at the entry plus <paramref name="pcOffset"/>, <paramref name="steps"/> into the running block.</summary>
+    private void Exit(int pcOffset, int steps)
+    {
+        _a.MovImm(Rdx, pcOffset);
+        _a.MovImm(Rcx, steps);
+        _a.Jump(_exitRelative);
+    }
+
+    /// <summary>A jump to the cold exit that leaves before instruction <paramref name="k"/> at <paramref name="o"/>.</summary>
+    private X64Label ExitBefore(int k, int o)
+    {
+        var label = _a.NewLabel();
+        _exits.Add((label, o, k));
+        return label;
+    }
+
+    /// <summary>
+    /// Leaves the running block, all of it run, for <paramref name="target"/> bytes from the entry: on to the
+    /// region's block there if the slice has room for all of it, otherwise out with the pc there.
+    /// </summary>
+    private void Goto(long target)
+    {
+        int index = _starts.FindIndex(s => s.Offset == target);
+        if (index >= 0)
+        {
+            var to = _starts[index];
+            var leave = _a.NewLabel();
+            _a.Lea(Rax, BlockCount, _length + to.Length);
+            _a.AluReg(X64Alu.Cmp, Rax, SliceEnd);
+            _a.JumpIf(X64Cond.A, leave);
+            _a.AluImm(X64Alu.Add, BlockCount, _length);
+            _a.Jump(to.Label);
+            _a.Bind(leave);
+        }
+        if (index >= 0)
+        {
+            Exit((int)target, _length);
+            return;
+        }
+        // Out of the region: on to the body placed there, if any and it fits, else back to the interpreter.
+        PcPlus(Rdx, target);
+        _a.MovImm(Rcx, _length);
+        _a.Jump(_chain);
+    }
+
+    private static int Reg(int r) => r * 8;
+
+    /// <summary>A small signed immediate (an index's offset), as an int.</summary>
+    private static int Small(ulong imm)
+    {
+        long v = unchecked((long)imm);
+        return checked((int)v);
+    }
+
+    /// <summary>dst = the general register, or the stack pointer for 31 where the kind reads SP.</summary>
+    private void LoadBase(X64Reg dst, int rn)
+    {
+        if (rn == 31) _a.Load(dst, Context, Ctx.Sp);
+        else _a.Load(dst, Regs, Reg(rn));
+    }
+
+    private void StoreBase(int rn, X64Reg src)
+    {
+        if (rn == 31) _a.Store(Context, Ctx.Sp, src);
+        else _a.Store(Regs, Reg(rn), src);
+    }
+
+    /// <summary>dst = the entry's pc plus <paramref name="offset"/>.</summary>
+    private void PcPlus(X64Reg dst, long offset)
+    {
+        if (offset is >= int.MinValue and <= int.MaxValue)
+        {
+            _a.Lea(dst, EntryPc, (int)offset);
+            return;
+        }
+        _a.MovImm(dst, offset);
+        _a.AluReg(X64Alu.Add, dst, EntryPc);
+    }
+
+    /// <summary>dst op= a 64-bit constant (through rdx when it does not fit a sign-extended imm32).</summary>
+    private void AluConst(X64Alu op, X64Reg dst, ulong value, bool wide = true)
+    {
+        if ((long)value is >= int.MinValue and <= int.MaxValue)
+        {
+            _a.AluImm(op, dst, (int)(long)value, wide);
+            return;
+        }
+        _a.MovImm(Rdx, (long)value);
+        _a.AluReg(op, dst, Rdx, wide);
+    }
+
+    private void Mask32IfNeeded(X64Reg r, in A64Op d)
+    {
+        // A 32-bit move zero-extends: and r32, -1.
+        if (d.MaskShift != 0) _a.AluImm(X64Alu.And, r, -1, wide: false);
+    }
+
+    private bool Instruction(A64Op d, int k, int o)
+    {
+        var a = _a;
+        bool sf = d.MaskShift == 0;
+        switch (d.Kind)
+        {
+            case A64Kind.Nop:
+                return false;
+            case A64Kind.Adr:
+                PcPlus(Rax, o + (long)d.Imm);
+                a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.Adrp:
+                PcPlus(Rax, o);
+                a.AluImm(X64Alu.And, Rax, -4096);
+                AluConst(X64Alu.Add, Rax, d.Imm);
+                a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.AddImm:
+                a.Load(Rax, Regs, Reg(d.Rn));
+                AluConst(X64Alu.Add, Rax, d.Imm, sf);
+                a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.AddImmSp:
+                if ((d.Aux & 1) != 0) a.Load(Rax, Context, Ctx.Sp);
+                else a.Load(Rax, Regs, Reg(d.Rn));
+                AluConst(X64Alu.Add, Rax, d.Imm, sf);
+                if ((d.Aux & 2) != 0) a.Store(Context, Ctx.Sp, Rax);
+                else a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.AddsImm:
+                a.Load(Rcx, Regs, Reg(d.Rn));
+                AluConst(d.Aux != 0 ? X64Alu.Sub : X64Alu.Add, Rcx, d.Imm, sf);
+                Flags(sub: d.Aux != 0, Rcx, d.Rd);
+                return false;
+            case A64Kind.AndImm:
+                a.Load(Rax, Regs, Reg(d.Rn));
+                AluConst(X64Alu.And, Rax, d.Imm);
+                a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.OrrImm:
+            case A64Kind.EorImm:
+                a.Load(Rax, Regs, Reg(d.Rn));
+                AluConst(d.Kind == A64Kind.OrrImm ? X64Alu.Or : X64Alu.Xor, Rax, d.Imm, sf);
+                a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.AndsImm:
+                a.Load(Rcx, Regs, Reg(d.Rn));
+                AluConst(X64Alu.And, Rcx, d.Imm, sf);
+                Flags(sub: false, Rcx, d.Rd);
+                return false;
+            case A64Kind.MovImm:
+                a.MovImm(Rax, (long)d.Imm);
+                a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.Movk:
+                a.Load(Rax, Regs, Reg(d.Ra));
+                AluConst(X64Alu.And, Rax, d.Imm2);
+                AluConst(X64Alu.Or, Rax, d.Imm, sf);
+                a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.Ubfm:
+                a.Load(Rax, Regs, Reg(d.Rn));
+                if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, Rax, d.Shift, sf);
+                else Mask32IfNeeded(Rax, d);
+                AluConst(X64Alu.And, Rax, d.Imm & d.Imm2);
+                a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.Ubfm64:
+                a.Load(Rax, Regs, Reg(d.Rn));
+                if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, Rax, d.Shift);
+                AluConst(X64Alu.And, Rax, d.Imm);
+                a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.Sbfm:
+                {
+                    // ((top & ~Imm2) | (ror(src) & Imm & Imm2)) & Mask, top = all ones if bit Aux of src is set.
+                    a.Load(Rax, Regs, Reg(d.Rn));
+                    a.Mov(Rcx, Rax);
+                    if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, Rax, d.Shift, sf);
+                    else Mask32IfNeeded(Rax, d);
+                    AluConst(X64Alu.And, Rax, d.Imm & d.Imm2);
+                    // rcx = the sign: bit Aux moved to bit 63, then spread.
+                    if (d.Aux != 63) a.ShiftImm(X64Shift.Shl, Rcx, 63 - d.Aux);
+                    a.ShiftImm(X64Shift.Sar, Rcx, 63);
+                    AluConst(X64Alu.And, Rcx, ~d.Imm2 & d.Mask);
+                    a.AluReg(X64Alu.Or, Rax, Rcx);
+                    a.Store(Regs, Reg(d.Rd), Rax);
+                    return false;
+                }
+            case A64Kind.MovReg:
+                a.Load(Rax, Regs, Reg(d.Rm));
+                Mask32IfNeeded(Rax, d);
+                a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.AndReg:
+            case A64Kind.OrrReg:
+            case A64Kind.EorReg:
+            case A64Kind.AndsReg:
+            case A64Kind.AddReg:
+            case A64Kind.SubReg:
+            case A64Kind.AddsReg:
+                {
+                    Operand2(d);
+                    if (d.Kind is A64Kind.AndReg or A64Kind.OrrReg or A64Kind.EorReg or A64Kind.AndsReg && d.Imm2 != 0)
+                        AluConst(X64Alu.Xor, Rax, d.Imm2);
+                    a.Load(Rcx, Regs, Reg(d.Rn));
+                    var op = d.Kind switch
+                    {
+                        A64Kind.AndReg or A64Kind.AndsReg => X64Alu.And,
+                        A64Kind.OrrReg => X64Alu.Or,
+                        A64Kind.EorReg => X64Alu.Xor,
+                        A64Kind.AddReg => X64Alu.Add,
+                        A64Kind.SubReg => X64Alu.Sub,
+                        _ => d.Aux != 0 ? X64Alu.Sub : X64Alu.Add,
+                    };
+                    a.AluReg(op, Rcx, Rax, sf);
+                    if (d.Kind == A64Kind.AndsReg) Flags(sub: false, Rcx, d.Rd);
+                    else if (d.Kind == A64Kind.AddsReg) Flags(sub: d.Aux != 0, Rcx, d.Rd);
+                    else a.Store(Regs, Reg(d.Rd), Rcx);
+                    return false;
+                }
+            case >= A64Kind.AddLsl64 and <= A64Kind.EorLsr64:
+                {
+                    bool left = (d.Kind - A64Kind.AddLsl64) % 2 == 0;
+                    a.Load(Rax, Regs, Reg(d.Rm));
+                    if (d.Shift != 0) a.ShiftImm(left ? X64Shift.Shl : X64Shift.Shr, Rax, d.Shift);
+                    a.Load(Rcx, Regs, Reg(d.Rn));
+                    var op = d.Kind switch
+                    {
+                        A64Kind.AddLsl64 or A64Kind.AddLsr64 => X64Alu.Add,
+                        A64Kind.SubLsl64 or A64Kind.SubLsr64 => X64Alu.Sub,
+                        A64Kind.AndLsl64 or A64Kind.AndLsr64 => X64Alu.And,
+                        A64Kind.OrrLsl64 or A64Kind.OrrLsr64 => X64Alu.Or,
+                        _ => X64Alu.Xor,
+                    };
+                    a.AluReg(op, Rcx, Rax);
+                    a.Store(Regs, Reg(d.Rd), Rcx);
+                    return false;
+                }
+            case A64Kind.Madd:
+            case A64Kind.Msub:
+                a.Load(Rcx, Regs, Reg(d.Rn));
+                a.ImulMem(Rcx, Regs, Reg(d.Rm));
+                a.Load(Rax, Regs, Reg(d.Ra));
+                a.AluReg(d.Kind == A64Kind.Madd ? X64Alu.Add : X64Alu.Sub, Rax, Rcx, sf);
+                a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.ShiftVar:
+                a.Load(Rcx, Regs, Reg(d.Rm));
+                a.Load(Rax, Regs, Reg(d.Rn));
+                // The host masks the count to 6 bits (5 for 32-bit shifts), as the architecture's modulo does.
+                a.ShiftCl(d.ShiftType switch { 0 => X64Shift.Shl, 1 => X64Shift.Shr, 2 => X64Shift.Sar, _ => X64Shift.Ror }, Rax, sf);
+                // A count of 0 may leave the register as it was: the 32-bit result is trimmed explicitly.
+                Mask32IfNeeded(Rax, d);
+                a.Store(Regs, Reg(d.Rd), Rax);
+                return false;
+            case A64Kind.Csel:
+                {
+                    // alt = (Rm ^ invert) + increment: CSEL, CSINC, CSINV, CSNEG.
+                    a.Load(Rdx, Regs, Reg(d.Rm));
+                    if ((d.ShiftType & 2) != 0) a.AluImm(X64Alu.Xor, Rdx, -1);
+                    if ((d.ShiftType & 1) != 0) a.AluImm(X64Alu.Add, Rdx, 1);
+                    Condition(d.Aux);
+                    a.Load(Rax, Regs, Reg(d.Rn));
+                    a.CMov(X64Cond.AE, Rax, Rdx); // CF clear: the condition fails, take alt
+                    Mask32IfNeeded(Rax, d);
+                    a.Store(Regs, Reg(d.Rd), Rax);
+                    return false;
+                }
+            case A64Kind.Ccmp:
+                {
+                    var fails = a.NewLabel();
+                    var done = a.NewLabel();
+                    Condition(d.Aux);
+                    a.JumpIf(X64Cond.AE, fails);
+                    a.Load(Rcx, Regs, Reg(d.Rn));
+                    var op = (d.Aux2 & 2) != 0 ? X64Alu.Sub : X64Alu.Add;
+                    if ((d.Aux2 & 1) != 0) a.AluImm(op, Rcx, d.Rm, sf);
+                    else a.AluMem(op, Rcx, Regs, Reg(d.Rm), sf);
+                    Flags(sub: (d.Aux2 & 2) != 0, Rcx, -1);
+                    a.Jump(done);
+                    a.Bind(fails);
+                    a.MovImm(Rax, (long)(uint)d.Imm2);
+                    a.Store(Context, Ctx.Nzcv, Rax);
+                    a.Bind(done);
+                    return false;
+                }
+
+            case A64Kind.B:
+                Goto(o + (long)d.Imm);
+                return true;
+            case A64Kind.Bl:
+                PcPlus(Rax, o + 4);
+                a.Store(Regs, Reg(30), Rax);
+                Goto(o + (long)d.Imm);
+                return true;
+            case A64Kind.Br:
+            case A64Kind.Blr:
+                a.Load(Rdx, Regs, Reg(d.Rn));
+                if (d.Kind == A64Kind.Blr)
+                {
+                    PcPlus(Rax, o + 4);
+                    a.Store(Regs, Reg(30), Rax);
+                }
+                a.MovImm(Rcx, _length);
+                a.Jump(_chain);
+                return true;
+            case A64Kind.BCond:
+            case A64Kind.Cbz:
+            case A64Kind.Cbnz:
+            case A64Kind.Tbz:
+            case A64Kind.Tbnz:
+                {
+                    var taken = a.NewLabel();
+                    switch (d.Kind)
+                    {
+                        case A64Kind.BCond:
+                            Condition(d.Aux);
+                            a.JumpIf(X64Cond.B, taken); // CF set: the condition holds
+                            break;
+                        case A64Kind.Cbz:
+                        case A64Kind.Cbnz:
+                            a.Load(Rax, Regs, Reg(d.Rd));
+                            a.AluReg(X64Alu.Or, Rax, Rax, sf);
+                            a.JumpIf(d.Kind == A64Kind.Cbz ? X64Cond.E : X64Cond.NE, taken);
+                            break;
+                        default:
+                            a.Load(Rax, Regs, Reg(d.Rd));
+                            if (d.Shift != 0) a.ShiftImm(X64Shift.Shr, Rax, d.Shift);
+                            a.AluImm(X64Alu.And, Rax, 1, wide: false);
+                            a.JumpIf(d.Kind == A64Kind.Tbz ? X64Cond.E : X64Cond.NE, taken);
+                            break;
+                    }
+                    Goto(o + 4);
+                    a.Bind(taken);
+                    Goto(o + (long)d.Imm);
+                    return true;
+                }
+
+            case A64Kind.LdrImm:
+            case A64Kind.Ldr64Imm:
+            case A64Kind.LdrPre:
+            case A64Kind.LdrPost:
+            case A64Kind.Ldr64Reg:
+                {
+                    int size = d.Kind is A64Kind.Ldr64Imm or A64Kind.Ldr64Reg ? 8 : d.Size;
+                    Address(d);
+                    Translate(size, store: false, ExitBefore(k, o));
+                    byte mode = d.Kind is A64Kind.Ldr64Imm or A64Kind.Ldr64Reg ? (byte)0 : d.Aux;
+                    a.LoadExtend(Rax, Rdx, 0, size, signed: mode != 0);
+                    if (mode == 2) a.AluImm(X64Alu.And, Rax, -1, wide: false);
+                    // As the interpreter: the base moves from its value before the access, after Rd is written.
+                    bool back = d.Kind is A64Kind.LdrPre or A64Kind.LdrPost;
+                    if (back) After(d);
+                    a.Store(Regs, Reg(d.Rd), Rax);
+                    if (back) StoreBase(d.Rn, Rcx);
+                    return false;
+                }
+            case A64Kind.StrImm:
+            case A64Kind.Str64Imm:
+            case A64Kind.StrPre:
+            case A64Kind.StrPost:
+            case A64Kind.Str64Reg:
+                {
+                    int size = d.Kind is A64Kind.Str64Imm or A64Kind.Str64Reg ? 8 : d.Size;
+                    Address(d);
+                    Translate(size, store: true, ExitBefore(k, o));
+                    a.Load(Rax, Regs, Reg(d.Rd));
+                    a.StoreSized(Rdx, 0, Rax, size);
+                    if (d.Kind is A64Kind.StrPre or A64Kind.StrPost)
+                    {
+                        After(d);
+                        StoreBase(d.Rn, Rcx);
+                    }
+                    return false;
+                }
+            case A64Kind.Ldp:
+            case A64Kind.Stp:
+                {
+                    int size = d.Size;
+                    LoadBase(Rax, d.Rn);
+                    if (d.Aux2 != 1) AluConst(X64Alu.Add, Rax, d.Imm);
+                    Translate(2 * size, store: d.Kind == A64Kind.Stp, ExitBefore(k, o));
+                    if (d.Kind == A64Kind.Ldp)
+                    {
+                        a.LoadExtend(Rax, Rdx, 0, size, signed: d.Aux != 0);
+                        a.LoadExtend(Rcx, Rdx, size, size, signed: d.Aux != 0);
+                        // The base moves from its value before the access, after both registers are written.
+                        if (d.Aux2 != 0)
+                        {
+                            LoadBase(Rdx, d.Rn);
+                            a.AluImm(X64Alu.Add, Rdx, Small(d.Imm));
+                        }
+                        a.Store(Regs, Reg(d.Rd), Rax);
+                        a.Store(Regs, Reg(d.Rm), Rcx);
+                        if (d.Aux2 != 0) StoreBase(d.Rn, Rdx);
+                    }
+                    else
+                    {
+                        a.Load(Rax, Regs, Reg(d.Rd));
+                        a.StoreSized(Rdx, 0, Rax, size);
+                        a.Load(Rax, Regs, Reg(d.Rm));
+                        a.StoreSized(Rdx, size, Rax, size);
+                        if (d.Aux2 != 0)
+                        {
+                            LoadBase(Rax, d.Rn);
+                            a.AluImm(X64Alu.Add, Rax, Small(d.Imm));
+                            StoreBase(d.Rn, Rax);
+                        }
+                    }
+                    return false;
+                }
+            case A64Kind.Generic when IsNoOperation(d.Insn):
+                return false;
+            case A64Kind.Generic when IsByteReverse(d.Insn):
+                {
+                    int rd = (int)(d.Insn & 31), rn = (int)((d.Insn >> 5) & 31);
+                    a.Load(Rax, Regs, Reg(rn));
+                    a.ByteSwap(Rax, wide: (d.Insn >> 31) != 0);
+                    if (rd != 31) a.Store(Regs, Reg(rd), Rax);
+                    return false;
+                }
+            case A64Kind.AddExt:
+                {
+                    // b = extend(Rm) << Shift, trimmed; Rn and Rd may be SP.
+                    Extended(d);
+                    if (d.MaskShift != 0) a.AluImm(X64Alu.And, Rcx, -1, wide: false);
+                    LoadBase(Rax, d.Rn);
+                    a.AluReg(d.Aux != 0 ? X64Alu.Sub : X64Alu.Add, Rax, Rcx, sf);
+                    StoreBase(d.Rd, Rax);
+                    return false;
+                }
+            case A64Kind.LdrReg:
+            case A64Kind.StrReg:
+                {
+                    int size = d.Size;
+                    Extended(d);
+                    LoadBase(Rax, d.Rn);
+                    a.AluReg(X64Alu.Add, Rax, Rcx);
+                    bool store = d.Kind == A64Kind.StrReg;
+                    Translate(size, store, ExitBefore(k, o));
+                    if (store)
+                    {
+                        a.Load(Rax, Regs, Reg(d.Rd));
+                        a.StoreSized(Rdx, 0, Rax, size);
+                        return false;
+                    }
+                    a.LoadExtend(Rax, Rdx, 0, size, signed: d.Aux != 0);
+                    if (d.Aux == 2) a.AluImm(X64Alu.And, Rax, -1, wide: false);
+                    a.Store(Regs, Reg(d.Rd), Rax);
+                    return false;
+                }
+            default:
+                // Never placed in a native region (Supports says so); leave before it all the same.
+                Exit(o, k);
+                return true;
+        }
+    }
+
+    /// <summary>rcx = the interpreter's ExtendedOperand: Rm extended from its low 64 - Ra bits (signed when Aux2), shifted left by Shift.</summary>
+    private void Extended(in A64Op d)
+    {
+        _a.Load(Rcx, Regs, Reg(d.Rm));
+        if (d.Ra != 0)
+        {
+            _a.ShiftImm(X64Shift.Shl, Rcx, d.Ra);
+            _a.ShiftImm(d.Aux2 != 0 ? X64Shift.Sar : X64Shift.Shr, Rcx, d.Ra);
+        }
+        if (d.Shift != 0) _a.ShiftImm(X64Shift.Shl, Rcx, d.Shift);
+    }
+
+    /// <summary>rax = the access's virtual address for a single load or store.</summary>
+    private void Address(in A64Op d)
+    {
+        LoadBase(Rax, d.Rn);
+        switch (d.Kind)
+        {
+            case A64Kind.Ldr64Reg or A64Kind.Str64Reg:
+                _a.Load(Rcx, Regs, Reg(d.Rm));
+                if (d.Shift != 0) _a.ShiftImm(X64Shift.Shl, Rcx, d.Shift);
+                _a.AluReg(X64Alu.Add, Rax, Rcx);
+                break;
+            case A64Kind.LdrPost or A64Kind.StrPost:
+                break;
+            default:
+                AluConst(X64Alu.Add, Rax, d.Imm);
+                break;
+        }
+    }
+
+    /// <summary>rcx = the base register plus Imm: where a pre- or post-indexed access leaves it (rax is kept).</summary>
+    private void After(in A64Op d)
+    {
+        LoadBase(Rcx, d.Rn);
+        _a.AluImm(X64Alu.Add, Rcx, Small(d.Imm));
+    }
+
+    /// <summary>
+    /// rdx = the host address of <paramref name="span"/> bytes at the virtual address in rax, where the
+    /// interpreter's fast path would serve them: untranslated RAM below the fast limit, or a data TLB hit on one
+    /// page; for a store, also a page flagged dirty and nothing else (no code, not watched). Anything else goes
+    /// to <paramref name="miss"/>. rcx is scratch; rax is kept.
+    /// </summary>
+    private void Translate(int span, bool store, X64Label miss)
+    {
+        var a = _a;
+        var hit = a.NewLabel();
+        if (store)
+        {
+            // One page for the flags test (and the TLB's entry).
+            a.Mov(Rcx, Rax);
+            a.AluImm(X64Alu.And, Rcx, 0xfff, wide: false);
+            a.AluImm(X64Alu.Cmp, Rcx, 0x1000 - span, wide: false);
+            a.JumpIf(X64Cond.A, miss);
+        }
+        a.Mov(Rdx, Rax);
+        a.AluMem(X64Alu.Sub, Rdx, Context, Ctx.RamBase);
+        if (span > 8)
+        {
+            a.Lea(Rcx, Rdx, span - 8);
+            a.AluMem(X64Alu.Cmp, Rcx, Context, Ctx.FastLimit);
+        }
+        else a.AluMem(X64Alu.Cmp, Rdx, Context, Ctx.FastLimit);
+        a.JumpIf(X64Cond.B, hit);
+        // The data TLB: entry (va >> 12) & mask, 16 bytes (key, offset).
+        a.Mov(Rcx, Rax);
+        a.ShiftImm(X64Shift.Shr, Rcx, 12);
+        a.AluImm(X64Alu.And, Rcx, Arm64Cpu.DataTlbEntries - 1, wide: false);
+        a.ShiftImm(X64Shift.Shl, Rcx, 4, wide: false);
+        a.AluMem(X64Alu.Add, Rcx, Context, store ? Ctx.TlbWrite : Ctx.TlbRead);
+        a.Mov(Rdx, Rax);
+        a.AluImm(X64Alu.And, Rdx, -4096);
+        a.AluMem(X64Alu.Or, Rdx, Context, Ctx.DataContext);
+        a.AluMem(X64Alu.Cmp, Rdx, Rcx, 0);
+        a.JumpIf(X64Cond.NE, miss);
+        if (!store)
+        {
+            a.Mov(Rdx, Rax);
+            a.AluImm(X64Alu.And, Rdx, 0xfff, wide: false);
+            a.AluImm(X64Alu.Cmp, Rdx, 0x1000 - Math.Max(span, 8), wide: false);
+            a.JumpIf(X64Cond.A, miss);
+        }
+        a.Mov(Rdx, Rax);
+        a.AluMem(X64Alu.Add, Rdx, Rcx, 8);
+        a.Bind(hit);
+        if (store)
+        {
+            a.Mov(Rcx, Rdx);
+            a.ShiftImm(X64Shift.Shr, Rcx, 12);
+            a.AluMem(X64Alu.Add, Rcx, Context, Ctx.PageFlags);
+            a.CmpByteMem(Rcx, 0, Core.Memory.PhysicalMemory.DirtyFlag);
+            a.JumpIf(X64Cond.NE, miss);
+        }
+        a.AluMem(X64Alu.Add, Rdx, Context, Ctx.RamPtr);
+    }
+
+    /// <summary>
+    /// rax = the shifted register operand as the interpreter's Operand2 computes it:
+    /// (ror(Rm, Shift) &amp; Imm) | (sign &amp; ~Imm &amp; Mask) for ASR. rcx and rdx are scratch.
+    /// </summary>
+    private void Operand2(in A64Op d)
+    {
+        var a = _a;
+        bool sf = d.MaskShift == 0;
+        a.Load(Rax, Regs, Reg(d.Rm));
+        if (d.SignFill != 0)
+        {
+            a.Mov(Rcx, Rax);
+            a.ShiftImm(X64Shift.Sar, Rcx, sf ? 63 : 31, sf);
+            AluConst(X64Alu.And, Rcx, ~d.Imm & d.Mask);
+        }
+        if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, Rax, d.Shift, sf);
+        else Mask32IfNeeded(Rax, d);
+        if (d.Imm != d.Mask) AluConst(X64Alu.And, Rax, d.Imm);
+        if (d.SignFill != 0) a.AluReg(X64Alu.Or, Rax, Rcx);
+    }
+
+    /// <summary>
+    /// NZCV from the host flags of the operation that just made <paramref name="result"/> (rcx): N = SF, Z = ZF,
+    /// C = CF (its complement after a subtraction: Arm's carry is "no borrow"), V = OF. Stores the result to
+    /// <paramref name="rd"/> unless it is negative.
+    /// </summary>
+    private void Flags(bool sub, X64Reg result, int rd)
+    {
+        var a = _a;
+        a.SetCond(X64Cond.O, Rdx);
+        a.Lahf();
+        if (rd >= 0) a.Store(Regs, Reg(rd), result);
+        a.ShiftImm(X64Shift.Shr, Rax, 8, wide: false);
+        a.Mov(Rcx, Rax);
+        a.AluImm(X64Alu.And, Rcx, 1, wide: false);
+        a.ShiftImm(X64Shift.Shl, Rcx, 29, wide: false);
+        if (sub) a.AluImm(X64Alu.Xor, Rcx, 1 << 29, wide: false);
+        a.AluImm(X64Alu.And, Rax, 0xc0, wide: false);
+        a.ShiftImm(X64Shift.Shl, Rax, 24, wide: false);
+        a.AluReg(X64Alu.Or, Rax, Rcx, wide: false);
+        a.ShiftImm(X64Shift.Shl, Rdx, 28, wide: false);
+        a.AluReg(X64Alu.Or, Rax, Rdx, wide: false);
+        a.Store(Context, Ctx.Nzcv, Rax);
+    }
+
+    /// <summary>CF = whether condition <paramref name="cond"/> holds for the NZCV in the context (rax, rcx scratch).</summary>
+    private void Condition(int cond)
+    {
+        int mask = 0;
+        for (int n = 0; n < 16; n++)
+            if (Arm64Cpu.Condition((uint)n << 28, cond)) mask |= 1 << n;
+        _a.Load(Rax, Context, Ctx.Nzcv);
+        _a.ShiftImm(X64Shift.Shr, Rax, 28, wide: false);
+        _a.MovImm(Rcx, mask);
+        _a.BitTest(Rcx, Rax);
+    }
+}

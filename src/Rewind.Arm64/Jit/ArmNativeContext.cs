@@ -1,0 +1,49 @@
+namespace Rewind.Arm64.Jit;
+
+/// <summary>
+/// What native Arm code (<see cref="ArmNativeCompiler"/>) reads and writes besides the general registers:
+/// one pinned array of 64-bit words per CPU, at fixed offsets, as ARMeilleure's NativeContext is. The CPU
+/// fills it before each call (the stack pointer, NZCV, and the memory fast path's values, which cannot
+/// change while native code runs: whatever changes them is an instruction native code leaves before) and
+/// reads the pc, the stack pointer and NZCV back after.
+/// </summary>
+internal static class ArmNativeContext
+{
+    public const int Pc = 0;
+    public const int Sp = 8;
+    /// <summary>NZCV as the CPU keeps it (bits 31..28), in the low 32 bits.</summary>
+    public const int Nzcv = 16;
+    public const int RamBase = 24;
+    /// <summary>Untranslated accesses with a RAM offset below this are served inline (0 while the MMU is on).</summary>
+    public const int FastLimit = 32;
+    public const int RamPtr = 40;
+    public const int TlbRead = 48;
+    public const int TlbWrite = 56;
+    /// <summary>The low bits every data TLB key carries (valid, exception level), or a bit none carries.</summary>
+    public const int DataContext = 64;
+    public const int PageFlags = 72;
+    /// <summary>The pinned slots of the fetch window's page: a body goes on to another placed on the same page through them.</summary>
+    public const int Slots = 80;
+    /// <summary>The virtual page of those slots, or a value no page has (no chaining: breakpoints are set).</summary>
+    public const int SlotsPage = 88;
+    /// <summary>The cache's table of native entries (<see cref="ArmNativeEntry"/>), indexed by placement id.</summary>
+    public const int Entries = 96;
+    /// <summary>The CPU's fetch TLB (virtual page | epoch, slots), and the epoch its live entries carry (0: no chaining).</summary>
+    public const int FetchTlb = 104;
+    public const int FetchEpoch = 112;
+
+    public const int Words = 15;
+}
+
+/// <summary>A placement's native entry, as chained code reads it: 0 code for a region the runtime compiled.</summary>
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+internal struct ArmNativeEntry
+{
+    public nint Code;
+    /// <summary>Instructions of the entry block: the room a slice must have.</summary>
+    public int Length;
+    /// <summary>Runs, toward the second tier.</summary>
+    public int Runs;
+
+    public const int CodeOffset = 0, LengthOffset = 8, RunsOffset = 12, Size = 16;
+}

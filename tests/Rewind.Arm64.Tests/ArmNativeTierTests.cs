@@ -1,0 +1,142 @@
+namespace Rewind.Arm64.Tests;
+
+/// <summary>
+/// The native first tier (Rewind.Arm64.Jit.ArmNativeCompiler) beyond what the random programs of
+/// <see cref="ArmBlockCompilerFuzzTests"/> reach: the full decoder's instructions it runs itself, and bodies
+/// going on to one another without returning to the interpreter.
+/// </summary>
+public class ArmNativeTierTests
+{
+    private const ulong Data = CpuRig.Ram + 0x40000;
+
+    private static CpuRig Rig(uint[] program, bool native)
+    {
+        var rig = new CpuRig(program);
+        if (native) rig.Cpu.CodeCache.EnableCompiler(threshold: int.MaxValue, native: true, nativeThreshold: 1);
+        return rig;
+    }
+
+    private static void AssertSame(CpuRig a, CpuRig b, string where)
+    {
+        Assert.True(a.Cpu.Icount == b.Cpu.Icount, $"{where}: count {a.Cpu.Icount} against {b.Cpu.Icount}");
+        Assert.True(a.Cpu.Pc == b.Cpu.Pc, $"{where}: pc {a.Cpu.Pc:x} against {b.Cpu.Pc:x}");
+        for (int r = 0; r < 31; r++)
+            Assert.True(a.Cpu.GetX(r) == b.Cpu.GetX(r), $"{where}: x{r} {a.Cpu.GetX(r):x} against {b.Cpu.GetX(r):x}");
+        Assert.True(a.Cpu.Sp == b.Cpu.Sp, $"{where}: sp {a.Cpu.Sp:x} against {b.Cpu.Sp:x}");
+        Assert.True(a.Cpu.Pstate == b.Cpu.Pstate, $"{where}: pstate");
+    }
+
+    /// <summary>
+    /// Prefetches, barriers and hints run as the interpreter's NOPs, REV reverses bytes, and the
+    /// extended-register forms (ADD with SP, loads and stores indexed by a W register) compute as the
+    /// interpreter does: all inside the native body, which runs nearly every step.
+    /// </summary>
+    [Fact]
+    public void Hints_barriers_byte_reversal_and_extended_registers_run_natively_as_interpreted()
+    {
+        uint[] program =
+        [
+            0xf9800011, // loop: prfm pstl1strm, [x0]
+            0xd5033bbf, // dmb ish
+            0xd503245f, // bti c
+            0x5ac00825, // rev w5, w1
+            0xdac00c26, // rev x6, x1
+            0x8b21c847, // add x7, x2, w1, sxtw #2
+            0x8b2403ff, // add sp, sp, w4, uxtb
+            0xf8645808, // ldr x8, [x0, w4, uxtw #3]
+            0x78aa7809, // ldrsh x9, [x0, x10, lsl #1]
+            0xb824c801, // str w1, [x0, w4, sxtw]
+            0xd5033fdf, // isb
+            0xd503203f, // yield
+            0xf1000442, // subs x2, x2, #1
+            0x54fffe61, // b.ne loop
+            0x14000000, // b .
+        ];
+        var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
+        foreach (var rig in rigs)
+        {
+            rig.Cpu.SetX(0, Data);
+            rig.Cpu.SetX(1, 0x8123_4567_89ab_cdef);
+            rig.Cpu.SetX(2, 2000);
+            rig.Cpu.SetX(4, 0xffff_ffff_0000_0105); // uxtb: 5; uxtw and sxtw: 0x105
+            rig.Cpu.SetX(10, 3);
+            rig.Cpu.SetX(10, 3);
+            rig.Cpu.Sp = Data + 0x8000;
+            for (ulong a = Data; a < Data + 0x2000; a += 8) rig.Bus.TryWrite(a, 8, a * 0x9e37_79b9);
+        }
+        for (ulong at = 7; at < 30_000; at += 1 + at % 977)
+        {
+            foreach (var rig in rigs) rig.Cpu.Run(at);
+            AssertSame(rigs[0], rigs[1], $"at {at}");
+        }
+        Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
+        Assert.Equal(0xefcd_ab89UL, rigs[1].Cpu.GetX(5));
+        Assert.True(rigs[0].Memory.Bytes.SequenceEqual(rigs[1].Memory.Bytes), "RAM differs");
+        // 2,000 rounds of 14 instructions: all but the first rounds' (before the body was placed, and the
+        // store's first write to its clean page) ran native.
+        Assert.True(rigs[1].Cpu.RegionSteps > 27_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
+    }
+
+    /// <summary>A loop calling a function on the next page, three bodies: the loop's, the callee's and the return's.</summary>
+    private static uint[] CallingProgram()
+    {
+        var words = new uint[0x1008 / 4];
+        words[0] = 0x94000400;          // loop: bl f (0x1000)
+        words[1] = 0xf1000442;          // subs x2, x2, #1
+        words[2] = 0x54ffffc1;          // b.ne loop
+        words[3] = 0x14000000;          // b .
+        words[0x1000 / 4] = 0x91000463; // f: add x3, x3, #1
+        words[0x1004 / 4] = 0xd65f03c0; // ret
+        return words;
+    }
+
+    /// <summary>
+    /// A call and its return go from one native body to the next without the interpreter, across pages (the
+    /// fetch TLB finds the callee's page): the interpreter enters native code a few times a slice, not three
+    /// times a round. With a breakpoint set anywhere, every body is entered through the interpreter, which
+    /// checks it; the results are the interpreter's either way.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Calls_and_returns_chain_native_bodies_unless_a_breakpoint_is_set(bool breakpoint)
+    {
+        var program = CallingProgram();
+        var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
+        foreach (var rig in rigs)
+        {
+            rig.Cpu.SetX(2, 3000);
+            if (breakpoint) rig.Cpu.AddBreakpoint(CpuRig.Ram + 0x3000); // never reached
+        }
+        for (ulong at = 5; at < 20_000; at += 1 + at % 1_531)
+        {
+            foreach (var rig in rigs) Assert.Equal(rigs[0].Cpu.Run(at), rig.Cpu.Run(at));
+            AssertSame(rigs[0], rigs[1], $"at {at}");
+        }
+        Assert.Equal(3000UL, rigs[1].Cpu.GetX(3));
+        ulong entries = rigs[1].Cpu.RegionRuns;
+        // Two bodies a round without chaining: the callee's, and the return's, which holds the loop's branch back and the call.
+        if (breakpoint) Assert.True(entries >= 2 * 2_900, $"{entries} entries from the interpreter for 3,000 rounds");
+        else Assert.True(entries < 300, $"{entries} entries from the interpreter for 3,000 rounds: the bodies did not chain");
+    }
+
+    /// <summary>
+    /// A body that chained to another page's code is a cache of the fetch window: after the guest rewrites the
+    /// callee (here through a store the interpreter runs), the new instruction is what runs.
+    /// </summary>
+    [Fact]
+    public void A_callee_rewritten_between_chained_runs_runs_its_new_code()
+    {
+        var program = CallingProgram();
+        var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
+        foreach (var rig in rigs)
+        {
+            rig.Cpu.SetX(2, 3000);
+            rig.Cpu.Run(5_000);
+            rig.Load(CpuRig.Ram + 0x1000, 0x91002863); // f: add x3, x3, #10
+            rig.Cpu.Run(20_000);
+        }
+        AssertSame(rigs[0], rigs[1], "at the end");
+        Assert.True(rigs[1].Cpu.GetX(3) > 3000, "the rewritten callee never ran");
+    }
+}
