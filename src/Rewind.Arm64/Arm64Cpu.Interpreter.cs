@@ -110,9 +110,10 @@ public sealed unsafe partial class Arm64Cpu
                         ulong steps;
                         if (block.Native != 0)
                         {
-                            // A native body that keeps running earns its region the runtime's JIT.
-                            if (_jit.NativeRunIsHot((int)d.Imm)) CompileRegion(pc, secondTier: true);
                             steps = RunNative(block.Native, x, pc, ic, _sliceEnd, chain: !checkBreakpoints);
+                            // A native body that loops, many rounds a call, earns its region the runtime's JIT. Runs
+                            // that went on to other bodies are not counted: their steps are not the loop's.
+                            if (block.Loops && !NativeRunChained && block.CountRun(steps, _jit.Threshold)) CompileRegion(pc, secondTier: true);
                         }
                         else steps = block.Code(this, x, pc, ic, _sliceEnd);
                         RegionRuns++;

@@ -52,6 +52,7 @@ public sealed unsafe partial class Arm64Cpu
         c[ArmNativeContext.Entries / 8] = (ulong)_jit!.Entries;
         c[ArmNativeContext.FetchTlb / 8] = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _fetchTlb[0]);
         c[ArmNativeContext.FetchEpoch / 8] = chain ? _fetchEpoch : 0;
+        c[ArmNativeContext.Chained / 8] = 0;
         var body = (delegate* unmanaged[SuppressGCTransition]<ulong*, ulong*, ulong, ulong, ulong, ulong>)code;
         ulong steps = body(c, x, pc, ic, sliceEnd);
         Sp = c[ArmNativeContext.Sp / 8];
@@ -59,4 +60,7 @@ public sealed unsafe partial class Arm64Cpu
         Pc = c[ArmNativeContext.Pc / 8];
         return steps;
     }
+
+    /// <summary>Whether the last native run went on from its body to others (its steps are not that body's alone).</summary>
+    private bool NativeRunChained => _nativeWords[ArmNativeContext.Chained / 8] != 0;
 }

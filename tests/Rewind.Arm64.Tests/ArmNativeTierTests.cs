@@ -139,4 +139,36 @@ public class ArmNativeTierTests
         AssertSame(rigs[0], rigs[1], "at the end");
         Assert.True(rigs[1].Cpu.GetX(3) > 3000, "the rewritten callee never ran");
     }
+
+    /// <summary>
+    /// The runtime's JIT is for loops that go round many times a call: a counting loop run for whole slices gets
+    /// its region compiled by it, while the calling loop, whose runs go on to other bodies, stays native, where
+    /// it chains; the runtime's code would return to the interpreter at every call.
+    /// </summary>
+    [Fact]
+    public void Only_a_loop_that_runs_many_rounds_a_call_goes_to_the_runtimes_jit()
+    {
+        uint[] counting =
+        [
+            0x91000463, // loop: add x3, x3, #1
+            0xf1000442, // subs x2, x2, #1
+            0x54ffffc1, // b.ne loop
+            0x14000000, // b .
+        ];
+        // Rounds enough for the 20,000 steps: neither program reaches its final `b .` (which is a loop too).
+        CpuRig Tiered(uint[] program)
+        {
+            var rig = new CpuRig(program);
+            rig.Cpu.CodeCache.EnableCompiler(threshold: 4, native: true, nativeThreshold: 1);
+            rig.Cpu.SetX(2, 100_000);
+            for (ulong at = 500; at <= 20_000; at += 500) rig.Cpu.Run(at);
+            Assert.True(rig.Cpu.GetX(3) > 3000);
+            return rig;
+        }
+        var loop = Tiered(counting).Cpu.CodeCache.Blocks!;
+        Assert.True(loop.Compiled > loop.NativeCompiled, "the counting loop stayed native");
+        var calls = Tiered(CallingProgram()).Cpu.CodeCache.Blocks!;
+        Assert.True(calls.NativeCompiled > 0);
+        Assert.True(calls.Compiled == calls.NativeCompiled, $"{calls.Compiled - calls.NativeCompiled} regions of the calling loop went to the runtime's JIT");
+    }
 }

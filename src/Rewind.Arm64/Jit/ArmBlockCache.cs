@@ -14,11 +14,36 @@ namespace Rewind.Arm64.Jit;
 internal unsafe delegate ulong ArmBlockCode(Arm64Cpu cpu, ulong* x, ulong pc, ulong ic, ulong sliceEnd);
 
 /// <summary>One placed region: its code, where its entry slot is, and the bytes of its page it was compiled from.</summary>
-internal sealed class ArmBlock(ArmBlockCode code, int entryLength, A64Kind entryKind, A64Op[] slots, int slot, int page, int start, int end, nint native = 0)
+internal sealed class ArmBlock(ArmBlockCode code, int entryLength, A64Kind entryKind, A64Op[] slots, int slot, int page, int start, int end, nint native = 0, bool loops = false)
 {
     public readonly ArmBlockCode Code = code;
     /// <summary>The first tier's machine code (<see cref="ArmNativeCompiler"/>), or 0 for a region the runtime compiled.</summary>
     public readonly nint Native = native;
+    /// <summary>A native body whose region loops (<see cref="ArmRegion.HasLoop"/>): the only kind the runtime's JIT is asked for.</summary>
+    public readonly bool Loops = loops;
+
+    /// <summary>Steps run from here (by calls from the interpreter, chained bodies included), and those calls.</summary>
+    private long _steps, _runs;
+
+    /// <summary>Average steps a call must run for a looping native body to go to the runtime's JIT.</summary>
+    public const int MinStepsPerRun = 64;
+
+    /// <summary>
+    /// Counts a call from the interpreter that ran <paramref name="steps"/>; true once, when the body has run
+    /// <paramref name="threshold"/> × <see cref="MinStepsPerRun"/> steps at that average or better: a loop that
+    /// goes round many times a call, where the runtime's JIT, with registers kept in host registers, pays.
+    /// A loop left after a round or two (a copy of a few bytes) stays native, where it chains to the code
+    /// around it; the runtime's code cannot.
+    /// </summary>
+    public bool CountRun(ulong steps, int threshold)
+    {
+        if (_runs < 0) return false;
+        _runs++;
+        _steps += (long)steps;
+        if (_steps < (long)threshold * MinStepsPerRun || _steps < _runs * MinStepsPerRun) return false;
+        _runs = -1;
+        return true;
+    }
     /// <summary>Instructions of the entry block: the room a slice must have for the region to be entered.</summary>
     public readonly int EntryLength = entryLength;
     /// <summary>What the entry slot held before: the kind the spin skipper asks about.</summary>
@@ -94,17 +119,6 @@ public sealed class ArmBlockCache
 
     internal unsafe ArmNativeEntry* Entries => (ArmNativeEntry*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _entries[0]);
 
-    /// <summary>
-    /// Counts a run of placement <paramref name="id"/>'s native body (chained runs count in native code); true
-    /// once, when the runs reach <see cref="Threshold"/>: its region is then due for the runtime's JIT.
-    /// </summary>
-    internal bool NativeRunIsHot(int id)
-    {
-        ref ArmNativeEntry e = ref _entries[id];
-        if (++e.Runs < Threshold) return false;
-        e.Runs = int.MinValue;
-        return true;
-    }
 
     /// <summary>Whether regions are translated to native code first.</summary>
     public bool NativeTier => _arena != null;
@@ -134,7 +148,7 @@ public sealed class ArmBlockCache
         var (start, end) = region.Span;
         var entry = region.Blocks[0].Ops[0];
         ArmBlockCode run = (cpu, x, pc, ic, sliceEnd) => cpu.RunNative(code, x, pc, ic, sliceEnd);
-        Place(run, region.Blocks[0].Ops.Length, entry, slots, slot, page, start, end, code);
+        Place(run, region.Blocks[0].Ops.Length, entry, slots, slot, page, start, end, code, region.HasLoop);
         NativeCompiled++;
         return true;
     }
@@ -155,11 +169,11 @@ public sealed class ArmBlockCache
 
     /// <summary>Places a compiled region over its entry slot.</summary>
     /// <param name="entry">The entry instruction, decoded.</param>
-    internal ArmBlock Place(ArmBlockCode code, int entryLength, A64Op entry, A64Op[] slots, int slot, int page, int start, int end, nint native = 0)
+    internal ArmBlock Place(ArmBlockCode code, int entryLength, A64Op entry, A64Op[] slots, int slot, int page, int start, int end, nint native = 0, bool loops = false)
     {
         if (_next == MaxBlocks) StartOver();
         int id = _next++;
-        var block = new ArmBlock(code, entryLength, entry.Kind, slots, slot, page, start, end, native);
+        var block = new ArmBlock(code, entryLength, entry.Kind, slots, slot, page, start, end, native, loops);
         _blocks[id] = block;
         if (!_byPage.TryGetValue(page, out var list)) _byPage[page] = list = [];
         list.Add(id);

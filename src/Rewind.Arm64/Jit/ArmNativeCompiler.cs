@@ -160,7 +160,7 @@ internal sealed class ArmNativeCompiler
         a.AluReg(X64Alu.Add, Rcx, BlockCount);
         a.AluReg(X64Alu.Cmp, Rcx, SliceEnd);
         a.JumpIf(X64Cond.A, leave);
-        a.IncMem32(Rax, ArmNativeEntry.RunsOffset);
+        a.StoreImm(Context, Ctx.Chained, 1);
         a.Load(Rcx, Rax, ArmNativeEntry.CodeOffset);
         a.AluImm(X64Alu.Add, Rcx, PrologueBytes);
         a.Mov(EntryPc, Rdx);

@@ -31,8 +31,10 @@ internal static class ArmNativeContext
     /// <summary>The CPU's fetch TLB (virtual page | epoch, slots), and the epoch its live entries carry (0: no chaining).</summary>
     public const int FetchTlb = 104;
     public const int FetchEpoch = 112;
+    /// <summary>Set when a body went on to another: the run's steps are not the entry body's alone.</summary>
+    public const int Chained = 120;
 
-    public const int Words = 15;
+    public const int Words = 16;
 }
 
 /// <summary>A placement's native entry, as chained code reads it: 0 code for a region the runtime compiled.</summary>
@@ -42,8 +44,7 @@ internal struct ArmNativeEntry
     public nint Code;
     /// <summary>Instructions of the entry block: the room a slice must have.</summary>
     public int Length;
-    /// <summary>Runs, toward the second tier.</summary>
-    public int Runs;
+    private readonly int _padding;
 
-    public const int CodeOffset = 0, LengthOffset = 8, RunsOffset = 12, Size = 16;
+    public const int CodeOffset = 0, LengthOffset = 8, Size = 16;
 }
