@@ -58,12 +58,17 @@ public sealed unsafe partial class Arm64Cpu
     private void UpdateFastAccessLimit() =>
         _fastAccessLimit = MmuOn || _watchpoints != null || _ramSize < 8 ? 0 : _ramSize - 7;
 
-    /// <summary>True, with <paramref name="off"/> set to the RAM offset, when the read TLB maps va's page and an access of up to 8 bytes stays in it.</summary>
+    /// <summary>
+    /// True, with <paramref name="off"/> set to the RAM offset, when the read TLB maps va's page and an access of
+    /// up to 8 bytes stays in it: the key is made from the address of the access's eighth byte, which is on
+    /// va's page exactly when (va &amp; 0xfff) &lt;= 0xff8, so one compare tests both.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool DataTlbLoadHit(ulong va, ref ulong off)
     {
+        // The key of the access's last byte (of up to 8): an access that runs into the next page misses.
         DataTlbEntry* e = _dataTlbRead + ((int)(va >> 12) & DataTlbMask);
-        if (e->Key != ((va & ~0xfffUL) | _dataContext) || (va & 0xfff) > 0xff8) return false;
+        if (e->Key != (((va + 7) & ~0xfffUL) | _dataContext)) return false;
         off = va + e->Offset;
         return true;
     }
@@ -73,7 +78,7 @@ public sealed unsafe partial class Arm64Cpu
     private bool DataTlbStoreHit(ulong va, ref ulong off)
     {
         DataTlbEntry* e = _dataTlbWrite + ((int)(va >> 12) & DataTlbMask);
-        if (e->Key != ((va & ~0xfffUL) | _dataContext) || (va & 0xfff) > 0xff8) return false;
+        if (e->Key != (((va + 7) & ~0xfffUL) | _dataContext)) return false;
         off = va + e->Offset;
         return true;
     }
@@ -91,7 +96,7 @@ public sealed unsafe partial class Arm64Cpu
     private ulong LoadData(ulong va, int size)
     {
         DataTlbEntry* e = _dataTlbRead + ((int)(va >> 12) & DataTlbMask);
-        if (e->Key == ((va & ~0xfffUL) | _dataContext) && (va & 0xfff) <= 0xff8)
+        if (e->Key == (((va + 7) & ~0xfffUL) | _dataContext))
         {
             byte* p = _ramPtr + (va + e->Offset);
             return size switch
@@ -109,7 +114,7 @@ public sealed unsafe partial class Arm64Cpu
     private void StoreData(ulong va, int size, ulong value)
     {
         DataTlbEntry* e = _dataTlbWrite + ((int)(va >> 12) & DataTlbMask);
-        if (e->Key == ((va & ~0xfffUL) | _dataContext) && (va & 0xfff) <= 0xff8)
+        if (e->Key == (((va + 7) & ~0xfffUL) | _dataContext))
         {
             ulong off = va + e->Offset;
             byte* p = _ramPtr + off;

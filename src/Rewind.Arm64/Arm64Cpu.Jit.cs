@@ -87,11 +87,12 @@ public sealed unsafe partial class Arm64Cpu
         int ramPage = (int)((ulong)(page - _ramPtr) >> 12);
         if (cache.Background)
         {
-            cache.Request(ramPage, (int)(pc & 0xfff), _fetchSlots);
+            cache.Request(ramPage, (int)(pc & 0xfff), _fetchSlots, MmuOn);
             return;
         }
         var region = ArmRegion.Discover((int)(pc & 0xfff), at => *(uint*)(page + at));
         if (region == null) return;
+        region.Translated = MmuOn;
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         var code = cache.TryCompile(region);
         CompileTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;

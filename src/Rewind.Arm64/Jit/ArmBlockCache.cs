@@ -214,8 +214,9 @@ public sealed class ArmBlockCache
     // Background compiling. A job holds a copy of the page it compiles from, so the compiling thread touches
     // nothing the CPUs use; finished regions come back through _finished and are placed by a CPU's thread
     // between slices, only where the page still holds the very bytes compiled and the slots are the same.
-    private sealed class Job(byte[] page, int entry, A64Op[] slots, int ramPage)
+    private sealed class Job(byte[] page, int entry, A64Op[] slots, int ramPage, bool translated)
     {
+        public readonly bool Translated = translated;
         public readonly byte[] Page = page;
         public readonly int Entry = entry;
         public readonly A64Op[] Slots = slots;
@@ -249,9 +250,10 @@ public sealed class ArmBlockCache
         SpinWait.SpinUntil(() => _requests.IsEmpty && Volatile.Read(ref _workerActive) == 0, timeout);
 
     /// <summary>Asks the compiling thread for the region entered at byte <paramref name="entry"/> of RAM page <paramref name="ramPage"/>.</summary>
-    internal unsafe void Request(int ramPage, int entry, A64Op[] slots)
+    /// <param name="translated">The asking CPU's MMU is on (<see cref="ArmRegion.Translated"/>).</param>
+    internal unsafe void Request(int ramPage, int entry, A64Op[] slots, bool translated)
     {
-        var job = new Job(new ReadOnlySpan<byte>(_ram.Pointer + ((long)ramPage << 12), 4096).ToArray(), entry, slots, ramPage);
+        var job = new Job(new ReadOnlySpan<byte>(_ram.Pointer + ((long)ramPage << 12), 4096).ToArray(), entry, slots, ramPage, translated);
         if (_pending.Count >= MaxPending || !_pending.Add(job.Key)) return;
         _requests.Enqueue(job);
         if (Interlocked.CompareExchange(ref _workerActive, 1, 0) == 0)
@@ -267,7 +269,11 @@ public sealed class ArmBlockCache
                 long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 byte[] page = job.Page;
                 job.Region = ArmRegion.Discover(job.Entry, at => BitConverter.ToUInt32(page, at));
-                if (job.Region != null) job.Code = TryCompile(job.Region);
+                if (job.Region != null)
+                {
+                    job.Region.Translated = job.Translated;
+                    job.Code = TryCompile(job.Region);
+                }
                 Interlocked.Add(ref _backgroundTicks, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
                 _finished.Enqueue(job);
                 _anyFinished = true;

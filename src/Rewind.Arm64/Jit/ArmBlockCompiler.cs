@@ -769,13 +769,16 @@ internal static class ArmBlockCompiler
                 Const((ulong)plus);
                 _il.Emit(OpCodes.Add);
             }
-            Address();
-            _il.Emit(OpCodes.Ldloc, _ramBase);
-            _il.Emit(OpCodes.Sub);
-            _il.Emit(OpCodes.Stloc, into);
-            _il.Emit(OpCodes.Ldloc, into);
-            _il.Emit(OpCodes.Ldloc, _fastLimit);
-            _il.Emit(OpCodes.Blt_Un, hit);
+            if (!_region.Translated)
+            {
+                Address();
+                _il.Emit(OpCodes.Ldloc, _ramBase);
+                _il.Emit(OpCodes.Sub);
+                _il.Emit(OpCodes.Stloc, into);
+                _il.Emit(OpCodes.Ldloc, into);
+                _il.Emit(OpCodes.Ldloc, _fastLimit);
+                _il.Emit(OpCodes.Blt_Un, hit);
+            }
             _il.Emit(OpCodes.Ldarg_1);
             Address();
             _il.Emit(OpCodes.Call, write ? WriteOffset : ReadOffset);

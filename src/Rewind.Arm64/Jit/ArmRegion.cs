@@ -32,6 +32,13 @@ internal sealed class ArmRegion
     public int Entry { get; }
     public List<ArmRegionBlock> Blocks { get; } = [];
 
+    /// <summary>
+    /// Whether the CPU asking for the region had its MMU on: the compiled code then looks its accesses up in the
+    /// data TLB straight away, without first testing for untranslated RAM. Either way is correct (the TLB serves
+    /// untranslated accesses too, and the untranslated test fails while the MMU is on); this is the faster one.
+    /// </summary>
+    public bool Translated { get; set; }
+
     private ArmRegion(int entry) => Entry = entry;
 
     /// <summary>The kinds a region runs: every kind of the interpreter's fast path (the rest is Generic).</summary>

@@ -44,9 +44,9 @@ public static class RunStats
         {
             if (cpu is Rewind.Arm64.Arm64Cpu arm)
             {
-                to.WriteLine($"  cpu {arm.Index}: {arm.RegionSteps:N0} steps in {arm.RegionRuns:N0} runs of compiled regions " +
+                to.WriteLine($"  cpu {arm.Index}: {arm.RegionSteps:N0} steps in {arm.RegionRuns:N0} calls into compiled regions (native bodies chained between calls) " +
                     $"({100.0 * arm.RegionSteps / Math.Max(1UL, arm.Icount):F1} % of the count), {arm.RegionDeclines:N0} runs declined; " +
-                    $"{arm.RegionsCompiled:N0} regions compiled on its own thread in {ms(arm.CompileTicks):N0} ms (the rest: regions, below); spins skipped {arm.SpinSkipped:N0} in {arm.SpinsSkipped:N0}");
+                    $"{arm.RegionsCompiled:N0} IL regions compiled on its own thread; {ms(arm.CompileTicks):N0} ms translating and compiling on it; spins skipped {arm.SpinSkipped:N0} in {arm.SpinsSkipped:N0}");
                 continue;
             }
             if (cpu is not Hart hart) continue;
@@ -63,7 +63,10 @@ public static class RunStats
             to.WriteLine($"    ended before: {Top(c.ExitsBefore)}");
         }
         if (board is Rewind.Board.Arm.ArmVirtBoard { CodeCache.Blocks: { } regions })
-            to.WriteLine($"  regions: placed {regions.Compiled:N0}, compiling thread {ms(regions.BackgroundTicks):N0} ms ({ms(regions.BackgroundTicks) * 1000 / Math.Max(1, regions.Compiled):N0} µs each), pending {regions.Pending}, refused {regions.Failures}");
+        {
+            long il = regions.Compiled - regions.NativeCompiled;
+            to.WriteLine($"  regions: placed {regions.Compiled:N0} ({regions.NativeCompiled:N0} native, {il:N0} IL), IL compiling thread {ms(regions.BackgroundTicks):N0} ms ({ms(regions.BackgroundTicks) * 1000 / Math.Max(1, il):N0} µs each), pending {regions.Pending}, refused {regions.Failures}");
+        }
         if (board is VirtBoard { CodeCache.Blocks: { } blocks })
             to.WriteLine($"  blocks: compiled {blocks.Compiled:N0} (IL emit {ms(blocks.EmitTicks):N0} ms, {blocks.EmitCpuNanoseconds / 1e6:N0} ms of CPU; on the compiling thread {ms(blocks.BackgroundTicks):N0} ms, {blocks.BackgroundCpuNanoseconds / 1e6:N0} ms of CPU; pending {blocks.Pending}), placements {blocks.Placements:N0}, " +
                 $"placed {blocks.Placed:N0}, invalidated {blocks.Invalidated:N0}, start-overs {blocks.StartOvers}");
