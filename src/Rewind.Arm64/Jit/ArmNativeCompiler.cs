@@ -200,17 +200,7 @@ internal sealed class ArmNativeCompiler
         int index = _starts.FindIndex(s => s.Offset == target);
         if (index >= 0)
         {
-            var to = _starts[index];
-            var leave = _a.NewLabel();
-            _a.Lea(Rax, BlockCount, _length + to.Length);
-            _a.AluReg(X64Alu.Cmp, Rax, SliceEnd);
-            _a.JumpIf(X64Cond.A, leave);
-            _a.AluImm(X64Alu.Add, BlockCount, _length);
-            _a.Jump(to.Label);
-            _a.Bind(leave);
-        }
-        if (index >= 0)
-        {
+            NativeSlice.GoOnIfRoom(_a, BlockCount, SliceEnd, Rax, _length, _starts[index].Length, _starts[index].Label);
             Exit((int)target, _length);
             return;
         }
