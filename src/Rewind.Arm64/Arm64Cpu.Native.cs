@@ -53,10 +53,17 @@ public sealed unsafe partial class Arm64Cpu
         c[ArmNativeContext.FetchTlb / 8] = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _fetchTlb[0]);
         c[ArmNativeContext.FetchEpoch / 8] = chain ? _fetchEpoch : 0;
         c[ArmNativeContext.Chained / 8] = 0;
+        c[ArmNativeContext.AtEl1 / 8] = El == 1 ? 1UL : 0;
+        c[ArmNativeContext.TpidrEl1 / 8] = _tpidrEl1;
+        c[ArmNativeContext.SpEl0 / 8] = _spEl0;
+        c[ArmNativeContext.SpEl0Readable / 8] = SpSel ? 1UL : 0;
+        c[ArmNativeContext.Daif / 8] = _daif;
         var body = (delegate* unmanaged[SuppressGCTransition]<ulong*, ulong*, ulong, ulong, ulong, ulong>)code;
         ulong steps = body(c, x, pc, ic, sliceEnd);
         Sp = c[ArmNativeContext.Sp / 8];
         _nzcv = (uint)c[ArmNativeContext.Nzcv / 8];
+        // MSR DAIFSet only masks more: nothing becomes deliverable, as in the interpreter's.
+        _daif = (uint)c[ArmNativeContext.Daif / 8];
         Pc = c[ArmNativeContext.Pc / 8];
         return steps;
     }

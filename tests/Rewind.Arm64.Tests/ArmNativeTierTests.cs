@@ -27,12 +27,13 @@ public class ArmNativeTierTests
     }
 
     /// <summary>
-    /// Prefetches, barriers and hints run as the interpreter's NOPs, REV reverses bytes, and the
-    /// extended-register forms (ADD with SP, loads and stores indexed by a W register) compute as the
-    /// interpreter does: all inside the native body, which runs nearly every step.
+    /// Prefetches, barriers and hints run as the interpreter's NOPs, REV and CLZ count as its, the
+    /// extended-register forms (ADD with SP, loads and stores indexed by a W register) compute as it does, and so
+    /// do the EL1 system instructions a kernel runs between calls (MRS TPIDR_EL1, SP_EL0 and DAIF, MSR DAIFSet,
+    /// DC ZVA) and the ordered accesses (LDAR, STLR): all inside the native body, which runs nearly every step.
     /// </summary>
     [Fact]
-    public void Hints_barriers_byte_reversal_and_extended_registers_run_natively_as_interpreted()
+    public void Hints_barriers_system_reads_and_extended_registers_run_natively_as_interpreted()
     {
         uint[] program =
         [
@@ -48,8 +49,20 @@ public class ArmNativeTierTests
             0xb824c801, // str w1, [x0, w4, sxtw]
             0xd5033fdf, // isb
             0xd503203f, // yield
+            0xd538d08b, // mrs x11, tpidr_el1
+            0xd538410c, // mrs x12, sp_el0
+            0xd53b422d, // mrs x13, daif
+            0xd50342df, // msr daifset, #2
+            0xd50b742e, // dc zva, x14
+            0x910101ce, // add x14, x14, #64 (a new block each round)
+            0x089ffc01, // stlrb w1, [x0]
+            0xc89ffde1, // stlr x1, [x15]
+            0xc8dffdf0, // ldar x16, [x15]
+            0x48dffc11, // ldarh w17, [x0]
+            0xdac01032, // clz x18, x1
+            0x5ac01073, // clz w19, w3
             0xf1000442, // subs x2, x2, #1
-            0x54fffe61, // b.ne loop
+            0x54fffce1, // b.ne loop
             0x14000000, // b .
         ];
         var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
@@ -57,12 +70,24 @@ public class ArmNativeTierTests
         {
             rig.Cpu.SetX(0, Data);
             rig.Cpu.SetX(1, 0x8123_4567_89ab_cdef);
-            rig.Cpu.SetX(2, 2000);
+            rig.Cpu.SetX(2, 1000);
             rig.Cpu.SetX(4, 0xffff_ffff_0000_0105); // uxtb: 5; uxtw and sxtw: 0x105
             rig.Cpu.SetX(10, 3);
+            rig.Cpu.SetX(3, 0x0000_7fff);
+            rig.Cpu.SetX(14, Data + 0x2013); // DC ZVA clears 64 bytes from Data + 0x2000, then the next 64...
+            rig.Cpu.SetCpsr(0x5); // EL1h with DAIF clear, so that MSR DAIFSet changes it
+            rig.Cpu.SetX(15, Data + 0x800);
+            rig.Cpu.SpEl0 = 0x1234_5678;
+            Assert.True(rig.Cpu.TryWriteSystemRegister(Arm64Cpu.SysReg.TpidrEl1, 0xfeed_0000));
             rig.Cpu.SetX(10, 3);
+            rig.Cpu.SetX(3, 0x0000_7fff);
+            rig.Cpu.SetX(14, Data + 0x2013); // DC ZVA clears 64 bytes from Data + 0x2000, then the next 64...
+            rig.Cpu.SetCpsr(0x5); // EL1h with DAIF clear, so that MSR DAIFSet changes it
+            rig.Cpu.SetX(15, Data + 0x800);
+            rig.Cpu.SpEl0 = 0x1234_5678;
+            Assert.True(rig.Cpu.TryWriteSystemRegister(Arm64Cpu.SysReg.TpidrEl1, 0xfeed_0000));
             rig.Cpu.Sp = Data + 0x8000;
-            for (ulong a = Data; a < Data + 0x2000; a += 8) rig.Bus.TryWrite(a, 8, a * 0x9e37_79b9);
+            for (ulong a = Data; a < Data + 0x12000; a += 8) rig.Bus.TryWrite(a, 8, a * 0x9e37_79b9 | 1);
         }
         for (ulong at = 7; at < 30_000; at += 1 + at % 977)
         {
@@ -71,10 +96,16 @@ public class ArmNativeTierTests
         }
         Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
         Assert.Equal(0xefcd_ab89UL, rigs[1].Cpu.GetX(5));
+        Assert.Equal(0xfeed_0000UL, rigs[1].Cpu.GetX(11));
+        Assert.Equal(0x1234_5678UL, rigs[1].Cpu.GetX(12));
+        Assert.Equal(0UL, rigs[1].Cpu.GetX(18));  // clz of a negative x1
+        Assert.Equal(17UL, rigs[1].Cpu.GetX(19)); // clz of 0x7fff in 32 bits
+        Assert.Equal(0UL, rigs[1].Read64(Data + 0x2000 + 999 * 64 + 56));
+        Assert.Equal(2u, (rigs[1].Cpu.Pstate >> 6) & 15); // DAIF: I set by MSR DAIFSet
         Assert.True(rigs[0].Memory.Bytes.SequenceEqual(rigs[1].Memory.Bytes), "RAM differs");
-        // 2,000 rounds of 14 instructions: all but the first rounds' (before the body was placed, and the
-        // store's first write to its clean page) ran native.
-        Assert.True(rigs[1].Cpu.RegionSteps > 27_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
+        // 1,000 rounds of 26 instructions: all but the first rounds' (before the body was placed, and the first
+        // writes to clean pages) ran native.
+        Assert.True(rigs[1].Cpu.RegionSteps > 25_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
     }
 
     /// <summary>A loop calling a function on the next page, three bodies: the loop's, the callee's and the return's.</summary>

@@ -44,7 +44,8 @@ internal sealed class ArmNativeCompiler
         A64Kind.Bfm or A64Kind.Umulh or A64Kind.Smulh or A64Kind.Udiv => false,
         // Of the full decoder's, the few a kernel runs between its calls: hints, barriers and prefetches
         // (which change nothing the interpreter keeps), and byte reversal (device trees are big-endian).
-        A64Kind.Generic => IsNoOperation(op.Insn) || IsByteReverse(op.Insn),
+        A64Kind.Generic => IsNoOperation(op.Insn) || IsByteReverse(op.Insn) || IsCountLeadingZeros(op.Insn)
+            || IsOrderedAccess(op.Insn) || IsKernelSystem(op.Insn),
         _ => ArmRegion.Supports(op.Kind),
     };
 
@@ -56,6 +57,21 @@ internal sealed class ArmNativeCompiler
         (insn & 0xffc0_0000) == 0xf980_0000
         || ((insn & 0xffff_f01f) == 0xd503_201f && insn != 0xd503_207f)
         || ((insn & 0xffff_f01f) == 0xd503_301f && ((insn >> 5) & 7) >= 4);
+
+    /// <summary>CLZ of a W or an X register, where the host has LZCNT.</summary>
+    internal static bool IsCountLeadingZeros(uint insn) =>
+        System.Runtime.Intrinsics.X86.Lzcnt.IsSupported && (insn & 0x7fff_fc00) == 0x5ac0_1000;
+
+    /// <summary>LDAR and STLR of any size: ordinary accesses here, which must be aligned (an unaligned one faults).</summary>
+    internal static bool IsOrderedAccess(uint insn) => (insn & 0x3fff_fc00) is 0x089f_fc00 or 0x08df_fc00;
+
+    /// <summary>
+    /// What a kernel runs between its calls at EL1: MRS of TPIDR_EL1, SP_EL0 and DAIF, MSR DAIFSet, and DC ZVA
+    /// (clearing pages). Native code runs them only at EL1 (it leaves before them at EL0, where they may trap).
+    /// </summary>
+    internal static bool IsKernelSystem(uint insn) =>
+        (insn & 0xffff_ffe0) is 0xd538_d080 or 0xd538_4100 or 0xd53b_4220 or 0xd50b_7420
+        || (insn & 0xffff_f0ff) == 0xd503_40df;
 
     /// <summary>REV of a W or an X register.</summary>
     internal static bool IsByteReverse(uint insn) =>
@@ -584,6 +600,78 @@ internal sealed class ArmNativeCompiler
                     a.ByteSwap(Rax, wide: (d.Insn >> 31) != 0);
                     if (rd != 31) a.Store(Regs, Reg(rd), Rax);
                     return false;
+                }
+            case A64Kind.Generic when IsCountLeadingZeros(d.Insn):
+                {
+                    int rd = (int)(d.Insn & 31), rn = (int)((d.Insn >> 5) & 31);
+                    a.Load(Rcx, Regs, Reg(rn));
+                    a.LeadingZeros(Rax, Rcx, wide: (d.Insn >> 31) != 0);
+                    if (rd != 31) a.Store(Regs, Reg(rd), Rax);
+                    return false;
+                }
+            case A64Kind.Generic when IsOrderedAccess(d.Insn):
+                {
+                    int size = 1 << (int)(d.Insn >> 30), rt = (int)(d.Insn & 31), rn = (int)((d.Insn >> 5) & 31);
+                    bool load = (d.Insn & (1u << 22)) != 0;
+                    var miss = ExitBefore(k, o);
+                    LoadBase(Rax, rn);
+                    if (size > 1)
+                    {
+                        // Unaligned: the interpreter raises the alignment fault.
+                        a.Mov(Rcx, Rax);
+                        a.AluImm(X64Alu.And, Rcx, size - 1, wide: false);
+                        a.JumpIf(X64Cond.NE, miss);
+                    }
+                    Translate(size, store: !load, miss);
+                    if (load)
+                    {
+                        a.LoadExtend(Rax, Rdx, 0, size, signed: false);
+                        if (rt != 31) a.Store(Regs, Reg(rt), Rax);
+                    }
+                    else
+                    {
+                        a.Load(Rax, Regs, Reg(rt));
+                        a.StoreSized(Rdx, 0, Rax, size);
+                    }
+                    return false;
+                }
+            case A64Kind.Generic when IsKernelSystem(d.Insn):
+                {
+                    int rt = (int)(d.Insn & 31);
+                    var miss = ExitBefore(k, o);
+                    a.Load(Rax, Context, Ctx.AtEl1);
+                    a.Test(Rax, Rax);
+                    a.JumpIf(X64Cond.E, miss);
+                    switch (d.Insn & 0xffff_ffe0)
+                    {
+                        case 0xd538_d080: // MRS Xt, TPIDR_EL1
+                            a.Load(Rax, Context, Ctx.TpidrEl1);
+                            if (rt != 31) a.Store(Regs, Reg(rt), Rax);
+                            return false;
+                        case 0xd538_4100: // MRS Xt, SP_EL0: only with SPSel = 1 (else the interpreter's undefined)
+                            a.Load(Rax, Context, Ctx.SpEl0Readable);
+                            a.Test(Rax, Rax);
+                            a.JumpIf(X64Cond.E, miss);
+                            a.Load(Rax, Context, Ctx.SpEl0);
+                            if (rt != 31) a.Store(Regs, Reg(rt), Rax);
+                            return false;
+                        case 0xd53b_4220: // MRS Xt, DAIF
+                            a.Load(Rax, Context, Ctx.Daif);
+                            a.ShiftImm(X64Shift.Shl, Rax, 6);
+                            if (rt != 31) a.Store(Regs, Reg(rt), Rax);
+                            return false;
+                        case 0xd50b_7420: // DC ZVA, Xt: zero the 64-byte block holding the address
+                            a.Load(Rax, Regs, Reg(rt));
+                            a.AluImm(X64Alu.And, Rax, -64);
+                            Translate(64, store: true, miss);
+                            for (int i = 0; i < 64; i += 8) a.StoreImm(Rdx, i, 0);
+                            return false;
+                        default: // MSR DAIFSet, #imm: DAIF |= CRm
+                            a.Load(Rax, Context, Ctx.Daif);
+                            a.AluImm(X64Alu.Or, Rax, (int)((d.Insn >> 8) & 15));
+                            a.Store(Context, Ctx.Daif, Rax);
+                            return false;
+                    }
                 }
             case A64Kind.AddExt:
                 {

@@ -33,8 +33,16 @@ internal static class ArmNativeContext
     public const int FetchEpoch = 112;
     /// <summary>Set when a body went on to another: the run's steps are not the entry body's alone.</summary>
     public const int Chained = 120;
+    /// <summary>1 at EL1 (the system instructions native code runs are EL1's; at EL0 it leaves them to the interpreter).</summary>
+    public const int AtEl1 = 128;
+    public const int TpidrEl1 = 136;
+    /// <summary>SP_EL0 when MRS may read it (EL1 with SPSel = 1), else a value <see cref="SpEl0Readable"/> says not to use.</summary>
+    public const int SpEl0 = 144;
+    public const int SpEl0Readable = 152;
+    /// <summary>PSTATE.DAIF as the CPU keeps it (bits 3..0): MSR DAIFSet ORs into it, and the CPU takes it back.</summary>
+    public const int Daif = 160;
 
-    public const int Words = 16;
+    public const int Words = 21;
 }
 
 /// <summary>A placement's native entry, as chained code reads it: 0 code for a region the runtime compiled.</summary>

@@ -383,6 +383,14 @@ public sealed class X64Assembler
         Byte(0xc8 + ((int)reg & 7));
     }
 
+    /// <summary>lzcnt dst, src (needs the LZCNT extension): leading zeros of the 64-bit (or 32-bit) source, its width for 0.</summary>
+    public void LeadingZeros(X64Reg dst, X64Reg src, bool wide = true)
+    {
+        Room();
+        Byte(0xf3);
+        OpReg(wide, 0xbd, (int)dst, src, twoByte: true);
+    }
+
     /// <summary>cmovcc dst, src (64 bits).</summary>
     public void CMov(X64Cond cond, X64Reg dst, X64Reg src) => OpReg(true, 0x40 | (int)cond, (int)dst, src, twoByte: true);
 
