@@ -79,13 +79,6 @@ public class ArmNativeTierTests
             rig.Cpu.SetX(15, Data + 0x800);
             rig.Cpu.SpEl0 = 0x1234_5678;
             Assert.True(rig.Cpu.TryWriteSystemRegister(Arm64Cpu.SysReg.TpidrEl1, 0xfeed_0000));
-            rig.Cpu.SetX(10, 3);
-            rig.Cpu.SetX(3, 0x0000_7fff);
-            rig.Cpu.SetX(14, Data + 0x2013); // DC ZVA clears 64 bytes from Data + 0x2000, then the next 64...
-            rig.Cpu.SetCpsr(0x5); // EL1h with DAIF clear, so that MSR DAIFSet changes it
-            rig.Cpu.SetX(15, Data + 0x800);
-            rig.Cpu.SpEl0 = 0x1234_5678;
-            Assert.True(rig.Cpu.TryWriteSystemRegister(Arm64Cpu.SysReg.TpidrEl1, 0xfeed_0000));
             rig.Cpu.Sp = Data + 0x8000;
             for (ulong a = Data; a < Data + 0x12000; a += 8) rig.Bus.TryWrite(a, 8, a * 0x9e37_79b9 | 1);
         }

@@ -216,7 +216,7 @@ internal sealed class ArmNativeCompiler
         int index = _starts.FindIndex(s => s.Offset == target);
         if (index >= 0)
         {
-            NativeSlice.GoOnIfRoom(_a, BlockCount, SliceEnd, Rax, _length, _starts[index].Length, _starts[index].Label);
+            NativeRegions.GoOnIfRoom(_a, BlockCount, SliceEnd, Rax, _length, _starts[index].Length, _starts[index].Label);
             Exit((int)target, _length);
             return;
         }
@@ -249,16 +249,7 @@ internal sealed class ArmNativeCompiler
     }
 
     /// <summary>dst = the entry's pc plus <paramref name="offset"/>.</summary>
-    private void PcPlus(X64Reg dst, long offset)
-    {
-        if (offset is >= int.MinValue and <= int.MaxValue)
-        {
-            _a.Lea(dst, EntryPc, (int)offset);
-            return;
-        }
-        _a.MovImm(dst, offset);
-        _a.AluReg(X64Alu.Add, dst, EntryPc);
-    }
+    private void PcPlus(X64Reg dst, long offset) => NativeRegions.PcPlus(_a, dst, EntryPc, offset);
 
     /// <summary>dst op= a 64-bit constant (through rdx when it does not fit a sign-extended imm32).</summary>
     private void AluConst(X64Alu op, X64Reg dst, ulong value, bool wide = true)

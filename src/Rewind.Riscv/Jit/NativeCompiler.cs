@@ -134,7 +134,7 @@ internal sealed class NativeCompiler
         int index = StartAt(target);
         if (index >= 0)
         {
-            NativeSlice.GoOnIfRoom(_a, BlockCount, SliceEnd, Rax, _length, _starts[index].Length, _starts[index].Label);
+            NativeRegions.GoOnIfRoom(_a, BlockCount, SliceEnd, Rax, _length, _starts[index].Length, _starts[index].Label);
             Exit(target, _length);
             return;
         }
@@ -316,16 +316,7 @@ internal sealed class NativeCompiler
     }
 
     /// <summary>dst = the entry's pc plus <paramref name="offset"/>.</summary>
-    private void PcPlus(X64Reg dst, long offset)
-    {
-        if (offset is >= int.MinValue and <= int.MaxValue)
-        {
-            _a.Lea(dst, EntryPc, (int)offset);
-            return;
-        }
-        _a.MovImm(dst, offset);
-        _a.AluReg(X64Alu.Add, dst, EntryPc);
-    }
+    private void PcPlus(X64Reg dst, long offset) => NativeRegions.PcPlus(_a, dst, EntryPc, offset);
 
     /// <summary>rax = rs1 + imm: the access's virtual address.</summary>
     private void Address(ref DecodedInsn d)

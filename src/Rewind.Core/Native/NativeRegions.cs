@@ -1,0 +1,41 @@
+namespace Rewind.Core.Native;
+
+/// <summary>
+/// Code both native compilers (RISC-V's and Arm's) emit for a region the same way: the check between its
+/// blocks, which enters a block only with room in the slice for all of it (so stops, interrupts and turns
+/// fall on the interpreter's counts), and a pc relative to the region's entry.
+/// </summary>
+public static class NativeRegions
+{
+    /// <summary>
+    /// Jumps to <paramref name="to"/>, having added <paramref name="ran"/> (the running block's steps) to
+    /// <paramref name="blockCount"/>, when blockCount + ran + <paramref name="next"/> (the next block's length)
+    /// stays within <paramref name="sliceEnd"/>; otherwise falls through with blockCount as it was.
+    /// <paramref name="scratch"/> is clobbered.
+    /// </summary>
+    public static void GoOnIfRoom(X64Assembler a, X64Reg blockCount, X64Reg sliceEnd, X64Reg scratch, int ran, int next, X64Label to)
+    {
+        var leave = a.NewLabel();
+        a.Lea(scratch, blockCount, ran + next);
+        a.AluReg(X64Alu.Cmp, scratch, sliceEnd);
+        a.JumpIf(X64Cond.A, leave);
+        a.AluImm(X64Alu.Add, blockCount, ran);
+        a.Jump(to);
+        a.Bind(leave);
+    }
+
+    /// <summary>
+    /// dst = <paramref name="entryPc"/> + <paramref name="offset"/>: a guest pc relative to the region's entry,
+    /// which native code takes as an argument (a region runs wherever its page is mapped).
+    /// </summary>
+    public static void PcPlus(X64Assembler a, X64Reg dst, X64Reg entryPc, long offset)
+    {
+        if (offset is >= int.MinValue and <= int.MaxValue)
+        {
+            a.Lea(dst, entryPc, (int)offset);
+            return;
+        }
+        a.MovImm(dst, offset);
+        a.AluReg(X64Alu.Add, dst, entryPc);
+    }
+}
