@@ -115,7 +115,7 @@ public sealed unsafe partial class Arm64Cpu
                             // that went on to other bodies are not counted: their steps are not the loop's.
                             if (block.Loops && !NativeRunChained && block.CountRun(steps, _jit.Threshold)) CompileRegion(pc, secondTier: true);
                         }
-                        else steps = block.Code(this, x, pc, ic, _sliceEnd);
+                        else steps = block.Code!(this, x, pc, ic, _sliceEnd);
                         RegionRuns++;
                         // No step: its first instruction needs the interpreter's slow path, alone.
                         if (steps == 0)

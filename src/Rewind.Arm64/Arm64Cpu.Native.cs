@@ -14,6 +14,21 @@ public sealed unsafe partial class Arm64Cpu
     private ulong* NativeContextPointer => (ulong*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _nativeWords[0]);
 
     /// <summary>
+    /// The context's words that hold for the CPU's life (RAM, its page flags, the data and fetch TLB arrays, all
+    /// at fixed addresses): written once, from the constructor, rather than before every call.
+    /// </summary>
+    private void SetUpNativeContext()
+    {
+        ulong* c = NativeContextPointer;
+        c[ArmNativeContext.RamBase / 8] = _ramBase;
+        c[ArmNativeContext.RamPtr / 8] = (ulong)_ramPtr;
+        c[ArmNativeContext.TlbRead / 8] = (ulong)_dataTlbRead;
+        c[ArmNativeContext.TlbWrite / 8] = (ulong)_dataTlbWrite;
+        c[ArmNativeContext.PageFlags / 8] = (ulong)_pageFlags;
+        c[ArmNativeContext.FetchTlb / 8] = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _fetchTlb[0]);
+    }
+
+    /// <summary>
     /// Translates the region entered at pc (in the fetch window) to native code and places it; false when its
     /// first instruction is not one native code runs.
     /// </summary>
@@ -39,18 +54,12 @@ public sealed unsafe partial class Arm64Cpu
         ulong* c = NativeContextPointer;
         c[ArmNativeContext.Sp / 8] = Sp;
         c[ArmNativeContext.Nzcv / 8] = _nzcv;
-        c[ArmNativeContext.RamBase / 8] = _ramBase;
         c[ArmNativeContext.FastLimit / 8] = _fastAccessLimit;
-        c[ArmNativeContext.RamPtr / 8] = (ulong)_ramPtr;
-        c[ArmNativeContext.TlbRead / 8] = (ulong)_dataTlbRead;
-        c[ArmNativeContext.TlbWrite / 8] = (ulong)_dataTlbWrite;
         c[ArmNativeContext.DataContext / 8] = _dataContext;
-        c[ArmNativeContext.PageFlags / 8] = (ulong)_pageFlags;
         // The fetch window's slots and the fetch TLB, for chaining between bodies.
         c[ArmNativeContext.Slots / 8] = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(_fetchSlots));
         c[ArmNativeContext.SlotsPage / 8] = chain ? _fetchPage : NoPc;
         c[ArmNativeContext.Entries / 8] = (ulong)_jit!.Entries;
-        c[ArmNativeContext.FetchTlb / 8] = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _fetchTlb[0]);
         c[ArmNativeContext.FetchEpoch / 8] = chain ? _fetchEpoch : 0;
         c[ArmNativeContext.Chained / 8] = 0;
         c[ArmNativeContext.AtEl1 / 8] = El == 1 ? 1UL : 0;

@@ -65,6 +65,7 @@ public sealed unsafe partial class Arm64Cpu
         // A dropped page array may serve another page next: the fetch window is looked up again.
         _code.Dropped += ForgetFetchPage;
         SetUpDataTlb();
+        SetUpNativeContext();
         Reset(0);
     }
 

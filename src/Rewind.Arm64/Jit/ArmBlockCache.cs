@@ -14,15 +14,16 @@ namespace Rewind.Arm64.Jit;
 internal unsafe delegate ulong ArmBlockCode(Arm64Cpu cpu, ulong* x, ulong pc, ulong ic, ulong sliceEnd);
 
 /// <summary>One placed region: its code, where its entry slot is, and the bytes of its page it was compiled from.</summary>
-internal sealed class ArmBlock(ArmBlockCode code, int entryLength, A64Kind entryKind, A64Op[] slots, int slot, int page, int start, int end, nint native = 0, bool loops = false)
+internal sealed class ArmBlock(ArmBlockCode? code, int entryLength, A64Kind entryKind, A64Op[] slots, int slot, int page, int start, int end, nint native = 0, bool loops = false)
 {
-    public readonly ArmBlockCode Code = code;
+    /// <summary>The runtime's compiled region, or null for a native body.</summary>
+    public readonly ArmBlockCode? Code = code;
     /// <summary>The first tier's machine code (<see cref="ArmNativeCompiler"/>), or 0 for a region the runtime compiled.</summary>
     public readonly nint Native = native;
     /// <summary>A native body whose region loops (<see cref="ArmRegion.HasLoop"/>): the only kind the runtime's JIT is asked for.</summary>
     public readonly bool Loops = loops;
 
-    /// <summary>Steps run from here (by calls from the interpreter, chained bodies included), and those calls.</summary>
+    /// <summary>Steps run from here by calls from the interpreter that did not chain to other bodies, and those calls.</summary>
     private long _steps, _runs;
 
     /// <summary>Average steps a call must run for a looping native body to go to the runtime's JIT.</summary>
@@ -119,7 +120,6 @@ public sealed class ArmBlockCache
 
     internal unsafe ArmNativeEntry* Entries => (ArmNativeEntry*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _entries[0]);
 
-
     /// <summary>Whether regions are translated to native code first.</summary>
     public bool NativeTier => _arena != null;
 
@@ -147,8 +147,7 @@ public sealed class ArmBlockCache
         }
         var (start, end) = region.Span;
         var entry = region.Blocks[0].Ops[0];
-        ArmBlockCode run = (cpu, x, pc, ic, sliceEnd) => cpu.RunNative(code, x, pc, ic, sliceEnd);
-        Place(run, region.Blocks[0].Ops.Length, entry, slots, slot, page, start, end, code, region.HasLoop);
+        Place(null, region.Blocks[0].Ops.Length, entry, slots, slot, page, start, end, code, region.HasLoop);
         NativeCompiled++;
         return true;
     }
@@ -169,7 +168,7 @@ public sealed class ArmBlockCache
 
     /// <summary>Places a compiled region over its entry slot.</summary>
     /// <param name="entry">The entry instruction, decoded.</param>
-    internal ArmBlock Place(ArmBlockCode code, int entryLength, A64Op entry, A64Op[] slots, int slot, int page, int start, int end, nint native = 0, bool loops = false)
+    internal ArmBlock Place(ArmBlockCode? code, int entryLength, A64Op entry, A64Op[] slots, int slot, int page, int start, int end, nint native = 0, bool loops = false)
     {
         if (_next == MaxBlocks) StartOver();
         int id = _next++;

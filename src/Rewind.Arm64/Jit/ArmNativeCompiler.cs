@@ -28,8 +28,13 @@ namespace Rewind.Arm64.Jit;
 internal sealed class ArmNativeCompiler
 {
     private readonly X64Assembler _a = new();
-    private readonly List<(int Offset, X64Label Label, int Length)> _starts = [];
-    private readonly List<(X64Label Label, int PcOffset, int Steps)> _exits = [];
+    // The region's blocks by their offset from the entry, and the cold exits to emit after them. Arrays of our
+    // own structs, not lists of tuples, as in RISC-V's NativeCompiler: ReadyToRun precompiles these, and
+    // translating is on the CPU's thread.
+    private Start[] _starts = new Start[ArmRegion.MaxBlocks];
+    private int _startCount;
+    private ColdExit[] _exits = new ColdExit[64];
+    private int _exitCount;
     private X64Label _exitRelative, _chain;
     private int _length;
 
@@ -82,11 +87,12 @@ internal sealed class ArmNativeCompiler
     {
         var a = _a;
         a.Reset();
-        _starts.Clear();
-        _exits.Clear();
+        _startCount = 0;
+        _exitCount = 0;
         _exitRelative = a.NewLabel();
         _chain = a.NewLabel();
-        foreach (var b in region.Blocks) _starts.Add((b.Start - region.Entry, a.NewLabel(), b.Ops.Length));
+        if (_starts.Length < region.Blocks.Count) _starts = new Start[region.Blocks.Count];
+        foreach (var b in region.Blocks) _starts[_startCount++] = new Start(b.Start - region.Entry, a.NewLabel(), b.Ops.Length);
 
         a.Mov(EntryPc, Rdx);
         a.Mov(BlockCount, Rcx);
@@ -108,12 +114,12 @@ internal sealed class ArmNativeCompiler
             if (!ended) Goto(offset);
         }
         // Cold exits, out of line: each leaves before instruction Steps of its block, at its pc.
-        foreach (var (label, pcOffset, steps) in _exits)
+        for (int i = 0; i < _exitCount; i++)
         {
-            a.Bind(label);
-            Exit(pcOffset, steps);
+            a.Bind(_exits[i].Label);
+            Exit(_exits[i].PcOffset, _exits[i].Steps);
         }
-        // rdx = the pc offset from the entry (or the pc itself), rcx = steps into the running block.
+        // rdx = the pc offset from the entry, rcx = steps into the running block.
         a.Bind(_exitRelative);
         a.AluReg(X64Alu.Add, Rdx, EntryPc);
         a.Store(Context, Ctx.Pc, Rdx);
@@ -203,7 +209,8 @@ internal sealed class ArmNativeCompiler
     private X64Label ExitBefore(int k, int o)
     {
         var label = _a.NewLabel();
-        _exits.Add((label, o, k));
+        if (_exitCount == _exits.Length) Array.Resize(ref _exits, _exits.Length * 2);
+        _exits[_exitCount++] = new ColdExit(label, o, k);
         return label;
     }
 
@@ -213,7 +220,9 @@ internal sealed class ArmNativeCompiler
     /// </summary>
     private void Goto(long target)
     {
-        int index = _starts.FindIndex(s => s.Offset == target);
+        int index = -1;
+        for (int i = 0; i < _startCount && index < 0; i++)
+            if (_starts[i].Offset == target) index = i;
         if (index >= 0)
         {
             NativeRegions.GoOnIfRoom(_a, BlockCount, SliceEnd, Rax, _length, _starts[index].Length, _starts[index].Label);
@@ -225,6 +234,10 @@ internal sealed class ArmNativeCompiler
         _a.MovImm(Rcx, _length);
         _a.Jump(_chain);
     }
+
+    private readonly record struct Start(int Offset, X64Label Label, int Length);
+
+    private readonly record struct ColdExit(X64Label Label, int PcOffset, int Steps);
 
     private static int Reg(int r) => r * 8;
 
