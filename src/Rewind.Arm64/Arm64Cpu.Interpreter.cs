@@ -108,13 +108,7 @@ public sealed unsafe partial class Arm64Cpu
                         if (ic + (ulong)block.EntryLength > _sliceEnd) goto default;
                         if (checkBreakpoints && BreakpointIn(pc & ~0xfffUL, block)) goto default;
                         ulong steps;
-                        if (block.Native != 0)
-                        {
-                            steps = RunNative(block.Native, x, pc, ic, _sliceEnd, chain: !checkBreakpoints);
-                            // A native body that loops, many rounds a call, earns its region the runtime's JIT. Runs
-                            // that went on to other bodies are not counted: their steps are not the loop's.
-                            if (block.Loops && !NativeRunChained && block.CountRun(steps, _jit.Threshold)) CompileRegion(pc, secondTier: true);
-                        }
+                        if (block.Native != 0) steps = RunNative(block.Native, x, pc, ic, _sliceEnd, chain: !checkBreakpoints);
                         else steps = block.Code!(this, x, pc, ic, _sliceEnd);
                         RegionRuns++;
                         // No step: its first instruction needs the interpreter's slow path, alone.

@@ -61,16 +61,15 @@ public sealed unsafe partial class Arm64Cpu
     /// Compiles the region entered at pc, in the fetch window, and places it over pc's slot. Nothing is placed
     /// when pc's instruction is not one a region runs.
     /// </summary>
-    /// <param name="secondTier">The region's native body has run often enough: compile it through the runtime's JIT.</param>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void CompileRegion(ulong pc, bool secondTier = false)
+    private void CompileRegion(ulong pc)
     {
         var cache = _jit;
         if (cache == null || (pc & ~0xfffUL) != _fetchPage) return;
         // First the native tier, where there is one. A place it cannot start (its instruction is one native
         // code leaves to the interpreter) goes to the runtime's JIT once it has been visited as often as that
         // tier asks of any place, not at the native tier's low count.
-        if (!secondTier && cache.NativeTier)
+        if (cache.NativeTier)
         {
             ref HotSpot h = ref HotFor(pc);
             if (!h.NativeRefused || h.Pc != pc)

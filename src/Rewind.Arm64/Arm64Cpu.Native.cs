@@ -37,6 +37,7 @@ public sealed unsafe partial class Arm64Cpu
         byte* page = _fetchHost;
         var region = ArmRegion.Discover((int)(pc & 0xfff), at => *(uint*)(page + at), ArmNativeCompiler.Supports);
         if (region == null) return false;
+        region.Translated = MmuOn;
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         int ramPage = (int)((ulong)(page - _ramPtr) >> 12);
         bool placed = cache.PlaceNative(region, _fetchSlots, (int)((pc >> 2) & 1023), ramPage);
@@ -53,7 +54,7 @@ public sealed unsafe partial class Arm64Cpu
     {
         ulong* c = NativeContextPointer;
         c[ArmNativeContext.Sp / 8] = Sp;
-        c[ArmNativeContext.Nzcv / 8] = _nzcv;
+        c[ArmNativeContext.Nzcv / 8] = ArmNativeContext.HostFlags(_nzcv);
         c[ArmNativeContext.FastLimit / 8] = _fastAccessLimit;
         c[ArmNativeContext.DataContext / 8] = _dataContext;
         // The fetch window's slots and the fetch TLB, for chaining between bodies.
@@ -61,7 +62,6 @@ public sealed unsafe partial class Arm64Cpu
         c[ArmNativeContext.SlotsPage / 8] = chain ? _fetchPage : NoPc;
         c[ArmNativeContext.Entries / 8] = (ulong)_jit!.Entries;
         c[ArmNativeContext.FetchEpoch / 8] = chain ? _fetchEpoch : 0;
-        c[ArmNativeContext.Chained / 8] = 0;
         c[ArmNativeContext.AtEl1 / 8] = El == 1 ? 1UL : 0;
         c[ArmNativeContext.TpidrEl1 / 8] = _tpidrEl1;
         c[ArmNativeContext.SpEl0 / 8] = _spEl0;
@@ -70,13 +70,10 @@ public sealed unsafe partial class Arm64Cpu
         var body = (delegate* unmanaged[SuppressGCTransition]<ulong*, ulong*, ulong, ulong, ulong, ulong>)code;
         ulong steps = body(c, x, pc, ic, sliceEnd);
         Sp = c[ArmNativeContext.Sp / 8];
-        _nzcv = (uint)c[ArmNativeContext.Nzcv / 8];
+        _nzcv = ArmNativeContext.FromHostFlags(c[ArmNativeContext.Nzcv / 8]);
         // MSR DAIFSet only masks more: nothing becomes deliverable, as in the interpreter's.
         _daif = (uint)c[ArmNativeContext.Daif / 8];
         Pc = c[ArmNativeContext.Pc / 8];
         return steps;
     }
-
-    /// <summary>Whether the last native run went on from its body to others (its steps are not that body's alone).</summary>
-    private bool NativeRunChained => _nativeWords[ArmNativeContext.Chained / 8] != 0;
 }

@@ -14,37 +14,12 @@ namespace Rewind.Arm64.Jit;
 internal unsafe delegate ulong ArmBlockCode(Arm64Cpu cpu, ulong* x, ulong pc, ulong ic, ulong sliceEnd);
 
 /// <summary>One placed region: its code, where its entry slot is, and the bytes of its page it was compiled from.</summary>
-internal sealed class ArmBlock(ArmBlockCode? code, int entryLength, A64Kind entryKind, A64Op[] slots, int slot, int page, int start, int end, nint native = 0, bool loops = false)
+internal sealed class ArmBlock(ArmBlockCode? code, int entryLength, A64Kind entryKind, A64Op[] slots, int slot, int page, int start, int end, nint native = 0)
 {
     /// <summary>The runtime's compiled region, or null for a native body.</summary>
     public readonly ArmBlockCode? Code = code;
     /// <summary>The first tier's machine code (<see cref="ArmNativeCompiler"/>), or 0 for a region the runtime compiled.</summary>
     public readonly nint Native = native;
-    /// <summary>A native body whose region loops (<see cref="ArmRegion.HasLoop"/>): the only kind the runtime's JIT is asked for.</summary>
-    public readonly bool Loops = loops;
-
-    /// <summary>Steps run from here by calls from the interpreter that did not chain to other bodies, and those calls.</summary>
-    private long _steps, _runs;
-
-    /// <summary>Average steps a call must run for a looping native body to go to the runtime's JIT.</summary>
-    public const int MinStepsPerRun = 64;
-
-    /// <summary>
-    /// Counts a call from the interpreter that ran <paramref name="steps"/>; true once, when the body has run
-    /// <paramref name="threshold"/> × <see cref="MinStepsPerRun"/> steps at that average or better: a loop that
-    /// goes round many times a call, where the runtime's JIT, with registers kept in host registers, pays.
-    /// A loop left after a round or two (a copy of a few bytes) stays native, where it chains to the code
-    /// around it; the runtime's code cannot.
-    /// </summary>
-    public bool CountRun(ulong steps, int threshold)
-    {
-        if (_runs < 0) return false;
-        _runs++;
-        _steps += (long)steps;
-        if (_steps < (long)threshold * MinStepsPerRun || _steps < _runs * MinStepsPerRun) return false;
-        _runs = -1;
-        return true;
-    }
     /// <summary>Instructions of the entry block: the room a slice must have for the region to be entered.</summary>
     public readonly int EntryLength = entryLength;
     /// <summary>What the entry slot held before: the kind the spin skipper asks about.</summary>
@@ -137,7 +112,7 @@ public sealed class ArmBlockCache
     {
         // Room in the table first: starting over resets the arena, which would drop this body too.
         if (_next == MaxBlocks) StartOver();
-        var bytes = _native.Translate(region);
+        var bytes = _native.Translate(region, region.Translated);
         nint code = _arena!.Add(bytes);
         if (code == 0)
         {
@@ -147,7 +122,7 @@ public sealed class ArmBlockCache
         }
         var (start, end) = region.Span;
         var entry = region.Blocks[0].Ops[0];
-        Place(null, region.Blocks[0].Ops.Length, entry, slots, slot, page, start, end, code, region.HasLoop);
+        Place(null, region.Blocks[0].Ops.Length, entry, slots, slot, page, start, end, code);
         NativeCompiled++;
         return true;
     }
@@ -168,11 +143,11 @@ public sealed class ArmBlockCache
 
     /// <summary>Places a compiled region over its entry slot.</summary>
     /// <param name="entry">The entry instruction, decoded.</param>
-    internal ArmBlock Place(ArmBlockCode? code, int entryLength, A64Op entry, A64Op[] slots, int slot, int page, int start, int end, nint native = 0, bool loops = false)
+    internal ArmBlock Place(ArmBlockCode? code, int entryLength, A64Op entry, A64Op[] slots, int slot, int page, int start, int end, nint native = 0)
     {
         if (_next == MaxBlocks) StartOver();
         int id = _next++;
-        var block = new ArmBlock(code, entryLength, entry.Kind, slots, slot, page, start, end, native, loops);
+        var block = new ArmBlock(code, entryLength, entry.Kind, slots, slot, page, start, end, native);
         _blocks[id] = block;
         if (!_byPage.TryGetValue(page, out var list)) _byPage[page] = list = [];
         list.Add(id);

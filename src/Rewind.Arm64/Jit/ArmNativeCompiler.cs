@@ -21,8 +21,9 @@ namespace Rewind.Arm64.Jit;
 /// <para>
 /// Calling convention (System V): rdi = the context (<see cref="ArmNativeContext"/>), rsi = the general
 /// registers, rdx = the entry's pc, rcx = the count on entry, r8 = the slice end. It returns the steps
-/// taken and leaves the next pc in the context. Inside, r9 holds the entry pc, r10 the count at the start
-/// of the running block, r11 the slice end, r8 the count on entry; rax, rcx and rdx are scratch.
+/// taken and leaves the next pc in the context. Inside, r10 holds the count at the start of the running block
+/// and r11 the slice end (the entry's pc and count go to the context); rax, rcx and rdx are scratch; rbx, rbp,
+/// r8, r9 and r12-r15 hold the guest registers the body keeps (see <see cref="CacheRegs"/>).
 /// </para>
 /// </summary>
 internal sealed class ArmNativeCompiler
@@ -38,15 +39,38 @@ internal sealed class ArmNativeCompiler
     private X64Label _exitRelative, _chain;
     private int _length;
 
-    private const X64Reg Context = Rdi, Regs = Rsi, EntryCount = R8, EntryPc = R9, BlockCount = R10, SliceEnd = R11;
+    private const X64Reg Context = Rdi, Regs = Rsi, BlockCount = R10, SliceEnd = R11;
 
-    /// <summary>Bytes of the prologue, which sets r8-r11 from the arguments: a body entered from another skips it.</summary>
-    public const int PrologueBytes = 12;
+    /// <summary>
+    /// Bytes of the prologue, which saves the cache registers and sets r8-r11 from the arguments: a body entered
+    /// from another skips it.
+    /// </summary>
+    public const int PrologueBytes = 30;
+
+    /// <summary>
+    /// Where a region keeps its most named guest registers (and SP) between its entry and its exits: every host
+    /// register without a role above (the callee-saved ones pushed by the prologue). A store-to-load round trip
+    /// through the register array costs a dependent chain four or five cycles an instruction.
+    /// </summary>
+    private static readonly X64Reg[] CacheRegs = [Rbx, Rbp, R12, R13, R14, R15, R8, R9];
+
+    /// <summary>Whether the System V convention has a callee keep <paramref name="r"/>: the prologue saves those it uses.</summary>
+    private static bool CalleeSaved(X64Reg r) => r is Rbx or Rbp or R12 or R13 or R14 or R15;
+
+    /// <summary>The slot of SP in the tables below (a general register's is its number).</summary>
+    private const int SpSlot = 31;
+
+    // Per region: the host register each guest register (0-30) and SP (SpSlot) is kept in, if any; how often
+    // the first pass saw each named (the choice); and which the region writes (flushed at every exit).
+    private readonly X64Reg?[] _home = new X64Reg?[32];
+    private readonly int[] _uses = new int[32];
+    private readonly bool[] _written = new bool[32];
+    private bool _translated;
+    private bool _flagsSet;
 
     /// <summary>The instructions native code runs itself; a block ends before any other.</summary>
     public static bool Supports(A64Op op) => op.Kind switch
     {
-        A64Kind.Bfm or A64Kind.Umulh or A64Kind.Smulh or A64Kind.Udiv => false,
         // Of the full decoder's, the few a kernel runs between its calls: hints, barriers and prefetches
         // (which change nothing the interpreter keeps), and byte reversal (device trees are big-endian).
         A64Kind.Generic => IsNoOperation(op.Insn) || IsByteReverse(op.Insn) || IsCountLeadingZeros(op.Insn)
@@ -83,7 +107,38 @@ internal sealed class ArmNativeCompiler
         (insn & 0xffff_fc00) == 0x5ac0_0800 || (insn & 0xffff_fc00) == 0xdac0_0c00;
 
     /// <summary>Translates <paramref name="region"/>; the bytes are valid until the next call.</summary>
-    public ReadOnlySpan<byte> Translate(ArmRegion region)
+    /// <param name="translated">The CPU's MMU is on: accesses go to the data TLB without the untranslated test first (either is correct, see <see cref="ArmRegion.Translated"/>).</param>
+    public ReadOnlySpan<byte> Translate(ArmRegion region, bool translated = false)
+    {
+        _translated = translated;
+        // A first pass counts how often each register is named, with none kept in a host register; the second
+        // keeps the most named ones in the callee-saved registers. Both take microseconds.
+        Array.Clear(_home);
+        Array.Clear(_uses);
+        Array.Clear(_written);
+        Emit(region);
+        Choose();
+        Emit(region);
+        return _a.Code;
+    }
+
+    /// <summary>Keeps the registers named at least twice, the most named first, in the cache registers.</summary>
+    private void Choose()
+    {
+        for (int n = 0; n < CacheRegs.Length; n++)
+        {
+            int best = -1;
+            for (int r = 0; r < _uses.Length; r++)
+            {
+                if (_home[r] != null || _uses[r] < 2) continue;
+                if (best < 0 || _uses[r] > _uses[best]) best = r;
+            }
+            if (best < 0) return;
+            _home[best] = CacheRegs[n];
+        }
+    }
+
+    private void Emit(ArmRegion region)
     {
         var a = _a;
         a.Reset();
@@ -94,17 +149,28 @@ internal sealed class ArmNativeCompiler
         if (_starts.Length < region.Blocks.Count) _starts = new Start[region.Blocks.Count];
         foreach (var b in region.Blocks) _starts[_startCount++] = new Start(b.Start - region.Entry, a.NewLabel(), b.Ops.Length);
 
-        a.Mov(EntryPc, Rdx);
+        // The same prologue in every body (a chained entry skips it, and any body's epilogue undoes it).
+        foreach (var r in CacheRegs)
+            if (CalleeSaved(r)) a.Push(r);
+        a.Store(Context, Ctx.EntryPc, Rdx);
+        a.Store(Context, Ctx.EntryCount, Rcx);
         a.Mov(BlockCount, Rcx);
         a.Mov(SliceEnd, R8);
-        a.Mov(EntryCount, Rcx);
         if (a.Length != PrologueBytes) throw new InvalidOperationException("the prologue is not the length chained entries skip");
+        // Every entry, chained or not, loads the registers this body keeps.
+        for (int r = 0; r < _home.Length; r++)
+        {
+            if (_home[r] is not X64Reg host) continue;
+            if (r == SpSlot) a.Load(host, Context, Ctx.Sp);
+            else a.Load(host, Regs, Reg(r));
+        }
         for (int i = 0; i < region.Blocks.Count; i++)
         {
             var b = region.Blocks[i];
             int offset = b.Start - region.Entry;
             a.Bind(_starts[i].Label);
             _length = b.Ops.Length;
+            _flagsSet = false; // a block is entered by jumps from elsewhere
             bool ended = false;
             for (int k = 0; k < b.Ops.Length && !ended; k++)
             {
@@ -121,15 +187,34 @@ internal sealed class ArmNativeCompiler
         }
         // rdx = the pc offset from the entry, rcx = steps into the running block.
         a.Bind(_exitRelative);
-        a.AluReg(X64Alu.Add, Rdx, EntryPc);
+        Flush();
+        a.AluMem(X64Alu.Add, Rdx, Context, Ctx.EntryPc);
         a.Store(Context, Ctx.Pc, Rdx);
         a.Mov(Rax, BlockCount);
         a.AluReg(X64Alu.Add, Rax, Rcx);
-        a.AluReg(X64Alu.Sub, Rax, EntryCount);
-        a.Ret();
+        a.AluMem(X64Alu.Sub, Rax, Context, Ctx.EntryCount);
+        Epilogue();
         Chain();
         a.Finish();
-        return a.Code;
+    }
+
+    /// <summary>Writes the kept registers the region writes back to where the interpreter and other bodies read them.</summary>
+    private void Flush()
+    {
+        for (int r = 0; r < _home.Length; r++)
+        {
+            if (_home[r] is not X64Reg host || !_written[r]) continue;
+            if (r == SpSlot) _a.Store(Context, Ctx.Sp, host);
+            else _a.Store(Regs, Reg(r), host);
+        }
+    }
+
+    /// <summary>Undoes the prologue's pushes and returns (rax = the steps).</summary>
+    private void Epilogue()
+    {
+        for (int i = CacheRegs.Length - 1; i >= 0; i--)
+            if (CalleeSaved(CacheRegs[i])) _a.Pop(CacheRegs[i]);
+        _a.Ret();
     }
 
     /// <summary>
@@ -144,6 +229,7 @@ internal sealed class ArmNativeCompiler
         var leave = a.NewLabel();
         var samePage = a.NewLabel();
         a.Bind(_chain);
+        Flush();
         a.AluReg(X64Alu.Add, BlockCount, Rcx);
         a.Mov(Rax, Rdx);
         a.AluImm(X64Alu.And, Rax, -4096);
@@ -182,16 +268,15 @@ internal sealed class ArmNativeCompiler
         a.AluReg(X64Alu.Add, Rcx, BlockCount);
         a.AluReg(X64Alu.Cmp, Rcx, SliceEnd);
         a.JumpIf(X64Cond.A, leave);
-        a.StoreImm(Context, Ctx.Chained, 1);
         a.Load(Rcx, Rax, ArmNativeEntry.CodeOffset);
         a.AluImm(X64Alu.Add, Rcx, PrologueBytes);
-        a.Mov(EntryPc, Rdx);
+        a.Store(Context, Ctx.EntryPc, Rdx);
         a.JumpReg(Rcx);
         a.Bind(leave);
         a.Store(Context, Ctx.Pc, Rdx);
         a.Mov(Rax, BlockCount);
-        a.AluReg(X64Alu.Sub, Rax, EntryCount);
-        a.Ret();
+        a.AluMem(X64Alu.Sub, Rax, Context, Ctx.EntryCount);
+        Epilogue();
     }
 
     /// <summary>Where a slot (<see cref="A64Op"/>) keeps Imm: a Jit mark's placement id.</summary>
@@ -251,18 +336,110 @@ internal sealed class ArmNativeCompiler
     /// <summary>dst = the general register, or the stack pointer for 31 where the kind reads SP.</summary>
     private void LoadBase(X64Reg dst, int rn)
     {
-        if (rn == 31) _a.Load(dst, Context, Ctx.Sp);
-        else _a.Load(dst, Regs, Reg(rn));
+        if (rn != 31)
+        {
+            Get(dst, rn);
+            return;
+        }
+        Used(SpSlot);
+        if (_home[SpSlot] is X64Reg host) _a.Mov(dst, host);
+        else _a.Load(dst, Context, Ctx.Sp);
     }
 
     private void StoreBase(int rn, X64Reg src)
     {
-        if (rn == 31) _a.Store(Context, Ctx.Sp, src);
-        else _a.Store(Regs, Reg(rn), src);
+        if (rn != 31)
+        {
+            Put(rn, src);
+            return;
+        }
+        Wrote(SpSlot);
+        if (_home[SpSlot] is X64Reg host) _a.Mov(host, src);
+        else _a.Store(Context, Ctx.Sp, src);
+    }
+
+    // ---- Guest registers: in their host register where the region keeps one, else in the CPU's array ----
+
+    /// <summary>dst = general register r (31, the zero register, and 32, the sink, are always in the array).</summary>
+    private void Get(X64Reg dst, int r)
+    {
+        if (r < 31) Used(r);
+        if (r < 31 && _home[r] is X64Reg host) _a.Mov(dst, host);
+        else _a.Load(dst, Regs, Reg(r));
+    }
+
+    /// <summary>General register r = src (a move either way: the host's flags are kept).</summary>
+    private void Put(int r, X64Reg src)
+    {
+        // The zero register's sink is never read (and not machine state): TST and CMP store nothing.
+        if (r == Arm64Cpu.ZeroSink) return;
+        if (r < 31) Wrote(r);
+        if (r < 31 && _home[r] is X64Reg host) _a.Mov(host, src);
+        else _a.Store(Regs, Reg(r), src);
+    }
+
+    /// <summary>The host register to compute Rd in: its own where the body keeps it, else <paramref name="scratch"/>.</summary>
+    private X64Reg Target(int rd, X64Reg scratch) => rd < 31 && _home[rd] is X64Reg host ? host : scratch;
+
+    /// <summary>t = general register r, unless t is where r is kept.</summary>
+    private void GetInto(X64Reg t, int r)
+    {
+        if (r < 31 && _home[r] == t)
+        {
+            Used(r);
+            return;
+        }
+        Get(t, r);
+    }
+
+    /// <summary>Rd was computed in t (<see cref="Target"/>): stored unless t is its own register.</summary>
+    private void Done(int rd, X64Reg t, X64Reg scratch)
+    {
+        if (t == scratch) Put(rd, t);
+        else Wrote(rd);
+    }
+
+    /// <summary>A flag setter's Rd computed in t (<see cref="Target"/>, scratch rcx): NZCV from the host's flags, and Rd.</summary>
+    private void FlagsDone(bool sub, int rd, X64Reg t)
+    {
+        if (t == Rcx) Flags(sub, Rcx, rd);
+        else
+        {
+            Flags(sub, t, -1);
+            Wrote(rd);
+        }
+    }
+
+    /// <summary>dst op= general register r.</summary>
+    private void AluGuest(X64Alu op, X64Reg dst, int r, bool wide)
+    {
+        if (r < 31) Used(r);
+        if (r < 31 && _home[r] is X64Reg host) _a.AluReg(op, dst, host, wide);
+        else _a.AluMem(op, dst, Regs, Reg(r), wide);
+    }
+
+    /// <summary>dst *= general register r (the low half).</summary>
+    private void ImulGuest(X64Reg dst, int r)
+    {
+        if (r < 31) Used(r);
+        if (r < 31 && _home[r] is X64Reg host) _a.ImulReg(dst, host);
+        else _a.ImulMem(dst, Regs, Reg(r));
+    }
+
+    private void Used(int slot) => _uses[slot]++;
+
+    private void Wrote(int slot)
+    {
+        _uses[slot]++;
+        _written[slot] = true;
     }
 
     /// <summary>dst = the entry's pc plus <paramref name="offset"/>.</summary>
-    private void PcPlus(X64Reg dst, long offset) => NativeRegions.PcPlus(_a, dst, EntryPc, offset);
+    private void PcPlus(X64Reg dst, long offset)
+    {
+        _a.Load(dst, Context, Ctx.EntryPc);
+        AluConst(X64Alu.Add, dst, (ulong)offset);
+    }
 
     /// <summary>dst op= a 64-bit constant (through rdx when it does not fit a sign-extended imm32).</summary>
     private void AluConst(X64Alu op, X64Reg dst, ulong value, bool wide = true)
@@ -286,80 +463,110 @@ internal sealed class ArmNativeCompiler
     {
         var a = _a;
         bool sf = d.MaskShift == 0;
+        // Whether the host's flags still hold NZCV from the instruction before (a flag setter sets it again).
+        bool flagsInHost = _flagsSet;
+        _flagsSet = false;
         switch (d.Kind)
         {
             case A64Kind.Nop:
                 return false;
             case A64Kind.Adr:
                 PcPlus(Rax, o + (long)d.Imm);
-                a.Store(Regs, Reg(d.Rd), Rax);
+                Put(d.Rd, Rax);
                 return false;
             case A64Kind.Adrp:
                 PcPlus(Rax, o);
                 a.AluImm(X64Alu.And, Rax, -4096);
                 AluConst(X64Alu.Add, Rax, d.Imm);
-                a.Store(Regs, Reg(d.Rd), Rax);
+                Put(d.Rd, Rax);
                 return false;
             case A64Kind.AddImm:
-                a.Load(Rax, Regs, Reg(d.Rn));
-                AluConst(X64Alu.Add, Rax, d.Imm, sf);
-                a.Store(Regs, Reg(d.Rd), Rax);
-                return false;
+                {
+                    var t = Target(d.Rd, Rax);
+                    GetInto(t, d.Rn);
+                    AluConst(X64Alu.Add, t, d.Imm, sf);
+                    Done(d.Rd, t, Rax);
+                    return false;
+                }
             case A64Kind.AddImmSp:
-                if ((d.Aux & 1) != 0) a.Load(Rax, Context, Ctx.Sp);
-                else a.Load(Rax, Regs, Reg(d.Rn));
+                if ((d.Aux & 1) != 0) LoadBase(Rax, 31);
+                else Get(Rax, d.Rn);
                 AluConst(X64Alu.Add, Rax, d.Imm, sf);
-                if ((d.Aux & 2) != 0) a.Store(Context, Ctx.Sp, Rax);
-                else a.Store(Regs, Reg(d.Rd), Rax);
+                if ((d.Aux & 2) != 0) StoreBase(31, Rax);
+                else Put(d.Rd, Rax);
                 return false;
             case A64Kind.AddsImm:
-                a.Load(Rcx, Regs, Reg(d.Rn));
-                AluConst(d.Aux != 0 ? X64Alu.Sub : X64Alu.Add, Rcx, d.Imm, sf);
-                Flags(sub: d.Aux != 0, Rcx, d.Rd);
-                return false;
+                {
+                    var t = Target(d.Rd, Rcx);
+                    GetInto(t, d.Rn);
+                    AluConst(d.Aux != 0 ? X64Alu.Sub : X64Alu.Add, t, d.Imm, sf);
+                    FlagsDone(sub: d.Aux != 0, d.Rd, t);
+                    return false;
+                }
             case A64Kind.AndImm:
-                a.Load(Rax, Regs, Reg(d.Rn));
-                AluConst(X64Alu.And, Rax, d.Imm);
-                a.Store(Regs, Reg(d.Rd), Rax);
-                return false;
+                {
+                    var t = Target(d.Rd, Rax);
+                    GetInto(t, d.Rn);
+                    AluConst(X64Alu.And, t, d.Imm);
+                    Done(d.Rd, t, Rax);
+                    return false;
+                }
             case A64Kind.OrrImm:
             case A64Kind.EorImm:
-                a.Load(Rax, Regs, Reg(d.Rn));
-                AluConst(d.Kind == A64Kind.OrrImm ? X64Alu.Or : X64Alu.Xor, Rax, d.Imm, sf);
-                a.Store(Regs, Reg(d.Rd), Rax);
-                return false;
+                {
+                    var t = Target(d.Rd, Rax);
+                    GetInto(t, d.Rn);
+                    AluConst(d.Kind == A64Kind.OrrImm ? X64Alu.Or : X64Alu.Xor, t, d.Imm, sf);
+                    Done(d.Rd, t, Rax);
+                    return false;
+                }
             case A64Kind.AndsImm:
-                a.Load(Rcx, Regs, Reg(d.Rn));
-                AluConst(X64Alu.And, Rcx, d.Imm, sf);
-                Flags(sub: false, Rcx, d.Rd);
-                return false;
+                {
+                    var t = Target(d.Rd, Rcx);
+                    GetInto(t, d.Rn);
+                    AluConst(X64Alu.And, t, d.Imm, sf);
+                    FlagsDone(sub: false, d.Rd, t);
+                    return false;
+                }
             case A64Kind.MovImm:
-                a.MovImm(Rax, (long)d.Imm);
-                a.Store(Regs, Reg(d.Rd), Rax);
-                return false;
+                {
+                    var t = Target(d.Rd, Rax);
+                    a.MovImm(t, (long)d.Imm);
+                    Done(d.Rd, t, Rax);
+                    return false;
+                }
             case A64Kind.Movk:
-                a.Load(Rax, Regs, Reg(d.Ra));
-                AluConst(X64Alu.And, Rax, d.Imm2);
-                AluConst(X64Alu.Or, Rax, d.Imm, sf);
-                a.Store(Regs, Reg(d.Rd), Rax);
-                return false;
+                {
+                    var t = Target(d.Rd, Rax);
+                    GetInto(t, d.Ra);
+                    AluConst(X64Alu.And, t, d.Imm2);
+                    AluConst(X64Alu.Or, t, d.Imm, sf);
+                    Done(d.Rd, t, Rax);
+                    return false;
+                }
             case A64Kind.Ubfm:
-                a.Load(Rax, Regs, Reg(d.Rn));
-                if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, Rax, d.Shift, sf);
-                else Mask32IfNeeded(Rax, d);
-                AluConst(X64Alu.And, Rax, d.Imm & d.Imm2);
-                a.Store(Regs, Reg(d.Rd), Rax);
-                return false;
+                {
+                    var t = Target(d.Rd, Rax);
+                    GetInto(t, d.Rn);
+                    if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, t, d.Shift, sf);
+                    else Mask32IfNeeded(t, d);
+                    AluConst(X64Alu.And, t, d.Imm & d.Imm2);
+                    Done(d.Rd, t, Rax);
+                    return false;
+                }
             case A64Kind.Ubfm64:
-                a.Load(Rax, Regs, Reg(d.Rn));
-                if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, Rax, d.Shift);
-                AluConst(X64Alu.And, Rax, d.Imm);
-                a.Store(Regs, Reg(d.Rd), Rax);
-                return false;
+                {
+                    var t = Target(d.Rd, Rax);
+                    GetInto(t, d.Rn);
+                    if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, t, d.Shift);
+                    AluConst(X64Alu.And, t, d.Imm);
+                    Done(d.Rd, t, Rax);
+                    return false;
+                }
             case A64Kind.Sbfm:
                 {
                     // ((top & ~Imm2) | (ror(src) & Imm & Imm2)) & Mask, top = all ones if bit Aux of src is set.
-                    a.Load(Rax, Regs, Reg(d.Rn));
+                    Get(Rax, d.Rn);
                     a.Mov(Rcx, Rax);
                     if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, Rax, d.Shift, sf);
                     else Mask32IfNeeded(Rax, d);
@@ -369,14 +576,17 @@ internal sealed class ArmNativeCompiler
                     a.ShiftImm(X64Shift.Sar, Rcx, 63);
                     AluConst(X64Alu.And, Rcx, ~d.Imm2 & d.Mask);
                     a.AluReg(X64Alu.Or, Rax, Rcx);
-                    a.Store(Regs, Reg(d.Rd), Rax);
+                    Put(d.Rd, Rax);
                     return false;
                 }
             case A64Kind.MovReg:
-                a.Load(Rax, Regs, Reg(d.Rm));
-                Mask32IfNeeded(Rax, d);
-                a.Store(Regs, Reg(d.Rd), Rax);
-                return false;
+                {
+                    var t = Target(d.Rd, Rax);
+                    GetInto(t, d.Rm);
+                    Mask32IfNeeded(t, d);
+                    Done(d.Rd, t, Rax);
+                    return false;
+                }
             case A64Kind.AndReg:
             case A64Kind.OrrReg:
             case A64Kind.EorReg:
@@ -388,7 +598,9 @@ internal sealed class ArmNativeCompiler
                     Operand2(d);
                     if (d.Kind is A64Kind.AndReg or A64Kind.OrrReg or A64Kind.EorReg or A64Kind.AndsReg && d.Imm2 != 0)
                         AluConst(X64Alu.Xor, Rax, d.Imm2);
-                    a.Load(Rcx, Regs, Reg(d.Rn));
+                    // Rm is read (into rax) before Rd's register may be written.
+                    var t = Target(d.Rd, Rcx);
+                    GetInto(t, d.Rn);
                     var op = d.Kind switch
                     {
                         A64Kind.AndReg or A64Kind.AndsReg => X64Alu.And,
@@ -398,18 +610,19 @@ internal sealed class ArmNativeCompiler
                         A64Kind.SubReg => X64Alu.Sub,
                         _ => d.Aux != 0 ? X64Alu.Sub : X64Alu.Add,
                     };
-                    a.AluReg(op, Rcx, Rax, sf);
-                    if (d.Kind == A64Kind.AndsReg) Flags(sub: false, Rcx, d.Rd);
-                    else if (d.Kind == A64Kind.AddsReg) Flags(sub: d.Aux != 0, Rcx, d.Rd);
-                    else a.Store(Regs, Reg(d.Rd), Rcx);
+                    a.AluReg(op, t, Rax, sf);
+                    if (d.Kind == A64Kind.AndsReg) FlagsDone(sub: false, d.Rd, t);
+                    else if (d.Kind == A64Kind.AddsReg) FlagsDone(sub: d.Aux != 0, d.Rd, t);
+                    else Done(d.Rd, t, Rcx);
                     return false;
                 }
             case >= A64Kind.AddLsl64 and <= A64Kind.EorLsr64:
                 {
                     bool left = (d.Kind - A64Kind.AddLsl64) % 2 == 0;
-                    a.Load(Rax, Regs, Reg(d.Rm));
+                    Get(Rax, d.Rm);
                     if (d.Shift != 0) a.ShiftImm(left ? X64Shift.Shl : X64Shift.Shr, Rax, d.Shift);
-                    a.Load(Rcx, Regs, Reg(d.Rn));
+                    var t = Target(d.Rd, Rcx);
+                    GetInto(t, d.Rn);
                     var op = d.Kind switch
                     {
                         A64Kind.AddLsl64 or A64Kind.AddLsr64 => X64Alu.Add,
@@ -418,56 +631,98 @@ internal sealed class ArmNativeCompiler
                         A64Kind.OrrLsl64 or A64Kind.OrrLsr64 => X64Alu.Or,
                         _ => X64Alu.Xor,
                     };
-                    a.AluReg(op, Rcx, Rax);
-                    a.Store(Regs, Reg(d.Rd), Rcx);
+                    a.AluReg(op, t, Rax);
+                    Done(d.Rd, t, Rcx);
                     return false;
                 }
             case A64Kind.Madd:
             case A64Kind.Msub:
-                a.Load(Rcx, Regs, Reg(d.Rn));
-                a.ImulMem(Rcx, Regs, Reg(d.Rm));
-                a.Load(Rax, Regs, Reg(d.Ra));
+                Get(Rcx, d.Rn);
+                ImulGuest(Rcx, d.Rm);
+                Get(Rax, d.Ra);
                 a.AluReg(d.Kind == A64Kind.Madd ? X64Alu.Add : X64Alu.Sub, Rax, Rcx, sf);
-                a.Store(Regs, Reg(d.Rd), Rax);
+                Put(d.Rd, Rax);
                 return false;
+            case A64Kind.Umulh:
+            case A64Kind.Smulh:
+                Get(Rax, d.Rn);
+                Get(Rcx, d.Rm);
+                a.MultiplyWide(Rcx, signed: d.Kind == A64Kind.Smulh);
+                Put(d.Rd, Rdx);
+                return false;
+            case A64Kind.Udiv:
+                {
+                    // A divisor of zero gives zero, as the architecture says (no trap).
+                    bool wide = d.Mask == ulong.MaxValue;
+                    var zero = a.NewLabel();
+                    var done = a.NewLabel();
+                    Get(Rcx, d.Rm);
+                    a.AluReg(X64Alu.Or, Rcx, Rcx, wide); // the 32-bit form also clears the high half
+                    a.JumpIf(X64Cond.E, zero);
+                    Get(Rax, d.Rn);
+                    a.AluReg(X64Alu.Xor, Rdx, Rdx, wide: false);
+                    a.Divide(Rcx, wide);
+                    a.Jump(done);
+                    a.Bind(zero);
+                    a.AluReg(X64Alu.Xor, Rax, Rax, wide: false);
+                    a.Bind(done);
+                    Put(d.Rd, Rax);
+                    return false;
+                }
+            case A64Kind.Bfm:
+                {
+                    // bot = (dst & ~Imm) | (ror(src) & Imm) is dst ^ ((ror(src) ^ dst) & Imm), and the result,
+                    // (dst & ~Imm2) | (bot & Imm2), is then dst ^ ((ror(src) ^ dst) & Imm & Imm2), in the width's mask.
+                    bool wide = d.Mask == ulong.MaxValue;
+                    Get(Rax, d.Rn);
+                    if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, Rax, d.Shift, wide);
+                    Get(Rcx, d.Ra);
+                    a.AluReg(X64Alu.Xor, Rax, Rcx);
+                    AluConst(X64Alu.And, Rax, d.Imm & d.Imm2);
+                    a.AluReg(X64Alu.Xor, Rax, Rcx);
+                    if (!wide) a.AluImm(X64Alu.And, Rax, -1, wide: false);
+                    Put(d.Rd, Rax);
+                    return false;
+                }
             case A64Kind.ShiftVar:
-                a.Load(Rcx, Regs, Reg(d.Rm));
-                a.Load(Rax, Regs, Reg(d.Rn));
+                Get(Rcx, d.Rm);
+                Get(Rax, d.Rn);
                 // The host masks the count to 6 bits (5 for 32-bit shifts), as the architecture's modulo does.
                 a.ShiftCl(d.ShiftType switch { 0 => X64Shift.Shl, 1 => X64Shift.Shr, 2 => X64Shift.Sar, _ => X64Shift.Ror }, Rax, sf);
                 // A count of 0 may leave the register as it was: the 32-bit result is trimmed explicitly.
                 Mask32IfNeeded(Rax, d);
-                a.Store(Regs, Reg(d.Rd), Rax);
+                Put(d.Rd, Rax);
                 return false;
             case A64Kind.Csel:
                 {
-                    // alt = (Rm ^ invert) + increment: CSEL, CSINC, CSINV, CSNEG.
-                    a.Load(Rdx, Regs, Reg(d.Rm));
-                    if ((d.ShiftType & 2) != 0) a.AluImm(X64Alu.Xor, Rdx, -1);
-                    if ((d.ShiftType & 1) != 0) a.AluImm(X64Alu.Add, Rdx, 1);
-                    Condition(d.Aux);
-                    a.Load(Rax, Regs, Reg(d.Rn));
-                    a.CMov(X64Cond.AE, Rax, Rdx); // CF clear: the condition fails, take alt
+                    // alt = (Rm ^ invert) + increment: CSEL, CSINC, CSINV, CSNEG; NOT and LEA keep the flags.
+                    bool always = d.Aux >= 14;
+                    var holds = always ? X64Cond.E : HostCondition(d.Aux, flagsInHost);
+                    Get(Rdx, d.Rm);
+                    if ((d.ShiftType & 2) != 0) a.Not(Rdx);
+                    if ((d.ShiftType & 1) != 0) a.Lea(Rdx, Rdx, 1);
+                    Get(Rax, d.Rn);
+                    if (!always) a.CMov(Not(holds), Rax, Rdx);
                     Mask32IfNeeded(Rax, d);
-                    a.Store(Regs, Reg(d.Rd), Rax);
+                    Put(d.Rd, Rax);
                     return false;
                 }
             case A64Kind.Ccmp:
                 {
                     var fails = a.NewLabel();
                     var done = a.NewLabel();
-                    Condition(d.Aux);
-                    a.JumpIf(X64Cond.AE, fails);
-                    a.Load(Rcx, Regs, Reg(d.Rn));
+                    if (d.Aux < 14) a.JumpIf(Not(HostCondition(d.Aux, flagsInHost)), fails);
+                    Get(Rcx, d.Rn);
                     var op = (d.Aux2 & 2) != 0 ? X64Alu.Sub : X64Alu.Add;
                     if ((d.Aux2 & 1) != 0) a.AluImm(op, Rcx, d.Rm, sf);
-                    else a.AluMem(op, Rcx, Regs, Reg(d.Rm), sf);
+                    else AluGuest(op, Rcx, d.Rm, sf);
                     Flags(sub: (d.Aux2 & 2) != 0, Rcx, -1);
                     a.Jump(done);
                     a.Bind(fails);
-                    a.MovImm(Rax, (long)(uint)d.Imm2);
+                    a.MovImm(Rax, (long)ArmNativeContext.HostFlags((uint)d.Imm2));
                     a.Store(Context, Ctx.Nzcv, Rax);
                     a.Bind(done);
+                    _flagsSet = false; // the host's flags hold NZCV on one path only
                     return false;
                 }
 
@@ -476,16 +731,16 @@ internal sealed class ArmNativeCompiler
                 return true;
             case A64Kind.Bl:
                 PcPlus(Rax, o + 4);
-                a.Store(Regs, Reg(30), Rax);
+                Put(30, Rax);
                 Goto(o + (long)d.Imm);
                 return true;
             case A64Kind.Br:
             case A64Kind.Blr:
-                a.Load(Rdx, Regs, Reg(d.Rn));
+                Get(Rdx, d.Rn);
                 if (d.Kind == A64Kind.Blr)
                 {
                     PcPlus(Rax, o + 4);
-                    a.Store(Regs, Reg(30), Rax);
+                    Put(30, Rax);
                 }
                 a.MovImm(Rcx, _length);
                 a.Jump(_chain);
@@ -500,17 +755,17 @@ internal sealed class ArmNativeCompiler
                     switch (d.Kind)
                     {
                         case A64Kind.BCond:
-                            Condition(d.Aux);
-                            a.JumpIf(X64Cond.B, taken); // CF set: the condition holds
+                            if (d.Aux >= 14) a.Jump(taken);
+                            else a.JumpIf(HostCondition(d.Aux, flagsInHost), taken);
                             break;
                         case A64Kind.Cbz:
                         case A64Kind.Cbnz:
-                            a.Load(Rax, Regs, Reg(d.Rd));
+                            Get(Rax, d.Rd);
                             a.AluReg(X64Alu.Or, Rax, Rax, sf);
                             a.JumpIf(d.Kind == A64Kind.Cbz ? X64Cond.E : X64Cond.NE, taken);
                             break;
                         default:
-                            a.Load(Rax, Regs, Reg(d.Rd));
+                            Get(Rax, d.Rd);
                             if (d.Shift != 0) a.ShiftImm(X64Shift.Shr, Rax, d.Shift);
                             a.AluImm(X64Alu.And, Rax, 1, wide: false);
                             a.JumpIf(d.Kind == A64Kind.Tbz ? X64Cond.E : X64Cond.NE, taken);
@@ -537,7 +792,7 @@ internal sealed class ArmNativeCompiler
                     // As the interpreter: the base moves from its value before the access, after Rd is written.
                     bool back = d.Kind is A64Kind.LdrPre or A64Kind.LdrPost;
                     if (back) After(d);
-                    a.Store(Regs, Reg(d.Rd), Rax);
+                    Put(d.Rd, Rax);
                     if (back) StoreBase(d.Rn, Rcx);
                     return false;
                 }
@@ -550,7 +805,7 @@ internal sealed class ArmNativeCompiler
                     int size = d.Kind is A64Kind.Str64Imm or A64Kind.Str64Reg ? 8 : d.Size;
                     Address(d);
                     Translate(size, store: true, ExitBefore(k, o));
-                    a.Load(Rax, Regs, Reg(d.Rd));
+                    Get(Rax, d.Rd);
                     a.StoreSized(Rdx, 0, Rax, size);
                     if (d.Kind is A64Kind.StrPre or A64Kind.StrPost)
                     {
@@ -576,15 +831,15 @@ internal sealed class ArmNativeCompiler
                             LoadBase(Rdx, d.Rn);
                             a.AluImm(X64Alu.Add, Rdx, Small(d.Imm));
                         }
-                        a.Store(Regs, Reg(d.Rd), Rax);
-                        a.Store(Regs, Reg(d.Rm), Rcx);
+                        Put(d.Rd, Rax);
+                        Put(d.Rm, Rcx);
                         if (d.Aux2 != 0) StoreBase(d.Rn, Rdx);
                     }
                     else
                     {
-                        a.Load(Rax, Regs, Reg(d.Rd));
+                        Get(Rax, d.Rd);
                         a.StoreSized(Rdx, 0, Rax, size);
-                        a.Load(Rax, Regs, Reg(d.Rm));
+                        Get(Rax, d.Rm);
                         a.StoreSized(Rdx, size, Rax, size);
                         if (d.Aux2 != 0)
                         {
@@ -600,17 +855,17 @@ internal sealed class ArmNativeCompiler
             case A64Kind.Generic when IsByteReverse(d.Insn):
                 {
                     int rd = (int)(d.Insn & 31), rn = (int)((d.Insn >> 5) & 31);
-                    a.Load(Rax, Regs, Reg(rn));
+                    Get(Rax, rn);
                     a.ByteSwap(Rax, wide: (d.Insn >> 31) != 0);
-                    if (rd != 31) a.Store(Regs, Reg(rd), Rax);
+                    if (rd != 31) Put(rd, Rax);
                     return false;
                 }
             case A64Kind.Generic when IsCountLeadingZeros(d.Insn):
                 {
                     int rd = (int)(d.Insn & 31), rn = (int)((d.Insn >> 5) & 31);
-                    a.Load(Rcx, Regs, Reg(rn));
+                    Get(Rcx, rn);
                     a.LeadingZeros(Rax, Rcx, wide: (d.Insn >> 31) != 0);
-                    if (rd != 31) a.Store(Regs, Reg(rd), Rax);
+                    if (rd != 31) Put(rd, Rax);
                     return false;
                 }
             case A64Kind.Generic when IsOrderedAccess(d.Insn):
@@ -630,11 +885,11 @@ internal sealed class ArmNativeCompiler
                     if (load)
                     {
                         a.LoadExtend(Rax, Rdx, 0, size, signed: false);
-                        if (rt != 31) a.Store(Regs, Reg(rt), Rax);
+                        if (rt != 31) Put(rt, Rax);
                     }
                     else
                     {
-                        a.Load(Rax, Regs, Reg(rt));
+                        Get(Rax, rt);
                         a.StoreSized(Rdx, 0, Rax, size);
                     }
                     return false;
@@ -650,22 +905,22 @@ internal sealed class ArmNativeCompiler
                     {
                         case 0xd538_d080: // MRS Xt, TPIDR_EL1
                             a.Load(Rax, Context, Ctx.TpidrEl1);
-                            if (rt != 31) a.Store(Regs, Reg(rt), Rax);
+                            if (rt != 31) Put(rt, Rax);
                             return false;
                         case 0xd538_4100: // MRS Xt, SP_EL0: only with SPSel = 1 (else the interpreter's undefined)
                             a.Load(Rax, Context, Ctx.SpEl0Readable);
                             a.Test(Rax, Rax);
                             a.JumpIf(X64Cond.E, miss);
                             a.Load(Rax, Context, Ctx.SpEl0);
-                            if (rt != 31) a.Store(Regs, Reg(rt), Rax);
+                            if (rt != 31) Put(rt, Rax);
                             return false;
                         case 0xd53b_4220: // MRS Xt, DAIF
                             a.Load(Rax, Context, Ctx.Daif);
                             a.ShiftImm(X64Shift.Shl, Rax, 6);
-                            if (rt != 31) a.Store(Regs, Reg(rt), Rax);
+                            if (rt != 31) Put(rt, Rax);
                             return false;
                         case 0xd50b_7420: // DC ZVA, Xt: zero the 64-byte block holding the address
-                            a.Load(Rax, Regs, Reg(rt));
+                            Get(Rax, rt);
                             a.AluImm(X64Alu.And, Rax, -64);
                             Translate(64, store: true, miss);
                             for (int i = 0; i < 64; i += 8) a.StoreImm(Rdx, i, 0);
@@ -698,13 +953,13 @@ internal sealed class ArmNativeCompiler
                     Translate(size, store, ExitBefore(k, o));
                     if (store)
                     {
-                        a.Load(Rax, Regs, Reg(d.Rd));
+                        Get(Rax, d.Rd);
                         a.StoreSized(Rdx, 0, Rax, size);
                         return false;
                     }
                     a.LoadExtend(Rax, Rdx, 0, size, signed: d.Aux != 0);
                     if (d.Aux == 2) a.AluImm(X64Alu.And, Rax, -1, wide: false);
-                    a.Store(Regs, Reg(d.Rd), Rax);
+                    Put(d.Rd, Rax);
                     return false;
                 }
             default:
@@ -717,7 +972,7 @@ internal sealed class ArmNativeCompiler
     /// <summary>rcx = the interpreter's ExtendedOperand: Rm extended from its low 64 - Ra bits (signed when Aux2), shifted left by Shift.</summary>
     private void Extended(in A64Op d)
     {
-        _a.Load(Rcx, Regs, Reg(d.Rm));
+        Get(Rcx, d.Rm);
         if (d.Ra != 0)
         {
             _a.ShiftImm(X64Shift.Shl, Rcx, d.Ra);
@@ -733,7 +988,7 @@ internal sealed class ArmNativeCompiler
         switch (d.Kind)
         {
             case A64Kind.Ldr64Reg or A64Kind.Str64Reg:
-                _a.Load(Rcx, Regs, Reg(d.Rm));
+                Get(Rcx, d.Rm);
                 if (d.Shift != 0) _a.ShiftImm(X64Shift.Shl, Rcx, d.Shift);
                 _a.AluReg(X64Alu.Add, Rax, Rcx);
                 break;
@@ -770,15 +1025,18 @@ internal sealed class ArmNativeCompiler
             a.AluImm(X64Alu.Cmp, Rcx, 0x1000 - span, wide: false);
             a.JumpIf(X64Cond.A, miss);
         }
-        a.Mov(Rdx, Rax);
-        a.AluMem(X64Alu.Sub, Rdx, Context, Ctx.RamBase);
-        if (span > 8)
+        if (!_translated)
         {
-            a.Lea(Rcx, Rdx, span - 8);
-            a.AluMem(X64Alu.Cmp, Rcx, Context, Ctx.FastLimit);
+            a.Mov(Rdx, Rax);
+            a.AluMem(X64Alu.Sub, Rdx, Context, Ctx.RamBase);
+            if (span > 8)
+            {
+                a.Lea(Rcx, Rdx, span - 8);
+                a.AluMem(X64Alu.Cmp, Rcx, Context, Ctx.FastLimit);
+            }
+            else a.AluMem(X64Alu.Cmp, Rdx, Context, Ctx.FastLimit);
+            a.JumpIf(X64Cond.B, hit);
         }
-        else a.AluMem(X64Alu.Cmp, Rdx, Context, Ctx.FastLimit);
-        a.JumpIf(X64Cond.B, hit);
         // The data TLB: entry (va >> 12) & mask, 16 bytes (key, offset).
         a.Mov(Rcx, Rax);
         a.ShiftImm(X64Shift.Shr, Rcx, 12);
@@ -813,7 +1071,7 @@ internal sealed class ArmNativeCompiler
     {
         var a = _a;
         bool sf = d.MaskShift == 0;
-        a.Load(Rax, Regs, Reg(d.Rm));
+        Get(Rax, d.Rm);
         if (d.SignFill != 0)
         {
             a.Mov(Rcx, Rax);
@@ -827,38 +1085,61 @@ internal sealed class ArmNativeCompiler
     }
 
     /// <summary>
-    /// NZCV from the host flags of the operation that just made <paramref name="result"/> (rcx): N = SF, Z = ZF,
-    /// C = CF (its complement after a subtraction: Arm's carry is "no borrow"), V = OF. Stores the result to
-    /// <paramref name="rd"/> unless it is negative.
+    /// NZCV from the host flags of the operation that just made <paramref name="result"/> (rcx), kept in the host's
+    /// form (<see cref="ArmNativeContext.HostFlags"/>): N = SF, Z = ZF, C = CF (complemented after a subtraction:
+    /// Arm's carry is "no borrow"), V = OF. Stores the result to <paramref name="rd"/> unless it is negative. The
+    /// host's flags then still hold NZCV, for a condition right after (<see cref="HostCondition"/>).
     /// </summary>
     private void Flags(bool sub, X64Reg result, int rd)
     {
         var a = _a;
-        a.SetCond(X64Cond.O, Rdx);
-        a.Lahf();
-        if (rd >= 0) a.Store(Regs, Reg(rd), result);
-        a.ShiftImm(X64Shift.Shr, Rax, 8, wide: false);
-        a.Mov(Rcx, Rax);
-        a.AluImm(X64Alu.And, Rcx, 1, wide: false);
-        a.ShiftImm(X64Shift.Shl, Rcx, 29, wide: false);
-        if (sub) a.AluImm(X64Alu.Xor, Rcx, 1 << 29, wide: false);
-        a.AluImm(X64Alu.And, Rax, 0xc0, wide: false);
-        a.ShiftImm(X64Shift.Shl, Rax, 24, wide: false);
-        a.AluReg(X64Alu.Or, Rax, Rcx, wide: false);
-        a.ShiftImm(X64Shift.Shl, Rdx, 28, wide: false);
-        a.AluReg(X64Alu.Or, Rax, Rdx, wide: false);
+        if (sub) a.Cmc();
+        a.SetCond(X64Cond.O, Rax); // eax = V (movzx keeps the flags)
+        a.Lahf();                  // ah = SF ZF 0 AF 0 PF 1 CF
         a.Store(Context, Ctx.Nzcv, Rax);
+        if (rd >= 0) Put(rd, result);
+        _flagsSet = true;
     }
 
-    /// <summary>CF = whether condition <paramref name="cond"/> holds for the NZCV in the context (rax, rcx scratch).</summary>
-    private void Condition(int cond)
+    /// <summary>
+    /// The host condition that holds exactly when Arm condition <paramref name="cond"/> (not AL or NV) does, with
+    /// the host's flags made to hold NZCV first unless the instruction before left them so. rax is scratch.
+    /// </summary>
+    private X64Cond HostCondition(int cond, bool flagsInHost)
     {
-        int mask = 0;
-        for (int n = 0; n < 16; n++)
-            if (Arm64Cpu.Condition((uint)n << 28, cond)) mask |= 1 << n;
-        _a.Load(Rax, Context, Ctx.Nzcv);
-        _a.ShiftImm(X64Shift.Shr, Rax, 28, wide: false);
-        _a.MovImm(Rcx, mask);
-        _a.BitTest(Rcx, Rax);
+        var a = _a;
+        if (!flagsInHost)
+        {
+            a.LoadExtend(Rax, Context, Ctx.Nzcv, 2, signed: false);
+            a.AddAl(0x7f); // OF = (al == 1)
+            a.Sahf();
+        }
+        switch (cond)
+        {
+            case 8: // HI: C && !Z, the host's "above" with CF complemented
+                a.Cmc();
+                return X64Cond.A;
+            case 9: // LS: !C || Z
+                a.Cmc();
+                return X64Cond.BE;
+        }
+        return cond switch
+        {
+            0 => X64Cond.E,
+            1 => X64Cond.NE,
+            2 => X64Cond.B,
+            3 => X64Cond.AE,
+            4 => X64Cond.S,
+            5 => X64Cond.NS,
+            6 => X64Cond.O,
+            7 => X64Cond.NO,
+            10 => X64Cond.GE,
+            11 => X64Cond.L,
+            12 => X64Cond.G,
+            _ => X64Cond.LE,
+        };
     }
+
+    /// <summary>The host condition that holds when <paramref name="c"/> does not (Jcc encodes pairs).</summary>
+    private static X64Cond Not(X64Cond c) => (X64Cond)((int)c ^ 1);
 }

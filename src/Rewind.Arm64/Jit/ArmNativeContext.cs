@@ -11,7 +11,10 @@ internal static class ArmNativeContext
 {
     public const int Pc = 0;
     public const int Sp = 8;
-    /// <summary>NZCV as the CPU keeps it (bits 31..28), in the low 32 bits.</summary>
+    /// <summary>
+    /// NZCV in the host's form (<see cref="HostFlags"/>): what LAHF and SETO leave after the operation that set
+    /// it, so setting it costs native code three instructions and testing it (SAHF) four, or none right after.
+    /// </summary>
     public const int Nzcv = 16;
     public const int RamBase = 24;
     /// <summary>Untranslated accesses with a RAM offset below this are served inline (0 while the MMU is on).</summary>
@@ -31,8 +34,7 @@ internal static class ArmNativeContext
     /// <summary>The CPU's fetch TLB (virtual page | epoch, slots), and the epoch its live entries carry (0: no chaining).</summary>
     public const int FetchTlb = 104;
     public const int FetchEpoch = 112;
-    /// <summary>Set when a body went on to another: the run's steps are not the entry body's alone.</summary>
-    public const int Chained = 120;
+    // Word 15 (120) is free.
     /// <summary>1 at EL1 (the system instructions native code runs are EL1's; at EL0 it leaves them to the interpreter).</summary>
     public const int AtEl1 = 128;
     public const int TpidrEl1 = 136;
@@ -42,7 +44,23 @@ internal static class ArmNativeContext
     /// <summary>PSTATE.DAIF as the CPU keeps it (bits 3..0): MSR DAIFSet ORs into it, and the CPU takes it back.</summary>
     public const int Daif = 160;
 
-    public const int Words = 21;
+    /// <summary>The pc and the count where the running body was entered (set by its prologue, or by the body that chained to it).</summary>
+    public const int EntryPc = 168;
+    public const int EntryCount = 176;
+
+    public const int Words = 23;
+
+    /// <summary>
+    /// NZCV (bits 31..28, as the CPU keeps it) in the host's form: bits 15..8 as LAHF leaves AH (SF = N, ZF = Z,
+    /// CF = C: Arm's carry, the complement of the host's after a subtraction; bit 9 always set) and bit 0 = V,
+    /// as SETO leaves AL. Native code restores the host's flags from it with ADD AL, 0x7f (OF) and SAHF.
+    /// </summary>
+    public static ulong HostFlags(uint nzcv) =>
+        ((nzcv >> 31) & 1) << 15 | ((nzcv >> 30) & 1) << 14 | ((nzcv >> 29) & 1) << 8 | ((nzcv >> 28) & 1) | 0x200;
+
+    /// <summary>NZCV (bits 31..28) from the host's form.</summary>
+    public static uint FromHostFlags(ulong host) =>
+        (uint)(((host >> 15) & 1) << 31 | ((host >> 14) & 1) << 30 | ((host >> 8) & 1) << 29 | (host & 1) << 28);
 }
 
 /// <summary>A placement's native entry, as chained code reads it: 0 code for a region the runtime compiled.</summary>

@@ -112,27 +112,6 @@ internal sealed class ArmRegion
         return region;
     }
 
-    /// <summary>
-    /// Whether a direct branch of the region goes back to one of its blocks at or before itself: a loop, which
-    /// can run many rounds in one call. Only such regions gain from the runtime's JIT (registers in host
-    /// registers across rounds); the rest are better left native, where they chain to one another.
-    /// </summary>
-    public bool HasLoop
-    {
-        get
-        {
-            foreach (var b in Blocks)
-            {
-                if (!b.EndsInBranch) continue;
-                var last = b.Ops[^1];
-                if (last.Kind is not (A64Kind.B or A64Kind.BCond or A64Kind.Cbz or A64Kind.Cbnz or A64Kind.Tbz or A64Kind.Tbnz)) continue;
-                long target = b.End - 4 + (long)last.Imm;
-                if (target <= b.End - 4 && BlockAt((int)target) != null) return true;
-            }
-            return false;
-        }
-    }
-
     /// <summary>The block starting at byte <paramref name="offset"/>, if the region has one.</summary>
     public ArmRegionBlock? BlockAt(int offset) => Blocks.Find(b => b.Start == offset);
 

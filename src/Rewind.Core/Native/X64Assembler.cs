@@ -31,6 +31,14 @@ public enum X64Cond : byte
     GE = 0xd,
     /// <summary>Sign (negative).</summary>
     S = 0x8,
+    /// <summary>No overflow.</summary>
+    NO = 0x1,
+    /// <summary>Unsigned below or equal.</summary>
+    BE = 0x6,
+    /// <summary>No sign.</summary>
+    NS = 0x9,
+    /// <summary>Signed greater.</summary>
+    G = 0xf,
 }
 
 /// <summary>The ALU operations that share the classic encoding (opcode group 0x00-0x3b and 0x81 /digit).</summary>
@@ -372,6 +380,31 @@ public sealed class X64Assembler
         Byte(0x9f);
     }
 
+    /// <summary>SF, ZF, AF, PF and CF from AH (OF kept).</summary>
+    public void Sahf()
+    {
+        Room();
+        Byte(0x9e);
+    }
+
+    /// <summary>Complements CF.</summary>
+    public void Cmc()
+    {
+        Room();
+        Byte(0xf5);
+    }
+
+    /// <summary>add al, imm8 (the flags of a byte addition).</summary>
+    public void AddAl(byte imm)
+    {
+        Room();
+        Byte(0x04);
+        Byte(imm);
+    }
+
+    /// <summary>not r (flags kept).</summary>
+    public void Not(X64Reg r) => OpReg(true, 0xf7, 2, r);
+
     /// <summary>bt value32, bit32: CF = bit <paramref name="bit"/> (mod 32) of <paramref name="value"/>.</summary>
     public void BitTest(X64Reg value, X64Reg bit) => OpReg(false, 0xa3, (int)bit, value, twoByte: true);
 
@@ -396,6 +429,26 @@ public sealed class X64Assembler
 
     /// <summary>imul dst, src (the low half).</summary>
     public void ImulReg(X64Reg dst, X64Reg src, bool wide = true) => OpReg(wide, 0xaf, (int)dst, src, twoByte: true);
+
+    /// <summary>push r (64 bits).</summary>
+    public void Push(X64Reg r)
+    {
+        Rex(false, 0, (int)r);
+        Byte(0x50 | ((int)r & 7));
+    }
+
+    /// <summary>pop r (64 bits).</summary>
+    public void Pop(X64Reg r)
+    {
+        Rex(false, 0, (int)r);
+        Byte(0x58 | ((int)r & 7));
+    }
+
+    /// <summary>rdx:rax = rax * src, unsigned (mul) or signed (one-operand imul).</summary>
+    public void MultiplyWide(X64Reg src, bool signed) => OpReg(true, 0xf7, signed ? 5 : 4, src);
+
+    /// <summary>Unsigned divide of rdx:rax (edx:eax when not wide) by src: quotient in rax, remainder in rdx.</summary>
+    public void Divide(X64Reg src, bool wide = true) => OpReg(wide, 0xf7, 6, src);
 
     public void Ret()
     {
