@@ -6,11 +6,12 @@ using Ctx = Rewind.Arm64.Jit.ArmNativeContext;
 namespace Rewind.Arm64.Jit;
 
 /// <summary>
-/// The Arm block compiler's first tier: translates a region straight into x86-64 machine code, in
-/// microseconds where the runtime's JIT takes milliseconds per region (<see cref="ArmBlockCompiler"/>, the
-/// second tier). So a kernel's warm code, run hundreds rather than millions of times, is worth compiling.
-/// The code is a baseline: guest registers stay in the CPU's register array, each instruction is a short
-/// template, and NZCV is computed eagerly into the context from the host's flags.
+/// The Arm block compiler's native tier: translates a region straight into x86-64 machine code, in
+/// microseconds where the runtime's JIT takes milliseconds per region (<see cref="ArmBlockCompiler"/>, used
+/// where there is no native tier). So a kernel's warm code, run hundreds rather than millions of times, is
+/// worth compiling. Each instruction is a short template; the guest registers the region names most are kept
+/// in host registers (ArmNativeCompiler.Registers.cs), the rest in the CPU's register array; NZCV is kept in
+/// the host's form (ArmNativeCompiler.Flags.cs).
 /// <para>
 /// The code never calls back into .NET. Whatever it cannot finish on its own (a load or store that misses
 /// the TLB, reaches a device, writes a page that is clean, watched or holds code; an instruction it does
@@ -26,7 +27,7 @@ namespace Rewind.Arm64.Jit;
 /// r8, r9 and r12-r15 hold the guest registers the body keeps (see <see cref="CacheRegs"/>).
 /// </para>
 /// </summary>
-internal sealed class ArmNativeCompiler
+internal sealed partial class ArmNativeCompiler
 {
     private readonly X64Assembler _a = new();
     // The region's blocks by their offset from the entry, and the cold exits to emit after them. Arrays of our
@@ -42,29 +43,13 @@ internal sealed class ArmNativeCompiler
     private const X64Reg Context = Rdi, Regs = Rsi, BlockCount = R10, SliceEnd = R11;
 
     /// <summary>
-    /// Bytes of the prologue, which saves the cache registers and sets r8-r11 from the arguments: a body entered
-    /// from another skips it.
+    /// Bytes of the prologue, which saves the callee-saved cache registers, puts the entry's pc and count in the
+    /// context and sets r10 and r11: a body entered from another skips it.
     /// </summary>
     public const int PrologueBytes = 30;
 
-    /// <summary>
-    /// Where a region keeps its most named guest registers (and SP) between its entry and its exits: every host
-    /// register without a role above (the callee-saved ones pushed by the prologue). A store-to-load round trip
-    /// through the register array costs a dependent chain four or five cycles an instruction.
-    /// </summary>
-    private static readonly X64Reg[] CacheRegs = [Rbx, Rbp, R12, R13, R14, R15, R8, R9];
-
-    /// <summary>Whether the System V convention has a callee keep <paramref name="r"/>: the prologue saves those it uses.</summary>
-    private static bool CalleeSaved(X64Reg r) => r is Rbx or Rbp or R12 or R13 or R14 or R15;
-
-    /// <summary>The slot of SP in the tables below (a general register's is its number).</summary>
-    private const int SpSlot = 31;
-
-    // Per region: the host register each guest register (0-30) and SP (SpSlot) is kept in, if any; how often
-    // the first pass saw each named (the choice); and which the region writes (flushed at every exit).
-    private readonly X64Reg?[] _home = new X64Reg?[32];
-    private readonly int[] _uses = new int[32];
-    private readonly bool[] _written = new bool[32];
+    // The region was found with the MMU on (its accesses go to the data TLB first); the instruction just
+    // emitted set NZCV and left it in the host's flags too.
     private bool _translated;
     private bool _flagsSet;
 
@@ -120,22 +105,6 @@ internal sealed class ArmNativeCompiler
         Choose();
         Emit(region);
         return _a.Code;
-    }
-
-    /// <summary>Keeps the registers named at least twice, the most named first, in the cache registers.</summary>
-    private void Choose()
-    {
-        for (int n = 0; n < CacheRegs.Length; n++)
-        {
-            int best = -1;
-            for (int r = 0; r < _uses.Length; r++)
-            {
-                if (_home[r] != null || _uses[r] < 2) continue;
-                if (best < 0 || _uses[r] > _uses[best]) best = r;
-            }
-            if (best < 0) return;
-            _home[best] = CacheRegs[n];
-        }
     }
 
     private void Emit(ArmRegion region)
@@ -196,17 +165,6 @@ internal sealed class ArmNativeCompiler
         Epilogue();
         Chain();
         a.Finish();
-    }
-
-    /// <summary>Writes the kept registers the region writes back to where the interpreter and other bodies read them.</summary>
-    private void Flush()
-    {
-        for (int r = 0; r < _home.Length; r++)
-        {
-            if (_home[r] is not X64Reg host || !_written[r]) continue;
-            if (r == SpSlot) _a.Store(Context, Ctx.Sp, host);
-            else _a.Store(Regs, Reg(r), host);
-        }
     }
 
     /// <summary>Undoes the prologue's pushes and returns (rax = the steps).</summary>
@@ -331,107 +289,6 @@ internal sealed class ArmNativeCompiler
     {
         long v = unchecked((long)imm);
         return checked((int)v);
-    }
-
-    /// <summary>dst = the general register, or the stack pointer for 31 where the kind reads SP.</summary>
-    private void LoadBase(X64Reg dst, int rn)
-    {
-        if (rn != 31)
-        {
-            Get(dst, rn);
-            return;
-        }
-        Used(SpSlot);
-        if (_home[SpSlot] is X64Reg host) _a.Mov(dst, host);
-        else _a.Load(dst, Context, Ctx.Sp);
-    }
-
-    private void StoreBase(int rn, X64Reg src)
-    {
-        if (rn != 31)
-        {
-            Put(rn, src);
-            return;
-        }
-        Wrote(SpSlot);
-        if (_home[SpSlot] is X64Reg host) _a.Mov(host, src);
-        else _a.Store(Context, Ctx.Sp, src);
-    }
-
-    // ---- Guest registers: in their host register where the region keeps one, else in the CPU's array ----
-
-    /// <summary>dst = general register r (31, the zero register, and 32, the sink, are always in the array).</summary>
-    private void Get(X64Reg dst, int r)
-    {
-        if (r < 31) Used(r);
-        if (r < 31 && _home[r] is X64Reg host) _a.Mov(dst, host);
-        else _a.Load(dst, Regs, Reg(r));
-    }
-
-    /// <summary>General register r = src (a move either way: the host's flags are kept).</summary>
-    private void Put(int r, X64Reg src)
-    {
-        // The zero register's sink is never read (and not machine state): TST and CMP store nothing.
-        if (r == Arm64Cpu.ZeroSink) return;
-        if (r < 31) Wrote(r);
-        if (r < 31 && _home[r] is X64Reg host) _a.Mov(host, src);
-        else _a.Store(Regs, Reg(r), src);
-    }
-
-    /// <summary>The host register to compute Rd in: its own where the body keeps it, else <paramref name="scratch"/>.</summary>
-    private X64Reg Target(int rd, X64Reg scratch) => rd < 31 && _home[rd] is X64Reg host ? host : scratch;
-
-    /// <summary>t = general register r, unless t is where r is kept.</summary>
-    private void GetInto(X64Reg t, int r)
-    {
-        if (r < 31 && _home[r] == t)
-        {
-            Used(r);
-            return;
-        }
-        Get(t, r);
-    }
-
-    /// <summary>Rd was computed in t (<see cref="Target"/>): stored unless t is its own register.</summary>
-    private void Done(int rd, X64Reg t, X64Reg scratch)
-    {
-        if (t == scratch) Put(rd, t);
-        else Wrote(rd);
-    }
-
-    /// <summary>A flag setter's Rd computed in t (<see cref="Target"/>, scratch rcx): NZCV from the host's flags, and Rd.</summary>
-    private void FlagsDone(bool sub, int rd, X64Reg t)
-    {
-        if (t == Rcx) Flags(sub, Rcx, rd);
-        else
-        {
-            Flags(sub, t, -1);
-            Wrote(rd);
-        }
-    }
-
-    /// <summary>dst op= general register r.</summary>
-    private void AluGuest(X64Alu op, X64Reg dst, int r, bool wide)
-    {
-        if (r < 31) Used(r);
-        if (r < 31 && _home[r] is X64Reg host) _a.AluReg(op, dst, host, wide);
-        else _a.AluMem(op, dst, Regs, Reg(r), wide);
-    }
-
-    /// <summary>dst *= general register r (the low half).</summary>
-    private void ImulGuest(X64Reg dst, int r)
-    {
-        if (r < 31) Used(r);
-        if (r < 31 && _home[r] is X64Reg host) _a.ImulReg(dst, host);
-        else _a.ImulMem(dst, Regs, Reg(r));
-    }
-
-    private void Used(int slot) => _uses[slot]++;
-
-    private void Wrote(int slot)
-    {
-        _uses[slot]++;
-        _written[slot] = true;
     }
 
     /// <summary>dst = the entry's pc plus <paramref name="offset"/>.</summary>
@@ -981,88 +838,6 @@ internal sealed class ArmNativeCompiler
         if (d.Shift != 0) _a.ShiftImm(X64Shift.Shl, Rcx, d.Shift);
     }
 
-    /// <summary>rax = the access's virtual address for a single load or store.</summary>
-    private void Address(in A64Op d)
-    {
-        LoadBase(Rax, d.Rn);
-        switch (d.Kind)
-        {
-            case A64Kind.Ldr64Reg or A64Kind.Str64Reg:
-                Get(Rcx, d.Rm);
-                if (d.Shift != 0) _a.ShiftImm(X64Shift.Shl, Rcx, d.Shift);
-                _a.AluReg(X64Alu.Add, Rax, Rcx);
-                break;
-            case A64Kind.LdrPost or A64Kind.StrPost:
-                break;
-            default:
-                AluConst(X64Alu.Add, Rax, d.Imm);
-                break;
-        }
-    }
-
-    /// <summary>rcx = the base register plus Imm: where a pre- or post-indexed access leaves it (rax is kept).</summary>
-    private void After(in A64Op d)
-    {
-        LoadBase(Rcx, d.Rn);
-        _a.AluImm(X64Alu.Add, Rcx, Small(d.Imm));
-    }
-
-    /// <summary>
-    /// rdx = the host address of <paramref name="span"/> bytes at the virtual address in rax, where the
-    /// interpreter's fast path would serve them: untranslated RAM below the fast limit, or a data TLB hit on one
-    /// page; for a store, also a page flagged dirty and nothing else (no code, not watched). Anything else goes
-    /// to <paramref name="miss"/>. rcx is scratch; rax is kept.
-    /// </summary>
-    private void Translate(int span, bool store, X64Label miss)
-    {
-        var a = _a;
-        var hit = a.NewLabel();
-        if (store)
-        {
-            // One page for the flags test (and the TLB's entry).
-            a.Mov(Rcx, Rax);
-            a.AluImm(X64Alu.And, Rcx, 0xfff, wide: false);
-            a.AluImm(X64Alu.Cmp, Rcx, 0x1000 - span, wide: false);
-            a.JumpIf(X64Cond.A, miss);
-        }
-        if (!_translated)
-        {
-            a.Mov(Rdx, Rax);
-            a.AluMem(X64Alu.Sub, Rdx, Context, Ctx.RamBase);
-            if (span > 8)
-            {
-                a.Lea(Rcx, Rdx, span - 8);
-                a.AluMem(X64Alu.Cmp, Rcx, Context, Ctx.FastLimit);
-            }
-            else a.AluMem(X64Alu.Cmp, Rdx, Context, Ctx.FastLimit);
-            a.JumpIf(X64Cond.B, hit);
-        }
-        // The data TLB: entry (va >> 12) & mask, 16 bytes (key, offset).
-        a.Mov(Rcx, Rax);
-        a.ShiftImm(X64Shift.Shr, Rcx, 12);
-        a.AluImm(X64Alu.And, Rcx, Arm64Cpu.DataTlbEntries - 1, wide: false);
-        a.ShiftImm(X64Shift.Shl, Rcx, 4, wide: false);
-        a.AluMem(X64Alu.Add, Rcx, Context, store ? Ctx.TlbWrite : Ctx.TlbRead);
-        // The key of the access's last byte: one that runs into the next page misses (stores were checked above).
-        a.Lea(Rdx, Rax, span - 1);
-        a.AluImm(X64Alu.And, Rdx, -4096);
-        a.AluMem(X64Alu.Or, Rdx, Context, Ctx.DataContext);
-        a.AluMem(X64Alu.Cmp, Rdx, Rcx, 0);
-        a.JumpIf(X64Cond.NE, miss);
-        a.Mov(Rdx, Rax);
-        a.AluMem(X64Alu.Add, Rdx, Rcx, 8);
-        a.Bind(hit);
-        if (store)
-        {
-            a.Mov(Rcx, Rdx);
-            a.ShiftImm(X64Shift.Shr, Rcx, 12);
-            a.AluMem(X64Alu.Add, Rcx, Context, Ctx.PageFlags);
-            a.CmpByteMem(Rcx, 0, Core.Memory.PhysicalMemory.DirtyFlag);
-            a.JumpIf(X64Cond.NE, miss);
-        }
-        a.AluMem(X64Alu.Add, Rdx, Context, Ctx.RamPtr);
-    }
-
     /// <summary>
     /// rax = the shifted register operand as the interpreter's Operand2 computes it:
     /// (ror(Rm, Shift) &amp; Imm) | (sign &amp; ~Imm &amp; Mask) for ASR. rcx and rdx are scratch.
@@ -1084,62 +859,4 @@ internal sealed class ArmNativeCompiler
         if (d.SignFill != 0) a.AluReg(X64Alu.Or, Rax, Rcx);
     }
 
-    /// <summary>
-    /// NZCV from the host flags of the operation that just made <paramref name="result"/> (rcx), kept in the host's
-    /// form (<see cref="ArmNativeContext.HostFlags"/>): N = SF, Z = ZF, C = CF (complemented after a subtraction:
-    /// Arm's carry is "no borrow"), V = OF. Stores the result to <paramref name="rd"/> unless it is negative. The
-    /// host's flags then still hold NZCV, for a condition right after (<see cref="HostCondition"/>).
-    /// </summary>
-    private void Flags(bool sub, X64Reg result, int rd)
-    {
-        var a = _a;
-        if (sub) a.Cmc();
-        a.SetCond(X64Cond.O, Rax); // eax = V (movzx keeps the flags)
-        a.Lahf();                  // ah = SF ZF 0 AF 0 PF 1 CF
-        a.Store(Context, Ctx.Nzcv, Rax);
-        if (rd >= 0) Put(rd, result);
-        _flagsSet = true;
-    }
-
-    /// <summary>
-    /// The host condition that holds exactly when Arm condition <paramref name="cond"/> (not AL or NV) does, with
-    /// the host's flags made to hold NZCV first unless the instruction before left them so. rax is scratch.
-    /// </summary>
-    private X64Cond HostCondition(int cond, bool flagsInHost)
-    {
-        var a = _a;
-        if (!flagsInHost)
-        {
-            a.LoadExtend(Rax, Context, Ctx.Nzcv, 2, signed: false);
-            a.AddAl(0x7f); // OF = (al == 1)
-            a.Sahf();
-        }
-        switch (cond)
-        {
-            case 8: // HI: C && !Z, the host's "above" with CF complemented
-                a.Cmc();
-                return X64Cond.A;
-            case 9: // LS: !C || Z
-                a.Cmc();
-                return X64Cond.BE;
-        }
-        return cond switch
-        {
-            0 => X64Cond.E,
-            1 => X64Cond.NE,
-            2 => X64Cond.B,
-            3 => X64Cond.AE,
-            4 => X64Cond.S,
-            5 => X64Cond.NS,
-            6 => X64Cond.O,
-            7 => X64Cond.NO,
-            10 => X64Cond.GE,
-            11 => X64Cond.L,
-            12 => X64Cond.G,
-            _ => X64Cond.LE,
-        };
-    }
-
-    /// <summary>The host condition that holds when <paramref name="c"/> does not (Jcc encodes pairs).</summary>
-    private static X64Cond Not(X64Cond c) => (X64Cond)((int)c ^ 1);
 }

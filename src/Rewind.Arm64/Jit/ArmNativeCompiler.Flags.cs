@@ -1,0 +1,79 @@
+using Rewind.Core.Native;
+using static Rewind.Core.Native.X64Reg;
+using Ctx = Rewind.Arm64.Jit.ArmNativeContext;
+
+namespace Rewind.Arm64.Jit;
+
+/// <summary>The native tier's NZCV: kept in the host's form, and read as host conditions.</summary>
+internal sealed partial class ArmNativeCompiler
+{
+    /// <summary>A flag setter's Rd computed in t (<see cref="Target"/>, scratch rcx): NZCV from the host's flags, and Rd.</summary>
+    private void FlagsDone(bool sub, int rd, X64Reg t)
+    {
+        if (t == Rcx) Flags(sub, Rcx, rd);
+        else
+        {
+            Flags(sub, t, -1);
+            Wrote(rd);
+        }
+    }
+
+    /// <summary>
+    /// NZCV from the host flags of the operation that just made <paramref name="result"/> (rcx), kept in the host's
+    /// form (<see cref="ArmNativeContext.HostFlags"/>): N = SF, Z = ZF, C = CF (complemented after a subtraction:
+    /// Arm's carry is "no borrow"), V = OF. Stores the result to <paramref name="rd"/> unless it is negative. The
+    /// host's flags then still hold NZCV, for a condition right after (<see cref="HostCondition"/>).
+    /// </summary>
+    private void Flags(bool sub, X64Reg result, int rd)
+    {
+        var a = _a;
+        if (sub) a.Cmc();
+        a.SetCond(X64Cond.O, Rax); // eax = V (movzx keeps the flags)
+        a.Lahf();                  // ah = SF ZF 0 AF 0 PF 1 CF
+        a.Store(Context, Ctx.Nzcv, Rax);
+        if (rd >= 0) Put(rd, result);
+        _flagsSet = true;
+    }
+
+    /// <summary>
+    /// The host condition that holds exactly when Arm condition <paramref name="cond"/> (not AL or NV) does, with
+    /// the host's flags made to hold NZCV first unless the instruction before left them so. rax is scratch.
+    /// </summary>
+    private X64Cond HostCondition(int cond, bool flagsInHost)
+    {
+        var a = _a;
+        if (!flagsInHost)
+        {
+            a.LoadExtend(Rax, Context, Ctx.Nzcv, 2, signed: false);
+            a.AddAl(0x7f); // OF = (al == 1)
+            a.Sahf();
+        }
+        switch (cond)
+        {
+            case 8: // HI: C && !Z, the host's "above" with CF complemented
+                a.Cmc();
+                return X64Cond.A;
+            case 9: // LS: !C || Z
+                a.Cmc();
+                return X64Cond.BE;
+        }
+        return cond switch
+        {
+            0 => X64Cond.E,
+            1 => X64Cond.NE,
+            2 => X64Cond.B,
+            3 => X64Cond.AE,
+            4 => X64Cond.S,
+            5 => X64Cond.NS,
+            6 => X64Cond.O,
+            7 => X64Cond.NO,
+            10 => X64Cond.GE,
+            11 => X64Cond.L,
+            12 => X64Cond.G,
+            _ => X64Cond.LE,
+        };
+    }
+
+    /// <summary>The host condition that holds when <paramref name="c"/> does not (Jcc encodes pairs).</summary>
+    private static X64Cond Not(X64Cond c) => (X64Cond)((int)c ^ 1);
+}

@@ -1,0 +1,92 @@
+using Rewind.Arm64.Decode;
+using Rewind.Core.Native;
+using static Rewind.Core.Native.X64Reg;
+using Ctx = Rewind.Arm64.Jit.ArmNativeContext;
+
+namespace Rewind.Arm64.Jit;
+
+/// <summary>The native tier's loads and stores: addresses, and the inline part of the interpreter's fast path.</summary>
+internal sealed partial class ArmNativeCompiler
+{
+    /// <summary>rax = the access's virtual address for a single load or store.</summary>
+    private void Address(in A64Op d)
+    {
+        LoadBase(Rax, d.Rn);
+        switch (d.Kind)
+        {
+            case A64Kind.Ldr64Reg or A64Kind.Str64Reg:
+                Get(Rcx, d.Rm);
+                if (d.Shift != 0) _a.ShiftImm(X64Shift.Shl, Rcx, d.Shift);
+                _a.AluReg(X64Alu.Add, Rax, Rcx);
+                break;
+            case A64Kind.LdrPost or A64Kind.StrPost:
+                break;
+            default:
+                AluConst(X64Alu.Add, Rax, d.Imm);
+                break;
+        }
+    }
+
+    /// <summary>rcx = the base register plus Imm: where a pre- or post-indexed access leaves it (rax is kept).</summary>
+    private void After(in A64Op d)
+    {
+        LoadBase(Rcx, d.Rn);
+        _a.AluImm(X64Alu.Add, Rcx, Small(d.Imm));
+    }
+
+    /// <summary>
+    /// rdx = the host address of <paramref name="span"/> bytes at the virtual address in rax, where the
+    /// interpreter's fast path would serve them: untranslated RAM below the fast limit, or a data TLB hit on one
+    /// page; for a store, also a page flagged dirty and nothing else (no code, not watched). Anything else goes
+    /// to <paramref name="miss"/>. rcx is scratch; rax is kept.
+    /// </summary>
+    private void Translate(int span, bool store, X64Label miss)
+    {
+        var a = _a;
+        var hit = a.NewLabel();
+        if (store)
+        {
+            // One page for the flags test (and the TLB's entry).
+            a.Mov(Rcx, Rax);
+            a.AluImm(X64Alu.And, Rcx, 0xfff, wide: false);
+            a.AluImm(X64Alu.Cmp, Rcx, 0x1000 - span, wide: false);
+            a.JumpIf(X64Cond.A, miss);
+        }
+        if (!_translated)
+        {
+            a.Mov(Rdx, Rax);
+            a.AluMem(X64Alu.Sub, Rdx, Context, Ctx.RamBase);
+            if (span > 8)
+            {
+                a.Lea(Rcx, Rdx, span - 8);
+                a.AluMem(X64Alu.Cmp, Rcx, Context, Ctx.FastLimit);
+            }
+            else a.AluMem(X64Alu.Cmp, Rdx, Context, Ctx.FastLimit);
+            a.JumpIf(X64Cond.B, hit);
+        }
+        // The data TLB: entry (va >> 12) & mask, 16 bytes (key, offset).
+        a.Mov(Rcx, Rax);
+        a.ShiftImm(X64Shift.Shr, Rcx, 12);
+        a.AluImm(X64Alu.And, Rcx, Arm64Cpu.DataTlbEntries - 1, wide: false);
+        a.ShiftImm(X64Shift.Shl, Rcx, 4, wide: false);
+        a.AluMem(X64Alu.Add, Rcx, Context, store ? Ctx.TlbWrite : Ctx.TlbRead);
+        // The key of the access's last byte: one that runs into the next page misses (stores were checked above).
+        a.Lea(Rdx, Rax, span - 1);
+        a.AluImm(X64Alu.And, Rdx, -4096);
+        a.AluMem(X64Alu.Or, Rdx, Context, Ctx.DataContext);
+        a.AluMem(X64Alu.Cmp, Rdx, Rcx, 0);
+        a.JumpIf(X64Cond.NE, miss);
+        a.Mov(Rdx, Rax);
+        a.AluMem(X64Alu.Add, Rdx, Rcx, 8);
+        a.Bind(hit);
+        if (store)
+        {
+            a.Mov(Rcx, Rdx);
+            a.ShiftImm(X64Shift.Shr, Rcx, 12);
+            a.AluMem(X64Alu.Add, Rcx, Context, Ctx.PageFlags);
+            a.CmpByteMem(Rcx, 0, Core.Memory.PhysicalMemory.DirtyFlag);
+            a.JumpIf(X64Cond.NE, miss);
+        }
+        a.AluMem(X64Alu.Add, Rdx, Context, Ctx.RamPtr);
+    }
+}
