@@ -67,6 +67,9 @@ public sealed unsafe partial class Arm64Cpu
         c[ArmNativeContext.SpEl0 / 8] = _spEl0;
         c[ArmNativeContext.SpEl0Readable / 8] = SpSel ? 1UL : 0;
         c[ArmNativeContext.Daif / 8] = _daif;
+        c[ArmNativeContext.ExclusiveValid / 8] = _exclusiveValid ? 1UL : 0;
+        c[ArmNativeContext.ExclusiveAddress / 8] = _exclusiveAddress;
+        c[ArmNativeContext.ExclusiveSize / 8] = (ulong)_exclusiveSize;
         var body = (delegate* unmanaged[SuppressGCTransition]<ulong*, ulong*, ulong, ulong, ulong, ulong>)code;
         ulong steps = body(c, x, pc, ic, sliceEnd);
         Sp = c[ArmNativeContext.Sp / 8];
@@ -74,6 +77,9 @@ public sealed unsafe partial class Arm64Cpu
         // MSR DAIFSet only masks more: nothing becomes deliverable, as in the interpreter's.
         _daif = (uint)c[ArmNativeContext.Daif / 8];
         Pc = c[ArmNativeContext.Pc / 8];
+        _exclusiveValid = c[ArmNativeContext.ExclusiveValid / 8] != 0;
+        _exclusiveAddress = c[ArmNativeContext.ExclusiveAddress / 8];
+        _exclusiveSize = (int)c[ArmNativeContext.ExclusiveSize / 8];
         return steps;
     }
 }

@@ -198,6 +198,57 @@ public class ArmNativeTierTests
         Assert.True(rigs[1].Cpu.RegionSteps > 25_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
     }
 
+    /// <summary>
+    /// LDXR and STXR (with acquire and release, bytes to doublewords, SP as the base) keep the exclusive monitor
+    /// as the interpreter does: a store after its load succeeds, one after another store, to another address or
+    /// of another size fails, and the status register says which.
+    /// </summary>
+    [Fact]
+    public void Exclusive_loads_and_stores_run_natively_as_interpreted()
+    {
+        uint[] program =
+        [
+            0xc85ffc03, // loop: ldaxr x3, [x0]
+            0x91000463, // add x3, x3, #1
+            0xc804fc03, // stlxr w4, x3, [x0]
+            0x8b040129, // add x9, x9, x4
+            0x085f7c25, // ldxrb w5, [x1]
+            0x11000ca5, // add w5, w5, #3
+            0x08067c25, // stxrb w6, w5, [x1]
+            0x48077c25, // stxrh w7, w5, [x1] (fails: the monitor is clear)
+            0x485f7c25, // ldxrh w5, [x1]
+            0xc8087c05, // stxr w8, x5, [x0] (fails: another address)
+            0x885f7c0a, // ldxr w10, [x0]
+            0x880b7c2a, // stxr w11, w10, [x1] (fails)
+            0x8b060129, // add x9, x9, x6
+            0x8b070129, // add x9, x9, x7
+            0x8b080129, // add x9, x9, x8
+            0x8b0b0129, // add x9, x9, x11
+            0xc85f7fec, // ldxr x12, [sp]
+            0xc80d7fec, // stxr w13, x12, [sp]
+            0xf1000442, // subs x2, x2, #1
+            0x54fffda1, // b.ne loop
+            0x14000000, // b .
+        ];
+        var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
+        foreach (var rig in rigs)
+        {
+            rig.Cpu.SetX(0, Data);
+            rig.Cpu.SetX(1, Data + 0x100);
+            rig.Cpu.SetX(2, 1500);
+            rig.Cpu.Sp = Data + 0x8000;
+        }
+        for (ulong at = 4; at < 40_000; at += 1 + at % 1_009)
+        {
+            foreach (var rig in rigs) rig.Cpu.Run(at);
+            AssertSame(rigs[0], rigs[1], $"at {at}");
+        }
+        Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
+        Assert.True(rigs[1].Read64(Data) > 1000, "the exclusive increments did not land");
+        Assert.True(rigs[0].Memory.Bytes.SequenceEqual(rigs[1].Memory.Bytes), "RAM differs");
+        Assert.True(rigs[1].Cpu.RegionSteps > 25_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
+    }
+
     /// <summary>A loop calling a function on the next page, three bodies: the loop's, the callee's and the return's.</summary>
     private static uint[] CallingProgram()
     {

@@ -59,7 +59,7 @@ internal sealed partial class ArmNativeCompiler
         // Of the full decoder's, the few a kernel runs between its calls: hints, barriers and prefetches
         // (which change nothing the interpreter keeps), and byte reversal (device trees are big-endian).
         A64Kind.Generic => IsNoOperation(op.Insn) || IsByteReverse(op.Insn) || IsCountLeadingZeros(op.Insn)
-            || IsOrderedAccess(op.Insn) || IsKernelSystem(op.Insn),
+            || IsOrderedAccess(op.Insn) || IsExclusive(op.Insn) || IsKernelSystem(op.Insn),
         _ => ArmRegion.Supports(op.Kind),
     };
 
@@ -86,6 +86,9 @@ internal sealed partial class ArmNativeCompiler
     internal static bool IsKernelSystem(uint insn) =>
         (insn & 0xffff_ffe0) is 0xd538_d080 or 0xd538_4100 or 0xd53b_4220 or 0xd50b_7420
         || (insn & 0xffff_f0ff) == 0xd503_40df;
+
+    /// <summary>LDXR, LDAXR, STXR and STLXR of one register, any size (not the pairs).</summary>
+    internal static bool IsExclusive(uint insn) => (insn & 0x3fe0_0000) is 0x0840_0000 or 0x0800_0000;
 
     /// <summary>REV of a W or an X register.</summary>
     internal static bool IsByteReverse(uint insn) =>
@@ -749,6 +752,55 @@ internal sealed partial class ArmNativeCompiler
                         Get(Rax, rt);
                         a.StoreSized(Rdx, 0, Rax, size);
                     }
+                    return false;
+                }
+            case A64Kind.Generic when IsExclusive(d.Insn):
+                {
+                    // The CPU's exclusive monitor (valid, address, size) is in the context, as the interpreter
+                    // keeps it: LDXR sets it, STXR stores only if it matches, and clears it either way.
+                    int size = 1 << (int)(d.Insn >> 30), rt = (int)(d.Insn & 31), rn = (int)((d.Insn >> 5) & 31);
+                    int rs = (int)((d.Insn >> 16) & 31);
+                    bool load = (d.Insn & (1u << 22)) != 0;
+                    var miss = ExitBefore(k, o);
+                    LoadBase(Rax, rn);
+                    if (size > 1)
+                    {
+                        // Unaligned: the interpreter raises the alignment fault, whether the monitor matches or not.
+                        a.Mov(Rcx, Rax);
+                        a.AluImm(X64Alu.And, Rcx, size - 1, wide: false);
+                        a.JumpIf(X64Cond.NE, miss);
+                    }
+                    if (load)
+                    {
+                        Translate(size, store: false, miss);
+                        a.LoadExtend(Rcx, Rdx, 0, size, signed: false);
+                        if (rt != 31) Put(rt, Rcx);
+                        a.Store(Context, Ctx.ExclusiveAddress, Rax);
+                        a.StoreImm(Context, Ctx.ExclusiveSize, size);
+                        a.StoreImm(Context, Ctx.ExclusiveValid, 1);
+                        return false;
+                    }
+                    var fails = a.NewLabel();
+                    var done = a.NewLabel();
+                    a.Load(Rcx, Context, Ctx.ExclusiveValid);
+                    a.Test(Rcx, Rcx);
+                    a.JumpIf(X64Cond.E, fails);
+                    a.AluMem(X64Alu.Cmp, Rax, Context, Ctx.ExclusiveAddress);
+                    a.JumpIf(X64Cond.NE, fails);
+                    a.Load(Rcx, Context, Ctx.ExclusiveSize);
+                    a.AluImm(X64Alu.Cmp, Rcx, size);
+                    a.JumpIf(X64Cond.NE, fails);
+                    // A store the fast path cannot serve leaves with the monitor as it was: the interpreter redoes all.
+                    Translate(size, store: true, miss);
+                    Get(Rcx, rt);
+                    a.StoreSized(Rdx, 0, Rcx, size);
+                    a.AluReg(X64Alu.Xor, Rcx, Rcx, wide: false);
+                    a.Jump(done);
+                    a.Bind(fails);
+                    a.MovImm(Rcx, 1);
+                    a.Bind(done);
+                    a.StoreImm(Context, Ctx.ExclusiveValid, 0);
+                    if (rs != 31) Put(rs, Rcx);
                     return false;
                 }
             case A64Kind.Generic when IsKernelSystem(d.Insn):

@@ -48,7 +48,12 @@ internal static class ArmNativeContext
     public const int EntryPc = 168;
     public const int EntryCount = 176;
 
-    public const int Words = 23;
+    /// <summary>The CPU's exclusive monitor (LDXR, STXR): 1 when it holds an address, the address, its size in bytes. Taken back.</summary>
+    public const int ExclusiveValid = 184;
+    public const int ExclusiveAddress = 192;
+    public const int ExclusiveSize = 200;
+
+    public const int Words = 26;
 
     /// <summary>
     /// NZCV (bits 31..28, as the CPU keeps it) in the host's form: bits 15..8 as LAHF leaves AH (SF = N, ZF = Z,
