@@ -108,7 +108,12 @@ public sealed unsafe partial class Arm64Cpu
                         if (ic + (ulong)block.EntryLength > _sliceEnd) goto default;
                         if (checkBreakpoints && BreakpointIn(pc & ~0xfffUL, block)) goto default;
                         ulong steps;
-                        if (block.Native != 0) steps = RunNative(block.Native, x, pc, ic, _sliceEnd, chain: !checkBreakpoints);
+                        if (block.Native != 0)
+                        {
+                            if (!block.ShouldCall()) goto default;
+                            steps = RunNative(block.Native, x, pc, ic, _sliceEnd, chain: !checkBreakpoints);
+                            block.Ran(steps != 0);
+                        }
                         else steps = block.Code!(this, x, pc, ic, _sliceEnd);
                         RegionRuns++;
                         // No step: its first instruction needs the interpreter's slow path, alone.

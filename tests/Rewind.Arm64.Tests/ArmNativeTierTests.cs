@@ -249,6 +249,42 @@ public class ArmNativeTierTests
         Assert.True(rigs[1].Cpu.RegionSteps > 25_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
     }
 
+    /// <summary>
+    /// A body whose entry instruction keeps needing the interpreter (a device read, say) is not called at every
+    /// visit: after four calls in a row that ran nothing, the next 16 visits go straight to the interpreter, then
+    /// it is tried again, with twice the wait each time it still runs nothing, up to 4,096; a call that runs
+    /// steps ends the waiting.
+    /// </summary>
+    [Fact]
+    public void A_body_that_keeps_running_nothing_is_skipped_for_a_while()
+    {
+        var block = new Rewind.Arm64.Jit.ArmBlock(null, 1, Rewind.Arm64.Decode.A64Kind.Nop, new Rewind.Arm64.Decode.A64Op[1], 0, 0, 0, 4, native: 1);
+        int Skipped()
+        {
+            int n = 0;
+            while (!block.ShouldCall()) n++;
+            return n;
+        }
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(block.ShouldCall());
+            block.Ran(false);
+        }
+        Assert.Equal(0, Skipped());
+        block.Ran(false);
+        Assert.Equal(16, Skipped());
+        for (int i = 0; i < 4; i++) block.Ran(false);
+        Assert.Equal(32, Skipped());
+        for (int round = 0; round < 12; round++)
+        {
+            for (int i = 0; i < 4; i++) block.Ran(false);
+            Assert.True(Skipped() <= 4096);
+        }
+        block.Ran(true);
+        for (int i = 0; i < 4; i++) block.Ran(false);
+        Assert.Equal(16, Skipped());
+    }
+
     /// <summary>A loop calling a function on the next page, three bodies: the loop's, the callee's and the return's.</summary>
     private static uint[] CallingProgram()
     {

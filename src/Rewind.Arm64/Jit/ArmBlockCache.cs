@@ -22,6 +22,37 @@ internal sealed class ArmBlock(ArmBlockCode? code, int entryLength, A64Kind entr
     public readonly nint Native = native;
     /// <summary>Instructions of the entry block: the room a slice must have for the region to be entered.</summary>
     public readonly int EntryLength = entryLength;
+
+    // Calls that ran nothing in a row (the entry instruction needed the interpreter: a device read, a store to a
+    // clean page), and the visits to let go by before calling again. Host state only: whether the body or the
+    // interpreter runs an instruction changes nothing the guest sees.
+    private int _declines, _skip, _backoff;
+
+    /// <summary>Calls that run nothing cost a call each: after four in a row, visits go straight to the interpreter for a while (16, then up to 4,096).</summary>
+    public const int DeclinesBeforeSkipping = 4;
+
+    /// <summary>Whether to call the body at this visit (false: a visit skipped after declines).</summary>
+    public bool ShouldCall()
+    {
+        if (_skip == 0) return true;
+        _skip--;
+        return false;
+    }
+
+    /// <summary>Counts a call's outcome: whether it ran any step.</summary>
+    public void Ran(bool any)
+    {
+        if (any)
+        {
+            _declines = 0;
+            _backoff = 0;
+            return;
+        }
+        if (++_declines < DeclinesBeforeSkipping) return;
+        _declines = 0;
+        _skip = 16 << _backoff;
+        if (_backoff < 8) _backoff++;
+    }
     /// <summary>What the entry slot held before: the kind the spin skipper asks about.</summary>
     public readonly A64Kind EntryKind = entryKind;
     public readonly A64Op[] Slots = slots;
