@@ -89,4 +89,13 @@ internal sealed partial class ArmNativeCompiler
         }
         a.AluMem(X64Alu.Add, Rdx, Context, Ctx.RamPtr);
     }
+
+    /// <summary>Goes to <paramref name="miss"/> when the address in rax is not aligned to <paramref name="size"/>: the interpreter raises the alignment fault (rcx scratch).</summary>
+    private void MissIfUnaligned(int size, X64Label miss)
+    {
+        if (size == 1) return;
+        _a.Mov(Rcx, Rax);
+        _a.AluImm(X64Alu.And, Rcx, size - 1, wide: false);
+        _a.JumpIf(X64Cond.NE, miss);
+    }
 }

@@ -734,13 +734,7 @@ internal sealed partial class ArmNativeCompiler
                     bool load = (d.Insn & (1u << 22)) != 0;
                     var miss = ExitBefore(k, o);
                     LoadBase(Rax, rn);
-                    if (size > 1)
-                    {
-                        // Unaligned: the interpreter raises the alignment fault.
-                        a.Mov(Rcx, Rax);
-                        a.AluImm(X64Alu.And, Rcx, size - 1, wide: false);
-                        a.JumpIf(X64Cond.NE, miss);
-                    }
+                    MissIfUnaligned(size, miss);
                     Translate(size, store: !load, miss);
                     if (load)
                     {
@@ -763,13 +757,7 @@ internal sealed partial class ArmNativeCompiler
                     bool load = (d.Insn & (1u << 22)) != 0;
                     var miss = ExitBefore(k, o);
                     LoadBase(Rax, rn);
-                    if (size > 1)
-                    {
-                        // Unaligned: the interpreter raises the alignment fault, whether the monitor matches or not.
-                        a.Mov(Rcx, Rax);
-                        a.AluImm(X64Alu.And, Rcx, size - 1, wide: false);
-                        a.JumpIf(X64Cond.NE, miss);
-                    }
+                    MissIfUnaligned(size, miss); // whether the monitor matches or not
                     if (load)
                     {
                         Translate(size, store: false, miss);
