@@ -285,6 +285,38 @@ public class ArmNativeTierTests
         Assert.Equal(16, Skipped());
     }
 
+    /// <summary>DC ZVA runs natively at EL0 too (user memset clears with it), clearing what the interpreter clears.</summary>
+    [Fact]
+    public void Dc_zva_runs_natively_at_el0_as_interpreted()
+    {
+        uint[] program =
+        [
+            0xd50b742e, // loop: dc zva, x14
+            0x910101ce, // add x14, x14, #64
+            0xf1000442, // subs x2, x2, #1
+            0x54ffffa1, // b.ne loop
+            0x14000000, // b .
+        ];
+        var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
+        foreach (var rig in rigs)
+        {
+            rig.Cpu.SetX(2, 1000);
+            rig.Cpu.SetX(14, Data + 0x25); // from the 64-byte block holding it
+            rig.Cpu.SetCpsr(0x0);          // EL0t
+            for (ulong a = Data; a < Data + 0x10800; a += 8) rig.Bus.TryWrite(a, 8, a | 1);
+        }
+        for (ulong at = 3; at < 4_500; at += 1 + at % 331)
+        {
+            foreach (var rig in rigs) rig.Cpu.Run(at);
+            AssertSame(rigs[0], rigs[1], $"at {at}");
+        }
+        Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
+        Assert.Equal(0UL, rigs[1].Read64(Data + 999 * 64 + 56));
+        Assert.Equal(Data + 1000 * 64 | 1, rigs[1].Read64(Data + 1000 * 64));
+        Assert.True(rigs[0].Memory.Bytes.SequenceEqual(rigs[1].Memory.Bytes), "RAM differs");
+        Assert.True(rigs[1].Cpu.RegionSteps > 3_500, $"only {rigs[1].Cpu.RegionSteps} steps native");
+    }
+
     /// <summary>A loop calling a function on the next page, three bodies: the loop's, the callee's and the return's.</summary>
     private static uint[] CallingProgram()
     {

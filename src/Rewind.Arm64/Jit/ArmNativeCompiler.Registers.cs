@@ -29,9 +29,10 @@ internal sealed partial class ArmNativeCompiler
     private readonly int[] _uses = new int[32];
     private readonly bool[] _written = new bool[32];
 
-    /// <summary>Keeps the registers named at least twice, the most named first, in the cache registers.</summary>
-    private void Choose()
+    /// <summary>Keeps the registers named at least twice, the most named first, in the cache registers; false if none is.</summary>
+    private bool Choose()
     {
+        bool any = false;
         for (int n = 0; n < CacheRegs.Length; n++)
         {
             int best = -1;
@@ -40,9 +41,11 @@ internal sealed partial class ArmNativeCompiler
                 if (_home[r] != null || _uses[r] < 2) continue;
                 if (best < 0 || _uses[r] > _uses[best]) best = r;
             }
-            if (best < 0) return;
+            if (best < 0) break;
             _home[best] = CacheRegs[n];
+            any = true;
         }
+        return any;
     }
 
     /// <summary>Writes the kept registers the region writes back to where the interpreter and other bodies read them.</summary>

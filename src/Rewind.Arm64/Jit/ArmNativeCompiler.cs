@@ -81,7 +81,8 @@ internal sealed partial class ArmNativeCompiler
 
     /// <summary>
     /// What a kernel runs between its calls at EL1: MRS of TPIDR_EL1, SP_EL0 and DAIF, MSR DAIFSet, and DC ZVA
-    /// (clearing pages). Native code runs them only at EL1 (it leaves before them at EL0, where they may trap).
+    /// (clearing pages). Native code runs them at EL1 (it leaves before them at EL0, where they may trap), and DC
+    /// ZVA at EL0 too, as the interpreter does (user memset uses it; its stores go through the EL's TLB entries).
     /// </summary>
     internal static bool IsKernelSystem(uint insn) =>
         (insn & 0xffff_ffe0) is 0xd538_d080 or 0xd538_4100 or 0xd53b_4220 or 0xd50b_7420
@@ -105,8 +106,8 @@ internal sealed partial class ArmNativeCompiler
         Array.Clear(_uses);
         Array.Clear(_written);
         Emit(region);
-        Choose();
-        Emit(region);
+        // Nothing named twice: the first pass's code, which keeps no register, is the answer.
+        if (Choose()) Emit(region);
         return _a.Code;
     }
 
@@ -795,9 +796,12 @@ internal sealed partial class ArmNativeCompiler
                 {
                     int rt = (int)(d.Insn & 31);
                     var miss = ExitBefore(k, o);
-                    a.Load(Rax, Context, Ctx.AtEl1);
-                    a.Test(Rax, Rax);
-                    a.JumpIf(X64Cond.E, miss);
+                    if ((d.Insn & 0xffff_ffe0) != 0xd50b_7420)
+                    {
+                        a.Load(Rax, Context, Ctx.AtEl1);
+                        a.Test(Rax, Rax);
+                        a.JumpIf(X64Cond.E, miss);
+                    }
                     switch (d.Insn & 0xffff_ffe0)
                     {
                         case 0xd538_d080: // MRS Xt, TPIDR_EL1
