@@ -25,7 +25,21 @@ internal sealed partial class ArmNativeCompiler
 
     // Per region: the host register each guest register (0-30) and SP (SpSlot) is kept in, if any; how often
     // the first pass saw each named (the choice); and which the region writes (flushed at every exit).
-    private readonly X64Reg?[] _home = new X64Reg?[32];
+    private readonly X64Reg[] _home = new X64Reg[32];
+
+    /// <summary>A slot of <see cref="_home"/> whose register is not kept (rsp is never a cache register).</summary>
+    private const X64Reg NotKept = Rsp;
+
+    /// <summary>
+    /// Whether the register in <paramref name="slot"/> is kept, and where. (Not a nullable X64Reg: ReadyToRun
+    /// cannot precompile code using a generic type of the runtime's over our enum, and the JIT then compiled
+    /// these methods at the first translation, several milliseconds of a short run.)
+    /// </summary>
+    private bool Kept(int slot, out X64Reg host)
+    {
+        host = _home[slot];
+        return host != NotKept;
+    }
     private readonly int[] _uses = new int[32];
     private readonly bool[] _written = new bool[32];
 
@@ -38,7 +52,7 @@ internal sealed partial class ArmNativeCompiler
             int best = -1;
             for (int r = 0; r < _uses.Length; r++)
             {
-                if (_home[r] != null || _uses[r] < 2) continue;
+                if (_home[r] != NotKept || _uses[r] < 2) continue;
                 if (best < 0 || _uses[r] > _uses[best]) best = r;
             }
             if (best < 0) break;
@@ -53,7 +67,7 @@ internal sealed partial class ArmNativeCompiler
     {
         for (int r = 0; r < _home.Length; r++)
         {
-            if (_home[r] is not X64Reg host || !_written[r]) continue;
+            if (!Kept(r, out var host) || !_written[r]) continue;
             if (r == SpSlot) _a.Store(Context, Ctx.Sp, host);
             else _a.Store(Regs, Reg(r), host);
         }
@@ -68,7 +82,7 @@ internal sealed partial class ArmNativeCompiler
             return;
         }
         Used(SpSlot);
-        if (_home[SpSlot] is X64Reg host) _a.Mov(dst, host);
+        if (Kept(SpSlot, out var host)) _a.Mov(dst, host);
         else _a.Load(dst, Context, Ctx.Sp);
     }
 
@@ -80,7 +94,7 @@ internal sealed partial class ArmNativeCompiler
             return;
         }
         Wrote(SpSlot);
-        if (_home[SpSlot] is X64Reg host) _a.Mov(host, src);
+        if (Kept(SpSlot, out var host)) _a.Mov(host, src);
         else _a.Store(Context, Ctx.Sp, src);
     }
 
@@ -90,7 +104,7 @@ internal sealed partial class ArmNativeCompiler
     private void Get(X64Reg dst, int r)
     {
         if (r < 31) Used(r);
-        if (r < 31 && _home[r] is X64Reg host) _a.Mov(dst, host);
+        if (r < 31 && Kept(r, out var host)) _a.Mov(dst, host);
         else _a.Load(dst, Regs, Reg(r));
     }
 
@@ -100,12 +114,12 @@ internal sealed partial class ArmNativeCompiler
         // The zero register's sink is never read (and not machine state): TST and CMP store nothing.
         if (r == Arm64Cpu.ZeroSink) return;
         if (r < 31) Wrote(r);
-        if (r < 31 && _home[r] is X64Reg host) _a.Mov(host, src);
+        if (r < 31 && Kept(r, out var host)) _a.Mov(host, src);
         else _a.Store(Regs, Reg(r), src);
     }
 
     /// <summary>The host register to compute Rd in: its own where the body keeps it, else <paramref name="scratch"/>.</summary>
-    private X64Reg Target(int rd, X64Reg scratch) => rd < 31 && _home[rd] is X64Reg host ? host : scratch;
+    private X64Reg Target(int rd, X64Reg scratch) => rd < 31 && Kept(rd, out var host) ? host : scratch;
 
     /// <summary>t = general register r, unless t is where r is kept.</summary>
     private void GetInto(X64Reg t, int r)
@@ -129,7 +143,7 @@ internal sealed partial class ArmNativeCompiler
     private void AluGuest(X64Alu op, X64Reg dst, int r, bool wide)
     {
         if (r < 31) Used(r);
-        if (r < 31 && _home[r] is X64Reg host) _a.AluReg(op, dst, host, wide);
+        if (r < 31 && Kept(r, out var host)) _a.AluReg(op, dst, host, wide);
         else _a.AluMem(op, dst, Regs, Reg(r), wide);
     }
 
@@ -137,7 +151,7 @@ internal sealed partial class ArmNativeCompiler
     private void ImulGuest(X64Reg dst, int r)
     {
         if (r < 31) Used(r);
-        if (r < 31 && _home[r] is X64Reg host) _a.ImulReg(dst, host);
+        if (r < 31 && Kept(r, out var host)) _a.ImulReg(dst, host);
         else _a.ImulMem(dst, Regs, Reg(r));
     }
 

@@ -102,7 +102,7 @@ internal sealed partial class ArmNativeCompiler
         _translated = translated;
         // A first pass counts how often each register is named, with none kept in a host register; the second
         // keeps the most named ones in the callee-saved registers. Both take microseconds.
-        Array.Clear(_home);
+        for (int r = 0; r < _home.Length; r++) _home[r] = NotKept;
         Array.Clear(_uses);
         Array.Clear(_written);
         Emit(region);
@@ -133,7 +133,7 @@ internal sealed partial class ArmNativeCompiler
         // Every entry, chained or not, loads the registers this body keeps.
         for (int r = 0; r < _home.Length; r++)
         {
-            if (_home[r] is not X64Reg host) continue;
+            if (!Kept(r, out var host)) continue;
             if (r == SpSlot) a.Load(host, Context, Ctx.Sp);
             else a.Load(host, Regs, Reg(r));
         }

@@ -60,30 +60,35 @@ internal sealed class ArmRegion
         pending.Enqueue(entry);
         seen.Add(entry);
         int total = 0;
+        // An array of our own rather than a List of A64Op: ReadyToRun cannot precompile the runtime's generic
+        // collections over our structs, and the JIT compiling them cost the first translations milliseconds.
+        var ops = new A64Op[MaxBlockInstructions];
         while (pending.Count > 0 && region.Blocks.Count < MaxBlocks && total < MaxInstructions)
         {
             int start = pending.Dequeue();
-            var ops = new List<A64Op>();
+            int count = 0;
             int at = start;
-            while (at < 4096 && ops.Count < MaxBlockInstructions && total + ops.Count < MaxInstructions)
+            while (at < 4096 && count < MaxBlockInstructions && total + count < MaxInstructions)
             {
                 var op = Arm64Cpu.Decode(word(at));
                 if (!supports(op)) break;
-                ops.Add(op);
+                ops[count++] = op;
                 at += 4;
                 if (IsBranch(op.Kind)) break;
             }
-            if (ops.Count == 0)
+            if (count == 0)
             {
                 if (start == entry) return null;
                 continue;
             }
-            var block = new ArmRegionBlock(start, [.. ops]);
+            var blockOps = new A64Op[count];
+            Array.Copy(ops, blockOps, count);
+            var block = new ArmRegionBlock(start, blockOps);
             region.Blocks.Add(block);
-            total += ops.Count;
+            total += count;
             // Successors inside the page: a direct branch's target and a conditional one's fall-through,
             // and the rest of a block cut at its length.
-            var last = ops[^1];
+            var last = ops[count - 1];
             int lastAt = block.End - 4;
             void Follow(long target)
             {
@@ -105,7 +110,7 @@ internal sealed class ArmRegion
                     break;
                 default:
                     // Cut short by its length: the next instruction is one a region runs.
-                    if (ops.Count == MaxBlockInstructions) Follow(block.End);
+                    if (count == MaxBlockInstructions) Follow(block.End);
                     break;
             }
         }
@@ -116,5 +121,17 @@ internal sealed class ArmRegion
     public ArmRegionBlock? BlockAt(int offset) => Blocks.Find(b => b.Start == offset);
 
     /// <summary>The lowest and highest byte the region's instructions were read from, [start, end).</summary>
-    public (int Start, int End) Span => (Blocks.Min(b => b.Start), Blocks.Max(b => b.End));
+    public (int Start, int End) Span
+    {
+        get
+        {
+            int start = int.MaxValue, end = int.MinValue;
+            foreach (var b in Blocks)
+            {
+                start = Math.Min(start, b.Start);
+                end = Math.Max(end, b.End);
+            }
+            return (start, end);
+        }
+    }
 }
