@@ -65,11 +65,7 @@ internal sealed partial class ArmNativeCompiler
             a.JumpIf(X64Cond.B, hit);
         }
         // The data TLB: entry (va >> 12) & mask, 16 bytes (key, offset).
-        a.Mov(Rcx, Rax);
-        a.ShiftImm(X64Shift.Shr, Rcx, 12);
-        a.AluImm(X64Alu.And, Rcx, Arm64Cpu.DataTlbEntries - 1, wide: false);
-        a.ShiftImm(X64Shift.Shl, Rcx, 4, wide: false);
-        a.AluMem(X64Alu.Add, Rcx, Context, store ? Ctx.TlbWrite : Ctx.TlbRead);
+        NativeRegions.TlbEntry(a, Rcx, Rax, Arm64Cpu.DataTlbEntries, Context, store ? Ctx.TlbWrite : Ctx.TlbRead);
         // The key of the access's last byte: one that runs into the next page misses (stores were checked above).
         a.Lea(Rdx, Rax, span - 1);
         a.AluImm(X64Alu.And, Rdx, -4096);

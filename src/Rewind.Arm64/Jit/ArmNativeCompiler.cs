@@ -198,11 +198,7 @@ internal sealed partial class ArmNativeCompiler
         a.AluMem(X64Alu.Cmp, Rax, Context, Ctx.SlotsPage);
         a.JumpIf(X64Cond.E, samePage);
         // Another page: its slots through the fetch TLB, as the interpreter's fetch window would find them.
-        a.Mov(Rcx, Rdx);
-        a.ShiftImm(X64Shift.Shr, Rcx, 12);
-        a.AluImm(X64Alu.And, Rcx, Arm64Cpu.FetchTlbEntries - 1, wide: false);
-        a.ShiftImm(X64Shift.Shl, Rcx, 4, wide: false);
-        a.AluMem(X64Alu.Add, Rcx, Context, Ctx.FetchTlb);
+        NativeRegions.TlbEntry(a, Rcx, Rdx, Arm64Cpu.FetchTlbEntries, Context, Ctx.FetchTlb);
         a.AluMem(X64Alu.Or, Rax, Context, Ctx.FetchEpoch);
         a.AluMem(X64Alu.Cmp, Rax, Rcx, 0);
         a.JumpIf(X64Cond.NE, leave);

@@ -25,6 +25,20 @@ public static class NativeRegions
     }
 
     /// <summary>
+    /// entry = the address of the TLB entry for the virtual address in <paramref name="va"/>: the table (its
+    /// pointer at <paramref name="tableOffset"/> in <paramref name="context"/>) + ((va >> 12) &amp; (entries - 1))
+    /// * 16, as both CPUs' TLBs are laid out (a key, then an offset or a pointer). va is kept.
+    /// </summary>
+    public static void TlbEntry(X64Assembler a, X64Reg entry, X64Reg va, int entries, X64Reg context, int tableOffset)
+    {
+        a.Mov(entry, va);
+        a.ShiftImm(X64Shift.Shr, entry, 12);
+        a.AluImm(X64Alu.And, entry, entries - 1, wide: false);
+        a.ShiftImm(X64Shift.Shl, entry, 4, wide: false);
+        a.AluMem(X64Alu.Add, entry, context, tableOffset);
+    }
+
+    /// <summary>
     /// dst = <paramref name="entryPc"/> + <paramref name="offset"/>: a guest pc relative to the region's entry,
     /// which native code takes as an argument (a region runs wherever its page is mapped).
     /// </summary>

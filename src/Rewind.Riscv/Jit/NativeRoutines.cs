@@ -80,11 +80,7 @@ internal static class NativeRoutines
         a.JumpIf(X64Cond.E, samePage);
         // Another page: what the hart's fetch would do on a fetch-TLB hit (a miss is the hart's to walk),
         // then that RAM page's slots, if the code cache has any.
-        a.Mov(Rcx, Rdx);
-        a.ShiftImm(X64Shift.Shr, Rcx, PhysicalMemory.PageShift);
-        a.AluImm(X64Alu.And, Rcx, Hart.TlbEntries - 1, wide: false);
-        a.ShiftImm(X64Shift.Shl, Rcx, 4, wide: false);
-        a.AluMem(X64Alu.Add, Rcx, Rdi, NativeContext.TlbFetchOffset);
+        NativeRegions.TlbEntry(a, Rcx, Rdx, Hart.TlbEntries, Rdi, NativeContext.TlbFetchOffset);
         a.AluMem(X64Alu.Or, Rax, Rdi, NativeContext.FetchContextOffset);
         a.AluMem(X64Alu.Cmp, Rax, Rcx, 0);
         a.JumpIf(X64Cond.NE, leave);
@@ -160,11 +156,7 @@ internal static class NativeRoutines
         // The TLB: entry = table + ((va >> 12) & mask) * 16; a hit has key == page | context and the
         // access within the page (Hart.TlbLoadHit and TlbStoreHit, for any size, ask 8 bytes' room).
         a.Bind(tlb);
-        a.Mov(Rcx, Rax);
-        a.ShiftImm(X64Shift.Shr, Rcx, 12);
-        a.AluImm(X64Alu.And, Rcx, Hart.TlbEntries - 1, wide: false);
-        a.ShiftImm(X64Shift.Shl, Rcx, 4, wide: false);
-        a.AluMem(X64Alu.Add, Rcx, Rdi, load ? NativeContext.TlbReadOffset : NativeContext.TlbWriteOffset);
+        NativeRegions.TlbEntry(a, Rcx, Rax, Hart.TlbEntries, Rdi, load ? NativeContext.TlbReadOffset : NativeContext.TlbWriteOffset);
         a.Mov(Rdx, Rax);
         a.AluImm(X64Alu.And, Rdx, -PhysicalMemory.PageSize);
         a.AluMem(X64Alu.Or, Rdx, Rdi, load ? NativeContext.LoadContextOffset : NativeContext.StoreContextOffset);
