@@ -79,9 +79,10 @@ public class ArmBlockCompilerFuzzTests
         Assert.Equal(tier != Tier.Runtime, rig.Cpu.CodeCache.Blocks!.NativeTier);
     }
 
-    private static CpuRig Rig(uint[] program, int seed, bool compile, Tier tier = Tier.Runtime)
+    private static CpuRig Rig(uint[] program, int seed, bool compile, Tier tier = Tier.Runtime, bool mmu = false)
     {
         var rig = new CpuRig(program);
+        if (mmu) MapIdentity(rig);
         if (compile) Enable(rig, tier);
         // Synchronous exceptions from EL1 with SP_EL1: step over the instruction (x30 is the scratch).
         rig.Load(CpuRig.Vbar + 0x200, 0xd538403e, 0x910013de, 0xd518403e, 0xd69f03e0); // mrs x30, elr_el1; add x30, x30, #4; msr elr_el1, x30; eret
@@ -89,10 +90,35 @@ public class ArmBlockCompilerFuzzTests
         // Most registers hold addresses in the data window (bases for loads and stores), a few anything.
         for (int r = 0; r < 31; r++)
             rig.Cpu.SetX(r, rng.Next(4) == 0 ? (ulong)rng.NextInt64() : Data + (ulong)rng.Next(0x8000) * 8 + (ulong)rng.Next(8));
+        if (mmu)
+        {
+            // A quarter of the registers point just below or at an edge of the read-only or the unmapped page:
+            // accesses that run from one page into the next.
+            var edges = new Random(seed);
+            ulong[] edge = [Data + 0x2000, Data + 0x3000, Data + 0x5000, Data + 0x6000];
+            for (int r = 0; r < 31; r++)
+                if (edges.Next(4) == 0) rig.Cpu.SetX(r, edge[edges.Next(edge.Length)] + (ulong)(long)edges.Next(-24, 8));
+        }
         rig.Cpu.Sp = Data + 0x8000;
         rig.Cpu.SetCpsr((uint)rng.Next(16) << 28 | 0x3c5);
         for (ulong a = Data - 0x8000; a < Data + 0x18000; a += 8) rig.Bus.TryWrite(a, 8, (ulong)rng.NextInt64());
         return rig;
+    }
+
+    /// <summary>
+    /// Turns the MMU on over RAM mapped to itself in 4 KiB pages, but for a read-only page and an unmapped one in
+    /// the data window: compiled accesses go through the data TLB, and stores to the one and any access to the
+    /// other fault into the handler, as do accesses that run from a mapped page into either.
+    /// </summary>
+    internal static void MapIdentity(CpuRig rig)
+    {
+        var tables = new TranslationTables(rig, 12, 48);
+        for (ulong page = CpuRig.Ram; page < Data + 0x48000; page += 0x1000)
+        {
+            if (page == Data + 0x5000) continue;
+            tables.Map(page, page, page == Data + 0x2000 ? TranslationTables.ReadOnly : 0);
+        }
+        tables.Enable();
     }
 
     public static TheoryData<int, Tier> Seeds()
@@ -107,11 +133,18 @@ public class ArmBlockCompilerFuzzTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void A_random_program_runs_the_same_compiled_as_interpreted(int seed, Tier tier)
+    public void A_random_program_runs_the_same_compiled_as_interpreted(int seed, Tier tier) => RunBoth(seed, tier, mmu: false);
+
+    /// <summary>The same with the MMU on: compiled loads and stores take the data TLB's paths, page checks and faults.</summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void A_random_program_runs_the_same_compiled_as_interpreted_with_the_mmu_on(int seed, Tier tier) => RunBoth(seed, tier, mmu: true);
+
+    private static void RunBoth(int seed, Tier tier, bool mmu)
     {
         var program = Program(new Random(seed));
-        var interpreted = Rig(program, seed, compile: false);
-        var compiled = Rig(program, seed, compile: true, tier);
+        var interpreted = Rig(program, seed, compile: false, mmu: mmu);
+        var compiled = Rig(program, seed, compile: true, tier, mmu);
         var rng = new Random(seed + 1000);
         ulong at = 0;
         while (at < 30_000)
@@ -172,8 +205,15 @@ public class ArmBlockCompilerFuzzTests
         Assert.True(compiled.Cpu.CodeCache.Blocks!.Compiled > 1, "the rewritten region was compiled again");
     }
 
-    /// <summary>SUBS, ADDS and ANDS of x1 and x2 into x0, 64 and 32 bits.</summary>
-    private static readonly uint[] FlagSetters = [0xEB020020, 0x6B020020, 0xAB020020, 0x2B020020, 0xEA020020, 0x6A020020];
+    /// <summary>
+    /// SUBS, ADDS and ANDS of x1 and x2 into x0, 64 and 32 bits; then CMP and TST (into the zero register,
+    /// which compile to the host's CMP and TEST) of x1 with x2 and with immediates: #5 and #0xfff, #1 and #0x80000000.
+    /// </summary>
+    private static readonly uint[] FlagSetters =
+    [
+        0xEB020020, 0x6B020020, 0xAB020020, 0x2B020020, 0xEA020020, 0x6A020020,
+        0xEB02003F, 0x6B02003F, 0xEA02003F, 0x6A02003F, 0xF100143F, 0x713FFC3F, 0xF240003F, 0x7201003F,
+    ];
 
     private static readonly ulong[] Edges =
         [0, 1, 2, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000, 0x7fff_ffff_ffff_ffff, 0x8000_0000_0000_0000, ulong.MaxValue, ulong.MaxValue - 1, 0x1234_5678_9abc_def0];

@@ -285,6 +285,60 @@ public class ArmNativeTierTests
         Assert.Equal(16, Skipped());
     }
 
+    /// <summary>
+    /// With the MMU on, native loads and stores go through the data TLB: those within a page run natively, and
+    /// one that runs into the next page (unmapped, read-only, or mapped) leaves for the interpreter, which faults
+    /// or splits it. A store to the read-only page, or a load from the unmapped one, faults into a handler that
+    /// steps over it, as interpreted: nothing is read or written past a page the TLB entry does not cover.
+    /// </summary>
+    [Fact]
+    public void Accesses_across_a_page_edge_with_the_mmu_on_run_as_interpreted()
+    {
+        uint[] program =
+        [
+            0xf90000c2, // loop: str x2, [x6]
+            0xf868796a, // ldr x10, [x11, x8, lsl #3]  (x8 counts down: through the read-only and unmapped pages)
+            0x8b0a00e7, // add x7, x7, x10
+            0xf8287967, // str x7, [x11, x8, lsl #3]
+            0xf9400020, // ldr x0, [x1]   (into the unmapped page)
+            0xf94000a4, // ldr x4, [x5]   (across two mapped pages)
+            0xf9000062, // str x2, [x3]   (into the read-only page)
+            0x8b0000e7, // add x7, x7, x0
+            0x8b0400e7, // add x7, x7, x4
+            0xf240011f, // tst x8, #1
+            0x9a8900e9, // csel x9, x7, x9, eq
+            0xf1000508, // subs x8, x8, #1
+            0x54fffe81, // b.ne loop
+            0x14000000, // b .
+        ];
+        var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
+        foreach (var rig in rigs)
+        {
+            ArmBlockCompilerFuzzTests.MapIdentity(rig);
+            // Synchronous exceptions: step over the instruction (x30 is the scratch).
+            rig.Load(CpuRig.Vbar + 0x200, 0xd538403e, 0x910013de, 0xd518403e, 0xd69f03e0);
+            for (ulong a = Data; a < Data + 0x8000; a += 8) rig.Bus.TryWrite(a, 8, a * 0x9e37_79b9);
+            rig.Cpu.SetX(0, 0x55);
+            rig.Cpu.SetX(1, Data + 0x5000 - 4);
+            rig.Cpu.SetX(2, 0x1234_5678_9abc_def0);
+            rig.Cpu.SetX(3, Data + 0x2000 - 4);
+            rig.Cpu.SetX(4, 0x66);
+            rig.Cpu.SetX(5, Data + 0x1000 - 4);
+            rig.Cpu.SetX(6, Data + 0x100);
+            rig.Cpu.SetX(8, 3000);
+            rig.Cpu.SetX(11, Data);
+        }
+        for (ulong at = 3; at < 80_000; at += 1 + at % 997)
+        {
+            foreach (var rig in rigs) rig.Cpu.Run(at);
+            AssertSame(rigs[0], rigs[1], $"at {at}");
+        }
+        Assert.Equal(0UL, rigs[1].Cpu.GetX(8));
+        Assert.Equal(0x55UL, rigs[1].Cpu.GetX(0));
+        Assert.True(rigs[0].Memory.Bytes.SequenceEqual(rigs[1].Memory.Bytes), "RAM differs");
+        Assert.True(rigs[1].Cpu.RegionSteps > 10_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
+    }
+
     /// <summary>DC ZVA runs natively at EL0 too (user memset clears with it), clearing what the interpreter clears.</summary>
     [Fact]
     public void Dc_zva_runs_natively_at_el0_as_interpreted()

@@ -28,9 +28,10 @@ internal sealed partial class ArmNativeCompiler
     {
         var a = _a;
         if (sub) a.Cmc();
-        a.SetCond(X64Cond.O, Rax); // eax = V (movzx keeps the flags)
-        a.Lahf();                  // ah = SF ZF 0 AF 0 PF 1 CF
-        a.Store(Context, Ctx.Nzcv, Rax);
+        a.SetCondByte(X64Cond.O, Rax); // al = V
+        a.Lahf();                      // ah = SF ZF 0 AF 0 PF 1 CF
+        // The word alone: the CPU stores the whole slot at each call, so its upper bytes are 0 already.
+        a.StoreSized(Context, Ctx.Nzcv, Rax, 2);
         if (rd >= 0) Put(rd, result);
         _flagsSet = true;
     }

@@ -11,18 +11,28 @@ internal sealed partial class ArmNativeCompiler
     /// <summary>rax = the access's virtual address for a single load or store.</summary>
     private void Address(in A64Op d)
     {
-        LoadBase(Rax, d.Rn);
+        // One LEA from the registers where they are kept: the address is on every access's critical path.
+        var b = BaseSource(d.Rn, Rax);
         switch (d.Kind)
         {
+            case A64Kind.Ldr64Reg or A64Kind.Str64Reg when d.Shift <= 3:
+                _a.LeaIndex(Rax, b, Source(d.Rm, Rcx), d.Shift);
+                break;
             case A64Kind.Ldr64Reg or A64Kind.Str64Reg:
                 Get(Rcx, d.Rm);
-                if (d.Shift != 0) _a.ShiftImm(X64Shift.Shl, Rcx, d.Shift);
-                _a.AluReg(X64Alu.Add, Rax, Rcx);
+                _a.ShiftImm(X64Shift.Shl, Rcx, d.Shift);
+                _a.LeaIndex(Rax, b, Rcx, 0);
                 break;
             case A64Kind.LdrPost or A64Kind.StrPost:
+                if (b != Rax) _a.Mov(Rax, b);
                 break;
             default:
-                AluConst(X64Alu.Add, Rax, d.Imm);
+                if ((long)d.Imm is >= int.MinValue and <= int.MaxValue) _a.Lea(Rax, b, (int)(long)d.Imm);
+                else
+                {
+                    if (b != Rax) _a.Mov(Rax, b);
+                    AluConst(X64Alu.Add, Rax, d.Imm);
+                }
                 break;
         }
     }
@@ -44,9 +54,9 @@ internal sealed partial class ArmNativeCompiler
     {
         var a = _a;
         var hit = a.NewLabel();
-        if (store)
+        if (store && !_translated)
         {
-            // One page for the flags test (and the TLB's entry).
+            // One page for the flags test (a TLB hit is one page already: its key is the last byte's).
             a.Mov(Rcx, Rax);
             a.AluImm(X64Alu.And, Rcx, 0xfff, wide: false);
             a.AluImm(X64Alu.Cmp, Rcx, 0x1000 - span, wide: false);

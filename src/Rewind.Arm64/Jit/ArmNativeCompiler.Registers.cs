@@ -118,6 +118,40 @@ internal sealed partial class ArmNativeCompiler
         else _a.Store(Regs, Reg(r), src);
     }
 
+    /// <summary>The host register holding general register r: its own where the body keeps it, else r loaded into <paramref name="scratch"/>.</summary>
+    private X64Reg Source(int r, X64Reg scratch)
+    {
+        if (r < 31 && Kept(r, out var host))
+        {
+            Used(r);
+            return host;
+        }
+        Get(scratch, r);
+        return scratch;
+    }
+
+    /// <summary>As <see cref="Source"/>, for a base register: 31 is SP.</summary>
+    private X64Reg BaseSource(int rn, X64Reg scratch)
+    {
+        if (rn != 31) return Source(rn, scratch);
+        Used(SpSlot);
+        if (Kept(SpSlot, out var host)) return host;
+        _a.Load(scratch, Context, Ctx.Sp);
+        return scratch;
+    }
+
+    /// <summary>
+    /// Whether general register r is kept in a host register, counted as named if so (if not, the caller reads
+    /// it another way, which counts it).
+    /// </summary>
+    private bool KeptUse(int r, out X64Reg host)
+    {
+        host = NotKept;
+        if (r >= 31 || !Kept(r, out host)) return false;
+        Used(r);
+        return true;
+    }
+
     /// <summary>The host register to compute Rd in: its own where the body keeps it, else <paramref name="scratch"/>.</summary>
     private X64Reg Target(int rd, X64Reg scratch) => rd < 31 && Kept(rd, out var host) ? host : scratch;
 

@@ -42,6 +42,9 @@ internal sealed partial class ArmNativeCompiler
 
     private const X64Reg Context = Rdi, Regs = Rsi, BlockCount = R10, SliceEnd = R11;
 
+    /// <summary>Whether the host has BMI2 (RORX, MULX: results into any register, the flags kept).</summary>
+    private static readonly bool Bmi2 = System.Runtime.Intrinsics.X86.Bmi2.X64.IsSupported;
+
     /// <summary>
     /// Bytes of the prologue, which saves the callee-saved cache registers, puts the entry's pc and count in the
     /// context and sets r10 and r11: a body entered from another skips it.
@@ -340,6 +343,13 @@ internal sealed partial class ArmNativeCompiler
             case A64Kind.AddImm:
                 {
                     var t = Target(d.Rd, Rax);
+                    // From one kept register into another: one LEA.
+                    if (sf && t != Rax && (long)d.Imm is >= int.MinValue and <= int.MaxValue && KeptUse(d.Rn, out var n) && n != t)
+                    {
+                        a.Lea(t, n, (int)(long)d.Imm);
+                        Wrote(d.Rd);
+                        return false;
+                    }
                     GetInto(t, d.Rn);
                     AluConst(X64Alu.Add, t, d.Imm, sf);
                     Done(d.Rd, t, Rax);
@@ -352,12 +362,30 @@ internal sealed partial class ArmNativeCompiler
                 if ((d.Aux & 2) != 0) StoreBase(31, Rax);
                 else Put(d.Rd, Rax);
                 return false;
+            case A64Kind.AddsImm when d.Rd == Arm64Cpu.ZeroSink && d.Aux != 0 && (long)d.Imm is >= int.MinValue and <= int.MaxValue:
+                // CMP: compared where Rn is, nothing computed.
+                a.AluImm(X64Alu.Cmp, Source(d.Rn, Rcx), (int)(long)d.Imm, sf);
+                Flags(sub: true, Rcx, -1);
+                return false;
+            case A64Kind.AndsImm when d.Rd == Arm64Cpu.ZeroSink && (sf ? (long)d.Imm is >= int.MinValue and <= int.MaxValue : d.Imm <= uint.MaxValue):
+                // TST: tested where Rn is.
+                a.TestImm(Source(d.Rn, Rcx), unchecked((int)(uint)d.Imm), sf);
+                Flags(sub: false, Rcx, -1);
+                return false;
             case A64Kind.AddsImm:
                 {
                     var t = Target(d.Rd, Rcx);
                     GetInto(t, d.Rn);
                     AluConst(d.Aux != 0 ? X64Alu.Sub : X64Alu.Add, t, d.Imm, sf);
                     FlagsDone(sub: d.Aux != 0, d.Rd, t);
+                    return false;
+                }
+            case A64Kind.AndImm when d.Imm is 0xff or 0xffff or 0xffff_ffff:
+                {
+                    // UXTB, UXTH, and the low word: one zero-extending move.
+                    var t = Target(d.Rd, Rax);
+                    a.MovZx(t, Source(d.Rn, t), d.Imm == 0xff ? 1 : d.Imm == 0xffff ? 2 : 4);
+                    Done(d.Rd, t, Rax);
                     return false;
                 }
             case A64Kind.AndImm:
@@ -404,9 +432,13 @@ internal sealed partial class ArmNativeCompiler
             case A64Kind.Ubfm:
                 {
                     var t = Target(d.Rd, Rax);
-                    GetInto(t, d.Rn);
-                    if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, t, d.Shift, sf);
-                    else Mask32IfNeeded(t, d);
+                    if (d.Shift != 0 && Bmi2) a.Rorx(t, Source(d.Rn, t), d.Shift, sf); // no copy first
+                    else
+                    {
+                        GetInto(t, d.Rn);
+                        if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, t, d.Shift, sf);
+                        else Mask32IfNeeded(t, d);
+                    }
                     AluConst(X64Alu.And, t, d.Imm & d.Imm2);
                     Done(d.Rd, t, Rax);
                     return false;
@@ -414,8 +446,12 @@ internal sealed partial class ArmNativeCompiler
             case A64Kind.Ubfm64:
                 {
                     var t = Target(d.Rd, Rax);
-                    GetInto(t, d.Rn);
-                    if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, t, d.Shift);
+                    if (d.Shift != 0 && Bmi2) a.Rorx(t, Source(d.Rn, t), d.Shift);
+                    else
+                    {
+                        GetInto(t, d.Rn);
+                        if (d.Shift != 0) a.ShiftImm(X64Shift.Ror, t, d.Shift);
+                    }
                     AluConst(X64Alu.And, t, d.Imm);
                     Done(d.Rd, t, Rax);
                     return false;
@@ -452,10 +488,28 @@ internal sealed partial class ArmNativeCompiler
             case A64Kind.SubReg:
             case A64Kind.AddsReg:
                 {
-                    Operand2(d);
-                    if (d.Kind is A64Kind.AndReg or A64Kind.OrrReg or A64Kind.EorReg or A64Kind.AndsReg && d.Imm2 != 0)
-                        AluConst(X64Alu.Xor, Rax, d.Imm2);
-                    // Rm is read (into rax) before Rd's register may be written.
+                    bool logical = d.Kind is A64Kind.AndReg or A64Kind.OrrReg or A64Kind.EorReg or A64Kind.AndsReg;
+                    // A plain kept Rm is used where it is, unless Rd's register is Rm's and is written first.
+                    X64Reg m;
+                    if (sf && d.Shift == 0 && d.SignFill == 0 && d.Imm == d.Mask && !(logical && d.Imm2 != 0)
+                        && (d.Rm != d.Rd || d.Rn == d.Rd) && KeptUse(d.Rm, out var kept))
+                        m = kept;
+                    else
+                    {
+                        Operand2(d);
+                        if (logical && d.Imm2 != 0) AluConst(X64Alu.Xor, Rax, d.Imm2);
+                        m = Rax; // Rm is read before Rd's register may be written
+                    }
+                    bool compare = d.Rd == Arm64Cpu.ZeroSink && (d.Kind == A64Kind.AndsReg || (d.Kind == A64Kind.AddsReg && d.Aux != 0));
+                    if (compare)
+                    {
+                        // TST and CMP: nothing computed, compared where Rn is.
+                        var n = Source(d.Rn, Rcx);
+                        if (d.Kind == A64Kind.AndsReg) a.Test(n, m, sf);
+                        else a.AluReg(X64Alu.Cmp, n, m, sf);
+                        Flags(sub: d.Kind != A64Kind.AndsReg, Rcx, -1);
+                        return false;
+                    }
                     var t = Target(d.Rd, Rcx);
                     GetInto(t, d.Rn);
                     var op = d.Kind switch
@@ -467,7 +521,7 @@ internal sealed partial class ArmNativeCompiler
                         A64Kind.SubReg => X64Alu.Sub,
                         _ => d.Aux != 0 ? X64Alu.Sub : X64Alu.Add,
                     };
-                    a.AluReg(op, t, Rax, sf);
+                    a.AluReg(op, t, m, sf);
                     if (d.Kind == A64Kind.AndsReg) FlagsDone(sub: false, d.Rd, t);
                     else if (d.Kind == A64Kind.AddsReg) FlagsDone(sub: d.Aux != 0, d.Rd, t);
                     else Done(d.Rd, t, Rcx);
@@ -476,8 +530,22 @@ internal sealed partial class ArmNativeCompiler
             case >= A64Kind.AddLsl64 and <= A64Kind.EorLsr64:
                 {
                     bool left = (d.Kind - A64Kind.AddLsl64) % 2 == 0;
-                    Get(Rax, d.Rm);
-                    if (d.Shift != 0) a.ShiftImm(left ? X64Shift.Shl : X64Shift.Shr, Rax, d.Shift);
+                    if (d.Kind is A64Kind.AddLsl64 or A64Kind.AddLsr64 && (left || d.Shift == 0) && d.Shift <= 3
+                        && d.Rd < 31 && Kept(d.Rd, out var sum) && KeptUse(d.Rn, out var n) && n != sum)
+                    {
+                        // Into a kept Rd from a kept Rn other than Rd: one LEA, Rm scaled by 1, 2, 4 or 8.
+                        a.LeaIndex(sum, n, Source(d.Rm, Rax), d.Shift);
+                        Wrote(d.Rd);
+                        return false;
+                    }
+                    // Unshifted, a kept Rm is used where it is (unless Rd's register is Rm's and written first).
+                    X64Reg m = Rax;
+                    if (d.Shift != 0 || (d.Rm == d.Rd && d.Rn != d.Rd) || !KeptUse(d.Rm, out m))
+                    {
+                        m = Rax;
+                        Get(Rax, d.Rm);
+                        if (d.Shift != 0) a.ShiftImm(left ? X64Shift.Shl : X64Shift.Shr, Rax, d.Shift);
+                    }
                     var t = Target(d.Rd, Rcx);
                     GetInto(t, d.Rn);
                     var op = d.Kind switch
@@ -488,8 +556,18 @@ internal sealed partial class ArmNativeCompiler
                         A64Kind.OrrLsl64 or A64Kind.OrrLsr64 => X64Alu.Or,
                         _ => X64Alu.Xor,
                     };
-                    a.AluReg(op, t, Rax);
+                    a.AluReg(op, t, m);
                     Done(d.Rd, t, Rcx);
+                    return false;
+                }
+            case A64Kind.Madd when !(d.Rd < 31 && Kept(d.Rd, out _) && (d.Rd == d.Rm || d.Rd == d.Ra)):
+                {
+                    // Computed in Rd's register, unless that holds a source read after it is written.
+                    var t = Target(d.Rd, Rax);
+                    GetInto(t, d.Rn);
+                    ImulGuest(t, d.Rm);
+                    AluGuest(X64Alu.Add, t, d.Ra, sf); // the 32-bit add also trims the product
+                    Done(d.Rd, t, Rax);
                     return false;
                 }
             case A64Kind.Madd:
@@ -500,11 +578,29 @@ internal sealed partial class ArmNativeCompiler
                 a.AluReg(d.Kind == A64Kind.Madd ? X64Alu.Add : X64Alu.Sub, Rax, Rcx, sf);
                 Put(d.Rd, Rax);
                 return false;
+            case A64Kind.Umulh when Bmi2:
+                {
+                    // MULX: the high half straight into Rd's register, the flags kept.
+                    Get(Rdx, d.Rn);
+                    var t = Target(d.Rd, Rcx);
+                    if (KeptUse(d.Rm, out var m)) a.MulxReg(t, Rax, m);
+                    else
+                    {
+                        if (d.Rm < 31) Used(d.Rm);
+                        a.MulxMem(t, Rax, Regs, Reg(d.Rm));
+                    }
+                    Done(d.Rd, t, Rcx);
+                    return false;
+                }
             case A64Kind.Umulh:
             case A64Kind.Smulh:
                 Get(Rax, d.Rn);
-                Get(Rcx, d.Rm);
-                a.MultiplyWide(Rcx, signed: d.Kind == A64Kind.Smulh);
+                if (KeptUse(d.Rm, out var multiplier)) a.MultiplyWide(multiplier, signed: d.Kind == A64Kind.Smulh);
+                else
+                {
+                    if (d.Rm < 31) Used(d.Rm);
+                    a.MultiplyWideMem(Regs, Reg(d.Rm), signed: d.Kind == A64Kind.Smulh);
+                }
                 Put(d.Rd, Rdx);
                 return false;
             case A64Kind.Udiv:
@@ -555,13 +651,21 @@ internal sealed partial class ArmNativeCompiler
                     // alt = (Rm ^ invert) + increment: CSEL, CSINC, CSINV, CSNEG; NOT and LEA keep the flags.
                     bool always = d.Aux >= 14;
                     var holds = always ? X64Cond.E : HostCondition(d.Aux, flagsInHost);
-                    Get(Rdx, d.Rm);
-                    if ((d.ShiftType & 2) != 0) a.Not(Rdx);
-                    if ((d.ShiftType & 1) != 0) a.Lea(Rdx, Rdx, 1);
-                    Get(Rax, d.Rn);
-                    if (!always) a.CMov(Not(holds), Rax, Rdx);
-                    Mask32IfNeeded(Rax, d);
-                    Put(d.Rd, Rax);
+                    // A plain kept Rm is moved from where it is (unless Rd's register is Rm's and written first).
+                    X64Reg alt;
+                    if (d.ShiftType == 0 && (d.Rm != d.Rd || d.Rn == d.Rd) && KeptUse(d.Rm, out var kept)) alt = kept;
+                    else
+                    {
+                        Get(Rdx, d.Rm);
+                        if ((d.ShiftType & 2) != 0) a.Not(Rdx);
+                        if ((d.ShiftType & 1) != 0) a.Lea(Rdx, Rdx, 1);
+                        alt = Rdx;
+                    }
+                    var t = Target(d.Rd, Rax);
+                    GetInto(t, d.Rn);
+                    if (!always) a.CMov(Not(holds), t, alt);
+                    Mask32IfNeeded(t, d);
+                    Done(d.Rd, t, Rax);
                     return false;
                 }
             case A64Kind.Ccmp:
@@ -644,13 +748,19 @@ internal sealed partial class ArmNativeCompiler
                     Address(d);
                     Translate(size, store: false, ExitBefore(k, o));
                     byte mode = d.Kind is A64Kind.Ldr64Imm or A64Kind.Ldr64Reg ? (byte)0 : d.Aux;
-                    a.LoadExtend(Rax, Rdx, 0, size, signed: mode != 0);
-                    if (mode == 2) a.AluImm(X64Alu.And, Rax, -1, wide: false);
                     // As the interpreter: the base moves from its value before the access, after Rd is written.
                     bool back = d.Kind is A64Kind.LdrPre or A64Kind.LdrPost;
-                    if (back) After(d);
+                    var t = back ? Rax : Target(d.Rd, Rax);
+                    a.LoadExtend(t, Rdx, 0, size, signed: mode != 0);
+                    if (mode == 2) a.AluImm(X64Alu.And, t, -1, wide: false);
+                    if (!back)
+                    {
+                        Done(d.Rd, t, Rax);
+                        return false;
+                    }
+                    After(d);
                     Put(d.Rd, Rax);
-                    if (back) StoreBase(d.Rn, Rcx);
+                    StoreBase(d.Rn, Rcx);
                     return false;
                 }
             case A64Kind.StrImm:
@@ -662,8 +772,7 @@ internal sealed partial class ArmNativeCompiler
                     int size = d.Kind is A64Kind.Str64Imm or A64Kind.Str64Reg ? 8 : d.Size;
                     Address(d);
                     Translate(size, store: true, ExitBefore(k, o));
-                    Get(Rax, d.Rd);
-                    a.StoreSized(Rdx, 0, Rax, size);
+                    a.StoreSized(Rdx, 0, Source(d.Rd, Rax), size);
                     if (d.Kind is A64Kind.StrPre or A64Kind.StrPost)
                     {
                         After(d);
@@ -694,10 +803,8 @@ internal sealed partial class ArmNativeCompiler
                     }
                     else
                     {
-                        Get(Rax, d.Rd);
-                        a.StoreSized(Rdx, 0, Rax, size);
-                        Get(Rax, d.Rm);
-                        a.StoreSized(Rdx, size, Rax, size);
+                        a.StoreSized(Rdx, 0, Source(d.Rd, Rax), size);
+                        a.StoreSized(Rdx, size, Source(d.Rm, Rax), size);
                         if (d.Aux2 != 0)
                         {
                             LoadBase(Rax, d.Rn);

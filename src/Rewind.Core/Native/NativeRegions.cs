@@ -31,10 +31,11 @@ public static class NativeRegions
     /// </summary>
     public static void TlbEntry(X64Assembler a, X64Reg entry, X64Reg va, int entries, X64Reg context, int tableOffset)
     {
+        // ((va >> 12) & (entries - 1)) * 16 is (va >> 8) & ((entries - 1) << 4): one shift fewer (32 bits hold it).
+        if (entries > 1 << 20 || (entries & (entries - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(entries));
         a.Mov(entry, va);
-        a.ShiftImm(X64Shift.Shr, entry, 12);
-        a.AluImm(X64Alu.And, entry, entries - 1, wide: false);
-        a.ShiftImm(X64Shift.Shl, entry, 4, wide: false);
+        a.ShiftImm(X64Shift.Shr, entry, 8, wide: false);
+        a.AluImm(X64Alu.And, entry, (entries - 1) << 4, wide: false);
         a.AluMem(X64Alu.Add, entry, context, tableOffset);
     }
 

@@ -278,6 +278,80 @@ public sealed class X64Assembler
     public void AluReg(X64Alu op, X64Reg dst, X64Reg src, bool wide = true) =>
         OpReg(wide, ((int)op << 3) | 3, (int)dst, src);
 
+    /// <summary>lea dst, [base + index * 2^scale + disp]: an address in one instruction (index is never rsp).</summary>
+    public void LeaIndex(X64Reg dst, X64Reg b, X64Reg index, int scale, int disp = 0)
+    {
+        if (index == X64Reg.Rsp || (uint)scale > 3) throw new ArgumentOutOfRangeException(nameof(index));
+        Room();
+        Byte(0x48 | (((int)dst & 8) != 0 ? 4 : 0) | (((int)index & 8) != 0 ? 2 : 0) | (((int)b & 8) != 0 ? 1 : 0));
+        Byte(0x8d);
+        int bits = (int)b & 7;
+        int mod = disp == 0 && bits != 5 ? 0 : disp is >= -128 and <= 127 ? 1 : 2;
+        Byte((mod << 6) | (((int)dst & 7) << 3) | 4);
+        Byte((scale << 6) | (((int)index & 7) << 3) | bits);
+        if (mod == 1) Byte(disp);
+        else if (mod == 2) Int32(disp);
+    }
+
+    /// <summary>dst = the low <paramref name="size"/> bytes of src (1, 2 or 4), zero-extended: movzx, or mov r32, r32.</summary>
+    public void MovZx(X64Reg dst, X64Reg src, int size)
+    {
+        if (size == 4)
+        {
+            OpReg(false, 0x8b, (int)dst, src);
+            return;
+        }
+        if (size is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(size));
+        // sil, dil, spl and bpl need a REX prefix to mean the low byte rather than ah-bh.
+        Rex(false, (int)dst, (int)src, force: size == 1 && src >= X64Reg.Rsp);
+        Byte(0x0f);
+        Byte(size == 1 ? 0xb6 : 0xb7);
+        RegReg((int)dst, src);
+    }
+
+    /// <summary>A three-byte VEX prefix: map 1 (0f), 2 (0f38) or 3 (0f3a), the second source in vvvv, L = 0.</summary>
+    private void Vex(int map, bool w, int reg, int rm, int vvvv, int pp)
+    {
+        Room();
+        Byte(0xc4);
+        Byte(((reg & 8) == 0 ? 0x80 : 0) | 0x40 | ((rm & 8) == 0 ? 0x20 : 0) | map);
+        Byte((w ? 0x80 : 0) | ((~vvvv & 15) << 3) | pp);
+    }
+
+    /// <summary>rorx dst, src, imm (BMI2): dst = src rotated right, src and the flags kept.</summary>
+    public void Rorx(X64Reg dst, X64Reg src, int amount, bool wide = true)
+    {
+        Vex(3, wide, (int)dst, (int)src, 0, 3);
+        Byte(0xf0);
+        RegReg((int)dst, src);
+        Byte(amount);
+    }
+
+    /// <summary>mulx hi, lo, qword [base + disp] (BMI2): hi:lo = rdx * the operand, unsigned; the flags kept.</summary>
+    public void MulxMem(X64Reg hi, X64Reg lo, X64Reg b, int disp)
+    {
+        Vex(2, true, (int)hi, (int)b, (int)lo, 3);
+        Byte(0xf6);
+        Mem((int)hi, b, disp);
+    }
+
+    /// <summary>mulx hi, lo, src (BMI2): hi:lo = rdx * src, unsigned; the flags kept.</summary>
+    public void MulxReg(X64Reg hi, X64Reg lo, X64Reg src)
+    {
+        Vex(2, true, (int)hi, (int)src, (int)lo, 3);
+        Byte(0xf6);
+        RegReg((int)hi, src);
+    }
+
+    /// <summary>test dst, imm (sign-extended imm32): the flags of dst &amp; imm, dst kept.</summary>
+    public void TestImm(X64Reg dst, int imm, bool wide = true)
+    {
+        Rex(wide, 0, (int)dst);
+        Byte(0xf7);
+        RegReg(0, dst);
+        Int32(imm);
+    }
+
     /// <summary>op dst, imm (sign-extended imm8 or imm32).</summary>
     public void AluImm(X64Alu op, X64Reg dst, int imm, bool wide = true)
     {
@@ -328,6 +402,15 @@ public sealed class X64Assembler
     /// <summary>movsxd dst, src32: the low word of src, sign-extended.</summary>
     public void SignExtend32(X64Reg dst, X64Reg src) => OpReg(true, 0x63, (int)dst, src);
 
+    /// <summary>setcc on the low byte of dst alone (the rest of dst kept).</summary>
+    public void SetCondByte(X64Cond cond, X64Reg dst)
+    {
+        Rex(false, 0, (int)dst, force: dst >= X64Reg.Rsp);
+        Byte(0x0f);
+        Byte(0x90 | (int)cond);
+        RegReg(0, dst);
+    }
+
     /// <summary>dst = cond ? 1 : 0 (setcc then movzx; the flags must be set before).</summary>
     public void SetCond(X64Cond cond, X64Reg dst)
     {
@@ -371,7 +454,7 @@ public sealed class X64Assembler
     public void JumpMem(X64Reg b, int disp) => OpMem(false, 0xff, 4, b, disp);
 
     /// <summary>test a, b (64 bits): sets ZF when a &amp; b is 0.</summary>
-    public void Test(X64Reg a, X64Reg b) => OpReg(true, 0x85, (int)b, a);
+    public void Test(X64Reg a, X64Reg b, bool wide = true) => OpReg(wide, 0x85, (int)b, a);
 
     /// <summary>lahf: ah = SF, ZF, AF, PF, CF (bits 7, 6, 4, 2, 0).</summary>
     public void Lahf()
@@ -446,6 +529,9 @@ public sealed class X64Assembler
 
     /// <summary>rdx:rax = rax * src, unsigned (mul) or signed (one-operand imul).</summary>
     public void MultiplyWide(X64Reg src, bool signed) => OpReg(true, 0xf7, signed ? 5 : 4, src);
+
+    /// <summary>rdx:rax = rax * qword [base + disp], unsigned or signed.</summary>
+    public void MultiplyWideMem(X64Reg b, int disp, bool signed) => OpMem(true, 0xf7, signed ? 5 : 4, b, disp);
 
     /// <summary>Unsigned divide of rdx:rax (edx:eax when not wide) by src: quotient in rax, remainder in rdx.</summary>
     public void Divide(X64Reg src, bool wide = true) => OpReg(wide, 0xf7, 6, src);
