@@ -12,11 +12,12 @@ namespace Rewind.Arm64;
 /// that may raise an <see cref="ArmFault"/> (a fetch into a new page, a TLB miss, an instruction
 /// executed by the full decoder), it stores pc, the count and the faulting pc into fields, and
 /// <see cref="ExecuteSlice"/> catches the fault there, exactly as the one-instruction-at-a-time loop did.
-/// This method is the hot path: measure before changing it (bench/README.md). It is compiled fully
-/// optimized at its first call (AggressiveOptimization): tiered compilation's final code, with the profile of
-/// the guest's instruction mix, is about 15% faster on bench.elf, but reaching it (instrumented code, two
-/// on-stack replacements of a method this size, then the final compile) cost more than that saved in a
-/// whole run of bench.elf: 0.98 s of process CPU time against 0.64 s.
+/// This method is the hot path: measure before changing it (bench/README.md). It is precompiled
+/// (ReadyToRun) with the rest, and tiered up in the background. It was once compiled fully optimized at its
+/// first call (AggressiveOptimization), which ReadyToRun cannot precompile, because reaching tiered
+/// compilation's final code through instrumented code and on-stack replacement cost more than it saved when
+/// the interpreter ran everything. Now that native code runs nearly every step, that first compile (about
+/// 40 ms of the main thread) only held up every start: hello.elf's process took 20-30 ms less without it.
 /// <para>
 /// The loop is mostly bound by latency, the guest's registers chained through memory, and by mispredicted
 /// host branches, so the fast forms aim at a short chain from operands to result (one kind per common
@@ -43,7 +44,6 @@ public sealed unsafe partial class Arm64Cpu
 
     private struct NoBreakpoints;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CpuStopOrRun RunDecoded<TBreakpoints>() where TBreakpoints : struct
     {
         bool checkBreakpoints = typeof(TBreakpoints) == typeof(CheckBreakpoints);
