@@ -172,6 +172,9 @@ public sealed partial class Arm64Cpu
         }
     }
 
+    /// <summary>Whether DC ZVA may run: at EL1, or at EL0 with SCTLR_EL1.DZE (bit 14) set.</summary>
+    private bool ZeroBlockAllowed => El != 0 || (_sctlr & (1UL << 14)) != 0;
+
     /// <summary>SYS: cache maintenance (no caches to maintain), DC ZVA, address translation and TLB maintenance.</summary>
     private void SysOperation(uint op1, uint crn, uint crm, uint op2, int rt)
     {
@@ -184,7 +187,10 @@ public sealed partial class Arm64Cpu
         if (crn != 7) throw Undefined();
         if (op1 == 3 && crm == 4 && op2 == 1)
         {
-            // DC ZVA: zero the 64-byte block holding the address.
+            // DC ZVA: zero the 64-byte block holding the address. At EL0 it traps unless SCTLR_EL1.DZE is set
+            // (as QEMU: a trapped system instruction, with its encoding in the syndrome).
+            if (!ZeroBlockAllowed)
+                throw ArmFault.Exception(ExceptionClass.SysReg, 1u << 20 | op2 << 17 | op1 << 14 | crn << 10 | (uint)rt << 5 | crm << 1);
             ulong block = Xr(rt) & ~63UL;
             for (int i = 0; i < 64; i += 8) Store(block + (ulong)i, 8, 0);
             return;

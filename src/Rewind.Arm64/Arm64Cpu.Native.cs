@@ -63,6 +63,7 @@ public sealed unsafe partial class Arm64Cpu
         c[ArmNativeContext.Entries / 8] = (ulong)_jit!.Entries;
         c[ArmNativeContext.FetchEpoch / 8] = chain ? _fetchEpoch : 0;
         c[ArmNativeContext.AtEl1 / 8] = El == 1 ? 1UL : 0;
+        c[ArmNativeContext.ZeroBlockAllowed / 8] = ZeroBlockAllowed ? 1UL : 0;
         c[ArmNativeContext.TpidrEl1 / 8] = _tpidrEl1;
         c[ArmNativeContext.SpEl0 / 8] = _spEl0;
         c[ArmNativeContext.SpEl0Readable / 8] = SpSel ? 1UL : 0;

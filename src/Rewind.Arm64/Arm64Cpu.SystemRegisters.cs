@@ -172,7 +172,7 @@ public sealed partial class Arm64Cpu
         else if (key == SysReg.CntvCval) value = _cntvCval;
         else if (key == SysReg.CntvTval) value = (ulong)(long)(int)(uint)(_cntvCval - Counter);
         else if (key == SysReg.Ctr) value = 0x8444_c004; // as QEMU's Cortex-A57: 64-byte lines, PIPT I-cache
-        else if (key == SysReg.Dczid) value = 4; // DC ZVA zeroes 64 bytes
+        else if (key == SysReg.Dczid) value = 4 | (ZeroBlockAllowed ? 0UL : 0x10); // 64-byte blocks; DZP where DC ZVA traps
         else if (key == SysReg.Clidr) value = 0x0a20_0023;
         else if (key == SysReg.Ccsidr) value = 0x701f_e00a;
         else if (key == SysReg.Csselr) value = _csselr;

@@ -339,7 +339,7 @@ public class ArmNativeTierTests
         Assert.True(rigs[1].Cpu.RegionSteps > 10_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
     }
 
-    /// <summary>DC ZVA runs natively at EL0 too (user memset clears with it), clearing what the interpreter clears.</summary>
+    /// <summary>DC ZVA runs natively at EL0 too where SCTLR_EL1.DZE allows it (user memset clears with it), clearing what the interpreter clears.</summary>
     [Fact]
     public void Dc_zva_runs_natively_at_el0_as_interpreted()
     {
@@ -356,6 +356,7 @@ public class ArmNativeTierTests
         {
             rig.Cpu.SetX(2, 1000);
             rig.Cpu.SetX(14, Data + 0x25); // from the 64-byte block holding it
+            Assert.True(rig.Cpu.TryWriteSystemRegister(Arm64Cpu.SysReg.Sctlr, rig.Cpu.TrapRegisters.Sctlr | 1UL << 14)); // DZE
             rig.Cpu.SetCpsr(0x0);          // EL0t
             for (ulong a = Data; a < Data + 0x10800; a += 8) rig.Bus.TryWrite(a, 8, a | 1);
         }
@@ -369,6 +370,40 @@ public class ArmNativeTierTests
         Assert.Equal(Data + 1000 * 64 | 1, rigs[1].Read64(Data + 1000 * 64));
         Assert.True(rigs[0].Memory.Bytes.SequenceEqual(rigs[1].Memory.Bytes), "RAM differs");
         Assert.True(rigs[1].Cpu.RegionSteps > 3_500, $"only {rigs[1].Cpu.RegionSteps} steps native");
+    }
+
+    /// <summary>
+    /// At EL0 with SCTLR_EL1.DZE clear, DC ZVA traps to EL1 as a trapped system instruction (EC 0x18, its
+    /// encoding in the syndrome) and clears nothing, natively as interpreted; DCZID_EL0 says so (DZP).
+    /// </summary>
+    [Fact]
+    public void Dc_zva_at_el0_without_dze_traps_natively_as_interpreted()
+    {
+        uint[] program =
+        [
+            0xd53b00e5, // mrs x5, dczid_el0
+            0x910101ce, // loop: add x14, x14, #64
+            0xd50b742e, // dc zva, x14
+            0xf1000442, // subs x2, x2, #1
+            0x54ffffa1, // b.ne loop
+            0x14000000, // b .
+        ];
+        var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
+        foreach (var rig in rigs)
+        {
+            rig.Load(CpuRig.Vbar + 0x400, 0xd5385200, 0x14000000); // from EL0: mrs x0, esr_el1; b .
+            rig.Cpu.SetX(2, 1000);
+            rig.Cpu.SetX(14, Data);
+            rig.Cpu.SetCpsr(0x0); // EL0t, DZE clear (its reset value)
+            for (ulong a = Data; a < Data + 0x1000; a += 8) rig.Bus.TryWrite(a, 8, a | 1);
+            rig.Cpu.Run(200);
+        }
+        AssertSame(rigs[0], rigs[1], "after the trap");
+        Assert.Equal(0x18UL, rigs[1].Cpu.GetX(0) >> 26);
+        Assert.Equal(1UL << 20 | 1UL << 17 | 3UL << 14 | 7UL << 10 | 14UL << 5 | 4UL << 1, rigs[1].Cpu.GetX(0) & 0x1ff_ffff);
+        Assert.Equal(0x14UL, rigs[1].Cpu.GetX(5));
+        Assert.Equal(Data + 64 | 1, rigs[1].Read64(Data + 64));
+        Assert.True(rigs[0].Memory.Bytes.SequenceEqual(rigs[1].Memory.Bytes), "RAM differs");
     }
 
     /// <summary>A loop calling a function on the next page, three bodies: the loop's, the callee's and the return's.</summary>

@@ -85,7 +85,8 @@ internal sealed partial class ArmNativeCompiler
     /// <summary>
     /// What a kernel runs between its calls at EL1: MRS of TPIDR_EL1, SP_EL0 and DAIF, MSR DAIFSet, and DC ZVA
     /// (clearing pages). Native code runs them at EL1 (it leaves before them at EL0, where they may trap), and DC
-    /// ZVA at EL0 too, as the interpreter does (user memset uses it; its stores go through the EL's TLB entries).
+    /// ZVA at EL0 too where SCTLR_EL1.DZE allows it (user memset uses it; its stores go through the EL's TLB
+    /// entries); where it traps, the interpreter raises the trap.
     /// </summary>
     internal static bool IsKernelSystem(uint insn) =>
         (insn & 0xffff_ffe0) is 0xd538_d080 or 0xd538_4100 or 0xd53b_4220 or 0xd50b_7420
@@ -899,12 +900,10 @@ internal sealed partial class ArmNativeCompiler
                 {
                     int rt = (int)(d.Insn & 31);
                     var miss = ExitBefore(k, o);
-                    if ((d.Insn & 0xffff_ffe0) != 0xd50b_7420)
-                    {
-                        a.Load(Rax, Context, Ctx.AtEl1);
-                        a.Test(Rax, Rax);
-                        a.JumpIf(X64Cond.E, miss);
-                    }
+                    // DC ZVA at EL0 too where SCTLR_EL1.DZE allows it; the rest at EL1 only.
+                    a.Load(Rax, Context, (d.Insn & 0xffff_ffe0) == 0xd50b_7420 ? Ctx.ZeroBlockAllowed : Ctx.AtEl1);
+                    a.Test(Rax, Rax);
+                    a.JumpIf(X64Cond.E, miss);
                     switch (d.Insn & 0xffff_ffe0)
                     {
                         case 0xd538_d080: // MRS Xt, TPIDR_EL1

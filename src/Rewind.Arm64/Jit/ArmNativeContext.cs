@@ -34,7 +34,8 @@ internal static class ArmNativeContext
     /// <summary>The CPU's fetch TLB (virtual page | epoch, slots), and the epoch its live entries carry (0: no chaining).</summary>
     public const int FetchTlb = 104;
     public const int FetchEpoch = 112;
-    // Word 15 (120) is free.
+    /// <summary>1 where DC ZVA may run: at EL1, or at EL0 with SCTLR_EL1.DZE set (else it traps, in the interpreter).</summary>
+    public const int ZeroBlockAllowed = 120;
     /// <summary>1 at EL1 (the system instructions native code runs are EL1's; at EL0 it leaves them to the interpreter).</summary>
     public const int AtEl1 = 128;
     public const int TpidrEl1 = 136;
