@@ -85,33 +85,45 @@ report() {
 echo "instructions: $bench_icount (bench.elf) - $hello_icount (hello.elf, start-up)"
 
 if [ "$arch" = aarch64 ]; then
-  # measure CMD...: runs CMD $runs times, checks bench output, prints "WALL CPU": the best wall time and
-  # the best user+system CPU time (of the process and its children). On a shared machine the CPU time
-  # is the steadier figure: it does not count the time other jobs hold the cores.
-  measure() {
-    local best_wall="" best_cpu="" t0 t1 out cpu of tt
+  # run_once CMD...: runs CMD once with stdin empty, checks bench output, prints "WALL CPU": its wall time
+  # and its user+system CPU time (of the process and its children). On a shared machine the CPU time is
+  # the steadier figure: it does not count the time other jobs hold the cores.
+  run_once() {
+    local t0 t1 out tt of
     of=$(mktemp)
-    for ((i = 0; i < runs; i++)); do
-      t0=$(now)
-      # CPU time from bash's `times` (the children's user and system time, to the millisecond): GNU time
-      # prints hundredths, a 10 ms step against a guest part of about 50 ms.
-      tt=$( ("$@" </dev/null >"$of" || exit 1; times) ) || { echo "bench: '$*' failed" >&2; rm -f "$of"; return 1; }
-      t1=$(now)
-      out=$(cat "$of")
-      case "$*" in
-        *bench.elf* | *bench_mmu.elf*) [ "$out" = "$expected" ] || { echo "bench: unexpected output from '$*': $out" >&2; rm -f "$of"; return 1; } ;;
-      esac
-      cpu=$(printf '%s\n' "$tt" | awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.3f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
-      best_wall=$(awk -v a="$best_wall" -v b="$(awk -v x="$t0" -v y="$t1" 'BEGIN { printf "%.6f", y - x }')" \
-        'BEGIN { if (a == "" || b < a) print b; else print a }')
-      best_cpu=$(awk -v a="$best_cpu" -v b="$cpu" 'BEGIN { if (a == "" || b < a) print b; else print a }')
-    done
+    t0=$(now)
+    # CPU time from bash's `times` (the children's user and system time, to the millisecond): GNU time
+    # prints hundredths, a 10 ms step against a guest part of about 50 ms.
+    tt=$( ("$@" </dev/null >"$of" || exit 1; times) ) || { echo "bench: '$*' failed" >&2; rm -f "$of"; return 1; }
+    t1=$(now)
+    out=$(cat "$of")
     rm -f "$of"
-    echo "$best_wall $best_cpu"
+    case "$*" in
+      *bench.elf* | *bench_mmu.elf*) [ "$out" = "$expected" ] || { echo "bench: unexpected output from '$*': $out" >&2; return 1; } ;;
+    esac
+    printf '%s\n' "$tt" | awk -v x="$t0" -v y="$t1" 'NR == 2 {
+      split($1, u, /[ms]/); split($2, s, /[ms]/)
+      printf "%.6f %.3f\n", y - x, u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
   }
-  # report_a64 NAME "WALL CPU" "WALL CPU" (bench, hello): prints both MIPS figures; sets $mips_wall, $mips_cpu.
+  # measure KERNEL START CMD...: runs CMD -kernel KERNEL and CMD -kernel START (hello.elf) $runs times each,
+  # alternating, so both sets see the same host; prints "WALL CPU WALL CPU": the best of each, KERNEL's first.
+  measure() {
+    local kernel=$1 start=$2 r bw="" bc="" hw="" hc=""
+    shift 2
+    for ((i = 0; i < runs; i++)); do
+      r=($(run_once "$@" -kernel "$kernel")) || return 1
+      bw=$(awk -v a="$bw" -v b="${r[0]}" 'BEGIN { if (a == "" || b < a) print b; else print a }')
+      bc=$(awk -v a="$bc" -v b="${r[1]}" 'BEGIN { if (a == "" || b < a) print b; else print a }')
+      r=($(run_once "$@" -kernel "$start")) || return 1
+      hw=$(awk -v a="$hw" -v b="${r[0]}" 'BEGIN { if (a == "" || b < a) print b; else print a }')
+      hc=$(awk -v a="$hc" -v b="${r[1]}" 'BEGIN { if (a == "" || b < a) print b; else print a }')
+    done
+    echo "$bw $bc $hw $hc"
+  }
+  # report_a64 NAME "WALL CPU WALL CPU" (bench, hello): prints both MIPS figures; sets $mips_wall, $mips_cpu.
   report_a64() {
-    local name=$1 b=($2) h=($3) n=$((bench_icount - hello_icount))
+    local name=$1 m=($2) n=$((bench_icount - hello_icount))
+    local b=("${m[0]}" "${m[1]}") h=("${m[2]}" "${m[3]}")
     mips_wall=$(awk -v n="$n" -v tb="${b[0]}" -v th="${h[0]}" 'BEGIN { d = tb - th; if (d <= 0) d = tb; printf "%.1f", n / d / 1e6 }')
     mips_cpu=$(awk -v n="$n" -v tb="${b[1]}" -v th="${h[1]}" 'BEGIN { d = tb - th; if (d <= 0) d = tb; printf "%.1f", n / d / 1e6 }')
     printf '%s: wall %.2f s -> %s MIPS; CPU %.2f s -> %s MIPS (start-up %.2f s wall, %.2f s CPU subtracted)\n' \
@@ -123,19 +135,15 @@ if [ "$arch" = aarch64 ]; then
   args=(-M virt -cpu cortex-a57 -semihosting-config enable=on,target=native)
   qargs=("${args[@]}" -display none -monitor none -net none)
   qemu_a64=(bash -c 'exec qemu-system-aarch64 "$@" 2>&1' qemu-system-aarch64)
-  rewind_out=$(measure bash ./rewind-aarch64 "${args[@]}" -nographic -icount shift=0 -kernel "$bench")
-  rewind_hello=$(measure bash ./rewind-aarch64 "${args[@]}" -nographic -icount shift=0 -kernel "$hello")
-  report_a64 rewind "$rewind_out" "$rewind_hello"
+  report_a64 rewind "$(measure "$bench" "$hello" bash ./rewind-aarch64 "${args[@]}" -nographic -icount shift=0)"
   rw_wall=$mips_wall rw_cpu=$mips_cpu
   if ! command -v qemu-system-aarch64 >/dev/null 2>&1; then
     echo "qemu: qemu-system-aarch64 not installed, no comparison"
     exit 0
   fi
-  report_a64 "qemu -icount shift=0" "$(measure "${qemu_a64[@]}" "${qargs[@]}" -icount shift=0 -kernel "$bench")" \
-    "$(measure "${qemu_a64[@]}" "${qargs[@]}" -icount shift=0 -kernel "$hello")"
+  report_a64 "qemu -icount shift=0" "$(measure "$bench" "$hello" "${qemu_a64[@]}" "${qargs[@]}" -icount shift=0)"
   qi_wall=$mips_wall qi_cpu=$mips_cpu
-  report_a64 "qemu (no icount)" "$(measure "${qemu_a64[@]}" "${qargs[@]}" -kernel "$bench")" \
-    "$(measure "${qemu_a64[@]}" "${qargs[@]}" -kernel "$hello")"
+  report_a64 "qemu (no icount)" "$(measure "$bench" "$hello" "${qemu_a64[@]}" "${qargs[@]}")"
   awk -v rw="$rw_wall" -v rc="$rw_cpu" -v qw="$qi_wall" -v qc="$qi_cpu" -v pw="$mips_wall" -v pc="$mips_cpu" 'BEGIN {
     printf "ratio rewind / qemu -icount shift=0: %.2fx wall, %.2fx CPU\n", rw / qw, rc / qc
     printf "ratio rewind / qemu (no icount):     %.2fx wall, %.2fx CPU\n", rw / pw, rc / pc
@@ -144,10 +152,9 @@ if [ "$arch" = aarch64 ]; then
     # The translated variant: the same start-up (hello.elf) subtracted, its own instruction count.
     echo "instructions: $sv39_icount (bench_mmu.elf)"
     bench_icount=$sv39_icount
-    report_a64 "rewind, MMU on" "$(measure bash ./rewind-aarch64 "${args[@]}" -nographic -icount shift=0 -kernel "$bench_sv39")" "$rewind_hello"
+    report_a64 "rewind, MMU on" "$(measure "$bench_sv39" "$hello" bash ./rewind-aarch64 "${args[@]}" -nographic -icount shift=0)"
     rw_wall=$mips_wall rw_cpu=$mips_cpu
-    report_a64 "qemu -icount shift=0, MMU on" "$(measure "${qemu_a64[@]}" "${qargs[@]}" -icount shift=0 -kernel "$bench_sv39")" \
-      "$(measure "${qemu_a64[@]}" "${qargs[@]}" -icount shift=0 -kernel "$hello")"
+    report_a64 "qemu -icount shift=0, MMU on" "$(measure "$bench_sv39" "$hello" "${qemu_a64[@]}" "${qargs[@]}" -icount shift=0)"
     awk -v rw="$rw_wall" -v rc="$rw_cpu" -v qw="$mips_wall" -v qc="$mips_cpu" 'BEGIN {
       printf "ratio rewind / qemu -icount shift=0, MMU on: %.2fx wall, %.2fx CPU\n", rw / qw, rc / qc
     }'
