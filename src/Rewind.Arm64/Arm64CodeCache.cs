@@ -19,5 +19,5 @@ public sealed class Arm64CodeCache(PhysicalMemory ram) : PageCodeCache<A64Op>(ra
     /// <param name="native">Translate regions to native code first (see <see cref="Jit.ArmBlockCache"/>).</param>
     public void EnableCompiler(int threshold = Jit.ArmJitSettings.DefaultThreshold, bool background = false, bool native = false,
         int nativeThreshold = Jit.ArmJitSettings.DefaultNativeThreshold) =>
-        Blocks ??= new Jit.ArmBlockCache(Ram, threshold, background, native, nativeThreshold);
+        Blocks ??= new Jit.ArmBlockCache(this, threshold, background, native, nativeThreshold);
 }

@@ -18,6 +18,8 @@ public sealed unsafe partial class Arm64Cpu
     private ulong _fetchPage = NoPc;
     private A64Op[] _fetchSlots = new A64Op[1];
     private byte* _fetchHost;
+    /// <summary>The fetch window's word of the code cache's line map (<see cref="PageCodeCache{TSlot}.CodeLines"/>): a decode marks its line there.</summary>
+    private ulong* _fetchLines;
     /// <summary>An instruction fetched from outside RAM (a flash or ROM), decoded each time: its bytes change without notice.</summary>
     private A64Op _uncachedOp;
 
@@ -72,6 +74,7 @@ public sealed unsafe partial class Arm64Cpu
             return;
         }
         _fetchSlots = _code.PageFor((int)(off >> PhysicalMemory.PageShift));
+        _fetchLines = _code.CodeLines + (off >> PhysicalMemory.PageShift);
         _fetchHost = _ramPtr + (off & ~0xfffUL);
         _fetchPage = pc & ~0xfffUL;
         ref FetchTlbEntry e = ref _fetchTlb[(int)(pc >> PhysicalMemory.PageShift) & (FetchTlbEntries - 1)];

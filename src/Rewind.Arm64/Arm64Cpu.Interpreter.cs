@@ -97,6 +97,8 @@ public sealed unsafe partial class Arm64Cpu
             {
                 case A64Kind.Empty:
                     d = Decode(*(uint*)(_fetchHost + (pc & 0xfff)));
+                    // Its line now holds code: stores into it are reported (see PageCodeCache.CodeLines).
+                    *_fetchLines |= 1UL << (int)((pc >> Core.Memory.PageCodeCache<A64Op>.LineShift) & 63);
                     goto dispatch;
                 case A64Kind.Jit:
                     {

@@ -26,6 +26,7 @@ public sealed unsafe partial class Arm64Cpu
         c[ArmNativeContext.TlbWrite / 8] = (ulong)_dataTlbWrite;
         c[ArmNativeContext.PageFlags / 8] = (ulong)_pageFlags;
         c[ArmNativeContext.FetchTlb / 8] = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _fetchTlb[0]);
+        c[ArmNativeContext.CodeLineBits / 8] = (ulong)(((byte*)_code.CodeLines - (byte*)c) * 8);
     }
 
     /// <summary>

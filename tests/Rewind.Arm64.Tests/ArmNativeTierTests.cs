@@ -450,6 +450,84 @@ public class ArmNativeTierTests
     }
 
     /// <summary>
+    /// A table on the page of the code that fills it (as bench.elf's is): the page holds decoded code, so the code
+    /// cache watches it, but no store touches a line with code in it, so the stores stay in native code instead of
+    /// each leaving it for the interpreter to report the write. Before, each of the 1,000 stores ended a call.
+    /// </summary>
+    [Fact]
+    public void Stores_beside_code_on_its_page_stay_in_native_code()
+    {
+        uint[] program =
+        [
+            0xf8227802, // loop: str x2, [x0, x2, lsl #3]  (x0 = the code's page + 0x800)
+            0xf1000442, // subs x2, x2, #1
+            0x54ffffc1, // b.ne loop
+            0x14000000, // b .
+        ];
+        var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
+        foreach (var rig in rigs)
+        {
+            rig.Cpu.SetX(0, CpuRig.Ram + 0x800);
+            rig.Cpu.SetX(2, 1000);
+            rig.Cpu.Run(3_100);
+        }
+        AssertSame(rigs[0], rigs[1], "at the end");
+        Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
+        Assert.Equal(1000UL, rigs[1].Read64(CpuRig.Ram + 0x800 + 8000));
+        Assert.True(rigs[0].Memory.Bytes.SequenceEqual(rigs[1].Memory.Bytes), "RAM differs");
+        Assert.True(rigs[1].Cpu.RegionRuns < 20, $"{rigs[1].Cpu.RegionRuns} calls into native code: its stores left it");
+    }
+
+    /// <summary>
+    /// The other side of <see cref="Stores_beside_code_on_its_page_stay_in_native_code"/>: stores from native code
+    /// into a line only a compiled region was read from (h's second instruction, never decoded) and into a line
+    /// only the interpreter has decoded (g's two FMOVs, which native code leaves to it: its region starts in the
+    /// next line) are still reported, so what runs next is the new code. Each round rewrites h's `add x3, x3, #k`
+    /// and g's `fmov d0, #imm` with a new k and imm.
+    /// </summary>
+    [Fact]
+    public void Stores_from_native_code_into_lines_of_code_still_rewrite_it()
+    {
+        var program = new uint[0x248 / 4];
+        uint[] main =
+        [
+            0xb90000e5, // 0x00 loop: str w5, [x7]   (h + 4, in another line than h)
+            0xb90000c8, // 0x04: str w8, [x6]        (g)
+            0x9400004d, // 0x08: bl h
+            0x9400008b, // 0x0c: bl g
+            0x111000a5, // 0x10: add w5, w5, #0x400  (k + 1)
+            0x11400908, // 0x14: add w8, w8, #0x2000 (imm + 1)
+            0xf1000442, // 0x18: subs x2, x2, #1
+            0x54ffff21, // 0x1c: b.ne loop
+            0x14000000, // 0x20: b .
+        ];
+        main.CopyTo(program, 0);
+        program[0x13c / 4] = 0x91000484; // h: add x4, x4, #1
+        program[0x140 / 4] = 0x91000463; //    add x3, x3, #1 (rewritten)
+        program[0x144 / 4] = 0xd65f03c0; //    ret
+        program[0x238 / 4] = 0x1e601000; // g: fmov d0, #2.0 (rewritten)
+        program[0x23c / 4] = 0x9e660009; //    fmov x9, d0
+        program[0x240 / 4] = 0x8b090063; //    add x3, x3, x9 (the next line: a region starts here)
+        program[0x244 / 4] = 0xd65f03c0; //    ret
+        var rigs = new[] { new CpuRig(program), new CpuRig(program) };
+        rigs[1].Cpu.CodeCache.EnableCompiler(threshold: int.MaxValue, native: true, nativeThreshold: 1);
+        foreach (var rig in rigs)
+        {
+            rig.Cpu.SetX(2, 200);
+            rig.Cpu.SetX(5, 0x91000863); // add x3, x3, #2
+            rig.Cpu.SetX(6, CpuRig.Ram + 0x238);
+            rig.Cpu.SetX(7, CpuRig.Ram + 0x140);
+            rig.Cpu.SetX(8, 0x1e601000); // fmov d0, #2.0 (imm8 0)
+            rig.Cpu.Run(3_000);
+        }
+        AssertSame(rigs[0], rigs[1], "at the end");
+        Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
+        // The last round's g ran its last FMOV (imm8 199), not the first (2.0).
+        Assert.NotEqual(0x4000_0000_0000_0000UL, rigs[1].Cpu.GetX(9));
+        Assert.True(rigs[1].Cpu.RegionSteps > 1_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
+    }
+
+    /// <summary>
     /// A body that chained to another page's code is a cache of the fetch window: after the guest rewrites the
     /// callee (here through a store the interpreter runs), the new instruction is what runs.
     /// </summary>

@@ -85,6 +85,7 @@ public sealed class ArmBlockCache
     private int _next;
 
     private readonly PhysicalMemory _ram;
+    private readonly Arm64CodeCache _code;
 
     /// <param name="background">
     /// Compile on a thread-pool thread while the CPU goes on interpreting, placing finished regions between
@@ -97,9 +98,10 @@ public sealed class ArmBlockCache
     /// runs of that code; without it, through the runtime's JIT after <paramref name="threshold"/> visits.
     /// Ignored where the host gives no executable memory.
     /// </param>
-    public ArmBlockCache(PhysicalMemory ram, int threshold, bool background = false, bool native = false, int nativeThreshold = ArmJitSettings.DefaultNativeThreshold)
+    public ArmBlockCache(Arm64CodeCache code, int threshold, bool background = false, bool native = false, int nativeThreshold = ArmJitSettings.DefaultNativeThreshold)
     {
-        _ram = ram;
+        _code = code;
+        var ram = _ram = code.Ram;
         Threshold = threshold;
         Background = background;
         if (native && (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64))
@@ -183,6 +185,8 @@ public sealed class ArmBlockCache
         if (!_byPage.TryGetValue(page, out var list)) _byPage[page] = list = [];
         list.Add(id);
         _entries[id] = new ArmNativeEntry { Code = native, Length = entryLength };
+        // Its bytes are code now, wherever the interpreter has not decoded them: a store there must be reported.
+        _code.MarkCode(page, start, end);
         slots[slot] = new A64Op { Kind = A64Kind.Jit, Insn = entry.Insn, Imm = (ulong)id };
         Compiled++;
         return block;

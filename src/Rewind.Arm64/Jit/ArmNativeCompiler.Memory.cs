@@ -1,4 +1,5 @@
 using Rewind.Arm64.Decode;
+using Rewind.Core.Memory;
 using Rewind.Core.Native;
 using static Rewind.Core.Native.X64Reg;
 using Ctx = Rewind.Arm64.Jit.ArmNativeContext;
@@ -90,11 +91,45 @@ internal sealed partial class ArmNativeCompiler
             a.Mov(Rcx, Rdx);
             a.ShiftImm(X64Shift.Shr, Rcx, 12);
             a.AluMem(X64Alu.Add, Rcx, Context, Ctx.PageFlags);
-            a.CmpByteMem(Rcx, 0, Core.Memory.PhysicalMemory.DirtyFlag);
-            a.JumpIf(X64Cond.NE, miss);
+            a.CmpByteMem(Rcx, 0, PhysicalMemory.DirtyFlag);
+            var watched = a.NewLabel();
+            var back = a.NewLabel();
+            a.JumpIf(X64Cond.NE, watched);
+            a.Bind(back);
+            if (_lineCheckCount == _lineChecks.Length) Array.Resize(ref _lineChecks, _lineCheckCount * 2);
+            _lineChecks[_lineCheckCount++] = new CodeLineCheck(watched, back, miss, span);
         }
         a.AluMem(X64Alu.Add, Rdx, Context, Ctx.RamPtr);
     }
+
+    /// <summary>
+    /// A store's way on from a page that is not just dirty (rcx = its flags' address, rdx = the RAM offset):
+    /// a dirty page the code cache watches, where no line the store touches holds decoded or compiled code
+    /// (<see cref="Core.Memory.PageCodeCache{TSlot}.CodeLines"/>), takes the fast path after all. Without this, a
+    /// guest keeping data beside its code (a table on main's page, a firmware's variables) would leave native
+    /// code at each such store for the interpreter to report it, to a cache with nothing there to forget.
+    /// The code cache and the compiled regions are the only watchers of an Arm machine's pages.
+    /// </summary>
+    private void CodeLineCheckBody(CodeLineCheck c)
+    {
+        var a = _a;
+        a.Bind(c.Entry);
+        a.CmpByteMem(Rcx, 0, PhysicalMemory.DirtyFlag | PhysicalMemory.WatchedFlag);
+        a.JumpIf(X64Cond.NE, c.Miss);
+        // The bit of the first byte's line, then of the last byte's: BT takes a bit offset from the context's
+        // address, which the context keeps as a bias from its own address to the map's.
+        for (int last = 0; last <= (c.Span > 1 ? 1 : 0); last++)
+        {
+            a.Lea(Rcx, Rdx, last * (c.Span - 1));
+            a.ShiftImm(X64Shift.Shr, Rcx, Core.Memory.PageCodeCache<A64Op>.LineShift);
+            a.AluMem(X64Alu.Add, Rcx, Context, Ctx.CodeLineBits);
+            a.BitTestMem(Context, 0, Rcx);
+            a.JumpIf(X64Cond.B, c.Miss);
+        }
+        a.Jump(c.Back);
+    }
+
+    private readonly record struct CodeLineCheck(X64Label Entry, X64Label Back, X64Label Miss, int Span);
 
     /// <summary>Goes to <paramref name="miss"/> when the address in rax is not aligned to <paramref name="size"/>: the interpreter raises the alignment fault (rcx scratch).</summary>
     private void MissIfUnaligned(int size, X64Label miss)

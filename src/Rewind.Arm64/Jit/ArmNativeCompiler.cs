@@ -37,6 +37,8 @@ internal sealed partial class ArmNativeCompiler
     private int _startCount;
     private ColdExit[] _exits = new ColdExit[64];
     private int _exitCount;
+    private CodeLineCheck[] _lineChecks = new CodeLineCheck[16];
+    private int _lineCheckCount;
     private X64Label _exitRelative, _chain;
     private int _length;
 
@@ -121,6 +123,7 @@ internal sealed partial class ArmNativeCompiler
         a.Reset();
         _startCount = 0;
         _exitCount = 0;
+        _lineCheckCount = 0;
         _exitRelative = a.NewLabel();
         _chain = a.NewLabel();
         if (_starts.Length < region.Blocks.Count) _starts = new Start[region.Blocks.Count];
@@ -156,6 +159,8 @@ internal sealed partial class ArmNativeCompiler
             }
             if (!ended) Goto(offset);
         }
+        // Stores into watched pages, out of line: on when no line they touch holds code.
+        for (int i = 0; i < _lineCheckCount; i++) CodeLineCheckBody(_lineChecks[i]);
         // Cold exits, out of line: each leaves before instruction Steps of its block, at its pc.
         for (int i = 0; i < _exitCount; i++)
         {

@@ -54,7 +54,13 @@ internal static class ArmNativeContext
     public const int ExclusiveAddress = 192;
     public const int ExclusiveSize = 200;
 
-    public const int Words = 26;
+    /// <summary>
+    /// The code cache's line map (<see cref="Core.Memory.PageCodeCache{TSlot}.CodeLines"/>) as a bit offset from this
+    /// context's own address: (map - context) * 8, so that BT [context], (offset >> 6) + this tests a RAM line.
+    /// </summary>
+    public const int CodeLineBits = 208;
+
+    public const int Words = 27;
 
     /// <summary>
     /// NZCV (bits 31..28, as the CPU keeps it) in the host's form: bits 15..8 as LAHF leaves AH (SF = N, ZF = Z,

@@ -32,6 +32,7 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
     private readonly Dictionary<ulong, TSlot[]> _outsideRam = [];
     private readonly int[] _quietWrites;
     private readonly byte[] _scanBackoff;
+    private readonly ulong[] _codeLines;
 
     /// <summary>
     /// Writes to a page that forget no filled slot before the page is scanned for any filled slot left.
@@ -54,6 +55,7 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
         _pages = new TSlot[]?[ram.PageCount];
         _quietWrites = new int[ram.PageCount];
         _scanBackoff = new byte[ram.PageCount];
+        _codeLines = GC.AllocateArray<ulong>(ram.PageCount, pinned: true);
         var previous = ram.WatchedPageWritten;
         ram.WatchedPageWritten = (page, start, length) =>
         {
@@ -63,6 +65,28 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
     }
 
     public int SlotsPerPage { get; }
+
+    /// <summary>log2 of the bytes of a code line: the grain of <see cref="CodeLines"/>.</summary>
+    public const int LineShift = 6;
+
+    /// <summary>
+    /// One bit per 64-byte line of RAM (bit <c>offset >> 6</c> of the string, a word per page): set where a
+    /// slot of the line has been filled or a compiled region was read from it, since the page last had its
+    /// slots dropped. A line whose bit is clear holds nothing derived, so a store into it forgets nothing:
+    /// native code (the Arm tier's stores into a page that mixes code and data) goes on without reporting it.
+    /// Bits are only ever set while a page keeps its slots (clearing slots leaves them set): an extra bit
+    /// costs a report, a missing one would leave stale code, so only dropping the whole page clears them.
+    /// </summary>
+    public unsafe ulong* CodeLines => (ulong*)Unsafe.AsPointer(ref _codeLines[0]);
+
+    /// <summary>Marks the lines of RAM page <paramref name="page"/> that bytes [<paramref name="start"/>, <paramref name="end"/>) fall in as holding code.</summary>
+    public void MarkCode(int page, int start, int end)
+    {
+        if (end <= start) return;
+        int first = start >> LineShift, last = (end - 1) >> LineShift;
+        ulong bits = last - first == 63 ? ulong.MaxValue : ((1UL << (last - first + 1)) - 1) << first;
+        _codeLines[page] |= bits;
+    }
 
     public PhysicalMemory Ram => _ram;
 
@@ -184,6 +208,7 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
         SetPage(page, null);
         Array.Clear(p);
         _free.Push(p);
+        _codeLines[page] = 0;
         _quietWrites[page] = 0;
         _scanBackoff[page] = 0;
         Generation++;
@@ -213,6 +238,7 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
             Array.Clear(p);
             _free.Push(p);
         }
+        Array.Clear(_codeLines);
         _outsideRam.Clear();
         Generation++;
         Dropped?.Invoke();

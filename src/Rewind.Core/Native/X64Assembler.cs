@@ -491,6 +491,9 @@ public sealed class X64Assembler
     /// <summary>bt value32, bit32: CF = bit <paramref name="bit"/> (mod 32) of <paramref name="value"/>.</summary>
     public void BitTest(X64Reg value, X64Reg bit) => OpReg(false, 0xa3, (int)bit, value, twoByte: true);
 
+    /// <summary>bt qword [base + disp], bit: CF = bit <paramref name="bit"/> (signed, 64 bits, any distance) of the bit string at the address.</summary>
+    public void BitTestMem(X64Reg b, int disp, X64Reg bit) => OpMem(true, 0xa3, (int)bit, b, disp, twoByte: true);
+
     /// <summary>bswap reg: reverses the bytes of its low 32 bits (zero-extended), or of all 64 when <paramref name="wide"/>.</summary>
     public void ByteSwap(X64Reg reg, bool wide = true)
     {

@@ -77,6 +77,8 @@ public class X64AssemblerTests
         { "rorx r9d, eax, 3", "c4637bf0c803" },
         { "mulx r8, rax, [rsi+0x48]", "c462fbf64648" },
         { "mulx rcx, rax, r13", "c4c2fbf6cd" },
+        { "bt [rdi], rcx", "480fa30f" },
+        { "bt [r12+8], r9", "4d0fa34c2408" },
     };
 
     [Theory]
@@ -142,6 +144,8 @@ public class X64AssemblerTests
             "rorx r9d, eax, 3" => a => a.Rorx(R9, Rax, 3, wide: false),
             "mulx r8, rax, [rsi+0x48]" => a => a.MulxMem(R8, Rax, Rsi, 0x48),
             "mulx rcx, rax, r13" => a => a.MulxReg(Rcx, Rax, R13),
+            "bt [rdi], rcx" => a => a.BitTestMem(Rdi, 0, Rcx),
+            "bt [r12+8], r9" => a => a.BitTestMem(R12, 8, R9),
             _ => throw new ArgumentException(instruction),
         };
         Assert.Equal(expected, Hex(emit));
