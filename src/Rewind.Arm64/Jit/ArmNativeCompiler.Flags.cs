@@ -27,6 +27,7 @@ internal sealed partial class ArmNativeCompiler
     private void Flags(bool sub, X64Reg result, int rd)
     {
         var a = _a;
+        _compare.Valid = false;
         if (sub) a.Cmc();
         a.SetCondByte(X64Cond.O, Rax); // al = V
         a.Lahf();                      // ah = SF ZF 0 AF 0 PF 1 CF
@@ -43,7 +44,23 @@ internal sealed partial class ArmNativeCompiler
     private X64Cond HostCondition(int cond, bool flagsInHost)
     {
         var a = _a;
-        if (!flagsInHost)
+        if (!flagsInHost && _compare.Valid && Kept(_compare.Rn, out var n))
+        {
+            // Compared again: the context's NZCV came from this very compare of registers still unchanged.
+            if (_compare.Rm < 0)
+            {
+                if (_compare.Sub) a.AluImm(X64Alu.Cmp, n, _compare.Imm, _compare.Wide);
+                else a.TestImm(n, _compare.Imm, _compare.Wide);
+            }
+            else
+            {
+                Kept(_compare.Rm, out var m);
+                if (_compare.Sub) a.AluReg(X64Alu.Cmp, n, m, _compare.Wide);
+                else a.Test(n, m, _compare.Wide);
+            }
+            if (_compare.Sub) a.Cmc();
+        }
+        else if (!flagsInHost)
         {
             a.LoadExtend(Rax, Context, Ctx.Nzcv, 2, signed: false);
             a.AddAl(0x7f); // OF = (al == 1)
@@ -73,6 +90,29 @@ internal sealed partial class ArmNativeCompiler
             12 => X64Cond.G,
             _ => X64Cond.LE,
         };
+    }
+
+    /// <summary>
+    /// The compare (TST or CMP: nothing written) whose NZCV the context holds, while its operands, kept in host
+    /// registers, are unchanged (<see cref="Wrote"/> and every flag setter end it). A condition read later then
+    /// compares again, one or two host instructions, instead of loading NZCV back from the context and SAHF: a
+    /// store-to-load round trip on the condition's path, the hottest spot of bench_mmu.elf's loop (`tst x1, #1`,
+    /// two instructions that change the host's flags, then `csel ... eq`).
+    /// </summary>
+    private struct FlagCompare
+    {
+        public bool Valid, Sub, Wide;
+        /// <summary>The registers compared; Rm is -1 for an immediate (<see cref="Imm"/>).</summary>
+        public int Rn, Rm, Imm;
+    }
+
+    private FlagCompare _compare;
+
+    /// <summary>Notes the compare just emitted (after its <see cref="Flags"/>), where both operands are kept registers or an immediate.</summary>
+    private void Compared(bool sub, bool wide, int rn, int rm, int imm)
+    {
+        if (rn >= 31 || !Kept(rn, out _) || (rm >= 0 && (rm >= 31 || !Kept(rm, out _)))) return;
+        _compare = new FlagCompare { Valid = true, Sub = sub, Wide = wide, Rn = rn, Rm = rm, Imm = imm };
     }
 
     /// <summary>The host condition that holds when <paramref name="c"/> does not (Jcc encodes pairs).</summary>

@@ -195,5 +195,6 @@ internal sealed partial class ArmNativeCompiler
     {
         _uses[slot]++;
         _written[slot] = true;
+        if (slot == _compare.Rn || slot == _compare.Rm) _compare.Valid = false;
     }
 }

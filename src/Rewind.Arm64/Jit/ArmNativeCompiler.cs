@@ -151,6 +151,7 @@ internal sealed partial class ArmNativeCompiler
             a.Bind(_starts[i].Label);
             _length = b.Ops.Length;
             _flagsSet = false; // a block is entered by jumps from elsewhere
+            _compare.Valid = false;
             bool ended = false;
             for (int k = 0; k < b.Ops.Length && !ended; k++)
             {
@@ -372,11 +373,13 @@ internal sealed partial class ArmNativeCompiler
                 // CMP: compared where Rn is, nothing computed.
                 a.AluImm(X64Alu.Cmp, Source(d.Rn, Rcx), (int)(long)d.Imm, sf);
                 Flags(sub: true, Rcx, -1);
+                Compared(sub: true, sf, d.Rn, -1, (int)(long)d.Imm);
                 return false;
             case A64Kind.AndsImm when d.Rd == Arm64Cpu.ZeroSink && (sf ? (long)d.Imm is >= int.MinValue and <= int.MaxValue : d.Imm <= uint.MaxValue):
                 // TST: tested where Rn is.
                 a.TestImm(Source(d.Rn, Rcx), unchecked((int)(uint)d.Imm), sf);
                 Flags(sub: false, Rcx, -1);
+                Compared(sub: false, sf, d.Rn, -1, unchecked((int)(uint)d.Imm));
                 return false;
             case A64Kind.AddsImm:
                 {
@@ -514,6 +517,7 @@ internal sealed partial class ArmNativeCompiler
                         if (d.Kind == A64Kind.AndsReg) a.Test(n, m, sf);
                         else a.AluReg(X64Alu.Cmp, n, m, sf);
                         Flags(sub: d.Kind != A64Kind.AndsReg, Rcx, -1);
+                        if (m != Rax) Compared(sub: d.Kind != A64Kind.AndsReg, sf, d.Rn, d.Rm, 0);
                         return false;
                     }
                     var t = Target(d.Rd, Rcx);
