@@ -11,7 +11,8 @@
 #
 # --arch aarch64 times guests/aarch64/bin/bench.elf (the same work, ported; about 158 million A64
 # instructions) through ./rewind-aarch64 (-cpu cortex-a57, semihosting console and exit), next to
-# qemu-system-aarch64 with -icount shift=0 and plain qemu-system-aarch64 (its TCG without icount).
+# qemu-system-aarch64 with -icount shift=0 and plain qemu-system-aarch64 (its TCG without icount), and
+# once more through ./rewind-aarch64 with REWIND_JIT=0: the interpreter alone, no compiled regions.
 #
 # With --arch aarch64, --sv39 also times guests/aarch64/bin/bench_mmu.elf, the same bench.o with stage 1
 # translation on before main (4 KiB pages over the program and its data, guests/aarch64/common/mmu.c).
@@ -137,6 +138,10 @@ if [ "$arch" = aarch64 ]; then
   qemu_a64=(bash -c 'exec qemu-system-aarch64 "$@" 2>&1' qemu-system-aarch64)
   report_a64 rewind "$(measure "$bench" "$hello" bash ./rewind-aarch64 "${args[@]}" -nographic -icount shift=0)"
   rw_wall=$mips_wall rw_cpu=$mips_cpu
+  # The interpreter alone (no compiled regions, REWIND_JIT=0): the issue's own target for it is 0.5x QEMU.
+  report_a64 "rewind, interpreter only (REWIND_JIT=0)" \
+    "$(measure "$bench" "$hello" env REWIND_JIT=0 bash ./rewind-aarch64 "${args[@]}" -nographic -icount shift=0)"
+  ri_wall=$mips_wall ri_cpu=$mips_cpu
   if ! command -v qemu-system-aarch64 >/dev/null 2>&1; then
     echo "qemu: qemu-system-aarch64 not installed, no comparison"
     exit 0
@@ -144,9 +149,11 @@ if [ "$arch" = aarch64 ]; then
   report_a64 "qemu -icount shift=0" "$(measure "$bench" "$hello" "${qemu_a64[@]}" "${qargs[@]}" -icount shift=0)"
   qi_wall=$mips_wall qi_cpu=$mips_cpu
   report_a64 "qemu (no icount)" "$(measure "$bench" "$hello" "${qemu_a64[@]}" "${qargs[@]}")"
-  awk -v rw="$rw_wall" -v rc="$rw_cpu" -v qw="$qi_wall" -v qc="$qi_cpu" -v pw="$mips_wall" -v pc="$mips_cpu" 'BEGIN {
+  awk -v rw="$rw_wall" -v rc="$rw_cpu" -v qw="$qi_wall" -v qc="$qi_cpu" -v pw="$mips_wall" -v pc="$mips_cpu" \
+    -v iw="$ri_wall" -v ic="$ri_cpu" 'BEGIN {
     printf "ratio rewind / qemu -icount shift=0: %.2fx wall, %.2fx CPU\n", rw / qw, rc / qc
     printf "ratio rewind / qemu (no icount):     %.2fx wall, %.2fx CPU\n", rw / pw, rc / pc
+    printf "ratio rewind interpreter only / qemu -icount shift=0: %.2fx wall, %.2fx CPU\n", iw / qw, ic / qc
   }'
   if [ "$sv39" = 1 ]; then
     # The translated variant: the same start-up (hello.elf) subtracted, its own instruction count.
@@ -154,9 +161,13 @@ if [ "$arch" = aarch64 ]; then
     bench_icount=$sv39_icount
     report_a64 "rewind, MMU on" "$(measure "$bench_sv39" "$hello" bash ./rewind-aarch64 "${args[@]}" -nographic -icount shift=0)"
     rw_wall=$mips_wall rw_cpu=$mips_cpu
+    report_a64 "rewind, MMU on, interpreter only (REWIND_JIT=0)" \
+      "$(measure "$bench_sv39" "$hello" env REWIND_JIT=0 bash ./rewind-aarch64 "${args[@]}" -nographic -icount shift=0)"
+    ri_wall=$mips_wall ri_cpu=$mips_cpu
     report_a64 "qemu -icount shift=0, MMU on" "$(measure "$bench_sv39" "$hello" "${qemu_a64[@]}" "${qargs[@]}" -icount shift=0)"
-    awk -v rw="$rw_wall" -v rc="$rw_cpu" -v qw="$mips_wall" -v qc="$mips_cpu" 'BEGIN {
+    awk -v rw="$rw_wall" -v rc="$rw_cpu" -v qw="$mips_wall" -v qc="$mips_cpu" -v iw="$ri_wall" -v ic="$ri_cpu" 'BEGIN {
       printf "ratio rewind / qemu -icount shift=0, MMU on: %.2fx wall, %.2fx CPU\n", rw / qw, rc / qc
+      printf "ratio rewind interpreter only / qemu -icount shift=0, MMU on: %.2fx wall, %.2fx CPU\n", iw / qw, ic / qc
     }'
   fi
   exit 0

@@ -21,6 +21,14 @@ public sealed unsafe partial class Arm64Cpu
     /// <summary>A key bit no entry carries: lookups made with it always miss (watchpoints set).</summary>
     private const ulong DataTlbNever = 8;
 
+    /// <summary>
+    /// A write entry's key bit for a page that was not just dirty when mapped (clean, or watched for code), or
+    /// has left that state since (<see cref="RevokeFastWrites"/>). The interpreter ignores it (it reports every
+    /// store to NoteWrite anyway); native code's lookup misses on it, and its out-of-line path then tests the
+    /// page's flags, so that a hit without the bit needs no test: a page mapped without it is dirty and unwatched.
+    /// </summary>
+    internal const ulong SlowWriteBit = 16;
+
     private struct DataTlbEntry
     {
         /// <summary>Page-aligned virtual address | context bits; 0 never matches.</summary>
@@ -29,7 +37,8 @@ public sealed unsafe partial class Arm64Cpu
         public ulong Offset;
     }
 
-    private readonly DataTlbEntry[] _dataTlb = GC.AllocateArray<DataTlbEntry>(2 << DataTlbBits, pinned: true);
+    // Both arrays live in the native context's pinned block (ArmNativeContext.TlbReadAt), which native code reaches
+    // at fixed offsets from its context register.
     private DataTlbEntry* _dataTlbRead, _dataTlbWrite;
     private bool _dataTlbFilled;
     /// <summary>Low bits of every key: valid, and the exception level (EL0 and EL1 are permitted differently); or DataTlbNever.</summary>
@@ -37,8 +46,8 @@ public sealed unsafe partial class Arm64Cpu
 
     private void SetUpDataTlb()
     {
-        _dataTlbRead = (DataTlbEntry*)Unsafe.AsPointer(ref _dataTlb[0]);
-        _dataTlbWrite = _dataTlbRead + (1 << DataTlbBits);
+        _dataTlbRead = (DataTlbEntry*)((byte*)NativeContextPointer + Jit.ArmNativeContext.TlbReadAt);
+        _dataTlbWrite = (DataTlbEntry*)((byte*)NativeContextPointer + Jit.ArmNativeContext.TlbWriteAt);
     }
 
     /// <summary>The key bits from the exception level and watchpoints; called wherever either changes.</summary>
@@ -78,7 +87,7 @@ public sealed unsafe partial class Arm64Cpu
     private bool DataTlbStoreHit(ulong va, ref ulong off)
     {
         DataTlbEntry* e = _dataTlbWrite + ((int)(va >> 12) & DataTlbMask);
-        if (e->Key != (((va + 7) & ~0xfffUL) | _dataContext)) return false;
+        if ((e->Key & ~SlowWriteBit) != (((va + 7) & ~0xfffUL) | _dataContext)) return false;
         off = va + e->Offset;
         return true;
     }
@@ -89,7 +98,7 @@ public sealed unsafe partial class Arm64Cpu
         UpdateFastAccessLimit();
         if (!_dataTlbFilled) return;
         _dataTlbFilled = false;
-        Array.Clear(_dataTlb);
+        new Span<DataTlbEntry>(_dataTlbRead, 2 << DataTlbBits).Clear();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -114,7 +123,7 @@ public sealed unsafe partial class Arm64Cpu
     private void StoreData(ulong va, int size, ulong value)
     {
         DataTlbEntry* e = _dataTlbWrite + ((int)(va >> 12) & DataTlbMask);
-        if (e->Key == (((va + 7) & ~0xfffUL) | _dataContext))
+        if ((e->Key & ~SlowWriteBit) == (((va + 7) & ~0xfffUL) | _dataContext))
         {
             ulong off = va + e->Offset;
             byte* p = _ramPtr + off;
@@ -153,8 +162,37 @@ public sealed unsafe partial class Arm64Cpu
         ulong off = (pa & ~0xfffUL) - _ramBase;
         if (off >= _ramSize) return;
         DataTlbEntry* e = (access == Access.Write ? _dataTlbWrite : _dataTlbRead) + ((int)(va >> 12) & DataTlbMask);
-        e->Key = (va & ~0xfffUL) | _dataContext;
+        ulong key = (va & ~0xfffUL) | _dataContext;
+        if (access == Access.Write)
+        {
+            int page = (int)(off >> Core.Memory.PhysicalMemory.PageShift);
+            if (_pageFlags[page] == Core.Memory.PhysicalMemory.DirtyFlag) _ram.NoteFastWrites(page);
+            else key |= SlowWriteBit;
+        }
+        e->Key = key;
         e->Offset = off - (va & ~0xfffUL);
         _dataTlbFilled = true;
+    }
+
+    /// <summary>
+    /// Stores to RAM page <paramref name="page"/> (every page for -1) must test its flags again: the write entries
+    /// mapping it get <see cref="SlowWriteBit"/>; for every page they are dropped instead (the dirty set was
+    /// cleared, for a snapshot), so that each is mapped again, fast, by the store that dirties it next.
+    /// </summary>
+    private void RevokeFastWrites(int page)
+    {
+        if (!_dataTlbFilled) return;
+        if (page < 0)
+        {
+            new Span<DataTlbEntry>(_dataTlbWrite, DataTlbEntries).Clear();
+            return;
+        }
+        for (int i = 0; i < DataTlbEntries; i++)
+        {
+            ref DataTlbEntry e = ref _dataTlbWrite[i];
+            if (e.Key == 0) continue;
+            ulong ramPage = ((e.Key & ~0xfffUL) + e.Offset) >> Core.Memory.PhysicalMemory.PageShift;
+            if (ramPage == (ulong)page) e.Key |= SlowWriteBit;
+        }
     }
 }

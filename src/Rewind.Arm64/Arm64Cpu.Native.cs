@@ -22,8 +22,6 @@ public sealed unsafe partial class Arm64Cpu
         ulong* c = NativeContextPointer;
         c[ArmNativeContext.RamBase / 8] = _ramBase;
         c[ArmNativeContext.RamPtr / 8] = (ulong)_ramPtr;
-        c[ArmNativeContext.TlbRead / 8] = (ulong)_dataTlbRead;
-        c[ArmNativeContext.TlbWrite / 8] = (ulong)_dataTlbWrite;
         c[ArmNativeContext.PageFlags / 8] = (ulong)_pageFlags;
         c[ArmNativeContext.FetchTlb / 8] = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _fetchTlb[0]);
         c[ArmNativeContext.CodeLineBits / 8] = (ulong)(((byte*)_code.CodeLines - (byte*)c) * 8);

@@ -64,6 +64,8 @@ public sealed unsafe partial class Arm64Cpu
         _code = codeCache ?? new Arm64CodeCache(_ram);
         // A dropped page array may serve another page next: the fetch window is looked up again.
         _code.Dropped += ForgetFetchPage;
+        // Pages whose stores native code makes without testing their flags stop being so before they change.
+        _ram.FastWritesRevoked += RevokeFastWrites;
         SetUpDataTlb();
         SetUpNativeContext();
         Reset(0);

@@ -528,6 +528,121 @@ public class ArmNativeTierTests
     }
 
     /// <summary>
+    /// With the MMU on, a native store that hits the write TLB tests no page flags: the entry is made so only for a
+    /// page that is dirty and unwatched. Clearing the dirty set (a snapshot) drops those entries, so the next
+    /// store to the page marks it dirty again, as interpreted, and native code goes on storing there after that.
+    /// </summary>
+    [Fact]
+    public void A_native_store_after_the_dirty_set_is_cleared_marks_its_page_dirty()
+    {
+        uint[] program =
+        [
+            0xf90000c2, // loop: str x2, [x6]
+            0xf1000442, // subs x2, x2, #1
+            0x54ffffc1, // b.ne loop
+            0x14000000, // b .
+        ];
+        var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
+        int page = (int)((Data + 0x100 - CpuRig.Ram) >> 12);
+        foreach (var rig in rigs)
+        {
+            ArmBlockCompilerFuzzTests.MapIdentity(rig);
+            rig.Cpu.SetX(2, 3000);
+            rig.Cpu.SetX(6, Data + 0x100);
+            rig.Cpu.Run(3_000);
+            rig.Memory.ClearDirty();
+            Assert.False(rig.Memory.IsDirty(page));
+            rig.Cpu.Run(6_000);
+            Assert.True(rig.Memory.IsDirty(page), "a store after the dirty set was cleared did not mark its page");
+            rig.Memory.ClearDirty();
+            rig.Cpu.Run(9_000);
+            Assert.True(rig.Memory.IsDirty(page), "a store after the dirty set was cleared again did not mark its page");
+        }
+        AssertSame(rigs[0], rigs[1], "at the end");
+        Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
+        Assert.Equal(1UL, rigs[1].Read64(Data + 0x100));
+        Assert.True(rigs[1].Cpu.RegionSteps > 8_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
+    }
+
+    /// <summary>
+    /// A page the write TLB maps for stores without a flags test (dirty, no code) that then gets code (f, called)
+    /// has those entries marked first: the native loop's later stores over f's first instruction are reported, so
+    /// each call runs what the last round wrote. Three rounds of 50 stores of `add x3, x3, #k`, k = 2, 3, ...
+    /// </summary>
+    [Fact]
+    public void A_page_mapped_for_fast_stores_that_gets_code_has_its_stores_reported()
+    {
+        uint[] program =
+        [
+            0xb90000c5, // 0x00 loop: str w5, [x6]   (f, on a data page)
+            0x111000a5, // 0x04: add w5, w5, #0x400  (k + 1)
+            0xf1000442, // 0x08: subs x2, x2, #1
+            0x54ffffa1, // 0x0c: b.ne loop
+            0xd63f00c0, // 0x10: blr x6
+            0xd2800642, // 0x14: mov x2, #50
+            0xf1000529, // 0x18: subs x9, x9, #1
+            0x54ffff21, // 0x1c: b.ne loop
+            0x14000000, // 0x20: b .
+        ];
+        const ulong F = Data + 0x7000;
+        var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
+        foreach (var rig in rigs)
+        {
+            ArmBlockCompilerFuzzTests.MapIdentity(rig);
+            rig.Load(F, 0x91000463, 0xd65f03c0); // f: add x3, x3, #1; ret
+            rig.Cpu.SetX(2, 50);
+            rig.Cpu.SetX(5, 0x91000863); // add x3, x3, #2
+            rig.Cpu.SetX(6, F);
+            rig.Cpu.SetX(9, 3);
+            rig.Cpu.Run(2_000);
+        }
+        AssertSame(rigs[0], rigs[1], "at the end");
+        Assert.Equal(51UL + 101 + 151, rigs[1].Cpu.GetX(3));
+        Assert.True(rigs[1].Cpu.RegionSteps > 400, $"only {rigs[1].Cpu.RegionSteps} steps native");
+    }
+
+    /// <summary>
+    /// A condition read after instructions that change the host's flags compares again where the compare's
+    /// registers are unchanged (TST with an immediate for EQ, CMP of two registers for HI), and loads NZCV back
+    /// where one was written in between (CMP, then ADD to its register, then LT): all as interpreted.
+    /// </summary>
+    [Fact]
+    public void Conditions_read_later_compare_again_or_load_nzcv_as_interpreted()
+    {
+        uint[] program =
+        [
+            0xf240003f, // loop: tst x1, #1
+            0xca410c84, // eor x4, x4, x1, lsr #3
+            0x9a850085, // csel x5, x4, x5, eq
+            0xeb07003f, // cmp x1, x7
+            0x8b010108, // add x8, x8, x1
+            0x9a898529, // csinc x9, x9, x9, hi
+            0xf101003f, // cmp x1, #0x40
+            0x8b030021, // add x1, x1, x3   (x1 written: the next condition must not compare again)
+            0x9a84b14a, // csel x10, x10, x4, lt
+            0x8b07016b, // add x11, x11, x7
+            0xf1000442, // subs x2, x2, #1
+            0x54fffea1, // b.ne loop
+            0x14000000, // b .
+        ];
+        var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
+        foreach (var rig in rigs)
+        {
+            rig.Cpu.SetX(1, 0x1234_5678_9abc_def1);
+            rig.Cpu.SetX(3, 0x9e37_79b9_7f4a_7c15);
+            rig.Cpu.SetX(7, 0x8000_0000_0000_0000);
+            rig.Cpu.SetX(2, 2000);
+        }
+        for (ulong at = 5; at < 30_000; at += 1 + at % 613)
+        {
+            foreach (var rig in rigs) rig.Cpu.Run(at);
+            AssertSame(rigs[0], rigs[1], $"at {at}");
+        }
+        Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
+        Assert.True(rigs[1].Cpu.RegionSteps > 20_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
+    }
+
+    /// <summary>
     /// A body that chained to another page's code is a cache of the fetch window: after the guest rewrites the
     /// callee (here through a store the interpreter runs), the new instruction is what runs.
     /// </summary>

@@ -217,4 +217,30 @@ public class PhysicalMemoryTests
     {
         Assert.Throws<ArgumentException>(() => new PhysicalMemory(Base, size));
     }
+
+    /// <summary>
+    /// A page a CPU maps for stores that skip the flags test is revoked once, before it is watched; clearing the
+    /// dirty set revokes every page (-1), once, and only when some page was so mapped.
+    /// </summary>
+    [Fact]
+    public void Pages_mapped_for_fast_stores_are_revoked_before_they_are_watched_or_cleaned()
+    {
+        var ram = new PhysicalMemory(Base, 4 * PhysicalMemory.PageSize);
+        var heard = new List<int>();
+        ram.FastWritesRevoked += heard.Add;
+        ram.WatchPage(1);
+        ram.ClearDirty();
+        Assert.Empty(heard);
+        ram.NoteWriteRange(2 * PhysicalMemory.PageSize, 8);
+        ram.NoteFastWrites(2);
+        ram.WatchPage(2);
+        ram.WatchPage(2);
+        Assert.Equal([2], heard);
+        ram.NoteFastWrites(3);
+        ram.ClearDirty();
+        ram.ClearDirty();
+        Assert.Equal([2, -1], heard);
+        ram.WatchPage(3);
+        Assert.Equal([2, -1], heard);
+    }
 }

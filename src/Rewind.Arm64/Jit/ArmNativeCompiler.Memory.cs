@@ -48,8 +48,13 @@ internal sealed partial class ArmNativeCompiler
     /// <summary>
     /// rdx = the host address of <paramref name="span"/> bytes at the virtual address in rax, where the
     /// interpreter's fast path would serve them: untranslated RAM below the fast limit, or a data TLB hit on one
-    /// page; for a store, also a page flagged dirty and nothing else (no code, not watched). Anything else goes
-    /// to <paramref name="miss"/>. rcx is scratch; rax is kept.
+    /// page; for a store, also a page flagged dirty and nothing else, or dirty and watched with no code in the
+    /// lines the store touches. Anything else goes to <paramref name="miss"/>. rcx is scratch; rax is kept.
+    /// <para>
+    /// A store that hits the write TLB tests no flags: an entry without <see cref="Arm64Cpu.SlowWriteBit"/> maps a
+    /// page that is dirty and unwatched (the CPU maps it so only then, and marks it when that ends). One with the
+    /// bit misses the inline compare and tests the flags out of line.
+    /// </para>
     /// </summary>
     private void Translate(int span, bool store, X64Label miss)
     {
@@ -76,44 +81,64 @@ internal sealed partial class ArmNativeCompiler
             a.JumpIf(X64Cond.B, hit);
         }
         // The data TLB: entry (va >> 12) & mask, 16 bytes (key, offset).
-        NativeRegions.TlbEntry(a, Rcx, Rax, Arm64Cpu.DataTlbEntries, Context, store ? Ctx.TlbWrite : Ctx.TlbRead);
+        NativeRegions.TlbEntryAt(a, Rcx, Rax, Arm64Cpu.DataTlbEntries, Context, store ? Ctx.TlbWriteAt : Ctx.TlbReadAt);
         // The key of the access's last byte: one that runs into the next page misses (stores were checked above).
         a.Lea(Rdx, Rax, span - 1);
         a.AluImm(X64Alu.And, Rdx, -4096);
         a.AluMem(X64Alu.Or, Rdx, Context, Ctx.DataContext);
         a.AluMem(X64Alu.Cmp, Rdx, Rcx, 0);
-        a.JumpIf(X64Cond.NE, miss);
+        var slowKey = store ? a.NewLabel() : miss;
+        a.JumpIf(X64Cond.NE, slowKey);
         a.Mov(Rdx, Rax);
         a.AluMem(X64Alu.Add, Rdx, Rcx, 8);
-        a.Bind(hit);
         if (store)
         {
-            a.Mov(Rcx, Rdx);
-            a.ShiftImm(X64Shift.Shr, Rcx, 12);
-            a.AluMem(X64Alu.Add, Rcx, Context, Ctx.PageFlags);
-            a.CmpByteMem(Rcx, 0, PhysicalMemory.DirtyFlag);
+            var done = a.NewLabel();
             var watched = a.NewLabel();
-            var back = a.NewLabel();
-            a.JumpIf(X64Cond.NE, watched);
-            a.Bind(back);
+            if (!_translated)
+            {
+                // Untranslated RAM has no entry to say the page is just dirty: its flags are tested here.
+                a.Jump(done);
+                a.Bind(hit);
+                a.Mov(Rcx, Rdx);
+                a.ShiftImm(X64Shift.Shr, Rcx, 12);
+                a.AluMem(X64Alu.Add, Rcx, Context, Ctx.PageFlags);
+                a.CmpByteMem(Rcx, 0, PhysicalMemory.DirtyFlag);
+                a.JumpIf(X64Cond.NE, watched);
+            }
+            a.Bind(done);
             if (_lineCheckCount == _lineChecks.Length) Array.Resize(ref _lineChecks, _lineCheckCount * 2);
-            _lineChecks[_lineCheckCount++] = new CodeLineCheck(watched, back, miss, span);
+            _lineChecks[_lineCheckCount++] = new CodeLineCheck(slowKey, watched, done, miss, span);
         }
+        else a.Bind(hit);
         a.AluMem(X64Alu.Add, Rdx, Context, Ctx.RamPtr);
     }
 
     /// <summary>
-    /// A store's way on from a page that is not just dirty (rcx = its flags' address, rdx = the RAM offset):
-    /// a dirty page the code cache watches, where no line the store touches holds decoded or compiled code
-    /// (<see cref="Core.Memory.PageCodeCache{TSlot}.CodeLines"/>), takes the fast path after all. Without this, a
-    /// guest keeping data beside its code (a table on main's page, a firmware's variables) would leave native
-    /// code at each such store for the interpreter to report it, to a cache with nothing there to forget.
-    /// The code cache and the compiled regions are the only watchers of an Arm machine's pages.
+    /// A store's ways on from outside the inline path, out of line. From <see cref="CodeLineCheck.SlowKey"/> (rcx =
+    /// the write TLB entry): an entry for this page with <see cref="Arm64Cpu.SlowWriteBit"/>, whose page is dirty
+    /// after all, goes on. From there, or from <see cref="CodeLineCheck.Watched"/> (rcx = the page's flags, rdx =
+    /// the RAM offset, for untranslated RAM): a dirty page the code cache watches, where no line the store touches
+    /// holds decoded or compiled code (<see cref="Core.Memory.PageCodeCache{TSlot}.CodeLines"/>), goes on too.
+    /// Without this, a guest keeping data beside its code (a table on main's page, a firmware's variables) would
+    /// leave native code at each such store for the interpreter to report it, to a cache with nothing there to
+    /// forget. The code cache and the compiled regions are the only watchers of an Arm machine's pages.
     /// </summary>
     private void CodeLineCheckBody(CodeLineCheck c)
     {
         var a = _a;
-        a.Bind(c.Entry);
+        a.Bind(c.SlowKey);
+        a.AluImm(X64Alu.Or, Rdx, (int)Arm64Cpu.SlowWriteBit);
+        a.AluMem(X64Alu.Cmp, Rdx, Rcx, 0);
+        a.JumpIf(X64Cond.NE, c.Miss);
+        a.Mov(Rdx, Rax);
+        a.AluMem(X64Alu.Add, Rdx, Rcx, 8);
+        a.Mov(Rcx, Rdx);
+        a.ShiftImm(X64Shift.Shr, Rcx, 12);
+        a.AluMem(X64Alu.Add, Rcx, Context, Ctx.PageFlags);
+        a.CmpByteMem(Rcx, 0, PhysicalMemory.DirtyFlag);
+        a.JumpIf(X64Cond.E, c.Back);
+        a.Bind(c.Watched);
         a.CmpByteMem(Rcx, 0, PhysicalMemory.DirtyFlag | PhysicalMemory.WatchedFlag);
         a.JumpIf(X64Cond.NE, c.Miss);
         // The bit of the first byte's line, then of the last byte's: BT takes a bit offset from the context's
@@ -129,7 +154,8 @@ internal sealed partial class ArmNativeCompiler
         a.Jump(c.Back);
     }
 
-    private readonly record struct CodeLineCheck(X64Label Entry, X64Label Back, X64Label Miss, int Span);
+    /// <summary>A store's out-of-line checks: where its TLB compare and its inline flags test (untranslated only) jump, and where they come back.</summary>
+    private readonly record struct CodeLineCheck(X64Label SlowKey, X64Label Watched, X64Label Back, X64Label Miss, int Span);
 
     /// <summary>Goes to <paramref name="miss"/> when the address in rax is not aligned to <paramref name="size"/>: the interpreter raises the alignment fault (rcx scratch).</summary>
     private void MissIfUnaligned(int size, X64Label miss)

@@ -20,8 +20,8 @@ internal static class ArmNativeContext
     /// <summary>Untranslated accesses with a RAM offset below this are served inline (0 while the MMU is on).</summary>
     public const int FastLimit = 32;
     public const int RamPtr = 40;
-    public const int TlbRead = 48;
-    public const int TlbWrite = 56;
+    /// <summary>Unused: the data TLB is inside the context (<see cref="TlbReadAt"/>), where native code reaches it without loading a pointer.</summary>
+    public const int Unused48 = 48, Unused56 = 56;
     /// <summary>The low bits every data TLB key carries (valid, exception level), or a bit none carries.</summary>
     public const int DataContext = 64;
     public const int PageFlags = 72;
@@ -60,7 +60,16 @@ internal static class ArmNativeContext
     /// </summary>
     public const int CodeLineBits = 208;
 
-    public const int Words = 27;
+    /// <summary>
+    /// The CPU's data TLB itself, read entries then write entries (<see cref="Arm64Cpu.DataTlbEntries"/> of 16 bytes
+    /// each), inside the context's block after its words: an entry's address is one LEA from the context
+    /// register, where a pointer loaded from the context would add a load's latency to every access's lookup.
+    /// </summary>
+    public const int TlbReadAt = 256;
+    public const int TlbWriteAt = TlbReadAt + Arm64Cpu.DataTlbEntries * 16;
+
+    /// <summary>The words (27 of them, then room) and the two TLB arrays, in 64-bit words.</summary>
+    public const int Words = (TlbWriteAt + Arm64Cpu.DataTlbEntries * 16) / 8;
 
     /// <summary>
     /// NZCV (bits 31..28, as the CPU keeps it) in the host's form: bits 15..8 as LAHF leaves AH (SF = N, ZF = Z,

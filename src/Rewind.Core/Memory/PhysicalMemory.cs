@@ -38,6 +38,7 @@ public sealed unsafe class PhysicalMemory
         PageFlagsPointer = (byte*)Unsafe.AsPointer(ref _pageFlags[0]);
         // Every page counts as changed before the first snapshot, which therefore copies it all.
         Array.Fill(_pageFlags, DirtyFlag);
+        _fastWrites = new byte[_pageFlags.Length];
     }
 
     public ulong BaseAddress { get; }
@@ -54,6 +55,28 @@ public sealed unsafe class PhysicalMemory
     /// changed. The watch is dropped before the call: a listener that still cares watches the page again.
     /// </summary>
     public PageWriteHandler? WatchedPageWritten { get; set; }
+
+    // Pages some CPU maps for stores that skip the flags test (the Arm native tier's write TLB holds them only
+    // while the page is dirty and unwatched), so that leaving that state can revoke those mappings first.
+    private readonly byte[] _fastWrites;
+    private bool _anyFastWrites;
+
+    /// <summary>
+    /// Called with a page (or -1 for every page) whose stores may no longer skip the flags test: it is being
+    /// watched, or the dirty set is being cleared. A CPU that mapped it through <see cref="NoteFastWrites"/>
+    /// makes its stores there look at the flags again before the change takes effect.
+    /// </summary>
+    public event Action<int>? FastWritesRevoked;
+
+    /// <summary>
+    /// A CPU now maps <paramref name="page"/>, which is dirty and unwatched, for stores that will not test its
+    /// flags: it hears of the page's leaving that state through <see cref="FastWritesRevoked"/>.
+    /// </summary>
+    public void NoteFastWrites(int page)
+    {
+        _fastWrites[page] = 1;
+        _anyFastWrites = true;
+    }
 
     /// <summary>The debugger's watchpoints as physical ranges, which devices' writes into RAM are checked against.</summary>
     public DeviceWriteWatch DeviceWrites { get; } = new();
@@ -96,7 +119,15 @@ public sealed unsafe class PhysicalMemory
         }
     }
 
-    public void WatchPage(int page) => _pageFlags[page] |= WatchedFlag;
+    public void WatchPage(int page)
+    {
+        if (_fastWrites[page] != 0)
+        {
+            _fastWrites[page] = 0;
+            FastWritesRevoked?.Invoke(page);
+        }
+        _pageFlags[page] |= WatchedFlag;
+    }
 
     public bool IsDirty(int page) => (_pageFlags[page] & DirtyFlag) != 0;
 
@@ -113,6 +144,12 @@ public sealed unsafe class PhysicalMemory
 
     public void ClearDirty()
     {
+        if (_anyFastWrites)
+        {
+            Array.Clear(_fastWrites);
+            _anyFastWrites = false;
+            FastWritesRevoked?.Invoke(-1);
+        }
         // Eight pages' flags at a time: snapshots clear them all every few hundred thousand instructions.
         var words = MemoryMarshal.Cast<byte, ulong>(_pageFlags.AsSpan());
         const ulong keep = ~(0x0101_0101_0101_0101UL * DirtyFlag);

@@ -40,6 +40,20 @@ public static class NativeRegions
     }
 
     /// <summary>
+    /// As <see cref="TlbEntry"/> for a table inside the context's own block, <paramref name="tableDisp"/> bytes from
+    /// <paramref name="context"/>: the last step is an LEA, not an add of a pointer loaded from the context, which
+    /// takes a load's latency off the lookup that every translated access waits for.
+    /// </summary>
+    public static void TlbEntryAt(X64Assembler a, X64Reg entry, X64Reg va, int entries, X64Reg context, int tableDisp)
+    {
+        if (entries > 1 << 20 || (entries & (entries - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(entries));
+        a.Mov(entry, va);
+        a.ShiftImm(X64Shift.Shr, entry, 8, wide: false);
+        a.AluImm(X64Alu.And, entry, (entries - 1) << 4, wide: false);
+        a.LeaIndex(entry, context, entry, 0, tableDisp);
+    }
+
+    /// <summary>
     /// dst = <paramref name="entryPc"/> + <paramref name="offset"/>: a guest pc relative to the region's entry,
     /// which native code takes as an argument (a region runs wherever its page is mapped).
     /// </summary>
