@@ -643,6 +643,44 @@ public class ArmNativeTierTests
     }
 
     /// <summary>
+    /// A compare's NZCV is left out of the context only when nothing between it and the next setter may leave
+    /// native code: here a load from an unmapped page between them faults, and the exception saves NZCV in
+    /// SPSR_EL1, which ERET brings back for the CSEL after it (run by the interpreter): it must be the TST's.
+    /// </summary>
+    [Fact]
+    public void A_compare_before_a_load_that_faults_keeps_its_nzcv_for_the_exception()
+    {
+        uint[] program =
+        [
+            0xf240003f, // loop: tst x1, #1
+            0xf94000e5, // ldr x5, [x7]   (unmapped: the handler steps over it)
+            0x9a830129, // csel x9, x9, x3, eq
+            0xf27f005f, // tst x2, #2
+            0x8b030021, // add x1, x1, x3
+            0xf1000442, // subs x2, x2, #1
+            0x54ffff41, // b.ne loop
+            0x14000000, // b .
+        ];
+        var rigs = new[] { Rig(program, native: false), Rig(program, native: true) };
+        foreach (var rig in rigs)
+        {
+            ArmBlockCompilerFuzzTests.MapIdentity(rig);
+            // Synchronous exceptions: step over the instruction (x30 is the scratch).
+            rig.Load(CpuRig.Vbar + 0x200, 0xd538403e, 0x910013de, 0xd518403e, 0xd69f03e0);
+            rig.Cpu.SetX(1, 0x1234_5678_9abc_def1);
+            rig.Cpu.SetX(3, 0x9e37_79b9_7f4a_7c15);
+            rig.Cpu.SetX(7, Data + 0x5000);
+            rig.Cpu.SetX(2, 500);
+        }
+        for (ulong at = 3; at < 6_000; at += 1 + at % 211)
+        {
+            foreach (var rig in rigs) rig.Cpu.Run(at);
+            AssertSame(rigs[0], rigs[1], $"at {at}");
+        }
+        Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
+    }
+
+    /// <summary>
     /// A body that chained to another page's code is a cache of the fetch window: after the guest rewrites the
     /// callee (here through a store the interpreter runs), the new instruction is what runs.
     /// </summary>

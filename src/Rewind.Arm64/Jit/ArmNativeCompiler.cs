@@ -57,6 +57,8 @@ internal sealed partial class ArmNativeCompiler
     // emitted set NZCV and left it in the host's flags too.
     private bool _translated;
     private bool _flagsSet;
+    /// <summary>The instructions of the block being emitted (a flag setter looks ahead in them).</summary>
+    private A64Op[] _ops = [];
 
     /// <summary>The instructions native code runs itself; a block ends before any other.</summary>
     public static bool Supports(A64Op op) => op.Kind switch
@@ -147,6 +149,7 @@ internal sealed partial class ArmNativeCompiler
         for (int i = 0; i < region.Blocks.Count; i++)
         {
             var b = region.Blocks[i];
+            _ops = b.Ops;
             int offset = b.Start - region.Entry;
             a.Bind(_starts[i].Label);
             _length = b.Ops.Length;
@@ -372,13 +375,13 @@ internal sealed partial class ArmNativeCompiler
             case A64Kind.AddsImm when d.Rd == Arm64Cpu.ZeroSink && d.Aux != 0 && (long)d.Imm is >= int.MinValue and <= int.MaxValue:
                 // CMP: compared where Rn is, nothing computed.
                 a.AluImm(X64Alu.Cmp, Source(d.Rn, Rcx), (int)(long)d.Imm, sf);
-                Flags(sub: true, Rcx, -1);
+                Flags(sub: true, Rcx, -1, store: !NzcvUnread(k, d.Rn, -1));
                 Compared(sub: true, sf, d.Rn, -1, (int)(long)d.Imm);
                 return false;
             case A64Kind.AndsImm when d.Rd == Arm64Cpu.ZeroSink && (sf ? (long)d.Imm is >= int.MinValue and <= int.MaxValue : d.Imm <= uint.MaxValue):
                 // TST: tested where Rn is.
                 a.TestImm(Source(d.Rn, Rcx), unchecked((int)(uint)d.Imm), sf);
-                Flags(sub: false, Rcx, -1);
+                Flags(sub: false, Rcx, -1, store: !NzcvUnread(k, d.Rn, -1));
                 Compared(sub: false, sf, d.Rn, -1, unchecked((int)(uint)d.Imm));
                 return false;
             case A64Kind.AddsImm:
@@ -516,7 +519,7 @@ internal sealed partial class ArmNativeCompiler
                         var n = Source(d.Rn, Rcx);
                         if (d.Kind == A64Kind.AndsReg) a.Test(n, m, sf);
                         else a.AluReg(X64Alu.Cmp, n, m, sf);
-                        Flags(sub: d.Kind != A64Kind.AndsReg, Rcx, -1);
+                        Flags(sub: d.Kind != A64Kind.AndsReg, Rcx, -1, store: !NzcvUnread(k, d.Rn, m != Rax ? d.Rm : 31));
                         if (m != Rax) Compared(sub: d.Kind != A64Kind.AndsReg, sf, d.Rn, d.Rm, 0);
                         return false;
                     }

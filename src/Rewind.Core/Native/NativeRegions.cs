@@ -7,6 +7,9 @@ namespace Rewind.Core.Native;
 /// </summary>
 public static class NativeRegions
 {
+    /// <summary>Whether the host has BMI2 (RORX).</summary>
+    private static readonly bool Bmi2 = System.Runtime.Intrinsics.X86.Bmi2.X64.IsSupported;
+
     /// <summary>
     /// Jumps to <paramref name="to"/>, having added <paramref name="ran"/> (the running block's steps) to
     /// <paramref name="blockCount"/>, when blockCount + ran + <paramref name="next"/> (the next block's length)
@@ -47,8 +50,17 @@ public static class NativeRegions
     public static void TlbEntryAt(X64Assembler a, X64Reg entry, X64Reg va, int entries, X64Reg context, int tableDisp)
     {
         if (entries > 1 << 20 || (entries & (entries - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(entries));
-        a.Mov(entry, va);
-        a.ShiftImm(X64Shift.Shr, entry, 8, wide: false);
+        if (Bmi2 && entries <= 1 << 16)
+        {
+            // RORX copies and shifts in one: the low word rotated right by 8, whose bits rotated round to 24..31
+            // the mask clears (it keeps bits 4..19 at most).
+            a.Rorx(entry, va, 8, wide: false);
+        }
+        else
+        {
+            a.Mov(entry, va);
+            a.ShiftImm(X64Shift.Shr, entry, 8, wide: false);
+        }
         a.AluImm(X64Alu.And, entry, (entries - 1) << 4, wide: false);
         a.LeaIndex(entry, context, entry, 0, tableDisp);
     }
