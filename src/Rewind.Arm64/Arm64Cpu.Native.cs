@@ -70,6 +70,7 @@ public sealed unsafe partial class Arm64Cpu
         c[ArmNativeContext.ExclusiveValid / 8] = _exclusiveValid ? 1UL : 0;
         c[ArmNativeContext.ExclusiveAddress / 8] = _exclusiveAddress;
         c[ArmNativeContext.ExclusiveSize / 8] = (ulong)_exclusiveSize;
+        c[ArmNativeContext.LinesComplete / 8] = _ram.CodeCaches == 1 ? 1UL : 0;
         var body = (delegate* unmanaged[SuppressGCTransition]<ulong*, ulong*, ulong, ulong, ulong, ulong>)code;
         ulong steps = body(c, x, pc, ic, sliceEnd);
         Sp = c[ArmNativeContext.Sp / 8];

@@ -479,6 +479,45 @@ public class ArmNativeTierTests
     }
 
     /// <summary>
+    /// Two CPUs over one RAM with a code cache each (not as a board builds them, which share one): CPU 0's native
+    /// stores into a line only CPU 1's cache has decoded code in are still reported, since no one line map then
+    /// covers all the code. CPU 1's loop `add x3, x3, #k; b` runs the k CPU 0 wrote last.
+    /// </summary>
+    [Fact]
+    public void Stores_into_code_another_cache_decoded_are_reported()
+    {
+        var memory = new Rewind.Core.Memory.PhysicalMemory(CpuRig.Ram, 1 << 20);
+        var bus = new Rewind.Core.Bus.SystemBus(memory);
+        var clock = new Rewind.Core.Time.VirtualClock(3);
+        var cpu0 = new Arm64Cpu(0, bus, clock);
+        var cpu1 = new Arm64Cpu(1, bus, clock);
+        cpu0.CodeCache.EnableCompiler(threshold: int.MaxValue, native: true, nativeThreshold: 1);
+        uint[] program =
+        [
+            0xb90000c5, // loop: str w5, [x6]   (CPU 1's loop, on this page)
+            0x111000a5, // add w5, w5, #0x400   (k + 1)
+            0xf1000442, // subs x2, x2, #1
+            0x54ffffa1, // b.ne loop
+            0x14000000, // b .
+        ];
+        for (int i = 0; i < program.Length; i++) bus.TryWrite(CpuRig.Ram + (ulong)(4 * i), 4, program[i]);
+        bus.TryWrite(CpuRig.Ram + 0x800, 4, 0x91000463); // CPU 1: add x3, x3, #1
+        bus.TryWrite(CpuRig.Ram + 0x804, 4, 0x17ffffff); //        b .-4
+        cpu0.Reset(CpuRig.Ram);
+        cpu1.Reset(CpuRig.Ram + 0x800);
+        cpu0.SetX(2, 50);
+        cpu0.SetX(5, 0x91000863); // add x3, x3, #2
+        cpu0.SetX(6, CpuRig.Ram + 0x800);
+        cpu1.Run(10);
+        Assert.Equal(5UL, cpu1.GetX(3));
+        cpu0.Run(500);
+        Assert.Equal(0UL, cpu0.GetX(2));
+        Assert.True(cpu0.RegionSteps > 100, $"only {cpu0.RegionSteps} steps native");
+        cpu1.Run(20);
+        Assert.Equal(5UL + 5 * 51, cpu1.GetX(3));
+    }
+
+    /// <summary>
     /// The other side of <see cref="Stores_beside_code_on_its_page_stay_in_native_code"/>: stores from native code
     /// into a line only a compiled region was read from (h's second instruction, never decoded) and into a line
     /// only the interpreter has decoded (g's two FMOVs, which native code leaves to it: its region starts in the

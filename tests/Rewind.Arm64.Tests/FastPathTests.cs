@@ -27,6 +27,28 @@ public class FastPathTests
         return rig;
     }
 
+    /// <summary>
+    /// A store into a line that holds decoded code (g, in another line than the loop) is reported, so each call runs
+    /// what the round before wrote: `add x3, x3, #k` for k = 2, 3, ... 201.
+    /// </summary>
+    [Fact]
+    public void A_store_into_a_line_of_decoded_code_still_rewrites_it()
+    {
+        var program = new uint[0x108 / 4];
+        uint[] main = [0xb90000c5, 0x9400003f, 0x111000a5, 0xf1000442, 0x54ffff81, 0x14000000];
+        // loop: str w5, [x6] (g); bl g; add w5, w5, #0x400; subs x2, x2, #1; b.ne loop; b .
+        main.CopyTo(program, 0);
+        program[0x100 / 4] = 0x91000463; // g: add x3, x3, #1
+        program[0x104 / 4] = 0xd65f03c0; //    ret
+        var rig = new CpuRig(program);
+        rig.Cpu.SetX(2, 200);
+        rig.Cpu.SetX(5, 0x91000863); // add x3, x3, #2
+        rig.Cpu.SetX(6, CpuRig.Ram + 0x100);
+        rig.Cpu.Run(2_000);
+        Assert.Equal(0UL, rig.Cpu.GetX(2));
+        Assert.Equal((2UL + 201) * 200 / 2, rig.Cpu.GetX(3));
+    }
+
     [Fact]
     public void A_store_over_an_instruction_already_run_makes_the_next_run_execute_the_new_one()
     {

@@ -141,6 +141,8 @@ internal sealed partial class ArmNativeCompiler
         a.Bind(c.Watched);
         a.CmpByteMem(Rcx, 0, PhysicalMemory.DirtyFlag | PhysicalMemory.WatchedFlag);
         a.JumpIf(X64Cond.NE, c.Miss);
+        a.CmpByteMem(Context, Ctx.LinesComplete, 0);
+        a.JumpIf(X64Cond.E, c.Miss);
         // The bit of the first byte's line, then of the last byte's: BT takes a bit offset from the context's
         // address, which the context keeps as a bias from its own address to the map's.
         for (int last = 0; last <= (c.Span > 1 ? 1 : 0); last++)

@@ -61,6 +61,12 @@ internal static class ArmNativeContext
     public const int CodeLineBits = 208;
 
     /// <summary>
+    /// 1 while the CPU's code cache is the only one over its RAM (<see cref="Core.Memory.PhysicalMemory.CodeCaches"/>),
+    /// so its line map covers all decoded code: else stores into watched pages always leave for the interpreter.
+    /// </summary>
+    public const int LinesComplete = 216;
+
+    /// <summary>
     /// The CPU's data TLB itself, read entries then write entries (<see cref="Arm64Cpu.DataTlbEntries"/> of 16 bytes
     /// each), inside the context's block after its words: an entry's address is one LEA from the context
     /// register, where a pointer loaded from the context would add a load's latency to every access's lookup.
@@ -68,7 +74,7 @@ internal static class ArmNativeContext
     public const int TlbReadAt = 256;
     public const int TlbWriteAt = TlbReadAt + Arm64Cpu.DataTlbEntries * 16;
 
-    /// <summary>The words (27 of them, then room) and the two TLB arrays, in 64-bit words.</summary>
+    /// <summary>The words (28 of them, then room) and the two TLB arrays, in 64-bit words.</summary>
     public const int Words = (TlbWriteAt + Arm64Cpu.DataTlbEntries * 16) / 8;
 
     /// <summary>

@@ -56,6 +56,7 @@ public class PageCodeCache<TSlot> where TSlot : unmanaged
         _quietWrites = new int[ram.PageCount];
         _scanBackoff = new byte[ram.PageCount];
         _codeLines = GC.AllocateArray<ulong>(ram.PageCount, pinned: true);
+        ram.CodeCaches++;
         var previous = ram.WatchedPageWritten;
         ram.WatchedPageWritten = (page, start, length) =>
         {

@@ -56,6 +56,13 @@ public sealed unsafe class PhysicalMemory
     /// </summary>
     public PageWriteHandler? WatchedPageWritten { get; set; }
 
+    /// <summary>
+    /// The code caches (<see cref="PageCodeCache{TSlot}"/>) made over this RAM: one on a board, whose CPUs share it.
+    /// A store that skips reporting because its lines hold no code (the Arm native tier) may do so only while
+    /// there is one, whose line map then covers everything decoded from this RAM.
+    /// </summary>
+    public int CodeCaches { get; internal set; }
+
     // Pages some CPU maps for stores that skip the flags test (the Arm native tier's write TLB holds them only
     // while the page is dirty and unwatched), so that leaving that state can revoke those mappings first.
     private readonly byte[] _fastWrites;
