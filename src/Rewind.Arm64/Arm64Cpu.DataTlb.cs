@@ -35,6 +35,9 @@ public sealed unsafe partial class Arm64Cpu
         public ulong Key;
         /// <summary>RAM offset minus virtual address.</summary>
         public ulong Offset;
+        /// <summary>Host address minus virtual address: native code's hit is then one add (<see cref="Jit.ArmNativeContext.TlbEntryBytes"/>).</summary>
+        public ulong Host;
+        private readonly ulong _padding;
     }
 
     // Both arrays live in the native context's pinned block (ArmNativeContext.TlbReadAt), which native code reaches
@@ -171,6 +174,7 @@ public sealed unsafe partial class Arm64Cpu
         }
         e->Key = key;
         e->Offset = off - (va & ~0xfffUL);
+        e->Host = (ulong)_ramPtr + e->Offset;
         _dataTlbFilled = true;
     }
 

@@ -80,8 +80,8 @@ internal sealed partial class ArmNativeCompiler
             else a.AluMem(X64Alu.Cmp, Rdx, Context, Ctx.FastLimit);
             a.JumpIf(X64Cond.B, hit);
         }
-        // The data TLB: entry (va >> 12) & mask, 16 bytes (key, offset).
-        NativeRegions.TlbEntryAt(a, Rcx, Rax, Arm64Cpu.DataTlbEntries, Context, store ? Ctx.TlbWriteAt : Ctx.TlbReadAt);
+        // The data TLB: entry (va >> 12) & mask, 32 bytes (key, RAM offset, host addend, padding).
+        NativeRegions.TlbEntryAt(a, Rcx, Rax, Arm64Cpu.DataTlbEntries, Context, store ? Ctx.TlbWriteAt : Ctx.TlbReadAt, Ctx.TlbEntryShift);
         // The key of the access's last byte: one that runs into the next page misses (stores were checked above).
         a.Lea(Rdx, Rax, span - 1);
         a.AluImm(X64Alu.And, Rdx, -4096);
@@ -89,29 +89,32 @@ internal sealed partial class ArmNativeCompiler
         a.AluMem(X64Alu.Cmp, Rdx, Rcx, 0);
         var slowKey = store ? a.NewLabel() : miss;
         a.JumpIf(X64Cond.NE, slowKey);
-        a.Mov(Rdx, Rax);
-        a.AluMem(X64Alu.Add, Rdx, Rcx, 8);
-        if (store)
+        // A hit: the host address, from the entry's host addend.
+        a.Load(Rdx, Rcx, Ctx.TlbEntryHost);
+        a.AluReg(X64Alu.Add, Rdx, Rax);
+        var done = a.NewLabel();
+        var watched = a.NewLabel();
+        if (!_translated)
         {
-            var done = a.NewLabel();
-            var watched = a.NewLabel();
-            if (!_translated)
+            a.Jump(done);
+            a.Bind(hit);
+            if (store)
             {
                 // Untranslated RAM has no entry to say the page is just dirty: its flags are tested here.
-                a.Jump(done);
-                a.Bind(hit);
                 a.Mov(Rcx, Rdx);
                 a.ShiftImm(X64Shift.Shr, Rcx, 12);
                 a.AluMem(X64Alu.Add, Rcx, Context, Ctx.PageFlags);
                 a.CmpByteMem(Rcx, 0, PhysicalMemory.DirtyFlag);
                 a.JumpIf(X64Cond.NE, watched);
             }
-            a.Bind(done);
+            a.AluMem(X64Alu.Add, Rdx, Context, Ctx.RamPtr);
+        }
+        a.Bind(done);
+        if (store)
+        {
             if (_lineCheckCount == _lineChecks.Length) Array.Resize(ref _lineChecks, _lineCheckCount * 2);
             _lineChecks[_lineCheckCount++] = new CodeLineCheck(slowKey, watched, done, miss, span);
         }
-        else a.Bind(hit);
-        a.AluMem(X64Alu.Add, Rdx, Context, Ctx.RamPtr);
     }
 
     /// <summary>
@@ -136,8 +139,9 @@ internal sealed partial class ArmNativeCompiler
         a.Mov(Rcx, Rdx);
         a.ShiftImm(X64Shift.Shr, Rcx, 12);
         a.AluMem(X64Alu.Add, Rcx, Context, Ctx.PageFlags);
+        var on = a.NewLabel();
         a.CmpByteMem(Rcx, 0, PhysicalMemory.DirtyFlag);
-        a.JumpIf(X64Cond.E, c.Back);
+        a.JumpIf(X64Cond.E, on);
         a.Bind(c.Watched);
         a.CmpByteMem(Rcx, 0, PhysicalMemory.DirtyFlag | PhysicalMemory.WatchedFlag);
         a.JumpIf(X64Cond.NE, c.Miss);
@@ -153,6 +157,9 @@ internal sealed partial class ArmNativeCompiler
             a.BitTestMem(Context, 0, Rcx);
             a.JumpIf(X64Cond.B, c.Miss);
         }
+        // rdx = the RAM offset here: on with the host address.
+        a.Bind(on);
+        a.AluMem(X64Alu.Add, Rdx, Context, Ctx.RamPtr);
         a.Jump(c.Back);
     }
 

@@ -67,15 +67,18 @@ internal static class ArmNativeContext
     public const int LinesComplete = 216;
 
     /// <summary>
-    /// The CPU's data TLB itself, read entries then write entries (<see cref="Arm64Cpu.DataTlbEntries"/> of 16 bytes
-    /// each), inside the context's block after its words: an entry's address is one LEA from the context
+    /// The CPU's data TLB itself, read entries then write entries (<see cref="Arm64Cpu.DataTlbEntries"/> of
+    /// <see cref="TlbEntryBytes"/> each), inside the context's block after its words: an entry's address is one LEA from the context
     /// register, where a pointer loaded from the context would add a load's latency to every access's lookup.
     /// </summary>
     public const int TlbReadAt = 256;
-    public const int TlbWriteAt = TlbReadAt + Arm64Cpu.DataTlbEntries * 16;
+    public const int TlbWriteAt = TlbReadAt + Arm64Cpu.DataTlbEntries * TlbEntryBytes;
+
+    /// <summary>A data TLB entry: key, RAM offset minus va (the interpreter's), host address minus va (native code's), padding.</summary>
+    public const int TlbEntryBytes = 32, TlbEntryShift = 5, TlbEntryHost = 16;
 
     /// <summary>The words (28 of them, then room) and the two TLB arrays, in 64-bit words.</summary>
-    public const int Words = (TlbWriteAt + Arm64Cpu.DataTlbEntries * 16) / 8;
+    public const int Words = (TlbWriteAt + Arm64Cpu.DataTlbEntries * TlbEntryBytes) / 8;
 
     /// <summary>
     /// NZCV (bits 31..28, as the CPU keeps it) in the host's form: bits 15..8 as LAHF leaves AH (SF = N, ZF = Z,

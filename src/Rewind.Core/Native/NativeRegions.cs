@@ -47,21 +47,22 @@ public static class NativeRegions
     /// <paramref name="context"/>: the last step is an LEA, not an add of a pointer loaded from the context, which
     /// takes a load's latency off the lookup that every translated access waits for.
     /// </summary>
-    public static void TlbEntryAt(X64Assembler a, X64Reg entry, X64Reg va, int entries, X64Reg context, int tableDisp)
+    /// <param name="entryShift">log2 of an entry's bytes (4 for 16, 5 for 32).</param>
+    public static void TlbEntryAt(X64Assembler a, X64Reg entry, X64Reg va, int entries, X64Reg context, int tableDisp, int entryShift = 4)
     {
-        if (entries > 1 << 20 || (entries & (entries - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(entries));
-        if (Bmi2 && entries <= 1 << 16)
+        if (entries > 1 << 16 || (entries & (entries - 1)) != 0 || entryShift is < 0 or > 6) throw new ArgumentOutOfRangeException(nameof(entries));
+        if (Bmi2)
         {
-            // RORX copies and shifts in one: the low word rotated right by 8, whose bits rotated round to 24..31
-            // the mask clears (it keeps bits 4..19 at most).
-            a.Rorx(entry, va, 8, wide: false);
+            // RORX copies and shifts in one: the low word rotated right, whose bits rotated round to the top the
+            // mask clears (it keeps bits entryShift..entryShift + 15 at most).
+            a.Rorx(entry, va, 12 - entryShift, wide: false);
         }
         else
         {
             a.Mov(entry, va);
-            a.ShiftImm(X64Shift.Shr, entry, 8, wide: false);
+            a.ShiftImm(X64Shift.Shr, entry, 12 - entryShift, wide: false);
         }
-        a.AluImm(X64Alu.And, entry, (entries - 1) << 4, wide: false);
+        a.AluImm(X64Alu.And, entry, (entries - 1) << entryShift, wide: false);
         a.LeaIndex(entry, context, entry, 0, tableDisp);
     }
 
