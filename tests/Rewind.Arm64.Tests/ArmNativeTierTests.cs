@@ -16,6 +16,19 @@ public class ArmNativeTierTests
         return rig;
     }
 
+    /// <summary>
+    /// Runs both rigs to the same counts, from <paramref name="first"/> below <paramref name="end"/> in uneven steps
+    /// (1 + count % <paramref name="spread"/>), and compares them at each: stops fall inside bodies and between them.
+    /// </summary>
+    private static void RunSideBySide(CpuRig[] rigs, ulong first, ulong end, ulong spread)
+    {
+        for (ulong at = first; at < end; at += 1 + at % spread)
+        {
+            foreach (var rig in rigs) rig.Cpu.Run(at);
+            AssertSame(rigs[0], rigs[1], $"at {at}");
+        }
+    }
+
     private static void AssertSame(CpuRig a, CpuRig b, string where)
     {
         Assert.True(a.Cpu.Icount == b.Cpu.Icount, $"{where}: count {a.Cpu.Icount} against {b.Cpu.Icount}");
@@ -82,11 +95,7 @@ public class ArmNativeTierTests
             rig.Cpu.Sp = Data + 0x8000;
             for (ulong a = Data; a < Data + 0x12000; a += 8) rig.Bus.TryWrite(a, 8, a * 0x9e37_79b9 | 1);
         }
-        for (ulong at = 7; at < 30_000; at += 1 + at % 977)
-        {
-            foreach (var rig in rigs) rig.Cpu.Run(at);
-            AssertSame(rigs[0], rigs[1], $"at {at}");
-        }
+        RunSideBySide(rigs, 7, 30_000, 977);
         Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
         Assert.Equal(0xefcd_ab89UL, rigs[1].Cpu.GetX(5));
         Assert.Equal(0xfeed_0000UL, rigs[1].Cpu.GetX(11));
@@ -137,11 +146,7 @@ public class ArmNativeTierTests
             rig.Cpu.SetX(11, 0xaaaa_bbbb_cccc_dddd);
             rig.Cpu.SetX(13, 0x0123_4567_89ab_cdef);
         }
-        for (ulong at = 3; at < 40_000; at += 1 + at % 1_213)
-        {
-            foreach (var rig in rigs) rig.Cpu.Run(at);
-            AssertSame(rigs[0], rigs[1], $"at {at}");
-        }
+        RunSideBySide(rigs, 3, 40_000, 1_213);
         Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
         Assert.Equal(0UL, rigs[1].Cpu.GetX(11) >> 32); // BFXIL of a W register clears the high half
         Assert.True(rigs[1].Cpu.RegionSteps > 29_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
@@ -187,11 +192,7 @@ public class ArmNativeTierTests
             rig.Cpu.SetX(30, 0x7777);
             rig.Cpu.Sp = Data + 0x8000;
         }
-        for (ulong at = 2; at < 40_000; at += 1 + at % 1_117)
-        {
-            foreach (var rig in rigs) rig.Cpu.Run(at);
-            AssertSame(rigs[0], rigs[1], $"at {at}");
-        }
+        RunSideBySide(rigs, 2, 40_000, 1_117);
         Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
         Assert.Equal(Data + 0x8000, rigs[1].Cpu.Sp);
         Assert.True(rigs[0].Memory.Bytes.SequenceEqual(rigs[1].Memory.Bytes), "RAM differs");
@@ -238,11 +239,7 @@ public class ArmNativeTierTests
             rig.Cpu.SetX(2, 1500);
             rig.Cpu.Sp = Data + 0x8000;
         }
-        for (ulong at = 4; at < 40_000; at += 1 + at % 1_009)
-        {
-            foreach (var rig in rigs) rig.Cpu.Run(at);
-            AssertSame(rigs[0], rigs[1], $"at {at}");
-        }
+        RunSideBySide(rigs, 4, 40_000, 1_009);
         Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
         Assert.True(rigs[1].Read64(Data) > 1000, "the exclusive increments did not land");
         Assert.True(rigs[0].Memory.Bytes.SequenceEqual(rigs[1].Memory.Bytes), "RAM differs");
@@ -328,11 +325,7 @@ public class ArmNativeTierTests
             rig.Cpu.SetX(8, 3000);
             rig.Cpu.SetX(11, Data);
         }
-        for (ulong at = 3; at < 80_000; at += 1 + at % 997)
-        {
-            foreach (var rig in rigs) rig.Cpu.Run(at);
-            AssertSame(rigs[0], rigs[1], $"at {at}");
-        }
+        RunSideBySide(rigs, 3, 80_000, 997);
         Assert.Equal(0UL, rigs[1].Cpu.GetX(8));
         Assert.Equal(0x55UL, rigs[1].Cpu.GetX(0));
         Assert.True(rigs[0].Memory.Bytes.SequenceEqual(rigs[1].Memory.Bytes), "RAM differs");
@@ -360,11 +353,7 @@ public class ArmNativeTierTests
             rig.Cpu.SetCpsr(0x0);          // EL0t
             for (ulong a = Data; a < Data + 0x10800; a += 8) rig.Bus.TryWrite(a, 8, a | 1);
         }
-        for (ulong at = 3; at < 4_500; at += 1 + at % 331)
-        {
-            foreach (var rig in rigs) rig.Cpu.Run(at);
-            AssertSame(rigs[0], rigs[1], $"at {at}");
-        }
+        RunSideBySide(rigs, 3, 4_500, 331);
         Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
         Assert.Equal(0UL, rigs[1].Read64(Data + 999 * 64 + 56));
         Assert.Equal(Data + 1000 * 64 | 1, rigs[1].Read64(Data + 1000 * 64));
@@ -672,11 +661,7 @@ public class ArmNativeTierTests
             rig.Cpu.SetX(7, 0x8000_0000_0000_0000);
             rig.Cpu.SetX(2, 2000);
         }
-        for (ulong at = 5; at < 30_000; at += 1 + at % 613)
-        {
-            foreach (var rig in rigs) rig.Cpu.Run(at);
-            AssertSame(rigs[0], rigs[1], $"at {at}");
-        }
+        RunSideBySide(rigs, 5, 30_000, 613);
         Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
         Assert.True(rigs[1].Cpu.RegionSteps > 20_000, $"only {rigs[1].Cpu.RegionSteps} steps native");
     }
@@ -711,11 +696,7 @@ public class ArmNativeTierTests
             rig.Cpu.SetX(7, Data + 0x5000);
             rig.Cpu.SetX(2, 500);
         }
-        for (ulong at = 3; at < 6_000; at += 1 + at % 211)
-        {
-            foreach (var rig in rigs) rig.Cpu.Run(at);
-            AssertSame(rigs[0], rigs[1], $"at {at}");
-        }
+        RunSideBySide(rigs, 3, 6_000, 211);
         Assert.Equal(0UL, rigs[1].Cpu.GetX(2));
     }
 

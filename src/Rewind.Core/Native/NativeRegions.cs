@@ -34,11 +34,7 @@ public static class NativeRegions
     /// </summary>
     public static void TlbEntry(X64Assembler a, X64Reg entry, X64Reg va, int entries, X64Reg context, int tableOffset)
     {
-        // ((va >> 12) & (entries - 1)) * 16 is (va >> 8) & ((entries - 1) << 4): one shift fewer (32 bits hold it).
-        if (entries > 1 << 20 || (entries & (entries - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(entries));
-        a.Mov(entry, va);
-        a.ShiftImm(X64Shift.Shr, entry, 8, wide: false);
-        a.AluImm(X64Alu.And, entry, (entries - 1) << 4, wide: false);
+        TlbIndex(a, entry, va, entries, 4);
         a.AluMem(X64Alu.Add, entry, context, tableOffset);
     }
 
@@ -50,20 +46,24 @@ public static class NativeRegions
     /// <param name="entryShift">log2 of an entry's bytes (4 for 16, 5 for 32).</param>
     public static void TlbEntryAt(X64Assembler a, X64Reg entry, X64Reg va, int entries, X64Reg context, int tableDisp, int entryShift = 4)
     {
-        if (entries > 1 << 16 || (entries & (entries - 1)) != 0 || entryShift is < 0 or > 6) throw new ArgumentOutOfRangeException(nameof(entries));
-        if (Bmi2)
-        {
-            // RORX copies and shifts in one: the low word rotated right, whose bits rotated round to the top the
-            // mask clears (it keeps bits entryShift..entryShift + 15 at most).
-            a.Rorx(entry, va, 12 - entryShift, wide: false);
-        }
+        TlbIndex(a, entry, va, entries, entryShift);
+        a.LeaIndex(entry, context, entry, 0, tableDisp);
+    }
+
+    /// <summary>entry = ((va >> 12) &amp; (entries - 1)) &lt;&lt; entryShift, the entry's byte offset in its table.</summary>
+    private static void TlbIndex(X64Assembler a, X64Reg entry, X64Reg va, int entries, int entryShift)
+    {
+        if (entries > 1 << 20 || (entries & (entries - 1)) != 0) throw new ArgumentOutOfRangeException(nameof(entries));
+        if (entryShift is < 0 or > 11) throw new ArgumentOutOfRangeException(nameof(entryShift));
+        // It is (va >> (12 - entryShift)) & ((entries - 1) << entryShift): one shift fewer, in 32 bits. RORX copies
+        // and shifts in one; the bits it rotates round land at 20 + entryShift and up, above what the mask keeps.
+        if (Bmi2) a.Rorx(entry, va, 12 - entryShift, wide: false);
         else
         {
             a.Mov(entry, va);
             a.ShiftImm(X64Shift.Shr, entry, 12 - entryShift, wide: false);
         }
         a.AluImm(X64Alu.And, entry, (entries - 1) << entryShift, wide: false);
-        a.LeaIndex(entry, context, entry, 0, tableDisp);
     }
 
     /// <summary>
